@@ -144,6 +144,16 @@ class Annotation:
         for seqid, genes in self.genes.items():
             genes.sort(key=lambda g: (g.start, g.end, g.strand, g.id))
 
+    def subset(self, seqids: list[str]) -> "Annotation":
+        """A view on some sequences only (genes are shared, not copied)."""
+        return Annotation(
+            source=self.source,
+            genes={s: self.genes[s] for s in seqids if s in self.genes},
+            sequence_lengths=self.sequence_lengths,
+            circular=self.circular,
+            genetic_codes=self.genetic_codes,
+        )
+
     @property
     def n_genes(self) -> int:
         return sum(len(g) for g in self.genes.values())

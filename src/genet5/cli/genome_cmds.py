@@ -1,0 +1,120 @@
+"""Commands on genomes and annotations: `genet5 stats`, `genet5 eval`, `genet5 convert`."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from genet5.atomic import atomic_write
+from genet5.cli.app import app
+from genet5.evaluate.metrics import LEVELS, Counts
+
+console = Console()
+
+_LEVEL_NAMES = {
+    "nucleotide": "nucleotide",
+    "exon": "exon (CDS segment)",
+    "transcript": "transcript (CDS chain)",
+    "gene": "gene",
+    "stop": "stop codon",
+    "start_stop": "exact start+stop",
+}
+
+
+def _write_json(path: Path, obj: dict) -> None:
+    with atomic_write(path) as fh:
+        json.dump(obj, fh, indent=2)
+        fh.write("\n")
+
+
+@app.command()
+def eval(  # noqa: A001 - the command is called eval
+    reference: Path = typer.Argument(..., help="Reference annotation (GFF3 or GTF, plain or gzip)."),
+    prediction: Path = typer.Argument(..., help="Predicted annotation (GFF3 or GTF, plain or gzip)."),
+    genome: Optional[Path] = typer.Option(None, "--genome", "-g", help="Genome FASTA: makes stop-codon inclusion consistent and checks coordinates."),
+    genetic_code: Optional[int] = typer.Option(None, "--genetic-code", help="NCBI table for every sequence (default: transl_table from the reference, else 1)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the scores as JSON to this file."),
+    per_sequence: bool = typer.Option(False, "--per-sequence", help="Also print one table row per sequence."),
+) -> None:
+    """Score a predicted annotation against a reference (CDS-based: nucleotide, exon, transcript, gene, stop, start+stop)."""
+    from genet5.evaluate.compare import compare_files
+
+    t0 = time.perf_counter()
+    comparison = compare_files(reference, prediction, genome, genetic_code)
+    result = comparison.result
+    seconds = time.perf_counter() - t0
+    table = Table(title=f"{prediction.name} vs {reference.name}", title_justify="left")
+    for col in ("level", "sn", "pr", "F1", "ref", "pred"):
+        table.add_column(col, justify="left" if col == "level" else "right")
+    for level in LEVELS:
+        c: Counts = result.total[level]
+        table.add_row(_LEVEL_NAMES[level], f"{c.sn:.4f}", f"{c.pr:.4f}", f"{c.f1:.4f}", str(c.n_ref), str(c.n_pred))
+    console.print(table)
+    if per_sequence:
+        seq_table = Table(title="per sequence (F1)", title_justify="left")
+        seq_table.add_column("sequence")
+        for level in LEVELS:
+            seq_table.add_column(level, justify="right")
+        for seqid, counts in result.per_sequence.items():
+            seq_table.add_row(seqid, *(f"{counts[lv].f1:.4f}" for lv in LEVELS))
+        console.print(seq_table)
+    console.print(
+        f"dropped (CDS length not a multiple of 3): reference {result.dropped_ref}, prediction {result.dropped_pred}; "
+        f"stop codons added from the genome: reference {result.stops_added_ref}, prediction {result.stops_added_pred}; "
+        f"{seconds:.2f} s",
+        highlight=False,
+    )
+    if json_out is not None:
+        out = result.as_dict()
+        out["reference"], out["prediction"] = str(reference), str(prediction)
+        out["genome"] = str(genome) if genome else None
+        _write_json(json_out, out)
+
+
+@app.command()
+def stats(
+    genome: Path = typer.Argument(..., help="Genome FASTA (plain, gzip or bgzip)."),
+    annotation: Optional[Path] = typer.Argument(None, help="Annotation (GFF3 or GTF); optional."),
+    genetic_code: Optional[int] = typer.Option(None, "--genetic-code", help="NCBI table (default: transl_table from the annotation, else 1)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the statistics as JSON to this file."),
+) -> None:
+    """What to check first: sequences, size, GC, masking, genes, transcripts and CDS validity."""
+    from genet5.genome.stats import genome_stats
+
+    t0 = time.perf_counter()
+    report = genome_stats(genome, annotation, genetic_code)
+    seconds = time.perf_counter() - t0
+    seq = report["sequences"]
+    table = Table(title=f"{genome.name}", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("sequences", f"{seq['count']:,}")
+    table.add_row("total length (bp)", f"{seq['total_bp']:,}")
+    table.add_row("longest / shortest (bp)", f"{seq['longest_bp']:,} / {seq['shortest_bp']:,}")
+    table.add_row("GC (of A/C/G/T)", f"{100 * seq['gc_fraction']:.2f}%")
+    table.add_row("N (incl. IUPAC mapped to N)", f"{seq['n_bp']:,}")
+    table.add_row("IUPAC ambiguity letters", f"{seq['iupac_bp']:,}")
+    table.add_row("soft-masked (lower case)", f"{100 * seq['masked_fraction']:.2f}%")
+    if annotation is not None:
+        ann = report["annotation"]
+        table.add_row("genes (coding / all)", f"{ann['coding_genes']:,} / {ann['genes']:,}")
+        table.add_row("transcripts (coding / all)", f"{ann['coding_transcripts']:,} / {ann['transcripts']:,}")
+        table.add_row("pseudogene CDS skipped", f"{ann['validation']['pseudo_skipped']:,}")
+        v = ann["validation"]
+        table.add_row("CDS checked / valid", f"{v['checked']:,} / {v['valid']:,} ({100 * v['valid_fraction']:.2f}%)")
+        for kind, n in v["failures"].items():
+            if n:
+                examples = ", ".join(v["examples"].get(kind, [])[:3])
+                table.add_row(f"  {kind.replace('_', ' ')}", f"{n:,}  (e.g. {examples})")
+        table.add_row("partial CDS / unusual order", f"{v['partial']:,} / {v['unusual_order']:,}")
+        table.add_row("genetic code(s)", ", ".join(str(c) for c in ann["genetic_codes"]) or "1 (default)")
+    console.print(table)
+    console.print(f"{seconds:.2f} s", highlight=False)
+    if json_out is not None:
+        _write_json(json_out, report)

@@ -1,0 +1,73 @@
+"""End-to-end comparison of two annotation files: read, make stop codons consistent with the
+genome (one streaming pass over the FASTA, one chromosome in memory at a time), score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from genet5.evaluate.metrics import EvalResult, evaluate
+from genet5.genome.fasta import FastaRecord, read_fasta
+from genet5.genome.gff import read_annotation
+from genet5.genome.models import Annotation, GenomeFormatError
+from genet5.genome.validate import check_sequences, include_stop_codons
+
+
+class RecordSequence:
+    """One FASTA record behind the `lengths` + `fetch` interface validation code expects."""
+
+    def __init__(self, record: FastaRecord):
+        self.record = record
+        self.lengths = {record.id: len(record.seq)}
+
+    def fetch(self, seqid: str, start: int, end: int) -> bytes:
+        if seqid != self.record.id or start < 1 or end > len(self.record.seq):
+            raise GenomeFormatError(seqid, None, f"range {start}..{end} outside {self.record.id}")
+        return self.record.seq[start - 1 : end]
+
+
+def first_line_of(ann: Annotation, seqid: str) -> int | None:
+    genes = ann.genes.get(seqid) or []
+    for g in genes:
+        for t in g.transcripts:
+            return int(t.attributes.get("line", 0)) or None
+    return None
+
+
+@dataclass
+class Comparison:
+    result: EvalResult
+    reference: Annotation
+    prediction: Annotation
+
+
+def compare_files(
+    ref_path: str | Path,
+    pred_path: str | Path,
+    genome_path: str | Path | None = None,
+    genetic_code: int | None = None,
+    default_code: int = 1,
+) -> Comparison:
+    ref = read_annotation(ref_path)
+    pred = read_annotation(pred_path)
+    # A prediction without transl_table (Prodigal, ours) uses the reference's codes.
+    for seqid, code in ref.genetic_codes.items():
+        pred.genetic_codes.setdefault(seqid, code)
+    added_ref = added_pred = 0
+    if genome_path is not None:
+        seen: set[str] = set()
+        for record in read_fasta(genome_path):
+            seen.add(record.id)
+            src = RecordSequence(record)
+            for ann in (ref, pred):
+                part = ann.subset([record.id])
+                check_sequences(part, src)
+            added_ref += include_stop_codons(ref.subset([record.id]), src, default_code, genetic_code)
+            added_pred += include_stop_codons(pred.subset([record.id]), src, default_code, genetic_code)
+        for ann in (ref, pred):
+            for seqid in ann.genes:
+                if seqid not in seen:
+                    raise GenomeFormatError(ann.source, first_line_of(ann, seqid), f"sequence {seqid!r} is not in the genome FASTA {genome_path}")
+    result = evaluate(ref, pred)
+    result.stops_added_ref, result.stops_added_pred = added_ref, added_pred
+    return Comparison(result, ref, pred)

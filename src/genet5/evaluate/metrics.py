@@ -1,0 +1,187 @@
+"""CDS-based gene-prediction accuracy, as defined in DESIGN.md.
+
+Levels (each with sensitivity, precision and F1, per sequence and micro-averaged):
+- nucleotide: strand-aware CDS bases (interval arithmetic: no per-base sets, so whole
+  chromosomes score in milliseconds);
+- exon: unique (strand, start, end) CDS segments, exact;
+- transcript: unique ordered CDS chains, exact;
+- gene: a reference gene is found when any of its chains is predicted; a predicted gene is
+  correct when any of its chains is in the reference (each side its own denominator);
+- stop: unique (strand, 3' end of the CDS); start_stop: unique (strand, 5' end, 3' end).
+
+Only protein-coding, non-pseudogene transcripts count; transcripts whose CDS length is not a
+multiple of 3 are dropped on both sides and the numbers dropped are reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from genet5.genome.models import Annotation
+
+LEVELS = ("nucleotide", "exon", "transcript", "gene", "stop", "start_stop")
+
+
+@dataclass
+class Counts:
+    """sn = found_ref / n_ref, pr = correct_pred / n_pred."""
+
+    found_ref: int = 0
+    n_ref: int = 0
+    correct_pred: int = 0
+    n_pred: int = 0
+
+    def __iadd__(self, other: "Counts") -> "Counts":
+        self.found_ref += other.found_ref
+        self.n_ref += other.n_ref
+        self.correct_pred += other.correct_pred
+        self.n_pred += other.n_pred
+        return self
+
+    @property
+    def sn(self) -> float:
+        return self.found_ref / self.n_ref if self.n_ref else 0.0
+
+    @property
+    def pr(self) -> float:
+        return self.correct_pred / self.n_pred if self.n_pred else 0.0
+
+    @property
+    def f1(self) -> float:
+        s, p = self.sn, self.pr
+        return 2 * s * p / (s + p) if s + p else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "sn": round(self.sn, 6),
+            "pr": round(self.pr, 6),
+            "f1": round(self.f1, 6),
+            "found_ref": self.found_ref,
+            "n_ref": self.n_ref,
+            "correct_pred": self.correct_pred,
+            "n_pred": self.n_pred,
+        }
+
+
+@dataclass
+class _Side:
+    """The kept coding transcripts of one annotation on one sequence, as comparable keys."""
+
+    intervals: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: {"+": [], "-": []})
+    exons: set = field(default_factory=set)
+    chains: set = field(default_factory=set)
+    gene_chains: dict[str, set] = field(default_factory=dict)
+    stops: set = field(default_factory=set)
+    start_stops: set = field(default_factory=set)
+
+
+def _collect(ann: Annotation, seqid: str) -> tuple[_Side, int]:
+    side, dropped = _Side(), 0
+    for gene in ann.genes.get(seqid, []):
+        for tx in gene.transcripts:
+            if not tx.is_coding or tx.pseudo:
+                continue
+            if tx.cds_length % 3 != 0:
+                dropped += 1
+                continue
+            chain = tx.chain()
+            side.chains.add(chain)
+            side.gene_chains.setdefault(gene.id, set()).add(chain)
+            for seg in tx.cds:
+                side.intervals[seg.strand].append((seg.start, seg.end))
+                side.exons.add((seg.strand, seg.start, seg.end))
+            strand = tx.cds[0].strand
+            five, three = tx.cds_5prime(), tx.cds_3prime()
+            side.stops.add((strand, three))
+            side.start_stops.add((strand, five, three))
+    return side, dropped
+
+
+def _union(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[list[int]] = []
+    for s, e in sorted(intervals):
+        if out and s <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return [(s, e) for s, e in out]
+
+
+def _total(intervals: list[tuple[int, int]]) -> int:
+    return sum(e - s + 1 for s, e in intervals)
+
+
+def _overlap(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> int:
+    """Bases shared by two sorted, disjoint interval lists (a two-pointer sweep)."""
+    i = j = shared = 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if lo <= hi:
+            shared += hi - lo + 1
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return shared
+
+
+def _set_counts(ref: set, pred: set) -> Counts:
+    both = len(ref & pred)
+    return Counts(both, len(ref), both, len(pred))
+
+
+def compare_sequence(ref: _Side, pred: _Side) -> dict[str, Counts]:
+    nuc = Counts()
+    for strand in "+-":
+        r, p = _union(ref.intervals[strand]), _union(pred.intervals[strand])
+        shared = _overlap(r, p)
+        nuc += Counts(shared, _total(r), shared, _total(p))
+    found = sum(1 for chains in ref.gene_chains.values() if chains & pred.chains)
+    correct = sum(1 for chains in pred.gene_chains.values() if chains & ref.chains)
+    return {
+        "nucleotide": nuc,
+        "exon": _set_counts(ref.exons, pred.exons),
+        "transcript": _set_counts(ref.chains, pred.chains),
+        "gene": Counts(found, len(ref.gene_chains), correct, len(pred.gene_chains)),
+        "stop": _set_counts(ref.stops, pred.stops),
+        "start_stop": _set_counts(ref.start_stops, pred.start_stops),
+    }
+
+
+@dataclass
+class EvalResult:
+    total: dict[str, Counts]
+    per_sequence: dict[str, dict[str, Counts]]
+    dropped_ref: int
+    dropped_pred: int
+    stops_added_ref: int = 0
+    stops_added_pred: int = 0
+
+    def as_dict(self) -> dict:
+        out: dict = {level: self.total[level].as_dict() for level in LEVELS}
+        out["per_sequence"] = {
+            seqid: {level: c.as_dict() for level, c in levels.items()} for seqid, levels in self.per_sequence.items()
+        }
+        out["dropped_not_multiple_of_3"] = {"reference": self.dropped_ref, "prediction": self.dropped_pred}
+        out["stop_codons_added"] = {"reference": self.stops_added_ref, "prediction": self.stops_added_pred}
+        return out
+
+
+def evaluate(ref: Annotation, pred: Annotation, seqids: list[str] | None = None) -> EvalResult:
+    """Score `pred` against `ref` on `seqids` (default: every sequence either side names).
+    Stop-codon inclusion should already be made consistent (genome.validate.include_stop_codons)."""
+    if seqids is None:
+        seqids = list(dict.fromkeys(list(ref.genes) + list(pred.genes)))
+    total = {level: Counts() for level in LEVELS}
+    per_seq: dict[str, dict[str, Counts]] = {}
+    dropped_ref = dropped_pred = 0
+    for seqid in seqids:
+        r, dr = _collect(ref, seqid)
+        p, dp = _collect(pred, seqid)
+        dropped_ref += dr
+        dropped_pred += dp
+        counts = compare_sequence(r, p)
+        per_seq[seqid] = counts
+        for level in LEVELS:
+            total[level] += counts[level]
+    return EvalResult(total, per_seq, dropped_ref, dropped_pred)
