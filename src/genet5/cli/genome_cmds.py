@@ -27,6 +27,15 @@ _LEVEL_NAMES = {
 }
 
 
+def _report_warnings(ann) -> None:
+    if ann.warnings:
+        console.print(
+            f"[yellow]note:[/] {Path(ann.source).name}: {len(ann.warnings)} rows name a Parent that has no row "
+            f"(first: {ann.warnings[0]}); use --strict to reject",
+            highlight=False,
+        )
+
+
 def _write_json(path: Path, obj: dict) -> None:
     with atomic_write(path) as fh:
         json.dump(obj, fh, indent=2)
@@ -41,14 +50,17 @@ def eval(  # noqa: A001 - the command is called eval
     genetic_code: Optional[int] = typer.Option(None, "--genetic-code", help="NCBI table for every sequence (default: transl_table from the reference, else 1)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the scores as JSON to this file."),
     per_sequence: bool = typer.Option(False, "--per-sequence", help="Also print one table row per sequence."),
+    strict: bool = typer.Option(False, "--strict", help="Reject dangling Parent references instead of warning."),
 ) -> None:
     """Score a predicted annotation against a reference (CDS-based: nucleotide, exon, transcript, gene, stop, start+stop)."""
     from genet5.evaluate.compare import compare_files
 
     t0 = time.perf_counter()
-    comparison = compare_files(reference, prediction, genome, genetic_code)
+    comparison = compare_files(reference, prediction, genome, genetic_code, strict=strict)
     result = comparison.result
     seconds = time.perf_counter() - t0
+    for ann in (comparison.reference, comparison.prediction):
+        _report_warnings(ann)
     table = Table(title=f"{prediction.name} vs {reference.name}", title_justify="left")
     for col in ("level", "sn", "pr", "F1", "ref", "pred"):
         table.add_column(col, justify="left" if col == "level" else "right")
@@ -83,12 +95,13 @@ def stats(
     annotation: Optional[Path] = typer.Argument(None, help="Annotation (GFF3 or GTF); optional."),
     genetic_code: Optional[int] = typer.Option(None, "--genetic-code", help="NCBI table (default: transl_table from the annotation, else 1)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the statistics as JSON to this file."),
+    strict: bool = typer.Option(False, "--strict", help="Reject dangling Parent references instead of warning."),
 ) -> None:
     """What to check first: sequences, size, GC, masking, genes, transcripts and CDS validity."""
     from genet5.genome.stats import genome_stats
 
     t0 = time.perf_counter()
-    report = genome_stats(genome, annotation, genetic_code)
+    report = genome_stats(genome, annotation, genetic_code, strict=strict)
     seconds = time.perf_counter() - t0
     seq = report["sequences"]
     table = Table(title=f"{genome.name}", title_justify="left", show_header=False)
@@ -118,3 +131,38 @@ def stats(
     console.print(f"{seconds:.2f} s", highlight=False)
     if json_out is not None:
         _write_json(json_out, report)
+
+
+@app.command()
+def convert(
+    annotation: Path = typer.Argument(..., help="Input annotation: GFF3, GTF or GenBank flat file (plain or gzip)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output file."),
+    to: str = typer.Option("gff3", "--to", help="Output format: gff3 or gtf."),
+    genome: Optional[Path] = typer.Option(None, "--genome", "-g", help="Genome FASTA: sequence lengths for ##sequence-region headers and a coordinate check."),
+    strict: bool = typer.Option(False, "--strict", help="Reject dangling Parent references instead of warning."),
+) -> None:
+    """Convert an annotation into clean GFF3 (gene -> mRNA -> exon + CDS) or GTF."""
+    from genet5.genome.fasta import Genome
+    from genet5.genome.gff3_writer import write_gff3
+    from genet5.genome.readers import load_annotation
+    from genet5.genome.validate import check_sequences
+
+    ann = load_annotation(annotation, strict=strict)
+    lengths = None
+    if genome is not None:
+        g = Genome(genome)
+        check_sequences(ann, g)
+        lengths = {k: v for k, v in g.lengths.items() if k in ann.genes}
+    if ann.warnings:
+        console.print(f"[yellow]{len(ann.warnings)} warnings[/] while reading {annotation.name}; first: {ann.warnings[0]}", highlight=False)
+    if to == "gff3":
+        write_gff3(output, ann, lengths)
+    elif to == "gtf":
+        from genet5.genome.gtf_writer import write_gtf
+
+        write_gtf(output, ann)
+    else:
+        from genet5.cli.app import fail
+
+        fail(f"--to must be gff3 or gtf, not {to!r}")
+    console.print(f"wrote {ann.n_genes} genes to {output}", highlight=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from genet5.evaluate.metrics import EvalResult, evaluate
 from genet5.genome.fasta import FastaRecord, read_fasta
-from genet5.genome.gff import read_annotation
+from genet5.genome.readers import load_annotation
 from genet5.genome.models import Annotation, GenomeFormatError
 from genet5.genome.validate import check_sequences, include_stop_codons
 
@@ -47,9 +47,10 @@ def compare_files(
     genome_path: str | Path | None = None,
     genetic_code: int | None = None,
     default_code: int = 1,
+    strict: bool = False,
 ) -> Comparison:
-    ref = read_annotation(ref_path)
-    pred = read_annotation(pred_path)
+    ref = load_annotation(ref_path, strict=strict)
+    pred = load_annotation(pred_path, strict=strict)
     # A prediction without transl_table (Prodigal, ours) uses the reference's codes.
     for seqid, code in ref.genetic_codes.items():
         pred.genetic_codes.setdefault(seqid, code)

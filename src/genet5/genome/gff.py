@@ -403,14 +403,32 @@ def _segments(rows: list[_Row]) -> list[Segment]:
     return segs
 
 
+def _fold_stop_codon(cds: list[Segment], stop: list[Segment]) -> list[Segment]:
+    """Include GTF stop_codon pieces in the CDS (the GFF3 convention). Each piece extends the
+    CDS end it touches or, when an intron splits the stop, becomes a segment of its own.
+    Only stop pieces are merged: overlapping CDS segments (ribosomal frameshifts) stay apart."""
+    out = list(cds)
+    minus = out[-1].strand == "-"
+    for piece in sorted(stop, key=lambda s: s.start, reverse=minus):
+        last = out[-1]
+        if last.start <= piece.start and piece.end <= last.end:
+            continue  # already inside the CDS
+        if not minus and piece.start == last.end + 1:
+            out[-1] = Segment(last.start, piece.end, last.strand)
+        elif minus and piece.end == last.start - 1:
+            out[-1] = Segment(piece.start, last.end, last.strand)
+        else:
+            out.append(piece)
+    return out
+
+
 def _make_transcript(tx_id, gene: Gene, crows, erows, codon_rows, frow: _Row | None) -> Transcript:
     cds, unusual = order_segments(_segments(crows))
     strand = cds[0].strand if cds else (erows[0].strand if erows else gene.strand)
+    first_cds = cds[0] if cds else None  # phase belongs to the first segment as annotated
     stop_rows = [r for r in codon_rows if r.type == "stop_codon"]
-    if cds and stop_rows:
-        # GTF-style stop codon rows: fold into the CDS so the stop is included, as GFF3 has it.
-        merged, _ = order_segments(cds + _segments(stop_rows))
-        cds = merge_adjacent(merged) if not unusual else cds
+    if cds and stop_rows and not unusual:
+        cds = _fold_stop_codon(cds, _segments(stop_rows))
     true_exons = [r for r in erows if r.type == "exon"]
     if true_exons:
         exons, _ = order_segments(_segments(true_exons))
@@ -435,7 +453,7 @@ def _make_transcript(tx_id, gene: Gene, crows, erows, codon_rows, frow: _Row | N
         biotype=frow.type if frow is not None else ("mRNA" if cds else "transcript"),
     )
     if crows:
-        first = cds[0]
+        first = first_cds
         for r in crows:
             if (r.start, r.end) == (first.start, first.end) and r.phase in ("0", "1", "2"):
                 tx.phase = int(r.phase)

@@ -1,0 +1,3 @@
+from genet5.cli import main
+
+main()

@@ -1,0 +1,130 @@
+"""GFF3 writer: gene -> mRNA -> exon + CDS, as genome browsers and `gt gff3validator` expect.
+
+- One ID shared by all segments of a transcript's CDS (the GFF3 spec's multi-line feature).
+- Phase computed from the CDS in transcription order, so it is right on both strands.
+- Reserved characters percent-encoded in columns 1 and 9 (GFF3 spec: tab, newline, %, ;, =,
+  &, and , in attribute values).
+- `##sequence-region` for every sequence, genes sorted by position, IDs unique in the file.
+- Written atomically: a failure leaves no partial file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO
+
+from genet5.atomic import atomic_write
+from genet5.genome.models import Annotation, Gene, Segment, Transcript
+
+_ESCAPE_COL9 = {ord(c): f"%{ord(c):02X}" for c in "\t\n\r%;=&,"}
+_ESCAPE_SEQID = {ord(c): f"%{ord(c):02X}" for c in "\t\n\r%"}
+
+
+def escape_attr(value: str) -> str:
+    return value.translate(_ESCAPE_COL9)
+
+
+def cds_phases(tx: Transcript) -> list[int]:
+    """GFF3 phase of each CDS segment (transcription order): bases to skip at the segment's
+    5' end before the next codon starts."""
+    phases, consumed = [], 0
+    for seg in tx.cds:
+        phases.append((3 - ((consumed - tx.phase) % 3)) % 3 if consumed else tx.phase)
+        consumed += seg.length
+    return phases
+
+
+def _attrs(pairs: list[tuple[str, str]]) -> str:
+    return ";".join(f"{k}={escape_attr(v)}" for k, v in pairs if v != "")
+
+
+class _Ids:
+    """Hands out file-unique IDs: two features may not share one (gt checks this)."""
+
+    def __init__(self, prefix: str = ""):
+        self.used: set[str] = set()
+        self.prefix = prefix
+
+    def take(self, wanted: str) -> str:
+        wanted = f"{self.prefix}{wanted}"
+        cand, n = wanted, 1
+        while cand in self.used:
+            n += 1
+            cand = f"{wanted}.{n}"
+        self.used.add(cand)
+        return cand
+
+
+def _row(seqid: str, source: str, ftype: str, start: int, end: int, strand: str, phase: str, attrs: str) -> str:
+    return f"{seqid.translate(_ESCAPE_SEQID)}\t{source}\t{ftype}\t{start}\t{end}\t.\t{strand}\t{phase}\t{attrs}\n"
+
+
+def _gene_rows(gene: Gene, ids: _Ids, source: str, seqid: str) -> list[str]:
+    gid = ids.take(gene.id)
+    spans = [(t.start, t.end) for t in gene.transcripts]
+    g_start = min([s for s, _ in spans] + ([gene.start_] if gene.start_ else []))
+    g_end = max([e for _, e in spans] + ([gene.end_] if gene.end_ else []))
+    gene_type = "pseudogene" if gene.pseudo else "gene"
+    pairs = [("ID", gid)] + [(k, gene.attributes[k]) for k in ("Name",) if k in gene.attributes]
+    rows = [_row(seqid, source, gene_type, g_start, g_end, gene.strand, ".", _attrs(pairs))]
+    for tx in gene.transcripts:
+        tid = ids.take(tx.id if tx.id != gene.id else f"{gene.id}.t1")
+        tx_type = "mRNA" if tx.is_coding else (tx.biotype if tx.biotype not in ("", "mRNA") else "transcript")
+        t_pairs = [("ID", tid), ("Parent", gid)]
+        if tx.start_partial or tx.end_partial:
+            t_pairs.append(("partial", "true"))
+        for key in ("Name", "product"):
+            if key in tx.attributes:
+                t_pairs.append((key, tx.attributes[key]))
+        rows.append(_row(seqid, source, tx_type, tx.start, tx.end, tx.strand, ".", _attrs(t_pairs)))
+        exons: list[Segment] = tx.exons or tx.cds
+        for i, ex in enumerate(sorted(exons, key=lambda s: s.start), 1):
+            rows.append(_row(seqid, source, "exon", ex.start, ex.end, ex.strand, ".", _attrs([("Parent", tid)])))
+        if tx.cds:
+            cid = ids.take(f"{tid}.cds" if tid.startswith("cds") else f"cds-{tid}")
+            phases = dict(zip(tx.cds, cds_phases(tx)))
+            # Trans-spliced chains keep transcription order in the file: sorted rows would be
+            # read back as an ordinary gene in coordinate order.
+            cds_rows = tx.cds if tx.unusual_order else sorted(tx.cds, key=lambda s: s.start)
+            for seg in cds_rows:
+                rows.append(_row(seqid, source, "CDS", seg.start, seg.end, seg.strand, str(phases[seg]), _attrs([("ID", cid), ("Parent", tid)])))
+    return rows
+
+
+def write_gff3_handle(
+    fh: IO[str],
+    annotation: Annotation,
+    sequence_lengths: dict[str, int] | None = None,
+    source: str = "genet5",
+    id_prefix: str = "",
+) -> None:
+    lengths = dict(annotation.sequence_lengths)
+    lengths.update(sequence_lengths or {})
+    fh.write("##gff-version 3\n")
+    seqids = list(dict.fromkeys(list(lengths) + list(annotation.genes)))
+    for seqid in seqids:
+        n = lengths.get(seqid)
+        if n is None and annotation.genes.get(seqid):
+            n = max(g.end for g in annotation.genes[seqid])
+        if n is not None:
+            fh.write(f"##sequence-region {seqid.translate(_ESCAPE_SEQID)} 1 {n}\n")
+    ids = _Ids(id_prefix)
+    for seqid in seqids:
+        genes = sorted(annotation.genes.get(seqid, []), key=lambda g: (g.start, g.end, g.id))
+        for gene in genes:
+            if not gene.transcripts:
+                continue
+            fh.writelines(_gene_rows(gene, ids, source, seqid))
+            fh.write("###\n")
+
+
+def write_gff3(
+    path: str | Path,
+    annotation: Annotation,
+    sequence_lengths: dict[str, int] | None = None,
+    source: str = "genet5",
+    id_prefix: str = "",
+) -> None:
+    """Write `annotation` as GFF3 to `path` (atomically)."""
+    with atomic_write(path) as fh:
+        write_gff3_handle(fh, annotation, sequence_lengths, source, id_prefix)

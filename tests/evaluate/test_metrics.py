@@ -1,0 +1,135 @@
+"""The CDS-based metrics on hand-made cases where every number can be counted by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from genet5.evaluate.compare import compare_files
+from genet5.evaluate.metrics import LEVELS, evaluate
+from genet5.genome.models import Annotation, Gene, Segment, Transcript
+
+
+def tx(tid: str, gene: str, strand: str, *coords: tuple[int, int], seqid: str = "chr1") -> Transcript:
+    segs = [Segment(s, e, strand) for s, e in coords]
+    segs.sort(key=lambda s: s.start, reverse=strand == "-")
+    return Transcript(id=tid, gene_id=gene, seqid=seqid, strand=strand, cds=segs)
+
+
+def ann(*transcripts: Transcript) -> Annotation:
+    a = Annotation()
+    genes: dict[str, Gene] = {}
+    for t in transcripts:
+        if t.gene_id not in genes:
+            genes[t.gene_id] = Gene(id=t.gene_id, seqid=t.seqid, strand=t.strand)
+            a.add_gene(genes[t.gene_id])
+        genes[t.gene_id].transcripts.append(t)
+    return a
+
+
+def scores(result, level):
+    c = result.total[level]
+    return c.sn, c.pr, c.f1
+
+
+def test_identical_annotations_score_one_everywhere():
+    ref = ann(tx("t1", "g1", "+", (1, 90), (201, 290)), tx("t2", "g2", "-", (500, 799)))
+    result = evaluate(ref, ref)
+    for level in LEVELS:
+        assert scores(result, level) == (1.0, 1.0, 1.0), level
+
+
+def test_hand_case_every_level():
+    # reference: g1 two exons (+), g2 one exon (-)
+    ref = ann(tx("t1", "g1", "+", (1, 90), (201, 290)), tx("t2", "g2", "-", (500, 799)))
+    # prediction: g1 with a wrong second exon end, g2 exact, plus a false gene on +
+    pred = ann(
+        tx("p1", "h1", "+", (1, 90), (201, 293)),
+        tx("p2", "h2", "-", (500, 799)),
+        tx("p3", "h3", "+", (1000, 1029)),
+    )
+    r = evaluate(ref, pred)
+    # nucleotide: ref bases 90+90+300 = 480; pred 90+93+300+30 = 513; shared 480
+    assert r.total["nucleotide"].found_ref == 480 and r.total["nucleotide"].n_ref == 480
+    assert r.total["nucleotide"].n_pred == 513
+    assert scores(r, "nucleotide")[:2] == (1.0, 480 / 513)
+    # exon: ref {1-90, 201-290, 500-799}; pred {1-90, 201-293, 500-799, 1000-1029}: 2 shared
+    assert scores(r, "exon")[:2] == (2 / 3, 2 / 4)
+    # transcript and gene: only g2 matches
+    assert scores(r, "transcript")[:2] == (1 / 2, 1 / 3)
+    assert scores(r, "gene")[:2] == (1 / 2, 1 / 3)
+    # stop: ref {(+,290), (-,500)}; pred {(+,293), (-,500), (+,1029)}
+    assert scores(r, "stop")[:2] == (1 / 2, 1 / 3)
+    assert scores(r, "start_stop")[:2] == (1 / 2, 1 / 3)
+    sn, pr, f1 = scores(r, "exon")
+    assert f1 == pytest.approx(2 * sn * pr / (sn + pr))
+
+
+def test_strand_matters():
+    ref = ann(tx("t", "g", "+", (1, 300)))
+    pred = ann(tx("p", "h", "-", (1, 300)))
+    r = evaluate(ref, pred)
+    for level in LEVELS:
+        assert r.total[level].f1 == 0.0, level
+
+
+def test_multi_isoform_gene_found_by_any_isoform():
+    ref = ann(tx("t1", "g", "+", (1, 90), (201, 290)), tx("t2", "g", "+", (1, 90), (401, 490)))
+    pred = ann(tx("p", "h", "+", (1, 90), (401, 490)))
+    r = evaluate(ref, pred)
+    assert scores(r, "gene")[:2] == (1.0, 1.0)
+    assert scores(r, "transcript")[:2] == (0.5, 1.0)
+    # nucleotide: ref union 1-90, 201-290, 401-490 = 270; pred 180, all shared
+    assert scores(r, "nucleotide")[:2] == (180 / 270, 1.0)
+
+
+def test_duplicate_chains_count_once_and_non_multiple_of_3_are_dropped():
+    ref = ann(tx("t1", "g", "+", (1, 90)), tx("t2", "g", "+", (1, 90)), tx("bad", "g2", "+", (200, 210)))
+    pred = ann(tx("p", "h", "+", (1, 90)), tx("bad", "h2", "+", (300, 301)))
+    r = evaluate(ref, pred)
+    assert r.dropped_ref == 1 and r.dropped_pred == 1
+    assert r.total["transcript"].n_ref == 1 and r.total["gene"].n_ref == 1
+    assert scores(r, "gene") == (1.0, 1.0, 1.0)
+
+
+def test_pseudogenes_are_skipped():
+    t = tx("t", "g", "+", (1, 90))
+    t.pseudo = True
+    r = evaluate(ann(t), ann(tx("p", "h", "+", (1, 90))))
+    assert r.total["gene"].n_ref == 0 and r.total["gene"].n_pred == 1
+
+
+def test_per_sequence_and_micro_total():
+    ref = ann(tx("a", "g1", "+", (1, 90), seqid="c1"), tx("b", "g2", "+", (1, 90), seqid="c2"))
+    pred = ann(tx("p", "h1", "+", (1, 90), seqid="c1"))
+    r = evaluate(ref, pred)
+    assert r.per_sequence["c1"]["gene"].f1 == 1.0 and r.per_sequence["c2"]["gene"].f1 == 0.0
+    assert scores(r, "gene")[:2] == (0.5, 1.0)
+
+
+# A genome where the stop codon is the question: one gene on each strand.
+#   + gene: ATG AAA TAA at 11..19;  - gene: reverse complement of ATG CCC TGA at 41..49
+PLUS = "ATGAAATAA"
+MINUS_RC = "TCAGGGCAT"  # revcomp of ATGCCCTGA
+SEQ = "C" * 10 + PLUS + "C" * 21 + MINUS_RC + "C" * 11
+
+
+def test_gtf_without_stop_rows_matches_gff3_with_stop_given_the_genome(tmp_path):
+    fasta = tmp_path / "g.fa"
+    fasta.write_text(f">chr1\n{SEQ}\n")
+    gff3 = tmp_path / "ref.gff3"
+    gff3.write_text(
+        "##gff-version 3\n"
+        "chr1\tx\tCDS\t11\t19\t.\t+\t0\tID=c1\n"
+        "chr1\tx\tCDS\t41\t49\t.\t-\t0\tID=c2\n"
+    )
+    gtf = tmp_path / "pred.gtf"  # CDS rows exclude the stop codon, as GTF does
+    gtf.write_text(
+        'chr1\tx\tCDS\t11\t16\t.\t+\t0\tgene_id "g1"; transcript_id "t1";\n'
+        'chr1\tx\tCDS\t44\t49\t.\t-\t0\tgene_id "g2"; transcript_id "t2";\n'
+    )
+    with_genome = compare_files(gff3, gtf, fasta).result
+    assert with_genome.stops_added_pred == 2 and with_genome.stops_added_ref == 0
+    for level in LEVELS:
+        assert with_genome.total[level].f1 == 1.0, level
+    without = compare_files(gff3, gtf).result
+    assert without.total["exon"].f1 == 0.0

@@ -1,0 +1,199 @@
+"""GFF3 and GTF dialects into one gene model, and the errors bad annotation lines give."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from genet5.genome.gff import read_annotation, sniff_format
+from genet5.genome.models import GenomeFormatError, Segment
+
+HEADER = "##gff-version 3\n##sequence-region chr1 1 5000\n"
+
+
+def write(tmp_path, text: str, name: str = "a.gff3", gz: bool = False):
+    path = tmp_path / (name + (".gz" if gz else ""))
+    data = text.encode()
+    path.write_bytes(gzip.compress(data) if gz else data)
+    return path
+
+
+def gff(*lines: tuple) -> str:
+    return HEADER + "".join("\t".join(str(c) for c in line) + "\n" for line in lines)
+
+
+def only_tx(ann):
+    txs = list(ann.iter_transcripts())
+    assert len(txs) == 1
+    return txs[0]
+
+
+def test_refseq_gene_mrna_exon_cds_minus_strand(tmp_path):
+    text = gff(
+        ("chr1", "RefSeq", "gene", 100, 900, ".", "-", ".", "ID=gene-A;Name=abc"),
+        ("chr1", "RefSeq", "mRNA", 100, 900, ".", "-", ".", "ID=rna-A;Parent=gene-A"),
+        ("chr1", "RefSeq", "exon", 100, 300, ".", "-", ".", "ID=exon-1;Parent=rna-A"),
+        ("chr1", "RefSeq", "exon", 500, 900, ".", "-", ".", "ID=exon-2;Parent=rna-A"),
+        ("chr1", "RefSeq", "CDS", 150, 300, ".", "-", "2", "ID=cds-A;Parent=rna-A"),
+        ("chr1", "RefSeq", "CDS", 500, 800, ".", "-", "0", "ID=cds-A;Parent=rna-A"),
+    )
+    ann = read_annotation(write(tmp_path, text))
+    tx = only_tx(ann)
+    assert tx.id == "rna-A" and tx.gene_id == "gene-A" and tx.strand == "-"
+    # transcription order on the minus strand: the right-most segment first
+    assert tx.cds == [Segment(500, 800, "-"), Segment(150, 300, "-")]
+    assert tx.cds_5prime() == 800 and tx.cds_3prime() == 150
+    assert tx.exons[0] == Segment(500, 900, "-")
+    assert ann.sequence_lengths == {"chr1": 5000}
+    gene = next(ann.iter_genes())
+    assert gene.attributes["Name"] == "abc" and (gene.start, gene.end) == (100, 900)
+
+
+def test_prokaryotic_gene_cds_and_parentless_cds(tmp_path):
+    text = gff(
+        ("chr1", "GenBank", "gene", 10, 99, ".", "+", ".", "ID=gene-1"),
+        ("chr1", "GenBank", "CDS", 10, 99, ".", "+", "0", "ID=cds-1;Parent=gene-1;transl_table=11"),
+        ("chr1", "Prodigal", "CDS", 200, 400, ".", "-", "0", "ID=1_2;partial=00"),
+    )
+    ann = read_annotation(write(tmp_path, text))
+    txs = {t.id: t for t in ann.iter_transcripts()}
+    assert set(txs) == {"cds-1", "1_2"}
+    assert txs["cds-1"].gene_id == "gene-1" and txs["cds-1"].genetic_code == 11
+    assert ann.genetic_codes["chr1"] == 11
+    assert txs["1_2"].strand == "-" and ann.n_genes == 2
+
+
+def test_wormbase_shared_cds_id_and_several_parents(tmp_path):
+    text = gff(
+        ("chr1", "WormBase", "gene", 100, 900, ".", "+", ".", "ID=Gene:g1"),
+        ("chr1", "WormBase", "mRNA", 100, 900, ".", "+", ".", "ID=Transcript:t1;Parent=Gene:g1"),
+        ("chr1", "WormBase", "mRNA", 100, 900, ".", "+", ".", "ID=Transcript:t2;Parent=Gene:g1"),
+        ("chr1", "WormBase", "CDS", 100, 200, ".", "+", "0", "ID=CDS:c1;Parent=Transcript:t1,Transcript:t2"),
+        ("chr1", "WormBase", "CDS", 300, 400, ".", "+", "2", "ID=CDS:c1;Parent=Transcript:t1,Transcript:t2"),
+    )
+    ann = read_annotation(write(tmp_path, text))
+    txs = list(ann.iter_transcripts())
+    assert [t.id for t in txs] == ["Transcript:t1", "Transcript:t2"]
+    assert txs[0].chain() == txs[1].chain() == (("+", 100, 200), ("+", 300, 400))
+    assert ann.n_genes == 1
+
+
+def test_partial_ranges_follow_the_strand(tmp_path):
+    text = gff(
+        ("chr1", "x", "gene", 1, 300, ".", "-", ".", "ID=g"),
+        ("chr1", "x", "CDS", 1, 300, ".", "-", "0", "ID=c;Parent=g;partial=true;start_range=.,1"),
+    )
+    tx = only_tx(read_annotation(write(tmp_path, text)))
+    # start_range is the left end: on the minus strand that is the 3' end
+    assert tx.end_partial and not tx.start_partial
+
+
+def test_gtf_stop_codon_rows_are_folded_into_cds_and_utrs_make_exons(tmp_path):
+    attrs = 'gene_id "G1"; transcript_id "T1";'
+    lines = [
+        ("chr1", "FlyBase", "5UTR", 50, 99, ".", "+", ".", attrs),
+        ("chr1", "FlyBase", "CDS", 100, 199, ".", "+", "0", attrs),
+        ("chr1", "FlyBase", "CDS", 300, 397, ".", "+", "2", attrs),
+        ("chr1", "FlyBase", "stop_codon", 398, 400, ".", "+", "0", attrs),
+        ("chr1", "FlyBase", "3UTR", 401, 450, ".", "+", ".", attrs),
+        ("chr1", "AUGUSTUS", "gene", 50, 450, ".", "+", ".", "G1"),
+    ]
+    path = write(tmp_path, "".join("\t".join(map(str, r)) + "\n" for r in lines), name="a.gtf")
+    assert sniff_format(path) == "gtf"
+    tx = only_tx(read_annotation(path))
+    assert tx.id == "T1" and tx.gene_id == "G1"
+    assert tx.cds == [Segment(100, 199, "+"), Segment(300, 400, "+")]
+    assert tx.exons == [Segment(50, 199, "+"), Segment(300, 450, "+")]
+
+
+def test_gtf_stop_codon_split_by_an_intron_on_minus_strand(tmp_path):
+    attrs = 'gene_id "G"; transcript_id "T";'
+    lines = [
+        ("chr1", "x", "CDS", 500, 600, ".", "-", "0", attrs),
+        ("chr1", "x", "CDS", 302, 400, ".", "-", "1", attrs),
+        ("chr1", "x", "stop_codon", 300, 301, ".", "-", "0", attrs),
+        ("chr1", "x", "stop_codon", 200, 200, ".", "-", "1", attrs),
+    ]
+    path = write(tmp_path, "".join("\t".join(map(str, r)) + "\n" for r in lines), name="b.gtf")
+    tx = only_tx(read_annotation(path))
+    assert tx.cds == [Segment(500, 600, "-"), Segment(300, 400, "-"), Segment(200, 200, "-")]
+
+
+def test_gzip_and_crlf(tmp_path):
+    text = gff(("chr1", "x", "CDS", 1, 30, ".", "+", "0", "ID=c")).replace("\n", "\r\n")
+    tx = only_tx(read_annotation(write(tmp_path, text, gz=True)))
+    assert tx.cds == [Segment(1, 30, "+")]
+
+
+def test_multi_isoform_gene(tmp_path):
+    text = gff(
+        ("chr1", "x", "gene", 1, 900, ".", "+", ".", "ID=g"),
+        ("chr1", "x", "mRNA", 1, 900, ".", "+", ".", "ID=t1;Parent=g"),
+        ("chr1", "x", "mRNA", 1, 900, ".", "+", ".", "ID=t2;Parent=g"),
+        ("chr1", "x", "CDS", 1, 90, ".", "+", "0", "ID=c1;Parent=t1"),
+        ("chr1", "x", "CDS", 1, 60, ".", "+", "0", "ID=c2;Parent=t2"),
+        ("chr1", "x", "CDS", 301, 330, ".", "+", "0", "ID=c2;Parent=t2"),
+    )
+    ann = read_annotation(write(tmp_path, text))
+    gene = next(ann.iter_genes())
+    assert [t.id for t in gene.transcripts] == ["t1", "t2"] and len(gene.transcripts[1].cds) == 2
+
+
+def test_percent_encoded_attributes(tmp_path):
+    text = gff(
+        ("chr1", "x", "gene", 1, 30, ".", "+", ".", "ID=g%3B1;Name=a%2Cb"),
+        ("chr1", "x", "CDS", 1, 30, ".", "+", "0", "ID=c;Parent=g%3B1;product=x%3Dy"),
+    )
+    ann = read_annotation(write(tmp_path, text))
+    gene = next(ann.iter_genes())
+    assert gene.id == "g;1" and gene.attributes["Name"] == "a,b"
+    assert gene.transcripts[0].attributes["product"] == "x=y"
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("chr1\tx\tCDS\t1\t30\t.\t+\t0", "expected 9 tab-separated columns, found 8"),
+        ("chr1\tx\tCDS\tone\t30\t.\t+\t0\tID=c", "non-numeric coordinates"),
+        ("chr1\tx\tCDS\t40\t30\t.\t+\t0\tID=c", "invalid coordinates"),
+        ("chr1\tx\tCDS\t1\t30\t.\t*\t0\tID=c", "invalid strand"),
+        ("chr1\tx\tCDS\t4990\t5010\t.\t+\t0\tID=c", "past the end of chr1"),
+    ],
+)
+def test_bad_lines_name_file_line_and_problem(tmp_path, line, message):
+    path = write(tmp_path, HEADER + line + "\n")
+    with pytest.raises(GenomeFormatError) as err:
+        read_annotation(path)
+    assert err.value.line == 3 and message in str(err.value) and str(path) in str(err.value)
+
+
+def test_parent_cycle_is_an_error(tmp_path):
+    text = gff(
+        ("chr1", "x", "mRNA", 1, 30, ".", "+", ".", "ID=a;Parent=b"),
+        ("chr1", "x", "mRNA", 1, 30, ".", "+", ".", "ID=b;Parent=a"),
+        ("chr1", "x", "CDS", 1, 30, ".", "+", "0", "ID=c;Parent=a"),
+    )
+    with pytest.raises(GenomeFormatError, match="Parent cycle"):
+        read_annotation(write(tmp_path, text))
+
+
+def test_unknown_parent_warns_by_default_and_fails_when_strict(tmp_path):
+    text = gff(("chr1", "x", "CDS", 1, 30, ".", "+", "0", "ID=c;Parent=nowhere"))
+    path = write(tmp_path, text)
+    ann = read_annotation(path)
+    assert ann.warnings and "nowhere" in ann.warnings[0]
+    assert only_tx(ann).id == "nowhere"
+    with pytest.raises(GenomeFormatError, match="unknown Parent 'nowhere'") as err:
+        read_annotation(path, strict=True)
+    assert err.value.line == 3
+
+
+def test_tair_protein_alias_parent_is_not_a_second_transcript(tmp_path):
+    text = gff(
+        ("chr1", "TAIR10", "gene", 1, 90, ".", "+", ".", "ID=AT1"),
+        ("chr1", "TAIR10", "mRNA", 1, 90, ".", "+", ".", "ID=AT1.1;Parent=AT1"),
+        ("chr1", "TAIR10", "CDS", 1, 90, ".", "+", "0", "Parent=AT1.1,AT1.1-Protein;"),
+    )
+    ann = read_annotation(write(tmp_path, text))
+    assert only_tx(ann).id == "AT1.1"

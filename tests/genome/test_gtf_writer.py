@@ -1,0 +1,181 @@
+import os
+
+import pytest
+
+from genet5.genome import gtf_writer
+from genet5.genome.gtf_writer import split_chain, write_gtf
+from genet5.genome.models import Annotation, Gene, Segment, Transcript
+
+
+def make_tx(tid, gid, seqid, strand, cds, **kw):
+    return Transcript(tid, gid, seqid, strand, cds=[Segment(a, b, strand) for a, b in cds], **kw)
+
+
+def annotation(*txs) -> Annotation:
+    ann = Annotation()
+    genes = {}
+    for t in txs:
+        g = genes.get(t.gene_id)
+        if g is None:
+            g = genes[t.gene_id] = Gene(t.gene_id, t.seqid, t.strand)
+            ann.add_gene(g)
+        g.transcripts.append(t)
+    return ann
+
+
+def rows(path):
+    out = []
+    for line in open(path):
+        if line.startswith("#"):
+            continue
+        c = line.rstrip("\n").split("\t")
+        assert len(c) == 9
+        out.append((c[0], c[2], int(c[3]), int(c[4]), c[6], c[7], c[8]))
+    return out
+
+
+def feats(rs, tid, kind):
+    return [(a, b, fr) for s, f, a, b, st, fr, at in rs if f == kind and f'transcript_id "{tid}";' in at]
+
+
+def test_split_chain():
+    segs = [Segment(500, 501, "-"), Segment(300, 312, "-")]
+    rest, cut = split_chain(segs, 3, from_end=False)
+    assert cut == [Segment(500, 501, "-"), Segment(312, 312, "-")] and rest == [Segment(300, 311, "-")]
+    rest, cut = split_chain(segs, 3, from_end=True)
+    assert cut == [Segment(300, 302, "-")] and rest == [Segment(500, 501, "-"), Segment(303, 312, "-")]
+    rest, cut = split_chain([Segment(101, 113, "+"), Segment(201, 202, "+")], 3, from_end=True)
+    assert cut == [Segment(113, 113, "+"), Segment(201, 202, "+")] and rest == [Segment(101, 112, "+")]
+
+
+def test_plus_strand_stop_split_across_intron(tmp_path):
+    t = make_tx("t1", "g1", "chr1", "+", [(101, 113), (201, 202)])
+    path = tmp_path / "a.gtf"
+    write_gtf(path, annotation(t))
+    rs = rows(path)
+    assert feats(rs, "t1", "CDS") == [(101, 112, "0")]  # the stop codon is excluded
+    assert feats(rs, "t1", "stop_codon") == [(113, 113, "0"), (201, 202, "2")]
+    assert feats(rs, "t1", "start_codon") == [(101, 103, "0")]
+    assert feats(rs, "t1", "exon") == [(101, 113, "."), (201, 202, ".")]
+    assert rs[0][1] == "gene" and rs[0][2:4] == (101, 202)
+    assert all('gene_id "g1";' in r[6] for r in rs)
+
+
+def test_minus_strand_start_split_and_frames(tmp_path):
+    # transcription order: 501,500 | 312..300 ; CDS length 15
+    t = make_tx("t2", "g2", "chr1", "-", [(500, 501), (300, 312)])
+    path = tmp_path / "m.gtf"
+    write_gtf(path, annotation(t))
+    rs = rows(path)
+    assert feats(rs, "t2", "start_codon") == [(312, 312, "1"), (500, 501, "0")]
+    assert feats(rs, "t2", "stop_codon") == [(300, 302, "0")]
+    # second CDS row: two bases come before it, so one base is skipped to the next codon
+    assert feats(rs, "t2", "CDS") == [(303, 312, "1"), (500, 501, "0")]
+    starts = [r[2] for r in rs]
+    assert starts == sorted(starts)  # rows sorted by position
+
+
+def test_frames_follow_phase_for_partial_cds(tmp_path):
+    t = make_tx("t3", "g3", "chr1", "+", [(10, 20), (30, 40), (50, 60)], phase=2, start_partial=True, end_partial=True)
+    path = tmp_path / "p.gtf"
+    write_gtf(path, annotation(t))
+    rs = rows(path)
+    # frames: phase 2; then (2 - 11) % 3 = 0; then (2 - 22) % 3 = 1
+    assert feats(rs, "t3", "CDS") == [(10, 20, "2"), (30, 40, "0"), (50, 60, "1")]
+    assert feats(rs, "t3", "start_codon") == [] and feats(rs, "t3", "stop_codon") == []
+
+
+def test_pseudo_transcripts_have_no_cds_rows(tmp_path):
+    t = make_tx("t4", "g4", "chr1", "+", [(10, 99)], pseudo=True)
+    path = tmp_path / "ps.gtf"
+    write_gtf(path, annotation(t))
+    rs = rows(path)
+    assert {r[1] for r in rs} == {"gene", "transcript", "exon"}
+    assert any('transcript_biotype "pseudogene";' in r[6] for r in rs if r[1] == "exon")
+
+
+def test_sorted_by_sequence_then_position(tmp_path):
+    a = make_tx("a", "ga", "chr2", "+", [(500, 700)])
+    b = make_tx("b", "gb", "chr1", "+", [(900, 1100)])
+    c = make_tx("c", "gc", "chr1", "-", [(100, 300)])
+    d = make_tx("d", "gd", "chr2", "+", [(10, 99)])
+    path = tmp_path / "s.gtf"
+    assert write_gtf(path, annotation(a, b, c, d)) == 4
+    genes = [(r[0], r[2]) for r in rows(path) if r[1] == "gene"]
+    assert genes == [("chr2", 10), ("chr2", 500), ("chr1", 100), ("chr1", 900)]
+
+
+def test_write_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "out.gtf"
+    path.write_text("old\n")
+
+    def boom(*a, **k):
+        raise RuntimeError("crash")
+
+    monkeypatch.setattr(gtf_writer, "transcript_rows", boom)
+    with pytest.raises(RuntimeError):
+        write_gtf(path, annotation(make_tx("a", "ga", "chr1", "+", [(1, 9)])))
+    assert path.read_text() == "old\n" and os.listdir(tmp_path) == ["out.gtf"]
+
+
+# --- round trip through the project's GTF reader ---------------------------------------------------
+
+
+def _round_trip(tmp_path, *txs):
+    gff = pytest.importorskip("genet5.genome.gff")
+    ann = annotation(*txs)
+    path = tmp_path / "rt.gtf"
+    write_gtf(path, ann)
+    back = gff.read_annotation(path)
+    key = lambda t: (t.seqid, t.id, t.gene_id, t.chain(), t.phase)  # noqa: E731
+    want = sorted(key(t) for t in ann.iter_transcripts() if t.is_coding and not t.pseudo)
+    got = sorted(key(t) for t in back.iter_transcripts() if t.is_coding and not t.pseudo)
+    assert got == want
+
+
+def test_round_trip_common_cases(tmp_path):
+    _round_trip(
+        tmp_path,
+        make_tx("p1", "g1", "chr1", "+", [(101, 113), (201, 202)]),  # stop split by an intron
+        make_tx("p2", "g2", "chr1", "+", [(1001, 1100), (1201, 1300), (1401, 1501)]),
+        make_tx("m1", "g3", "chr1", "-", [(500, 501), (300, 312)]),  # start split on '-'
+        make_tx("m2", "g4", "chr2", "-", [(2000, 2099)]),
+        make_tx("m3", "g4", "chr2", "-", [(2000, 2099), (1800, 1900)], phase=1, start_partial=True, end_partial=True),
+    )
+
+
+# Three cases the GTF reader once got wrong (stop pieces, phase, frameshifts).
+
+
+def test_round_trip_minus_strand_stop_split_by_intron(tmp_path):
+    # Stop codon = 1 base at the low end of one exon + 2 bases of the last (as rna-NM_001331725.1
+    # in A. thaliana chr1): the reader must put the stop pieces back in transcription order.
+    _round_trip(tmp_path, make_tx("m4", "g5", "chr1", "-", [(400, 450), (300, 343), (201, 202)]))
+
+
+def test_round_trip_single_exon_with_phase(tmp_path):
+    # A 5'-partial single-segment CDS with a stop: folding the stop row into the CDS must not
+    # lose the phase written on the CDS row.
+    _round_trip(tmp_path, make_tx("m5", "g6", "chr1", "-", [(100, 275)], phase=2, start_partial=True))
+
+
+def test_round_trip_frameshift_overlap(tmp_path):
+    # E. coli b0470 (dnaX-like ribosomal frameshift): two CDS parts sharing base 493375.
+    _round_trip(tmp_path, make_tx("fs", "g7", "chr1", "+", [(492092, 493375), (493375, 493386)]))
+
+
+def test_round_trip_real_annotation(shared_genomes):
+    gff = pytest.importorskip("genet5.genome.gff")
+    path = shared_genomes / "invertebrates/Drosophila_melanogaster_dm6_chr4/annotation.gff3.gz"
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    ann = gff.read_annotation(path)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "chr4.gtf")
+        write_gtf(out, ann)
+        back = gff.read_annotation(out)
+    want = {(t.seqid, t.id, t.chain()) for t in ann.iter_transcripts() if t.is_coding and not t.pseudo}
+    got = {(t.seqid, t.id, t.chain()) for t in back.iter_transcripts() if t.is_coding and not t.pseudo}
+    assert len(want) > 200 and got == want
