@@ -140,6 +140,9 @@ def convert(
     to: str = typer.Option("gff3", "--to", help="Output format: gff3 or gtf."),
     genome: Optional[Path] = typer.Option(None, "--genome", "-g", help="Genome FASTA: sequence lengths for ##sequence-region headers and a coordinate check."),
     strict: bool = typer.Option(False, "--strict", help="Reject dangling Parent references instead of warning."),
+    proteins: Optional[Path] = typer.Option(None, "--proteins", help="Also write protein FASTA (needs --genome)."),
+    cds: Optional[Path] = typer.Option(None, "--cds", help="Also write CDS nucleotide FASTA (needs --genome)."),
+    genetic_code: Optional[int] = typer.Option(None, "--genetic-code", help="NCBI table for --proteins where the annotation gives no transl_table (default 1)."),
 ) -> None:
     """Convert an annotation into clean GFF3 (gene -> mRNA -> exon + CDS) or GTF."""
     from genet5.genome.fasta import Genome
@@ -147,6 +150,10 @@ def convert(
     from genet5.genome.readers import load_annotation
     from genet5.genome.validate import check_sequences
 
+    if (proteins or cds) and genome is None:
+        from genet5.cli.app import fail
+
+        fail("--proteins and --cds need --genome")
     ann = load_annotation(annotation, strict=strict)
     lengths = None
     if genome is not None:
@@ -166,3 +173,12 @@ def convert(
 
         fail(f"--to must be gff3 or gtf, not {to!r}")
     console.print(f"wrote {ann.n_genes} genes to {output}", highlight=False)
+    if proteins or cds:
+        from genet5.genome.writers_fasta import write_cds, write_proteins
+
+        if proteins:
+            write_proteins(proteins, ann, g, default_code=genetic_code or 1)
+            console.print(f"wrote proteins to {proteins}", highlight=False)
+        if cds:
+            write_cds(cds, ann, g)
+            console.print(f"wrote CDS to {cds}", highlight=False)

@@ -1,0 +1,51 @@
+# The two commands of the README: `make run` (the main job) and `make test`.
+# Both build their own virtual environment in .venv on first use.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+GENET5 := $(VENV)/bin/genet5
+EXAMPLE := src/genet5/examples/phage_NC_016566
+OUT    ?= out
+
+.PHONY: run test test-fast install gt clean
+
+install: $(VENV)/.installed
+
+# torch is pinned to 2.13.0 here because that wheel is the CPU build on these machines; an open
+# range can pull a multi-GB CUDA build. The package itself accepts torch >= 2.6.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test,plot]'
+	touch $@
+
+# genometools gives `gt gff3validator`, which the writer tests use; install it where missing.
+gt:
+	@command -v gt >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq genometools) >/dev/null 2>&1 \
+	      || echo "warning: could not install genometools; gt validator tests will be skipped"; \
+	  else echo "warning: gt (genometools) missing and not root; gt validator tests will be skipped"; fi; }
+
+# The main job. Until the bundled gene model ships, the most complete end-to-end run the code
+# allows: read and check the example genome, write clean GFF3 + proteins, validate the GFF3
+# with gt, score it against the reference, and show the model configuration that will ship.
+run: install
+	@mkdir -p $(OUT)
+	$(GENET5) stats $(EXAMPLE)/genome.fa.gz $(EXAMPLE)/annotation.gff3.gz
+	$(GENET5) convert $(EXAMPLE)/annotation.gff3.gz --genome $(EXAMPLE)/genome.fa.gz -o $(OUT)/example.gff3 --proteins $(OUT)/example.faa
+	@if command -v gt >/dev/null 2>&1; then gt gff3validator $(OUT)/example.gff3; else echo "gt not installed: skipping gff3validator"; fi
+	$(GENET5) eval $(EXAMPLE)/annotation.gff3.gz $(OUT)/example.gff3 --genome $(EXAMPLE)/genome.fa.gz --json $(OUT)/example_eval.json
+	-$(GENET5) info genet5-small
+
+test: install gt
+	$(PY) -m pytest -q
+
+# Everything but tests marked slow.
+test-fast: install
+	$(PY) -m pytest -q -m "not slow"
+
+clean:
+	rm -rf $(OUT) .pytest_cache

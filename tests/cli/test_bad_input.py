@@ -1,0 +1,75 @@
+"""Bad input through the real command line: one line naming file (and line) and problem,
+exit code 2, no traceback, and no output file left behind."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "genet5", *args], capture_output=True, text=True, timeout=120)
+
+
+CASES = [
+    # (id, command arguments, file named in the message, line or None, words in the message)
+    ("truncated_gzip", ["stats", "truncated.fa.gz"], "truncated.fa.gz", None, "truncated"),
+    ("eight_columns", ["eval", "eight_columns.gff3", "good.gff3"], "eight_columns.gff3", 3, "9 tab-separated columns, found 8"),
+    ("cds_past_end", ["stats", "good.fa", "cds_past_end.gff3"], "cds_past_end.gff3", 3, "past the end of chr1"),
+    ("missing_seqid", ["stats", "good.fa", "missing_seqid.gff3"], "missing_seqid.gff3", 3, "'chrX' is not in the genome"),
+    ("non_numeric", ["eval", "non_numeric.gff3", "good.gff3"], "non_numeric.gff3", 2, "non-numeric coordinates"),
+    ("parent_cycle", ["eval", "parent_cycle.gff3", "good.gff3"], "parent_cycle.gff3", 4, "Parent cycle"),
+    ("unknown_parent", ["eval", "unknown_parent.gff3", "good.gff3", "--strict"], "unknown_parent.gff3", 3, "unknown Parent 'g2'"),
+    ("empty_fasta", ["stats", "empty.fa"], "empty.fa", None, "empty"),
+    ("garbage_fasta", ["stats", "garbage.bin"], "garbage.bin", None, ""),
+    ("garbage_gff", ["eval", "garbage.bin", "good.gff3"], "garbage.bin", None, ""),
+    ("missing_file", ["eval", "no_such_file.gff3", "good.gff3"], "no_such_file.gff3", None, "No such file"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_gives_one_clear_line_and_exit_2(case, tmp_path):
+    _, args, named, line, words = case
+    out = tmp_path / "out.json"
+    args = [str(BAD / a) if (BAD / a).exists() or a.endswith((".gff3", ".fa", ".gz", ".bin")) else a for a in args]
+    proc = run(*args, "--json", str(out))
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    msg = lines[0]
+    assert msg.startswith("genet5: error: ") and named in msg and words in msg, msg
+    if line is not None:
+        assert f"{named}:{line}:" in msg, msg
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_convert_leaves_no_partial_output(tmp_path):
+    out = tmp_path / "out.gff3"
+    proc = run("convert", str(BAD / "eight_columns.gff3"), "-o", str(out))
+    assert proc.returncode == 2 and not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_iupac_and_crlf_are_accepted_and_counted(tmp_path):
+    out = tmp_path / "s.json"
+    proc = run("stats", str(BAD / "iupac_crlf.fa"), "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    report = json.loads(out.read_text())["sequences"]
+    assert report["iupac_bp"] == 3 and report["total_bp"] == 120 and report["masked_fraction"] == 0.5
+
+
+def test_good_input_round_trip_through_the_cli(tmp_path):
+    out = tmp_path / "e.json"
+    proc = run("eval", str(BAD / "good.gff3"), str(BAD / "good.gff3"), "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    scores = json.loads(out.read_text())
+    assert all(scores[level]["f1"] == 1.0 for level in ("nucleotide", "exon", "transcript", "gene", "stop", "start_stop"))
