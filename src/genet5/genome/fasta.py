@@ -285,7 +285,10 @@ class Genome:
         try:
             directory = os.path.dirname(os.path.abspath(self.path))
             fai = self.path + ".fai"
-            if os.path.exists(fai) or os.access(directory, os.W_OK):
+            # Root passes os.access everywhere; the mode bits say whether the owner meant the
+            # folder to be written (a read-only shared data folder must stay untouched).
+            writable = os.access(directory, os.W_OK) and os.stat(directory).st_mode & 0o222
+            if (os.path.exists(fai) and os.access(fai, os.R_OK)) or writable:
                 try:
                     return build()
                 except PermissionError:
