@@ -1,0 +1,198 @@
+"""Weight I/O: a directory with config.json (dataclass fields + model_type) and
+model.safetensors. Never pickle: safetensors holds only tensors, JSON only plain values.
+
+    save_pretrained(model, "out/")                 # any model with a dataclass `.config`
+    model = from_pretrained("out/")                 # class chosen by config.json's model_type
+    model = from_pretrained(Genos, "out/")          # or checked against a class
+    model = from_pretrained("genos-tiny", "out/")   # or against a preset's model type
+
+Loading builds the model on the meta device and assigns the file's tensors (memory-mapped),
+so a large model is never allocated twice. Names and shapes are checked first; every mismatch
+is reported in one error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+from torch import nn
+
+from genet5.atomic import atomic_write
+from genet5.genome.models import GenomeFormatError
+from genet5.models.configs import (
+    ConfigError,
+    config_from_dict,
+    config_to_dict,
+    get_preset,
+    model_class_for,
+)
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+_MAX_LISTED = 8  # names listed per kind of mismatch before "... and N more"
+
+
+class WeightLoadError(GenomeFormatError):
+    """The checkpoint does not fit the model (names, shapes) or is unreadable; one line for
+    the user, raised as the project's user-error type so the CLI prints it without a traceback."""
+
+    def __init__(self, path: str | os.PathLike, problem: str):
+        super().__init__(str(path), None, problem)
+
+
+def save_pretrained(
+    model: nn.Module, directory: str | os.PathLike, *, dtype: torch.dtype | None = None
+) -> Path:
+    """Write config.json and model.safetensors into directory (created if needed).
+
+    Each file is written to a temporary name and renamed, so an interrupted save never leaves
+    a half-written checkpoint under the final names. Tied parameters are stored once.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    config = getattr(model, "config", None)
+    if config is None:
+        raise TypeError(f"{type(model).__name__} has no .config dataclass to save")
+    state: dict[str, torch.Tensor] = {}
+    seen: set[int] = set()
+    for name, p in model.named_parameters(remove_duplicate=True):  # tied weights once
+        seen.add(id(p))
+        state[name] = p
+    for name, b in model.named_buffers():
+        if name.rsplit(".", 1)[-1] in _non_persistent(model, name):
+            continue
+        state[name] = b
+    tensors = {
+        k: (v.detach().to(dtype) if dtype is not None else v.detach()).contiguous().cpu()
+        for k, v in state.items()
+    }
+    tmp = directory / f".{WEIGHTS_NAME}.tmp"
+    try:
+        save_file(tensors, str(tmp), metadata={"format": "pt", "model_type": config.model_type})
+        os.replace(tmp, directory / WEIGHTS_NAME)
+    finally:
+        tmp.unlink(missing_ok=True)
+    with atomic_write(directory / CONFIG_NAME) as fh:
+        json.dump(config_to_dict(config), fh, indent=2, sort_keys=False)
+        fh.write("\n")
+    return directory
+
+
+def _non_persistent(model: nn.Module, buffer_name: str) -> set[str]:
+    owner = model.get_submodule(buffer_name.rsplit(".", 1)[0]) if "." in buffer_name else model
+    return set(getattr(owner, "_non_persistent_buffers_set", ()))
+
+
+def load_config(directory: str | os.PathLike) -> Any:
+    path = Path(directory) / CONFIG_NAME
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise WeightLoadError(path, f"not valid JSON ({err.msg} at line {err.lineno})") from None
+    if not isinstance(data, dict):
+        raise WeightLoadError(path, "expected a JSON object")
+    try:
+        return config_from_dict(data)
+    except (ConfigError, TypeError) as err:
+        raise WeightLoadError(path, str(err)) from None
+
+
+def _listing(kind: str, names: list[str]) -> str:
+    shown = ", ".join(names[:_MAX_LISTED])
+    more = f" ... and {len(names) - _MAX_LISTED} more" if len(names) > _MAX_LISTED else ""
+    return f"{len(names)} {kind}: {shown}{more}"
+
+
+def from_pretrained(
+    cls_or_name: type | str | os.PathLike,
+    directory: str | os.PathLike | None = None,
+    *,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype | None = None,
+) -> nn.Module:
+    """Load a model saved by save_pretrained.
+
+    cls_or_name: a model class, a preset name (both checked against the file's model_type), or
+    the directory itself when `directory` is omitted.
+    """
+    if directory is None:
+        directory, expected_cls = cls_or_name, None
+    elif isinstance(cls_or_name, str):
+        expected_cls = model_class_for(get_preset(cls_or_name))
+    else:
+        expected_cls = cls_or_name
+    directory = Path(directory)
+    config = load_config(directory)
+    model_cls = model_class_for(config)
+    if expected_cls is not None and model_cls is not expected_cls:
+        raise WeightLoadError(
+            directory,
+            f"holds a {model_cls.__name__} (model_type {config.model_type!r}), "
+            f"not a {expected_cls.__name__}",
+        )
+    with torch.device("meta"):
+        model = model_cls(config)
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    # names reachable through a tied parameter may be absent from the file
+    aliases: dict[str, set[str]] = {}
+    by_id: dict[int, list[str]] = {}
+    for name, p in model.named_parameters(remove_duplicate=False):
+        by_id.setdefault(id(p), []).append(name)
+    for names in by_id.values():
+        for n in names:
+            aliases[n] = set(names)
+
+    path = directory / WEIGHTS_NAME
+    if not path.exists():
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+    try:
+        fh = safe_open(str(path), framework="pt", device=str(device))
+    except Exception as err:  # safetensors raises its own error types on corrupt files
+        raise WeightLoadError(path, f"cannot read safetensors file ({err})") from None
+    with fh:
+        found = {k: tuple(fh.get_slice(k).get_shape()) for k in fh.keys()}
+        missing = sorted(
+            k for k in expected if k not in found and not (aliases.get(k, set()) & found.keys())
+        )
+        unexpected = sorted(k for k in found if k not in expected)
+        wrong = sorted(
+            f"{k} {list(found[k])} (model expects {list(expected[k])})"
+            for k in found
+            if k in expected and found[k] != expected[k]
+        )
+        if missing or unexpected or wrong:
+            parts = [
+                _listing(kind, names)
+                for kind, names in (
+                    ("missing", missing),
+                    ("unexpected", unexpected),
+                    ("wrong shape", wrong),
+                )
+                if names
+            ]
+            raise WeightLoadError(
+                path, f"does not fit {model_cls.__name__}({config.model_type}): " + "; ".join(parts)
+            )
+        state = {}
+        for k in found:
+            t = fh.get_tensor(k)
+            state[k] = t.to(dtype) if dtype is not None and t.is_floating_point() else t
+    for k in expected:  # fill tied names from their stored alias
+        if k not in state:
+            state[k] = state[next(iter(aliases[k] & found.keys()))]
+    model.load_state_dict(state, strict=True, assign=True)
+    if hasattr(model, "tie_weights"):
+        model.tie_weights()  # assign=True replaced the shared Parameter objects
+    if any(b.is_meta for b in model.buffers()):
+        # non-persistent buffers are not in the file: build for real and copy instead
+        with torch.device(device):
+            real = model_cls(config)
+        real.load_state_dict(model.state_dict(), strict=True)
+        model = real.to(dtype) if dtype is not None else real
+    return model
