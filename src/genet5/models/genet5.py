@@ -1,0 +1,471 @@
+"""GeneT5: DNA window in, gene structures out, with coordinates chosen by a pointer.
+
+    DNA ids --> encoder (windowed bidirectional attention) --> base states h_BLD --+--> aux head
+                                                                                   |    (per-base class)
+                          Perceiver compressor (n_latents) <-----------------------+
+                                     |                                             |
+    structural tokens --> decoder (self-attn, cross-attn to latents, MoE) --> token logits
+                                                                   \\--> pointer logits over h_BLD
+
+The lesson of the original GeneT5 (coordinates written as digit tokens, exon F1 = 0.0) is
+built into the shape of the model: a coordinate is never a token. The decoder emits a token
+*type* (tokenizers/annotation.py: GENE_PLUS, CDS_START, DONOR, ...), and for the four boundary
+types a pointer: a softmax over the window's bases, scored by dot products of the decoder state
+with the base-resolution encoder states. The state at the chosen base is fed back into the next
+decoder input, so the decoder sees the DNA it pointed at. The per-base auxiliary head gives the
+encoder dense supervision (intergenic / CDS frame 0-2 / intron / UTR).
+
+With a BPE encoder (DNABERT-2 shape, ALiBi), token states are gathered back to bases
+(``base_to_token``) and summed with a nucleotide and an offset-within-token embedding, so the
+pointer still ranges over single bases.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from genet5.models.configs import register_config, register_model, register_preset
+from genet5.nn.attention import Attention, CrossAttention, KVCache
+from genet5.nn.block import TransformerBlock
+from genet5.nn.mlp import SwiGLU
+from genet5.nn.moe import MoE
+from genet5.nn.norms import RMSNorm
+from genet5.nn.perceiver import PerceiverCompressor
+from genet5.nn.rotary import RotaryEmbedding
+from genet5.tokenizers.annotation import IGNORE, NUM_BASE_CLASSES, NUM_TOKEN_TYPES, Tok
+
+MODEL_TYPE = "genet5"
+
+
+@register_config
+@dataclass
+class GeneT5Config:
+    """Every size knob of GeneT5. Presets: see ``PRESETS`` (genet5-tiny/-small/-1.55b)."""
+
+    model_type: str = MODEL_TYPE
+    # encoder ------------------------------------------------------------------------------
+    enc_tokens: str = "nucleotide"  # "nucleotide" (Genos ids, one per base) or "bpe"
+    enc_vocab_size: int = 128  # 128 for nucleotide (Genos padding), e.g. 4096 for BPE
+    enc_dim: int = 768
+    enc_layers: int = 12
+    enc_heads: int = 12
+    enc_kv_heads: int | None = None
+    enc_head_dim: int | None = None  # default enc_dim // enc_heads
+    enc_ffn_hidden: int = 3072
+    enc_window: int | None = 512  # half-width of the bidirectional window; None = dense
+    enc_pos: str = "rope"  # "rope" or "alibi" (DNABERT-2)
+    enc_rope_base: float = 10000.0
+    enc_experts: int = 0  # > 0 only to mirror an MoE Genos checkpoint
+    enc_top_k: int = 2
+    bpe_max_token_len: int = 32  # offset-within-token embedding size (bpe only)
+    # Perceiver compressor ----------------------------------------------------------------
+    n_latents: int = 1024
+    perceiver_layers: int = 2
+    perceiver_heads: int = 12
+    perceiver_kv_heads: int | None = 3
+    perceiver_ffn_hidden: int = 3072
+    # decoder ------------------------------------------------------------------------------
+    dec_vocab_size: int = 16  # NUM_TOKEN_TYPES (11) padded
+    dec_dim: int = 768
+    dec_layers: int = 12
+    dec_heads: int = 12
+    dec_kv_heads: int | None = 3
+    dec_ffn_hidden: int = 3072  # per expert when dec_experts > 0
+    dec_experts: int = 16
+    dec_top_k: int = 2
+    dec_rope_base: float = 10000.0
+    pointer_dim: int = 256
+    # losses -------------------------------------------------------------------------------
+    token_loss_weight: float = 1.0
+    pointer_loss_weight: float = 1.0
+    aux_loss_weight: float = 0.5
+    n_base_classes: int = NUM_BASE_CLASSES
+    norm_eps: float = 1e-6
+    init_std: float = 0.02
+
+    def __post_init__(self) -> None:
+        if self.enc_tokens not in ("nucleotide", "bpe"):
+            raise ValueError(f"enc_tokens must be 'nucleotide' or 'bpe', got {self.enc_tokens!r}")
+        if self.enc_pos not in ("rope", "alibi"):
+            raise ValueError(f"enc_pos must be 'rope' or 'alibi', got {self.enc_pos!r}")
+        if self.dec_vocab_size < NUM_TOKEN_TYPES:
+            raise ValueError(f"dec_vocab_size must be >= {NUM_TOKEN_TYPES}")
+
+
+PRESETS: dict[str, GeneT5Config] = {
+    # The original design: 12+12 layers, 1024 latents, GQA 12/3, 16 experts top-2, ~1.55B.
+    "genet5-1.55b": GeneT5Config(),
+    # Same, with the DNABERT-2-shaped encoder (BPE 4096, ALiBi, dense attention).
+    "genet5-1.55b-dnabert2": GeneT5Config(
+        enc_tokens="bpe", enc_vocab_size=4096, enc_pos="alibi", enc_window=None
+    ),
+    # CPU-friendly, a few M params.
+    "genet5-small": GeneT5Config(
+        enc_dim=192, enc_layers=4, enc_heads=6, enc_ffn_hidden=512, enc_window=128,
+        n_latents=128, perceiver_layers=1, perceiver_heads=6, perceiver_kv_heads=2,
+        perceiver_ffn_hidden=512, dec_dim=192, dec_layers=4, dec_heads=6, dec_kv_heads=2,
+        dec_ffn_hidden=128, dec_experts=4, pointer_dim=64,
+    ),
+    # Tests only.
+    "genet5-tiny": GeneT5Config(
+        enc_dim=32, enc_layers=2, enc_heads=4, enc_kv_heads=2, enc_ffn_hidden=64, enc_window=16,
+        n_latents=8, perceiver_layers=1, perceiver_heads=4, perceiver_kv_heads=2,
+        perceiver_ffn_hidden=64, dec_dim=32, dec_layers=2, dec_heads=4, dec_kv_heads=2,
+        dec_ffn_hidden=32, dec_experts=4, pointer_dim=16,
+    ),
+}
+
+
+for _name, _cfg in PRESETS.items():
+    register_preset(_name, _cfg)
+
+
+def config_with_genos_encoder(genos_cfg, base: GeneT5Config | None = None, **overrides) -> GeneT5Config:
+    """A GeneT5Config whose encoder has exactly the layout of a Genos config (for
+    ``init_encoder_from_genos``); decoder and compressor come from ``base``."""
+    base = base or PRESETS["genet5-1.55b"]
+    return replace(
+        base, enc_tokens="nucleotide", enc_vocab_size=genos_cfg.vocab_size, enc_dim=genos_cfg.dim,
+        enc_layers=genos_cfg.n_layers, enc_heads=genos_cfg.n_heads, enc_kv_heads=genos_cfg.n_kv_heads,
+        enc_head_dim=genos_cfg.head_dim,
+        enc_ffn_hidden=genos_cfg.expert_hidden if genos_cfg.n_experts else genos_cfg.ffn_hidden,
+        enc_experts=genos_cfg.n_experts, enc_top_k=genos_cfg.top_k, enc_pos="rope",
+        enc_rope_base=genos_cfg.rope_base, norm_eps=genos_cfg.norm_eps, **overrides,
+    )
+
+
+# -- building blocks ----------------------------------------------------------------------------
+class DNAEncoder(nn.Module):
+    """Bidirectional windowed transformer over DNA tokens; returns base-resolution states.
+
+    Parameter names (embed, layers.i.*, norm) mirror the Genos decoder so a Genos checkpoint
+    can initialize it (see ``init_encoder_from_genos``).
+    """
+
+    def __init__(self, cfg: GeneT5Config):
+        super().__init__()
+        self.cfg = cfg
+        head_dim = cfg.enc_head_dim or cfg.enc_dim // cfg.enc_heads
+        self.embed = nn.Embedding(cfg.enc_vocab_size, cfg.enc_dim)
+        self.rotary = RotaryEmbedding(head_dim, cfg.enc_rope_base) if cfg.enc_pos == "rope" else None
+        self.layers = nn.ModuleList(
+            TransformerBlock(
+                cfg.enc_dim, cfg.enc_heads, cfg.enc_kv_heads, cfg.enc_ffn_hidden,
+                head_dim=cfg.enc_head_dim, causal=False,
+                window=cfg.enc_window, rotary=self.rotary, use_alibi=cfg.enc_pos == "alibi",
+                n_experts=cfg.enc_experts, top_k=cfg.enc_top_k, norm_eps=cfg.norm_eps,
+            )
+            for _ in range(cfg.enc_layers)
+        )
+        self.norm = RMSNorm(cfg.enc_dim, cfg.norm_eps)
+        if cfg.enc_tokens == "bpe":  # token states -> base states
+            self.base_embed = nn.Embedding(16, cfg.enc_dim)  # nucleotide ids (< 10 used)
+            self.offset_embed = nn.Embedding(cfg.bpe_max_token_len, cfg.enc_dim)
+            self.base_norm = RMSNorm(cfg.enc_dim, cfg.norm_eps)
+            self.base_mlp = SwiGLU(cfg.enc_dim, cfg.enc_dim * 2)
+
+    def forward(
+        self,
+        input_ids_BS: torch.Tensor,
+        padding_mask_BS: torch.Tensor | None = None,
+        base_ids_BL: torch.Tensor | None = None,
+        base_to_token_BL: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Base states (B, L, D). Nucleotide mode: L == S. BPE mode needs base_ids_BL (Genos
+        nucleotide ids) and base_to_token_BL (token index of every base, -1 on padding)."""
+        x_BSD = self.embed(input_ids_BS)
+        for layer in self.layers:
+            x_BSD = layer(x_BSD, key_padding_mask_BT=padding_mask_BS)
+        x_BSD = self.norm(x_BSD)
+        if self.cfg.enc_tokens == "nucleotide":
+            return x_BSD
+        if base_ids_BL is None or base_to_token_BL is None:
+            raise ValueError("a BPE encoder needs base_ids_BL and base_to_token_BL")
+        idx_BL = base_to_token_BL.clamp(min=0)
+        h_BLD = torch.gather(x_BSD, 1, idx_BL[..., None].expand(-1, -1, x_BSD.shape[-1]))
+        # offset of each base inside its token: position minus the token's first base
+        pos_L = torch.arange(idx_BL.shape[1], device=idx_BL.device)
+        first_BS = torch.full_like(input_ids_BS, idx_BL.shape[1]).scatter_reduce(
+            1, idx_BL, pos_L.expand_as(idx_BL), reduce="amin"
+        )
+        offset_BL = (pos_L - torch.gather(first_BS, 1, idx_BL)).clamp(0, self.cfg.bpe_max_token_len - 1)
+        h_BLD = h_BLD + self.base_embed(base_ids_BL.clamp(0, 15)) + self.offset_embed(offset_BL)
+        return h_BLD + self.base_mlp(self.base_norm(h_BLD))
+
+
+class DecoderBlock(nn.Module):
+    """Causal self-attention (GQA, RoPE, KV cache) + cross-attention to latents + MoE FFN."""
+
+    def __init__(self, cfg: GeneT5Config, rotary: RotaryEmbedding):
+        super().__init__()
+        d = cfg.dec_dim
+        self.attn_norm = RMSNorm(d, cfg.norm_eps)
+        self.attn = Attention(d, cfg.dec_heads, cfg.dec_kv_heads, causal=True, rotary=rotary)
+        self.cross_norm = RMSNorm(d, cfg.norm_eps)
+        self.cross_attn = CrossAttention(d, d, cfg.dec_heads, cfg.dec_kv_heads)
+        self.ffn_norm = RMSNorm(d, cfg.norm_eps)
+        self.ffn = (
+            MoE(d, cfg.dec_ffn_hidden, cfg.dec_experts, cfg.dec_top_k)
+            if cfg.dec_experts > 0
+            else SwiGLU(d, cfg.dec_ffn_hidden)
+        )
+
+    def forward(
+        self,
+        x_BTD: torch.Tensor,
+        memory_kv: tuple[torch.Tensor, torch.Tensor],
+        kv_cache: KVCache | None = None,
+    ) -> torch.Tensor:
+        x_BTD = x_BTD + self.attn(self.attn_norm(x_BTD), kv_cache=kv_cache)
+        x_BTD = x_BTD + self.cross_attn(self.cross_norm(x_BTD), memory_kv=memory_kv)
+        return x_BTD + self.ffn(self.ffn_norm(x_BTD))
+
+
+@dataclass
+class GeneT5Output:
+    token_logits_BTV: torch.Tensor
+    pointer_logits_BTL: torch.Tensor
+    base_logits_BLC: torch.Tensor
+    loss: torch.Tensor | None = None
+    token_loss: torch.Tensor | None = None
+    pointer_loss: torch.Tensor | None = None
+    aux_loss: torch.Tensor | None = None
+    extras: dict = field(default_factory=dict)
+
+
+@dataclass
+class EncodedWindow:
+    """Everything the decoder needs from the encoder, computed once per window."""
+
+    base_BLD: torch.Tensor  # base-resolution encoder states
+    base_pad_BL: torch.Tensor  # True = padding base (never a pointer target)
+    memory_kv: list[tuple[torch.Tensor, torch.Tensor]]  # per decoder layer, from the latents
+    pointer_keys_BLP: torch.Tensor
+    base_logits_BLC: torch.Tensor
+
+
+class GeneT5(nn.Module):
+    config_class = GeneT5Config
+
+    def __init__(self, cfg: GeneT5Config):
+        super().__init__()
+        self.config = cfg
+        self.encoder = DNAEncoder(cfg)
+        self.aux_head = nn.Linear(cfg.enc_dim, cfg.n_base_classes, bias=False)
+        self.compressor = PerceiverCompressor(
+            cfg.dec_dim, cfg.n_latents, cfg.perceiver_heads, cfg.perceiver_kv_heads,
+            cfg.perceiver_layers, cfg.perceiver_ffn_hidden, kv_dim=cfg.enc_dim, norm_eps=cfg.norm_eps,
+        )
+        self.tok_embed = nn.Embedding(cfg.dec_vocab_size, cfg.dec_dim)
+        self.ptr_feedback = nn.Linear(cfg.enc_dim, cfg.dec_dim, bias=False)  # state at last pointer
+        self.dec_rotary = RotaryEmbedding(cfg.dec_dim // cfg.dec_heads, cfg.dec_rope_base)
+        self.dec_layers = nn.ModuleList(DecoderBlock(cfg, self.dec_rotary) for _ in range(cfg.dec_layers))
+        self.dec_norm = RMSNorm(cfg.dec_dim, cfg.norm_eps)
+        self.token_head = nn.Linear(cfg.dec_dim, cfg.dec_vocab_size, bias=False)
+        self.pointer_query = nn.Linear(cfg.dec_dim, cfg.pointer_dim, bias=False)
+        self.pointer_key = nn.Linear(cfg.enc_dim, cfg.pointer_dim, bias=False)
+        self.reset_parameters()
+
+    @torch.no_grad()
+    def reset_parameters(self) -> None:
+        """Normal(0, init_std) for every matrix, ones for norms; no-op on the meta device."""
+        if self.token_head.weight.is_meta:
+            return
+        std = self.config.init_std
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, std=std)
+            elif isinstance(m, MoE):
+                for w in (m.w1, m.w2, m.w3):
+                    nn.init.normal_(w, std=std)
+            elif isinstance(m, RMSNorm):
+                m.reset_parameters()
+        nn.init.normal_(self.compressor.latents, std=std)
+
+    # -- encoder side ----------------------------------------------------------------------
+    def encode(
+        self,
+        enc_input_ids_BS: torch.Tensor,
+        enc_padding_mask_BS: torch.Tensor | None = None,
+        base_ids_BL: torch.Tensor | None = None,
+        base_to_token_BL: torch.Tensor | None = None,
+    ) -> EncodedWindow:
+        base_BLD = self.encoder(enc_input_ids_BS, enc_padding_mask_BS, base_ids_BL, base_to_token_BL)
+        if self.config.enc_tokens == "nucleotide":
+            base_pad_BL = (
+                enc_padding_mask_BS.bool() if enc_padding_mask_BS is not None
+                else torch.zeros(base_BLD.shape[:2], dtype=torch.bool, device=base_BLD.device)
+            )
+        else:
+            base_pad_BL = base_to_token_BL < 0
+        latents_BND = self.compressor(base_BLD, memory_padding_mask_BS=base_pad_BL)
+        memory_kv = [blk.cross_attn.project_memory(latents_BND) for blk in self.dec_layers]
+        return EncodedWindow(
+            base_BLD=base_BLD,
+            base_pad_BL=base_pad_BL,
+            memory_kv=memory_kv,
+            pointer_keys_BLP=self.pointer_key(base_BLD),
+            base_logits_BLC=self.aux_head(base_BLD),
+        )
+
+    # -- decoder side ----------------------------------------------------------------------
+    def decoder_inputs(
+        self, enc: EncodedWindow, types_BT: torch.Tensor, pointers_BT: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Token embedding plus, where the previous step pointed, the state of that base."""
+        x_BTD = self.tok_embed(types_BT.clamp(min=0))
+        if pointers_BT is not None:
+            has_BT = pointers_BT >= 0
+            idx_BT = pointers_BT.clamp(0, enc.base_BLD.shape[1] - 1)
+            picked_BTD = torch.gather(
+                enc.base_BLD, 1, idx_BT[..., None].expand(-1, -1, enc.base_BLD.shape[-1])
+            )
+            x_BTD = x_BTD + self.ptr_feedback(picked_BTD) * has_BT[..., None].to(x_BTD.dtype)
+        return x_BTD
+
+    def decode_step(
+        self,
+        enc: EncodedWindow,
+        types_BT: torch.Tensor,
+        pointers_BT: torch.Tensor | None = None,
+        kv_caches: list[KVCache] | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token logits (B, T, V) and pointer logits (B, T, L), fp32; padding bases masked."""
+        x_BTD = self.decoder_inputs(enc, types_BT, pointers_BT)
+        for i, blk in enumerate(self.dec_layers):
+            x_BTD = blk(x_BTD, enc.memory_kv[i], kv_caches[i] if kv_caches is not None else None)
+        h_BTD = self.dec_norm(x_BTD)
+        token_logits_BTV = self.token_head(h_BTD).float()
+        q_BTP = self.pointer_query(h_BTD)
+        ptr_BTL = (q_BTP.float() @ enc.pointer_keys_BLP.float().transpose(1, 2)) / math.sqrt(q_BTP.shape[-1])
+        ptr_BTL = ptr_BTL.masked_fill(enc.base_pad_BL[:, None, :], torch.finfo(torch.float32).min)
+        return token_logits_BTV, ptr_BTL
+
+    def forward(
+        self,
+        enc_input_ids_BS: torch.Tensor,
+        dec_input_types_BT: torch.Tensor,
+        *,
+        enc_padding_mask_BS: torch.Tensor | None = None,
+        dec_input_pointers_BT: torch.Tensor | None = None,
+        target_types_BT: torch.Tensor | None = None,
+        target_pointers_BT: torch.Tensor | None = None,
+        base_labels_BL: torch.Tensor | None = None,
+        base_ids_BL: torch.Tensor | None = None,
+        base_to_token_BL: torch.Tensor | None = None,
+    ) -> GeneT5Output:
+        """Teacher-forced training forward (see tokenizers/annotation.py for the format).
+
+        Targets use IGNORE (-100) where there is nothing to predict; PAD target types are
+        ignored too. Each loss is a mean over its own valid targets (0 when there are none);
+        ``loss`` is their weighted sum.
+        """
+        enc = self.encode(enc_input_ids_BS, enc_padding_mask_BS, base_ids_BL, base_to_token_BL)
+        tok_BTV, ptr_BTL = self.decode_step(enc, dec_input_types_BT, dec_input_pointers_BT)
+        out = GeneT5Output(tok_BTV, ptr_BTL, enc.base_logits_BLC)
+        if target_types_BT is None and target_pointers_BT is None and base_labels_BL is None:
+            return out
+        cfg = self.config
+        zero = tok_BTV.new_zeros(())
+        out.token_loss = out.pointer_loss = out.aux_loss = zero
+        if target_types_BT is not None:
+            tgt = target_types_BT.masked_fill(target_types_BT == Tok.PAD, IGNORE)
+            out.token_loss = _mean_ce(tok_BTV, tgt)
+        if target_pointers_BT is not None:
+            out.pointer_loss = _mean_ce(ptr_BTL, target_pointers_BT)
+        if base_labels_BL is not None:
+            labels = base_labels_BL.masked_fill(enc.base_pad_BL, IGNORE)
+            out.aux_loss = _mean_ce(enc.base_logits_BLC.float(), labels)
+        out.loss = (
+            cfg.token_loss_weight * out.token_loss
+            + cfg.pointer_loss_weight * out.pointer_loss
+            + cfg.aux_loss_weight * out.aux_loss
+        )
+        return out
+
+    def decode_greedy(self, *args, **kwargs):
+        """Constrained greedy decoding; see ``genet5.models.genet5_decoding.decode_greedy``."""
+        from genet5.models.genet5_decoding import decode_greedy
+
+        return decode_greedy(self, *args, **kwargs)
+
+
+def _mean_ce(logits_BTC: torch.Tensor, target_BT: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy averaged over non-IGNORE targets; 0 (with a graph) when there are none."""
+    flat = F.cross_entropy(
+        logits_BTC.reshape(-1, logits_BTC.shape[-1]), target_BT.reshape(-1),
+        ignore_index=IGNORE, reduction="sum",
+    )
+    return flat / (target_BT != IGNORE).sum().clamp(min=1)
+
+
+def count_parameters(cfg: GeneT5Config) -> dict[str, int]:
+    """Parameter counts (total, active per token, and by component) on the meta device."""
+    from genet5.models.params import count_params
+
+    with torch.device("meta"):
+        model = GeneT5(cfg)
+    pc = count_params(model)
+    counts = {"total": pc.total, "active": pc.active}
+    for name, mod in (("encoder", model.encoder), ("compressor", model.compressor), ("decoder", model.dec_layers)):
+        counts[name] = sum(p.numel() for p in mod.parameters())
+    return counts
+
+
+_GENOS_ALIASES = {  # Genos top-level module name -> encoder name
+    "embed": "embed", "tok_embeddings": "embed", "embed_tokens": "embed", "embedding": "embed",
+    "norm": "norm", "final_norm": "norm", "ln_f": "norm",
+}
+
+
+def genos_to_encoder_names(genos_keys, encoder_keys) -> dict[str, str]:
+    """Map Genos state-dict keys to encoder keys; the output head and unknown keys are skipped.
+
+    Tolerates a wrapper prefix (``model.``, ``_orig_mod.``) and common embedding/norm names.
+    Raises when an encoder block or embedding tensor finds no Genos counterpart.
+    """
+    encoder_keys = set(encoder_keys)
+    mapping: dict[str, str] = {}
+    for key in genos_keys:
+        parts = key.split(".")
+        while parts and parts[0] in ("model", "_orig_mod", "module"):
+            parts = parts[1:]
+        if not parts:
+            continue
+        head = _GENOS_ALIASES.get(parts[0], parts[0])
+        name = ".".join([head] + parts[1:])
+        if name in encoder_keys:
+            mapping[key] = name
+    wanted = {k for k in encoder_keys if k.startswith(("layers.", "embed.", "norm."))}
+    missing = wanted - set(mapping.values())
+    if missing:
+        raise ValueError(f"Genos checkpoint lacks encoder tensors, e.g. {sorted(missing)[:3]}")
+    return mapping
+
+
+def init_encoder_from_genos(model: GeneT5, genos_state_dict: dict[str, torch.Tensor]) -> list[str]:
+    """Copy a Genos checkpoint's embedding, blocks and final norm into ``model.encoder``.
+
+    The GeneT5 encoder uses the same TransformerBlock layout as Genos, so block tensors map
+    one to one (``layers.i.*``); the causal Genos weights are reused bidirectionally. Genos's
+    output head has no counterpart and is skipped. Shapes must match (build the encoder with
+    the Genos dims, heads, experts and vocabulary). Returns the encoder keys that were loaded.
+    """
+    mapping = genos_to_encoder_names(genos_state_dict.keys(), model.encoder.state_dict().keys())
+    target = model.encoder.state_dict()
+    for src, dst in mapping.items():
+        t = genos_state_dict[src]
+        if t.shape != target[dst].shape:
+            raise ValueError(f"{src} {tuple(t.shape)} does not fit encoder {dst} {tuple(target[dst].shape)}")
+    with torch.no_grad():
+        for src, dst in mapping.items():
+            target[dst].copy_(genos_state_dict[src])
+    return sorted(mapping.values())
+
+
+register_model(MODEL_TYPE, GeneT5)
