@@ -68,6 +68,17 @@ def test_ranks_are_disjoint_and_equal_in_count(drop_last):
     assert [p[1] for p in per_rank] == glob[world : 2 * world]
 
 
+def test_round_to_gives_the_same_global_batches_at_any_world_size():
+    lengths = _lengths(301)
+    one = TokenBudgetBatchSampler(lengths, 700, 8, seed=2, round_to=4).batches()
+    four = [TokenBudgetBatchSampler(lengths, 700, 8, seed=2, rank=r, world_size=4, round_to=4).batches()
+            for r in range(4)]
+    assert len(one) % 4 == 0
+    assert [four[k % 4][k // 4] for k in range(len(one))] == one
+    with pytest.raises(ValueError, match="multiple of world_size"):
+        TokenBudgetBatchSampler(lengths, 700, 8, rank=0, world_size=4, round_to=6)
+
+
 def test_oversize_samples():
     lengths = np.array([10, 500, 20, 30])
     keep = TokenBudgetBatchSampler(lengths, 100, 4, shuffle=False)

@@ -1,0 +1,203 @@
+"""Dataclass configs for the training engine, loadable from YAML/JSON with dotted overrides.
+
+A run is described by one `RunConfig` (train / optim / parallel / data sections plus a free-form
+`model` dict that the model builder interprets). It is saved as JSON beside every checkpoint so a
+checkpoint always says how it was made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass
+class OptimConfig:
+    lr: float = 3e-4
+    min_lr: float = 3e-5  # floor of the cosine schedule (Genos: 1e-4 -> 1e-5)
+    warmup_steps: int = 0  # if 0, warmup_frac * max_steps is used
+    warmup_frac: float = 0.0
+    weight_decay: float = 0.1
+    betas: tuple[float, float] = (0.9, 0.95)
+    eps: float = 1e-8
+    fused: bool | None = None  # None: fused AdamW when every parameter is on CUDA
+
+
+@dataclass
+class ParallelConfig:
+    mode: str = "auto"  # auto | none | ddp | fsdp  (auto: ddp when world_size > 1)
+    mixed_precision: str = "auto"  # auto | bf16 | fp32  (auto: bf16 on CUDA, fp32 on CPU)
+    activation_checkpointing: bool = False
+    compile: bool = False
+    reshard_after_forward: bool = True  # FSDP2: free gathered params after forward (ZeRO-3)
+
+
+@dataclass
+class DataConfig:
+    token_budget: int = 16384  # padded tokens per micro-batch (max_len_in_batch * batch_size)
+    max_batch_size: int = 64
+    length_key: str = "input_ids"
+    sort_window: int = 64  # batches' worth of samples sorted together (bucketing window)
+    drop_last: bool = True
+    num_workers: int = 0
+
+
+@dataclass
+class TrainConfig:
+    out_dir: str = "runs/default"
+    max_steps: int = 1000
+    grad_accum: int = 1
+    clip_grad: float = 1.0  # <= 0: no clipping, the norm is still reported
+    label_smoothing: float = 0.0  # passed to loss_fn(..., label_smoothing=)
+    seed: int = 0
+    eval_every: int = 0  # steps; 0 = only at the end (if a val_fn is given)
+    early_stop_metric: str = "val_loss"
+    early_stop_mode: str = "min"  # min | max
+    patience: int = 0  # evaluations without improvement before stopping; 0 = off
+    checkpoint_every: int = 0  # steps; 0 = only at the end
+    keep_last: int = 2  # checkpoints kept on disk (0 = keep all)
+    resume: str = "auto"  # auto (latest in out_dir if any) | never | <path to a checkpoint dir>
+    log_every: int = 10
+    tensorboard: bool = True
+    progress: bool = True
+    memwatch_interval: float = 0.0  # seconds between memory samples; 0 = off
+
+
+@dataclass
+class RunConfig:
+    train: TrainConfig = field(default_factory=TrainConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    parallel: ParallelConfig = field(default_factory=ParallelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    model: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def save_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+
+
+class ConfigError(ValueError):
+    """A config file or override that does not fit the dataclasses (one clear line)."""
+
+
+def _coerce(tp: Any, value: Any, where: str) -> Any:
+    """Convert a parsed YAML/JSON value to the annotated type, strictly enough to catch typos."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return from_dict(tp, value, where)
+    if origin is typing.Union or origin is types.UnionType:
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for a in args:
+            if a is type(None):
+                continue
+            try:
+                return _coerce(a, value, where)
+            except ConfigError as e:
+                errors.append(str(e))
+        raise ConfigError(errors[0] if errors else f"{where}: bad value {value!r}")
+    if origin in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            if len(args) != len(value):
+                raise ConfigError(f"{where}: expected {len(args)} values, got {len(value)}")
+            return tuple(_coerce(a, v, where) for a, v in zip(args, value))
+        inner = args[0] if args else Any
+        return origin(_coerce(inner, v, where) for v in value)
+    if origin is dict or tp is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return dict(value)
+    if tp is Any:
+        return value
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected true/false, got {value!r}")
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected an integer, got {value!r}")
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):  # YAML 1.1 reads "3e-4" as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    return value
+
+
+def from_dict(cls: type, data: dict[str, Any], where: str = "config") -> Any:
+    """Build dataclass `cls` from a nested dict; unknown keys are errors (typos must not pass)."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(names)}")
+    kwargs = {k: _coerce(hints[k], v, f"{where}.{k}") for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def _set_dotted(d: dict[str, Any], dotted: str, value: Any) -> None:
+    keys = dotted.split(".")
+    node = d
+    for k in keys[:-1]:
+        nxt = node.get(k)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            node[k] = nxt
+        node = nxt
+    node[keys[-1]] = value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """Apply `a.b.c=value` overrides; values are parsed as YAML (numbers, bools, lists, null)."""
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r}: expected key=value, e.g. optim.lr=3e-4")
+        key, raw = item.split("=", 1)
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        _set_dotted(data, key.strip(), value)
+    return data
+
+
+def load_config(
+    path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (), cls: type = RunConfig
+) -> Any:
+    """Load a YAML or JSON file (JSON is YAML) into `cls`, then apply dotted overrides."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            loaded = yaml.safe_load(p.read_text())
+        except (OSError, yaml.YAMLError) as e:
+            raise ConfigError(f"{p}: cannot read config: {e}") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{p}: top level must be a mapping")
+        data = loaded or {}
+    apply_overrides(data, list(overrides))
+    return from_dict(cls, data)

@@ -1,0 +1,111 @@
+"""Checkpoint files: atomic layout, safe loading, RNG round trip, retention; logging and memwatch."""
+
+from __future__ import annotations
+
+import csv
+import random
+import time
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from genet5.train.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from genet5.train.logging import MetricLogger
+from genet5.train.memwatch import MemWatch
+
+
+class _Tied(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(7, 3)
+        self.out = nn.Linear(3, 7, bias=False)
+        self.out.weight = self.embed.weight
+
+
+class _Evil:  # stands for any object a crafted checkpoint could smuggle in
+    pass
+
+
+def _opt_step(model):
+    opt = torch.optim.AdamW(model.parameters(), lr=0.1)
+    model.embed(torch.tensor([1, 2])).sum().backward()
+    opt.step()
+    return opt
+
+
+def test_save_load_roundtrip_tied_weights_and_weights_only(tmp_path):
+    torch.manual_seed(0)
+    model = _Tied()
+    opt = _opt_step(model)
+    path = save_checkpoint(tmp_path, 5, model, opt, None, {"step": 5, "note": "x"}, {"a": 1})
+    assert path.name == "step-00000005" and latest_checkpoint(tmp_path) == path
+    assert sorted(p.name for p in path.iterdir()) == [
+        "config.json", "meta.json", "model.safetensors", "optim.pt", "rng-rank0.pt", "trainer.pt"]
+    assert not list(tmp_path.glob(".tmp-*"))
+    # every torch file loads under weights_only=True (no arbitrary unpickling)
+    for name in ("optim.pt", "trainer.pt", "rng-rank0.pt"):
+        torch.load(path / name, weights_only=True)
+
+    torch.manual_seed(1)
+    fresh = _Tied()
+    opt2 = torch.optim.AdamW(fresh.parameters(), lr=0.1)
+    state = load_checkpoint(path, fresh, opt2)
+    assert state == {"step": 5, "note": "x"}
+    torch.testing.assert_close(fresh.embed.weight, model.embed.weight, rtol=0, atol=0)
+    assert fresh.out.weight is fresh.embed.weight  # still tied after loading
+    s1, s2 = opt.state_dict()["state"][0], opt2.state_dict()["state"][0]
+    torch.testing.assert_close(s1["exp_avg"], s2["exp_avg"], rtol=0, atol=0)
+
+
+def test_rng_roundtrip_and_a_pickle_is_refused(tmp_path):
+    random.seed(3), np.random.seed(3), torch.manual_seed(3)
+    state = rng_state()
+    torch.save(state, tmp_path / "rng.pt")
+    a = (random.random(), np.random.rand(), torch.rand(2))
+    set_rng_state(torch.load(tmp_path / "rng.pt", weights_only=True))
+    b = (random.random(), np.random.rand(), torch.rand(2))
+    assert a[0] == b[0] and a[1] == b[1] and torch.equal(a[2], b[2])
+
+    torch.save({"step": 1, "x": _Evil()}, tmp_path / "trainer.pt")
+    with pytest.raises(Exception, match="[Ww]eights.only|Unsupported global"):
+        torch.load(tmp_path / "trainer.pt", weights_only=True)
+
+
+def test_keep_last_and_latest_fallback(tmp_path):
+    model = nn.Linear(2, 2)
+    for step in (1, 2, 3, 4):
+        save_checkpoint(tmp_path, step, model, None, None, {"step": step}, keep_last=2)
+    assert sorted(p.name for p in tmp_path.glob("step-*")) == ["step-00000003", "step-00000004"]
+    (tmp_path / "latest").unlink()
+    (tmp_path / ".tmp-step-00000005").mkdir()  # a half-written checkpoint from a kill
+    assert latest_checkpoint(tmp_path).name == "step-00000004"
+
+
+def test_metric_logger_and_memwatch(tmp_path):
+    log = MetricLogger(tmp_path, tensorboard=True, progress=False, total_steps=3)
+    for s in (1, 2, 3):
+        log.log("train", s, {"loss": 1.0 / s, "tokens_per_s": 10.0})
+    log.close()
+    with (tmp_path / "train.csv").open() as f:
+        assert [float(r["loss"]) for r in csv.DictReader(f)] == [1.0, 0.5, 1.0 / 3]
+    assert list((tmp_path / "tb").iterdir())  # event file written
+    # resuming at step 2 drops the rows the killed run wrote after its checkpoint
+    log = MetricLogger(tmp_path, tensorboard=False, progress=False, start_step=2)
+    log.log("train", 3, {"loss": 0.25, "tokens_per_s": 1.0})
+    log.close()
+    with (tmp_path / "train.csv").open() as f:
+        assert [float(r["loss"]) for r in csv.DictReader(f)] == [1.0, 0.5, 0.25]
+
+    with MemWatch(tmp_path / "mem.csv", interval=0.01) as w:
+        time.sleep(0.1)
+    with (tmp_path / "mem.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == w.samples >= 2 and float(rows[0]["rss_mb"]) > 10

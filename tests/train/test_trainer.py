@@ -1,0 +1,193 @@
+"""Trainer behaviour: exact resume (in-process and after SIGKILL), accumulation, clipping, early stop."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+import tinylm  # noqa: E402
+
+from genet5.train import Trainer  # noqa: E402
+from genet5.train.checkpoint import latest_checkpoint  # noqa: E402
+
+N = 12
+
+
+def _csv_losses(path: Path) -> list[float]:
+    with path.open() as f:
+        return [float(r["loss"]) for r in csv.DictReader(f)]
+
+
+def test_resume_is_exact(tmp_path):
+    # dropout > 0 so that the restored RNG state matters, and 2 epochs' worth of steps so the
+    # data position crosses an epoch boundary.
+    cfg = tinylm.tiny_config(str(tmp_path / "straight"), max_steps=N, checkpoint_every=5)
+    cfg.model["dropout"] = 0.1
+    straight = tinylm.make_trainer(cfg).fit()
+    assert straight.step == N
+
+    cfg.train.out_dir = str(tmp_path / "stopped")
+    first = tinylm.make_trainer(cfg).fit(stop_at=7)  # preempted after step 7
+    assert first.step == 7
+    torch.manual_seed(999)  # a resumed process starts with a different RNG and a fresh init
+    cfg.model["init_seed"] = 5
+    second = tinylm.make_trainer(cfg).fit()
+    assert second.resumed_from is not None and second.resumed_from.name == "step-00000007"
+    resumed = first.losses + second.losses
+    assert resumed == straight.losses  # bit-exact on CPU fp32
+    assert second.grad_norms == straight.grad_norms[7:]
+    # the CSV of the resumed run holds one continuous curve
+    assert _csv_losses(tmp_path / "stopped" / "train.csv") == straight.losses
+
+
+def test_resume_after_sigkill(tmp_path):
+    # A real kill: the run is a separate process, SIGKILLed mid-run after a checkpoint; the
+    # resume (here in-process, to save a second torch import) must continue the same curve.
+    script = Path(__file__).parent / "tinylm.py"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent), "TINYLM_STEP_SLEEP": "0.3"}
+    killed_dir = tmp_path / "killed"
+    args = [sys.executable, str(script), f"out={killed_dir}",
+            f"train.max_steps={N}", "train.checkpoint_every=3", "train.keep_last=0"]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 90
+    try:
+        while time.time() < deadline:
+            ck = latest_checkpoint(killed_dir)
+            if ck is not None and ck.name >= "step-00000006":
+                break
+            assert proc.poll() is None, proc.stderr.read().decode()
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    killed_at = int(latest_checkpoint(killed_dir).name.split("-")[1])
+    assert 6 <= killed_at < N
+    rows_at_kill = len(_csv_losses(killed_dir / "train.csv"))
+    assert rows_at_kill >= killed_at  # the killed run may have logged steps past its checkpoint
+
+    cfg = tinylm.tiny_config(str(killed_dir), max_steps=N, checkpoint_every=3, keep_last=0)
+    resumed = tinylm.make_trainer(cfg).fit()
+    assert resumed.resumed_from.name == f"step-{killed_at:08d}"
+    cfg.train.out_dir = str(tmp_path / "straight")
+    straight = tinylm.make_trainer(cfg).fit()
+
+    curve = _csv_losses(killed_dir / "train.csv")  # killed run's rows up to the checkpoint + resumed
+    assert len(curve) == N
+    assert max(abs(x - y) for x, y in zip(curve, straight.losses)) <= 1e-6
+    assert resumed.losses == straight.losses[killed_at:]
+    assert not list(killed_dir.glob(".tmp-*"))
+
+
+def test_grad_accumulation_matches_one_big_batch(tmp_path):
+    # Two micro-batches accumulated == one batch holding both (unit-weighted mean of the loss).
+    cfg = tinylm.tiny_config(str(tmp_path / "a"), max_steps=1, grad_accum=2, resume="never")
+    model, loader, _ = tinylm.build(cfg)
+    batches = list(loader)[:2]
+    trainer = Trainer(model, tinylm.loss_fn, batches, cfg, batch_weight=tinylm.batch_weight)
+    m_acc = trainer.train_step(batches)
+
+    cfg.train.out_dir = str(tmp_path / "b")
+    model2, _, _ = tinylm.build(cfg)
+    samples = [{"input_ids": r[: int((l != -100).sum()) + 1]} for b in batches
+               for r, l in zip(b["input_ids"], b["labels"])]
+    big = tinylm.collate(samples)
+    trainer2 = Trainer(model2, tinylm.loss_fn, [big], cfg, batch_weight=tinylm.batch_weight)
+    m_big = trainer2.train_step([big])
+    assert abs(m_acc["loss"] - m_big["loss"]) < 1e-6
+    assert abs(m_acc["grad_norm"] - m_big["grad_norm"]) < 1e-5
+    for p, q in zip(trainer.model.parameters(), trainer2.model.parameters()):
+        torch.testing.assert_close(p, q, rtol=0, atol=1e-6)
+
+
+def test_clipping_label_smoothing_and_lr_schedule(tmp_path):
+    seen = []
+
+    def loss_fn(model, batch, *, label_smoothing):
+        seen.append(label_smoothing)
+        return tinylm.loss_fn(model, batch, label_smoothing=label_smoothing)
+
+    cfg = tinylm.tiny_config(str(tmp_path), max_steps=4, clip_grad=1e-3, label_smoothing=0.1)
+    model, loader, _ = tinylm.build(cfg)
+    before = [p.detach().clone() for p in model.parameters()]
+    r = Trainer(model, loss_fn, loader, cfg).fit()
+    assert seen and all(x == 0.1 for x in seen)
+    assert all(g > 1e-3 for g in r.grad_norms)  # the reported norm is the one before clipping
+    # warmup 3 steps then cosine: lrs logged in the CSV follow the schedule
+    with (tmp_path / "train.csv").open() as f:
+        lrs = [float(row["lr"]) for row in csv.DictReader(f)]
+    assert lrs[:3] == pytest.approx([1e-3, 2e-3, 3e-3])
+    assert lrs[3] == pytest.approx(3e-3)  # first cosine step is the peak
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_early_stopping_with_patience(tmp_path):
+    values = iter([3.0, 2.0, 2.5, 2.4, 2.6, 1.0])  # best at eval 2, then 3 evals without gain
+
+    cfg = tinylm.tiny_config(str(tmp_path), max_steps=50, eval_every=2, patience=3)
+    model, loader, _ = tinylm.build(cfg)
+    trainer = Trainer(model, tinylm.loss_fn, loader, cfg, val_fn=lambda m: {"val_loss": next(values)})
+    r = trainer.fit()
+    assert r.stopped_early and r.step == 10
+    assert r.best_metric == 2.0 and r.best_step == 4
+    assert [v["val_loss"] for v in r.val_history] == [3.0, 2.0, 2.5, 2.4, 2.6]
+    assert latest_checkpoint(tmp_path).name == "step-00000010"
+    # resuming a run that stopped early does not train further
+    model, loader, _ = tinylm.build(cfg)
+    again = Trainer(model, tinylm.loss_fn, loader, cfg, val_fn=lambda m: {"val_loss": 0.0}).fit()
+    assert again.stopped_early and again.step == 10 and again.losses == []
+
+
+def test_activation_checkpointing_keeps_results_and_weight_names(tmp_path):
+    cfg = tinylm.tiny_config(str(tmp_path / "plain"), max_steps=3)
+    plain = tinylm.make_trainer(cfg).fit()
+    cfg = tinylm.tiny_config(str(tmp_path / "ac"), max_steps=3)
+    cfg.parallel.activation_checkpointing = True
+    ac = tinylm.make_trainer(cfg).fit()
+    assert max(abs(a - b) for a, b in zip(plain.losses, ac.losses)) < 1e-6
+    # checkpoint keys are the plain FQNs, so the weights load into an unwrapped model
+    from safetensors.torch import load_file
+
+    keys = set(load_file(str(latest_checkpoint(tmp_path / "ac") / "model.safetensors")))
+    assert keys == set(tinylm.TinyLM().state_dict())
+
+
+def test_bf16_autocast_on_request_and_nonfinite_steps_skipped(tmp_path):
+    cfg = tinylm.tiny_config(str(tmp_path / "bf16"), max_steps=2)
+    cfg.parallel.mixed_precision = "bf16"  # CPU autocast works, it is only slow there
+    dtypes = []
+
+    def loss_fn(model, batch, **kw):
+        dtypes.append(model(batch["input_ids"]).dtype)
+        return tinylm.loss_fn(model, batch, **kw)
+
+    model, loader, _ = tinylm.build(cfg)
+    Trainer(model, loss_fn, loader, cfg).fit()
+    assert dtypes and all(d == torch.bfloat16 for d in dtypes)
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # master weights stay fp32
+
+    calls = []
+
+    def bad_loss(model, batch, **kw):
+        loss, m = tinylm.loss_fn(model, batch, **kw)
+        calls.append(1)
+        return (loss * float("inf") if len(calls) == 2 else loss), m
+
+    cfg = tinylm.tiny_config(str(tmp_path / "inf"), max_steps=1)
+    model, loader, _ = tinylm.build(cfg)
+    trainer = Trainer(model, bad_loss, loader, cfg)
+    batches = list(loader)[:2]
+    trainer.train_step(batches[:1])
+    before = [p.detach().clone() for p in model.parameters()]
+    m = trainer.train_step(batches[1:])
+    assert m["skipped"] == 1.0 and not torch.isfinite(torch.tensor(m["grad_norm"]))
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
