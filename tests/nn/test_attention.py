@@ -196,3 +196,20 @@ def test_flex_mask_mod_matches_dense_mask(monkeypatch):
         out2 = attn._flex_forward(q, k, v, doc2, pad)
     mask2 = attention_mask(T, T, causal=True, window=3, doc_ids_q_BT=doc2, key_padding_mask_BS=pad)
     torch.testing.assert_close(out2, A._sdpa(q, k, v, mask2), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("T, window, n_kv", [(100, 8, 2), (64, 16, 4), (37, 5, 1)])
+def test_block_local_window_equals_dense_mask(T, window, n_kv):
+    """The O(T*w) block path gives what the dense (T, T) window mask gives, padding included."""
+    from genet5.nn.attention import _sdpa, attention_mask, local_window_attention
+
+    torch.manual_seed(0)
+    B, H, D = 2, 4, 8
+    q = torch.randn(B, H, T, D)
+    k = torch.randn(B, n_kv, T, D)
+    v = torch.randn(B, n_kv, T, D)
+    pad = torch.zeros(B, T, dtype=torch.bool)
+    pad[1, T - 7 :] = True
+    dense = _sdpa(q, k, v, attention_mask(T, T, device=q.device, causal=False, window=window, key_padding_mask_BS=pad))
+    local = local_window_attention(q, k, v, window, pad)
+    torch.testing.assert_close(local, dense, rtol=1e-5, atol=1e-6)

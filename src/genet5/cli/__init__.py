@@ -15,8 +15,11 @@ from genet5.cli.app import app, fail  # noqa: F401  (re-exported for command mod
 # Command modules; each adds its commands to `app` on import.
 _COMMAND_MODULES = [
     "genet5.cli.genome_cmds",  # stats, eval, convert
+    "genet5.cli.predict_cmds",  # predict
+    "genet5.cli.train_cmds",  # train
     "genet5.cli.model_cmds",  # info
     "genet5.cli.tokenizer_cmds",  # tokenizer train, tokenizer info
+    "genet5.cli.data_cmds",  # bake, lm bake
 ]
 
 

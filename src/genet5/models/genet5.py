@@ -63,6 +63,10 @@ class GeneT5Config:
     enc_experts: int = 0  # > 0 only to mirror an MoE Genos checkpoint
     enc_top_k: int = 2
     bpe_max_token_len: int = 32  # offset-within-token embedding size (bpe only)
+    # Convolutional stem after the embedding (0 = none): a k-mer front end, as Helixer- and
+    # Enformer-style DNA models have, so a small encoder picks up codon statistics quickly.
+    enc_conv_kernel: int = 0
+    enc_conv_layers: int = 2
     # Perceiver compressor ----------------------------------------------------------------
     n_latents: int = 1024
     perceiver_layers: int = 2
@@ -111,6 +115,15 @@ PRESETS: dict[str, GeneT5Config] = {
         perceiver_ffn_hidden=512, dec_dim=192, dec_layers=4, dec_heads=6, dec_kv_heads=2,
         dec_ffn_hidden=128, dec_experts=4, pointer_dim=64,
     ),
+    # The CPU model that ships: small conv+windowed-attention encoder (fast enough to
+    # annotate a bacterial genome on a laptop in minutes), a small decoder.
+    "genet5-cpu": GeneT5Config(
+        enc_dim=96, enc_layers=3, enc_heads=4, enc_ffn_hidden=256, enc_window=64,
+        enc_conv_kernel=9, enc_conv_layers=2,
+        n_latents=64, perceiver_layers=1, perceiver_heads=4, perceiver_kv_heads=2,
+        perceiver_ffn_hidden=256, dec_dim=96, dec_layers=2, dec_heads=4, dec_kv_heads=2,
+        dec_ffn_hidden=128, dec_experts=4, pointer_dim=32,
+    ),
     # Tests only.
     "genet5-tiny": GeneT5Config(
         enc_dim=32, enc_layers=2, enc_heads=4, enc_kv_heads=2, enc_ffn_hidden=64, enc_window=16,
@@ -140,6 +153,22 @@ def config_with_genos_encoder(genos_cfg, base: GeneT5Config | None = None, **ove
 
 
 # -- building blocks ----------------------------------------------------------------------------
+class _ConvBlock(nn.Module):
+    """Pre-norm residual dilated Conv1d + SiLU over the sequence; padding positions are zeroed
+    before the convolution so they never leak into real bases."""
+
+    def __init__(self, dim: int, kernel: int, dilation: int = 1, eps: float = 1e-6):
+        super().__init__()
+        self.norm = RMSNorm(dim, eps)
+        self.conv = nn.Conv1d(dim, dim, kernel, padding=dilation * (kernel // 2), dilation=dilation, bias=False)
+
+    def forward(self, x_BSD: torch.Tensor, padding_mask_BS: torch.Tensor | None = None) -> torch.Tensor:
+        h_BSD = self.norm(x_BSD)
+        if padding_mask_BS is not None:
+            h_BSD = h_BSD.masked_fill(padding_mask_BS.bool()[..., None], 0.0)
+        return x_BSD + F.silu(self.conv(h_BSD.transpose(1, 2)).transpose(1, 2))
+
+
 class DNAEncoder(nn.Module):
     """Bidirectional windowed transformer over DNA tokens; returns base-resolution states.
 
@@ -163,6 +192,10 @@ class DNAEncoder(nn.Module):
             for _ in range(cfg.enc_layers)
         )
         self.norm = RMSNorm(cfg.enc_dim, cfg.norm_eps)
+        self.conv_stem = nn.ModuleList(
+            _ConvBlock(cfg.enc_dim, cfg.enc_conv_kernel, dilation=2**i, eps=cfg.norm_eps)
+            for i in range(cfg.enc_conv_layers if cfg.enc_conv_kernel else 0)
+        )
         if cfg.enc_tokens == "bpe":  # token states -> base states
             self.base_embed = nn.Embedding(16, cfg.enc_dim)  # nucleotide ids (< 10 used)
             self.offset_embed = nn.Embedding(cfg.bpe_max_token_len, cfg.enc_dim)
@@ -179,6 +212,8 @@ class DNAEncoder(nn.Module):
         """Base states (B, L, D). Nucleotide mode: L == S. BPE mode needs base_ids_BL (Genos
         nucleotide ids) and base_to_token_BL (token index of every base, -1 on padding)."""
         x_BSD = self.embed(input_ids_BS)
+        for conv in self.conv_stem:
+            x_BSD = conv(x_BSD, padding_mask_BS)
         for layer in self.layers:
             x_BSD = layer(x_BSD, key_padding_mask_BT=padding_mask_BS)
         x_BSD = self.norm(x_BSD)

@@ -157,6 +157,33 @@ def _sdpa(q, k, v, mask, is_causal=False, bias=None):
     return out
 
 
+def local_window_attention(q_BHTD, k_BHTD, v_BHTD, window: int, pad_BT=None):
+    """Bidirectional sliding-window attention (|i - j| <= window) in O(T * window).
+
+    The sequence is cut into blocks of `window` queries; each block sees the keys of itself and
+    its two neighbours (3 * window keys), which contain every key within reach. Same result as
+    the dense (T, T) mask, without building it: the dense path costs T^2 memory and time, which
+    on a 4 kb window is most of the encoder's work on CPU.
+    """
+    B, H, T, D = q_BHTD.shape
+    w = window
+    nb = -(-T // w)
+    extra = nb * w - T
+    q = F.pad(q_BHTD, (0, 0, 0, extra)).view(B, H, nb, w, D)
+    kp = F.pad(k_BHTD, (0, 0, w, w + extra))  # one block of zeros at each end
+    vp = F.pad(v_BHTD, (0, 0, w, w + extra))
+    k = kp.unfold(2, 3 * w, w).transpose(-1, -2)  # (B, Hkv, nb, 3w, D)
+    v = vp.unfold(2, 3 * w, w).transpose(-1, -2)
+    valid_BT = torch.ones(B, T, dtype=torch.bool, device=q.device) if pad_BT is None else ~pad_BT.bool()
+    valid = F.pad(valid_BT, (w, w + extra), value=False).unfold(1, 3 * w, w)  # (B, nb, 3w)
+    qi = torch.arange(w, device=q.device)[:, None]
+    kj = torch.arange(3 * w, device=q.device)[None, :]
+    near = (qi + w - kj).abs() <= w  # (w, 3w): key kj of the block triple vs query qi
+    mask = near[None, None, None] & valid[:, None, :, None, :]  # (B, 1, nb, w, 3w)
+    out = _sdpa(q, k, v, mask)
+    return out.reshape(B, H, nb * w, D)[:, :, :T]
+
+
 class Attention(nn.Module):
     """Multi-head self-attention with grouped-query heads (n_kv_heads divides n_heads).
 
@@ -224,6 +251,16 @@ class Attention(nn.Module):
             and not self.use_alibi
         ):
             out_BHTD = self._flex_forward(q_BHTD, k_BHTD, v_BHTD, doc_ids_BT, pad_BS)
+        elif (
+            self.window is not None
+            and not self.causal
+            and kv_cache is None
+            and doc_ids_BT is None
+            and not self.use_alibi
+            and T == S
+            and T > 2 * self.window
+        ):
+            out_BHTD = local_window_attention(q_BHTD, k_BHTD, v_BHTD, self.window, pad_BS)
         else:
             plain_causal = (
                 self.causal

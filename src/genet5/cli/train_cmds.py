@@ -1,0 +1,69 @@
+"""`genet5 train`: train GeneT5 on baked windows with the shared training engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from genet5.cli.app import app, fail
+
+
+@app.command()
+def train(
+    data: Path = typer.Argument(..., help="Bake directory (genet5 bake OUT_DIR)."),
+    out: Path = typer.Option(Path("runs/genet5"), "--out", "-o", help="Run directory: checkpoints, logs, final model."),
+    preset: str = typer.Option("genet5-cpu", "--preset", help="Model preset (genet5 info lists its size)."),
+    objective: str = typer.Option("per_base", "--objective", help="per_base (encoder + per-base head) or full (encoder-decoder)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="RunConfig YAML/JSON (train/optim/parallel/data sections)."),
+    overrides: Optional[List[str]] = typer.Option(None, "--set", help="Dotted overrides, e.g. --set optim.lr=1e-3 --set train.max_steps=500."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch."),
+) -> None:
+    """Train a GeneT5 model; resumes from the run directory's last checkpoint if there is one."""
+    import torch
+
+    from genet5.data.batching import build_loader
+    from genet5.data.shards import WindowDataset
+    from genet5.models.configs import get_preset
+    from genet5.models.genet5 import GeneT5
+    from genet5.models.weights import save_pretrained
+    from genet5.train import Trainer, evaluate_loss, init_distributed, load_config
+    from genet5.train.config import ConfigError
+    from genet5.train.genet5_task import LOSSES, batch_bases, collate_windows
+
+    if objective not in LOSSES:
+        fail(f"--objective must be one of {', '.join(LOSSES)}, not {objective!r}")
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        cfg = load_config(config, [f"train.out_dir={out}"] + list(overrides or []))
+    except ConfigError as err:
+        fail(str(err))
+    info = init_distributed()
+    model_cfg = get_preset(preset)
+    torch.manual_seed(cfg.train.seed)
+    model = GeneT5(model_cfg)
+    cfg.model = {"preset": preset, "objective": objective}
+    train_ds = WindowDataset(data, split="train")
+    valid_ds = WindowDataset(data, split="valid")
+    if len(train_ds) == 0:
+        fail(f"{data}: no training windows")
+    loader = build_loader(train_ds, collate_windows, cfg.data, seed=cfg.train.seed, rank=info.rank, world_size=info.world_size)
+    loss_fn = LOSSES[objective]
+    val_fn = None
+    if len(valid_ds):
+        # a fixed, small validation sample keeps evaluation cheap on a CPU
+        step = max(1, len(valid_ds) // 64)
+        val_items = [valid_ds[i] for i in range(0, len(valid_ds), step)][:64]
+        val_batches = [collate_windows(val_items[i : i + 4]) for i in range(0, len(val_items), 4)]
+
+        def val_fn(m):
+            return evaluate_loss(m, loss_fn, val_batches, device=next(m.parameters()).device, batch_weight=batch_bases)
+
+    trainer = Trainer(model, loss_fn, loader, cfg, val_fn=val_fn, batch_weight=batch_bases, batch_tokens=batch_bases, info=info)
+    result = trainer.fit()
+    if info.rank == 0:
+        final = out / "model"
+        save_pretrained(model, final)  # DDP wraps by reference and FSDP2 shards in place
+        typer.echo(f"trained {result.step} steps; final model in {final}")
