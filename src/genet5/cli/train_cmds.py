@@ -51,15 +51,17 @@ def train(
         fail(f"{data}: no training windows")
     loader = build_loader(train_ds, collate_windows, cfg.data, seed=cfg.train.seed, rank=info.rank, world_size=info.world_size)
     loss_fn = LOSSES[objective]
-    val_fn = None
+    val_fn = None  # no held-out species: train without validation
     if len(valid_ds):
         # a fixed, small validation sample keeps evaluation cheap on a CPU
         step = max(1, len(valid_ds) // 64)
         val_items = [valid_ds[i] for i in range(0, len(valid_ds), step)][:64]
         val_batches = [collate_windows(val_items[i : i + 4]) for i in range(0, len(val_items), 4)]
 
-        def val_fn(m):
+        def validate(m):
             return evaluate_loss(m, loss_fn, val_batches, device=next(m.parameters()).device, batch_weight=batch_bases)
+
+        val_fn = validate
 
     trainer = Trainer(model, loss_fn, loader, cfg, val_fn=val_fn, batch_weight=batch_bases, batch_tokens=batch_bases, info=info)
     result = trainer.fit()

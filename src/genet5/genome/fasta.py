@@ -22,6 +22,7 @@ from typing import IO, Iterable, Iterator
 
 import numpy as np
 
+from ..atomic import atomic_write
 from .models import GenomeFormatError
 
 # --- byte tables -----------------------------------------------------------------------------
@@ -382,31 +383,6 @@ def _write_records(fh: IO[bytes], records: Iterable[tuple[str, str | bytes]], wi
         fh.write(b"\n" if seq else b"")
 
 
-class atomic_output:
-    """Open a temporary file beside `path` and rename it over `path` only on success, so a
-    crash never leaves a half-written file (and an older file stays intact)."""
-
-    def __init__(self, path: str | os.PathLike, mode: str = "wb"):
-        self.path, self.mode = os.fspath(path), mode
-
-    def __enter__(self):
-        directory = os.path.dirname(os.path.abspath(self.path))
-        fd, self.tmp = tempfile.mkstemp(prefix="." + os.path.basename(self.path) + ".", suffix=".tmp", dir=directory)
-        # mkstemp creates 0600; give the file the mode a plain open() would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.tmp, 0o666 & ~umask)
-        self.fh = os.fdopen(fd, self.mode)
-        return self.fh
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.fh.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
-            os.unlink(self.tmp)
-
-
 def write_fasta(path_or_handle, records: Iterable[tuple[str, str | bytes]], width: int = 60) -> None:
     """Write (name, sequence) pairs; `name` is the whole header text after '>'. A path is
     written atomically; a binary or text handle is written in place."""
@@ -419,5 +395,5 @@ def write_fasta(path_or_handle, records: Iterable[tuple[str, str | bytes]], widt
         else:
             _write_records(fh, records, width)
         return
-    with atomic_output(path_or_handle, "wb") as fh:
+    with atomic_write(path_or_handle, "wb") as fh:
         _write_records(fh, records, width)

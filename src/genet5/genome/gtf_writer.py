@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-from .fasta import atomic_output
+from ..atomic import atomic_write
 from .models import Annotation, Gene, Segment, Transcript, merge_adjacent
 
 _SOURCE = "genet5"
@@ -112,7 +112,7 @@ def write_gtf(path: str | os.PathLike, annotation: Annotation) -> int:
     """Write the annotation as GTF2.2, genes sorted by position within each sequence (in the
     annotation's sequence order); returns the number of transcripts written."""
     n = 0
-    with atomic_output(path, "w") as fh:
+    with atomic_write(path, "w") as fh:
         fh.write("##gtf-version 2.2\n")
         for seqid in annotation.seqids():
             genes = sorted(annotation.genes[seqid], key=lambda g: (g.start, g.end, g.strand, g.id))

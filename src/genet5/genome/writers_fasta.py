@@ -12,6 +12,7 @@ from typing import Iterator
 from .extract import SequenceSource, cds_sequence, protein_sequence
 from .fasta import write_fasta
 from .models import Annotation, Transcript
+from .validate import code_for
 
 
 def _coding(annotation: Annotation) -> Iterator[Transcript]:
@@ -26,15 +27,10 @@ def _header(tx: Transcript) -> str:
     return f"{tx.id} gene={tx.gene_id} {tx.seqid}:{lo}-{hi}({tx.strand})"
 
 
-def transcript_code(tx: Transcript, annotation: Annotation, default_code: int = 1) -> int:
-    """The genetic code of a transcript: its own, else its sequence's, else the default."""
-    return tx.genetic_code or annotation.genetic_codes.get(tx.seqid) or default_code
-
-
 def write_proteins(path: str | os.PathLike, annotation: Annotation, genome: SequenceSource, default_code: int = 1) -> int:
     """Write translated proteins; returns the number of records."""
     records = [
-        (_header(tx), protein_sequence(tx, genome, transcript_code(tx, annotation, default_code)))
+        (_header(tx), protein_sequence(tx, genome, code_for(tx, annotation, default_code)))
         for tx in _coding(annotation)
     ]
     write_fasta(path, records)
