@@ -133,3 +133,42 @@ def test_gtf_without_stop_rows_matches_gff3_with_stop_given_the_genome(tmp_path)
         assert with_genome.total[level].f1 == 1.0, level
     without = compare_files(gff3, gtf).result
     assert without.total["exon"].f1 == 0.0
+
+
+def test_ids_reused_on_each_sequence_stay_separate_genes(tmp_path):
+    # One AUGUSTUS run per chromosome, concatenated: g1/g1.t1 exists on both sequences.
+    gff3 = tmp_path / "pred.gff3"
+    gff3.write_text(
+        "##gff-version 3\n"
+        "c1\tAUGUSTUS\tgene\t1\t90\t.\t+\t.\tID=g1\n"
+        "c1\tAUGUSTUS\tmRNA\t1\t90\t.\t+\t.\tID=g1.t1;Parent=g1\n"
+        "c1\tAUGUSTUS\tCDS\t1\t90\t.\t+\t0\tID=g1.t1.cds;Parent=g1.t1\n"
+        "c2\tAUGUSTUS\tgene\t11\t100\t.\t-\t.\tID=g1\n"
+        "c2\tAUGUSTUS\tmRNA\t11\t100\t.\t-\t.\tID=g1.t1;Parent=g1\n"
+        "c2\tAUGUSTUS\tCDS\t11\t100\t.\t-\t0\tID=g1.t1.cds;Parent=g1.t1\n"
+    )
+    gtf = tmp_path / "pred.gtf"
+    gtf.write_text(
+        'c1\tAUGUSTUS\tCDS\t1\t90\t.\t+\t0\tgene_id "g1"; transcript_id "g1.t1";\n'
+        'c2\tAUGUSTUS\tCDS\t11\t100\t.\t-\t0\tgene_id "g1"; transcript_id "g1.t1";\n'
+    )
+    ref = ann(tx("a", "ga", "+", (1, 90), seqid="c1"), tx("b", "gb", "-", (11, 100), seqid="c2"))
+    from genet5.genome.gff import read_annotation
+
+    for path in (gff3, gtf):
+        pred = read_annotation(path)
+        got = {s: [(g.id, [t.id for t in g.transcripts], g.strand) for g in gs] for s, gs in pred.genes.items()}
+        assert got == {"c1": [("g1", ["g1.t1"], "+")], "c2": [("g1", ["g1.t1"], "-")]}, path
+        r = evaluate(ref, pred)
+        for level in LEVELS:
+            assert scores(r, level) == (1.0, 1.0, 1.0), (path, level)
+
+
+def test_two_genes_sharing_an_id_on_one_sequence_count_as_two():
+    ref = ann(tx("a", "g1", "+", (1, 90)), tx("b", "g2", "+", (301, 390)))
+    pred = Annotation()
+    for t in (tx("p", "g", "+", (1, 90)), tx("q", "g", "+", (601, 690))):  # one right, one wrong
+        g = Gene(id="g", seqid="chr1", strand="+")
+        g.transcripts.append(t)
+        pred.add_gene(g)
+    assert scores(evaluate(ref, pred), "gene") == (0.5, 0.5, 0.5)

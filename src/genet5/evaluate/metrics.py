@@ -70,14 +70,16 @@ class _Side:
     intervals: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: {"+": [], "-": []})
     exons: set = field(default_factory=set)
     chains: set = field(default_factory=set)
-    gene_chains: dict[str, set] = field(default_factory=dict)
+    gene_chains: dict[int, set] = field(default_factory=dict)
     stops: set = field(default_factory=set)
     start_stops: set = field(default_factory=set)
 
 
 def _collect(ann: Annotation, seqid: str) -> tuple[_Side, int]:
     side, dropped = _Side(), 0
-    for gene in ann.genes.get(seqid, []):
+    # Genes are told apart by position in the list, not by ID: files that reuse an ID (one
+    # AUGUSTUS run per chromosome, concatenated) must not merge two genes into one.
+    for gene_index, gene in enumerate(ann.genes.get(seqid, [])):
         for tx in gene.transcripts:
             if not tx.is_coding or tx.pseudo:
                 continue
@@ -86,7 +88,7 @@ def _collect(ann: Annotation, seqid: str) -> tuple[_Side, int]:
                 continue
             chain = tx.chain()
             side.chains.add(chain)
-            side.gene_chains.setdefault(gene.id, set()).add(chain)
+            side.gene_chains.setdefault(gene_index, set()).add(chain)
             for seg in tx.cds:
                 side.intervals[seg.strand].append((seg.start, seg.end))
                 side.exons.add((seg.strand, seg.start, seg.end))

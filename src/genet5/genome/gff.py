@@ -244,13 +244,42 @@ def read_gff3(path: str | Path, strict: bool = False) -> Annotation:
                 ann.circular.add(row.seqid)
             if row.start == 1:
                 ann.sequence_lengths.setdefault(row.seqid, row.end)
-        fid = row.id
-        if fid is not None:
-            by_id.setdefault(fid, []).append(len(rows))
         rows.append(row)
+    restore = _scope_reused_ids(rows)
+    for i, row in enumerate(rows):
+        if row.id is not None:
+            by_id.setdefault(row.id, []).append(i)
     _check_bounds(path, rows, ann.sequence_lengths, ann.circular)
     _build_gff3(path, rows, by_id, ann, strict)
+    if restore:
+        for gene in ann.iter_genes():
+            gene.id = restore.get(gene.id, gene.id)
+            for tx in gene.transcripts:
+                tx.id = restore.get(tx.id, tx.id)
     return ann
+
+
+def _scope_reused_ids(rows: list[_Row]) -> dict[str, str]:
+    """GFF3 wants IDs unique in the file, but real files concatenated from one run per
+    sequence (AUGUSTUS's g1, g1.t1 on every chromosome) reuse them. An ID seen on more than
+    one seqid is resolved within its own sequence: its rows and the Parents that name it are
+    rewritten to seqid + NUL + ID for the build, and the returned map restores the plain ID."""
+    seqids_of: dict[str, set[str]] = {}
+    for r in rows:
+        if r.id is not None:
+            seqids_of.setdefault(r.id, set()).add(r.seqid)
+    reused = {fid for fid, seqs in seqids_of.items() if len(seqs) > 1}
+    if not reused:
+        return {}
+    restore: dict[str, str] = {}
+    for r in rows:
+        if r.id in reused:
+            scoped = f"{r.seqid}\x00{r.id}"
+            restore[scoped] = r.id
+            r.id = scoped
+        if r.parent and any(p in reused for p in r.parent.split(",")):
+            r.parent = ",".join(f"{r.seqid}\x00{p}" if p in reused else p for p in r.parent.split(","))
+    return restore
 
 
 def _check_bounds(path, rows: list[_Row], lengths: dict[str, int], circular: set[str]) -> None:
@@ -490,20 +519,21 @@ def read_gtf(path: str | Path) -> Annotation:
         if not tid:
             raise GenomeFormatError(path, lineno, f"{ftype} row without a transcript_id attribute")
         row = _Row(cols[0], ftype, start, end, cols[6], cols[7], cols[8], lineno, attrs)
-        tx_rows.setdefault(tid, {}).setdefault(kind, []).append(row)
-        tx_gene.setdefault(tid, attrs.get("gene_id", tid))
-    genes: dict[str, Gene] = {}
-    for tid, parts in tx_rows.items():
+        # Keyed by sequence too: a file concatenated from one run per chromosome reuses IDs.
+        tx_rows.setdefault((cols[0], tid), {}).setdefault(kind, []).append(row)
+        tx_gene.setdefault((cols[0], tid), attrs.get("gene_id", tid))
+    genes: dict[tuple[str, str], Gene] = {}
+    for (seqid, tid), parts in tx_rows.items():
         crows, erows, codons = parts.get("cds", []), parts.get("exon", []), parts.get("codon", [])
         lead = (crows or erows or codons)[0]
-        gid = tx_gene[tid]
-        gene = genes.get(gid)
+        gid = tx_gene[(seqid, tid)]
+        gene = genes.get((seqid, gid))
         if gene is None:
             gene = Gene(id=gid, seqid=lead.seqid, strand=lead.strand, pseudo=_is_pseudo("", lead.attrs))
             for k in ("gene_name", "gene_symbol"):
                 if k in lead.attrs:
                     gene.attributes["Name"] = lead.attrs[k]
-            genes[gid] = gene
+            genes[(seqid, gid)] = gene
         if not crows and not erows:
             crows = [r for r in codons]  # a transcript given only by its codons: rare, keep
             codons = []
