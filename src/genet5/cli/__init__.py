@@ -16,6 +16,7 @@ from genet5.cli.app import app, fail  # noqa: F401  (re-exported for command mod
 _COMMAND_MODULES = [
     "genet5.cli.genome_cmds",  # stats, eval, convert
     "genet5.cli.predict_cmds",  # predict
+    "genet5.cli.plot_cmds",  # plot
     "genet5.cli.train_cmds",  # train
     "genet5.cli.model_cmds",  # info
     "genet5.cli.tokenizer_cmds",  # tokenizer train, tokenizer info

@@ -48,6 +48,7 @@ def predict(
     proteins: Optional[Path] = typer.Option(None, "--proteins", help="Also write protein FASTA."),
     cds: Optional[Path] = typer.Option(None, "--cds", help="Also write CDS nucleotide FASTA."),
     gtf: Optional[Path] = typer.Option(None, "--gtf", help="Also write GTF."),
+    bedgraph: Optional[str] = typer.Option(None, "--bedgraph", help="Also write per-base probability tracks PREFIX.coding.bedgraph and PREFIX.intron.bedgraph."),
     batch_size: int = typer.Option(4, "--batch-size", help="Windows per forward pass."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch (default: torch's choice)."),
     device: str = typer.Option("auto", "--device", help="auto (GPU when present), cpu or cuda."),
@@ -85,7 +86,13 @@ def predict(
             done = progress.tasks[0].completed + n
             progress.update(task, completed=done, rate=f"{done / max(time.perf_counter() - t0, 1e-9):,.0f} bp/s")
 
-        ann, lengths, stats = predict_genome(net, genome, cfg, on_bases)
+        from contextlib import nullcontext
+
+        from genet5.predict.tracks import BedGraphWriter
+
+        # opened before predicting, so a bad PREFIX fails at once; files appear only on success
+        with BedGraphWriter(bedgraph) if bedgraph else nullcontext() as tracks:
+            ann, lengths, stats = predict_genome(net, genome, cfg, on_bases, tracks.add if tracks else None)
     write_gff3(output, ann, lengths, source="genet5")
     if gtf:
         from genet5.genome.gtf_writer import write_gtf

@@ -105,10 +105,12 @@ def _to_gene(g: OrfGene, seqid: str, index: int, prefix: str) -> Gene:
     return Gene(id=gid, seqid=seqid, strand=g.strand, transcripts=[tx])
 
 
-def predict_record(model, rec: FastaRecord, cfg: PredictConfig, on_bases=None) -> list[Gene]:
+def predict_record(model, rec: FastaRecord, cfg: PredictConfig, on_bases=None, on_track=None) -> list[Gene]:
     if len(rec.seq) < cfg.min_gene_length:
         return []
     logp = per_base_logprobs(model, rec.seq, cfg, on_bases)
+    if on_track is not None:  # the forward-strand per-base track, e.g. for bedGraph output
+        on_track(rec.id, logp)
     logp_rc = None
     if cfg.both_orientations:
         from genet5.genome.codes import reverse_complement
@@ -125,7 +127,7 @@ def predict_record(model, rec: FastaRecord, cfg: PredictConfig, on_bases=None) -
 
 
 def predict_genome(
-    model, fasta: str | Path, cfg: PredictConfig, on_bases=None
+    model, fasta: str | Path, cfg: PredictConfig, on_bases=None, on_track=None
 ) -> tuple[Annotation, dict[str, int], PredictionStats]:
     """Annotation of every record, the sequence lengths (for ##sequence-region), and stats."""
     ann = Annotation(source=str(fasta))
@@ -134,7 +136,7 @@ def predict_genome(
     t0 = time.perf_counter()
     for rec in read_fasta(fasta):
         lengths[rec.id] = len(rec.seq)
-        genes = predict_record(model, rec, cfg, on_bases)
+        genes = predict_record(model, rec, cfg, on_bases, on_track)
         for g in genes:
             ann.add_gene(g)
         ann.genetic_codes[rec.id] = cfg.genetic_code
