@@ -46,13 +46,18 @@ class OrfGene:
 
 
 @dataclass
-class _Candidate:
-    a: int  # oriented 0-based first CDS base
+class _Orf:
+    """One open reading frame of an oriented sequence with every start it could use."""
+
+    starts: np.ndarray  # oriented 0-based candidate first bases, ascending (longest first)
+    coding: np.ndarray  # per-base evidence summed from each candidate start to e
     e: int  # oriented 0-based last CDS base (last base of the stop codon when complete)
-    score: float
-    open5: bool
+    edge: bool  # starts[0] is the sequence edge itself, not a start codon (a 5'-partial gene)
     open3: bool
-    codon: bytes
+
+    def codon_at(self, seq: bytes, i: int) -> bytes:
+        a = int(self.starts[i])
+        return seq[a : a + 3]
 
 
 def _codon_hits(seq: bytes, codons: frozenset[bytes] | set[bytes]) -> np.ndarray:
@@ -80,12 +85,12 @@ def _frame_cumsums(logp_LC: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def _oriented_candidates(seq: bytes, logp_LC: np.ndarray, code: GeneticCode, min_len: int) -> list[_Candidate]:
+def _oriented_orfs(seq: bytes, logp_LC: np.ndarray, code: GeneticCode, start_codons, min_len: int) -> list[_Orf]:
     n = len(seq)
     stops = _codon_hits(seq, code.stops)
-    starts = _codon_hits(seq, code.starts)
+    starts = _codon_hits(seq, start_codons)
     csum = _frame_cumsums(logp_LC)
-    out: list[_Candidate] = []
+    out: list[_Orf] = []
     for f in range(3):
         stop_pos = np.flatnonzero(stops[f::3]) * 3 + f  # in-frame stop codon starts
         start_pos = np.flatnonzero(starts[f::3]) * 3 + f
@@ -103,22 +108,171 @@ def _oriented_candidates(seq: bytes, logp_LC: np.ndarray, code: GeneticCode, min
             lo = bisect.bisect_left(start_pos, left)
             hi = bisect.bisect_left(start_pos, stop)
             cand_a = start_pos[lo:hi]
-            open5 = k == 1 and left < 3  # the ORF reaches the sequence start
-            if open5:
-                cand_a = np.concatenate([[left], cand_a]) if (cand_a.size == 0 or cand_a[0] != left) else cand_a
-            cand_a = cand_a[e - cand_a + 1 >= min_len]
+            edge = k == 1 and left < 3 and (cand_a.size == 0 or cand_a[0] != left)
+            if edge:  # the ORF reaches the sequence start: the gene may begin before it
+                cand_a = np.concatenate([[left], cand_a])
+            keep = e - cand_a + 1 >= min_len
+            edge = edge and bool(keep[0])
+            cand_a = cand_a[keep]
             if cand_a.size == 0:
                 continue
-            scores = c[e + 1] - c[cand_a]  # c is aligned for frame f, and a ≡ f (mod 3)
-            bonus = np.array(
-                [0.0 if (open5 and a == left and seq[a : a + 3] not in code.starts) else START_BONUS.get(seq[a : a + 3], OTHER_START_BONUS) for a in cand_a]
-            )
-            total = scores + bonus
-            best = int(np.argmax(total))
-            a = int(cand_a[best])
-            is_edge = open5 and a == left and seq[a : a + 3] not in code.starts
-            out.append(_Candidate(a, e, float(total[best]), is_edge, open3, seq[a : a + 3]))
+            coding = c[e + 1] - c[cand_a]  # c is aligned for frame f, and a ≡ f (mod 3)
+            out.append(_Orf(cand_a, coding, e, edge, open3))
     return out
+
+
+def _prior_start_scores(seq: bytes, orf: _Orf) -> np.ndarray:
+    bonus = np.array([START_BONUS.get(seq[a : a + 3], OTHER_START_BONUS) for a in orf.starts])
+    if orf.edge:
+        bonus[0] = 0.0
+    return bonus
+
+
+class StartModel:
+    """Which start codon of an ORF is the real one, learned from the genome itself.
+
+    Prodigal's lesson: in prokaryotes the translation start is marked by what lies upstream
+    (a Shine-Dalgarno motif 4-15 bases before it) and by the codon itself (ATG > GTG > TTG),
+    and both vary by genome, so they are best learned per genome. After a first decoding pass,
+    the starts chosen for confident genes are the positives and the other start codons of the
+    same ORFs the negatives; the model is a position-specific log-odds matrix over the 20 bases
+    upstream, a log-odds table of the start codon, and a log-odds of the best
+    Shine-Dalgarno (AGGAGG) match strength in -18..-4. It refines only the choice of start,
+    never whether an ORF is a gene: the network's per-base evidence still decides that.
+    """
+
+    UPSTREAM = 20
+    SD = np.frombuffer(b"AGGAGG", dtype=np.uint8)
+    CODONS = (b"ATG", b"GTG", b"TTG")
+
+    def __init__(self, pwm: np.ndarray, codon: np.ndarray, sd: np.ndarray):
+        self.pwm, self.codon, self.sd = pwm, codon, sd
+
+    @classmethod
+    def _features(cls, seq: bytes, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(upstream base index (k, 20) in 0..4 with 4 = off-sequence/N, codon index, SD score)."""
+        arr = np.frombuffer(seq, dtype=np.uint8)
+        lut = np.full(256, 4, dtype=np.int8)
+        for i, b in enumerate(b"ACGT"):
+            lut[b] = i
+        offs = starts[:, None] + np.arange(-cls.UPSTREAM, 0)[None, :]
+        inside = offs >= 0
+        up = np.where(inside, lut[arr[np.clip(offs, 0, len(arr) - 1)]], 4)
+        codon = np.full(len(starts), len(cls.CODONS), dtype=np.int64)
+        for i, c in enumerate(cls.CODONS):
+            cc = np.frombuffer(c, dtype=np.uint8)
+            ok = starts + 2 < len(arr)
+            s = np.clip(starts, 0, len(arr) - 3)
+            codon[ok & (arr[s] == cc[0]) & (arr[s + 1] == cc[1]) & (arr[s + 2] == cc[2])] = i
+        # best number of AGGAGG matches over the alignments ending between -18 and -4
+        sd_idx = lut[cls.SD]
+        best = np.zeros(len(starts), dtype=np.int64)
+        for end in range(4, 19):
+            lo = cls.UPSTREAM - end - len(cls.SD) + 1
+            if lo < 0:
+                continue
+            window = up[:, lo : lo + len(cls.SD)]
+            best = np.maximum(best, (window == sd_idx[None, :]).sum(axis=1))
+        return up, codon, best
+
+    @classmethod
+    def fit(cls, examples: list[tuple[bytes, np.ndarray, np.ndarray]]) -> "StartModel | None":
+        """examples: per oriented sequence, (sequence, candidate starts, True where chosen)."""
+        pos_up, neg_up, pos_c, neg_c, pos_sd, neg_sd = [], [], [], [], [], []
+        for seq, starts, mask in examples:
+            up, codon, sd = cls._features(seq, starts)
+            pos_up.append(up[mask]); neg_up.append(up[~mask])
+            pos_c.append(codon[mask]); neg_c.append(codon[~mask])
+            pos_sd.append(sd[mask]); neg_sd.append(sd[~mask])
+        if sum(len(p) for p in pos_up) < 100:
+            return None  # too few genes to learn from (a small phage): keep the fixed prior
+
+        def log_odds(pos: np.ndarray, neg: np.ndarray, k: int) -> np.ndarray:
+            p = np.bincount(pos, minlength=k) + 1.0
+            q = np.bincount(neg, minlength=k) + 1.0
+            return np.log(p / p.sum()) - np.log(q / q.sum())
+
+        up_p, up_n = np.concatenate(pos_up), np.concatenate(neg_up)
+        pwm = np.stack([log_odds(up_p[:, j], up_n[:, j], 5) for j in range(cls.UPSTREAM)])
+        pwm[:, 4] = 0.0  # off-sequence or N says nothing
+        codon = log_odds(np.concatenate(pos_c), np.concatenate(neg_c), len(cls.CODONS) + 1)
+        sd = log_odds(np.concatenate(pos_sd), np.concatenate(neg_sd), len(cls.SD) + 1)
+        return cls(pwm, codon, sd)
+
+    def score(self, seq: bytes, starts: np.ndarray) -> np.ndarray:
+        up, codon, sd = self._features(seq, starts)
+        return self.pwm[np.arange(self.UPSTREAM)[None, :], up].sum(axis=1) + self.codon[codon] + self.sd[sd]
+
+
+def _choose(orf: _Orf, extra: np.ndarray, coding_weight: float) -> tuple[int, float]:
+    """Index of the best start and the ORF's score with it.
+
+    Summed per-base evidence is over-confident about where a gene begins (neighbouring bases
+    are not independent), so with a learned StartModel the start is chosen on
+    coding_weight * evidence + start score; the gene's score, which decides whether it is a
+    gene at all, stays evidence + start score."""
+    if orf.edge:
+        extra = extra.copy()
+        extra[0] = 0.0
+    best = int(np.argmax(coding_weight * orf.coding + extra))
+    return best, float(orf.coding[best] + extra[best])
+
+
+@dataclass
+class RecordOrfs:
+    """Every candidate ORF of one sequence on both strands, with its per-base evidence
+    already summed, so the probability track itself can be dropped before decoding."""
+
+    length: int
+    strands: list  # [(strand, oriented sequence, list[_Orf])] for "+" and "-"
+
+
+def record_orfs(
+    seq: bytes,
+    logp_LC: np.ndarray,
+    code: GeneticCode,
+    *,
+    logp_rc_LC: np.ndarray | None = None,
+    min_len: int = 90,
+    start_codons: frozenset[bytes] | None = None,
+) -> RecordOrfs:
+    """`logp_LC` holds per-base log-probabilities (L, n_classes) for the forward sequence;
+    minus-strand evidence is the same track reversed unless `logp_rc_LC` (a prediction made on
+    the reverse complement, in its own coordinates) is given. `start_codons` defaults to the
+    genetic code's start set."""
+    n = len(seq)
+    if logp_LC.shape[0] != n:
+        raise ValueError(f"probability track has {logp_LC.shape[0]} rows for a {n}-base sequence")
+    rc = reverse_complement(seq)
+    minus_track = logp_rc_LC if logp_rc_LC is not None else logp_LC[::-1]
+    starts = start_codons or code.starts
+    strands = []
+    for strand, s, track in (("+", seq, logp_LC), ("-", rc, np.ascontiguousarray(minus_track))):
+        strands.append((strand, s, _oriented_orfs(s, track, code, starts, min_len)))
+    return RecordOrfs(n, strands)
+
+
+def decode_genome(
+    records: list[RecordOrfs],
+    *,
+    min_score: float = 0.0,
+    max_overlap: int = 60,
+    learn_starts: bool = True,
+    start_rounds: int = 2,
+    start_coding_weight: float = 1.0 / 32,
+) -> list[list[OrfGene]]:
+    """Genes of each record. With `learn_starts`, a StartModel is fitted on a first pass over
+    all records together (one genome shares its ribosome-binding signal; small contigs alone
+    hold too few genes) and refitted `start_rounds` times on its own choices (self-training,
+    as Prodigal does)."""
+    genes = [_decode_pass(r.length, r.strands, None, min_score, max_overlap, 1.0) for r in records]
+    for _ in range(start_rounds if learn_starts else 0):
+        examples = [ex for r, g in zip(records, genes) for ex in _start_examples(r.strands, g, r.length)]
+        model = StartModel.fit(examples)
+        if model is None:
+            break
+        genes = [_decode_pass(r.length, r.strands, model, min_score, max_overlap, start_coding_weight) for r in records]
+    return genes
 
 
 def decode_orfs(
@@ -128,28 +282,64 @@ def decode_orfs(
     *,
     logp_rc_LC: np.ndarray | None = None,
     min_len: int = 90,
-    min_score: float = 0.0,
-    max_overlap: int = 60,
+    start_codons: frozenset[bytes] | None = None,
+    **decode_options,
 ) -> list[OrfGene]:
-    """Genes of one sequence. `logp_LC` holds per-base log-probabilities (L, n_classes) for the
-    forward sequence; minus-strand evidence is the same track reversed unless `logp_rc_LC`
-    (a prediction made on the reverse complement, in its own coordinates) is given."""
-    n = len(seq)
-    if logp_LC.shape[0] != n:
-        raise ValueError(f"probability track has {logp_LC.shape[0]} rows for a {n}-base sequence")
-    rc = reverse_complement(seq)
-    minus_track = logp_rc_LC if logp_rc_LC is not None else logp_LC[::-1]
+    """Genes of one sequence (record_orfs + decode_genome for a genome of one record)."""
+    rec = record_orfs(seq, logp_LC, code, logp_rc_LC=logp_rc_LC, min_len=min_len, start_codons=start_codons)
+    return decode_genome([rec], **decode_options)[0]
+
+
+def _decode_pass(n, strands, start_model, min_score, max_overlap, coding_weight) -> list[OrfGene]:
     genes: list[OrfGene] = []
-    for strand, s, track in (("+", seq, logp_LC), ("-", rc, np.ascontiguousarray(minus_track))):
-        for cand in _oriented_candidates(s, track, code, min_len):
-            if cand.score <= min_score:
+    for strand, s, orfs in strands:
+        if not orfs:
+            continue
+        # start scores of every candidate of the strand in one vectorised call
+        if start_model is None:
+            extra_all = [_prior_start_scores(s, orf) for orf in orfs]
+            weight = 1.0
+        else:
+            flat = start_model.score(s, np.concatenate([orf.starts for orf in orfs]))
+            extra_all = np.split(flat, np.cumsum([len(orf.starts) for orf in orfs])[:-1])
+            weight = coding_weight
+        for orf, extra in zip(orfs, extra_all):
+            best, score = _choose(orf, extra, weight)
+            if score <= min_score:
                 continue
-            if strand == "+":
-                lo, hi = cand.a + 1, cand.e + 1
-            else:
-                lo, hi = n - cand.e, n - cand.a
-            genes.append(OrfGene(strand, lo, hi, cand.score, cand.open5, cand.open3, cand.codon.decode()))
+            a, e = int(orf.starts[best]), orf.e
+            lo, hi = (a + 1, e + 1) if strand == "+" else (n - e, n - a)
+            is_edge = orf.edge and best == 0
+            genes.append(OrfGene(strand, lo, hi, score, is_edge, orf.open3, s[a : a + 3].decode()))
     return _select(genes, max_overlap)
+
+
+def _start_examples(strands, genes: list[OrfGene], n: int) -> list[tuple[bytes, np.ndarray, np.ndarray]]:
+    """Per oriented sequence: the candidate starts of ORFs whose complete gene of the last pass
+    had more than one start to choose from, and which of them was chosen. All genes count: a
+    score cut would favour long (upstream) start choices, which score higher by length."""
+    if not genes:
+        return []
+    out = []
+    for strand, s, orfs in strands:
+        # oriented (first base, last base) of the chosen genes of this strand
+        chosen = {
+            ((g.start - 1, g.end - 1) if strand == "+" else (n - g.end, n - g.start))
+            for g in genes if g.strand == strand and not g.start_partial
+        }
+        starts, mask = [], []
+        for orf in orfs:
+            if len(orf.starts) < 2:
+                continue
+            hit = np.array([(int(a), orf.e) in chosen for a in orf.starts])
+            if orf.edge:
+                hit[0] = False
+            if hit.any():
+                starts.append(orf.starts)
+                mask.append(hit)
+        if starts:
+            out.append((s, np.concatenate(starts), np.concatenate(mask)))
+    return out
 
 
 def _select(genes: list[OrfGene], max_overlap: int) -> list[OrfGene]:
