@@ -171,7 +171,7 @@ def test_flex_mask_mod_matches_dense_mask(monkeypatch):
 
     if not A._HAS_FLEX:
         pytest.skip("no FlexAttention in this torch")
-    monkeypatch.setattr(A, "_compiled_flex", A.flex_attention)  # eager, no compile on CPU
+    monkeypatch.setattr(A, "_compiled_flex", A._flex_api().flex_attention)  # eager, no compile on CPU
     attn = make(causal=True, window=3)
     q, k, v = (
         torch.randn(2, H, T, D // H),

@@ -19,6 +19,7 @@ def train(
     config: Optional[Path] = typer.Option(None, "--config", help="RunConfig YAML/JSON (train/optim/parallel/data sections)."),
     overrides: Optional[List[str]] = typer.Option(None, "--set", help="Dotted overrides, e.g. --set optim.lr=1e-3 --set train.max_steps=500."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch."),
+    init: Optional[Path] = typer.Option(None, "--init", help="Start from the weights of a saved model (a model directory) instead of a fresh --preset."),
 ) -> None:
     """Train a GeneT5 model; resumes from the run directory's last checkpoint if there is one."""
     import torch
@@ -41,10 +42,20 @@ def train(
     except ConfigError as err:
         fail(str(err))
     info = init_distributed()
-    model_cfg = get_preset(preset)
     torch.manual_seed(cfg.train.seed)
-    model = GeneT5(model_cfg)
-    cfg.model = {"preset": preset, "objective": objective}
+    if init is not None:
+        from genet5.models.weights import WeightLoadError, from_pretrained
+
+        try:
+            model = from_pretrained(init)
+        except (WeightLoadError, OSError) as err:
+            fail(f"--init {init}: {err}")
+        if not isinstance(model, GeneT5):
+            fail(f"--init {init}: not a GeneT5 model")
+        cfg.model = {"init": str(init), "objective": objective}
+    else:
+        model = GeneT5(get_preset(preset))
+        cfg.model = {"preset": preset, "objective": objective}
     train_ds = WindowDataset(data, split="train")
     valid_ds = WindowDataset(data, split="valid")
     if len(train_ds) == 0:

@@ -36,6 +36,7 @@ from genet5.models.configs import (
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 _MAX_LISTED = 8  # names listed per kind of mismatch before "... and N more"
+_BUILD_REAL_BELOW_BYTES = 64 << 20
 
 
 class WeightLoadError(GenomeFormatError):
@@ -136,7 +137,12 @@ def from_pretrained(
             f"holds a {model_cls.__name__} (model_type {config.model_type!r}), "
             f"not a {expected_cls.__name__}",
         )
-    with torch.device("meta"):
+    weights_file = directory / WEIGHTS_NAME
+    # Large models are built on the meta device so that no memory is spent on weights about to
+    # be replaced; small ones (the bundled CPU models) are built for real, because initialising
+    # parameters on meta imports torch._dynamo, seconds of start-up for every CLI call.
+    small = weights_file.is_file() and weights_file.stat().st_size < _BUILD_REAL_BELOW_BYTES
+    with torch.device(device if small else "meta"):
         model = model_cls(config)
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     # names reachable through a tied parameter may be absent from the file

@@ -10,6 +10,8 @@ the dense path stays the reference.
 
 from __future__ import annotations
 
+import importlib.util
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -17,12 +19,15 @@ from torch import nn
 from genet5.nn.alibi import alibi_bias
 from genet5.nn.rotary import RotaryEmbedding
 
-try:  # torch >= 2.5; optional GPU path only
-    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+# FlexAttention (torch >= 2.5) is the optional GPU path only. Importing it pulls in
+# torch._dynamo (seconds of start-up), so it is imported on first use, never on CPU runs.
+_HAS_FLEX = importlib.util.find_spec("torch.nn.attention.flex_attention") is not None
 
-    _HAS_FLEX = True
-except ImportError:  # pragma: no cover - older torch
-    _HAS_FLEX = False
+
+def _flex_api():
+    from torch.nn.attention import flex_attention as api
+
+    return api
 
 _compiled_flex = None
 _BLOCK_MASK_CACHE: dict = {}
@@ -35,7 +40,7 @@ def _versions(*tensors):
 def _flex():
     global _compiled_flex
     if _compiled_flex is None:  # uncompiled flex_attention materializes scores: compile once
-        _compiled_flex = torch.compile(flex_attention, dynamic=False)
+        _compiled_flex = torch.compile(_flex_api().flex_attention, dynamic=False)
     return _compiled_flex
 
 
@@ -323,7 +328,7 @@ class Attention(nn.Module):
             block_mask = hit[4]
         else:
             per_batch = doc_ids_BT is not None or pad_BS is not None
-            block_mask = create_block_mask(
+            block_mask = _flex_api().create_block_mask(
                 mask_mod, B if per_batch else None, None, T, S, device=q.device
             )
             _BLOCK_MASK_CACHE["entry"] = (
