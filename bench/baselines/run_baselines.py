@@ -365,9 +365,16 @@ def _rel(p: Path) -> str:
         return str(p)
 
 
-def run_case(case: Case, jobs: int = 2, score_only: bool = False, keep_work: bool = True) -> dict:
+def run_case(case: Case, jobs: int = 2, score_only: bool = False, keep_work: bool = True,
+             work_dir: Path | None = None, write_result: bool = True) -> dict:
+    """Prepare, run, convert, score one case; return its record.
+
+    ``work_dir`` (default ``WORK/<case>``) and ``write_result=False`` (do not write
+    ``bench/results/baselines_<case>.json``) let other benches (bench/accuracy) run a peer tool
+    in their own directory without touching the stored baseline results.
+    """
     gdir = GENOMES / case.genome_dir
-    wd = WORK / case.name
+    wd = Path(work_dir) if work_dir is not None else WORK / case.name
     wd.mkdir(parents=True, exist_ok=True)
     genome = wd / "genome.fa"
     meta_path = wd / "run.json"
@@ -426,8 +433,9 @@ def run_case(case: Case, jobs: int = 2, score_only: bool = False, keep_work: boo
     rec["score_command" if scores is not None else "score_error"] = how.replace(str(REPO) + "/", "")
     rec.pop("score_error" if scores is not None else "score_command", None)
     rec["scored_at"] = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    out = RESULTS / f"baselines_{case.name}.json"
-    out.write_text(json.dumps(rec, indent=2) + "\n")
+    if write_result:
+        out = RESULTS / f"baselines_{case.name}.json"
+        out.write_text(json.dumps(rec, indent=2) + "\n")
     return rec
 
 
