@@ -16,6 +16,16 @@ console = Console(stderr=True)
 BUNDLED = Path(__file__).resolve().parents[1] / "bundled" / "genet5-small"
 
 
+def _parse_codons(text: Optional[str]) -> Optional[tuple[str, ...]]:
+    if not text:
+        return None
+    codons = tuple(c.strip().upper() for c in text.split(",") if c.strip())
+    bad = [c for c in codons if len(c) != 3 or set(c) - set("ACGT")]
+    if bad or not codons:
+        fail(f"--start-codons: {', '.join(bad) or text!r} is not a comma-separated list of codons such as ATG,GTG,TTG")
+    return codons
+
+
 def resolve_model_dir(model: Optional[Path]) -> Path:
     if model is not None:
         if not (model / "config.json").is_file():
@@ -42,9 +52,11 @@ def predict(
     output: Path = typer.Option(..., "--output", "-o", help="Output GFF3."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: the bundled genet5-small)."),
     genetic_code: int = typer.Option(11, "--genetic-code", "-g", help="NCBI translation table (11 bacteria/plastids, 4 Mycoplasma, 1 standard)."),
-    decoder: str = typer.Option("orf", "--decoder", help="Gene-structure decoder: orf (per-base head + ORF selection)."),
+    decoder: str = typer.Option("orf", "--decoder", help="Gene-structure decoder: orf (per-base head + ORF selection) or viterbi (per-base head + gene-structure HMM with introns; for eukaryotes, with -g 1)."),
     min_gene_length: int = typer.Option(90, "--min-gene-length", help="Shortest CDS to report (bases, stop included)."),
     id_prefix: str = typer.Option("genet5", "--id-prefix", help="Prefix of gene IDs."),
+    start_codons: Optional[str] = typer.Option(None, "--start-codons", help="Comma-separated start codons (default: the code's starts; ATG only for code 1)."),
+    learn_starts: bool = typer.Option(True, "--learn-starts/--no-learn-starts", help="Refine start codons with a start model learned on the genome itself (Prodigal-style)."),
     proteins: Optional[Path] = typer.Option(None, "--proteins", help="Also write protein FASTA."),
     cds: Optional[Path] = typer.Option(None, "--cds", help="Also write CDS nucleotide FASTA."),
     gtf: Optional[Path] = typer.Option(None, "--gtf", help="Also write GTF."),
@@ -69,7 +81,8 @@ def predict(
     net = from_pretrained(model_dir, device=dev).eval()
     cfg = PredictConfig(
         genetic_code=genetic_code, decoder=decoder, min_gene_length=min_gene_length,
-        id_prefix=id_prefix, batch_size=batch_size,
+        id_prefix=id_prefix, batch_size=batch_size, learn_starts=learn_starts,
+        start_codons=_parse_codons(start_codons),
     )
     total = _fasta_length(genome)
     with Progress(

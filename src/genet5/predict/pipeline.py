@@ -4,7 +4,7 @@ Each sequence is read once (one record in memory), tiled into overlapping window
 through the GeneT5 encoder and its per-base head in batches; every base keeps the prediction of
 the window in which it sits farthest from an edge (the centre of each window), so window borders
 neither lose nor double anything. The stitched per-base track then goes to a gene-structure
-decoder that only emits valid genes (predict/orf_decoder.py).
+decoder that only emits valid genes (predict/orf_decoder.py, predict/viterbi_decoder.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import torch
 from genet5.genome.codes import genetic_code
 from genet5.genome.fasta import FastaRecord, read_fasta
 from genet5.genome.models import Annotation, Gene, Segment, Transcript
-from genet5.predict.orf_decoder import OrfGene, decode_orfs
+from genet5.predict.orf_decoder import OrfGene, RecordOrfs, decode_genome, decode_orfs, record_orfs
 from genet5.tokenizers.nucleotide import NucleotideTokenizer
 
 
@@ -36,6 +36,16 @@ class PredictConfig:
     min_score: float = 0.0
     id_prefix: str = "genet5"
     both_orientations: bool = False  # also run the reverse complement and use it for '-' genes
+    start_codons: tuple[str, ...] | None = None  # None: the code's starts (ATG only for code 1)
+    learn_starts: bool = True  # ORF decoder: self-trained per-genome start model
+
+
+def start_codon_set(cfg: PredictConfig) -> frozenset[bytes]:
+    """Translation starts the decoder may use. Nuclear genes of eukaryotes (code 1) start with
+    ATG; the NCBI table's extra starts (TTG, CTG) are for rare cases and would only add decoys."""
+    if cfg.start_codons:
+        return frozenset(c.upper().encode() for c in cfg.start_codons)
+    return frozenset({b"ATG"}) if cfg.genetic_code == 1 else genetic_code(cfg.genetic_code).starts
 
 
 def window_starts(length: int, window: int, context: int) -> list[int]:
@@ -116,33 +126,79 @@ def predict_record(model, rec: FastaRecord, cfg: PredictConfig, on_bases=None, o
         from genet5.genome.codes import reverse_complement
 
         logp_rc = per_base_logprobs(model, reverse_complement(rec.seq), cfg, on_bases)
-    if cfg.decoder != "orf":
-        raise ValueError(f"unknown decoder {cfg.decoder!r} (available: orf)")
+    if cfg.decoder not in ("orf", "viterbi"):
+        raise ValueError(f"unknown decoder {cfg.decoder!r} (available: orf, viterbi)")
     code = genetic_code(cfg.genetic_code)
+    if cfg.decoder == "viterbi":
+        from genet5.predict.viterbi_decoder import decode_viterbi, viterbi_gene_to_gene
+
+        genes = decode_viterbi(
+            rec.seq, logp, code, logp_rc_LC=logp_rc, starts=start_codon_set(cfg),
+            min_len=cfg.min_gene_length, min_score=cfg.min_score,
+        )
+        return [viterbi_gene_to_gene(g, rec.id, i, cfg.id_prefix) for i, g in enumerate(genes, 1)]
     found = decode_orfs(
-        rec.seq, logp, code, logp_rc_LC=logp_rc,
+        rec.seq, logp, code, logp_rc_LC=logp_rc, start_codons=start_codon_set(cfg),
         min_len=cfg.min_gene_length, min_score=cfg.min_score, max_overlap=cfg.max_overlap,
+        learn_starts=cfg.learn_starts,
     )
     return [_to_gene(g, rec.id, i, cfg.id_prefix) for i, g in enumerate(found, 1)]
+
+
+def _record_orfs(model, rec: FastaRecord, cfg: PredictConfig, on_bases=None, on_track=None) -> RecordOrfs:
+    """The ORF decoder's first half for one record: per-base track -> candidate ORFs."""
+    if len(rec.seq) < cfg.min_gene_length:
+        return RecordOrfs(len(rec.seq), [])
+    logp = per_base_logprobs(model, rec.seq, cfg, on_bases)
+    if on_track is not None:
+        on_track(rec.id, logp)
+    logp_rc = None
+    if cfg.both_orientations:
+        from genet5.genome.codes import reverse_complement
+
+        logp_rc = per_base_logprobs(model, reverse_complement(rec.seq), cfg, on_bases)
+    return record_orfs(
+        rec.seq, logp, genetic_code(cfg.genetic_code), logp_rc_LC=logp_rc,
+        min_len=cfg.min_gene_length, start_codons=start_codon_set(cfg),
+    )
 
 
 def predict_genome(
     model, fasta: str | Path, cfg: PredictConfig, on_bases=None, on_track=None
 ) -> tuple[Annotation, dict[str, int], PredictionStats]:
-    """Annotation of every record, the sequence lengths (for ##sequence-region), and stats."""
+    """Annotation of every record, the sequence lengths (for ##sequence-region), and stats.
+
+    The ORF decoder sees the whole genome at once (its start model is learned per genome, and
+    draft assemblies are many small contigs): each record's track is reduced to its candidate
+    ORFs as it is read, and the decoding runs once all are in. Other decoders go record by
+    record."""
     ann = Annotation(source=str(fasta))
     lengths: dict[str, int] = {}
     stats = PredictionStats()
     t0 = time.perf_counter()
+    pending: list[tuple[str, RecordOrfs]] = []
     for rec in read_fasta(fasta):
         lengths[rec.id] = len(rec.seq)
-        genes = predict_record(model, rec, cfg, on_bases, on_track)
-        for g in genes:
-            ann.add_gene(g)
         ann.genetic_codes[rec.id] = cfg.genetic_code
         stats.sequences += 1
         stats.bases += len(rec.seq)
+        if cfg.decoder == "orf":
+            pending.append((rec.id, _record_orfs(model, rec, cfg, on_bases, on_track)))
+            continue
+        genes = predict_record(model, rec, cfg, on_bases, on_track)
+        for g in genes:
+            ann.add_gene(g)
         stats.genes += len(genes)
         stats.per_sequence[rec.id] = len(genes)
+    if pending:
+        decoded = decode_genome(
+            [r for _, r in pending], min_score=cfg.min_score, max_overlap=cfg.max_overlap,
+            learn_starts=cfg.learn_starts,
+        )
+        for (seqid, _), found in zip(pending, decoded):
+            for i, g in enumerate(found, 1):
+                ann.add_gene(_to_gene(g, seqid, i, cfg.id_prefix))
+            stats.genes += len(found)
+            stats.per_sequence[seqid] = len(found)
     stats.seconds = time.perf_counter() - t0
     return ann, lengths, stats

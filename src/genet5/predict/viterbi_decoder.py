@@ -1,0 +1,306 @@
+"""Gene structures from per-base class probabilities with a gene-structure HMM: the
+`--decoder viterbi` path (multi-exon genes on both strands, as Tiberius or HelixerPost do).
+
+The per-base head gives log P(class) for intergenic, CDS codon position 0/1/2 (along
+transcription), intron and UTR. The HMM of predict/viterbi_hmm.py emits those classes from its
+states (UTR is folded into intergenic) and only allows paths that are valid genes of the
+sequence: start codon, in-frame codons without a stop, stop codon, GT..AG introns of at least
+`intron_min` bases that keep the reading frame. The single best path over both strands is the
+prediction, so genes never overlap (overlapping and nested genes, frameshifted genes such as Ty
+elements, and stop codons split by an intron are out of its reach).
+
+Speed: the HMM only runs where the track leaves room for a gene. Candidate regions are the runs
+with P(not intergenic, not UTR) >= `genic_threshold`, padded by `pad` bases and merged; outside
+them the path is intergenic (HelixerPost does the same). Regions longer than `max_region` are cut
+where the track is confidently intergenic. All regions of a batch (`batch_bases` bases, about
+400 bytes of working memory per base) advance together, one numpy step per base position, so a
+batch costs (its longest region) numpy steps plus work proportional to its bases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from genet5.genome.codes import GeneticCode, reverse_complement
+from genet5.genome.models import Gene, Segment, Transcript
+from genet5.predict.viterbi_hmm import (
+    E_IG, E_MCDS, E_MINTRON, E_PCDS, E_PINTRON, IG, MINUS_CDS, N_EMIT, NEG, PLUS_CDS, PLUS_INTRON,
+    GeneHMM, word_code, padded_base_codes, viterbi_batch,
+)
+
+INTERGENIC, CDS0, INTRON, UTR = 0, 1, 4, 5  # BaseClass values
+NONCANONICAL = ((b"GC", b"AG"), (b"AT", b"AC"))
+
+
+@dataclass
+class ViterbiGene:
+    strand: str
+    cds: list[tuple[int, int]]  # 1-based closed CDS segments in transcription order
+    score: float  # sum over the gene's bases of log P(path class) - log P(intergenic)
+    start_partial: bool = False
+    end_partial: bool = False
+    start_codon: str = ""
+
+    @property
+    def start(self) -> int:
+        return min(a for a, _ in self.cds)
+
+    @property
+    def end(self) -> int:
+        return max(b for _, b in self.cds)
+
+    @property
+    def cds_length(self) -> int:
+        return sum(b - a + 1 for a, b in self.cds)
+
+
+def build_hmm(
+    code: GeneticCode,
+    *,
+    starts=None,
+    splice=("GT", "AG"),
+    noncanonical_splice: bool = False,
+    noncanonical_logp: float = -4.0,
+    gene_logp: float = -10.0,
+    intron_logp: float = -8.0,
+    intron_min: int = 20,
+    intron_mean: float = 100.0,
+) -> GeneHMM:
+    """The HMM for one genetic code. `starts` None: ATG only for the standard code (nuclear
+    genes), the code's starts otherwise. `splice` is the canonical donor/acceptor pair;
+    `noncanonical_splice` adds GC-AG and AT-AC at `noncanonical_logp`. Log-penalties: entering
+    a gene `gene_logp`, opening an intron `intron_logp`; intron length is `intron_min` plus a
+    geometric part of mean `intron_mean`."""
+    if starts is None:
+        starts = {b"ATG"} if code.id == 1 else set(code.starts)
+    starts = frozenset(s.encode() if isinstance(s, str) else bytes(s) for s in starts)
+    pairs = {tuple(x.encode() if isinstance(x, str) else bytes(x) for x in splice): 0.0}
+    if noncanonical_splice:
+        for pair in NONCANONICAL:
+            pairs.setdefault(pair, noncanonical_logp)
+    return GeneHMM(code, starts, pairs, gene_logp=gene_logp, intron_logp=intron_logp,
+                   intron_min=intron_min, intron_mean=intron_mean)
+
+
+def emissions(logp_LC: np.ndarray, minus_LC: np.ndarray | None = None) -> np.ndarray:
+    """(L, N_EMIT) emission table for some rows of the track. Minus-strand states read
+    `minus_LC` (the reverse-complement prediction, already in forward order) when given."""
+    lp = np.asarray(logp_LC, dtype=np.float32)
+    em = np.empty((lp.shape[0], N_EMIT), dtype=np.float32)
+    em[:, E_IG] = intergenic_logp(lp, minus_LC)
+    em[:, E_PCDS : E_PCDS + 3] = lp[:, CDS0 : CDS0 + 3]
+    em[:, E_PINTRON] = lp[:, INTRON]
+    minus = lp if minus_LC is None else np.asarray(minus_LC, dtype=np.float32)
+    em[:, E_MCDS : E_MCDS + 3] = minus[:, CDS0 : CDS0 + 3]
+    em[:, E_MINTRON] = minus[:, INTRON]
+    return em
+
+
+def intergenic_logp(logp_LC: np.ndarray, minus_LC: np.ndarray | None = None) -> np.ndarray:
+    """log P(intergenic or UTR); with a reverse-complement prediction, both averaged in log space."""
+    ig = np.logaddexp(logp_LC[:, INTERGENIC], logp_LC[:, UTR])
+    if minus_LC is not None:
+        ig = 0.5 * (ig + np.logaddexp(minus_LC[:, INTERGENIC], minus_LC[:, UTR]))
+    return ig
+
+
+def candidate_regions(
+    em_ig: np.ndarray, genic_threshold: float, pad: int, max_region: int, cut_min_ig: float = 0.5
+) -> list[tuple[int, int]]:
+    """Half-open regions where a gene could lie: genic runs, padded, merged. A region longer
+    than `max_region` is cut in its middle half where intergenic is most likely (51-base mean of
+    P(intergenic)), and only where that mean is at least `cut_min_ig`, so no cut lands inside a
+    confident gene, unless it is longer than 10 * `max_region` (a track with no confident
+    intergenic anywhere, e.g. an untrained model: then it is cut anyway, to bound the time)."""
+    n = em_ig.size
+    genic = -np.expm1(em_ig) >= genic_threshold  # 1 - P(intergenic or UTR)
+    d = np.diff(genic.astype(np.int8), prepend=0, append=0)
+    lo = np.maximum(np.flatnonzero(d == 1) - pad, 0)
+    hi = np.minimum(np.flatnonzero(d == -1) + pad, n)
+    if lo.size == 0:
+        return []
+    reach = np.maximum.accumulate(hi)
+    first = np.concatenate([[True], lo[1:] > reach[:-1]])
+    starts = lo[first]
+    ends = reach[np.concatenate([np.flatnonzero(first)[1:] - 1, [lo.size - 1]])]
+    out: list[tuple[int, int]] = []
+    todo = list(zip(starts.tolist(), ends.tolist()))
+    while todo:
+        a, b = todo.pop()
+        if b - a > max_region:
+            # in the middle half, so that the pieces halve (about) and the recursion stays shallow
+            q = (b - a) // 4
+            ig = np.convolve(np.exp(em_ig[a + q : b - q]), np.ones(51) / 51, mode="same")
+            best = int(np.argmax(ig))
+            if ig[best] >= cut_min_ig or b - a > 10 * max_region:  # bound one lane's length
+                cut = a + q + best
+                todo += [(a, cut + 1), (cut + 1, b)]
+                continue
+        out.append((a, b))
+    return sorted(out)
+
+
+def decode_viterbi(
+    seq: bytes,
+    logp_LC: np.ndarray,
+    code: GeneticCode,
+    *,
+    logp_rc_LC: np.ndarray | None = None,
+    min_len: int = 90,
+    min_score: float = 0.0,
+    allow_partial: bool = True,
+    genic_threshold: float = 0.2,
+    pad: int = 100,
+    max_region: int = 20_000,
+    batch_bases: int = 500_000,
+    hmm: GeneHMM | None = None,
+    stats: dict | None = None,
+    **hmm_options,
+) -> list[ViterbiGene]:
+    """Genes of one sequence, sorted by position. `hmm_options` go to build_hmm (starts, splice,
+    noncanonical_splice, gene_logp, intron_logp, intron_min, intron_mean); a prebuilt `hmm`
+    saves rebuilding it per sequence. `stats`, when given, receives counts of what was dropped."""
+    n = len(seq)
+    if logp_LC.shape[0] != n:
+        raise ValueError(f"probability track has {logp_LC.shape[0]} rows for a {n}-base sequence")
+    hmm = hmm or build_hmm(code, **hmm_options)
+    minus = None if logp_rc_LC is None else logp_rc_LC[::-1]  # forward order, a view
+    regions = candidate_regions(intergenic_logp(logp_LC, minus), genic_threshold, pad, max_region)
+    padded = padded_base_codes(seq)
+    counts = {"regions": len(regions), "region_bases": sum(b - a for a, b in regions),
+              "invalid": 0, "short": 0, "low_score": 0}
+    genes: list[ViterbiGene] = []
+    regions.sort(key=lambda r: r[0] - r[1])  # longest first, as viterbi_batch wants
+    i = 0
+    while i < len(regions):
+        j, size = i, 0
+        while j < len(regions) and (j == i or size + regions[j][1] - regions[j][0] <= batch_bases):
+            size += regions[j][1] - regions[j][0]
+            j += 1
+        genes += _decode_batch(seq, padded, logp_LC, minus, regions[i:j], hmm, code, allow_partial, min_len, min_score, counts)
+        i = j
+    if stats is not None:
+        stats.update(counts)
+    return sorted(genes, key=lambda g: (g.start, g.end, g.strand))
+
+
+def _decode_batch(seq, padded, logp, minus, regions, hmm: GeneHMM, code, allow_partial, min_len, min_score, counts) -> list[ViterbiGene]:
+    n, S = len(seq), hmm.n_states
+    lo = np.array([a for a, _ in regions], dtype=np.int64)
+    lens = np.array([b - a for a, b in regions], dtype=np.int64)
+    offs = np.concatenate([[0], np.cumsum(lens)[:-1]])
+    region_of = np.repeat(np.arange(len(regions)), lens)
+    gpos = np.arange(int(lens.sum())) - offs[region_of] + lo[region_of]  # genomic 0-based
+    gn, gj = hmm.gates(padded, gpos)
+    em_b = emissions(logp[gpos], None if minus is None else minus[gpos])
+    init = np.full((len(regions), S), NEG)
+    init[:, hmm.ig_state] = 0.0
+    final = init.copy()
+    if allow_partial:  # a gene may run off either end of the sequence
+        init[lo == 0] = np.where(hmm.edge_ok_arr, hmm.gene_logp, NEG)
+        init[lo == 0, hmm.ig_state] = 0.0
+        final[lo + lens == n] = 0.0
+    path, before = viterbi_batch(hmm, em_b, gn, gj, lens, init, final)
+
+    kind = hmm.kind_arr[path]
+    in_gene = kind != IG
+    is_cds = (kind == PLUS_CDS) | (kind == MINUS_CDS)
+    first_of_region = np.zeros(path.size, dtype=bool)
+    first_of_region[offs] = True
+    last_of_region = np.roll(first_of_region, -1)
+    g_start = np.flatnonzero(in_gene & (first_of_region | ~np.roll(in_gene, 1)))
+    g_end = np.flatnonzero(in_gene & (last_of_region | ~np.roll(in_gene, -1)))
+    c_start = np.flatnonzero(is_cds & (first_of_region | ~np.roll(is_cds, 1)))
+    c_end = np.flatnonzero(is_cds & (last_of_region | ~np.roll(is_cds, -1)))
+    gain = em_b[np.arange(path.size), hmm.emit_arr[path]] - em_b[:, E_IG]
+    cum = np.concatenate([[0.0], np.cumsum(gain, dtype=np.float64)])
+    cpos = hmm.cpos_arr[path]
+
+    out: list[ViterbiGene] = []
+    for a, b in zip(g_start.tolist(), g_end.tolist()):
+        lo_c, hi_c = np.searchsorted(c_start, a), np.searchsorted(c_start, b, side="right")
+        if lo_c == hi_c:
+            continue  # an intron-only fragment at a sequence edge
+        plus = kind[a] in (PLUS_CDS, PLUS_INTRON)
+        r = region_of[a]
+        left_open = bool(first_of_region[a] and before[r] != hmm.ig_state)
+        right_open = bool(last_of_region[b] and lo[r] + lens[r] == n)
+        segs = [(int(gpos[x]) + 1, int(gpos[y]) + 1) for x, y in zip(c_start[lo_c:hi_c], c_end[lo_c:hi_c])]
+        first_cpos, last_cpos = int(cpos[c_start[lo_c]]), int(cpos[c_end[hi_c - 1]])
+        if plus:
+            g = ViterbiGene("+", segs, float(cum[b + 1] - cum[a]), left_open, right_open)
+            five_cpos, three_cpos = first_cpos, last_cpos
+        else:
+            g = ViterbiGene("-", segs[::-1], float(cum[b + 1] - cum[a]), right_open, left_open)
+            five_cpos, three_cpos = last_cpos, first_cpos
+        if g.start_partial:
+            _trim(g, five=(3 - five_cpos) % 3)
+        if g.end_partial:
+            _trim(g, three=(three_cpos + 1) % 3)
+        if not g.cds:
+            continue
+        if g.cds_length < min_len:
+            counts["short"] += 1
+        elif g.score <= min_score:
+            counts["low_score"] += 1
+        elif not _valid(g, seq, code, hmm):
+            counts["invalid"] += 1
+        else:
+            out.append(g)
+    return out
+
+
+def _trim(g: ViterbiGene, five: int = 0, three: int = 0) -> None:
+    """Drop bases from the transcription 5' / 3' end of a partial CDS, to whole codons."""
+    plus = g.strand == "+"
+    while five and g.cds:
+        a, b = g.cds[0]
+        take = min(five, b - a + 1)
+        g.cds[0] = (a + take, b) if plus else (a, b - take)
+        five -= take
+        if g.cds[0][0] > g.cds[0][1]:
+            g.cds.pop(0)
+    while three and g.cds:
+        a, b = g.cds[-1]
+        take = min(three, b - a + 1)
+        g.cds[-1] = (a, b - take) if plus else (a + take, b)
+        three -= take
+        if g.cds[-1][0] > g.cds[-1][1]:
+            g.cds.pop()
+
+
+def _valid(g: ViterbiGene, seq: bytes, code: GeneticCode, hmm: GeneHMM) -> bool:
+    """The spliced CDS read as the cell would: whole codons, a start (unless 5' partial), a
+    final stop (unless 3' partial) and no stop before it. Catches split start codons and the
+    stop checks the HMM makes on contiguous bases."""
+    parts = [seq[a - 1 : b] for a, b in sorted(g.cds)]
+    cds = b"".join(parts)
+    if g.strand == "-":
+        cds = reverse_complement(cds)
+    if len(cds) % 3:
+        return False
+    codons = [cds[i : i + 3] for i in range(0, len(cds), 3)]
+    g.start_codon = codons[0].decode()
+    if not g.start_partial and not hmm.tables["start"][word_code(codons[0])]:
+        return False
+    body = codons if g.end_partial else codons[:-1]
+    if not g.end_partial and codons[-1] not in code.stops:
+        return False
+    return not any(c in code.stops for c in body)
+
+
+def viterbi_gene_to_gene(g: ViterbiGene, seqid: str, index: int, prefix: str) -> Gene:
+    gid = f"{prefix}_{seqid}_{index}"
+    tx = Transcript(
+        id=f"{gid}.t1",
+        gene_id=gid,
+        seqid=seqid,
+        strand=g.strand,
+        cds=[Segment(a, b, g.strand) for a, b in g.cds],
+        start_partial=g.start_partial,
+        end_partial=g.end_partial,
+        attributes={"score": f"{g.score:.1f}", "start_codon": g.start_codon},
+    )
+    return Gene(id=gid, seqid=seqid, strand=g.strand, transcripts=[tx])

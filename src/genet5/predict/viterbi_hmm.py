@@ -1,0 +1,419 @@
+"""The gene-structure HMM behind `--decoder viterbi`: states, sequence-gated transitions, and a
+Viterbi pass vectorised across states and across many regions at once (numba-free: one numpy
+step per base position serves every region of a batch, so the Python overhead per step is shared).
+
+States (forward coordinates, one state per base):
+    IG                 intergenic (UTRs included)
+    +C0 +C1 +C2        plus-strand CDS, codon position counted along transcription
+    -C0 -C1 -C2        minus-strand CDS; read left to right the positions go 2, 1, 0
+    +S.. -S..          the start codon's bases: contiguous (A), or split by an intron after its
+                       first (B) or second (C) base, as in some yeast ribosomal-protein genes
+    introns            per strand, per splice-acceptor group, per phase: A = between codons,
+                       B = after codon position 0, C = after position 1. B and C introns are split
+                       further by the bases of the codon they interrupt, as far as those bases
+                       could begin a stop codon ("T", "TA", "TG" in the standard code), so a stop
+                       codon spanning an intron is seen at the acceptor and forbidden.
+
+Transitions are gated by the sequence: a plus gene enters at a start codon and leaves right after
+an in-frame stop (stop bases are CDS, as in GFF3); a codon ending in a stop may do nothing else, so
+no CDS holds an internal stop. Minus genes mirror this (enter at a reverse-complement stop, leave
+after a reverse-complement start). An intron opens at a donor (GT) right after the exon and closes
+after an acceptor (AG) right before the next exon. Minimum intron length is exact without a chain
+of states: the donor edge jumps `intron_min` bases at once (a delayed edge from t - intron_min,
+plus the intron emissions in between); beyond that the length is geometric.
+
+Limits, all caught by re-checking each decoded gene on its spliced sequence
+(viterbi_decoder._valid, which drops the rare invalid one): a split codon's missing bases are read
+as the two bases after the acceptor, so an exon of one or two bases between two introns can fool
+it; the final stop codon is checked on contiguous bases, right in every NCBI code whose stops do
+not begin with the acceptor's last bases (G, AG), and a stop codon split by an intron is never
+predicted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from genet5.genome.codes import GeneticCode, reverse_complement
+
+NEG = -np.inf
+IG, PLUS_CDS, PLUS_INTRON, MINUS_CDS, MINUS_INTRON = range(5)  # state kinds
+# emission columns: IG (+UTR), plus CDS 0/1/2, plus intron, minus CDS 0/1/2, minus intron
+E_IG, E_PCDS, E_PINTRON, E_MCDS, E_MINTRON = 0, 1, 4, 5, 8
+N_EMIT = 9
+
+_BASE = np.full(256, 4, dtype=np.int64)
+for _i, _c in enumerate(b"ACGT"):
+    _BASE[_c] = _BASE[_c + 32] = _i
+_MARGIN = 4  # bases of N on each side of a sequence, so look-ups near the ends need no checks
+
+
+def padded_base_codes(seq: bytes) -> np.ndarray:
+    """A=0 C=1 G=2 T=3, anything else 4, with _MARGIN 4s on each side."""
+    pad = np.full(_MARGIN, 4, dtype=np.int64)
+    return np.concatenate([pad, _BASE[np.frombuffer(seq, dtype=np.uint8)], pad])
+
+
+def word_code(word: bytes) -> int:
+    v = 0
+    for ch in word:
+        v = 5 * v + int(_BASE[ch])
+    return v
+
+
+def _word_table(words, size: int) -> np.ndarray:
+    t = np.zeros(size, dtype=bool)
+    for w in words:
+        t[word_code(w)] = True
+    return t
+
+
+def _mask(cond: np.ndarray) -> np.ndarray:
+    return np.where(cond, np.float32(0.0), np.float32(NEG))
+
+
+class _Ctx:
+    """Base codes at positions `idx` + offset (0-based, N outside the sequence)."""
+
+    def __init__(self, padded: np.ndarray, idx: np.ndarray):
+        self.padded, self.idx = padded, idx + _MARGIN
+
+    def word(self, off: int, width: int) -> np.ndarray:
+        """Base-5 code of the `width` bases starting at idx + off."""
+        v = self.padded[self.idx + off]
+        for k in range(1, width):
+            v = 5 * v + self.padded[self.idx + off + k]
+        return v
+
+
+class GeneHMM:
+    """State space and transition structure for one genetic code, start set and splice set.
+
+    `splice_pairs` maps (donor, acceptor) to a log-prior (0 for GT-AG); introns are split by
+    acceptor so that a donor only pairs with its own acceptor (AT with AC, GT/GC with AG)."""
+
+    def __init__(
+        self,
+        code: GeneticCode,
+        starts: frozenset[bytes],
+        splice_pairs: dict[tuple[bytes, bytes], float],
+        *,
+        gene_logp: float,
+        intron_logp: float,
+        intron_min: int,
+        intron_mean: float,
+    ):
+        if intron_min < 4:
+            raise ValueError("intron_min must be at least 4 (donor and acceptor dinucleotides)")
+        rc = reverse_complement
+        self.intron_min = intron_min
+        self.gene_logp = gene_logp
+        rcstops, rcstarts = {rc(s) for s in code.stops}, {rc(s) for s in starts}
+        self.tables = {
+            "stop": _word_table(code.stops, 125), "start": _word_table(starts, 125),
+            "rcstop": _word_table(rcstops, 125), "rcstart": _word_table(rcstarts, 125),
+        }
+        # Codon prefixes a split codon carries across an intron, as far as they matter (for
+        # stops, whether they could begin one: "T", "TA", "TG" in the standard code). Minus-strand
+        # prefixes are the forward-strand bases left of the intron.
+        self.prefixes = {
+            "stop1": sorted({word_code(w[:1]) for w in code.stops}), "stop2": sorted({word_code(w[:2]) for w in code.stops}),
+            "rcstop1": sorted({word_code(w[:1]) for w in rcstops}), "rcstop2": sorted({word_code(w[:2]) for w in rcstops}),
+            "start1": sorted({word_code(w[:1]) for w in starts}), "start2": sorted({word_code(w[:2]) for w in starts}),
+            "rcstart1": sorted({word_code(w[:1]) for w in rcstarts}), "rcstart2": sorted({word_code(w[:2]) for w in rcstarts}),
+        }
+        self.classes = {name: _classes(codes, 5 ** int(name[-1])) for name, codes in self.prefixes.items()}
+        self.tables["start1"] = self.classes["start1"] > 0
+        self.tables["start2"] = self.classes["start2"] > 0
+        groups: dict[bytes, dict[bytes, float]] = {}
+        for (donor, acceptor), lp in splice_pairs.items():
+            groups.setdefault(acceptor, {})[donor] = lp
+        self.splice: dict[str, list[np.ndarray]] = {"don": [], "acc": [], "rdon": [], "racc": []}
+        for acceptor, donors in groups.items():
+            d = np.full(25, NEG, dtype=np.float32)
+            r = np.full(25, NEG, dtype=np.float32)
+            for donor, lp in donors.items():
+                d[word_code(donor)] = lp
+                r[word_code(rc(donor))] = lp
+            self.splice["don"].append(d)
+            self.splice["rdon"].append(r)
+            self.splice["acc"].append(_mask(_word_table([acceptor], 25)))
+            self.splice["racc"].append(_mask(_word_table([rc(acceptor)], 25)))
+
+        kinds: list[int] = []  # per state, in build order (renumbered below)
+        emits: list[int] = []
+        cposs: list[int] = []
+        self.names: list[str] = []
+        edge_oks: list[bool] = []  # may hold the first base of a sequence (partial genes)
+        # Gates are tuples of terms, each 0 / -inf (or a log-prior) per position; offsets are
+        # relative to the destination base t (edges) or to the last exon base j (jumps).
+        edges: list[tuple[int, int, tuple, float]] = []  # (dst, src, gate, log-penalty)
+        jumps: list[tuple[int, int, tuple, float]] = []
+
+        def state(name: str, kind: int, cpos: int = -1, edge_ok: bool = True) -> int:
+            self.names.append(name)
+            edge_oks.append(edge_ok)
+            kinds.append(kind)
+            emits.append({IG: E_IG, PLUS_CDS: E_PCDS + cpos, MINUS_CDS: E_MCDS + cpos,
+                              PLUS_INTRON: E_PINTRON, MINUS_INTRON: E_MINTRON}[kind])
+            cposs.append(cpos)
+            return len(self.names) - 1
+
+        def intron(name: str, kind: int, before: int, after: int, g: int, opened: tuple, closed: tuple, edge_ok: bool):
+            s = state(name, kind, edge_ok=edge_ok)
+            edges.append((s, s, (), loop))
+            opener, closer = ("don", "acc") if kind == PLUS_INTRON else ("racc", "rdon")
+            jumps.append((s, before, (("splice", opener, g, 1),) + opened, intron_logp))
+            edges.append((after, s, (("splice", closer, g, -2),) + closed, 0.0))
+
+        loop = float(np.log1p(-1.0 / max(intron_mean, 1.0 + 1e-9)))
+        ig = state("IG", IG)
+        c = [state(f"+C{k}", PLUS_CDS, k) for k in range(3)]
+        m = [state(f"-C{k}", MINUS_CDS, k) for k in range(3)]
+        # Start codons have states of their own: contiguous (A), or split by an intron after
+        # its first (B) or second (C) base, so the codon is checked whole either way.
+        sa0, sa1 = state("+SA0", PLUS_CDS, 0, False), state("+SA1", PLUS_CDS, 1, False)
+        sb0 = state("+SB0", PLUS_CDS, 0, False)
+        sc0, sc1 = state("+SC0", PLUS_CDS, 0, False), state("+SC1", PLUS_CDS, 1, False)
+        ea1, ea0 = state("-SA1", MINUS_CDS, 1, False), state("-SA0", MINUS_CDS, 0, False)
+        eb0 = state("-SB0", MINUS_CDS, 0, False)
+        ec1, ec0 = state("-SC1", MINUS_CDS, 1, False), state("-SC0", MINUS_CDS, 0, False)
+        edges += [
+            (ig, ig, (), 0.0),
+            (ig, c[2], (("in", "stop", -3, 3),), 0.0),
+            (c[0], c[2], (("notin", "stop", -3, 3),), 0.0),
+            (c[1], c[0], (), 0.0),
+            (c[2], c[1], (), 0.0),
+            (sa0, ig, (("in", "start", 0, 3),), gene_logp),
+            (sa1, sa0, (), 0.0),
+            (c[2], sa1, (), 0.0),
+            (sb0, ig, (("in", "start1", 0, 1),), gene_logp),
+            (sc0, ig, (("in", "start2", 0, 2),), gene_logp),
+            (sc1, sc0, (), 0.0),
+            (m[2], ig, (("in", "rcstop", 0, 3),), gene_logp),
+            (m[2], m[0], (("notin", "rcstop", 0, 3),), 0.0),
+            (m[1], m[2], (), 0.0),
+            (m[0], m[1], (), 0.0),
+            (ea1, m[2], (("in", "rcstart", -1, 3),), 0.0),
+            (ea0, ea1, (), 0.0),
+            (ig, ea0, (), 0.0),
+            (ig, eb0, (), 0.0),
+            (ec0, ec1, (), 0.0),
+            (ig, ec0, (), 0.0),
+        ]
+        P = self.prefixes
+        for g in range(len(groups)):
+            # plus strand: A between codons, B after codon position 0, C after position 1;
+            # class 0 carries a prefix that cannot begin a stop
+            intron(f"+I{g}A", PLUS_INTRON, c[2], c[0], g, (("notin", "stop", -2, 3),), (), True)
+            for ci in range(1 + len(P["stop1"])):
+                closed = (("prefix_notin", "stop", P["stop1"][ci - 1], 0, 2),) if ci else ()
+                intron(f"+I{g}B{ci}", PLUS_INTRON, c[0], c[1], g, (("cls", "stop1", 0, 1, ci),), closed, ci == 0)
+            for ci in range(1 + len(P["stop2"])):
+                closed = (("prefix_notin", "stop", P["stop2"][ci - 1], 0, 1),) if ci else ()
+                intron(f"+I{g}C{ci}", PLUS_INTRON, c[1], c[2], g, (("cls", "stop2", -1, 2, ci),), closed, ci == 0)
+            for ci, pre in enumerate(P["start1"], 1):
+                intron(f"+I{g}SB{ci}", PLUS_INTRON, sb0, c[1], g, (("cls", "start1", 0, 1, ci),),
+                       (("prefix_in", "start", pre, 0, 2),), False)
+            for ci, pre in enumerate(P["start2"], 1):
+                intron(f"+I{g}SC{ci}", PLUS_INTRON, sc1, c[2], g, (("cls", "start2", -1, 2, ci),),
+                       (("prefix_in", "start", pre, 0, 1),), False)
+            # minus strand, read left to right: the exon left of the intron is downstream
+            intron(f"-I{g}A", MINUS_INTRON, m[0], m[2], g, (), (("notin", "rcstop", 0, 3),), True)
+            for ci in range(1 + len(P["rcstop1"])):
+                closed = (("prefix_notin", "rcstop", P["rcstop1"][ci - 1], 0, 2),) if ci else ()
+                intron(f"-I{g}B{ci}", MINUS_INTRON, m[2], m[1], g, (("cls", "rcstop1", 0, 1, ci),), closed, ci == 0)
+            for ci in range(1 + len(P["rcstop2"])):
+                closed = (("prefix_notin", "rcstop", P["rcstop2"][ci - 1], 0, 1),) if ci else ()
+                intron(f"-I{g}C{ci}", MINUS_INTRON, m[1], m[0], g, (("cls", "rcstop2", -1, 2, ci),), closed, ci == 0)
+            for ci, pre in enumerate(P["rcstart2"], 1):
+                intron(f"-I{g}SB{ci}", MINUS_INTRON, m[1], eb0, g, (("cls", "rcstart2", -1, 2, ci),),
+                       (("prefix_in", "rcstart", pre, 0, 1),), False)
+            for ci, pre in enumerate(P["rcstart1"], 1):
+                intron(f"-I{g}SC{ci}", MINUS_INTRON, m[2], ec1, g, (("cls", "rcstart1", 0, 1, ci),),
+                       (("prefix_in", "rcstart", pre, 0, 2),), False)
+        # Renumber states by in-degree (IG stays 0): the forward pass takes the states with at
+        # most two incoming edges as one block and the rest as another, so that little work is
+        # spent on padding slots.
+        S, J = len(self.names), len(jumps)
+        degree = np.zeros(S, dtype=np.int64)
+        for dst, *_ in edges + jumps:
+            degree[dst] += 1
+        block = (degree <= 2).astype(np.int64)
+        order = np.lexsort((np.arange(S), block))
+        new_of = np.empty(S, dtype=np.int64)
+        new_of[order] = np.arange(S)
+        # penalties become constant gate terms, so one gather serves both
+        def with_pen(gate: tuple, pen: float) -> tuple:
+            return gate + ((("const", pen),) if pen else ())
+
+        edges = [(int(new_of[d]), int(new_of[s]), with_pen(g, p)) for d, s, g, p in edges]
+        jumps = [(int(new_of[d]), int(new_of[s]), with_pen(g, p)) for d, s, g, p in jumps]
+        self.n_states = S
+        self.ig_state = int(new_of[ig])
+        self.names = [self.names[i] for i in order]
+        self.kind_arr = np.array(kinds, dtype=np.int8)[order]
+        self.emit_arr = np.array(emits, dtype=np.int64)[order]
+        self.cpos_arr = np.array(cposs, dtype=np.int64)[order]
+        self.edge_ok_arr = np.array(edge_oks, dtype=bool)[order]
+        degree, block = degree[order], block[order]
+
+        self.gate_keys = list(dict.fromkeys(g for _, _, g in edges))
+        self.jump_keys = [g for _, _, g in jumps]
+        self.jump_src = np.array([s for _, s, _ in jumps], dtype=np.int64)
+        self.jump_ci = np.array([0 if self.kind_arr[d] == PLUS_INTRON else 1 for d, _, _ in jumps], dtype=np.int64)
+        incoming: list[list[tuple[int, int, int]]] = [[] for _ in range(S)]
+        for dst, src, gate in edges:
+            incoming[dst].append((src, self.gate_keys.index(gate), src))
+        for j, (dst, src, _) in enumerate(jumps):
+            incoming[dst].append((S + j, 0, src))  # its gate is applied when recorded
+        K = self.max_in = int(degree.max())
+        # slot (dst, k): where its score comes from in the per-step source buffer
+        # [delta (S) | jump values (J) | -inf], its gate column, and the state before
+        self.slot_src = np.full(S * K, S + J, dtype=np.int64)
+        self.slot_gate = np.zeros(S * K, dtype=np.int64)
+        self.slot_prev = np.zeros(S * K, dtype=np.int64)
+        for dst, ins in enumerate(incoming):
+            for k, (src, gate, prev) in enumerate(ins):
+                self.slot_src[dst * K + k], self.slot_gate[dst * K + k], self.slot_prev[dst * K + k] = src, gate, prev
+        self.slot_is_jump = (self.slot_src >= S) & (self.slot_src < S + J)
+        self.loop_slot = np.zeros(S, dtype=np.int64)  # an intron's self-loop among its slots
+        for dst in range(S):
+            for k in range(K):
+                if self.slot_src[dst * K + k] == dst:
+                    self.loop_slot[dst] = k
+        # per block: state range, slots per state, and the slot arrays cut to that width
+        self.blocks = []
+        for b in range(2):
+            lo, hi = int(np.searchsorted(block, b)), int(np.searchsorted(block, b, side="right"))
+            if lo < hi:
+                width = max(int(degree[lo:hi].max()), 2)
+                sl = (np.arange(lo, hi)[:, None] * K + np.arange(width)[None, :]).ravel()
+                self.blocks.append((lo, hi, width, self.slot_src[sl], self.slot_gate[sl]))
+
+    # -- gates: 0 (allowed, or a log-prior) / -inf per position -------------------------------
+    def gates(self, padded: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(edge gates at each position t, jump gates at each last exon base j)."""
+        ctx = _Ctx(padded, idx)
+        cache: dict[tuple, np.ndarray] = {}
+        out = []
+        for keys in (self.gate_keys, self.jump_keys):
+            arr = np.zeros((idx.size, len(keys)), dtype=np.float32)
+            for col, gate in enumerate(keys):
+                for term in gate:
+                    if term not in cache:
+                        cache[term] = self._term(term, ctx)
+                    arr[:, col] += cache[term]
+            out.append(arr)
+        return out[0], out[1]
+
+    def _term(self, term: tuple, x: _Ctx) -> np.ndarray:
+        op = term[0]
+        if op == "const":
+            return np.full(x.idx.size, term[1], dtype=np.float32)
+        if op == "splice":  # ("splice", which, group, offset): a dinucleotide's log-prior
+            return self.splice[term[1]][term[2]][x.word(term[3], 2)]
+        if op in ("in", "notin"):  # (op, table, offset, width): the bases there are in the table
+            hit = self.tables[term[1]][x.word(term[2], term[3])]
+        elif op in ("prefix_in", "prefix_notin"):  # (op, table, prefix, offset, width): prefix + bases
+            width = term[4]
+            hit = self.tables[term[1]][term[2] * 5**width + x.word(term[3], width)]
+        else:  # ("cls", classes, offset, width, class index)
+            hit = self.classes[term[1]][x.word(term[2], term[3])] == term[4]
+        return _mask(~hit if op.endswith("notin") else hit)
+
+
+def _classes(codes: list[int], size: int) -> np.ndarray:
+    t = np.zeros(size, dtype=np.int64)
+    for i, c in enumerate(codes, 1):
+        t[c] = i
+    return t
+
+
+def viterbi_batch(
+    hmm: GeneHMM,
+    em: np.ndarray,
+    gn: np.ndarray,
+    gj: np.ndarray,
+    lens: np.ndarray,
+    init: np.ndarray,
+    final: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Viterbi over R regions laid end to end in `em` (P, N_EMIT), `gn`, `gj` (P, .).
+
+    `lens` must be in descending order: step t then touches regions [0, k_t) only, so no
+    padding is computed. `init` (R, S) scores the state before each region's first base,
+    `final` (R, S) the state of its last base (0 allowed / -inf). Returns the state path (P,)
+    and the state before each region's first base."""
+    S, K, m = hmm.n_states, hmm.max_in, hmm.intron_min
+    J = len(hmm.jump_keys)
+    R, P = len(lens), int(lens.sum())
+    offs = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
+    T = int(lens[0]) if R else 0
+    n_active = R - np.searchsorted(lens[::-1], np.arange(T + 1), side="right")
+    ci = np.zeros((P + 1, 2))  # intron emissions (plus, minus), cumulated
+    np.cumsum(em[:, [E_PINTRON, E_MINTRON]], axis=0, dtype=np.float64, out=ci[1:])
+    emit = hmm.emit_arr
+    # jump edges: gate at the last exon base j plus the intron emissions j+1 .. j+m, used at j+m
+    ahead = np.minimum(np.arange(P) + m + 1, P)
+    gjw = gj + (ci[ahead] - ci[np.arange(P) + 1]).astype(np.float32)[:, hmm.jump_ci]
+    # two buffers [delta (S) | jump values (J) | -inf], read one and write the other per step
+    src = np.full((R, S + J + 1), NEG)
+    src[:, :S] = init
+    dst = src.copy()
+    delta = np.full((R, S), NEG)  # each region's scores at its last base
+    flat = np.arange(R * S, dtype=np.int64)
+    ring: list[np.ndarray | None] = [None] * m  # jump values recorded m steps ago
+    bps: list[np.ndarray] = []
+    for t in range(T):
+        k = n_active[t]
+        pos = offs[:k] + t
+        live, out = src[:k], dst[:k]
+        if t >= m:
+            live[:, S : S + J] = ring[t % m][:k]
+        grow = gn[pos]
+        bp = np.empty((k, S), dtype=np.int8)
+        for lo, hi, width, b_src, b_gate in hmm.blocks:
+            cand = live.take(b_src, axis=1)
+            cand += grow.take(b_gate, axis=1)
+            if width == 2:
+                pair = cand.reshape(k, hi - lo, 2)
+                bp[:, lo:hi] = pair[:, :, 1] > pair[:, :, 0]
+                np.maximum(pair[:, :, 0], pair[:, :, 1], out=out[:, lo:hi])
+            else:
+                arg = cand.reshape(-1, width).argmax(axis=1)
+                out[:, lo:hi] = cand.take(flat[: arg.size] * width + arg).reshape(k, hi - lo)
+                bp[:, lo:hi] = arg.reshape(k, hi - lo)
+        out[:, :S] += em[pos].take(emit, axis=1)
+        ended = n_active[t + 1]  # rows [ended, k) have their last base at t
+        delta[ended:k] = out[ended:, :S]
+        bps.append(bp)
+        if J:
+            ring[t % m] = out.take(hmm.jump_src, axis=1) + gjw[pos]
+        src, dst = dst, src
+    last = np.argmax(delta + final, axis=1)
+
+    # Traceback, all regions at once. A jump edge at t fills t-m+1 .. t-1 with its intron:
+    # those steps are pointed at the intron's self-loop and the exon before it is restored at t-m.
+    path = np.zeros(P, dtype=np.int8)
+    state = np.zeros(R, dtype=np.int64)
+    rows = np.arange(R)
+    fixes: dict[int, list[tuple[int, int]]] = {}
+    for t in range(T - 1, -1, -1):
+        k, k_next = n_active[t], n_active[t + 1]
+        state[k_next:k] = last[k_next:k]  # regions whose last base is t
+        for r, prev in fixes.pop(t, ()):
+            state[r] = prev
+        s = state[:k].copy()
+        path[offs[:k] + t] = s
+        slot = s * K + bps[t][rows[:k], s]
+        state[:k] = hmm.slot_prev[slot]
+        jumped = hmm.slot_is_jump[slot]
+        if jumped.any():
+            for r in np.flatnonzero(jumped).tolist():
+                intron = int(s[r])
+                for tt in range(t - m + 1, t):
+                    bps[tt][r, intron] = hmm.loop_slot[intron]
+                fixes.setdefault(t - m, []).append((r, int(state[r])))
+                state[r] = intron
+    return path, state

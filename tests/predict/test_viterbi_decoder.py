@@ -1,0 +1,280 @@
+"""The Viterbi (gene-structure HMM) decoder on hand-built sequences with oracle tracks: exact
+single- and multi-exon genes on both strands, splice-site and frame rules, valid output on
+noise, and an oracle track over a yeast region with intron-containing genes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import shared_file
+from genet5.genome.codes import genetic_code, reverse_complement
+from genet5.predict.viterbi_decoder import candidate_regions, decode_viterbi, viterbi_gene_to_gene
+
+CODE = genetic_code(1)
+
+
+def oracle_logp(n: int, genes: list[tuple[str, list[tuple[int, int]]]], hi: float = 0.9, lo: float = 0.02) -> np.ndarray:
+    """Log-probabilities with `hi` on the true class: CDS codon positions counted along
+    transcription across introns (as BaseClass does), intron between segments, intergenic
+    elsewhere. Segments are 1-based closed, in any order."""
+    labels = np.zeros(n, dtype=int)
+    for strand, segs in genes:
+        segs = sorted(segs)
+        for (_, e1), (s2, _) in zip(segs, segs[1:]):
+            labels[e1 : s2 - 1] = 4
+        bases = np.concatenate([np.arange(a - 1, b) for a, b in segs])
+        if strand == "-":
+            bases = bases[::-1]
+        labels[bases] = 1 + np.arange(bases.size) % 3
+    logp = np.full((n, 6), np.log(lo))
+    logp[np.arange(n), labels] = np.log(hi)
+    return logp
+
+
+def filler(n: int, seed: int) -> str:
+    # stop-rich filler (TAA / TAG / TGA in every frame) keeps random ORFs short
+    rng = np.random.default_rng(seed)
+    return "".join(rng.choice(["TAA", "TAG", "TGA", "CCT", "GCA"], size=n // 3))
+
+
+def codons(n: int, seed: int) -> str:
+    rng = np.random.default_rng(seed)
+    return "".join(rng.choice(["GCT", "AAA", "CTG", "GGC", "ACC", "CAG"], size=n))
+
+
+def intron(length: int, donor: str = "GT", acceptor: str = "AG") -> str:
+    return donor + "AAGT" + "C" * (length - 12) + "TTTC" + acceptor
+
+
+def place(parts: list[str], left: int = 240, right: int = 240, seed: int = 0) -> tuple[str, list[tuple[int, int]]]:
+    """Filler + exon/intron/exon... + filler; returns the sequence and the exon coordinates."""
+    seq = filler(left, seed)
+    segs = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            segs.append((len(seq) + 1, len(seq) + len(part)))
+        seq += part
+    return seq + filler(right, seed + 1), segs
+
+
+def to_minus(seq: str, segs: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """The same gene on the other strand: reverse-complemented sequence, transcription order."""
+    n = len(seq)
+    return reverse_complement(seq.encode()).decode(), [(n - b + 1, n - a + 1) for a, b in segs]
+
+
+def spliced(seq: bytes, strand: str, cds: list[tuple[int, int]]) -> bytes:
+    s = b"".join(seq[a - 1 : b] for a, b in sorted(cds))
+    return reverse_complement(s) if strand == "-" else s
+
+
+def check_valid(seq: bytes, genes, min_intron: int = 20) -> None:
+    for g in genes:
+        cds = spliced(seq, g.strand, g.cds)
+        assert len(cds) % 3 == 0
+        protein = CODE.translate(cds)
+        assert "*" not in protein[:-1]
+        if not g.end_partial:
+            assert protein.endswith("*")
+        if not g.start_partial:
+            assert cds[:3] == b"ATG"
+        for (_, b), (c, _) in zip(sorted(g.cds), sorted(g.cds)[1:]):
+            intr = seq[b : c - 1]
+            if g.strand == "-":
+                intr = reverse_complement(intr)
+            assert intr[:2] == b"GT" and intr[-2:] == b"AG" and len(intr) >= min_intron
+
+
+def test_single_exon_gene_on_each_strand():
+    gene = "ATG" + codons(60, 1) + "TAA"
+    seq, segs = place([gene], seed=2)
+    genes = decode_viterbi(seq.encode(), oracle_logp(len(seq), [("+", segs)]), CODE)
+    assert [(g.strand, g.cds) for g in genes] == [("+", segs)]
+    assert not genes[0].start_partial and not genes[0].end_partial and genes[0].start_codon == "ATG"
+    rseq, rsegs = to_minus(seq, segs)
+    genes = decode_viterbi(rseq.encode(), oracle_logp(len(rseq), [("-", rsegs)]), CODE)
+    assert [(g.strand, g.cds) for g in genes] == [("-", rsegs)]
+
+
+@pytest.mark.parametrize("phase_split", [0, 1, 2])
+def test_two_exon_gene_on_each_strand(phase_split):
+    # the intron falls between codons, or after the first or second base of one
+    exon1 = "ATG" + codons(40, 3) + "GCA"[:phase_split]
+    exon2 = "GCA"[phase_split:] + codons(30, 4) + "TGA"
+    seq, segs = place([exon1, intron(80), exon2], seed=5)
+    genes = decode_viterbi(seq.encode(), oracle_logp(len(seq), [("+", segs)]), CODE)
+    assert [(g.strand, g.cds) for g in genes] == [("+", segs)]
+    rseq, rsegs = to_minus(seq, segs)
+    genes = decode_viterbi(rseq.encode(), oracle_logp(len(rseq), [("-", rsegs)]), CODE)
+    assert [(g.strand, g.cds) for g in genes] == [("-", rsegs)]  # transcription order: descending
+    check_valid(rseq.encode(), genes)
+
+
+def test_genes_on_both_strands_with_introns_in_one_sequence():
+    plus, psegs = place(["ATG" + codons(30, 6) + "GC", intron(60), "A" + codons(40, 7) + "TAG"], seed=8)
+    minus, msegs = to_minus(*place(["ATG" + codons(50, 9) + "G", intron(100), "CA" + codons(25, 10) + "TAA"], seed=11))
+    seq = plus + minus
+    msegs = [(a + len(plus), b + len(plus)) for a, b in msegs]
+    genes = decode_viterbi(seq.encode(), oracle_logp(len(seq), [("+", psegs), ("-", msegs)]), CODE)
+    assert [(g.strand, g.cds) for g in genes] == [("+", psegs), ("-", msegs)]
+
+
+def test_start_codon_split_by_an_intron():
+    # yeast ribosomal-protein genes: first exon "AT", the G after the intron
+    seq, segs = place(["AT", intron(90), "G" + codons(60, 12) + "TAA"], seed=13)
+    genes = decode_viterbi(seq.encode(), oracle_logp(len(seq), [("+", segs)]), CODE)
+    assert [(g.strand, g.cds) for g in genes] == [("+", segs)]
+    rseq, rsegs = to_minus(seq, segs)
+    genes = decode_viterbi(rseq.encode(), oracle_logp(len(rseq), [("-", rsegs)]), CODE)
+    assert [(g.strand, g.cds) for g in genes] == [("-", rsegs)]
+
+
+def test_intron_without_gt_ag_or_too_short_is_not_used():
+    exon1, exon2 = "ATG" + codons(40, 14), codons(30, 15) + "TAA"
+    for bad in (intron(80, donor="GA"), intron(80, acceptor="AC"), intron(16)):
+        seq, segs = place([exon1, bad, exon2], seed=16)
+        genes = decode_viterbi(seq.encode(), oracle_logp(len(seq), [("+", segs)]), CODE)
+        assert all(g.cds != segs for g in genes)
+        check_valid(seq.encode(), genes)
+
+
+def test_noncanonical_splice_sites_only_when_asked():
+    seq, segs = place(["ATG" + codons(40, 17), intron(80, donor="GC"), codons(30, 18) + "TAA"], seed=19)
+    logp = oracle_logp(len(seq), [("+", segs)])
+    assert all(g.cds != segs for g in decode_viterbi(seq.encode(), logp, CODE))
+    genes = decode_viterbi(seq.encode(), logp, CODE, noncanonical_splice=True)
+    assert [(g.strand, g.cds) for g in genes] == [("+", segs)]
+
+
+def test_in_frame_stop_in_the_track_gene_is_not_followed():
+    # the track claims one long gene, but the sequence has an in-frame stop in its middle
+    body = codons(40, 20) + "TAG" + codons(40, 21)
+    seq, segs = place(["ATG" + body + "TAA"], seed=22)
+    genes = decode_viterbi(seq.encode(), oracle_logp(len(seq), [("+", segs)]), CODE)
+    assert genes and all(g.cds != segs for g in genes)
+    check_valid(seq.encode(), genes)
+
+
+def test_noisy_track_gives_only_valid_genes():
+    rng = np.random.default_rng(23)
+    seq = rng.choice(list(b"ACGT"), size=20_000).astype(np.uint8).tobytes()
+    # smoothed noise over "intergenic", "coding, any frame" and "intron": runs of each, like
+    # a real track, but with no gene behind them
+    noise = np.cumsum(rng.normal(size=(len(seq) + 60, 3)), axis=0)
+    mode = (noise[60:] - noise[:-60]) * 0.8
+    logits = np.stack([mode[:, 0], mode[:, 1], mode[:, 1], mode[:, 1], mode[:, 2], mode[:, 0] - 3], axis=1)
+    logp = logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+    genes = decode_viterbi(seq, logp, CODE, min_len=60, gene_logp=-2.0, intron_logp=-1.0)
+    assert len(genes) >= 5 and any(len(g.cds) > 1 for g in genes)  # the decoder is exercised
+    check_valid(seq, genes)
+    assert all(g.cds_length >= 60 for g in genes)
+    # genes never overlap (one path through both strands)
+    spans = sorted((g.start, g.end) for g in genes)
+    assert all(b < c for (_, b), (c, _) in zip(spans, spans[1:]))
+
+
+def test_gene_running_off_the_sequence_end_is_partial_whole_codons():
+    gene = "ATG" + codons(80, 24) + "TAA"
+    seq = filler(90, 25) + gene[:-61]  # the stop and the last codons cut off
+    lo = 91
+    hi = len(seq) - (len(seq) - lo + 1) % 3
+    genes = decode_viterbi(seq.encode(), oracle_logp(len(seq), [("+", [(lo, len(seq))])]), CODE)
+    assert len(genes) == 1
+    g = genes[0]
+    assert (g.strand, g.cds, g.start_partial, g.end_partial) == ("+", [(lo, hi)], False, True)
+    check_valid(seq.encode(), genes)
+
+
+def test_candidate_regions_pad_merge_and_cut():
+    ig = np.full(100_000, np.log(0.99))
+    ig[1000:2000] = ig[2100:3000] = ig[50_000:90_000] = np.log(0.1)
+    ig[70_000:70_200] = np.log(0.95)  # a confident intergenic gap inside the long run
+    regions = candidate_regions(ig, 0.2, 100, 30_000)
+    assert regions[0] == (900, 3100)  # padded, and merged across the 100-base gap
+    assert len(regions) == 3 and regions[1][0] == 49_900 and regions[2][1] == 90_100
+    assert 70_000 <= regions[1][1] <= 70_201 and regions[2][0] == regions[1][1]
+
+
+def test_gene_model_conversion():
+    seq, segs = to_minus(*place(["ATG" + codons(40, 26) + "G", intron(70), "CA" + codons(20, 27) + "TAA"], seed=28))
+    (g,) = decode_viterbi(seq.encode(), oracle_logp(len(seq), [("-", segs)]), CODE)
+    gene = viterbi_gene_to_gene(g, "chr1", 1, "genet5")
+    tx = gene.transcripts[0]
+    assert tx.chain() == tuple(("-", a, b) for a, b in segs)
+    assert tx.cds_length % 3 == 0 and tx.cds_5prime() == segs[0][1]
+    assert (gene.start, gene.end) == (segs[1][0], segs[0][1])
+
+
+def test_yeast_region_with_intron_genes():
+    """Oracle track from the reference over chr III 95-125 kb (three intron-containing genes,
+    one with an 11-base first exon, on both strands): every gene must come back."""
+    from genet5.evaluate.metrics import evaluate
+    from genet5.genome.fasta import Genome
+    from genet5.genome.models import Annotation
+    from genet5.genome.readers import load_annotation
+    from genet5.tokenizers.annotation import per_base_labels
+
+    root = shared_file("fungi/Saccharomyces_cerevisiae_S288C")
+    ann = load_annotation(root / "annotation.gff3.gz")
+    seqid, lo, hi = "BK006937.2", 95_001, 125_000
+    seq = Genome(root / "genome.fa.gz").fetch(seqid, lo, hi)
+    ref = Annotation()
+    for gene in ann.genes[seqid]:
+        if gene.start >= lo and gene.end <= hi:
+            ref.add_gene(gene)
+    assert sum(len(t.cds) > 1 for t in ref.iter_transcripts()) >= 3
+    labels = per_base_labels(list(ref.iter_transcripts()), lo, len(seq))
+    logp = np.full((len(seq), 6), np.log(0.02), dtype=np.float32)
+    logp[np.arange(len(seq)), labels] = np.log(0.9)
+    genes = decode_viterbi(seq, logp, CODE)
+    check_valid(seq, genes)
+    pred = Annotation()
+    for i, g in enumerate(genes, 1):
+        g.cds = [(a + lo - 1, b + lo - 1) for a, b in g.cds]
+        pred.add_gene(viterbi_gene_to_gene(g, seqid, i, "v"))
+    res = evaluate(ref, pred, [seqid])
+    assert res.total["gene"].f1 >= 0.9 and res.total["exon"].f1 >= 0.9
+    multi = {t.chain() for t in ref.iter_transcripts() if len(t.cds) > 1}
+    assert multi <= {t.chain() for t in pred.iter_transcripts()}
+
+
+def test_pipeline_dispatches_to_viterbi_and_writes_spliced_genes(monkeypatch, tmp_path):
+    from genet5.genome.fasta import FastaRecord
+    from genet5.genome.gff3_writer import write_gff3
+    from genet5.genome.models import Annotation
+    from genet5.predict import pipeline
+
+    seq, segs = place(["ATG" + codons(40, 29) + "GC", intron(70), "A" + codons(30, 30) + "TAA"], seed=31)
+    track = oracle_logp(len(seq), [("+", segs)]).astype(np.float32)
+    monkeypatch.setattr(pipeline, "per_base_logprobs", lambda model, s, cfg, on_bases=None: track)
+    cfg = pipeline.PredictConfig(genetic_code=1, decoder="viterbi")
+    genes = pipeline.predict_record(None, FastaRecord("chr1", "", seq.encode()), cfg)
+    assert [g.transcripts[0].chain() for g in genes] == [tuple(("+", a, b) for a, b in segs)]
+    ann = Annotation()
+    ann.add_gene(genes[0])
+    write_gff3(tmp_path / "p.gff3", ann, {"chr1": len(seq)})
+    rows = [line.split("\t") for line in (tmp_path / "p.gff3").read_text().splitlines() if not line.startswith("#")]
+    assert [(r[2], int(r[3]), int(r[4]), r[7]) for r in rows if r[2] == "CDS"] == [
+        ("CDS", segs[0][0], segs[0][1], "0"), ("CDS", segs[1][0], segs[1][1], "1")]
+    assert sum(r[2] == "exon" for r in rows) == 2
+
+
+def test_batched_regions_decode_as_if_alone():
+    # regions of different lengths advance together in one batch; one gene runs off the end
+    rng = np.random.default_rng(32)
+    parts, genes = "", []
+    for i, n_codons in enumerate((40, 90, 61, 75)):
+        gene_seq, segs = place(["ATG" + codons(n_codons, 33 + i) + "GC", intron(60 + 7 * i), "A" + codons(20, 40 + i) + "TAA"],
+                               left=600 + 3 * int(rng.integers(0, 50)), right=0, seed=50 + i)
+        genes.append(("+", [(a + len(parts), b + len(parts)) for a, b in segs]))
+        parts += gene_seq
+    tail = "ATG" + codons(50, 60)
+    seq = parts + filler(600, 61) + tail
+    genes.append(("+", [(len(seq) - len(tail) + 1, len(seq))]))
+    logp = oracle_logp(len(seq), genes)
+    together = decode_viterbi(seq.encode(), logp, CODE, min_len=60)
+    alone = decode_viterbi(seq.encode(), logp, CODE, min_len=60, batch_bases=1)
+    assert [(g.cds, g.end_partial) for g in together] == [(g.cds, g.end_partial) for g in alone]
+    assert [g.cds for g in together] == [segs for _, segs in genes]
+    assert together[-1].end_partial and not together[0].end_partial
