@@ -184,9 +184,15 @@ def local_window_attention(q_BHTD, k_BHTD, v_BHTD, window: int, pad_BT=None):
     qi = torch.arange(w, device=q.device)[:, None]
     kj = torch.arange(3 * w, device=q.device)[None, :]
     near = (qi + w - kj).abs() <= w  # (w, 3w): key kj of the block triple vs query qi
-    mask = near[None, None, None] & valid[:, None, :, None, :]  # (B, 1, nb, w, 3w)
-    out = _sdpa(q, k, v, mask)
-    return out.reshape(B, H, nb * w, D)[:, :, :T]
+    mask = near[None, None] & valid[:, :, None, :]  # (B, nb, w, 3w)
+    # Blocks go into the batch dimension: SDPA's fused CPU kernel takes 4-D inputs only (a 5-D
+    # call falls back to the unfused math path, ~4x slower here).
+    Hk = k.shape[1]
+    q4 = q.permute(0, 2, 1, 3, 4).reshape(B * nb, H, w, D)
+    k4 = k.permute(0, 2, 1, 3, 4).reshape(B * nb, Hk, 3 * w, D)
+    v4 = v.permute(0, 2, 1, 3, 4).reshape(B * nb, Hk, 3 * w, D)
+    out = _sdpa(q4, k4, v4, mask.reshape(B * nb, 1, w, 3 * w))
+    return out.view(B, nb, H, w, D).permute(0, 2, 1, 3, 4).reshape(B, H, nb * w, D)[:, :, :T]
 
 
 class Attention(nn.Module):
