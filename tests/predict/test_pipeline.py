@@ -33,7 +33,7 @@ def test_stitched_track_equals_one_full_pass():
     cfg = dataclasses.replace(get_preset("genet5-tiny"), enc_window=8, enc_layers=2)  # reach 16
     model = GeneT5(cfg).eval()
     rng = np.random.default_rng(0)
-    seq = bytes(rng.choice(list(b"ACGT"), size=1000))
+    seq = rng.choice(np.frombuffer(b"ACGT", dtype=np.uint8), size=1000).tobytes()
     tiled = per_base_logprobs(model, seq, PredictConfig(window=200, context=40, batch_size=3))
     full = per_base_logprobs(model, seq, PredictConfig(window=4096, context=40))
     np.testing.assert_allclose(tiled, full, rtol=1e-4, atol=1e-5)

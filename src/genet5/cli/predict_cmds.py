@@ -13,7 +13,7 @@ from genet5.cli.app import app, fail
 
 console = Console(stderr=True)
 
-BUNDLED = Path(__file__).resolve().parents[1] / "bundled" / "genet5-small"
+BUNDLED = Path(__file__).resolve().parents[1] / "bundled" / "genet5-cpu"  # see docs/model_card.md
 
 
 def _parse_codons(text: Optional[str]) -> Optional[tuple[str, ...]]:
@@ -50,7 +50,7 @@ def _fasta_length(path: Path) -> int | None:
 def predict(
     genome: Path = typer.Argument(..., help="Genome FASTA (plain, gzip or bgzip), any number of sequences."),
     output: Path = typer.Option(..., "--output", "-o", help="Output GFF3."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: the bundled genet5-small)."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: the bundled genet5-cpu model)."),
     genetic_code: int = typer.Option(11, "--genetic-code", "-g", help="NCBI translation table (11 bacteria/plastids, 4 Mycoplasma, 1 standard)."),
     decoder: str = typer.Option("orf", "--decoder", help="Gene-structure decoder: orf (per-base head + ORF selection) or viterbi (per-base head + gene-structure HMM with introns; for eukaryotes, with -g 1)."),
     min_gene_length: int = typer.Option(90, "--min-gene-length", help="Shortest CDS to report (bases, stop included)."),

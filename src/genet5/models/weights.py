@@ -76,6 +76,9 @@ def save_pretrained(
     tmp = directory / f".{WEIGHTS_NAME}.tmp"
     try:
         save_file(tensors, str(tmp), metadata={"format": "pt", "model_type": config.model_type})
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # safetensors creates 0600; a model is meant to be shared
         os.replace(tmp, directory / WEIGHTS_NAME)
     finally:
         tmp.unlink(missing_ok=True)
