@@ -21,6 +21,7 @@ _COMMAND_MODULES = [
     "genet5.cli.model_cmds",  # info
     "genet5.cli.tokenizer_cmds",  # tokenizer train, tokenizer info
     "genet5.cli.data_cmds",  # bake, lm bake
+    "genet5.cli.lm_cmds",  # lm pretrain
 ]
 
 

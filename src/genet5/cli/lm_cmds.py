@@ -1,0 +1,185 @@
+"""`genet5 lm pretrain`: pretrain a Genos model on an LM bake with the shared training engine."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+
+from genet5.cli.app import fail
+from genet5.cli.data_cmds import command_group
+
+lm_app = command_group("lm", "Genos genomic language models.")
+
+DEFAULT_SCHEDULE = "8K:0.7,32K:0.1,128K:0.1,1M:0.1"
+# model-section keys this command reads (CLI flags win over the config file, which wins over these)
+LM_DEFAULTS: dict[str, Any] = {
+    "preset": "genos-tiny",
+    "init": None,
+    "context_schedule": DEFAULT_SCHEDULE,
+    "rc_prob": 0.0,
+    "max_n": 0.5,
+    "val_context": None,  # None: the first stage's context
+    "val_windows": 8,
+}
+
+
+def _describe(schedule, max_steps: int) -> str:
+    parts, start, last = [], 0, len(schedule.stages) - 1
+    for i, (st, end) in enumerate(zip(schedule.stages, schedule.boundaries)):
+        end = max_steps if i == last else min(end, max_steps)
+        if end > start:
+            parts.append(f"{st.context} x {end - start}")
+        start = max(start, end)
+    return ", ".join(parts) + " steps"
+
+
+@lm_app.command("pretrain")
+def pretrain(
+    data: Path = typer.Argument(..., help="LM bake directory (genet5 lm bake ... OUT_DIR)."),
+    out: Path = typer.Option(Path("runs/genos"), "--out", "-o", help="Run directory: checkpoints, logs, final model."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="Genos preset (default genos-tiny; genet5 info lists sizes)."),
+    init: Optional[Path] = typer.Option(None, "--init", help="Start from a saved Genos model directory instead of a fresh --preset."),
+    config: Optional[Path] = typer.Option(None, "--config", help="RunConfig YAML/JSON (train/optim/parallel/data/model sections)."),
+    overrides: Optional[List[str]] = typer.Option(None, "--set", help="Dotted overrides, e.g. --set train.max_steps=500 --set data.token_budget=8192."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch."),
+    context_schedule: Optional[str] = typer.Option(
+        None, "--context-schedule",
+        help=f"Context by stage: CONTEXT:STEPS or CONTEXT:FRACTION, comma-separated, K/M suffixes (default {DEFAULT_SCHEDULE}).",
+    ),
+    rc_prob: Optional[float] = typer.Option(None, "--rc-prob", help="Reverse-complement augmentation probability per window (default 0)."),
+    max_n: Optional[float] = typer.Option(None, "--max-n", help="Redraw windows with a larger fraction of N (default 0.5)."),
+    val_context: Optional[int] = typer.Option(None, "--val-context", help="Validation window length (default: the first stage's context)."),
+    val_windows: Optional[int] = typer.Option(None, "--val-windows", help="Validation windows per held-out species group (default 8)."),
+    stop_at: Optional[int] = typer.Option(None, "--stop-at", help="End after this step with a checkpoint (the schedule still targets max_steps); rerun to continue."),
+) -> None:
+    """Pretrain a Genos model on an LM bake (next-base prediction, progressive context).
+
+    Reports held-out bits per base per species; resumes from the run directory's last checkpoint
+    if there is one."""
+    import math
+
+    import torch
+
+    from genet5.data.lm_data import ContextSchedule, LMCorpus, LMWindowSampler
+    from genet5.models.configs import ConfigError as ModelConfigError
+    from genet5.models.configs import get_preset
+    from genet5.models.genos import Genos
+    from genet5.models.weights import save_pretrained
+    from genet5.nn.moe import set_aux_loss_scale
+    from genet5.train import Trainer, destroy_distributed, init_distributed, load_config
+    from genet5.train.config import ConfigError
+    from genet5.train.genos_task import HeldOutBitsPerBase, LMWindowBatches, batch_targets, lm_loss_fn
+
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        cfg = load_config(config, [f"train.out_dir={out}"] + list(overrides or []))
+    except ConfigError as err:
+        fail(str(err))
+    unknown = set(cfg.model) - set(LM_DEFAULTS)
+    if unknown:
+        fail(f"model section: unknown key(s) {sorted(unknown)}; known: {sorted(LM_DEFAULTS)}")
+    flags = {"preset": preset, "init": str(init) if init else None, "context_schedule": context_schedule,
+             "rc_prob": rc_prob, "max_n": max_n, "val_context": val_context, "val_windows": val_windows}  # fmt: skip
+    lm = {**LM_DEFAULTS, **cfg.model, **{k: v for k, v in flags.items() if v is not None}}
+    if lm["init"] is not None and preset is None:
+        lm["preset"] = None  # the saved model says what it is
+    t = cfg.train
+    try:
+        schedule = ContextSchedule.parse(str(lm["context_schedule"]), total_steps=t.max_steps)
+    except ValueError as err:
+        fail(f"--context-schedule: {err}")
+    val_ctx = lm["val_context"] = int(lm["val_context"] or schedule.stages[0].context)
+    if not 0.0 <= float(lm["rc_prob"]) <= 1.0:
+        fail(f"--rc-prob must be in [0, 1], got {lm['rc_prob']}")
+    if int(lm["val_windows"]) < 0 or val_ctx < 2:
+        fail("--val-windows must be >= 0 and --val-context >= 2")
+    try:
+        train_corpus = LMCorpus(data, "train")
+        valid_corpus = LMCorpus(data, "valid")
+    except ValueError as err:  # GenomeFormatError too: not an LM bake
+        fail(str(err))
+    if train_corpus.total_bases == 0:
+        fail(f"{data}: the train split holds no bases")
+
+    # the run's config records everything that decides the data and the model
+    cfg.model = dict(lm)
+    _warn_if_changed(out, cfg.model, t.resume)
+    info = init_distributed()
+    try:
+        torch.manual_seed(t.seed)  # same fresh weights on every rank
+        if lm["init"] is not None:
+            from genet5.models.weights import WeightLoadError, from_pretrained
+
+            try:
+                model = from_pretrained(lm["init"])
+            except (WeightLoadError, OSError) as err:
+                fail(f"--init {lm['init']}: {err}")
+            if not isinstance(model, Genos):
+                fail(f"--init {lm['init']}: not a Genos model")
+        else:
+            try:
+                mcfg = get_preset(lm["preset"])
+            except ModelConfigError as err:
+                fail(str(err))
+            if getattr(mcfg, "model_type", None) != "genos":
+                fail(f"--preset {lm['preset']}: not a Genos preset (model_type {mcfg.model_type!r})")
+            model = Genos(mcfg)
+        sampler = LMWindowSampler(train_corpus, seed=t.seed, max_n=float(lm["max_n"]), rc_prob=float(lm["rc_prob"]))
+        batches = LMWindowBatches(sampler, schedule, cfg.data.token_budget, cfg.data.max_batch_size,
+                                  grad_accum=t.grad_accum, rank=info.rank, world_size=info.world_size)  # fmt: skip
+        set_aux_loss_scale(1.0 / t.grad_accum)  # MoE aux losses weighted like the mean main loss
+        val_fn = None
+        if len(valid_corpus) and int(lm["val_windows"]) > 0:
+            val_bs = max(1, min(cfg.data.max_batch_size, cfg.data.token_budget // val_ctx))
+            val_fn = HeldOutBitsPerBase(valid_corpus, val_ctx, int(lm["val_windows"]), batch_size=val_bs,
+                                        seed=t.seed, max_n=float(lm["max_n"]), rank=info.rank,
+                                        world_size=info.world_size)  # fmt: skip
+        if info.is_main:
+            n_params = sum(p.numel() for p in model.parameters())
+            typer.echo(f"Genos {lm['preset'] or lm['init']}: {n_params:,} parameters; train {train_corpus.total_bases:,} bases "
+                       f"in {len(train_corpus)} documents; context {_describe(schedule, t.max_steps)}", err=True)  # fmt: skip
+            if val_fn is not None:
+                typer.echo(f"validation: {len(val_fn.groups)} held-out group(s) ({'; '.join(val_fn.groups)}), "
+                           f"{lm['val_windows']} x {val_ctx} bases each; order-0 baseline {val_fn.order0_bpb:.3f} bits/base", err=True)  # fmt: skip
+            else:
+                typer.echo("validation: none (the bake holds no held-out species)", err=True)
+        trainer = Trainer(model, lm_loss_fn, batches, cfg, val_fn=val_fn, batch_weight=batch_targets, info=info)
+        result = trainer.fit(stop_at=stop_at)
+        finished = result.step >= t.max_steps or result.stopped_early
+        if info.is_main:
+            last = result.val_history[-1] if result.val_history else {}
+            if "val_bpb" in last and not math.isnan(last["val_bpb"]):
+                groups = ", ".join(f"{k.split('/', 1)[1]} {v:.4f}" for k, v in last.items() if k.startswith("val_bpb/"))
+                typer.echo(f"step {last['step']}: held-out {last['val_bpb']:.4f} bits/base ({groups}); "
+                           f"order-0 {last['val_order0_bpb']:.4f}", err=True)  # fmt: skip
+            if finished:
+                final = out / "model"
+                save_pretrained(model, final)  # DDP wraps by reference
+                typer.echo(f"trained {result.step} steps; final model in {final}")
+            else:
+                typer.echo(f"stopped at step {result.step} of {t.max_steps}; checkpoint {result.checkpoint} "
+                           "(run the same command again to continue)")  # fmt: skip
+    finally:
+        destroy_distributed()
+
+
+def _warn_if_changed(out: Path, model_section: dict[str, Any], resume: str) -> None:
+    """A resumed run with other data/model settings does not continue the same curve: say so."""
+    if resume == "never":
+        return
+    path = out / "config.json"
+    if not path.is_file():
+        return
+    try:
+        before = json.loads(path.read_text()).get("model", {})
+    except (OSError, ValueError):
+        return
+    changed = sorted(k for k in set(before) | set(model_section) if before.get(k) != model_section.get(k))
+    if changed:
+        print(f"genet5: warning: {out} was started with other settings ({', '.join(changed)}); "
+              "resuming continues from its checkpoint with the new ones", file=sys.stderr)  # fmt: skip

@@ -1,0 +1,226 @@
+"""Genos pretraining on the training engine: window batches, the loss, held-out bits per base.
+
+- `LMWindowBatches` is the trainer's `train_data`: an endless stream of micro-batches of windows
+  drawn by the stateless `LMWindowSampler` at the context the `ContextSchedule` gives for the
+  step. Micro-batch m is accumulation index `m % grad_accum` of step `m // grad_accum`; rank r's
+  samples of it are slots `(a * world + r) * B ...`, so W ranks x A micro-batches draw exactly
+  the windows one process accumulating W*A micro-batches draws. Its state (micro-batches handed
+  out) goes into every checkpoint, so a resumed run continues with the same windows, stage and
+  context.
+- `lm_loss_fn` is next-token cross-entropy over the real bases (A/C/G/T) of each window; a
+  target in another document of a packed window, an N or a special id is ignored. The MoE
+  load-balancing and z-losses need nothing here: the MoE layers attach them to their outputs
+  (see genet5.nn.moe); `set_aux_loss_scale(1 / grad_accum)` weighs them like the main loss.
+- `HeldOutBitsPerBase` is the `val_fn`: a fixed sample of windows per held-out species group of
+  the LM bake, scored in bits per base (nats / ln 2) per group and overall.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from genet5.data.lm_data import ContextSchedule, LMCorpus, LMWindowSampler
+from genet5.tokenizers.nucleotide import A_ID, C_ID
+
+IGNORE = -100
+LN2 = math.log(2.0)
+
+
+# -- batches ----------------------------------------------------------------------------------
+def collate_lm(samples: list[dict[str, np.ndarray]]) -> dict[str, Any]:
+    """Stack sampler windows; labels are the next base, IGNORE across a document boundary, at the
+    window's last position, and where the next token is not A/C/G/T."""
+    ids = np.stack([s["input_ids"] for s in samples]).astype(np.int64)
+    doc = np.stack([s["doc_ids"] for s in samples]).astype(np.int64)
+    labels = np.full_like(ids, IGNORE)
+    nxt = ids[:, 1:]
+    ok = (doc[:, 1:] == doc[:, :-1]) & (nxt >= C_ID) & (nxt <= A_ID)
+    labels[:, :-1] = np.where(ok, nxt, IGNORE)
+    return {
+        "input_ids": torch.from_numpy(ids),
+        "doc_ids": torch.from_numpy(doc),
+        "labels": torch.from_numpy(labels),
+        "packed": bool(doc.any()),  # single-document windows take the plain causal path
+        "n_targets": int(ok.sum()),
+    }
+
+
+class LMWindowBatches:
+    """Endless micro-batches of windows at the scheduled context (see the module docstring).
+
+    Per rank and micro-batch: B = min(max_batch_size, max(1, tokens_per_batch // context))
+    windows, so the tokens per step stay about constant as the context grows.
+    """
+
+    def __init__(
+        self,
+        sampler: LMWindowSampler,
+        schedule: ContextSchedule,
+        tokens_per_batch: int,
+        max_batch_size: int,
+        *,
+        grad_accum: int = 1,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        if grad_accum < 1 or tokens_per_batch < 1 or max_batch_size < 1:
+            raise ValueError("grad_accum, tokens_per_batch and max_batch_size must be positive")
+        self.sampler, self.schedule = sampler, schedule
+        self.tokens_per_batch, self.max_batch_size = tokens_per_batch, max_batch_size
+        self.grad_accum, self.rank, self.world_size = grad_accum, rank, world_size
+        self.micro = 0  # micro-batches handed out so far (the resumable position)
+
+    def batch_size_at(self, step: int) -> int:
+        return min(self.max_batch_size, self.schedule.batch_size_at(step, self.tokens_per_batch))
+
+    def micro_batch(self, m: int) -> dict[str, Any]:
+        step, a = divmod(m, self.grad_accum)
+        context = self.schedule.context_at(step)
+        B = self.batch_size_at(step)
+        slot0 = (a * self.world_size + self.rank) * B
+        batch = collate_lm([self.sampler.sample(step, slot0 + b, context) for b in range(B)])
+        batch["stage"] = self.schedule.stage_at(step)
+        return batch
+
+    def __iter__(self):
+        while True:
+            batch = self.micro_batch(self.micro)
+            self.micro += 1  # before the yield: state_dict() counts what was handed out
+            yield batch
+
+    def state_dict(self) -> dict[str, int]:
+        return {"micro": self.micro, "grad_accum": self.grad_accum}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        micro, accum = int(state["micro"]), int(state.get("grad_accum", self.grad_accum))
+        # checkpoints fall on step boundaries: keep the step if grad_accum was changed
+        self.micro = micro if accum == self.grad_accum else (micro // accum) * self.grad_accum
+
+
+# -- loss -------------------------------------------------------------------------------------
+def _unwrap(model: nn.Module) -> nn.Module:
+    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+def lm_loss_fn(model: nn.Module, batch: dict[str, Any], *, label_smoothing: float = 0.0):
+    """Mean next-base cross-entropy (fp32 softmax) over the batch's targets, plus metrics."""
+    doc = batch["doc_ids"] if batch.get("packed", True) else None
+    logits = model(batch["input_ids"], doc_ids_BT=doc)
+    loss = F.cross_entropy(
+        logits.flatten(0, 1).float(), batch["labels"].flatten(), ignore_index=IGNORE, label_smoothing=label_smoothing
+    )
+    metrics: dict[str, Any] = {"bits_per_base": float(loss.detach()) / LN2, "context": float(batch["input_ids"].shape[1])}
+    stats = _unwrap(model).moe_stats() if hasattr(_unwrap(model), "moe_stats") else {}
+    if stats:
+        metrics["moe_aux_loss"] = float(stats["aux_loss"])
+        metrics["moe_z_loss"] = float(stats["z_loss"])
+    return loss, metrics
+
+
+def batch_targets(batch: dict[str, Any]) -> float:
+    return float(batch["n_targets"])
+
+
+# -- validation -------------------------------------------------------------------------------
+class _DocSubset:
+    """The documents `idx` of a corpus, with the attributes LMWindowSampler draws from."""
+
+    def __init__(self, corpus: LMCorpus, idx: list[int]) -> None:
+        self.corpus, self.idx = corpus, np.asarray(idx, np.int64)
+        self.docs = corpus.docs[self.idx]
+        self.cum = np.concatenate([[0], np.cumsum(self.docs[:, 2])]).astype(np.int64)
+
+    @property
+    def total_bases(self) -> int:
+        return int(self.cum[-1])
+
+    def document(self, d: int) -> np.ndarray:
+        return self.corpus.document(int(self.idx[d]))
+
+
+def documents_by_group(corpus: LMCorpus) -> dict[str, list[int]]:
+    """Document indices per species group (the holdout unit of the bake), in corpus order."""
+    index = json.loads((corpus.root / "index.json").read_text())
+    group_of = {e["key"]: e["group"] for e in index.get("entries", [])}
+    out: dict[str, list[int]] = {}
+    for d, name in enumerate(corpus.names):
+        key = name.split("/", 1)[0]
+        out.setdefault(group_of.get(key, key), []).append(d)
+    return out
+
+
+def metric_name(group: str) -> str:
+    return re.sub(r"[^0-9A-Za-z]+", "_", group).strip("_") or "unnamed"
+
+
+class HeldOutBitsPerBase:
+    """val_fn: bits per base on a fixed sample of held-out windows, per species group.
+
+    `windows` windows of `context` tokens per group (drawn once, seeded), scored in micro-batches
+    of `batch_size`; ranks score disjoint batches and the sums are all-reduced. Returns
+    `val_loss` (nats, all groups pooled), `val_bpb`, `val_bpb/<group>` and `val_order0_bpb` (the
+    entropy of the sample's own base composition: what a model without context would reach).
+    """
+
+    def __init__(
+        self,
+        corpus: LMCorpus,
+        context: int,
+        windows: int = 8,
+        *,
+        batch_size: int = 4,
+        seed: int = 0,
+        max_n: float = 0.5,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        self.groups: list[str] = []
+        self.batches: list[tuple[int, dict[str, Any]]] = []  # (group index, batch) for this rank
+        counts_all = np.zeros(4, np.int64)
+        k = 0
+        for g, (group, docs) in enumerate(sorted(documents_by_group(corpus).items())):
+            sub = _DocSubset(corpus, docs)
+            self.groups.append(group)
+            if sub.total_bases == 0:
+                continue
+            sampler = LMWindowSampler(sub, seed=seed, max_n=max_n)  # type: ignore[arg-type]
+            samples = [sampler.sample(0, i, context) for i in range(windows)]
+            for i in range(0, len(samples), batch_size):
+                batch = collate_lm(samples[i : i + batch_size])
+                lab = batch["labels"].numpy()
+                counts_all += np.bincount(lab[lab != IGNORE] - C_ID, minlength=4)[:4]
+                if k % world_size == rank:
+                    self.batches.append((g, batch))
+                k += 1
+        p = counts_all / max(counts_all.sum(), 1)
+        self.order0_bpb = float(-(p[p > 0] * np.log2(p[p > 0])).sum())
+
+    def __call__(self, model: nn.Module) -> dict[str, float]:
+        from genet5.train.distributed import all_reduce_sum
+        from genet5.train.trainer import to_device
+
+        device = next(model.parameters()).device
+        sums = [0.0] * (2 * len(self.groups))
+        for g, batch in self.batches:
+            loss, _ = lm_loss_fn(model, to_device(batch, device), label_smoothing=0.0)
+            w = batch_targets(batch)
+            sums[2 * g] += float(loss) * w
+            sums[2 * g + 1] += w
+        sums = all_reduce_sum(sums, device)
+        total, weight = sum(sums[0::2]), sum(sums[1::2])
+        out = {"val_loss": total / max(weight, 1e-12)}
+        out["val_bpb"] = out["val_loss"] / LN2
+        for g, group in enumerate(self.groups):
+            if sums[2 * g + 1] > 0:
+                out[f"val_bpb/{metric_name(group)}"] = sums[2 * g] / sums[2 * g + 1] / LN2
+        out["val_order0_bpb"] = self.order0_bpb
+        out["val_targets"] = weight
+        return out

@@ -1,0 +1,184 @@
+"""`genet5 lm pretrain`: Genos learns on a tiny LM bake (the bundled phage, a made-up held-out
+species), reports held-out bits per base, resumes exactly, and runs as 2 gloo processes."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from genet5.data.lm_data import ContextSchedule, LMCorpus, LMWindowSampler
+from genet5.genome.fasta import read_fasta
+from genet5.train.genos_task import IGNORE, LMWindowBatches, collate_lm
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "genet5" / "examples" / "phage_NC_016566"
+STEPS = 20
+COMMON = [
+    "--threads", "1", "--context-schedule", "128:10,256:10", "--val-windows", "4",
+    "--set", f"train.max_steps={STEPS}", "--set", "train.checkpoint_every=5",
+    "--set", "data.token_budget=512", "--set", "train.grad_accum=2",
+    "--set", "optim.lr=3e-3", "--set", "optim.warmup_steps=2", "--set", "train.log_every=1",
+    "--set", "train.tensorboard=false", "--set", "train.progress=false",
+]  # fmt: skip
+
+
+def invoke(*args: str):
+    from typer.testing import CliRunner
+
+    from genet5.cli import _load_commands
+    from genet5.cli.app import app
+
+    _load_commands()
+    torch.set_num_threads(1)  # the test machine is shared with training runs
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def losses(run: Path) -> list[float]:
+    with (run / "train.csv").open() as f:
+        return [float(r["loss"]) for r in csv.DictReader(f)]
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def bake(tmp_path_factory) -> Path:
+    """The bundled phage for training; a 10%-mutated piece of it as a held-out species."""
+    tmp = tmp_path_factory.mktemp("lmbake")
+    seq = next(iter(read_fasta(EXAMPLE / "genome.fa.gz"))).seq
+    seq = seq.decode() if isinstance(seq, bytes) else str(seq)
+    rng = np.random.default_rng(1)
+    piece = np.array(list(seq[5000:25000]))
+    hit = rng.random(len(piece)) < 0.1
+    piece[hit] = rng.choice(np.array(list("ACGT")), int(hit.sum()))
+    made = tmp / "Testus_heldoutus.fa"
+    made.write_text(">h1\n" + "".join(piece) + "\n")
+    res = invoke("lm", "bake", EXAMPLE, made, tmp / "bake", "--holdout", "Testus heldoutus")
+    assert res.exit_code == 0, res.output
+    return tmp / "bake"
+
+
+@pytest.fixture(scope="module")
+def reference(bake, tmp_path_factory) -> Path:
+    """One uninterrupted 20-step run (the curve every other run must reproduce)."""
+    out = tmp_path_factory.mktemp("ref") / "run"
+    res = invoke("lm", "pretrain", bake, "--out", out, "--preset", "genos-tiny", *COMMON)
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_pretrain_learns_and_reports_held_out_bits_per_base(reference):
+    from genet5.models.genos import Genos
+    from genet5.models.weights import from_pretrained
+
+    loss = losses(reference)
+    assert len(loss) == STEPS
+    assert np.mean(loss[:3]) > np.mean(loss[-3:]) + 1.0, loss  # from ~ln(128) towards ~ln(4)
+    train = rows(reference / "train.csv")
+    assert {float(r["context"]) for r in train[:10]} == {128.0}  # the schedule's stages
+    assert {float(r["context"]) for r in train[10:]} == {256.0}
+    val = rows(reference / "val.csv")
+    assert [int(v["step"]) for v in val] == [STEPS]
+    bpb = float(val[-1]["val_bpb/Testus_heldoutus"])
+    assert math.isfinite(bpb) and bpb < loss[0] / math.log(2)
+    assert float(val[-1]["val_bpb"]) == pytest.approx(float(val[-1]["val_loss"]) / math.log(2))
+    assert 1.9 < float(val[-1]["val_order0_bpb"]) <= 2.0
+    assert isinstance(from_pretrained(reference / "model"), Genos)
+    assert (reference / "config.json").is_file() and (reference / f"step-{STEPS:08d}" / "config.json").is_file()
+
+
+def test_killed_and_resumed_run_follows_the_same_curve(bake, reference, tmp_path):
+    """Stop at step 12, then drop that checkpoint (as if killed after step 12 with the last
+    periodic checkpoint at 10): the rerun resumes at 10 and reproduces the uninterrupted curve."""
+    out = tmp_path / "run"
+    first = invoke("lm", "pretrain", bake, "--out", out, *COMMON, "--stop-at", "12")
+    assert first.exit_code == 0, first.output
+    assert (out / "step-00000010").is_dir() and (out / "step-00000012").is_dir()
+    assert not (out / "model").exists()  # not finished
+    assert len(losses(out)) == 12
+    shutil.rmtree(out / "step-00000012")
+    (out / "latest").write_text("step-00000010\n")
+    second = invoke("lm", "pretrain", bake, "--out", out, *COMMON)
+    assert second.exit_code == 0, second.output
+    got, want = losses(out), losses(reference)
+    assert len(got) == STEPS  # rows 11-12 of the "killed" run were replaced
+    assert max(abs(a - b) for a, b in zip(got, want)) <= 1e-6
+    assert rows(out / "val.csv") == rows(reference / "val.csv")
+
+
+def test_two_gloo_processes_match_one_process_accumulating(bake, tmp_path):
+    """torchrun, 2 processes x 1 micro-batch == 1 process x 2 accumulated micro-batches."""
+    short = COMMON + ["--context-schedule", "128:3,256:3", "--set", "train.max_steps=6"]
+    single = tmp_path / "single"
+    res = invoke("lm", "pretrain", bake, "--out", single, *short)
+    assert res.exit_code == 0, res.output
+    ddp = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+           "-m", "genet5", "lm", "pretrain", str(bake), "--out", str(ddp), *short,
+           "--set", "train.grad_accum=1"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    a, b = losses(single), losses(ddp)
+    assert len(a) == len(b) == 6
+    assert max(abs(x - y) for x, y in zip(a, b)) < 1e-5, (a, b)
+    va, vb = rows(single / "val.csv")[-1], rows(ddp / "val.csv")[-1]
+    assert float(va["val_bpb"]) == pytest.approx(float(vb["val_bpb"]), abs=1e-5)
+    assert (ddp / "model" / "model.safetensors").is_file()
+
+
+def test_window_batches_resume_and_shard_over_ranks(bake):
+    sampler = LMWindowSampler(LMCorpus(bake, "train"), seed=3)
+    sched = ContextSchedule.parse("64:2,128:2")
+    one = LMWindowBatches(sampler, sched, 256, 64, grad_accum=2)
+    ranks = [LMWindowBatches(sampler, sched, 256, 64, rank=r, world_size=2) for r in range(2)]
+    it = iter(one)
+    for step in range(4):
+        a0, a1 = next(it), next(it)
+        for a, rb in zip((a0, a1), ranks):
+            b = rb.micro_batch(step)
+            assert torch.equal(a["input_ids"], b["input_ids"])
+        assert a0["input_ids"].shape == ((4, 64) if step < 2 else (2, 128))
+    assert one.state_dict() == {"micro": 8, "grad_accum": 2}
+    again = LMWindowBatches(sampler, sched, 256, 64, grad_accum=2)
+    again.load_state_dict({"micro": 6, "grad_accum": 2})
+    assert torch.equal(next(iter(again))["input_ids"], one.micro_batch(6)["input_ids"])
+    again.load_state_dict({"micro": 3, "grad_accum": 1})  # grad_accum changed: keep the step
+    assert again.micro == 6
+
+
+def test_labels_stop_at_documents_and_skip_non_bases():
+    ids = np.array([5, 6, 7, 8, 9, 5, 6, 7])
+    doc = np.array([0, 0, 0, 1, 1, 1, 1, 1], np.int32)
+    b = collate_lm([{"input_ids": ids, "doc_ids": doc}])
+    assert b["labels"][0].tolist() == [6, 7, IGNORE, IGNORE, 5, 6, 7, IGNORE]
+    assert b["n_targets"] == 5 and b["packed"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--context-schedule", "128:x"], "--context-schedule"),
+        (["--preset", "genet5-cpu"], "not a Genos preset"),
+        (["--set", "model.colour=red"], "unknown key"),
+    ],
+)
+def test_bad_options_fail_in_one_line(bake, tmp_path, args, message):
+    res = invoke("lm", "pretrain", bake, "--out", tmp_path / "run", "--set", "train.max_steps=1", *args)
+    assert res.exit_code == 2 and message in res.output, res.output
+    assert not (tmp_path / "run" / "model").exists()
+
+
+def test_not_an_lm_bake(tmp_path):
+    res = invoke("lm", "pretrain", tmp_path, "--out", tmp_path / "run")
+    assert res.exit_code == 2 and "not a finished LM bake" in res.output, res.output
