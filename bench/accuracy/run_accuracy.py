@@ -52,7 +52,7 @@ import run_baselines as rb  # noqa: E402
 RESULTS = rb.RESULTS
 WORK = rb.WORK
 GENOMES = rb.GENOMES
-BUNDLED_MODEL = REPO / "src" / "genet5" / "bundled" / "genet5-small"
+BUNDLED_MODEL = REPO / "src" / "genet5" / "bundled" / "genet5-cpu"
 PROKARYOTIC_TAXA = {"prokaryote", "phage"}
 
 

@@ -172,3 +172,22 @@ def test_two_genes_sharing_an_id_on_one_sequence_count_as_two():
         g.transcripts.append(t)
         pred.add_gene(g)
     assert scores(evaluate(ref, pred), "gene") == (0.5, 0.5, 0.5)
+
+
+def test_parallel_load_gives_the_same_result_and_the_same_error(tmp_path, monkeypatch):
+    import genet5.evaluate.compare as compare
+    from genet5.genome.models import GenomeFormatError
+
+    ref = tmp_path / "ref.gff3"
+    ref.write_text("##gff-version 3\nchr1\tx\tCDS\t11\t19\t.\t+\t0\tID=c1\nchr1\tx\tCDS\t41\t49\t.\t-\t0\tID=c2\n")
+    pred = tmp_path / "pred.gff3"
+    pred.write_text("##gff-version 3\nchr1\tx\tCDS\t11\t19\t.\t+\t0\tID=p1\n")
+    serial = compare.compare_files(ref, pred).result
+    monkeypatch.setattr(compare, "_PARALLEL_LOAD_BYTES", 0)  # force the worker process
+    parallel = compare.compare_files(ref, pred).result
+    assert {k: (c.sn, c.pr) for k, c in parallel.total.items()} == {k: (c.sn, c.pr) for k, c in serial.total.items()}
+    bad = tmp_path / "bad.gff3"
+    bad.write_text("##gff-version 3\nchr1\tx\tCDS\t11\t19\t.\t+\t0\n")
+    with pytest.raises(GenomeFormatError) as err:
+        compare.compare_files(ref, bad)
+    assert (err.value.line, "expected 9 tab-separated columns" in err.value.problem) == (2, True)

@@ -3,6 +3,9 @@ genome (one streaming pass over the FASTA, one chromosome in memory at a time), 
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +44,22 @@ class Comparison:
     prediction: Annotation
 
 
+# Below this size a worker process costs more than it saves.
+_PARALLEL_LOAD_BYTES = 2 << 20
+
+
+def _load_pair(ref_path, pred_path, strict: bool) -> tuple[Annotation, Annotation]:
+    """Both annotations, the prediction parsed in a second process while this one reads the
+    reference when both files are large (whole chromosomes: parsing is most of an eval)."""
+    sizes = [Path(p).stat().st_size if Path(p).is_file() else 0 for p in (ref_path, pred_path)]
+    if min(sizes) < _PARALLEL_LOAD_BYTES or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+        return load_annotation(ref_path, strict=strict), load_annotation(pred_path, strict=strict)
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork")) as pool:
+        pending = pool.submit(load_annotation, pred_path, strict)
+        ref = load_annotation(ref_path, strict=strict)
+        return ref, pending.result()
+
+
 def compare_files(
     ref_path: str | Path,
     pred_path: str | Path,
@@ -49,8 +68,7 @@ def compare_files(
     default_code: int = 1,
     strict: bool = False,
 ) -> Comparison:
-    ref = load_annotation(ref_path, strict=strict)
-    pred = load_annotation(pred_path, strict=strict)
+    ref, pred = _load_pair(ref_path, pred_path, strict)
     # A prediction without transl_table (Prodigal, ours) uses the reference's codes.
     for seqid, code in ref.genetic_codes.items():
         pred.genetic_codes.setdefault(seqid, code)

@@ -176,6 +176,13 @@ def _gtf_attributes(text: str) -> dict[str, str]:
     return attrs
 
 
+def _row_is_pseudo(row: "_Row") -> bool:
+    # every pseudo marker contains "pseudo": rows without it skip the attribute parse
+    if "pseudo" not in row.type.lower() and "pseudo" not in row.raw.lower():
+        return False
+    return _is_pseudo(row.type, row.attrs)
+
+
 def _is_pseudo(row_type: str, attrs: dict[str, str]) -> bool:
     if "pseudogene" in row_type.lower() or attrs.get("pseudo", "").lower() == "true":
         return True
@@ -264,11 +271,12 @@ def _scope_reused_ids(rows: list[_Row]) -> dict[str, str]:
     sequence (AUGUSTUS's g1, g1.t1 on every chromosome) reuse them. An ID seen on more than
     one seqid is resolved within its own sequence: its rows and the Parents that name it are
     rewritten to seqid + NUL + ID for the build, and the returned map restores the plain ID."""
-    seqids_of: dict[str, set[str]] = {}
+    first_seqid: dict[str, str] = {}
+    reused: set[str] = set()
     for r in rows:
-        if r.id is not None:
-            seqids_of.setdefault(r.id, set()).add(r.seqid)
-    reused = {fid for fid, seqs in seqids_of.items() if len(seqs) > 1}
+        fid = r.id
+        if fid is not None and first_seqid.setdefault(fid, r.seqid) != r.seqid:
+            reused.add(fid)
     if not reused:
         return {}
     restore: dict[str, str] = {}
@@ -467,9 +475,9 @@ def _make_transcript(tx_id, gene: Gene, crows, erows, codon_rows, frow: _Row | N
     else:
         exons = []
     exons = merge_adjacent(exons)
-    pseudo = gene.pseudo or any(_is_pseudo(r.type, r.attrs) for r in crows[:1])
+    pseudo = gene.pseudo or any(_row_is_pseudo(r) for r in crows[:1])
     if frow is not None:
-        pseudo = pseudo or _is_pseudo(frow.type, frow.attrs)
+        pseudo = pseudo or _row_is_pseudo(frow)
     tx = Transcript(
         id=tx_id,
         gene_id=gene.id,

@@ -21,6 +21,9 @@ class GenomeFormatError(ValueError):
         where = f"{path}:{line}" if line else f"{path}"
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self):  # survives the trip back from a worker process
+        return (GenomeFormatError, (self.path, self.line, self.problem))
+
 
 @dataclass(frozen=True)
 class Segment:

@@ -19,8 +19,9 @@ import torch
 
 from genet5.genome.codes import genetic_code
 from genet5.genome.fasta import FastaRecord, read_fasta
-from genet5.genome.models import Annotation, Gene, Segment, Transcript
-from genet5.predict.orf_decoder import OrfGene, RecordOrfs, decode_genome, decode_orfs, record_orfs
+from genet5.genome.models import Annotation, Gene
+from genet5.predict.genes import predicted_gene
+from genet5.predict.orf_decoder import RecordOrfs, decode_genome, decode_orfs, record_orfs
 from genet5.tokenizers.nucleotide import NucleotideTokenizer
 
 
@@ -100,21 +101,6 @@ class PredictionStats:
     per_sequence: dict[str, int] = field(default_factory=dict)
 
 
-def _to_gene(g: OrfGene, seqid: str, index: int, prefix: str) -> Gene:
-    gid = f"{prefix}_{seqid}_{index}"
-    tx = Transcript(
-        id=f"{gid}.t1",
-        gene_id=gid,
-        seqid=seqid,
-        strand=g.strand,
-        cds=[Segment(g.start, g.end, g.strand)],
-        start_partial=g.start_partial,
-        end_partial=g.end_partial,
-        attributes={"score": f"{g.score:.1f}", "start_codon": g.start_codon},
-    )
-    return Gene(id=gid, seqid=seqid, strand=g.strand, transcripts=[tx])
-
-
 def predict_record(model, rec: FastaRecord, cfg: PredictConfig, on_bases=None, on_track=None) -> list[Gene]:
     if len(rec.seq) < cfg.min_gene_length:
         return []
@@ -130,19 +116,19 @@ def predict_record(model, rec: FastaRecord, cfg: PredictConfig, on_bases=None, o
         raise ValueError(f"unknown decoder {cfg.decoder!r} (available: orf, viterbi)")
     code = genetic_code(cfg.genetic_code)
     if cfg.decoder == "viterbi":
-        from genet5.predict.viterbi_decoder import decode_viterbi, viterbi_gene_to_gene
+        from genet5.predict.viterbi_decoder import decode_viterbi
 
         genes = decode_viterbi(
             rec.seq, logp, code, logp_rc_LC=logp_rc, starts=start_codon_set(cfg),
             min_len=cfg.min_gene_length, min_score=cfg.min_score,
         )
-        return [viterbi_gene_to_gene(g, rec.id, i, cfg.id_prefix) for i, g in enumerate(genes, 1)]
+        return [predicted_gene(g, rec.id, i, cfg.id_prefix) for i, g in enumerate(genes, 1)]
     found = decode_orfs(
         rec.seq, logp, code, logp_rc_LC=logp_rc, start_codons=start_codon_set(cfg),
         min_len=cfg.min_gene_length, min_score=cfg.min_score, max_overlap=cfg.max_overlap,
         learn_starts=cfg.learn_starts,
     )
-    return [_to_gene(g, rec.id, i, cfg.id_prefix) for i, g in enumerate(found, 1)]
+    return [predicted_gene(g, rec.id, i, cfg.id_prefix) for i, g in enumerate(found, 1)]
 
 
 def _record_orfs(model, rec: FastaRecord, cfg: PredictConfig, on_bases=None, on_track=None) -> RecordOrfs:
@@ -197,7 +183,7 @@ def predict_genome(
         )
         for (seqid, _), found in zip(pending, decoded):
             for i, g in enumerate(found, 1):
-                ann.add_gene(_to_gene(g, seqid, i, cfg.id_prefix))
+                ann.add_gene(predicted_gene(g, seqid, i, cfg.id_prefix))
             stats.genes += len(found)
             stats.per_sequence[seqid] = len(found)
     stats.seconds = time.perf_counter() - t0

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from genet5.genome.codes import GeneticCode, reverse_complement
-from genet5.genome.models import Gene, Segment, Transcript
+from genet5.genome.models import Gene
+from genet5.predict.genes import predicted_gene
 from genet5.predict.viterbi_hmm import (
     E_IG, E_MCDS, E_MINTRON, E_PCDS, E_PINTRON, IG, MINUS_CDS, N_EMIT, NEG, PLUS_CDS, PLUS_INTRON,
     GeneHMM, word_code, padded_base_codes, viterbi_batch,
@@ -292,15 +293,4 @@ def _valid(g: ViterbiGene, seq: bytes, code: GeneticCode, hmm: GeneHMM) -> bool:
 
 
 def viterbi_gene_to_gene(g: ViterbiGene, seqid: str, index: int, prefix: str) -> Gene:
-    gid = f"{prefix}_{seqid}_{index}"
-    tx = Transcript(
-        id=f"{gid}.t1",
-        gene_id=gid,
-        seqid=seqid,
-        strand=g.strand,
-        cds=[Segment(a, b, g.strand) for a, b in g.cds],
-        start_partial=g.start_partial,
-        end_partial=g.end_partial,
-        attributes={"score": f"{g.score:.1f}", "start_codon": g.start_codon},
-    )
-    return Gene(id=gid, seqid=seqid, strand=g.strand, transcripts=[tx])
+    return predicted_gene(g, seqid, index, prefix)
