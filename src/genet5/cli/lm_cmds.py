@@ -165,6 +165,7 @@ def pretrain(
                 typer.echo(f"stopped at step {result.step} of {t.max_steps}; checkpoint {result.checkpoint} "
                            "(run the same command again to continue)")  # fmt: skip
     finally:
+        set_aux_loss_scale(1.0)  # process-wide setting: do not leak into later work in this process
         destroy_distributed()
 
 
