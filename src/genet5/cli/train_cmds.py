@@ -31,7 +31,7 @@ def train(
     from genet5.models.weights import save_pretrained
     from genet5.train import Trainer, evaluate_loss, init_distributed, load_config
     from genet5.train.config import ConfigError
-    from genet5.train.genet5_task import LOSSES, batch_bases, collate_windows
+    from genet5.train.genet5_task import LOSSES, TRAINED_MODULE, batch_bases, collate_windows
 
     if objective not in LOSSES:
         fail(f"--objective must be one of {', '.join(LOSSES)}, not {objective!r}")
@@ -74,7 +74,7 @@ def train(
 
         val_fn = validate
 
-    trainer = Trainer(model, loss_fn, loader, cfg, val_fn=val_fn, batch_weight=batch_bases, batch_tokens=batch_bases, info=info)
+    trainer = Trainer(TRAINED_MODULE[objective](model), loss_fn, loader, cfg, val_fn=val_fn, batch_weight=batch_bases, batch_tokens=batch_bases, info=info)
     result = trainer.fit()
     if info.rank == 0:
         final = out / "model"
