@@ -70,16 +70,12 @@ def pretrain(
     from genet5.models.genos import Genos
     from genet5.models.weights import save_pretrained
     from genet5.nn.moe import set_aux_loss_scale
-    from genet5.train import Trainer, destroy_distributed, init_distributed, load_config
-    from genet5.train.config import ConfigError
+    from genet5.train import Trainer, destroy_distributed, init_distributed
     from genet5.train.genos_task import HeldOutBitsPerBase, LMWindowBatches, batch_targets, lm_loss_fn
 
-    if threads:
-        torch.set_num_threads(threads)
-    try:
-        cfg = load_config(config, [f"train.out_dir={out}"] + list(overrides or []))
-    except ConfigError as err:
-        fail(str(err))
+    from genet5.cli.train_cmds import load_run_config
+
+    cfg = load_run_config(config, out, overrides, threads)
     unknown = set(cfg.model) - set(LM_DEFAULTS)
     if unknown:
         fail(f"model section: unknown key(s) {sorted(unknown)}; known: {sorted(LM_DEFAULTS)}")

@@ -10,6 +10,22 @@ import typer
 from genet5.cli.app import app, fail
 
 
+def load_run_config(config: Optional[Path], out: Path, overrides: Optional[List[str]], threads: Optional[int]):
+    """The RunConfig of a training command (file, then --set overrides, with the run directory),
+    and torch's CPU threads; a bad configuration is one line and exit 2."""
+    import torch
+
+    from genet5.train import load_config
+    from genet5.train.config import ConfigError
+
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        return load_config(config, [f"train.out_dir={out}"] + list(overrides or []))
+    except ConfigError as err:
+        fail(str(err))
+
+
 @app.command()
 def train(
     data: Path = typer.Argument(..., help="Bake directory (genet5 bake OUT_DIR)."),
@@ -29,18 +45,12 @@ def train(
     from genet5.models.configs import get_preset
     from genet5.models.genet5 import GeneT5
     from genet5.models.weights import save_pretrained
-    from genet5.train import Trainer, evaluate_loss, init_distributed, load_config
-    from genet5.train.config import ConfigError
+    from genet5.train import Trainer, evaluate_loss, init_distributed
     from genet5.train.genet5_task import LOSSES, TRAINED_MODULE, batch_bases, collate_windows
 
     if objective not in LOSSES:
         fail(f"--objective must be one of {', '.join(LOSSES)}, not {objective!r}")
-    if threads:
-        torch.set_num_threads(threads)
-    try:
-        cfg = load_config(config, [f"train.out_dir={out}"] + list(overrides or []))
-    except ConfigError as err:
-        fail(str(err))
+    cfg = load_run_config(config, out, overrides, threads)
     info = init_distributed()
     torch.manual_seed(cfg.train.seed)
     if init is not None:

@@ -122,10 +122,8 @@ def _oriented_orfs(seq: bytes, logp_LC: np.ndarray, code: GeneticCode, start_cod
 
 
 def _prior_start_scores(seq: bytes, orf: _Orf) -> np.ndarray:
-    bonus = np.array([START_BONUS.get(seq[a : a + 3], OTHER_START_BONUS) for a in orf.starts])
-    if orf.edge:
-        bonus[0] = 0.0
-    return bonus
+    # (an edge candidate's bonus is zeroed by _choose, like any start score's)
+    return np.array([START_BONUS.get(seq[a : a + 3], OTHER_START_BONUS) for a in orf.starts])
 
 
 class StartModel:

@@ -21,7 +21,7 @@ from genet5.genome.codes import genetic_code
 from genet5.genome.fasta import FastaRecord, read_fasta
 from genet5.genome.models import Annotation, Gene
 from genet5.predict.genes import predicted_gene
-from genet5.predict.orf_decoder import RecordOrfs, decode_genome, decode_orfs, record_orfs
+from genet5.predict.orf_decoder import RecordOrfs, decode_genome, record_orfs
 from genet5.tokenizers.nucleotide import NucleotideTokenizer
 
 
@@ -101,9 +101,8 @@ class PredictionStats:
     per_sequence: dict[str, int] = field(default_factory=dict)
 
 
-def predict_record(model, rec: FastaRecord, cfg: PredictConfig, on_bases=None, on_track=None) -> list[Gene]:
-    if len(rec.seq) < cfg.min_gene_length:
-        return []
+def _tracks(model, rec: FastaRecord, cfg: PredictConfig, on_bases=None, on_track=None):
+    """Per-base log-probabilities of one record (forward, and reverse complement when asked)."""
     logp = per_base_logprobs(model, rec.seq, cfg, on_bases)
     if on_track is not None:  # the forward-strand per-base track, e.g. for bedGraph output
         on_track(rec.id, logp)
@@ -112,41 +111,41 @@ def predict_record(model, rec: FastaRecord, cfg: PredictConfig, on_bases=None, o
         from genet5.genome.codes import reverse_complement
 
         logp_rc = per_base_logprobs(model, reverse_complement(rec.seq), cfg, on_bases)
-    if cfg.decoder not in ("orf", "viterbi"):
-        raise ValueError(f"unknown decoder {cfg.decoder!r} (available: orf, viterbi)")
-    code = genetic_code(cfg.genetic_code)
-    if cfg.decoder == "viterbi":
-        from genet5.predict.viterbi_decoder import decode_viterbi
-
-        genes = decode_viterbi(
-            rec.seq, logp, code, logp_rc_LC=logp_rc, starts=start_codon_set(cfg),
-            min_len=cfg.min_gene_length, min_score=cfg.min_score,
-        )
-        return [predicted_gene(g, rec.id, i, cfg.id_prefix) for i, g in enumerate(genes, 1)]
-    found = decode_orfs(
-        rec.seq, logp, code, logp_rc_LC=logp_rc, start_codons=start_codon_set(cfg),
-        min_len=cfg.min_gene_length, min_score=cfg.min_score, max_overlap=cfg.max_overlap,
-        learn_starts=cfg.learn_starts,
-    )
-    return [predicted_gene(g, rec.id, i, cfg.id_prefix) for i, g in enumerate(found, 1)]
+    return logp, logp_rc
 
 
 def _record_orfs(model, rec: FastaRecord, cfg: PredictConfig, on_bases=None, on_track=None) -> RecordOrfs:
     """The ORF decoder's first half for one record: per-base track -> candidate ORFs."""
     if len(rec.seq) < cfg.min_gene_length:
         return RecordOrfs(len(rec.seq), [])
-    logp = per_base_logprobs(model, rec.seq, cfg, on_bases)
-    if on_track is not None:
-        on_track(rec.id, logp)
-    logp_rc = None
-    if cfg.both_orientations:
-        from genet5.genome.codes import reverse_complement
-
-        logp_rc = per_base_logprobs(model, reverse_complement(rec.seq), cfg, on_bases)
+    logp, logp_rc = _tracks(model, rec, cfg, on_bases, on_track)
     return record_orfs(
         rec.seq, logp, genetic_code(cfg.genetic_code), logp_rc_LC=logp_rc,
         min_len=cfg.min_gene_length, start_codons=start_codon_set(cfg),
     )
+
+
+def _decode_orf_records(records: list[RecordOrfs], cfg: PredictConfig):
+    return decode_genome(records, min_score=cfg.min_score, max_overlap=cfg.max_overlap, learn_starts=cfg.learn_starts)
+
+
+def predict_record(model, rec: FastaRecord, cfg: PredictConfig, on_bases=None, on_track=None) -> list[Gene]:
+    """Genes of one record on its own (predict_genome decodes ORFs genome-wide instead)."""
+    if cfg.decoder not in ("orf", "viterbi"):
+        raise ValueError(f"unknown decoder {cfg.decoder!r} (available: orf, viterbi)")
+    if cfg.decoder == "orf":
+        found = _decode_orf_records([_record_orfs(model, rec, cfg, on_bases, on_track)], cfg)[0]
+        return [predicted_gene(g, rec.id, i, cfg.id_prefix) for i, g in enumerate(found, 1)]
+    if len(rec.seq) < cfg.min_gene_length:
+        return []
+    from genet5.predict.viterbi_decoder import decode_viterbi
+
+    logp, logp_rc = _tracks(model, rec, cfg, on_bases, on_track)
+    genes = decode_viterbi(
+        rec.seq, logp, genetic_code(cfg.genetic_code), logp_rc_LC=logp_rc, starts=start_codon_set(cfg),
+        min_len=cfg.min_gene_length, min_score=cfg.min_score,
+    )
+    return [predicted_gene(g, rec.id, i, cfg.id_prefix) for i, g in enumerate(genes, 1)]
 
 
 def predict_genome(
@@ -177,10 +176,7 @@ def predict_genome(
         stats.genes += len(genes)
         stats.per_sequence[rec.id] = len(genes)
     if pending:
-        decoded = decode_genome(
-            [r for _, r in pending], min_score=cfg.min_score, max_overlap=cfg.max_overlap,
-            learn_starts=cfg.learn_starts,
-        )
+        decoded = _decode_orf_records([r for _, r in pending], cfg)
         for (seqid, _), found in zip(pending, decoded):
             for i, g in enumerate(found, 1):
                 ann.add_gene(predicted_gene(g, seqid, i, cfg.id_prefix))
