@@ -1,3 +1,22 @@
 """genet5: deep-learning gene prediction (GeneT5) and genomic language models (Genos)."""
 
 __version__ = "0.1.0"
+
+
+def load_model(path, device="cpu", dtype=None):
+    """A model saved by `save_pretrained` / `genet5 lm pretrain` / `genet5 train` (config.json +
+    model.safetensors), in eval mode: `model = genet5.load_model("runs/genos/model")`.
+
+    torch is imported on the first call, so `import genet5` stays fast."""
+    from pathlib import Path
+
+    import torch
+
+    from genet5.lm.model import ModelLoadError
+    from genet5.models.weights import from_pretrained
+
+    path = Path(path)
+    if not (path / "config.json").is_file():
+        problem = "no such model directory" if not path.exists() else "not a model directory (no config.json)"
+        raise ModelLoadError(path, problem)
+    return from_pretrained(path, device=torch.device(device), dtype=dtype).eval()

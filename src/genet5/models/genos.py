@@ -174,20 +174,42 @@ class Genos(nn.Module):
         top_k: int | None = None,
         eos_token_id: int | None = None,
         generator: torch.Generator | None = None,
+        top_p: float | None = None,
+        allowed_token_ids: "list[int] | tuple[int, ...] | None" = None,
+        prefill_chunk: int | None = None,
     ) -> torch.Tensor:
         """Sample continuations with the KV cache; temperature 0 means greedy.
 
         Prompts in a batch must have equal length (no padding). Returns (B, T + new); after a
         sequence emits eos_token_id it keeps emitting it, and generation stops when all have.
+        top_k: keep the k most likely tokens; top_p: keep the smallest set of most likely
+        tokens whose probability reaches top_p (nucleus sampling; the most likely token is
+        always kept, so a tiny top_p is greedy). allowed_token_ids: sample only these ids (e.g.
+        the four bases); every other id gets probability 0, greedy included. prefill_chunk:
+        feed a long prompt through the cache in chunks of this many tokens (same result, attention
+        memory O(chunk * prompt) instead of one pass over the whole prompt).
         """
+        if top_p is not None and not 0.0 < top_p <= 1.0:
+            raise ValueError(f"top_p must be in (0, 1], got {top_p}")
         was_training = self.training
         self.eval()
         caches = self.new_kv_caches()
-        logits_BTV = self(input_ids_BT, kv_caches=caches)
+        T = input_ids_BT.shape[1]
+        if T == 0:
+            raise ValueError("generate needs a prompt of at least one token")
+        step = prefill_chunk if prefill_chunk else max(T, 1)
+        for c0 in range(0, T, step):
+            logits_BTV = self(input_ids_BT[:, c0 : c0 + step], kv_caches=caches)
+        allowed_V = None
+        if allowed_token_ids is not None:
+            allowed_V = torch.zeros(self.config.vocab_size, dtype=torch.bool, device=input_ids_BT.device)
+            allowed_V[torch.as_tensor(list(allowed_token_ids), device=input_ids_BT.device)] = True
         out = [input_ids_BT]
         done_B = torch.zeros(input_ids_BT.shape[0], dtype=torch.bool, device=input_ids_BT.device)
         for _ in range(max_new_tokens):
             logits_BV = logits_BTV[:, -1].float()
+            if allowed_V is not None:
+                logits_BV = logits_BV.masked_fill(~allowed_V, float("-inf"))
             if temperature == 0:
                 next_B = logits_BV.argmax(-1)
             else:
@@ -195,6 +217,8 @@ class Genos(nn.Module):
                 if top_k is not None:
                     kth = logits_BV.topk(min(top_k, logits_BV.shape[-1]), -1).values[:, -1:]
                     logits_BV = logits_BV.masked_fill(logits_BV < kth, float("-inf"))
+                if top_p is not None and top_p < 1.0:
+                    logits_BV = _nucleus(logits_BV, top_p)
                 next_B = torch.multinomial(logits_BV.softmax(-1), 1, generator=generator)[:, 0]
             if eos_token_id is not None:
                 next_B = torch.where(done_B, torch.full_like(next_B, eos_token_id), next_B)
@@ -205,6 +229,15 @@ class Genos(nn.Module):
             logits_BTV = self(next_B[:, None], kv_caches=caches)
         self.train(was_training)
         return torch.cat(out, dim=1)
+
+
+def _nucleus(logits_BV: torch.Tensor, top_p: float) -> torch.Tensor:
+    """Logits outside the top-p nucleus set to -inf (ties broken by id, like argmax)."""
+    sorted_BV, order_BV = torch.sort(logits_BV, dim=-1, descending=True, stable=True)
+    probs_BV = sorted_BV.softmax(-1)
+    drop_BV = probs_BV.cumsum(-1) - probs_BV >= top_p  # mass before this token already enough
+    drop_BV[:, 0] = False
+    return logits_BV.masked_fill(torch.zeros_like(drop_BV).scatter(-1, order_BV, drop_BV), float("-inf"))
 
 
 register_model("genos", Genos)
