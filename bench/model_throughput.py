@@ -24,15 +24,13 @@ import torch
 
 from genet5.models import count_params, get_preset
 from genet5.models.genos import Genos
+from genet5.models.params import genos_train_flops_per_token
 
 H100_BF16_DENSE_TFLOPS = 989.0
 
 
 def flops_per_token(model: Genos, seq_len: int) -> float:
-    c = model.config
-    active = count_params(model).active - model.tok_embeddings.weight.numel()
-    attn = 12 * c.n_layers * c.n_heads * c.resolved_head_dim * seq_len / 2  # causal: half
-    return 6 * active + attn
+    return genos_train_flops_per_token(model.config, count_params(model).active, seq_len)
 
 
 def main() -> None:

@@ -62,3 +62,15 @@ def count_params_for_config(config) -> ParamCounts:
     with torch.device("meta"):
         model = build_model(config)
     return count_params(model)
+
+
+def genos_train_flops_per_token(config, active_params: int, seq_len: int) -> float:
+    """Training FLOPs per token (forward + backward) of a Genos model at context seq_len.
+
+    6 x (active parameters less the input-embedding lookup) for the matmuls, plus the attention
+    scores and values: 12 x layers x (heads x head_dim) x seq_len, halved for causal attention
+    (PaLM appendix B's accounting, the one MFU figures are usually quoted with).
+    """
+    matmul = 6 * (active_params - config.vocab_size * config.dim)
+    attn = 12 * config.n_layers * config.n_heads * config.resolved_head_dim * seq_len / 2
+    return float(matmul + attn)
