@@ -1,4 +1,6 @@
-"""`genet5 lm pretrain`: pretrain a Genos model on an LM bake with the shared training engine."""
+"""`genet5 lm pretrain`: pretrain a Genos model on an LM bake with the shared training engine.
+
+The commands that use a trained model (score, embed, generate) are in genet5.cli.lm_use_cmds."""
 
 from __future__ import annotations
 
@@ -180,3 +182,7 @@ def _warn_if_changed(out: Path, model_section: dict[str, Any], resume: str) -> N
     if changed:
         print(f"genet5: warning: {out} was started with other settings ({', '.join(changed)}); "
               "resuming continues from its checkpoint with the new ones", file=sys.stderr)  # fmt: skip
+
+
+# `genet5 lm score / embed / generate` live in their own module on the same group
+from genet5.cli import lm_use_cmds as _lm_use_cmds  # noqa: E402,F401
