@@ -33,8 +33,10 @@ POOLS = ("mean", "max", "last")
 class _Pool:
     def __init__(self, pool: str, dim: int, device: torch.device):
         self.pool, self.n = pool, 0
-        self.acc = torch.zeros(dim, dtype=torch.float64, device=device) if pool == "mean" else None
-        self.acc = torch.full((dim,), float("-inf"), device=device) if pool == "max" else self.acc
+        if pool == "mean":
+            self.acc = torch.zeros(dim, dtype=torch.float64, device=device)  # running sum
+        else:
+            self.acc = torch.full((dim,), float("-inf"), device=device)  # running max
         self.last = torch.zeros(dim, device=device)
 
     def add(self, h: torch.Tensor) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from genet5.lm.engine import DEFAULT_CHUNK, encode
+from genet5.lm.engine import DEFAULT_CHUNK, autocast_for, encode
 from genet5.lm.model import model_context
 from genet5.tokenizers.nucleotide import A_ID, C_ID, G_ID, T_ID
 
@@ -37,6 +37,7 @@ def sample_sequences(
     generator: torch.Generator | None = None,
     context: int | None = None,
     chunk: int = DEFAULT_CHUNK,
+    autocast: bool | None = None,
 ) -> list[str]:
     """`num_samples` continuations of `length` bases after `prompt` (the prompt not included).
     Same seed, same model, same device => same samples."""
@@ -55,8 +56,9 @@ def sample_sequences(
     if generator is None and seed is not None:
         generator = torch.Generator(device=device).manual_seed(seed)
     x = torch.from_numpy(ids.astype(np.int64)).to(device)[None].expand(num_samples, -1).contiguous()
-    out = model.generate(
-        x, length, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator,
-        allowed_token_ids=DNA_IDS, prefill_chunk=chunk,
-    )  # fmt: skip
+    with autocast_for(device, autocast):  # bf16 on CUDA, fp32 on CPU
+        out = model.generate(
+            x, length, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator,
+            allowed_token_ids=DNA_IDS, prefill_chunk=chunk,
+        )  # fmt: skip
     return [decode_bases(row) for row in out[:, x.shape[1] :]]
