@@ -6,15 +6,27 @@ reference path (CPU, tests). When no mask is needed the call goes mask-free (is_
 plain causal attention) so SDPA can pick the flash kernel on GPU. FlexAttention is an optional
 GPU path for windowed / packed masks (`Attention.use_flex = True`); it has no CPU backward, so
 the dense path stays the reference.
+
+Memory stays linear in sequence length: plain causal attention goes to SDPA's flash kernels
+(blocked, on CPU too); a masked call whose (Tq, S) mask would exceed `MASK_BLOCK_ELEMENTS` runs
+in query blocks (`masked_attention`), each building only its own rows of the mask and
+recomputing them in backward, so memory is O(block * S).
+
+`Attention.sdpa_override` is a generic hook for parallelism code kept outside the model (context
+parallelism in genet5.train.context_parallel): when set, it computes the attention from the
+rotated q, k, v instead of this module.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from functools import partial
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from genet5.nn.alibi import alibi_bias
 from genet5.nn.rotary import RotaryEmbedding
@@ -162,6 +174,109 @@ def _sdpa(q, k, v, mask, is_causal=False, bias=None):
     return out
 
 
+# Largest (Tq, S) mask built at once, in elements. Past it, masked attention runs in query blocks
+# of MASK_BLOCK_ELEMENTS // S rows: SDPA's CPU kernel turns a bool mask into a float one (4 bytes
+# per element), so a dense mask at T = 64K would take 16 GB, a 256-row block 64 MB.
+MASK_BLOCK_ELEMENTS = 1 << 24
+
+
+def visible_key_range(
+    lo: int, hi: int, S: int, causal: bool, window: int | None
+) -> tuple[int, int]:
+    """Keys [k0, k1) that queries at sequence indices [lo, hi) can see at all (before doc ids
+    and padding): the rest of each block's mask would be all False, so it is not built."""
+    if causal:
+        return (0 if window is None else max(0, lo - window + 1)), min(S, hi)
+    if window is not None:
+        return max(0, lo - window), min(S, hi + window)
+    return 0, S
+
+
+def _masked_block(q, k, v, doc_q, doc_k, pad_k, *, q_offset, causal, window, alibi):
+    mask = attention_mask(
+        q.shape[2],
+        k.shape[2],
+        device=q.device,
+        q_offset=q_offset,
+        causal=causal,
+        window=window,
+        doc_ids_q_BT=doc_q,
+        doc_ids_k_BS=doc_k,
+        key_padding_mask_BS=pad_k,
+    )
+    bias = None
+    if alibi:
+        bias = alibi_bias(q.shape[1], q.shape[2], k.shape[2], q.device, q_offset=q_offset)[None]
+    return _sdpa(q, k, v, mask, bias=bias)
+
+
+def masked_attention(
+    q_BHTD: torch.Tensor,
+    k_BHSD: torch.Tensor,
+    v_BHSD: torch.Tensor,
+    *,
+    q_offset: int = 0,
+    causal: bool = False,
+    window: int | None = None,
+    doc_ids_q_BT: torch.Tensor | None = None,
+    doc_ids_k_BS: torch.Tensor | None = None,
+    key_padding_mask_BS: torch.Tensor | None = None,
+    alibi: bool = False,
+) -> torch.Tensor:
+    """Attention of queries at sequence indices q_offset + arange(Tq) over keys at arange(S),
+    masked as `attention_mask` describes (plus ALiBi when `alibi`).
+
+    No mask when none is needed (plain causal -> is_causal, so SDPA's flash kernel runs). A mask
+    of at most MASK_BLOCK_ELEMENTS is built whole; a larger one is never materialized: queries
+    go in blocks, each with only the keys it can reach and its own rows of the mask, and under
+    autograd each block is checkpointed, so backward rebuilds its mask instead of keeping it.
+    Memory is then O(block * S) instead of O(Tq * S); the result equals the dense one up to
+    float summation order.
+    """
+    Tq, S = q_BHTD.shape[2], k_BHSD.shape[2]
+    masked = (
+        window is not None
+        or doc_ids_q_BT is not None
+        or key_padding_mask_BS is not None
+        or alibi
+    )
+    if not masked:
+        if causal and q_offset == 0 and Tq == S:
+            return _sdpa(q_BHTD, k_BHSD, v_BHSD, None, is_causal=True)
+        # a causal query block at the end of the keys with nothing else to mask sees all keys
+        if not causal or (Tq == 1 and q_offset + 1 == S):
+            return _sdpa(q_BHTD, k_BHSD, v_BHSD, None)
+    if doc_ids_q_BT is not None and doc_ids_k_BS is None:
+        doc_ids_k_BS = doc_ids_q_BT  # self-attention over the same tokens
+    kw = dict(causal=causal, window=window, alibi=alibi)
+    if Tq * S <= MASK_BLOCK_ELEMENTS:
+        args = (doc_ids_q_BT, doc_ids_k_BS, key_padding_mask_BS)
+        return _masked_block(q_BHTD, k_BHSD, v_BHSD, *args, q_offset=q_offset, **kw)
+    rows = max(1, min(Tq, MASK_BLOCK_ELEMENTS // S))
+    recompute = torch.is_grad_enabled() and any(t.requires_grad for t in (q_BHTD, k_BHSD, v_BHSD))
+    outs = []
+    for q0 in range(0, Tq, rows):
+        q1 = min(Tq, q0 + rows)
+        k0, k1 = visible_key_range(q_offset + q0, q_offset + q1, S, causal, window)
+        if k1 <= k0:  # no key in reach: these rows see nothing (zeros, as _sdpa gives them)
+            outs.append(q_BHTD.new_zeros(*q_BHTD.shape[:2], q1 - q0, v_BHSD.shape[-1]))
+            continue
+        fn = partial(_masked_block, q_offset=q_offset + q0 - k0, **kw)
+        args = (
+            q_BHTD[:, :, q0:q1],
+            k_BHSD[:, :, k0:k1],
+            v_BHSD[:, :, k0:k1],
+            None if doc_ids_q_BT is None else doc_ids_q_BT[:, q0:q1],
+            None if doc_ids_k_BS is None else doc_ids_k_BS[:, k0:k1],
+            None if key_padding_mask_BS is None else key_padding_mask_BS[:, k0:k1],
+        )
+        if recompute:  # keep only the inputs (views of q, k, v); the mask is rebuilt in backward
+            outs.append(checkpoint(fn, *args, use_reentrant=False, preserve_rng_state=False))
+        else:
+            outs.append(fn(*args))
+    return torch.cat(outs, dim=2)
+
+
 def local_window_attention(q_BHTD, k_BHTD, v_BHTD, window: int, pad_BT=None):
     """Bidirectional sliding-window attention (|i - j| <= window) in O(T * window).
 
@@ -223,6 +338,10 @@ class Attention(nn.Module):
         self.causal, self.window, self.use_alibi = causal, window, use_alibi
         self.rotary = rotary
         self.use_flex = False  # opt-in GPU path, set by the training setup
+        # Parallelism hook (e.g. context parallelism), set from outside the model: called as
+        # override(self, q, k, v, positions=, doc_ids_BT=, key_padding_mask_BT=) with q, k
+        # already rotated, it returns the attention output (B, H, T, Dh).
+        self.sdpa_override: Callable[..., torch.Tensor] | None = None
         self.wq = nn.Linear(dim, n_heads * self.head_dim, bias=False)
         self.wk = nn.Linear(dim, n_kv_heads * self.head_dim, bias=False)
         self.wv = nn.Linear(dim, n_kv_heads * self.head_dim, bias=False)
@@ -247,6 +366,19 @@ class Attention(nn.Module):
         offset = kv_cache.length if kv_cache is not None else 0
         if self.rotary is not None:
             q_BHTD, k_BHTD = self.rotary(q_BHTD, k_BHTD, positions=positions, offset=offset)
+        if self.sdpa_override is not None:
+            if kv_cache is not None:
+                raise ValueError("Attention.sdpa_override (context parallelism) excludes kv_cache")
+            out_BHTD = self.sdpa_override(
+                self,
+                q_BHTD,
+                k_BHTD,
+                v_BHTD,
+                positions=positions,
+                doc_ids_BT=doc_ids_BT,
+                key_padding_mask_BT=key_padding_mask_BT,
+            )
+            return self.wo(out_BHTD.transpose(1, 2).reshape(B, T, -1))
         pad_BS = key_padding_mask_BT
         if kv_cache is not None:
             if doc_ids_BT is not None:
@@ -273,33 +405,17 @@ class Attention(nn.Module):
         ):
             out_BHTD = local_window_attention(q_BHTD, k_BHTD, v_BHTD, self.window, pad_BS)
         else:
-            plain_causal = (
-                self.causal
-                and self.window is None
-                and doc_ids_BT is None
-                and pad_BS is None
-                and offset == 0
-                and T == S
-                and not self.use_alibi
+            out_BHTD = masked_attention(
+                q_BHTD,
+                k_BHTD,
+                v_BHTD,
+                q_offset=offset,
+                causal=self.causal,
+                window=self.window,
+                doc_ids_q_BT=doc_ids_BT,
+                key_padding_mask_BS=pad_BS,
+                alibi=self.use_alibi,
             )
-            # a causal query block at the end of the cache with nothing else to mask sees all keys
-            single_step = self.causal and self.window is None and T == 1 and pad_BS is None
-            mask = None
-            if not plain_causal and not (single_step and not self.use_alibi):
-                mask = attention_mask(
-                    T,
-                    S,
-                    device=x_BTD.device,
-                    q_offset=offset,
-                    causal=self.causal,
-                    window=self.window,
-                    doc_ids_q_BT=doc_ids_BT,
-                    key_padding_mask_BS=pad_BS,
-                )
-            bias = None
-            if self.use_alibi:
-                bias = alibi_bias(self.n_heads, T, S, x_BTD.device, q_offset=offset)[None]
-            out_BHTD = _sdpa(q_BHTD, k_BHTD, v_BHTD, mask, is_causal=plain_causal, bias=bias)
         return self.wo(out_BHTD.transpose(1, 2).reshape(B, T, -1))
 
     def _flex_forward(self, q, k, v, doc_ids_BT, pad_BS):
