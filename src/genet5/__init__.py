@@ -5,17 +5,17 @@ __version__ = "0.1.0"
 
 def load_model(path, device="cpu", dtype=None):
     """A model saved by `save_pretrained` / `genet5 lm pretrain` / `genet5 train` (config.json +
-    model.safetensors), in eval mode: `model = genet5.load_model("runs/genos/model")`.
+    model.safetensors), in eval mode: `model = genet5.load_model("runs/genos/model")`; or a
+    bundled model by name: `genet5.load_model("genos-tiny-prok")`.
 
     torch is imported on the first call, so `import genet5` stays fast."""
-    from pathlib import Path
 
     import torch
 
-    from genet5.lm.model import ModelLoadError
+    from genet5.lm.model import ModelLoadError, resolve_model_path
     from genet5.models.weights import from_pretrained
 
-    path = Path(path)
+    path = resolve_model_path(path)
     if not (path / "config.json").is_file():
         problem = "no such model directory" if not path.exists() else "not a model directory (no config.json)"
         raise ModelLoadError(path, problem)

@@ -22,7 +22,7 @@ from genet5.cli.data_cmds import command_group
 
 lm_app = command_group("lm", "Genos genomic language models.")
 
-_MODEL_HELP = "Genos model directory (config.json + model.safetensors; genet5 lm pretrain writes RUN/model)."
+_MODEL_HELP = "Genos model directory (config.json + model.safetensors; genet5 lm pretrain writes RUN/model), or genos-tiny-prok, the small model bundled with genet5."
 _THREADS_HELP = "CPU threads for torch (default: torch's choice)."
 _DEVICE_HELP = "auto (GPU when present), cpu or cuda. CUDA runs under bf16 autocast; CPU is fp32."
 _CONTEXT_HELP = ("Model window in bases (default: the model's training context, config max_seq_len). Longer "

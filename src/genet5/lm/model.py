@@ -14,6 +14,19 @@ import torch
 from genet5.genome.models import GenomeFormatError
 
 
+BUNDLED_DIR = Path(__file__).resolve().parents[1] / "bundled"
+BUNDLED_GENOS = "genos-tiny-prok"  # trained on the shared prokaryotes; docs/training.md
+
+
+def resolve_model_path(path: str | os.PathLike) -> Path:
+    """A model directory, or the name of a model bundled with the package (`genos-tiny-prok`)
+    when no such directory exists here."""
+    p = Path(path)
+    if not p.exists() and p.name == str(path) and (BUNDLED_DIR / p.name / "config.json").is_file():
+        return BUNDLED_DIR / p.name
+    return p
+
+
 class ModelLoadError(GenomeFormatError):
     def __init__(self, path: str | os.PathLike, problem: str):
         super().__init__(str(path), None, problem)
@@ -37,7 +50,7 @@ def load_genos(path: str | os.PathLike, device: str | torch.device = "cpu", dtyp
     from genet5.models.genos import Genos
     from genet5.models.weights import WeightLoadError, from_pretrained, load_config
 
-    path = Path(path)
+    path = resolve_model_path(path)
     if not path.is_dir():
         raise ModelLoadError(path, "no such model directory" if not path.exists() else "not a directory (a model is a directory written by save_pretrained)")
     if not (path / "config.json").is_file():
