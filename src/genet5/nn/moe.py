@@ -14,6 +14,7 @@ loss code never sees the aux loss, yet the router is trained by it.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -68,6 +69,48 @@ def load_balancing_loss(probs_NE: torch.Tensor, counts_E: torch.Tensor, top_k: i
 def router_z_loss(logits_NE: torch.Tensor) -> torch.Tensor:
     """ST-MoE z-loss: mean over tokens of logsumexp(logits)^2; keeps router logits small."""
     return torch.logsumexp(logits_NE, dim=-1).pow(2).mean()
+
+
+class Routing(NamedTuple):
+    """Top-k routing of N tokens, with the N*K (token, expert) assignments sorted by expert."""
+
+    logits_NE: torch.Tensor  # fp32 router logits
+    probs_NE: torch.Tensor
+    top_w_NK: torch.Tensor  # renormalized weights of the chosen experts
+    flat_e: torch.Tensor  # expert of each assignment, token-major (N*K,)
+    order_M: torch.Tensor  # assignments sorted by expert (stable)
+    token_M: torch.Tensor  # the token of each sorted assignment
+    counts_E: torch.Tensor  # assignments per expert
+
+
+def route_tokens(x_ND: torch.Tensor, router_weight: torch.Tensor, top_k: int, n_experts: int) -> Routing:
+    """fp32 softmax router, top-k, weights renormalized to sum to 1 (shared with the
+    expert-parallel layer in genet5.train.expert_parallel, so both route identically)."""
+    with torch.autocast(device_type=x_ND.device.type, enabled=False):  # router in fp32
+        logits_NE = F.linear(x_ND.float(), router_weight.float())
+    probs_NE = logits_NE.softmax(dim=-1)
+    top_w_NK, top_e_NK = probs_NE.topk(top_k, dim=-1)
+    top_w_NK = top_w_NK / top_w_NK.sum(dim=-1, keepdim=True)
+    flat_e = top_e_NK.reshape(-1)
+    order_M = flat_e.argsort(stable=True)
+    return Routing(logits_NE, probs_NE, top_w_NK, flat_e, order_M, order_M // top_k,
+                   torch.bincount(flat_e, minlength=n_experts))  # fmt: skip
+
+
+def combine_expert_outputs(layer: nn.Module, y_MD: torch.Tensor, r: Routing, x_ND: torch.Tensor) -> torch.Tensor:
+    """Weight and sum each token's k expert outputs (y_MD in sorted-assignment order) in fp32,
+    back to the input dtype; record the layer's routing stats and attach its aux / z losses
+    (`layer` has aux_loss_coef, z_loss_coef, top_k, dim and the last_* attributes)."""
+    y_MD = y_MD.float() * r.top_w_NK.reshape(-1)[r.order_M, None]
+    out_ND = y_MD.new_zeros(x_ND.shape[0], layer.dim).index_add_(0, r.token_M, y_MD).to(x_ND.dtype)
+    aux = load_balancing_loss(r.probs_NE, r.counts_E, layer.top_k)
+    z = router_z_loss(r.logits_NE)
+    layer.last_expert_counts = r.counts_E.detach()
+    layer.last_aux_loss, layer.last_z_loss = aux.detach(), z.detach()
+    total_aux = layer.aux_loss_coef * aux + layer.z_loss_coef * z
+    if layer.training and torch.is_grad_enabled() and total_aux.requires_grad:
+        out_ND = MoEAuxLossAutoScaler.apply(out_ND, total_aux)
+    return out_ND
 
 
 class MoE(nn.Module):
@@ -154,19 +197,11 @@ class MoE(nn.Module):
         global _GROUPED_MM_BROKEN
         shape = x_BTD.shape
         x_ND = x_BTD.reshape(-1, self.dim)
-        N, K, E = x_ND.shape[0], self.top_k, self.n_experts
+        K, E = self.top_k, self.n_experts
 
-        with torch.autocast(device_type=x_ND.device.type, enabled=False):  # router in fp32
-            logits_NE = F.linear(x_ND.float(), self.router.weight.float())
-        probs_NE = logits_NE.softmax(dim=-1)
-        top_w_NK, top_e_NK = probs_NE.topk(K, dim=-1)
-        top_w_NK = top_w_NK / top_w_NK.sum(dim=-1, keepdim=True)
-
-        # sort the N*K (token, expert) assignments by expert
-        flat_e = top_e_NK.reshape(-1)
-        order_M = flat_e.argsort(stable=True)
-        token_M = order_M // K
-        counts_E = torch.bincount(flat_e, minlength=E)
+        r = route_tokens(x_ND, self.router.weight, K, E)
+        counts_E, order_M, token_M = r.counts_E, r.order_M, r.token_M
+        flat_e = r.flat_e
         x_MD = x_ND[token_M]
         y_MD = None
         if self._use_grouped(x_ND):
@@ -176,18 +211,7 @@ class MoE(nn.Module):
                 _GROUPED_MM_BROKEN = True
         if y_MD is None:
             y_MD = self._experts_loop(x_MD, counts_E)
-        # weight and sum each token's k expert outputs in fp32, then back to the input dtype
-        y_MD = y_MD.float() * top_w_NK.reshape(-1)[order_M, None]
-        out_ND = y_MD.new_zeros(N, self.dim).index_add_(0, token_M, y_MD).to(x_ND.dtype)
-
-        aux = load_balancing_loss(probs_NE, counts_E, K)
-        z = router_z_loss(logits_NE)
-        self.last_expert_counts = counts_E.detach()
-        self.last_aux_loss, self.last_z_loss = aux.detach(), z.detach()
-        total_aux = self.aux_loss_coef * aux + self.z_loss_coef * z
-        if self.training and torch.is_grad_enabled() and total_aux.requires_grad:
-            out_ND = MoEAuxLossAutoScaler.apply(out_ND, total_aux)
-        return out_ND.view(shape)
+        return combine_expert_outputs(self, y_MD, r, x_ND).view(shape)
 
     def extra_repr(self) -> str:
         return (

@@ -30,7 +30,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from genet5.nn.moe import MoE, MoEAuxLossAutoScaler, load_balancing_loss, router_z_loss
+from genet5.nn.moe import MoE, combine_expert_outputs, route_tokens
 
 
 class _AllToAll(torch.autograd.Function):
@@ -90,17 +90,9 @@ class ExpertParallelMoE(nn.Module):
     def forward(self, x_BTD: torch.Tensor) -> torch.Tensor:
         shape = x_BTD.shape
         x_ND = x_BTD.reshape(-1, self.dim)
-        N, K, E, W, El = x_ND.shape[0], self.top_k, self.n_experts, self.world, self.n_local
-        # routing: as in MoE.forward (fp32 softmax, top-k, renormalized weights)
-        with torch.autocast(device_type=x_ND.device.type, enabled=False):
-            logits_NE = F.linear(x_ND.float(), self.router.weight.float())
-        probs_NE = logits_NE.softmax(dim=-1)
-        top_w_NK, top_e_NK = probs_NE.topk(K, dim=-1)
-        top_w_NK = top_w_NK / top_w_NK.sum(dim=-1, keepdim=True)
-        flat_e = top_e_NK.reshape(-1)
-        order_M = flat_e.argsort(stable=True)  # by expert, hence by owning rank
-        token_M = order_M // K
-        counts_E = torch.bincount(flat_e, minlength=E)
+        K, E, W, El = self.top_k, self.n_experts, self.world, self.n_local
+        r = route_tokens(x_ND, self.router.weight, K, E)  # as in MoE.forward
+        token_M, counts_E = r.token_M, r.counts_E  # assignments sorted by expert = by owning rank
 
         # 1-2: how many rows each rank sends to / receives from every rank, per expert
         recv_counts = torch.empty_like(counts_E)
@@ -117,17 +109,7 @@ class ExpertParallelMoE(nn.Module):
         y_recv = torch.empty_like(y_sorted).index_copy(0, by_expert, y_sorted)
         # 5: outputs back to the tokens' ranks, in the order they were sent
         y_MD = _AllToAll.apply(y_recv, recv_splits, send_splits, self.group)
-        y_MD = y_MD.float() * top_w_NK.reshape(-1)[order_M, None]
-        out_ND = y_MD.new_zeros(N, self.dim).index_add_(0, token_M, y_MD).to(x_ND.dtype)
-
-        aux = load_balancing_loss(probs_NE, counts_E, K)
-        z = router_z_loss(logits_NE)
-        self.last_expert_counts = counts_E.detach()
-        self.last_aux_loss, self.last_z_loss = aux.detach(), z.detach()
-        total_aux = self.aux_loss_coef * aux + self.z_loss_coef * z
-        if self.training and torch.is_grad_enabled() and total_aux.requires_grad:
-            out_ND = MoEAuxLossAutoScaler.apply(out_ND, total_aux)
-        return out_ND.view(shape)
+        return combine_expert_outputs(self, y_MD, r, x_ND).view(shape)
 
     def extra_repr(self) -> str:
         return f"experts {self.rank * self.n_local}..{(self.rank + 1) * self.n_local - 1} of {self.n_experts}"
