@@ -182,3 +182,63 @@ def test_bad_options_fail_in_one_line(bake, tmp_path, args, message):
 def test_not_an_lm_bake(tmp_path):
     res = invoke("lm", "pretrain", tmp_path, "--out", tmp_path / "run")
     assert res.exit_code == 2 and "not a finished LM bake" in res.output, res.output
+
+
+def test_context_parallel_two_ranks_match_one_process(bake, tmp_path):
+    """torchrun, 2 processes splitting every window (parallel.context_parallel=2, one data group)
+    == 1 process on the same windows: train losses and held-out bits per base to 1e-5."""
+    short = COMMON + ["--context-schedule", "128:2,256:2", "--set", "train.max_steps=4", "--set", "train.grad_accum=1"]
+    single = tmp_path / "single"
+    res = invoke("lm", "pretrain", bake, "--out", single, *short)
+    assert res.exit_code == 0, res.output
+    cp = tmp_path / "cp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+           "-m", "genet5", "lm", "pretrain", str(bake), "--out", str(cp), *short,
+           "--set", "parallel.context_parallel=2"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "context parallel: 2 ranks per sequence, 1 data-parallel groups" in proc.stderr
+    a, b = losses(single), losses(cp)
+    assert len(a) == len(b) == 4
+    assert max(abs(x - y) for x, y in zip(a, b)) < 1e-5, (a, b)
+    ta, tb = rows(single / "train.csv"), rows(cp / "train.csv")
+    assert [r["tokens"] for r in ta] == [r["tokens"] for r in tb]  # the ranks' halves add up
+    assert [r["context"] for r in ta] == [r["context"] for r in tb]  # the full window length
+    va, vb = rows(single / "val.csv")[-1], rows(cp / "val.csv")[-1]
+    assert float(va["val_bpb"]) == pytest.approx(float(vb["val_bpb"]), abs=1e-5)
+    assert va["val_targets"] == vb["val_targets"]  # every target counted once
+    assert (cp / "model" / "model.safetensors").is_file()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "parallel.context_parallel=2 must divide the number of processes (1)"),
+        (["--context-schedule", "130:1"], "multiple of 4; --context-schedule has 130"),
+        (["--val-context", "126"], "--val-context to be a multiple of 4"),
+    ],
+)
+def test_context_parallel_bad_layout_fails_in_one_line(bake, tmp_path, args, message):
+    res = invoke("lm", "pretrain", bake, "--out", tmp_path / "run", "--set", "train.max_steps=1",
+                 "--context-schedule", "128:1", "--set", "parallel.context_parallel=2", *args)  # fmt: skip
+    assert res.exit_code == 2 and message in res.output, res.output
+    assert not (tmp_path / "run" / "model").exists()
+
+
+def test_validation_batches_are_equal_per_rank_and_counted_once(bake):
+    """Every rank runs the same number of validation forwards (FSDP and CP need it): a rank
+    short of a batch scores a weight-0 copy; CP ranks hold disjoint halves of the same targets."""
+    from genet5.data.lm_data import LMCorpus as Corpus
+    from genet5.train.genos_task import HeldOutBitsPerBase
+
+    valid = Corpus(bake, "valid")
+    full = HeldOutBitsPerBase(valid, 128, 6, batch_size=2)  # 3 batches
+    ranks = [HeldOutBitsPerBase(valid, 128, 6, batch_size=2, rank=r, world_size=2) for r in range(2)]
+    assert [len(v.batches) for v in ranks] == [2, 2]
+    assert [g for g, _ in ranks[1].batches] == [0, -1]  # padding: weight 0, scored only to keep step
+    real = [b["n_targets"] for v in ranks for g, b in v.batches if g >= 0]
+    assert sorted(real) == sorted(b["n_targets"] for _, b in full.batches)
+    halves = [HeldOutBitsPerBase(valid, 128, 6, batch_size=2, cp_rank=c, cp_world=2) for c in range(2)]
+    for (_, b), (_, h0), (_, h1) in zip(full.batches, halves[0].batches, halves[1].batches):
+        assert h0["input_ids"].shape[1] == 64 and h0["n_targets"] + h1["n_targets"] == b["n_targets"]

@@ -73,7 +73,13 @@ def pretrain(
     from genet5.models.weights import save_pretrained
     from genet5.nn.moe import set_aux_loss_scale
     from genet5.train import Trainer, destroy_distributed, init_distributed
-    from genet5.train.genos_task import HeldOutBitsPerBase, LMWindowBatches, batch_targets, lm_loss_fn
+    from genet5.train.genos_task import (
+        CPShardedBatches,
+        HeldOutBitsPerBase,
+        LMWindowBatches,
+        batch_targets,
+        lm_loss_fn,
+    )
 
     from genet5.cli.train_cmds import load_run_config
 
@@ -96,6 +102,16 @@ def pretrain(
         fail(f"--rc-prob must be in [0, 1], got {lm['rc_prob']}")
     if int(lm["val_windows"]) < 0 or val_ctx < 2:
         fail("--val-windows must be >= 0 and --val-context >= 2")
+    cp = cfg.parallel.context_parallel
+    if cp < 1:
+        fail(f"parallel.context_parallel must be >= 1, got {cp}")
+    if cp > 1:  # each sequence is cut into 2 * cp equal chunks (zigzag)
+        bad = sorted({st.context for st in schedule.stages if st.context % (2 * cp)})
+        if bad:
+            fail(f"parallel.context_parallel={cp} needs every context to be a multiple of {2 * cp}; "
+                 f"--context-schedule has {', '.join(map(str, bad))}")  # fmt: skip
+        if val_ctx % (2 * cp):
+            fail(f"parallel.context_parallel={cp} needs --val-context to be a multiple of {2 * cp}, got {val_ctx}")
     try:
         train_corpus = LMCorpus(data, "train")
         valid_corpus = LMCorpus(data, "valid")
@@ -109,6 +125,7 @@ def pretrain(
     _warn_if_changed(out, cfg.model, t.resume)
     info = init_distributed()
     try:
+        cp_group, cp_rank, data_rank, data_world = _context_parallel_layout(cfg, info)
         torch.manual_seed(t.seed)  # same fresh weights on every rank
         if lm["init"] is not None:
             from genet5.models.weights import WeightLoadError, from_pretrained
@@ -128,15 +145,23 @@ def pretrain(
                 fail(f"--preset {lm['preset']}: not a Genos preset (model_type {mcfg.model_type!r})")
             model = Genos(mcfg)
         sampler = LMWindowSampler(train_corpus, seed=t.seed, max_n=float(lm["max_n"]), rc_prob=float(lm["rc_prob"]))
+        # under CP the ranks of one group share a data rank: the same windows, then each its part
         batches = LMWindowBatches(sampler, schedule, cfg.data.token_budget, cfg.data.max_batch_size,
-                                  grad_accum=t.grad_accum, rank=info.rank, world_size=info.world_size)  # fmt: skip
+                                  grad_accum=t.grad_accum, rank=data_rank, world_size=data_world)  # fmt: skip
+        train_data = CPShardedBatches(batches, cp_rank, cp) if cp > 1 else batches
+        loss_fn = lm_loss_fn
+        if cp > 1:
+            from genet5.train.context_parallel import cp_lm_loss_fn, enable_context_parallel
+
+            enable_context_parallel(model, cp_group)  # before the Trainer wraps it (DDP/FSDP)
+            loss_fn = cp_lm_loss_fn
         set_aux_loss_scale(1.0 / t.grad_accum)  # MoE aux losses weighted like the mean main loss
         val_fn = None
         if len(valid_corpus) and int(lm["val_windows"]) > 0:
             val_bs = max(1, min(cfg.data.max_batch_size, cfg.data.token_budget // val_ctx))
             val_fn = HeldOutBitsPerBase(valid_corpus, val_ctx, int(lm["val_windows"]), batch_size=val_bs,
-                                        seed=t.seed, max_n=float(lm["max_n"]), rank=info.rank,
-                                        world_size=info.world_size)  # fmt: skip
+                                        seed=t.seed, max_n=float(lm["max_n"]), rank=data_rank,
+                                        world_size=data_world, cp_rank=cp_rank, cp_world=cp)  # fmt: skip
         if info.is_main:
             n_params = sum(p.numel() for p in model.parameters())
             typer.echo(f"Genos {lm['preset'] or lm['init']}: {n_params:,} parameters; train {train_corpus.total_bases:,} bases "
@@ -146,7 +171,9 @@ def pretrain(
                            f"{lm['val_windows']} x {val_ctx} bases each; order-0 baseline {val_fn.order0_bpb:.3f} bits/base", err=True)  # fmt: skip
             else:
                 typer.echo("validation: none (the bake holds no held-out species)", err=True)
-        trainer = Trainer(model, lm_loss_fn, batches, cfg, val_fn=val_fn, batch_weight=batch_targets, info=info)
+            if cp > 1:
+                typer.echo(f"context parallel: {cp} ranks per sequence, {data_world} data-parallel groups", err=True)
+        trainer = Trainer(model, loss_fn, train_data, cfg, val_fn=val_fn, batch_weight=batch_targets, info=info)
         result = trainer.fit(stop_at=stop_at)
         finished = result.step >= t.max_steps or result.stopped_early
         if info.is_main:
@@ -165,6 +192,35 @@ def pretrain(
     finally:
         set_aux_loss_scale(1.0)  # process-wide setting: do not leak into later work in this process
         destroy_distributed()
+
+
+def _context_parallel_layout(cfg, info) -> tuple[Any, int, int, int]:
+    """(CP group of this rank, rank in it, data rank, data world) for parallel.context_parallel =
+    C: groups of C consecutive ranks split each sequence; data rank = rank // C. C = 1: no group,
+    the plain data-parallel ranks."""
+    cp = cfg.parallel.context_parallel
+    if cp == 1:
+        return None, 0, info.rank, info.world_size
+    if info.world_size % cp:
+        fail(f"parallel.context_parallel={cp} must divide the number of processes ({info.world_size}); "
+             f"launch with torchrun --nproc-per-node a multiple of {cp}")  # fmt: skip
+    from genet5.train.distributed import resolve_mode
+
+    try:
+        mode = resolve_mode(cfg.parallel.mode, info.world_size)
+    except ValueError as err:
+        fail(str(err))
+    if mode == "none":
+        fail("parallel.context_parallel needs parallel.mode ddp, fsdp or auto (gradients are summed over ranks)")
+    import torch.distributed as dist
+
+    group = None
+    for first in range(0, info.world_size, cp):  # new_group is collective: every rank, same order
+        ranks = list(range(first, first + cp))
+        g = dist.new_group(ranks)
+        if info.rank in ranks:
+            group = g
+    return group, info.rank % cp, info.rank // cp, info.world_size // cp
 
 
 def _warn_if_changed(out: Path, model_section: dict[str, Any], resume: str) -> None:

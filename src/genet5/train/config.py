@@ -37,6 +37,8 @@ class ParallelConfig:
     activation_checkpointing: bool = False
     compile: bool = False
     reshard_after_forward: bool = True  # FSDP2: free gathered params after forward (ZeRO-3)
+    # ranks that split each sequence (genet5 lm pretrain; must divide world_size; 1 = off)
+    context_parallel: int = 1
 
 
 @dataclass

@@ -13,6 +13,10 @@
   (see genet5.nn.moe); `set_aux_loss_scale(1 / grad_accum)` weighs them like the main loss.
 - `HeldOutBitsPerBase` is the `val_fn`: a fixed sample of windows per held-out species group of
   the LM bake, scored in bits per base (nats / ln 2) per group and overall.
+- Context parallelism (`parallel.context_parallel` = C > 1): the ranks of one CP group share a
+  data rank (rank // C), so they draw the same windows; `CPShardedBatches` gives each its zigzag
+  part (`genet5.train.context_parallel.cp_shard_batch`) and `cp_lm_loss_fn` is the loss. The
+  validation batches are sharded the same way.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from torch import nn
 
 from genet5.data.lm_data import ContextSchedule, LMCorpus, LMWindowSampler
 from genet5.tokenizers.nucleotide import A_ID, C_ID
+from genet5.train.context_parallel import cp_lm_loss_fn, cp_shard_batch
 
 IGNORE = -100
 LN2 = math.log(2.0)
@@ -105,6 +110,25 @@ class LMWindowBatches:
         self.micro = micro if accum == self.grad_accum else (micro // accum) * self.grad_accum
 
 
+class CPShardedBatches:
+    """Context parallelism: this rank's zigzag part (`cp_shard_batch`) of every batch of `inner`
+    (the same full batches on every rank of the CP group). The position is the inner loader's,
+    so checkpoints and exact resume work as without CP."""
+
+    def __init__(self, inner: LMWindowBatches, cp_rank: int, cp_world: int) -> None:
+        self.inner, self.cp_rank, self.cp_world = inner, cp_rank, cp_world
+
+    def __iter__(self):
+        for batch in self.inner:
+            yield cp_shard_batch(batch, self.cp_rank, self.cp_world)
+
+    def state_dict(self) -> dict[str, int]:
+        return self.inner.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.inner.load_state_dict(state)
+
+
 # -- loss -------------------------------------------------------------------------------------
 def _unwrap(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
@@ -165,7 +189,13 @@ class HeldOutBitsPerBase:
     """val_fn: bits per base on a fixed sample of held-out windows, per species group.
 
     `windows` windows of `context` tokens per group (drawn once, seeded), scored in micro-batches
-    of `batch_size`; ranks score disjoint batches and the sums are all-reduced. Returns
+    of `batch_size`; ranks score disjoint batches and the sums are all-reduced. With several
+    ranks every rank runs the same number of forward passes (ranks with one batch fewer score a
+    copy of the first batch with weight 0): FSDP gathers parameters in every forward, so
+    unequal counts would hang. Under context parallelism (`cp_world` > 1, the model already
+    switched by `enable_context_parallel`) `rank`/`world_size` are the data rank/world, every rank
+    of a CP group scores its `cp_shard_batch` part of the same batches with `cp_lm_loss_fn`, and
+    each target is counted once (by the rank that holds it). Returns
     `val_loss` (nats, all groups pooled), `val_bpb`, `val_bpb/<group>` and `val_order0_bpb` (the
     entropy of the sample's own base composition: what a model without context would reach).
     """
@@ -181,9 +211,14 @@ class HeldOutBitsPerBase:
         max_n: float = 0.5,
         rank: int = 0,
         world_size: int = 1,
+        cp_rank: int = 0,
+        cp_world: int = 1,
     ) -> None:
+        self.cp_world = cp_world
         self.groups: list[str] = []
-        self.batches: list[tuple[int, dict[str, Any]]] = []  # (group index, batch) for this rank
+        # (group index, batch) for this rank; group -1: a padding batch (forward only, weight 0)
+        self.batches: list[tuple[int, dict[str, Any]]] = []
+        first: dict[str, Any] | None = None
         counts_all = np.zeros(4, np.int64)
         k = 0
         for g, (group, docs) in enumerate(sorted(documents_by_group(corpus).items())):
@@ -197,9 +232,16 @@ class HeldOutBitsPerBase:
                 batch = collate_lm(samples[i : i + batch_size])
                 lab = batch["labels"].numpy()
                 counts_all += np.bincount(lab[lab != IGNORE] - C_ID, minlength=4)[:4]
+                if cp_world > 1:
+                    batch = cp_shard_batch(batch, cp_rank, cp_world)
+                if k == 0:
+                    first = batch
                 if k % world_size == rank:
                     self.batches.append((g, batch))
                 k += 1
+        if world_size > 1 and first is not None:
+            while len(self.batches) < -(-k // world_size):  # ceil(k / world_size) on every rank
+                self.batches.append((-1, first))
         p = counts_all / max(counts_all.sum(), 1)
         self.order0_bpb = float(-(p[p > 0] * np.log2(p[p > 0])).sum())
 
@@ -208,9 +250,12 @@ class HeldOutBitsPerBase:
         from genet5.train.trainer import to_device
 
         device = next(model.parameters()).device
+        loss_fn = cp_lm_loss_fn if self.cp_world > 1 else lm_loss_fn
         sums = [0.0] * (2 * len(self.groups))
         for g, batch in self.batches:
-            loss, _ = lm_loss_fn(model, to_device(batch, device), label_smoothing=0.0)
+            loss, _ = loss_fn(model, to_device(batch, device), label_smoothing=0.0)
+            if g < 0:
+                continue  # padding: the forward pass only keeps the ranks in step
             w = batch_targets(batch)
             sums[2 * g] += float(loss) * w
             sums[2 * g + 1] += w
