@@ -73,3 +73,13 @@ def test_good_input_round_trip_through_the_cli(tmp_path):
 
     scores = json.loads(out.read_text())
     assert all(scores[level]["f1"] == 1.0 for level in ("nucleotide", "exon", "transcript", "gene", "stop", "start_stop"))
+
+
+def test_context_parallel_is_refused_for_genet5_train(tmp_path):
+    # only genet5 lm pretrain splits sequences across ranks; genet5 train must not ignore the key
+    proc = run("train", str(tmp_path / "no_shards"), "--out", str(tmp_path / "run"), "--set", "parallel.context_parallel=2")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "genet5: error: parallel.context_parallel is for Genos (genet5 lm pretrain); "
+        "GeneT5 training splits batches, not sequences"
+    ]

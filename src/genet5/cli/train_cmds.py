@@ -51,6 +51,8 @@ def train(
     if objective not in LOSSES:
         fail(f"--objective must be one of {', '.join(LOSSES)}, not {objective!r}")
     cfg = load_run_config(config, out, overrides, threads)
+    if cfg.parallel.context_parallel != 1:
+        fail("parallel.context_parallel is for Genos (genet5 lm pretrain); GeneT5 training splits batches, not sequences")
     info = init_distributed()
     torch.manual_seed(cfg.train.seed)
     if init is not None:
