@@ -41,6 +41,16 @@ def parse_size(s: str) -> int:
     return int(float(s[:-1] if mult > 1 else s) * mult)
 
 
+def cpu_name() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
@@ -170,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     if device.type == "cuda":
         device_name = torch.cuda.get_device_name(device)
     else:
-        device_name = f"CPU {platform.processor() or platform.machine()} ({args.threads or torch.get_num_threads()} threads)"
+        device_name = f"CPU {cpu_name()} ({args.threads or torch.get_num_threads()} threads)"
     result = {
         "benchmark": "lm_throughput",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
