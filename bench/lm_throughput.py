@@ -142,7 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="JSON path (default bench/results/lm_throughput_<config>_<device>.json)")
     ap.add_argument("--png", type=Path, default=None, help="memory and tokens/s against context")
     ap.add_argument("--single", type=int, default=None, help=argparse.SUPPRESS)  # one point, JSON on stdout
+    ap.add_argument("--plot-only", type=Path, nargs="+", default=None, help="draw --png from saved JSON results, run nothing")
     args = ap.parse_args(argv)
+    if args.plot_only:
+        plot([json.loads(p.read_text()) for p in args.plot_only], args.png or Path("lm_throughput.png"))
+        return 0
     if args.threads:
         torch.set_num_threads(args.threads)
 
@@ -198,30 +202,36 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
     if args.png:
-        plot(result, args.png)
+        plot([result], args.png)
     return 0
 
 
-def plot(result: dict, png: Path) -> None:
+def plot(results: list[dict], png: Path) -> None:
+    """Peak memory (left, log-log) and tokens/s (right) against context, one line per run."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ok = [p for p in result["points"] if "error" not in p]
-    ctx = [p["context"] for p in ok]
     fig, ax = plt.subplots(figsize=(6.5, 4), dpi=120)
-    ax.plot(ctx, [p["peak_memory_bytes"] / 2**20 for p in ok], "o-", color="C0", label="peak memory (MiB)")
+    ax2 = ax.twinx()
+    for i, result in enumerate(results):
+        ok = [p for p in result["points"] if "error" not in p]
+        ctx = [p["context"] for p in ok]
+        label = "activation checkpointing" if result["activation_checkpointing"] else "no checkpointing"
+        ax.plot(ctx, [p["peak_memory_bytes"] / 2**20 for p in ok], "o-", color=f"C{i}", label=f"memory, {label}")
+        ax2.plot(ctx, [p["tokens_per_s"] for p in ok], "s--", color=f"C{i}", alpha=0.6, label=f"tokens/s, {label}")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log", base=2)
     ax.set_xlabel("context (tokens)")
-    ax.set_ylabel("peak memory (MiB)", color="C0")
-    ax2 = ax.twinx()
-    ax2.plot(ctx, [p["tokens_per_s"] for p in ok], "s--", color="C1", label="tokens/s")
-    ax2.set_ylabel("training tokens/s", color="C1")
-    ckpt = ", activation checkpointing" if result["activation_checkpointing"] else ""
-    ax.set_title(f"{result['config']} on {result['device']} ({result['dtype']}{ckpt})", fontsize=9)
+    ax.set_ylabel("peak memory (MiB), solid")
+    ax2.set_ylabel("training tokens/s, dashed")
+    r = results[0]
+    ax.set_title(f"{r['config']} on {r['device']} ({r['dtype']})", fontsize=9)
     ax.grid(alpha=0.3)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, fontsize=7, loc="upper center")
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png)
