@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test,plot,train]'
+	$(PY) -m pip install -q -e '.[test,plot,train,lm]'
 	touch $@
 
 # genometools gives `gt gff3validator`, which the writer tests use; install it where missing.
