@@ -1,0 +1,55 @@
+"""The Markov baseline of bench/lm_learning_curve.py: counts, backoff and scoring."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from lm_learning_curve import MarkovChains, reverse_complement_ids  # noqa: E402
+
+from genet5.tokenizers.nucleotide import NucleotideTokenizer  # noqa: E402
+from genet5.train.genos_task import IGNORE  # noqa: E402
+
+TOK = NucleotideTokenizer()
+
+
+def _window(seq: str):
+    ids = TOK.encode(seq, dtype=np.uint8).astype(np.int64)
+    labels = np.full_like(ids, IGNORE)
+    labels[:-1] = ids[1:]
+    labels[:-1][~((ids[1:] >= 5) & (ids[1:] <= 8))] = IGNORE
+    return ids, labels, np.zeros_like(ids)
+
+
+def test_periodic_sequence_is_predictable_from_order_1_and_not_from_order_0():
+    chains = MarkovChains(max_order=3, alpha=1e-6)
+    chains.add(TOK.encode("ACGT" * 500, dtype=np.uint8))
+    ids, labels, doc = _window("ACGT" * 50)
+    nats0, n0 = chains.score(0, ids, labels, doc)
+    nats1, n1 = chains.score(1, ids, labels, doc)
+    assert n0 == n1 == 199
+    assert abs(nats0 / n0 / math.log(2) - 2.0) < 1e-3  # uniform composition
+    # order 1 knows the next base, from the first target on (its context is the window's first base)
+    assert nats1 / math.log(2) < 1e-3
+    # order 3 backs off to orders 1-2 at the window start and is just as sure
+    nats3, _ = chains.score(3, ids, labels, doc)
+    assert nats3 / math.log(2) < 1e-3
+
+
+def test_n_breaks_the_context_and_is_never_a_target():
+    chains = MarkovChains(max_order=2, alpha=1.0)
+    chains.add(TOK.encode("ACGTNACGT", dtype=np.uint8))
+    # 2-mers counted only from runs of valid bases: AC CG GT in each run
+    assert chains.counts[1].sum() == 6
+    ids, labels, doc = _window("ACNGT")
+    _, n = chains.score(2, ids, labels, doc)
+    assert n == 3  # C, G, T are targets; N is not
+
+
+def test_reverse_complement_ids():
+    ids = TOK.encode("AACGN", dtype=np.uint8)
+    assert TOK.decode(reverse_complement_ids(ids)) == "NCGTT"
