@@ -278,3 +278,46 @@ def test_batched_regions_decode_as_if_alone():
     assert [(g.cds, g.end_partial) for g in together] == [(g.cds, g.end_partial) for g in alone]
     assert [g.cds for g in together] == [segs for _, segs in genes]
     assert together[-1].end_partial and not together[0].end_partial
+
+
+def test_splice_pwm_gates_read_the_same_site_on_both_strands():
+    """The donor / acceptor log-odds at a site on the plus strand equal those of the same site
+    read on the minus strand (its reverse complement), and a consensus site outscores a poor one."""
+    import json
+
+    from genet5.predict.viterbi_decoder import SPLICE_PWM_FILE, build_hmm
+    from genet5.predict.viterbi_hmm import _Ctx, padded_base_codes, splice_site_pwms
+
+    hmm = build_hmm(genetic_code(1))
+    pwm = splice_site_pwms(json.loads(SPLICE_PWM_FILE.read_text()))
+    exon, intr = "ACGTACCAG", "GTAAGTCTAACTTTTTCTTTTTTTTTTCTTTTCCAG"
+    good = "TTGCA" + exon + intr + "GTCATGCA"
+    poor = "TTGCA" + "ACGTACCTC" + "GTCCCCCTAACTTAACAGAGACAGCGAACCGACAG" + "CTCATGCA"
+    for seq in (good, poor):
+        assert seq[5 + 9 : 5 + 11] == "GT"
+    j = 5 + len(exon) - 1  # last exon base before the intron
+    t = 5 + len(exon) + len(intr)  # first exon base after it
+
+    def term(seq: str, which: str, pos: int) -> float:
+        x = _Ctx(padded_base_codes(seq.encode()), np.array([pos]))
+        return float(hmm._term(("pwm", which), x)[0])
+
+    don, acc = term(good, "don", j), term(good, "acc", t)
+    # by hand: the donor window j-2..j+6 and the acceptor window t-20..t, GT/AG columns zero
+    codes = {"A": 0, "C": 1, "G": 2, "T": 3}
+    off, table = pwm["don"]
+    assert abs(don - sum(table[k][codes[good[j + off + k]]] for k in range(table.shape[0]))) < 1e-4
+    assert don > 3 and acc > 3  # consensus MAG|GTAAGT and a pyrimidine tract + CAG|G
+    assert term(poor, "don", j) < don - 3
+    # the same intron on the minus strand: forward coordinates mirror
+    rc = reverse_complement(good.encode()).decode()
+    n = len(good)
+    assert abs(term(rc, "rdon", n - 1 - j) - don) < 1e-4  # donor closes a minus intron
+    assert abs(term(rc, "racc", n - 1 - t) - acc) < 1e-4  # acceptor opens it
+
+
+def test_splice_pwm_weight_zero_is_gt_ag_alone():
+    from genet5.predict.viterbi_decoder import build_hmm
+
+    assert build_hmm(genetic_code(1), splice_pwm_weight=0).pwm == {}
+    assert set(build_hmm(genetic_code(1)).pwm) == {"don", "acc", "racc", "rdon"}

@@ -19,7 +19,9 @@ batch costs (its longest region) numpy steps plus work proportional to its bases
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -33,6 +35,8 @@ from genet5.predict.viterbi_hmm import (
 
 INTERGENIC, CDS0, INTRON, UTR = 0, 1, 4, 5  # BaseClass values
 NONCANONICAL = ((b"GC", b"AG"), (b"AT", b"AC"))
+# splice-site base frequencies counted on training genomes (scripts/make_splice_pwm.py)
+SPLICE_PWM_FILE = Path(__file__).with_name("splice_pwm.json")
 
 
 @dataclass
@@ -68,12 +72,15 @@ def build_hmm(
     intron_logp: float = -8.0,
     intron_min: int = 20,
     intron_mean: float = 100.0,
+    splice_pwm_weight: float = 1.0,
 ) -> GeneHMM:
     """The HMM for one genetic code. `starts` None: ATG only for the standard code (nuclear
     genes), the code's starts otherwise. `splice` is the canonical donor/acceptor pair;
     `noncanonical_splice` adds GC-AG and AT-AC at `noncanonical_logp`. Log-penalties: entering
     a gene `gene_logp`, opening an intron `intron_logp`; intron length is `intron_min` plus a
-    geometric part of mean `intron_mean`."""
+    geometric part of mean `intron_mean`. `splice_pwm_weight` scales the splice-site log-odds
+    (SPLICE_PWM_FILE, counted on training genomes) added at every donor and acceptor; 0 turns
+    them off (GT/AG alone)."""
     if starts is None:
         starts = {b"ATG"} if code.id == 1 else set(code.starts)
     starts = frozenset(s.encode() if isinstance(s, str) else bytes(s) for s in starts)
@@ -81,8 +88,10 @@ def build_hmm(
     if noncanonical_splice:
         for pair in NONCANONICAL:
             pairs.setdefault(pair, noncanonical_logp)
+    pwm = json.loads(SPLICE_PWM_FILE.read_text()) if splice_pwm_weight else None
     return GeneHMM(code, starts, pairs, gene_logp=gene_logp, intron_logp=intron_logp,
-                   intron_min=intron_min, intron_mean=intron_mean)
+                   intron_min=intron_min, intron_mean=intron_mean, splice_pwm=pwm,
+                   splice_pwm_weight=splice_pwm_weight)
 
 
 def emissions(logp_LC: np.ndarray, minus_LC: np.ndarray | None = None) -> np.ndarray:

@@ -45,7 +45,7 @@ N_EMIT = 9
 _BASE = np.full(256, 4, dtype=np.int64)
 for _i, _c in enumerate(b"ACGT"):
     _BASE[_c] = _BASE[_c + 32] = _i
-_MARGIN = 4  # bases of N on each side of a sequence, so look-ups near the ends need no checks
+_MARGIN = 24  # bases of N on each side of a sequence, so look-ups near the ends (splice PWMs reach 20) need no checks
 
 
 def padded_base_codes(seq: bytes) -> np.ndarray:
@@ -102,6 +102,8 @@ class GeneHMM:
         intron_logp: float,
         intron_min: int,
         intron_mean: float,
+        splice_pwm: dict | None = None,
+        splice_pwm_weight: float = 1.0,
     ):
         if intron_min < 4:
             raise ValueError("intron_min must be at least 4 (donor and acceptor dinucleotides)")
@@ -140,6 +142,9 @@ class GeneHMM:
             self.splice["acc"].append(_mask(_word_table([acceptor], 25)))
             self.splice["racc"].append(_mask(_word_table([rc(acceptor)], 25)))
 
+        # splice-site PWMs (log-odds, forward-coordinate windows; see splice_site_pwms)
+        self.pwm = splice_site_pwms(splice_pwm, splice_pwm_weight) if splice_pwm and splice_pwm_weight else {}
+
         kinds: list[int] = []  # per state, in build order (renumbered below)
         emits: list[int] = []
         cposs: list[int] = []
@@ -163,8 +168,10 @@ class GeneHMM:
             s = state(name, kind, edge_ok=edge_ok)
             edges.append((s, s, (), loop))
             opener, closer = ("don", "acc") if kind == PLUS_INTRON else ("racc", "rdon")
-            jumps.append((s, before, (("splice", opener, g, 1),) + opened, intron_logp))
-            edges.append((after, s, (("splice", closer, g, -2),) + closed, 0.0))
+            open_pwm = (("pwm", opener),) if opener in self.pwm else ()
+            close_pwm = (("pwm", closer),) if closer in self.pwm else ()
+            jumps.append((s, before, (("splice", opener, g, 1),) + open_pwm + opened, intron_logp))
+            edges.append((after, s, (("splice", closer, g, -2),) + close_pwm + closed, 0.0))
 
         loop = float(np.log1p(-1.0 / max(intron_mean, 1.0 + 1e-9)))
         ig = state("IG", IG)
@@ -313,6 +320,12 @@ class GeneHMM:
             return np.full(x.idx.size, term[1], dtype=np.float32)
         if op == "splice":  # ("splice", which, group, offset): a dinucleotide's log-prior
             return self.splice[term[1]][term[2]][x.word(term[3], 2)]
+        if op == "pwm":  # ("pwm", which): splice-site log-odds summed over its window
+            off, table = self.pwm[term[1]]
+            score = np.zeros(x.idx.size, dtype=np.float32)
+            for k in range(table.shape[0]):
+                score += table[k][x.padded[x.idx + off + k]]
+            return score
         if op in ("in", "notin"):  # (op, table, offset, width): the bases there are in the table
             hit = self.tables[term[1]][x.word(term[2], term[3])]
         elif op in ("prefix_in", "prefix_notin"):  # (op, table, prefix, offset, width): prefix + bases
@@ -321,6 +334,38 @@ class GeneHMM:
         else:  # ("cls", classes, offset, width, class index)
             hit = self.classes[term[1]][x.word(term[2], term[3])] == term[4]
         return _mask(~hit if op.endswith("notin") else hit)
+
+
+def splice_site_pwms(doc: dict, weight: float = 1.0) -> dict[str, tuple[int, np.ndarray]]:
+    """Log-odds tables (width, 5: A C G T N) with their window offsets, from the base
+    frequencies of scripts/make_splice_pwm.py, for the four splice gates. Offsets are relative
+    to the gate's position: the last exon base j for openers (jumps), the first exon base t after
+    the intron for closers. Donor window: 3 exon + 6 intron bases; acceptor: 20 intron bases + 1
+    exon base (transcription orientation; minus-strand gates read them reverse-complemented). The
+    GT/AG columns are zeroed: the dinucleotide gate already requires them."""
+    bg = np.asarray(doc["background"], dtype=np.float64)
+
+    def log_odds(freq, fixed: tuple[int, int]) -> np.ndarray:
+        t = np.zeros((len(freq), 5), dtype=np.float32)
+        t[:, :4] = weight * np.log(np.asarray(freq, dtype=np.float64) / bg[None, :])
+        t[list(fixed), :] = 0.0
+        return t
+
+    def rc(t: np.ndarray) -> np.ndarray:  # window read on the other strand: reverse, A<->T, C<->G
+        out = t[::-1].copy()
+        out[:, :4] = out[:, [3, 2, 1, 0]]
+        return out
+
+    d, a = doc["donor"], doc["acceptor"]
+    ex, ai = int(d["exon_bases"]), int(a["intron_bases"])
+    don = log_odds(d["freq"], (ex, ex + 1))
+    acc = log_odds(a["freq"], (ai - 2, ai - 1))
+    return {
+        "don": (1 - ex, don),  # plus donor: bases j-2 .. j+6
+        "acc": (-ai, acc),  # plus acceptor: bases t-20 .. t
+        "racc": (1 - int(a["exon_bases"]), rc(acc)),  # minus: the acceptor lies left of the intron
+        "rdon": (-int(d["intron_bases"]), rc(don)),  # minus: the donor lies right of the intron
+    }
 
 
 def _classes(codes: list[int], size: int) -> np.ndarray:
