@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from lm_throughput import cpu_name  # noqa: E402
+from io_speed import cpu_model  # noqa: E402
 
 from genet5.data.lm_data import LMCorpus
 from genet5.tokenizers.nucleotide import A_ID, C_ID
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     tokens_per_step = int(cfg["data"]["token_budget"]) * int(train.get("grad_accum", 1))
     result = {
         "date": datetime.date.today().isoformat(),
-        "machine": cpu_name(),
+        "machine": cpu_model(),
         "bake": str(args.bake),
         "run": str(args.run),
         "holdout_groups": val.groups,

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import resource
 import statistics
 import subprocess
@@ -34,21 +33,14 @@ from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).parent))
+from io_speed import cpu_model  # noqa: E402  (one CPU-name helper for all bench scripts)
+
 
 def parse_size(s: str) -> int:
     s = s.strip().upper()
     mult = {"K": 1024, "M": 1024 * 1024}.get(s[-1:], 1)
     return int(float(s[:-1] if mult > 1 else s) * mult)
-
-
-def cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def rss_bytes() -> int:
@@ -184,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     if device.type == "cuda":
         device_name = torch.cuda.get_device_name(device)
     else:
-        device_name = f"CPU {cpu_name()} ({args.threads or torch.get_num_threads()} threads)"
+        device_name = f"CPU {cpu_model()} ({args.threads or torch.get_num_threads()} threads)"
     result = {
         "benchmark": "lm_throughput",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
