@@ -256,13 +256,14 @@ def decode_genome(
     min_score: float = 0.0,
     max_overlap: int = 60,
     learn_starts: bool = True,
-    start_rounds: int = 2,
-    start_coding_weight: float = 1.0 / 32,
+    start_rounds: int = 6,
+    start_coding_weight: float = 1.0 / 64,
 ) -> list[list[OrfGene]]:
     """Genes of each record. With `learn_starts`, a StartModel is fitted on a first pass over
     all records together (one genome shares its ribosome-binding signal; small contigs alone
     hold too few genes) and refitted `start_rounds` times on its own choices (self-training,
-    as Prodigal does)."""
+    as Prodigal does). The defaults were chosen on E. coli, a training genome (2026-11-30): start+stop
+    F1 0.760 at (2 rounds, weight 1/32), 0.826 at (6, 1/64); more rounds change nothing more."""
     genes = [_decode_pass(r.length, r.strands, None, min_score, max_overlap, 1.0) for r in records]
     for _ in range(start_rounds if learn_starts else 0):
         examples = [ex for r, g in zip(records, genes) for ex in _start_examples(r.strands, g, r.length)]
