@@ -116,6 +116,15 @@ def test_killed_and_resumed_run_follows_the_same_curve(bake, reference, tmp_path
     assert rows(out / "val.csv") == rows(reference / "val.csv")
 
 
+def torchrun_pretrain(bake, out, *args: str) -> subprocess.CompletedProcess:
+    """`genet5 lm pretrain` under torchrun with 2 gloo processes (1 thread each); must succeed."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+           "-m", "genet5", "lm", "pretrain", str(bake), "--out", str(out), *map(str, args)]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
 def test_two_gloo_processes_match_one_process_accumulating(bake, tmp_path):
     """torchrun, 2 processes x 1 micro-batch == 1 process x 2 accumulated micro-batches."""
     short = COMMON + ["--context-schedule", "128:3,256:3", "--set", "train.max_steps=6"]
@@ -123,12 +132,7 @@ def test_two_gloo_processes_match_one_process_accumulating(bake, tmp_path):
     res = invoke("lm", "pretrain", bake, "--out", single, *short)
     assert res.exit_code == 0, res.output
     ddp = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-           "-m", "genet5", "lm", "pretrain", str(bake), "--out", str(ddp), *short,
-           "--set", "train.grad_accum=1"]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    torchrun_pretrain(bake, ddp, *short, "--set", "train.grad_accum=1")
     a, b = losses(single), losses(ddp)
     assert len(a) == len(b) == 6
     assert max(abs(x - y) for x, y in zip(a, b)) < 1e-5, (a, b)
@@ -192,12 +196,7 @@ def test_context_parallel_two_ranks_match_one_process(bake, tmp_path):
     res = invoke("lm", "pretrain", bake, "--out", single, *short)
     assert res.exit_code == 0, res.output
     cp = tmp_path / "cp"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-           "-m", "genet5", "lm", "pretrain", str(bake), "--out", str(cp), *short,
-           "--set", "parallel.context_parallel=2"]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = torchrun_pretrain(bake, cp, *short, "--set", "parallel.context_parallel=2")
     assert "context parallel: 2 ranks per sequence, 1 data-parallel groups" in proc.stderr
     a, b = losses(single), losses(cp)
     assert len(a) == len(b) == 4
