@@ -12,11 +12,11 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 def shared_genomes_dir() -> Path | None:
-    """The shared genome collection: $GENET5_SHARED/genomes, /work/shared/genomes or ../shared/genomes."""
+    """The shared genome collection: $GENET5_SHARED/genomes or ../shared/genomes (beside the clone)."""
     candidates = []
     if os.environ.get("GENET5_SHARED"):
         candidates.append(Path(os.environ["GENET5_SHARED"]) / "genomes")
-    candidates += [REPO.parent / "shared" / "genomes", Path("/work/shared/genomes")]
+    candidates.append(REPO.parent / "shared" / "genomes")
     for c in candidates:
         if (c / "manifest.tsv").is_file():
             return c

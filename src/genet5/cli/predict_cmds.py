@@ -52,7 +52,9 @@ def predict(
     output: Path = typer.Option(..., "--output", "-o", help="Output GFF3."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: the bundled genet5-cpu model)."),
     genetic_code: int = typer.Option(11, "--genetic-code", "-g", help="NCBI translation table (11 bacteria/plastids, 4 Mycoplasma, 1 standard)."),
-    decoder: str = typer.Option("orf", "--decoder", help="Gene-structure decoder: orf (per-base head + ORF selection) or viterbi (per-base head + gene-structure HMM with introns; for eukaryotes, with -g 1)."),
+    domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids: self-trained gene statistics + network + whole-sequence DP), eukaryote (the --decoder below), or auto: eukaryote with -g 1 or an explicit --decoder, else prokaryote."),
+    decoder: Optional[str] = typer.Option(None, "--decoder", help="Eukaryote decoder: orf (per-base head + ORF selection, the default) or viterbi (per-base head + gene-structure HMM with introns; with -g 1)."),
+    network: bool = typer.Option(True, "--network/--no-network", help="Prokaryote: use the model's per-base evidence (off: the genome's self-trained statistics alone; for ablations)."),
     min_gene_length: int = typer.Option(90, "--min-gene-length", help="Shortest CDS to report (bases, stop included)."),
     id_prefix: str = typer.Option("genet5", "--id-prefix", help="Prefix of gene IDs."),
     start_codons: Optional[str] = typer.Option(None, "--start-codons", help="Comma-separated start codons (default: the code's starts; ATG only for code 1)."),
@@ -73,6 +75,14 @@ def predict(
     from genet5.models.weights import from_pretrained
     from genet5.predict.pipeline import PredictConfig, predict_genome
 
+    if domain not in ("auto", "prokaryote", "eukaryote"):
+        fail(f"--domain: {domain!r} is not one of auto, prokaryote, eukaryote")
+    if decoder is not None and decoder not in ("orf", "viterbi"):
+        fail(f"--decoder: {decoder!r} is not one of orf, viterbi")
+    if domain == "auto":
+        domain = "eukaryote" if (genetic_code == 1 or decoder is not None) else "prokaryote"
+    if domain == "prokaryote" and decoder is not None:
+        fail("--decoder chooses among the eukaryote decoders; drop it or use --domain eukaryote")
     model_dir = resolve_model_dir(model)
     if threads:
         torch.set_num_threads(threads)
@@ -80,7 +90,8 @@ def predict(
     dev = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
     net = from_pretrained(model_dir, device=dev).eval()
     cfg = PredictConfig(
-        genetic_code=genetic_code, decoder=decoder, min_gene_length=min_gene_length,
+        genetic_code=genetic_code, decoder=decoder or "orf", domain=domain, use_network=network,
+        min_gene_length=min_gene_length,
         id_prefix=id_prefix, batch_size=batch_size, learn_starts=learn_starts,
         start_codons=_parse_codons(start_codons),
     )

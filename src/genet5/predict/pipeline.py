@@ -39,13 +39,23 @@ class PredictConfig:
     both_orientations: bool = False  # also run the reverse complement and use it for '-' genes
     start_codons: tuple[str, ...] | None = None  # None: the code's starts (ATG only for code 1)
     learn_starts: bool = True  # ORF decoder: self-trained per-genome start model
+    domain: str = "eukaryote"  # "prokaryote": predict/prokaryote (self-trained statistics + network + DP)
+    use_network: bool = True  # prokaryote: add the network's per-base evidence (off: statistics alone)
+
+
+COMMON_PROKARYOTIC_STARTS = frozenset({b"ATG", b"GTG", b"TTG"})
 
 
 def start_codon_set(cfg: PredictConfig) -> frozenset[bytes]:
     """Translation starts the decoder may use. Nuclear genes of eukaryotes (code 1) start with
-    ATG; the NCBI table's extra starts (TTG, CTG) are for rare cases and would only add decoys."""
+    ATG; the NCBI table's extra starts (TTG, CTG) are for rare cases and would only add decoys.
+    Prokaryotes: the table's common starts (ATG, GTG, TTG); the rare ones that tables 4 and 11
+    also list (CTG, ATT, ATC, ATA) start a handful of genes per genome and would add thousands of
+    decoys, so they are used only when asked for (--start-codons)."""
     if cfg.start_codons:
         return frozenset(c.upper().encode() for c in cfg.start_codons)
+    if cfg.domain == "prokaryote":
+        return genetic_code(cfg.genetic_code).starts & COMMON_PROKARYOTIC_STARTS
     return frozenset({b"ATG"}) if cfg.genetic_code == 1 else genetic_code(cfg.genetic_code).starts
 
 
@@ -162,11 +172,15 @@ def predict_genome(
     stats = PredictionStats()
     t0 = time.perf_counter()
     pending: list[tuple[str, RecordOrfs]] = []
+    prokaryotic: list = []
     for rec in read_fasta(fasta):
         lengths[rec.id] = len(rec.seq)
         ann.genetic_codes[rec.id] = cfg.genetic_code
         stats.sequences += 1
         stats.bases += len(rec.seq)
+        if cfg.domain == "prokaryote":
+            prokaryotic.append((rec.id, _prepare_prokaryotic(model, rec, cfg, on_bases, on_track)))
+            continue
         if cfg.decoder == "orf":
             pending.append((rec.id, _record_orfs(model, rec, cfg, on_bases, on_track)))
             continue
@@ -182,5 +196,36 @@ def predict_genome(
                 ann.add_gene(predicted_gene(g, seqid, i, cfg.id_prefix))
             stats.genes += len(found)
             stats.per_sequence[seqid] = len(found)
+    if prokaryotic:
+        from genet5.predict.prokaryote.decoder import find_genes
+
+        decoded = find_genes([p for _, p in prokaryotic], _prokaryote_settings(cfg))
+        for (seqid, _), found in zip(prokaryotic, decoded):
+            for i, g in enumerate(found, 1):
+                ann.add_gene(predicted_gene(g, seqid, i, cfg.id_prefix))
+            stats.genes += len(found)
+            stats.per_sequence[seqid] = len(found)
     stats.seconds = time.perf_counter() - t0
     return ann, lengths, stats
+
+
+def _prokaryote_settings(cfg: PredictConfig):
+    from genet5.predict.prokaryote.decoder import ProkaryoteSettings
+
+    return ProkaryoteSettings(min_len=cfg.min_gene_length, use_net=cfg.use_network, use_start_model=cfg.learn_starts)
+
+
+def _prepare_prokaryotic(model, rec: FastaRecord, cfg: PredictConfig, on_bases=None, on_track=None):
+    """One record reduced to its candidate genes with the network's evidence summed along each
+    (the per-base track itself is dropped here: memory stays one record's track at a time)."""
+    from genet5.predict.prokaryote.decoder import prepare_record
+
+    track = None
+    if len(rec.seq) >= cfg.min_gene_length and (cfg.use_network or on_track is not None):
+        track = per_base_logprobs(model, rec.seq, cfg, on_bases)
+        if on_track is not None:
+            on_track(rec.id, track)
+    elif on_bases is not None:
+        on_bases(len(rec.seq))
+    return prepare_record(rec.id, rec.seq, genetic_code(cfg.genetic_code), start_codon_set(cfg),
+                          _prokaryote_settings(cfg), track if cfg.use_network else None)

@@ -1,0 +1,180 @@
+"""Prokaryotic gene finding: candidates -> self-trained statistics + network evidence -> DP.
+
+One genome is decoded at once (a draft's contigs share one set of statistics):
+
+1. every ORF and start codon of every segment on both strands (orfs.py);
+2. a first gene set: from the network's per-base evidence when a network is given, otherwise
+   from the long ORFs (most long ORFs of a prokaryote are genes);
+3. rounds of self-training, as Prodigal and GeneMarkS-2 do: the coding chain (coding.py) and
+   the start model (starts.py) are fitted on the current gene set, every candidate is rescored
+       w_coding * coding log-ratio + w_net * network log-ratio + w_start * start log-odds + bias
+   and the dynamic program (dp.py) picks the gene set of each sequence again.
+
+The weights are one small table (ProkaryoteWeights), fitted on training genomes and checked on
+validation genomes (docs/benchmarks.md); nothing is tuned per genome except what the genome
+teaches itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from genet5.genome.codes import GeneticCode
+from genet5.predict.orf_decoder import OrfGene
+from genet5.predict.prokaryote import dp
+from genet5.predict.prokaryote.coding import CodingModel
+from genet5.predict.prokaryote.orfs import Strand, frame_sums, record_candidates
+from genet5.predict.prokaryote.starts import StartModel, features
+
+INTERGENIC, CDS0 = 0, 1  # tokenizers.annotation.BaseClass order of the per-base head
+
+
+@dataclass
+class ProkaryoteWeights:
+    coding: float = 0.33  # per-base Markov log-ratio (counted at every base, so ~1/3 per codon)
+    net: float = 0.03  # per-base network log-ratio (over-confident: neighbours are not independent)
+    start: float = 1.0  # start model log-odds
+    bias: float = -5.0  # per gene
+    net_only_start_weight: float = 0.02  # first pass (network, fixed start prior): evidence scale
+
+
+@dataclass
+class ProkaryoteSettings:
+    min_len: int = 90
+    same_overlap: int = 60
+    convergent_overlap: int = 200
+    divergent_overlap: int = 0
+    rounds: int = 4
+    use_net: bool = True
+    use_self_training: bool = True
+    use_start_model: bool = True
+    weights: ProkaryoteWeights = field(default_factory=ProkaryoteWeights)
+
+
+@dataclass
+class _StrandData:
+    cand: Strand
+    net: np.ndarray | None  # summed network log-ratio per candidate
+    codon: np.ndarray
+    rbs: np.ndarray
+    mat: np.ndarray
+    coding: np.ndarray | None = None  # summed Markov log-ratio per candidate
+    start: np.ndarray | None = None  # start score per candidate
+
+
+def _net_ratio(track: np.ndarray) -> np.ndarray:
+    t = track.astype(np.float32)
+    return t[:, CDS0 : CDS0 + 3] - t[:, INTERGENIC : INTERGENIC + 1]
+
+
+def prepare_record(seqid: str, seq: bytes, code: GeneticCode, start_codons, settings: ProkaryoteSettings,
+                   track: np.ndarray | None = None) -> list[_StrandData]:
+    """Candidates of one record with everything that does not change between rounds; the
+    network track (L, classes) may be dropped afterwards."""
+    out = []
+    ratio = _net_ratio(track) if track is not None else None
+    for cand in record_candidates(seqid, seq, code, start_codons, settings.min_len):
+        net = None
+        if ratio is not None:
+            w = ratio[cand.offset : cand.offset + cand.length]
+            if cand.strand == "-":
+                w = w[::-1]
+            net = frame_sums(np.ascontiguousarray(w), cand.a, cand.e)
+        codon, rbs, mat = features(cand.seq, cand.a, cand.edge)
+        out.append(_StrandData(cand, net, codon, rbs, mat))
+    return out
+
+
+def _decode(records: list[list[_StrandData]], scores: list[list[np.ndarray]], settings: ProkaryoteSettings) -> list[list[np.ndarray]]:
+    """Per record, per strand: indices of the chosen candidates."""
+    chosen = []
+    for rec, sc in zip(records, scores):
+        if not rec:
+            chosen.append([])
+            continue
+        los, his, plus = [], [], []
+        for d in rec:
+            lo, hi = d.cand.genomic_all()
+            los.append(lo); his.append(hi); plus.append(np.full(len(lo), d.cand.strand == "+"))
+        lo, hi, pl, s = (np.concatenate(x) for x in (los, his, plus, sc))
+        # segments of one record never share bases, so one DP over the record is exact
+        pick = dp.select(lo, hi, pl, s, same=settings.same_overlap, convergent=settings.convergent_overlap,
+                         divergent=settings.divergent_overlap)
+        bounds = np.cumsum([0] + [len(d.cand.a) for d in rec])
+        chosen.append([pick[(pick >= bounds[i]) & (pick < bounds[i + 1])] - bounds[i] for i in range(len(rec))])
+    return chosen
+
+
+def _bootstrap_scores(d: _StrandData, settings: ProkaryoteSettings) -> np.ndarray:
+    w = settings.weights
+    prior = StartModel.prior().score(d.codon, d.rbs, d.mat)
+    if settings.use_net and d.net is not None:
+        return w.net_only_start_weight * d.net + prior
+    # no network: long ORFs, longest start, are the first guess
+    length = (d.cand.e - d.cand.a + 1).astype(np.float64)
+    return np.where(length >= 300, (length - 300) / 100.0, -1.0) + prior
+
+
+def _fit_coding(records, chosen) -> CodingModel:
+    genes, background = [], []
+    for rec, ch in zip(records, chosen):
+        for d, idx in zip(rec, ch):
+            background.append(d.cand.seq)
+            idx = idx[~d.cand.edge[idx]]
+            genes.append((d.cand.seq, d.cand.a[idx], d.cand.e[idx]))
+    return CodingModel.fit(genes, background)
+
+
+def _fit_starts(records, chosen) -> StartModel | None:
+    examples = []
+    for rec, ch in zip(records, chosen):
+        for d, idx in zip(rec, ch):
+            idx = idx[~d.cand.edge[idx]]
+            if idx.size == 0:
+                continue
+            orfs = d.cand.orf[idx]
+            in_orf = np.isin(d.cand.orf, orfs) & ~d.cand.edge
+            is_chosen = np.zeros(len(d.cand.a), dtype=bool)
+            is_chosen[idx] = True
+            examples.append((d.codon[in_orf], d.rbs[in_orf], d.mat[in_orf], is_chosen[in_orf]))
+    return StartModel.fit(examples)
+
+
+def find_genes(records: list[list[_StrandData]], settings: ProkaryoteSettings) -> list[list[OrfGene]]:
+    """Genes of each prepared record."""
+    w = settings.weights
+    scores = [[_bootstrap_scores(d, settings) for d in rec] for rec in records]
+    chosen = _decode(records, scores, settings)
+    rounds = settings.rounds if settings.use_self_training else 0
+    for _ in range(rounds):
+        coding = _fit_coding(records, chosen)
+        start_model = _fit_starts(records, chosen) if settings.use_start_model else None
+        start_model = start_model or StartModel.prior()
+        scores = []
+        for rec in records:
+            sc = []
+            for d in rec:
+                d.coding = frame_sums(coding.track(d.cand.seq), d.cand.a, d.cand.e)
+                d.start = start_model.score(d.codon, d.rbs, d.mat)
+                s = w.coding * d.coding + w.start * d.start + w.bias
+                if settings.use_net and d.net is not None:
+                    s = s + w.net * d.net
+                sc.append(s)
+            scores.append(sc)
+        chosen = _decode(records, scores, settings)
+    return [_genes(rec, ch, sc) for rec, ch, sc in zip(records, chosen, scores)]
+
+
+def _genes(rec: list[_StrandData], chosen: list[np.ndarray], scores: list[np.ndarray]) -> list[OrfGene]:
+    out = []
+    for d, idx, sc in zip(rec, chosen, scores):
+        c = d.cand
+        lo, hi = c.genomic_all()
+        for k in idx:
+            a = int(c.a[k])
+            codon = "" if c.edge[k] else c.seq[a : a + 3].decode()
+            out.append(OrfGene(c.strand, int(lo[k]), int(hi[k]), float(sc[k]), bool(c.edge[k]), bool(c.open3[k]), codon))
+    out.sort(key=lambda g: (g.start, g.end))
+    return out

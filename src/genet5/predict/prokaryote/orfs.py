@@ -1,0 +1,162 @@
+"""Candidate genes of a prokaryotic sequence: every open reading frame with every start it
+could use, on both strands, as flat arrays the scorers and the dynamic program share.
+
+A record is first cut at runs of N (assembly gaps): no gene may span one, and a gene that runs
+into a gap or a sequence end is written partial, as Prodigal does. Each piece ("segment") is
+read on both strands; coordinates inside a segment are *oriented* (0-based, transcription runs
+left to right), and `genomic()` maps them back to 1-based record coordinates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from genet5.genome.codes import GeneticCode, reverse_complement
+
+# A run of at least this many N (or IUPAC letters read as N) splits a record: assembly gaps are
+# written as runs of N; a lone ambiguous base inside a gene is a sequencing call, not a gap.
+MIN_GAP = 3
+
+_LUT = np.full(256, 4, dtype=np.int8)
+for _i, _b in enumerate(b"ACGT"):
+    _LUT[_b] = _i
+    _LUT[_b + 32] = _i  # lower case (soft-masked) bases read the same
+
+
+def base_codes(seq: bytes) -> np.ndarray:
+    """0..3 for A, C, G, T (either case), 4 for anything else."""
+    return _LUT[np.frombuffer(seq, dtype=np.uint8)]
+
+
+def segments(seq: bytes, min_gap: int = MIN_GAP) -> list[tuple[int, int]]:
+    """0-based half-open pieces of `seq` between runs of >= min_gap N."""
+    out, pos = [], 0
+    for m in re.finditer(rb"[^ACGTacgt]{%d,}" % min_gap, seq):
+        if m.start() > pos:
+            out.append((pos, m.start()))
+        pos = m.end()
+    if pos < len(seq):
+        out.append((pos, len(seq)))
+    return out
+
+
+def codon_hits(codes: np.ndarray, codons) -> np.ndarray:
+    """hit[i]: a codon of `codons` (bytes) starts at i (length len(codes) - 2)."""
+    n = len(codes)
+    hit = np.zeros(max(n - 2, 0), dtype=bool)
+    if n < 3:
+        return hit
+    for codon in codons:
+        c = base_codes(codon.upper())
+        hit |= (codes[:-2] == c[0]) & (codes[1:-1] == c[1]) & (codes[2:] == c[2])
+    return hit
+
+
+@dataclass
+class Strand:
+    """Every candidate of one oriented segment. Candidate k is the CDS [a[k], e[k]] (oriented,
+    inclusive); candidates of one ORF share e and orf; `edge[k]` marks the 5'-partial candidate
+    that begins at the segment edge instead of a start codon; `open3` the ORFs without a stop."""
+
+    seqid: str
+    strand: str  # "+" or "-"
+    offset: int  # 0-based start of the segment in the record
+    length: int  # segment length
+    seq: bytes  # oriented segment
+    a: np.ndarray  # int64
+    e: np.ndarray  # int64
+    orf: np.ndarray  # int64, ORF index within this Strand
+    edge: np.ndarray  # bool
+    open3: np.ndarray  # bool, per candidate (copied from its ORF)
+
+    def genomic(self, k: int) -> tuple[int, int]:
+        """1-based inclusive record coordinates (lo, hi) of candidate k."""
+        a, e = int(self.a[k]), int(self.e[k])
+        if self.strand == "+":
+            return self.offset + a + 1, self.offset + e + 1
+        return self.offset + self.length - e, self.offset + self.length - a
+
+    def genomic_all(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.strand == "+":
+            return self.offset + self.a + 1, self.offset + self.e + 1
+        return self.offset + self.length - self.e, self.offset + self.length - self.a
+
+
+def oriented_candidates(seqid: str, strand: str, offset: int, s: bytes, code: GeneticCode,
+                        start_codons, min_len: int) -> Strand:
+    n = len(s)
+    codes = base_codes(s)
+    stops = codon_hits(codes, code.stops)
+    starts = codon_hits(codes, start_codons)
+    A, E, O, EDGE, OPEN = [], [], [], [], []
+    n_orf = 0
+    for f in range(3):
+        stop_pos = np.flatnonzero(stops[f::3]) * 3 + f
+        start_pos = np.flatnonzero(starts[f::3]) * 3 + f
+        # ORF k spans (previous stop end, this stop]; a virtual stop before the segment and one
+        # after its end give the ORFs that run off an edge.
+        last_whole = f + 3 * ((n - f) // 3) - 1  # last base of the last whole codon of frame f
+        bounds = np.concatenate([[f - 3], stop_pos, [-1]])
+        lefts = bounds[:-1] + 3
+        es = np.concatenate([stop_pos + 2, [last_whole]])
+        open3 = np.zeros(len(es), dtype=bool)
+        open3[-1] = True
+        if last_whole < 0:
+            continue
+        # candidate starts: the start codons inside each ORF body, plus the edge for the first ORF
+        body_end = np.concatenate([stop_pos, [last_whole + 1]])  # exclusive
+        idx_lo = np.searchsorted(start_pos, lefts)
+        idx_hi = np.searchsorted(start_pos, body_end)
+        counts = idx_hi - idx_lo
+        orf_of_start = np.repeat(np.arange(len(es)), counts)
+        cand_a = start_pos[np.concatenate([np.arange(lo, hi) for lo, hi in zip(idx_lo, idx_hi)])] if counts.sum() else np.zeros(0, dtype=np.int64)
+        cand_edge = np.zeros(len(cand_a), dtype=bool)
+        # the first ORF reaches the segment start: a gene may begin before it (5' partial)
+        if lefts[0] < 3 and es[0] - lefts[0] + 1 >= min_len and (counts[0] == 0 or start_pos[idx_lo[0]] != lefts[0]):
+            cand_a = np.concatenate([[lefts[0]], cand_a])
+            orf_of_start = np.concatenate([[0], orf_of_start])
+            cand_edge = np.concatenate([[True], cand_edge])
+        cand_e = es[orf_of_start]
+        keep = cand_e - cand_a + 1 >= min_len
+        cand_a, orf_of_start, cand_edge = cand_a[keep], orf_of_start[keep], cand_edge[keep]
+        A.append(cand_a)
+        E.append(es[orf_of_start])
+        O.append(orf_of_start + n_orf)
+        EDGE.append(cand_edge)
+        OPEN.append(open3[orf_of_start])
+        n_orf += len(es)
+    cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dtype=dt))
+    return Strand(seqid, strand, offset, n, s, cat(A, np.int64), cat(E, np.int64), cat(O, np.int64),
+                  cat(EDGE, bool), cat(OPEN, bool))
+
+
+def record_candidates(seqid: str, seq: bytes, code: GeneticCode, start_codons, min_len: int) -> list[Strand]:
+    """Both strands of every segment of one record (segments shorter than min_len skipped)."""
+    out = []
+    for lo, hi in segments(seq):
+        if hi - lo < min_len:
+            continue
+        piece = seq[lo:hi].upper()
+        out.append(oriented_candidates(seqid, "+", lo, piece, code, start_codons, min_len))
+        out.append(oriented_candidates(seqid, "-", lo, reverse_complement(piece), code, start_codons, min_len))
+    return out
+
+
+def frame_sums(w_L3: np.ndarray, a: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """For each candidate, sum over i in [a, e] of w[i, (i - a) mod 3]: a per-base score by
+    codon position summed along the candidate, for all candidates at once through three
+    cumulative sums (one per frame alignment)."""
+    n = w_L3.shape[0]
+    idx = np.arange(n)
+    out = np.zeros(len(a), dtype=np.float64)
+    for g in range(3):
+        sel = (a % 3) == g
+        if not sel.any():
+            continue
+        v = w_L3[idx, (idx - g) % 3].astype(np.float64)
+        c = np.concatenate([[0.0], np.cumsum(v)])
+        out[sel] = c[e[sel] + 1] - c[a[sel]]
+    return out

@@ -1,0 +1,109 @@
+"""Which start codon of an open reading frame is the translation start, learned per genome.
+
+What marks a prokaryotic start varies between genomes, so (as in Prodigal and GeneMarkS-2)
+it is learned from the genome's own genes after a first pass: the start codon itself
+(ATG > GTG > TTG, in genome-specific proportions); a ribosome binding site, the Shine-Dalgarno
+motif (a piece of AGGAGG) some bases upstream, binned by motif length and spacer as Prodigal
+does; and the base composition around the start (a position-specific matrix from -20 to +14,
+which also catches leaderless starts and non-SD motifs at a fixed distance, common in archaea).
+Each part is a log-odds of chosen starts against the other start codons of the same ORFs, so
+the score says how much a start looks like this genome's real starts compared with its decoys.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from genet5.predict.prokaryote.orfs import base_codes
+
+CODONS = (b"ATG", b"GTG", b"TTG")  # others (rare starts, the 5' edge of a partial gene) share one class
+N_CODON = len(CODONS) + 1
+
+# Shine-Dalgarno pieces by length, strongest group first; spacer bins in preference order
+# (spacer = bases between the motif's last base and the start codon).
+SD_GROUPS = ((b"AGGAGG",), (b"AGGAG", b"GGAGG"), (b"AGGA", b"GGAG", b"GAGG"), (b"AGG", b"GGA", b"GAG"))
+SPACER_BINS = ((5, 10), (11, 15), (3, 4))
+N_RBS = len(SD_GROUPS) * len(SPACER_BINS) + 1  # the last class: no motif
+UP, DOWN = 20, 12  # matrix columns: bases -UP..-1 and +3..+3+DOWN-1
+
+
+def _window(codes: np.ndarray, a: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """(k, hi - lo) base codes at offsets lo..hi-1 from each a; 4 off the sequence."""
+    offs = a[:, None] + np.arange(lo, hi)[None, :]
+    inside = (offs >= 0) & (offs < len(codes))
+    return np.where(inside, codes[np.clip(offs, 0, max(len(codes) - 1, 0))], 4)
+
+
+def features(s: bytes, a: np.ndarray, edge: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(codon class, RBS class, matrix window (k, UP + DOWN)) of the starts `a` in oriented `s`."""
+    codes = base_codes(s)
+    a = np.asarray(a, dtype=np.int64)
+    first = _window(codes, a, 0, 3)
+    codon = np.full(len(a), len(CODONS), dtype=np.int64)
+    for i, c in enumerate(CODONS):
+        cc = base_codes(c)
+        codon[(first == cc[None, :]).all(axis=1)] = i
+    if edge is not None:
+        codon[edge] = len(CODONS)
+    up = _window(codes, a, -UP - 6, 0)  # motif search window; column j is offset j - UP - 6
+    rbs = np.full(len(a), N_RBS - 1, dtype=np.int64)
+    for gi, group in enumerate(SD_GROUPS):
+        for bi, (s_lo, s_hi) in enumerate(SPACER_BINS):
+            cat = gi * len(SPACER_BINS) + bi
+            hit = np.zeros(len(a), dtype=bool)
+            for motif in group:
+                m = base_codes(motif)
+                for sp in range(s_lo, s_hi + 1):
+                    end = UP + 6 - sp  # exclusive column of the motif's end
+                    beg = end - len(m)
+                    if beg < 0:
+                        continue
+                    hit |= (up[:, beg:end] == m[None, :]).all(axis=1)
+            rbs = np.where(hit & (rbs > cat), cat, rbs)
+    mat = np.concatenate([_window(codes, a, -UP, 0), _window(codes, a, 3, 3 + DOWN)], axis=1)
+    if edge is not None:
+        rbs[edge] = N_RBS - 1
+        mat[edge] = 4
+    return codon, rbs, mat
+
+
+def _log_odds(pos: np.ndarray, neg: np.ndarray, k: int, pseudo: float) -> np.ndarray:
+    p = np.bincount(pos, minlength=k) + pseudo
+    q = np.bincount(neg, minlength=k) + pseudo
+    return np.log(p / p.sum()) - np.log(q / q.sum())
+
+
+class StartModel:
+    def __init__(self, codon: np.ndarray, rbs: np.ndarray, mat: np.ndarray):
+        self.codon, self.rbs, self.mat = codon, rbs, mat
+
+    @classmethod
+    def prior(cls) -> "StartModel":
+        """Before any genome is seen: ATG > GTG > TTG, as Prodigal starts."""
+        codon = np.array([0.0, -1.0, -1.5, -2.5])
+        return cls(codon, np.zeros(N_RBS), np.zeros((UP + DOWN, 5)))
+
+    @classmethod
+    def fit(cls, examples: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+            pseudo: float = 2.0) -> "StartModel | None":
+        """examples: (codon, rbs, mat, chosen) feature arrays of candidate starts, `chosen` True
+        for the start of a predicted gene and False for the other starts of its ORF."""
+        if not examples:
+            return None
+        codon, rbs, mat, chosen = (np.concatenate(x) for x in zip(*examples))
+        if chosen.sum() < 50 or (~chosen).sum() < 50:
+            return None
+        c = _log_odds(codon[chosen], codon[~chosen], N_CODON, pseudo)
+        c[-1] = min(c[-1], c[:-1].min())  # rare starts never preferred by counting noise
+        r = _log_odds(rbs[chosen], rbs[~chosen], N_RBS, pseudo)
+        m = np.stack([_log_odds(mat[chosen, j], mat[~chosen, j], 5, pseudo) for j in range(mat.shape[1])])
+        m[:, 4] = 0.0
+        return cls(c, r, m)
+
+    def score(self, codon: np.ndarray, rbs: np.ndarray, mat: np.ndarray) -> np.ndarray:
+        cols = np.arange(mat.shape[1])[None, :]
+        return self.codon[codon] + self.rbs[rbs] + self.mat[cols, mat].sum(axis=1)
+
+    def parts(self, codon, rbs, mat) -> dict[str, np.ndarray]:
+        cols = np.arange(mat.shape[1])[None, :]
+        return {"codon": self.codon[codon], "rbs": self.rbs[rbs], "matrix": self.mat[cols, mat].sum(axis=1)}

@@ -1,0 +1,137 @@
+"""The prokaryotic gene finder's parts on built cases: candidates at gaps and edges, the overlap
+DP, the RBS features, the coding chain, and whole decoding of a planted genome."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from genet5.genome.codes import genetic_code, reverse_complement
+from genet5.predict.prokaryote import dp
+from genet5.predict.prokaryote.coding import CodingModel
+from genet5.predict.prokaryote.decoder import ProkaryoteSettings, find_genes, prepare_record
+from genet5.predict.prokaryote.orfs import record_candidates, segments
+from genet5.predict.prokaryote.starts import N_RBS, SPACER_BINS, StartModel, features
+
+CODE11 = genetic_code(11)
+STARTS = frozenset({b"ATG", b"GTG", b"TTG"})
+
+
+def test_segments_split_at_gaps_only():
+    seq = b"ACGT" * 10 + b"NNNNN" + b"ACGT" * 5 + b"N" + b"ACGT"
+    assert segments(seq) == [(0, 40), (45, 70)]  # a lone N is a base call, a run is a gap
+
+
+def test_candidates_are_orfs_with_partial_ends():
+    body = "ATG" + "GCT" * 40 + "TAA"
+    seq = ("GCA" * 10 + body + "GCA" * 10).encode()
+    strands = record_candidates("s", seq, CODE11, STARTS, 90)
+    plus = next(s for s in strands if s.strand == "+")
+    lo, hi = plus.genomic_all()
+    k = np.flatnonzero((lo == 31) & (hi == 30 + len(body)))
+    assert k.size == 1 and not plus.edge[k[0]] and not plus.open3[k[0]]
+    # the ORF before the gene runs off the 5' end: an edge candidate, 5' partial, starting at base 1
+    edge = np.flatnonzero(plus.edge)
+    assert edge.size and lo[edge].min() == 1
+    # a gap cuts a gene: both pieces become partial candidates, none spans the gap
+    gapped = seq[:90] + b"N" * 20 + seq[110:]
+    for s in record_candidates("s", gapped, CODE11, STARTS, 30):
+        glo, ghi = s.genomic_all()
+        assert not np.any((glo <= 100) & (ghi >= 91))
+
+
+def test_dp_bounded_overlaps_beat_greedy():
+    # greedy would take the 10-point gene and lose both neighbours (9 + 9)
+    lo = np.array([1, 201, 500])
+    hi = np.array([300, 620, 800])
+    plus = np.array([True, True, True])
+    score = np.array([9.0, 10.0, 9.0])
+    assert dp.select(lo, hi, plus, score, same=60).tolist() == [0, 2]
+    # a 21-base same-strand overlap is allowed at same=60, not at same=10
+    lo2, hi2 = np.array([1, 280]), np.array([300, 600])
+    assert dp.select(lo2, hi2, plus[:2], np.array([5.0, 5.0]), same=60).tolist() == [0, 1]
+    assert dp.select(lo2, hi2, plus[:2], np.array([5.0, 6.0]), same=10).tolist() == [1]
+    # opposite strands: 3' ends (+ then -) may overlap up to `convergent`, 5' ends not at all
+    conv = dp.select(lo2, hi2, np.array([True, False]), np.array([5.0, 5.0]), convergent=100, divergent=0)
+    div = dp.select(lo2, hi2, np.array([False, True]), np.array([5.0, 6.0]), convergent=100, divergent=0)
+    assert conv.tolist() == [0, 1] and div.tolist() == [1]
+    # nothing with a non-positive score is chosen, and a gene inside another never is
+    assert dp.select(np.array([1, 50]), np.array([900, 200]), np.array([True, False]),
+                     np.array([10.0, 3.0]), convergent=200).tolist() == [0]
+    assert dp.select(lo, hi, plus, -score).size == 0
+
+
+def test_rbs_class_of_planted_motif():
+    # AGGAGG ending 7 bases before ATG: the strongest class (6-mer, spacer 5-10)
+    seq = b"CCCCCCCCCCCCCCCCAGGAGGCCCCCCCATGGCT"
+    a = np.array([seq.index(b"ATG")])
+    codon, rbs, _ = features(seq, a)
+    assert codon.tolist() == [0] and rbs.tolist() == [0]
+    weak = b"CCCCCCCCCCCCCCCCCCCGAGCCCCCCCATGGCT"  # GAG: a 3-mer, spacer 7
+    assert features(weak, a)[1].tolist() == [3 * len(SPACER_BINS)]
+    none = b"CCCCCCCCCCCCCCCCCCCCCCCCCCCCCATGGCT"
+    assert features(none, a)[1].tolist() == [N_RBS - 1]
+
+
+def test_start_model_learns_planted_rbs():
+    rng = np.random.default_rng(0)
+    examples = []
+    for i in range(300):
+        up = rng.choice(list(b"ACGT"), size=40).astype(np.uint8).tobytes()
+        true = bytearray(up + b"ATG" + b"GCT" * 20)
+        true[25:31] = b"AGGAGG"  # spacer 9 before the start at 40
+        decoy = bytes(true) + b"ATG"
+        seq = bytes(decoy)
+        a = np.array([40, len(seq) - 3])
+        c, r, m = features(seq, a)
+        examples.append((c, r, m, np.array([True, False])))
+    model = StartModel.fit(examples)
+    assert model is not None
+    assert model.rbs[0] > 1.0 and model.rbs[-1] < 0
+
+
+def test_coding_chain_prefers_the_true_frame():
+    rng = np.random.default_rng(1)
+    codons = ["GCT", "AAA", "CTG", "GGC", "ACC", "CAG", "GAA"]
+    genes = ["ATG" + "".join(rng.choice(codons, size=200)) + "TAA" for _ in range(20)]
+    seq = "".join(g + "".join(rng.choice(list("ACGT"), size=60)) for g in genes).encode()
+    a = np.array([i * (606 + 60) for i in range(20)])
+    e = a + 605
+    model = CodingModel.fit([(seq, a, e)], [seq, reverse_complement(seq)], k=2)
+    w = model.track(seq)
+    idx = np.arange(a[0], e[0] + 1)
+    true = w[idx, (idx - a[0]) % 3].sum()
+    shifted = w[idx, (idx - a[0] + 1) % 3].sum()
+    assert true > 0 > shifted
+
+
+def _planted_genome(seed: int, n_genes: int = 60, code=CODE11) -> tuple[bytes, list[tuple[str, int, int]]]:
+    """Random-codon genes with an RBS on both strands, separated by stop-rich spacers."""
+    rng = np.random.default_rng(seed)
+    sense = [c for c in (a + b + d for a in "ACGT" for b in "ACGT" for d in "ACGT")
+             if c.encode() not in code.stops and c != "ATG"]
+    weights = rng.dirichlet(np.ones(len(sense)) * 0.5)
+    parts, genes, pos = [], [], 0
+    for i in range(n_genes):
+        spacer = "TAAGTAGCTGA" + "".join(rng.choice(list("ACT"), size=30)) + "AGGAGGTAAACC"
+        body = "ATG" + "".join(rng.choice(sense, p=weights, size=int(rng.integers(100, 300)))) + "TAA"
+        strand = "+" if i % 3 else "-"
+        unit = spacer + body
+        if strand == "-":
+            unit = reverse_complement(unit.encode()).decode()
+            lo = pos + 1
+        else:
+            lo = pos + len(spacer) + 1
+        genes.append((strand, lo, lo + len(body) - 1))
+        parts.append(unit)
+        pos += len(unit)
+    parts.append("TAAGTAGCTGA" * 4)
+    return "".join(parts).encode(), genes
+
+
+def test_self_trained_statistics_find_planted_genes_exactly():
+    seq, genes = _planted_genome(3)
+    rec = prepare_record("s", seq, CODE11, STARTS, ProkaryoteSettings())
+    found = find_genes([rec], ProkaryoteSettings(use_net=False))[0]
+    got = {(g.strand, g.start, g.end) for g in found}
+    hit = len(got & set(genes))
+    assert hit >= 0.95 * len(genes) and len(got) <= len(genes) + 3
