@@ -135,3 +135,54 @@ def test_self_trained_statistics_find_planted_genes_exactly():
     got = {(g.strand, g.start, g.end) for g in found}
     hit = len(got & set(genes))
     assert hit >= 0.95 * len(genes) and len(got) <= len(genes) + 3
+
+
+def test_dp_beats_greedy_on_a_chain():
+    lo, hi = np.array([1, 201, 500]), np.array([300, 620, 800])
+    plus, score = np.array([True] * 3), np.array([9.0, 10.0, 9.0])
+    assert dp.greedy(lo, hi, plus, score).tolist() == [1]
+    assert dp.select(lo, hi, plus, score).tolist() == [0, 2]
+
+
+def test_partial_flags_and_code_survive_a_round_trip(tmp_path):
+    from genet5.genome.gff import read_gff3
+    from genet5.genome.gff3_writer import write_gff3
+    from genet5.genome.models import Annotation
+    from genet5.predict.genes import predicted_gene
+    from genet5.predict.orf_decoder import OrfGene
+
+    ann = Annotation(source="t")
+    ann.genetic_codes["c1"] = 4
+    genes = [OrfGene("+", 1, 300, 5.0, True, False, ""), OrfGene("-", 400, 699, 5.0, True, False, ""),
+             OrfGene("+", 800, 1000, 5.0, False, True, "ATG")]
+    for i, g in enumerate(genes, 1):
+        ann.add_gene(predicted_gene(g, "c1", i, "t"))
+    path = tmp_path / "p.gff3"
+    write_gff3(path, ann, {"c1": 1000})
+    text = path.read_text()
+    cds_rows = [ln for ln in text.splitlines() if "\tCDS\t" in ln]
+    assert all("transl_table=4" in ln for ln in cds_rows)
+    assert "start_range=.,1" in cds_rows[0] and "prodigal_partial=10" in cds_rows[0]
+    assert "end_range=699,." in cds_rows[1] and "prodigal_partial=01" in cds_rows[1]
+    assert "end_range=1000,." in cds_rows[2] and "prodigal_partial=01" in cds_rows[2]
+    back = read_gff3(path)
+    got = {t.cds[0].start: (t.start_partial, t.end_partial) for t in back.iter_transcripts()}
+    assert got == {1: (True, False), 400: (True, False), 800: (False, True)}
+    assert back.genetic_codes["c1"] == 4
+
+
+def test_codes_4_and_25_use_their_common_starts_only():
+    from genet5.predict.pipeline import PredictConfig, start_codon_set
+
+    for code in (11, 4, 25):
+        assert start_codon_set(PredictConfig(genetic_code=code, domain="prokaryote")) == {b"ATG", b"GTG", b"TTG"}
+    assert b"ATT" in start_codon_set(PredictConfig(genetic_code=11, domain="prokaryote", start_codons=("ATG", "ATT")))
+    # code 4 reads TGA as Trp: a gene through TGA is one ORF under code 4, two pieces under 11
+    seq, _ = _planted_genome(5, n_genes=3)
+    body = b"ATG" + b"GCT" * 30 + b"TGA" + b"GCT" * 30 + b"TAA"
+    s = b"CCC" + body + b"CCC"
+    for code, expect in ((4, True), (11, False)):
+        strands = record_candidates("s", s, genetic_code(code), STARTS, 90)
+        plus = next(x for x in strands if x.strand == "+")
+        lo, hi = plus.genomic_all()
+        assert bool(np.any((lo == 4) & (hi == 3 + len(body)))) is expect

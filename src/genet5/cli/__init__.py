@@ -34,26 +34,54 @@ def _load_commands() -> None:
                 raise
 
 
+def _usage_error(err: BaseException) -> int | None:
+    """Exit code of a command-line usage error (unknown option, missing argument, bad value),
+    after printing it as one line; None for anything else. Checked by shape, not class: typer
+    ships its own copy of click (typer._click), so click's classes would not match it."""
+    show = getattr(err, "format_message", None)
+    code = getattr(err, "exit_code", None)
+    if not callable(show) or not isinstance(code, int):
+        return None
+    ctx = getattr(err, "ctx", None)
+    where = f"{ctx.command_path}: " if ctx is not None and getattr(ctx, "command_path", None) else ""
+    hint = " (see --help)" if code == 2 else ""
+    print(f"genet5: error: {where}{show()}{hint}", file=sys.stderr)
+    return 2 if code == 2 else code
+
+
+def _on_sigterm(signum, frame):  # a pipeline's kill: leave like Ctrl-C, with the shell's code
+    raise _Terminated()
+
+
+class _Terminated(BaseException):
+    pass
+
+
 def main() -> None:
+    import signal
+
     from genet5.genome.models import GenomeFormatError
 
+    signal.signal(signal.SIGTERM, _on_sigterm)
     _load_commands()
     try:
-        app(standalone_mode=False)
+        rv = app(standalone_mode=False)
+        if isinstance(rv, int) and rv:  # typer returns the code of an abort instead of raising
+            fail("interrupted" if rv == 130 else f"stopped (exit code {rv})", code=rv)
     except GenomeFormatError as err:
         fail(str(err))
     except (FileNotFoundError, IsADirectoryError, PermissionError) as err:
         fail(f"{err.filename}: {err.strerror}")
     except KeyboardInterrupt:
         fail("interrupted", code=130)
+    except _Terminated:
+        fail("terminated", code=143)
     except SystemExit:
         raise
-    except Exception as err:  # click usage errors and friends
-        import click
-
-        if isinstance(err, click.exceptions.Abort):
-            fail("aborted", code=130)
-        if isinstance(err, click.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
-        raise
+    except Exception as err:
+        if type(err).__name__ == "Abort":  # click's Abort: Ctrl-C at a prompt
+            fail("interrupted", code=130)
+        code = _usage_error(err)
+        if code is None:
+            raise
+        sys.exit(code)

@@ -20,3 +20,18 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """Print one line to stderr and exit non-zero."""
     print(f"genet5: error: {message}", file=sys.stderr)
     raise SystemExit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from genet5 import __version__
+
+        print(f"genet5 {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """Gene prediction (GeneT5) and genomic language models (Genos)."""

@@ -51,9 +51,10 @@ def predict(
     genome: Path = typer.Argument(..., help="Genome FASTA (plain, gzip or bgzip), any number of sequences."),
     output: Path = typer.Option(..., "--output", "-o", help="Output GFF3."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: the bundled genet5-cpu model)."),
-    genetic_code: int = typer.Option(11, "--genetic-code", "-g", help="NCBI translation table (11 bacteria/plastids, 4 Mycoplasma, 1 standard)."),
+    genetic_code_text: str = typer.Option("11", "--genetic-code", "-g", help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes)."),
     domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids: self-trained gene statistics + network + whole-sequence DP), eukaryote (the --decoder below), or auto: eukaryote with -g 1 or an explicit --decoder, else prokaryote."),
     decoder: Optional[str] = typer.Option(None, "--decoder", help="Eukaryote decoder: orf (per-base head + ORF selection, the default) or viterbi (per-base head + gene-structure HMM with introns; with -g 1)."),
+    mode: str = typer.Option("auto", "--mode", "-p", help="Prokaryote: single (the genome teaches itself its statistics; >= 20 kb), meta (parameter sets from training genomes, per sequence: plasmids, viruses, metagenome contigs), or auto: meta below 20 kb."),
     network: bool = typer.Option(True, "--network/--no-network", help="Prokaryote: use the model's per-base evidence (off: the genome's self-trained statistics alone; for ablations)."),
     min_gene_length: int = typer.Option(90, "--min-gene-length", help="Shortest CDS to report (bases, stop included)."),
     id_prefix: str = typer.Option("genet5", "--id-prefix", help="Prefix of gene IDs."),
@@ -75,12 +76,27 @@ def predict(
     from genet5.models.weights import from_pretrained
     from genet5.predict.pipeline import PredictConfig, predict_genome
 
+    from genet5.genome.codes import known_codes
+
+    if genetic_code_text.strip().lower() == "auto":
+        genetic_code = 0
+    else:
+        try:
+            genetic_code = int(genetic_code_text)
+        except ValueError:
+            fail(f"--genetic-code: {genetic_code_text!r} is not a table number or auto")
+        if genetic_code not in known_codes():
+            fail(f"--genetic-code: {genetic_code} is not an NCBI translation table (known: {', '.join(map(str, known_codes()))})")
+    if mode not in ("auto", "single", "meta"):
+        fail(f"--mode: {mode!r} is not one of auto, single, meta")
     if domain not in ("auto", "prokaryote", "eukaryote"):
         fail(f"--domain: {domain!r} is not one of auto, prokaryote, eukaryote")
     if decoder is not None and decoder not in ("orf", "viterbi"):
         fail(f"--decoder: {decoder!r} is not one of orf, viterbi")
     if domain == "auto":
         domain = "eukaryote" if (genetic_code == 1 or decoder is not None) else "prokaryote"
+    if genetic_code == 0 and domain != "prokaryote":
+        fail("--genetic-code auto chooses between tables 11 and 4 for prokaryotes; give the table for a eukaryote (-g 1)")
     if domain == "prokaryote" and decoder is not None:
         fail("--decoder chooses among the eukaryote decoders; drop it or use --domain eukaryote")
     model_dir = resolve_model_dir(model)
@@ -90,7 +106,7 @@ def predict(
     dev = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
     net = from_pretrained(model_dir, device=dev).eval()
     cfg = PredictConfig(
-        genetic_code=genetic_code, decoder=decoder or "orf", domain=domain, use_network=network,
+        genetic_code=genetic_code, decoder=decoder or "orf", domain=domain, use_network=network, mode=mode,
         min_gene_length=min_gene_length,
         id_prefix=id_prefix, batch_size=batch_size, learn_starts=learn_starts,
         start_codons=_parse_codons(start_codons),
@@ -117,7 +133,16 @@ def predict(
         # opened before predicting, so a bad PREFIX fails at once; files appear only on success
         with BedGraphWriter(bedgraph) if bedgraph else nullcontext() as tracks:
             ann, lengths, stats = predict_genome(net, genome, cfg, on_bases, tracks.add if tracks else None)
-    write_gff3(output, ann, lengths, source="genet5")
+    import shlex
+    import sys
+
+    from genet5 import __version__
+
+    settings = (f"domain {domain}" + (f", mode {stats.mode}" if stats.mode else "")
+                + f", genetic code {stats.genetic_code or genetic_code}" + ("" if network or domain != "prokaryote" else ", no network"))
+    comments = [f"genet5 {__version__} predict; model {model_dir.name}; {settings}",
+                "command: " + " ".join(shlex.quote(a) for a in ["genet5", *sys.argv[1:]])]
+    write_gff3(output, ann, lengths, source="genet5", comments=comments)
     if gtf:
         from genet5.genome.gtf_writer import write_gtf
 
@@ -128,11 +153,14 @@ def predict(
 
         g = Genome(genome)
         if proteins:
-            write_proteins(proteins, ann, g, default_code=genetic_code)
+            write_proteins(proteins, ann, g, default_code=stats.genetic_code)
         if cds:
             write_cds(cds, ann, g)
     console.print(
         f"{stats.genes:,} genes on {stats.sequences:,} sequences ({stats.bases:,} bp) in {stats.seconds:.1f} s "
-        f"({stats.bases / max(stats.seconds, 1e-9):,.0f} bp/s); wrote {output}",
+        f"({stats.bases / max(stats.seconds, 1e-9):,.0f} bp/s); wrote {output}"
+        + (f"; meta mode (parameter sets: {', '.join(sorted(set(stats.meta_sets)))})" if stats.mode == "meta" else "")
+        + (f"; genetic code {stats.genetic_code} chosen from the genome ({stats.tga_share:.0%} of table-4 genes read an in-frame TGA)"
+           if stats.tga_share is not None else ""),
         highlight=False,
     )

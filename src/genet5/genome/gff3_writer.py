@@ -34,8 +34,12 @@ def cds_phases(tx: Transcript) -> list[int]:
     return phases
 
 
+# Values that are GFF3 lists: their commas separate values and are written as they are.
+_LIST_VALUED = {"start_range", "end_range"}
+
+
 def _attrs(pairs: list[tuple[str, str]]) -> str:
-    return ";".join(f"{k}={escape_attr(v)}" for k, v in pairs if v != "")
+    return ";".join(f"{k}={v if k in _LIST_VALUED else escape_attr(v)}" for k, v in pairs if v != "")
 
 
 class _Ids:
@@ -59,7 +63,24 @@ def _row(seqid: str, source: str, ftype: str, start: int, end: int, strand: str,
     return f"{seqid.translate(_ESCAPE_SEQID)}\t{source}\t{ftype}\t{start}\t{end}\t.\t{strand}\t{phase}\t{attrs}\n"
 
 
-def _gene_rows(gene: Gene, ids: _Ids, source: str, seqid: str) -> list[str]:
+def _partial_pairs(tx: Transcript) -> list[tuple[str, str]]:
+    """Which ends of a CDS run off the sequence (or into a gap), on the row itself: NCBI's
+    partial=true with start_range=.,N (left end open) / end_range=N,. (right end open), which
+    readers (ours included) take back, and Prodigal's two-digit flag (left end, right end) as
+    prodigal_partial for those who filter on it."""
+    if not (tx.start_partial or tx.end_partial):
+        return []
+    left, right = (tx.start_partial, tx.end_partial) if tx.strand != "-" else (tx.end_partial, tx.start_partial)
+    pairs = [("partial", "true")]
+    if left:
+        pairs.append(("start_range", f".,{tx.start}"))
+    if right:
+        pairs.append(("end_range", f"{tx.end},."))
+    pairs.append(("prodigal_partial", f"{int(left)}{int(right)}"))
+    return pairs
+
+
+def _gene_rows(gene: Gene, ids: _Ids, source: str, seqid: str, code: int | None = None) -> list[str]:
     gid = ids.take(gene.id)
     spans = [(t.start, t.end) for t in gene.transcripts]
     g_start = min([s for s, _ in spans] + ([gene.start_] if gene.start_ else []))
@@ -70,9 +91,7 @@ def _gene_rows(gene: Gene, ids: _Ids, source: str, seqid: str) -> list[str]:
     for tx in gene.transcripts:
         tid = ids.take(tx.id if tx.id != gene.id else f"{gene.id}.t1")
         tx_type = "mRNA" if tx.is_coding else (tx.biotype if tx.biotype not in ("", "mRNA") else "transcript")
-        t_pairs = [("ID", tid), ("Parent", gid)]
-        if tx.start_partial or tx.end_partial:
-            t_pairs.append(("partial", "true"))
+        t_pairs = [("ID", tid), ("Parent", gid)] + _partial_pairs(tx)
         for key in ("Name", "product"):
             if key in tx.attributes:
                 t_pairs.append((key, tx.attributes[key]))
@@ -86,8 +105,12 @@ def _gene_rows(gene: Gene, ids: _Ids, source: str, seqid: str) -> list[str]:
             # Trans-spliced chains keep transcription order in the file: sorted rows would be
             # read back as an ordinary gene in coordinate order.
             cds_rows = tx.cds if tx.unusual_order else sorted(tx.cds, key=lambda s: s.start)
+            table = tx.genetic_code or code
+            c_pairs = [("ID", cid), ("Parent", tid)] + _partial_pairs(tx)
+            if table:
+                c_pairs.append(("transl_table", str(table)))
             for seg in cds_rows:
-                rows.append(_row(seqid, source, "CDS", seg.start, seg.end, seg.strand, str(phases[seg]), _attrs([("ID", cid), ("Parent", tid)])))
+                rows.append(_row(seqid, source, "CDS", seg.start, seg.end, seg.strand, str(phases[seg]), _attrs(c_pairs)))
     return rows
 
 
@@ -97,10 +120,13 @@ def write_gff3_handle(
     sequence_lengths: dict[str, int] | None = None,
     source: str = "genet5",
     id_prefix: str = "",
+    comments: list[str] | None = None,
 ) -> None:
     lengths = dict(annotation.sequence_lengths)
     lengths.update(sequence_lengths or {})
     fh.write("##gff-version 3\n")
+    for c in comments or []:
+        fh.write(f"# {c}\n")
     seqids = list(dict.fromkeys(list(lengths) + list(annotation.genes)))
     for seqid in seqids:
         n = lengths.get(seqid)
@@ -114,7 +140,7 @@ def write_gff3_handle(
         for gene in genes:
             if not gene.transcripts:
                 continue
-            fh.writelines(_gene_rows(gene, ids, source, seqid))
+            fh.writelines(_gene_rows(gene, ids, source, seqid, annotation.genetic_codes.get(seqid)))
             fh.write("###\n")
 
 
@@ -124,7 +150,9 @@ def write_gff3(
     sequence_lengths: dict[str, int] | None = None,
     source: str = "genet5",
     id_prefix: str = "",
+    comments: list[str] | None = None,
 ) -> None:
-    """Write `annotation` as GFF3 to `path` (atomically)."""
+    """Write `annotation` as GFF3 to `path` (atomically); `comments` become `# ` lines after
+    the version line (what made the file)."""
     with atomic_write(path) as fh:
-        write_gff3_handle(fh, annotation, sequence_lengths, source, id_prefix)
+        write_gff3_handle(fh, annotation, sequence_lengths, source, id_prefix, comments)

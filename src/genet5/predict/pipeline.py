@@ -19,7 +19,7 @@ import torch
 
 from genet5.genome.codes import genetic_code
 from genet5.genome.fasta import FastaRecord, read_fasta
-from genet5.genome.models import Annotation, Gene
+from genet5.genome.models import Annotation, Gene, GenomeFormatError
 from genet5.predict.genes import predicted_gene
 from genet5.predict.orf_decoder import RecordOrfs, decode_genome, record_orfs
 from genet5.tokenizers.nucleotide import NucleotideTokenizer
@@ -30,7 +30,7 @@ class PredictConfig:
     window: int = 4096  # bases per encoder window
     context: int = 256  # bases at each window edge used only as context
     batch_size: int = 4
-    genetic_code: int = 11
+    genetic_code: int = 11  # 0: auto (prokaryotes: 11 or 4 from the genome, predict/prokaryote/code_choice.py)
     decoder: str = "orf"
     min_gene_length: int = 90  # bases, stop codon included
     max_overlap: int = 60
@@ -41,6 +41,7 @@ class PredictConfig:
     learn_starts: bool = True  # ORF decoder: self-trained per-genome start model
     domain: str = "eukaryote"  # "prokaryote": predict/prokaryote (self-trained statistics + network + DP)
     use_network: bool = True  # prokaryote: add the network's per-base evidence (off: statistics alone)
+    mode: str = "auto"  # prokaryote: single (self-trained), meta (shipped parameter sets), auto (by size)
 
 
 COMMON_PROKARYOTIC_STARTS = frozenset({b"ATG", b"GTG", b"TTG"})
@@ -108,6 +109,10 @@ class PredictionStats:
     bases: int = 0
     genes: int = 0
     seconds: float = 0.0
+    genetic_code: int = 0  # the table used (chosen from the genome under -g auto)
+    tga_share: float | None = None  # -g auto: share of table-4 genes with an in-frame TGA
+    mode: str = ""  # prokaryote: single or meta
+    meta_sets: list[str] = field(default_factory=list)  # meta: the parameter set of each sequence
     per_sequence: dict[str, int] = field(default_factory=dict)
 
 
@@ -173,7 +178,19 @@ def predict_genome(
     t0 = time.perf_counter()
     pending: list[tuple[str, RecordOrfs]] = []
     prokaryotic: list = []
-    for rec in read_fasta(fasta):
+    records = read_fasta(fasta)
+    if cfg.genetic_code == 0:  # auto: needs the whole genome before the first record is decoded
+        from dataclasses import replace
+
+        from genet5.predict.prokaryote.code_choice import choose_code
+
+        records = list(records)
+        code, stats.tga_share = choose_code([(r.id, r.seq) for r in records])
+        cfg = replace(cfg, genetic_code=code)
+    stats.genetic_code = cfg.genetic_code
+    acgt = 0
+    for rec in records:
+        acgt += len(rec.seq) - rec.seq.upper().count(b"N")
         lengths[rec.id] = len(rec.seq)
         ann.genetic_codes[rec.id] = cfg.genetic_code
         stats.sequences += 1
@@ -196,10 +213,21 @@ def predict_genome(
                 ann.add_gene(predicted_gene(g, seqid, i, cfg.id_prefix))
             stats.genes += len(found)
             stats.per_sequence[seqid] = len(found)
+    if stats.bases == 0 or acgt == 0:
+        raise GenomeFormatError(str(fasta), None, "no A/C/G/T bases in any sequence (only N or empty): nothing to annotate")
     if prokaryotic:
         from genet5.predict.prokaryote.decoder import find_genes
+        from genet5.predict.prokaryote.meta import META_BELOW, find_genes_meta
 
-        decoded = find_genes([p for _, p in prokaryotic], _prokaryote_settings(cfg))
+        if cfg.mode == "single" and stats.bases < META_BELOW:
+            raise GenomeFormatError(str(fasta), None, f"{stats.bases:,} bp is too little for a genome to teach itself its gene "
+                                    f"statistics (single mode needs >= {META_BELOW:,} bp): use --mode meta or --mode auto")
+        meta = cfg.mode == "meta" or (cfg.mode == "auto" and stats.bases < META_BELOW)
+        stats.mode = "meta" if meta else "single"
+        if meta:
+            decoded, stats.meta_sets = find_genes_meta([p for _, p in prokaryotic], _prokaryote_settings(cfg))
+        else:
+            decoded = find_genes([p for _, p in prokaryotic], _prokaryote_settings(cfg))
         for (seqid, _), found in zip(prokaryotic, decoded):
             for i, g in enumerate(found, 1):
                 ann.add_gene(predicted_gene(g, seqid, i, cfg.id_prefix))

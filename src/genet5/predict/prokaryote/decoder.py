@@ -31,13 +31,28 @@ from genet5.predict.prokaryote.starts import StartModel, features
 INTERGENIC, CDS0 = 0, 1  # tokenizers.annotation.BaseClass order of the per-base head
 
 
+# What each candidate gene is scored on: a weighted sum of these (ProkaryoteWeights). The first
+# five are evidence (self-trained statistics, network, start model parts), the next two are
+# genome-independent facts about where a start sits in its ORF, the last is a per-gene constant.
+FEATURES = ("coding", "net", "codon", "rbs", "matrix", "first_start", "upstream_starts", "bias")
+
+
 @dataclass
 class ProkaryoteWeights:
-    coding: float = 0.33  # per-base Markov log-ratio (counted at every base, so ~1/3 per codon)
-    net: float = 0.03  # per-base network log-ratio (over-confident: neighbours are not independent)
-    start: float = 1.0  # start model log-odds
-    bias: float = -5.0  # per gene
+    """Weights of FEATURES, chosen on training genomes (see the comment of each)."""
+
+    coding: float = 0.5  # per-base Markov log-ratio summed over the CDS
+    net: float = 0.01  # per-base network log-ratio summed over the CDS (over-confident per base)
+    codon: float = 1.0  # start model: start codon log-odds
+    rbs: float = 1.0  # start model: Shine-Dalgarno class log-odds
+    matrix: float = 1.0  # start model: -20..+14 matrix log-odds
+    first_start: float = 0.0  # 1 for the most upstream start of the ORF
+    upstream_starts: float = -1.0  # log(1 + start codons upstream of this one in its ORF)
+    bias: float = -2.0  # per gene
     net_only_start_weight: float = 0.02  # first pass (network, fixed start prior): evidence scale
+
+    def vector(self) -> np.ndarray:
+        return np.array([getattr(self, f) for f in FEATURES])
 
 
 @dataclass
@@ -50,6 +65,7 @@ class ProkaryoteSettings:
     use_net: bool = True
     use_self_training: bool = True
     use_start_model: bool = True
+    use_dp: bool = True  # False: greedy selection (ablation only)
     weights: ProkaryoteWeights = field(default_factory=ProkaryoteWeights)
 
 
@@ -60,8 +76,27 @@ class _StrandData:
     codon: np.ndarray
     rbs: np.ndarray
     mat: np.ndarray
-    coding: np.ndarray | None = None  # summed Markov log-ratio per candidate
-    start: np.ndarray | None = None  # start score per candidate
+    upstream: np.ndarray  # start codons upstream of this candidate in its ORF (0: the first)
+    features: np.ndarray | None = None  # (candidates, len(FEATURES)) after a self-training round
+
+
+def _rank_in_orf(cand: Strand) -> np.ndarray:
+    """0 for the most upstream candidate of each ORF, 1 for the next, ..."""
+    order = np.lexsort((cand.a, cand.orf))
+    orf_sorted = cand.orf[order]
+    first_of_orf = np.searchsorted(orf_sorted, orf_sorted, side="left")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - first_of_orf
+    return rank
+
+
+def candidate_features(d: _StrandData, coding: CodingModel, start_model: StartModel, use_net: bool) -> np.ndarray:
+    """(candidates, len(FEATURES)) for one strand under the current self-trained models."""
+    parts = start_model.parts(d.codon, d.rbs, d.mat)
+    cod = frame_sums(coding.track(d.cand.seq), d.cand.a, d.cand.e)
+    net = d.net if (use_net and d.net is not None) else np.zeros(len(cod))
+    return np.stack([cod, net, parts["codon"], parts["rbs"], parts["matrix"], (d.upstream == 0).astype(np.float64),
+                     np.log1p(d.upstream), np.ones(len(cod))], axis=1)
 
 
 def _net_ratio(track: np.ndarray) -> np.ndarray:
@@ -83,7 +118,7 @@ def prepare_record(seqid: str, seq: bytes, code: GeneticCode, start_codons, sett
                 w = w[::-1]
             net = frame_sums(np.ascontiguousarray(w), cand.a, cand.e)
         codon, rbs, mat = features(cand.seq, cand.a, cand.edge)
-        out.append(_StrandData(cand, net, codon, rbs, mat))
+        out.append(_StrandData(cand, net, codon, rbs, mat, _rank_in_orf(cand)))
     return out
 
 
@@ -100,7 +135,7 @@ def _decode(records: list[list[_StrandData]], scores: list[list[np.ndarray]], se
             los.append(lo); his.append(hi); plus.append(np.full(len(lo), d.cand.strand == "+"))
         lo, hi, pl, s = (np.concatenate(x) for x in (los, his, plus, sc))
         # segments of one record never share bases, so one DP over the record is exact
-        pick = dp.select(lo, hi, pl, s, same=settings.same_overlap, convergent=settings.convergent_overlap,
+        pick = (dp.select if settings.use_dp else dp.greedy)(lo, hi, pl, s, same=settings.same_overlap, convergent=settings.convergent_overlap,
                          divergent=settings.divergent_overlap)
         bounds = np.cumsum([0] + [len(d.cand.a) for d in rec])
         chosen.append([pick[(pick >= bounds[i]) & (pick < bounds[i + 1])] - bounds[i] for i in range(len(rec))])
@@ -142,29 +177,49 @@ def _fit_starts(records, chosen) -> StartModel | None:
     return StartModel.fit(examples)
 
 
-def find_genes(records: list[list[_StrandData]], settings: ProkaryoteSettings) -> list[list[OrfGene]]:
-    """Genes of each prepared record."""
-    w = settings.weights
+@dataclass
+class SelfTrained:
+    """What one genome taught itself: the final models and the genes they chose."""
+
+    coding: CodingModel | None
+    starts: StartModel
+    chosen: list[list[np.ndarray]]
+    scores: list[list[np.ndarray]]
+
+
+def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings) -> SelfTrained:
+    """Rounds of fitting the coding chain and start model on the current genes and decoding
+    again. After it returns, each strand's `features` hold the candidates' features under the
+    last round's models."""
+    wvec = settings.weights.vector()
     scores = [[_bootstrap_scores(d, settings) for d in rec] for rec in records]
     chosen = _decode(records, scores, settings)
+    coding, start_model = None, StartModel.prior()
     rounds = settings.rounds if settings.use_self_training else 0
     for _ in range(rounds):
         coding = _fit_coding(records, chosen)
         start_model = _fit_starts(records, chosen) if settings.use_start_model else None
         start_model = start_model or StartModel.prior()
-        scores = []
-        for rec in records:
-            sc = []
-            for d in rec:
-                d.coding = frame_sums(coding.track(d.cand.seq), d.cand.a, d.cand.e)
-                d.start = start_model.score(d.codon, d.rbs, d.mat)
-                s = w.coding * d.coding + w.start * d.start + w.bias
-                if settings.use_net and d.net is not None:
-                    s = s + w.net * d.net
-                sc.append(s)
-            scores.append(sc)
+        scores = score_records(records, coding, start_model, settings, wvec)
         chosen = _decode(records, scores, settings)
-    return [_genes(rec, ch, sc) for rec, ch, sc in zip(records, chosen, scores)]
+    return SelfTrained(coding, start_model, chosen, scores)
+
+
+def score_records(records, coding: CodingModel, start_model: StartModel, settings: ProkaryoteSettings,
+                  wvec: np.ndarray | None = None) -> list[list[np.ndarray]]:
+    wvec = settings.weights.vector() if wvec is None else wvec
+    scores = []
+    for rec in records:
+        for d in rec:
+            d.features = candidate_features(d, coding, start_model, settings.use_net)
+        scores.append([d.features @ wvec for d in rec])
+    return scores
+
+
+def find_genes(records: list[list[_StrandData]], settings: ProkaryoteSettings) -> list[list[OrfGene]]:
+    """Genes of each prepared record, from statistics the genome teaches itself."""
+    st = self_train(records, settings)
+    return [_genes(rec, ch, sc) for rec, ch, sc in zip(records, st.chosen, st.scores)]
 
 
 def _genes(rec: list[_StrandData], chosen: list[np.ndarray], scores: list[np.ndarray]) -> list[OrfGene]:

@@ -69,3 +69,43 @@ def select(lo: np.ndarray, hi: np.ndarray, plus: np.ndarray, score: np.ndarray, 
         chosen.append(order[i])
         i = back[i]
     return np.array(sorted(chosen), dtype=np.int64)
+
+
+def greedy(lo: np.ndarray, hi: np.ndarray, plus: np.ndarray, score: np.ndarray, *,
+           same: int = 60, convergent: int = 200, divergent: int = 0) -> np.ndarray:
+    """Highest score first, each kept unless it breaks the overlap rules with one already kept:
+    the older decoder's selection, kept only to measure what the DP adds (an ablation)."""
+    kept: list[int] = []
+    los: list[int] = []  # kept, sorted by lo
+    idx: list[int] = []
+    longest = 0
+    for i in np.argsort(-score, kind="stable"):
+        if score[i] <= 0:
+            break
+        li, hi_i = int(lo[i]), int(hi[i])
+        ok = True
+        p = bisect.bisect_left(los, li - longest)
+        while p < len(los) and los[p] <= hi_i:
+            j = idx[p]
+            p += 1
+            ov = min(hi_i, hi[j]) - max(li, lo[j]) + 1
+            if ov <= 0:
+                continue
+            first, second = (j, i) if (lo[j], hi[j]) < (li, hi_i) else (i, j)
+            if hi[second] <= hi[first] or lo[second] <= lo[first]:
+                ok = False  # nested
+            elif plus[first] == plus[second]:
+                ok = ov <= same
+            elif plus[first]:
+                ok = ov <= convergent
+            else:
+                ok = ov <= divergent
+            if not ok:
+                break
+        if ok:
+            q = bisect.bisect_left(los, li)
+            los.insert(q, li)
+            idx.insert(q, int(i))
+            longest = max(longest, hi_i - li + 1)
+            kept.append(int(i))
+    return np.array(sorted(kept), dtype=np.int64)

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""`genet5 predict --domain prokaryote` beside Prodigal on whole genomes, one scorer for both,
+plus the ablation of each part of our decoder.
+
+For each genome (default: the prokaryotic `validation` genomes of shared/genomes/splits.tsv):
+
+1. Prodigal (`prodigal -i genome.fa -g CODE -f gff`, single mode, the Debian package) is run
+   and timed; its GFF3 is scored by genet5's evaluator (`compare_files`, the code behind
+   `genet5 eval --genome`);
+2. the bundled network's per-base track is computed once (timed) and the decoder is run in
+   process in several variants, each written to GFF3 and scored the same way:
+   full (self-trained statistics + network + DP), no_network (statistics alone),
+   no_self_training (network + fixed start prior + DP), no_start_model (fixed start prior),
+   greedy (greedy selection instead of the DP);
+3. JSON goes to bench/results/prokaryote_vs_prodigal.json (device, versions, date), and
+   `--table` prints the Markdown tables of docs/benchmarks.md.
+
+Usage:
+    python bench/prokaryote/vs_prodigal.py                    # validation genomes
+    python bench/prokaryote/vs_prodigal.py --genomes prokaryotes/Escherichia_coli_K12_MG1655
+    python bench/prokaryote/vs_prodigal.py --table
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+GENOMES = Path(os.environ.get("GENET5_SHARED", REPO.parent / "shared")) / "genomes"
+RESULTS = REPO / "bench" / "results"
+WORK = RESULTS / "work" / "prokaryote_vs_prodigal"
+OUT = RESULTS / "prokaryote_vs_prodigal.json"
+PROKARYOTIC = ("prokaryotes/", "archaea/", "phages/")
+VARIANTS = {
+    "full": {},
+    "no_network": {"use_net": False},
+    "no_self_training": {"use_self_training": False},
+    "no_start_model": {"use_start_model": False},
+    "greedy": {"use_dp": False},
+}
+
+
+def validation_genomes() -> list[str]:
+    rows = [ln.split("\t") for ln in (GENOMES / "splits.tsv").read_text().splitlines()[1:] if ln.strip()]
+    return [r[0] for r in rows if r[1] == "validation" and r[0].startswith(PROKARYOTIC)]
+
+
+def genetic_code_of(genome_dir: str) -> int:
+    for ln in (GENOMES / "manifest.tsv").read_text().splitlines()[1:]:
+        cols = ln.split("\t")
+        if cols[0] == genome_dir:
+            return int(cols[3])
+    raise SystemExit(f"{genome_dir} is not in manifest.tsv")
+
+
+def cpu_name() -> str:
+    try:
+        for ln in Path("/proc/cpuinfo").read_text().splitlines():
+            if ln.startswith("model name"):
+                return ln.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def scores(ref: Path, pred: Path, genome: Path) -> dict:
+    from genet5.evaluate.compare import compare_files
+
+    r = compare_files(ref, pred, genome).result.total
+    return {level: {"sn": round(r[level].sn, 4), "pr": round(r[level].pr, 4), "f1": round(r[level].f1, 4)}
+            for level in ("stop", "start_stop", "nucleotide")}
+
+
+def run_prodigal(genome: Path, code: int, wd: Path) -> dict:
+    out = wd / "prodigal.gff"
+    t0 = time.perf_counter()
+    p = subprocess.run(["prodigal", "-i", str(genome), "-g", str(code), "-f", "gff", "-o", str(out), "-q"],
+                       capture_output=True, text=True)
+    secs = time.perf_counter() - t0
+    if p.returncode != 0:
+        return {"error": p.stderr.strip()[-300:]}
+    return {"seconds": round(secs, 3), "file": out}
+
+
+def run_ours(genome: Path, code: int, wd: Path, threads: int) -> dict:
+    import torch
+
+    from genet5.genome.fasta import read_fasta
+    from genet5.genome.gff3_writer import write_gff3
+    from genet5.genome.models import Annotation
+    from genet5.models.weights import from_pretrained
+    from genet5.predict.genes import predicted_gene
+    from genet5.predict.pipeline import PredictConfig, _prokaryote_settings, per_base_logprobs, start_codon_set
+    from genet5.predict.prokaryote.decoder import find_genes, prepare_record
+    from genet5.genome.codes import genetic_code
+
+    torch.set_num_threads(threads)
+    net = from_pretrained(REPO / "src" / "genet5" / "bundled" / "genet5-cpu").eval()
+    cfg = PredictConfig(genetic_code=code, domain="prokaryote")
+    base = _prokaryote_settings(cfg)
+    gc = genetic_code(code)
+    t0 = time.perf_counter()
+    records = [(r.id, r.seq) for r in read_fasta(genome)]
+    tracks = {sid: per_base_logprobs(net, seq, cfg) for sid, seq in records}
+    t_net = time.perf_counter() - t0
+    lengths = {sid: len(seq) for sid, seq in records}
+    out: dict = {"network_seconds": round(t_net, 3), "variants": {}}
+    for name, change in VARIANTS.items():
+        settings = replace(base, **change)
+        t1 = time.perf_counter()
+        prepared = [prepare_record(sid, seq, gc, start_codon_set(cfg), settings,
+                                   tracks[sid] if settings.use_net else None) for sid, seq in records]
+        found = find_genes(prepared, settings)
+        t_dec = time.perf_counter() - t1
+        ann = Annotation(source=str(genome))
+        for (sid, _), genes in zip(records, found):
+            ann.genetic_codes[sid] = code
+            for i, g in enumerate(genes, 1):
+                ann.add_gene(predicted_gene(g, sid, i, "genet5"))
+        path = wd / f"genet5_{name}.gff3"
+        write_gff3(path, ann, lengths)
+        total = t_dec + (t_net if settings.use_net else 0.0)
+        out["variants"][name] = {"decode_seconds": round(t_dec, 3), "seconds": round(total, 3), "file": path}
+    return out
+
+
+def run_genome(genome_dir: str, threads: int) -> dict:
+    src = GENOMES / genome_dir
+    wd = WORK / genome_dir.replace("/", "_")
+    wd.mkdir(parents=True, exist_ok=True)
+    fasta = wd / "genome.fa"
+    with gzip.open(src / "genome.fa.gz", "rb") as fin, open(fasta, "wb") as fout:
+        shutil.copyfileobj(fin, fout)
+    ref = src / "annotation.gff3.gz"
+    code = genetic_code_of(genome_dir)
+    bp = sum(len(ln) for ln in fasta.read_text().splitlines() if not ln.startswith(">"))
+    rec: dict = {"genome": genome_dir, "genetic_code": code, "bp": bp}
+    prod = run_prodigal(fasta, code, wd)
+    if "file" in prod:
+        prod["scores"] = scores(ref, prod.pop("file"), fasta)
+        prod["bp_per_s"] = round(bp / prod["seconds"])
+    rec["prodigal"] = prod
+    ours = run_ours(fasta, code, wd, threads)
+    for v in ours["variants"].values():
+        v["scores"] = scores(ref, v.pop("file"), fasta)
+        v["bp_per_s"] = round(bp / v["seconds"])
+    rec["genet5"] = ours
+    full = ours["variants"]["full"]["scores"]["start_stop"]["f1"]
+    peer = prod.get("scores", {}).get("start_stop", {}).get("f1")
+    print(f"{genome_dir}: genet5 {full:.4f} vs Prodigal {peer} (exact start+stop F1); "
+          + ", ".join(f"{k} {v['scores']['start_stop']['f1']:.4f}" for k, v in ours["variants"].items()), flush=True)
+    return rec
+
+
+def table(data: dict) -> str:
+    lines = ["| genome | bp | Prodigal start+stop (stop) | genet5 start+stop (stop) | no network | no self-training | no start model | greedy | genet5 / Prodigal bp/s |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in data["genomes"]:
+        v = r["genet5"]["variants"]
+        f = lambda s: f"{s['start_stop']['f1']:.3f} ({s['stop']['f1']:.3f})"
+        p = r["prodigal"]
+        lines.append(
+            f"| {r['genome'].split('/')[-1]} | {r['bp']:,} | {f(p['scores'])} | **{f(v['full']['scores'])}** | "
+            f"{f(v['no_network']['scores'])} | {f(v['no_self_training']['scores'])} | {f(v['no_start_model']['scores'])} | "
+            f"{f(v['greedy']['scores'])} | {v['full']['bp_per_s']:,} / {p['bp_per_s']:,} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--genomes", help="comma-separated genome directories (default: prokaryotic validation genomes)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--table", action="store_true", help="print the Markdown table of --out and exit")
+    args = ap.parse_args()
+    if args.table:
+        print(table(json.loads(args.out.read_text())))
+        return 0
+    if shutil.which("prodigal") is None:
+        raise SystemExit("prodigal not found: apt-get install prodigal (make test does it)")
+    genomes = args.genomes.split(",") if args.genomes else validation_genomes()
+    import torch
+
+    data = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d"),
+        "device": {"cpu": cpu_name(), "cores": os.cpu_count(), "threads": args.threads},
+        "versions": {"python": platform.python_version(), "torch": torch.__version__,
+                     "prodigal": subprocess.run(["prodigal", "-v"], capture_output=True, text=True).stderr.strip()},
+        "scorer": "genet5.evaluate.compare.compare_files (genet5 eval --genome)",
+        "genomes": [run_genome(g, args.threads) for g in genomes],
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(data, indent=1, default=str) + "\n")
+    print(table(data))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Build the meta-mode parameter sets (bundled/prokaryote-meta) from the prokaryotic `train`
+genomes of shared/genomes/splits.tsv: each genome self-trains exactly as `genet5 predict` would
+(with the bundled network), and its final coding chain and start model become one set.
+
+    python scripts/make_meta_models.py            # writes src/genet5/bundled/prokaryote-meta
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+GENOMES = Path(os.environ.get("GENET5_SHARED", REPO.parent / "shared")) / "genomes"
+PROKARYOTIC = ("prokaryotes/", "archaea/", "phages/", "plastids/")
+
+
+def main() -> int:
+    from genet5.genome.codes import genetic_code
+    from genet5.genome.fasta import read_fasta
+    from genet5.models.weights import from_pretrained
+    from genet5.predict.pipeline import COMMON_PROKARYOTIC_STARTS, PredictConfig, per_base_logprobs
+    from genet5.predict.prokaryote.decoder import ProkaryoteSettings, prepare_record, self_train
+    from genet5.predict.prokaryote.meta import BUNDLED, ParameterSet, save_sets
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("-o", "--out", type=Path, default=BUNDLED)
+    ap.add_argument("--min-bp", type=int, default=40_000, help="skip genomes smaller than this (too little to learn)")
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    manifest = {ln.split("\t")[0]: ln.split("\t") for ln in (GENOMES / "manifest.tsv").read_text().splitlines()[1:]}
+    rows = [ln.split("\t") for ln in (GENOMES / "splits.tsv").read_text().splitlines()[1:] if ln.strip()]
+    names = [r[0] for r in rows if r[1] == "train" and r[0].startswith(PROKARYOTIC)]
+    net = from_pretrained(REPO / "src" / "genet5" / "bundled" / "genet5-cpu").eval()
+    settings = ProkaryoteSettings()
+    sets, species_seen = [], set()
+    for name in names:
+        species = name if "phage" in name else " ".join(name.split("/")[-1].split("_")[:2])
+        if int(manifest[name][5]) < args.min_bp or species in species_seen:
+            continue  # strains of one species would only repeat one set
+        species_seen.add(species)
+        code = genetic_code(int(manifest[name][3]))
+        records = list(read_fasta(GENOMES / name / "genome.fa.gz"))
+        prepared = [prepare_record(r.id, r.seq, code, code.starts & COMMON_PROKARYOTIC_STARTS, settings,
+                                   per_base_logprobs(net, r.seq, PredictConfig())) for r in records]
+        st = self_train(prepared, settings)
+        seq = b"".join(r.seq.upper() for r in records)
+        gc = (seq.count(b"G") + seq.count(b"C")) / max(1, sum(seq.count(c) for c in b"ACGT"))
+        sets.append(ParameterSet(name.split("/")[-1], gc, st.coding, st.starts))
+        print(f"{name}: GC {gc:.3f}, coding order {st.coding.k}", flush=True)
+    save_sets(args.out, sets, {"made_by": "scripts/make_meta_models.py", "date": dt.date.today().isoformat(),
+                               "split": "train genomes of shared/genomes/splits.tsv"})
+    print(f"wrote {len(sets)} sets to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

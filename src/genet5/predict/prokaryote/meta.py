@@ -1,0 +1,80 @@
+"""Meta mode: genomes too small to teach themselves (a plasmid, a virus, short contigs of a
+metagenome) are decoded with statistics learned on whole training genomes, as Prodigal's
+`-p meta` does: every shipped parameter set (a coding chain and a start model, one per training
+genome) decodes each sequence, and the set whose gene set scores highest wins for that sequence.
+
+The sets are made by scripts/make_meta_models.py from the `train` genomes of
+shared/genomes/splits.tsv and shipped in bundled/prokaryote-meta as safetensors + JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from genet5.predict.orf_decoder import OrfGene
+from genet5.predict.prokaryote.coding import CodingModel
+from genet5.predict.prokaryote.decoder import ProkaryoteSettings, _decode, _genes, _StrandData, score_records
+from genet5.predict.prokaryote.starts import StartModel
+
+BUNDLED = Path(__file__).resolve().parents[2] / "bundled" / "prokaryote-meta"
+
+
+@dataclass
+class ParameterSet:
+    name: str  # the training genome it was learned on
+    gc: float
+    coding: CodingModel
+    starts: StartModel
+
+
+def save_sets(directory: Path, sets: list[ParameterSet], provenance: dict) -> None:
+    from safetensors.numpy import save_file
+
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors, index = {}, []
+    for i, s in enumerate(sets):
+        tensors[f"{i}.coding"] = s.coding.ratio.astype(np.float32)
+        tensors[f"{i}.codon"] = s.starts.codon.astype(np.float32)
+        tensors[f"{i}.rbs"] = s.starts.rbs.astype(np.float32)
+        tensors[f"{i}.matrix"] = s.starts.mat.astype(np.float32)
+        index.append({"name": s.name, "gc": round(s.gc, 4), "order": s.coding.k})
+    save_file(tensors, str(directory / "sets.safetensors"))
+    (directory / "sets.json").write_text(json.dumps({"sets": index, **provenance}, indent=1) + "\n")
+
+
+def load_sets(directory: Path = BUNDLED) -> list[ParameterSet]:
+    from safetensors.numpy import load_file
+
+    index = json.loads((directory / "sets.json").read_text())["sets"]
+    t = load_file(str(directory / "sets.safetensors"))
+    return [ParameterSet(e["name"], e["gc"], CodingModel(e["order"], t[f"{i}.coding"]),
+                         StartModel(t[f"{i}.codon"], t[f"{i}.rbs"], t[f"{i}.matrix"])) for i, e in enumerate(index)]
+
+
+def find_genes_meta(records: list[list[_StrandData]], settings: ProkaryoteSettings,
+                    sets: list[ParameterSet] | None = None) -> tuple[list[list[OrfGene]], list[str]]:
+    """Genes of each record with the parameter set that scores it best, and that set's name."""
+    sets = load_sets() if sets is None else sets
+    out, names = [], []
+    for rec in records:
+        best = None
+        for s in sets:
+            scores = score_records([rec], s.coding, s.starts, settings)
+            chosen = _decode([rec], scores, settings)
+            total = sum(float(sc[idx].sum()) for sc, idx in zip(scores[0], chosen[0]))
+            if best is None or total > best[0]:
+                best = (total, s.name, chosen[0], scores[0])
+        if best is None:
+            out.append([]); names.append("")
+            continue
+        out.append(_genes(rec, best[2], best[3]))
+        names.append(best[1])
+    return out, names
+
+# `--mode auto` decodes genomes smaller than this in meta mode (measured on pieces cut from the
+# validation genomes, docs/benchmarks.md).
+META_BELOW = 20_000

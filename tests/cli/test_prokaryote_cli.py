@@ -1,0 +1,86 @@
+"""`genet5 predict` for prokaryotes through the installed entry point: usage errors, modes,
+genetic code choice, and what the GFF3 carries."""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import genet5
+from conftest import shared_file
+
+EXAMPLE = Path(genet5.__file__).parent / "examples" / "erwinia_phage_MT939486"
+CLI = [sys.executable, "-m", "genet5"]
+
+
+def run(*args, timeout=600):
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+def piece(tmp_path: Path, n: int, name="piece.fa") -> Path:
+    with gzip.open(EXAMPLE / "genome.fa.gz", "rt") as f:
+        seq = "".join(ln.strip() for ln in f if not ln.startswith(">"))
+    out = tmp_path / name
+    out.write_text(">piece\n" + seq[:n] + "\n")
+    return out
+
+
+@pytest.mark.parametrize("args, expect", [
+    (["predict", "--bogus", "x"], "No such option: --bogus"),
+    (["predict"], "Missing argument"),
+    (["predict", "g.fa", "-o", "x.gff3", "--batch-size", "abc"], "--batch-size"),
+    (["predict", "g.fa", "-o", "x.gff3", "--genetic-code", "99"], "not an NCBI translation table"),
+    (["predict", "g.fa", "-o", "x.gff3", "--mode", "fast"], "--mode"),
+    (["predict", "g.fa", "-o", "x.gff3", "--domain", "plant"], "--domain"),
+    (["predict", "g.fa", "-o", "x.gff3", "-g", "auto", "--domain", "eukaryote"], "-g 1"),
+])
+def test_usage_errors_are_one_line_and_exit_2(args, expect, tmp_path):
+    p = subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert p.returncode == 2, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and expect in lines[0] and "Traceback" not in p.stderr
+    assert not (tmp_path / "x.gff3").exists()
+
+
+def test_version():
+    p = run("--version")
+    assert p.returncode == 0 and p.stdout.strip() == f"genet5 {genet5.__version__}"
+
+
+def test_only_n_and_single_mode_on_a_short_genome_fail_cleanly(tmp_path):
+    n_only = tmp_path / "n.fa"
+    n_only.write_text(">n\n" + "N" * 500 + "\n")
+    p = run("predict", n_only, "-o", tmp_path / "n.gff3", "-q")
+    assert p.returncode == 2 and "only N" in p.stderr and not (tmp_path / "n.gff3").exists()
+    short = piece(tmp_path, 500)
+    p = run("predict", short, "-o", tmp_path / "s.gff3", "--mode", "single", "-q")
+    assert p.returncode == 2 and "--mode meta" in p.stderr and not (tmp_path / "s.gff3").exists()
+
+
+@pytest.mark.slow
+def test_meta_mode_on_a_short_piece_writes_valid_annotated_gff3(tmp_path):
+    fa = piece(tmp_path, 15_000)
+    out = tmp_path / "p.gff3"
+    p = run("predict", fa, "-o", out, "--threads", "2")
+    assert p.returncode == 0, p.stderr
+    assert "meta mode" in p.stderr
+    text = out.read_text()
+    assert text.startswith("##gff-version 3\n# genet5 ")
+    cds = [ln for ln in text.splitlines() if "\tCDS\t" in ln]
+    assert len(cds) >= 15 and all("transl_table=11" in ln for ln in cds)
+    # genes cut by the piece's ends are partial on the CDS row
+    assert any("partial=true" in ln for ln in cds)
+
+
+@pytest.mark.slow
+def test_auto_genetic_code_picks_4_for_a_mycoplasma(tmp_path):
+    fa = shared_file("prokaryotes/Mycoplasmoides_alvi_ATCC29626/genome.fa.gz")
+    out = tmp_path / "p.gff3"
+    p = run("predict", fa, "-o", out, "-g", "auto", "--no-network", "-q")
+    assert p.returncode == 0, p.stderr
+    assert "genetic code 4 chosen" in p.stderr
+    assert "transl_table=4" in out.read_text()
