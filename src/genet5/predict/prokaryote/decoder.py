@@ -31,10 +31,13 @@ from genet5.predict.prokaryote.starts import StartModel, features
 INTERGENIC, CDS0 = 0, 1  # tokenizers.annotation.BaseClass order of the per-base head
 
 
-# What each candidate gene is scored on: a weighted sum of these (ProkaryoteWeights). The first
-# five are evidence (self-trained statistics, network, start model parts), the next two are
-# genome-independent facts about where a start sits in its ORF, the last is a per-gene constant.
-FEATURES = ("coding", "net", "codon", "rbs", "matrix", "first_start", "upstream_starts", "bias")
+# What each candidate gene is scored on: a weighted sum of these (ProkaryoteWeights): evidence
+# (self-trained coding chain, network, the start model's parts) and a per-gene constant.
+# Tried and left out (2026-12-03): where a start sits in its ORF (first start; log of the starts
+# upstream of it). A weight of -2 on the latter raised the training genomes' mean start+stop F1
+# 0.769 -> 0.789 (M. acetivorans 0.572 -> 0.632) but cut T. kodakarensis (validation) 0.849 ->
+# 0.791; -1 gave a validation mean of 0.894 against 0.897 without it. Starts are genome-specific.
+FEATURES = ("coding", "net", "codon", "rbs", "matrix", "bias")
 
 
 @dataclass
@@ -46,8 +49,6 @@ class ProkaryoteWeights:
     codon: float = 1.0  # start model: start codon log-odds
     rbs: float = 1.0  # start model: Shine-Dalgarno class log-odds
     matrix: float = 1.0  # start model: -20..+14 matrix log-odds
-    first_start: float = 0.0  # 1 for the most upstream start of the ORF
-    upstream_starts: float = -1.0  # log(1 + start codons upstream of this one in its ORF)
     bias: float = -2.0  # per gene
     net_only_start_weight: float = 0.02  # first pass (network, fixed start prior): evidence scale
 
@@ -76,18 +77,7 @@ class _StrandData:
     codon: np.ndarray
     rbs: np.ndarray
     mat: np.ndarray
-    upstream: np.ndarray  # start codons upstream of this candidate in its ORF (0: the first)
     features: np.ndarray | None = None  # (candidates, len(FEATURES)) after a self-training round
-
-
-def _rank_in_orf(cand: Strand) -> np.ndarray:
-    """0 for the most upstream candidate of each ORF, 1 for the next, ..."""
-    order = np.lexsort((cand.a, cand.orf))
-    orf_sorted = cand.orf[order]
-    first_of_orf = np.searchsorted(orf_sorted, orf_sorted, side="left")
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order)) - first_of_orf
-    return rank
 
 
 def candidate_features(d: _StrandData, coding: CodingModel, start_model: StartModel, use_net: bool) -> np.ndarray:
@@ -95,8 +85,7 @@ def candidate_features(d: _StrandData, coding: CodingModel, start_model: StartMo
     parts = start_model.parts(d.codon, d.rbs, d.mat)
     cod = frame_sums(coding.track(d.cand.seq), d.cand.a, d.cand.e)
     net = d.net if (use_net and d.net is not None) else np.zeros(len(cod))
-    return np.stack([cod, net, parts["codon"], parts["rbs"], parts["matrix"], (d.upstream == 0).astype(np.float64),
-                     np.log1p(d.upstream), np.ones(len(cod))], axis=1)
+    return np.stack([cod, net, parts["codon"], parts["rbs"], parts["matrix"], np.ones(len(cod))], axis=1)
 
 
 def _net_ratio(track: np.ndarray) -> np.ndarray:
@@ -118,7 +107,7 @@ def prepare_record(seqid: str, seq: bytes, code: GeneticCode, start_codons, sett
                 w = w[::-1]
             net = frame_sums(np.ascontiguousarray(w), cand.a, cand.e)
         codon, rbs, mat = features(cand.seq, cand.a, cand.edge)
-        out.append(_StrandData(cand, net, codon, rbs, mat, _rank_in_orf(cand)))
+        out.append(_StrandData(cand, net, codon, rbs, mat))
     return out
 
 

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Short inputs: single mode (the piece teaches itself) against meta mode (shipped parameter
+sets) on contigs cut from the prokaryotic validation genomes, beside Prodigal -p single and
+-p meta on the same pieces; this is what sets META_BELOW (predict/prokaryote/meta.py).
+
+For each piece size, non-overlapping pieces are cut from each genome's longest sequence; each is
+decoded as a genome of its own. Scoring: exact start+stop and stop F1 over the reference genes
+that lie wholly inside a piece; predictions marked partial (cut by the piece's ends) are not
+counted, for any tool. The network is not used here (statistics only, both modes), so the
+comparison isolates what the statistics learn from the piece itself.
+
+    python bench/prokaryote/meta_pieces.py            # -> bench/results/prokaryote_meta_pieces.json
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+GENOMES = Path(os.environ.get("GENET5_SHARED", REPO.parent / "shared")) / "genomes"
+OUT = REPO / "bench" / "results" / "prokaryote_meta_pieces.json"
+CASES = [("prokaryotes/Vibrio_cholerae_RFB16", 11), ("archaea/Thermococcus_kodakarensis_KOD1", 11),
+         ("prokaryotes/Mycoplasmoides_alvi_ATCC29626", 4), ("phages/erwinia_phage_LT960552", 11)]
+SIZES = (5_000, 10_000, 20_000, 50_000)
+PIECES = 8  # per genome and size
+
+
+def truth_in(ref, seqid: str, lo: int, hi: int) -> set:
+    out = set()
+    for t in ref.iter_transcripts():
+        if t.seqid == seqid and t.cds and len(t.cds) == 1 and t.cds_length % 3 == 0:
+            a, b = t.cds[0].start, t.cds[0].end
+            if a > lo and b <= hi:
+                out.add((t.strand, a - lo, b - lo))
+    return out
+
+
+def f1(tp: int, n_ref: int, n_pred: int) -> float:
+    return 2 * tp / (n_ref + n_pred) if n_ref + n_pred else 0.0
+
+
+def prodigal(seq: bytes, code: int, mode: str) -> list[tuple[str, int, int, bool]]:
+    with tempfile.TemporaryDirectory() as d:
+        fa = Path(d) / "p.fa"
+        fa.write_bytes(b">p\n" + seq + b"\n")
+        p = subprocess.run(["prodigal", "-i", str(fa), "-g", str(code), "-p", mode, "-f", "gff", "-q"],
+                           capture_output=True, text=True)
+        out = []
+        for ln in p.stdout.splitlines():
+            if ln.startswith("#") or "\tCDS\t" not in ln:
+                continue
+            c = ln.split("\t")
+            partial = "partial=00" not in c[8]
+            out.append((c[6], int(c[3]), int(c[4]), partial))
+        return out
+
+
+def main() -> int:
+    from genet5.genome.codes import genetic_code
+    from genet5.genome.fasta import read_fasta
+    from genet5.genome.readers import load_annotation
+    from genet5.evaluate.compare import RecordSequence
+    from genet5.genome.validate import include_stop_codons
+    from genet5.predict.pipeline import COMMON_PROKARYOTIC_STARTS
+    from genet5.predict.prokaryote.decoder import ProkaryoteSettings, find_genes, prepare_record
+    from genet5.predict.prokaryote.meta import find_genes_meta, load_sets
+
+    sets = load_sets()
+    settings = ProkaryoteSettings(use_net=False)
+    tools = ("genet5_single", "genet5_meta", "prodigal_single", "prodigal_meta")
+    tally = {t: {s: [0, 0, 0, 0] for s in SIZES} for t in tools}  # tp start+stop, tp stop, n_ref, n_pred
+    for genome_dir, code in CASES:
+        rec = max(read_fasta(GENOMES / genome_dir / "genome.fa.gz"), key=lambda r: len(r.seq))
+        ref = load_annotation(GENOMES / genome_dir / "annotation.gff3.gz")
+        include_stop_codons(ref.subset([rec.id]), RecordSequence(rec), code, code)
+        gc = genetic_code(code)
+        starts = gc.starts & COMMON_PROKARYOTIC_STARTS
+        rng = np.random.default_rng(0)
+        for size in SIZES:
+            slots = len(rec.seq) // size
+            offsets = sorted(rng.choice(slots, size=min(PIECES, slots), replace=False) * size)
+            for off in offsets:
+                seq = rec.seq[off : off + size]
+                truth = truth_in(ref, rec.id, off, off + size)
+                stops = {(s, b if s == "+" else a) for s, a, b in truth}
+                prep = [prepare_record("p", seq, gc, starts, settings)]
+                preds = {
+                    "genet5_single": [(g.strand, g.start, g.end, g.start_partial or g.end_partial) for g in find_genes(prep, settings)[0]],
+                    "genet5_meta": [(g.strand, g.start, g.end, g.start_partial or g.end_partial)
+                                    for g in find_genes_meta(prep, settings, sets)[0][0]],
+                    "prodigal_single": prodigal(seq, code, "single"),
+                    "prodigal_meta": prodigal(seq, code, "meta"),
+                }
+                for tool, genes in preds.items():
+                    full = [(s, a, b) for s, a, b, partial in genes if not partial]
+                    t = tally[tool][size]
+                    t[0] += len(set(full) & truth)
+                    t[1] += len({(s, b if s == "+" else a) for s, a, b in full} & stops)
+                    t[2] += len(truth)
+                    t[3] += len(full)
+        print(genome_dir, "done", flush=True)
+    result = {
+        "date": dt.date.today().isoformat(), "sizes": SIZES, "pieces_per_genome": PIECES,
+        "genomes": [c[0] for c in CASES], "network": False,
+        "f1": {tool: {str(s): {"start_stop": round(f1(v[0], v[2], v[3]), 4), "stop": round(f1(v[1], v[2], v[3]), 4),
+                               "n_ref": v[2], "n_pred": v[3]} for s, v in by.items()} for tool, by in tally.items()},
+    }
+    OUT.write_text(json.dumps(result, indent=1) + "\n")
+    print("| piece | " + " | ".join(tools) + " |")
+    print("|---|" + "---|" * len(tools))
+    for s in SIZES:
+        print(f"| {s // 1000} kb | " + " | ".join(
+            f"{result['f1'][t][str(s)]['start_stop']:.3f} ({result['f1'][t][str(s)]['stop']:.3f})" for t in tools) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
