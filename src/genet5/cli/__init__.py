@@ -49,7 +49,17 @@ def _usage_error(err: BaseException) -> int | None:
     return 2 if code == 2 else code
 
 
+_MAIN_PID = None
+
+
 def _on_sigterm(signum, frame):  # a pipeline's kill: leave like Ctrl-C, with the shell's code
+    import os
+    import signal
+
+    if os.getpid() != _MAIN_PID:  # a forked worker (multiprocessing pools end theirs this way)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
     raise _Terminated()
 
 
@@ -62,6 +72,10 @@ def main() -> None:
 
     from genet5.genome.models import GenomeFormatError
 
+    global _MAIN_PID
+    import os
+
+    _MAIN_PID = os.getpid()
     signal.signal(signal.SIGTERM, _on_sigterm)
     _load_commands()
     try:
