@@ -28,3 +28,30 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+class OutputSet:
+    """Several output files that appear together or not at all: each writer writes to the
+    temporary path `take()` hands out; on a clean exit every file is renamed into place, on any
+    exception (an error, Ctrl-C, SIGTERM) every temporary is removed and no output is left."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Path, Path]] = []
+
+    def take(self, final: str | os.PathLike) -> Path:
+        final = Path(final)
+        tmp = final.parent / f".{final.name}.{os.getpid()}.part"
+        self.pending.append((tmp, final))
+        return tmp
+
+    def __enter__(self) -> "OutputSet":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            for tmp, final in self.pending:
+                os.replace(tmp, final)
+            return
+        for tmp, _ in self.pending:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)

@@ -49,7 +49,7 @@ def _fasta_length(path: Path) -> int | None:
 @app.command()
 def predict(
     genome: Path = typer.Argument(..., help="Genome FASTA (plain, gzip or bgzip), any number of sequences."),
-    output: Path = typer.Option(..., "--output", "-o", help="Output GFF3."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output GFF3 (- for standard output)."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: the bundled genet5-cpu model)."),
     genetic_code_text: str = typer.Option("11", "--genetic-code", "-g", help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes)."),
     domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids: self-trained gene statistics + network + whole-sequence DP), eukaryote (the --decoder below), or auto: eukaryote with -g 1 or an explicit --decoder, else prokaryote."),
@@ -99,10 +99,25 @@ def predict(
         fail("--genetic-code auto chooses between tables 11 and 4 for prokaryotes; give the table for a eukaryote (-g 1)")
     if domain == "prokaryote" and decoder is not None:
         fail("--decoder chooses among the eukaryote decoders; drop it or use --domain eukaryote")
+    from genet5.cli.app import check_outputs
+
+    check_outputs([genome], {"--output": output, "--gtf": gtf, "--proteins": proteins, "--cds": cds})
+    if bedgraph:
+        check_outputs([genome], {"--bedgraph": Path(f"{bedgraph}.coding.bedgraph")})
+    if batch_size < 1:
+        fail(f"--batch-size: {batch_size} must be at least 1")
+    if threads is not None and threads < 1:
+        fail(f"--threads: {threads} must be at least 1")
+    if min_gene_length < 6:
+        fail(f"--min-gene-length: {min_gene_length} is shorter than a start and a stop codon (at least 6)")
+    if device not in ("auto", "cpu", "cuda"):
+        fail(f"--device: {device!r} is not one of auto, cpu, cuda")
     model_dir = resolve_model_dir(model)
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(0)  # nothing is sampled; fixed anyway so runs are reproducible
+    if device == "cuda" and not torch.cuda.is_available():
+        fail("--device cuda: this torch has no usable CUDA device; use --device cpu (or auto)")
     dev = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
     net = from_pretrained(model_dir, device=dev).eval()
     cfg = PredictConfig(
@@ -142,23 +157,31 @@ def predict(
                 + f", genetic code {stats.genetic_code or genetic_code}" + ("" if network or domain != "prokaryote" else ", no network"))
     comments = [f"genet5 {__version__} predict; model {model_dir.name}; {settings}",
                 "command: " + " ".join(shlex.quote(a) for a in ["genet5", *sys.argv[1:]])]
-    write_gff3(output, ann, lengths, source="genet5", comments=comments)
-    if gtf:
-        from genet5.genome.gtf_writer import write_gtf
+    from genet5.atomic import OutputSet
+    from genet5.genome.gff3_writer import write_gff3_handle
 
-        write_gtf(gtf, ann)
-    if proteins or cds:
-        from genet5.genome.fasta import Genome
-        from genet5.genome.writers_fasta import write_cds, write_proteins
+    with OutputSet() as outputs:  # all files appear together, or none (error, Ctrl-C, SIGTERM)
+        if str(output) == "-":
+            write_gff3_handle(sys.stdout, ann, lengths, source="genet5", comments=comments)
+            sys.stdout.flush()
+        else:
+            write_gff3(outputs.take(output), ann, lengths, source="genet5", comments=comments)
+        if gtf:
+            from genet5.genome.gtf_writer import write_gtf
 
-        g = Genome(genome)
-        if proteins:
-            write_proteins(proteins, ann, g, default_code=stats.genetic_code)
-        if cds:
-            write_cds(cds, ann, g)
+            write_gtf(outputs.take(gtf), ann)
+        if proteins or cds:
+            from genet5.genome.fasta import Genome
+            from genet5.genome.writers_fasta import write_cds, write_proteins
+
+            g = Genome(genome)
+            if proteins:
+                write_proteins(outputs.take(proteins), ann, g, default_code=stats.genetic_code)
+            if cds:
+                write_cds(outputs.take(cds), ann, g)
     console.print(
         f"{stats.genes:,} genes on {stats.sequences:,} sequences ({stats.bases:,} bp) in {stats.seconds:.1f} s "
-        f"({stats.bases / max(stats.seconds, 1e-9):,.0f} bp/s); wrote {output}"
+        f"({stats.bases / max(stats.seconds, 1e-9):,.0f} bp/s); wrote {'GFF3 to stdout' if str(output) == '-' else output}"
         + (f"; meta mode (parameter sets: {', '.join(sorted(set(stats.meta_sets)))})" if stats.mode == "meta" else "")
         + (f"; genetic code {stats.genetic_code} chosen from the genome ({stats.tga_share:.0%} of table-4 genes read an in-frame TGA)"
            if stats.tga_share is not None else ""),
