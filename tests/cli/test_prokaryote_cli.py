@@ -56,6 +56,10 @@ def test_only_n_and_single_mode_on_a_short_genome_fail_cleanly(tmp_path):
     n_only.write_text(">n\n" + "N" * 500 + "\n")
     p = run("predict", n_only, "-o", tmp_path / "n.gff3", "-q")
     assert p.returncode == 2 and "only N" in p.stderr and not (tmp_path / "n.gff3").exists()
+    protein = tmp_path / "prot.fa"
+    protein.write_text(">p1\nMKVLAAGIVGLLLAQEEPFTRWSTY\n")
+    p = run("predict", protein, "-o", tmp_path / "p.gff3", "-q")
+    assert p.returncode == 2 and "protein FASTA" in p.stderr and not (tmp_path / "p.gff3").exists()
     short = piece(tmp_path, 500)
     p = run("predict", short, "-o", tmp_path / "s.gff3", "--mode", "single", "-q")
     assert p.returncode == 2 and "--mode meta" in p.stderr and not (tmp_path / "s.gff3").exists()
@@ -77,10 +81,12 @@ def test_meta_mode_on_a_short_piece_writes_valid_annotated_gff3(tmp_path):
 
 
 @pytest.mark.slow
-def test_auto_genetic_code_picks_4_for_a_mycoplasma(tmp_path):
-    fa = shared_file("prokaryotes/Mycoplasmoides_alvi_ATCC29626/genome.fa.gz")
+@pytest.mark.parametrize("genome, table", [("prokaryotes/Mycoplasmoides_alvi_ATCC29626", 4),
+                                           ("prokaryotes/Escherichia_coli_K12_MG1655", 11)])
+def test_auto_genetic_code(genome, table, tmp_path):
+    fa = shared_file(f"{genome}/genome.fa.gz")
     out = tmp_path / "p.gff3"
     p = run("predict", fa, "-o", out, "-g", "auto", "--no-network", "-q")
     assert p.returncode == 0, p.stderr
-    assert "genetic code 4 chosen" in " ".join(p.stderr.split())  # rich wraps long lines
-    assert "transl_table=4" in out.read_text()
+    assert f"genetic code {table} chosen" in " ".join(p.stderr.split())  # rich wraps long lines
+    assert f"transl_table={table}" in out.read_text()

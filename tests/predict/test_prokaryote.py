@@ -186,3 +186,16 @@ def test_codes_4_and_25_use_their_common_starts_only():
         plus = next(x for x in strands if x.strand == "+")
         lo, hi = plus.genomic_all()
         assert bool(np.any((lo == 4) & (hi == 3 + len(body)))) is expect
+
+
+def test_length_log_odds_grows_with_length_and_falls_with_gc():
+    from genet5.predict.prokaryote.decoder import length_log_odds
+
+    codons = np.array([30.0, 80.0, 200.0, 1000.0, 2000.0])
+    at_rich = length_log_odds(codons, 0.30, 11)
+    gc_rich = length_log_odds(codons, 0.70, 11)
+    assert np.all(np.diff(at_rich) > 0) and abs(at_rich[1]) < 1e-9
+    # stops are rarer in GC-rich sequence, so a long ORF there is weaker evidence of a gene
+    assert gc_rich[3] < at_rich[3]
+    # table 4 reads TGA: stops rarer again, long ORFs weaker evidence
+    assert length_log_odds(codons, 0.30, 4)[3] < at_rich[3]

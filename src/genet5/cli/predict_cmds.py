@@ -130,7 +130,7 @@ def predict(
     with Progress(
         TextColumn("[bold]predict"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f} bp"),
         TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-        console=console, disable=quiet, transient=False,
+        console=console, disable=quiet, transient=True,  # an error leaves its one line alone
     ) as progress:
         task = progress.add_task("predict", total=total, rate="")
         import time

@@ -112,8 +112,10 @@ def _finish(path, header: bytes, hline: int, pieces: list[bytes]) -> FastaRecord
         lineno = hline + 1 + raw_nl.count(b"\n", 0, bad.start())
         shown = bad.group().decode("latin-1")
         shown = repr(shown) if not shown.isprintable() else f"'{shown}'"
+        protein = bad.group().upper() in b"EFILPQ*"  # amino-acid letters no nucleotide code uses
+        hint = "; this looks like a protein FASTA: give the genome's DNA" if protein else ""
         raise GenomeFormatError(
-            path, lineno, f"invalid character {shown} in sequence of '{rid}' (expected A C G T N or IUPAC letters)"
+            path, lineno, f"invalid character {shown} in sequence of '{rid}' (expected A C G T N or IUPAC letters){hint}"
         )
     mask = _lower_runs(raw) if not raw.isupper() else []
     seq = raw.translate(_NORMALIZE)
