@@ -8,7 +8,7 @@ GENET5 := $(VENV)/bin/genet5
 EXAMPLE := src/genet5/examples/erwinia_phage_MT939486
 OUT    ?= out
 
-.PHONY: run test test-fast install gt clean
+.PHONY: run test test-fast install tools bench-tools clean
 
 install: $(VENV)/.installed
 
@@ -21,13 +21,23 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test,plot,train,lm]'
 	touch $@
 
-# genometools gives `gt gff3validator`, which the writer tests use; install it where missing.
-gt:
-	@command -v gt >/dev/null 2>&1 || { \
+# Debian tools the tests and benchmarks compare against: genometools (`gt gff3validator`, used by
+# the writer tests) and prodigal (the prokaryotic peer of bench/prokaryote/vs_prodigal.py).
+# Installed where missing and apt-get can run; otherwise the tests that need them are skipped.
+DEB_TOOLS := gt:genometools prodigal:prodigal
+tools:
+	@for pair in $(DEB_TOOLS); do cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 && continue; \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq genometools) >/dev/null 2>&1 \
-	      || echo "warning: could not install genometools; gt validator tests will be skipped"; \
-	  else echo "warning: gt (genometools) missing and not root; gt validator tests will be skipped"; fi; }
+	    { [ -n "$$updated" ] || apt-get update -qq >/dev/null 2>&1; updated=1; \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkg >/dev/null 2>&1; } \
+	      || echo "warning: could not install $$pkg; tests needing $$cmd will be skipped"; \
+	  else echo "warning: $$cmd ($$pkg) missing and not root; tests needing it will be skipped"; fi; done
+
+# AUGUSTUS with its species parameters, the eukaryotic peer of the benchmarks (large: not for tests).
+bench-tools: tools
+	@command -v augustus >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq augustus augustus-data; } >/dev/null 2>&1 || echo "warning: could not install augustus"
 
 # The main job: annotate the bundled example genome (a phage the bundled model never saw) with
 # the bundled model, check the GFF3 with gt where installed, and score it against the example's
@@ -38,7 +48,7 @@ run: install
 	@if command -v gt >/dev/null 2>&1; then gt gff3validator $(OUT)/example.gff3; else echo "gt not installed: skipping gff3validator"; fi
 	$(GENET5) eval $(EXAMPLE)/annotation.gff3.gz $(OUT)/example.gff3 --genome $(EXAMPLE)/genome.fa.gz --json $(OUT)/example_eval.json
 
-test: install gt
+test: install tools
 	$(PY) -m pytest -q
 
 # Everything but tests marked slow.

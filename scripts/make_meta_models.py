@@ -33,6 +33,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("-o", "--out", type=Path, default=BUNDLED)
     ap.add_argument("--min-bp", type=int, default=40_000, help="skip genomes smaller than this (too little to learn)")
+    ap.add_argument("--cache", type=Path, default=REPO / "bench" / "results" / "work" / "tracks",
+                    help="network tracks saved as DIR/<dir>_<genome>.npz are reused, new ones saved there")
     args = ap.parse_args()
     torch.set_num_threads(2)
     manifest = {ln.split("\t")[0]: ln.split("\t") for ln in (GENOMES / "manifest.tsv").read_text().splitlines()[1:]}
@@ -48,8 +50,15 @@ def main() -> int:
         species_seen.add(species)
         code = genetic_code(int(manifest[name][3]))
         records = list(read_fasta(GENOMES / name / "genome.fa.gz"))
-        prepared = [prepare_record(r.id, r.seq, code, code.starts & COMMON_PROKARYOTIC_STARTS, settings,
-                                   per_base_logprobs(net, r.seq, PredictConfig())) for r in records]
+        cached = args.cache / (name.replace("/", "_") + ".npz")
+        if cached.is_file():
+            tracks = dict(np.load(cached))
+        else:
+            tracks = {r.id: per_base_logprobs(net, r.seq, PredictConfig()).astype(np.float16) for r in records}
+            args.cache.mkdir(parents=True, exist_ok=True)
+            np.savez(cached, **tracks)
+        prepared = [prepare_record(r.id, r.seq, code, code.starts & COMMON_PROKARYOTIC_STARTS, settings, tracks[r.id])
+                    for r in records]
         st = self_train(prepared, settings)
         seq = b"".join(r.seq.upper() for r in records)
         gc = (seq.count(b"G") + seq.count(b"C")) / max(1, sum(seq.count(c) for c in b"ACGT"))

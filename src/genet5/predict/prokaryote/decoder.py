@@ -50,7 +50,7 @@ class ProkaryoteWeights:
     """Weights of FEATURES, chosen on training genomes (see the comment of each)."""
 
     coding: float = 0.5  # per-base Markov log-ratio summed over the CDS
-    net: float = 0.01  # per-base network log-ratio summed over the CDS (over-confident per base)
+    net: float = 0.003  # per-base network log-ratio summed over the CDS (over-confident per base)
     codon: float = 1.0  # start model: start codon log-odds
     rbs: float = 1.0  # start model: Shine-Dalgarno class log-odds
     matrix: float = 1.0  # start model: -20..+14 matrix log-odds
