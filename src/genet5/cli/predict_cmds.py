@@ -14,6 +14,8 @@ from genet5.cli.app import app, fail
 console = Console(stderr=True)
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bundled" / "genet5-cpu"  # see docs/model_card.md
+# The first is the default for eukaryotes (chosen on the validation eukaryotes: docs/benchmarks.md).
+EUKARYOTE_DECODERS = ("selftrained", "orf", "viterbi")
 
 
 def _parse_codons(text: Optional[str]) -> Optional[tuple[str, ...]]:
@@ -53,7 +55,7 @@ def predict(
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: the bundled genet5-cpu model)."),
     genetic_code_text: str = typer.Option("11", "--genetic-code", "-g", help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes)."),
     domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids: self-trained gene statistics + network + whole-sequence DP), eukaryote (the --decoder below), or auto: eukaryote with -g 1 or an explicit --decoder, else prokaryote."),
-    decoder: Optional[str] = typer.Option(None, "--decoder", help="Eukaryote decoder: orf (per-base head + ORF selection, the default) or viterbi (per-base head + gene-structure HMM with introns; with -g 1)."),
+    decoder: Optional[str] = typer.Option(None, "--decoder", help="Eukaryote decoder: selftrained (the default: multi-exon genes from the genome's own coding/intron chains and splice-site matrices, re-estimated over rounds, in the gene-structure HMM; no network), orf (per-base head + ORF selection, no introns) or viterbi (per-base head + gene-structure HMM)."),
     mode: str = typer.Option("auto", "--mode", "-p", help="Prokaryote: single (the genome teaches itself its statistics; >= 20 kb), meta (parameter sets from training genomes, per sequence: plasmids, viruses, metagenome contigs), or auto: meta below 20 kb."),
     network: bool = typer.Option(True, "--network/--no-network", help="Prokaryote: use the model's per-base evidence (off: the genome's self-trained statistics alone; for ablations)."),
     min_gene_length: int = typer.Option(90, "--min-gene-length", help="Shortest CDS to report (bases, stop included)."),
@@ -91,8 +93,8 @@ def predict(
         fail(f"--mode: {mode!r} is not one of auto, single, meta")
     if domain not in ("auto", "prokaryote", "eukaryote"):
         fail(f"--domain: {domain!r} is not one of auto, prokaryote, eukaryote")
-    if decoder is not None and decoder not in ("orf", "viterbi"):
-        fail(f"--decoder: {decoder!r} is not one of orf, viterbi")
+    if decoder is not None and decoder not in EUKARYOTE_DECODERS:
+        fail(f"--decoder: {decoder!r} is not one of {', '.join(EUKARYOTE_DECODERS)}")
     if domain == "auto":
         domain = "eukaryote" if (genetic_code == 1 or decoder is not None) else "prokaryote"
     if genetic_code == 0 and domain != "prokaryote":
@@ -121,7 +123,7 @@ def predict(
     dev = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
     net = from_pretrained(model_dir, device=dev).eval()
     cfg = PredictConfig(
-        genetic_code=genetic_code, decoder=decoder or "orf", domain=domain, use_network=network, mode=mode,
+        genetic_code=genetic_code, decoder=decoder or EUKARYOTE_DECODERS[0], domain=domain, use_network=network, mode=mode,
         min_gene_length=min_gene_length,
         id_prefix=id_prefix, batch_size=batch_size, learn_starts=learn_starts,
         start_codons=_parse_codons(start_codons),
@@ -154,6 +156,7 @@ def predict(
     from genet5 import __version__
 
     settings = (f"domain {domain}" + (f", mode {stats.mode}" if stats.mode else "")
+                + (f", decoder {cfg.decoder}" if domain == "eukaryote" else "")
                 + f", genetic code {stats.genetic_code or genetic_code}" + ("" if network or domain != "prokaryote" else ", no network"))
     comments = [f"genet5 {__version__} predict; model {model_dir.name}; {settings}",
                 "command: " + " ".join(shlex.quote(a) for a in ["genet5", *sys.argv[1:]])]

@@ -147,7 +147,8 @@ def _decode_orf_records(records: list[RecordOrfs], cfg: PredictConfig):
 def predict_record(model, rec: FastaRecord, cfg: PredictConfig, on_bases=None, on_track=None) -> list[Gene]:
     """Genes of one record on its own (predict_genome decodes ORFs genome-wide instead)."""
     if cfg.decoder not in ("orf", "viterbi"):
-        raise ValueError(f"unknown decoder {cfg.decoder!r} (available: orf, viterbi)")
+        raise ValueError(f"unknown decoder {cfg.decoder!r} for one record (available: orf, viterbi; "
+                         "selftrained decodes a whole genome: predict_genome)")
     if cfg.decoder == "orf":
         found = _decode_orf_records([_record_orfs(model, rec, cfg, on_bases, on_track)], cfg)[0]
         return [predicted_gene(g, rec.id, i, cfg.id_prefix) for i, g in enumerate(found, 1)]
@@ -178,6 +179,7 @@ def predict_genome(
     t0 = time.perf_counter()
     pending: list[tuple[str, RecordOrfs]] = []
     prokaryotic: list = []
+    eukaryotic: list[tuple[str, bytes]] = []
     records = read_fasta(fasta)
     if cfg.genetic_code == 0:  # auto: needs the whole genome before the first record is decoded
         from dataclasses import replace
@@ -197,6 +199,9 @@ def predict_genome(
         stats.bases += len(rec.seq)
         if cfg.domain == "prokaryote":
             prokaryotic.append((rec.id, _prepare_prokaryotic(model, rec, cfg, on_bases, on_track)))
+            continue
+        if cfg.decoder == "selftrained":
+            eukaryotic.append((rec.id, rec.seq))
             continue
         if cfg.decoder == "orf":
             pending.append((rec.id, _record_orfs(model, rec, cfg, on_bases, on_track)))
@@ -229,6 +234,24 @@ def predict_genome(
         else:
             decoded = find_genes([p for _, p in prokaryotic], _prokaryote_settings(cfg))
         for (seqid, _), found in zip(prokaryotic, decoded):
+            for i, g in enumerate(found, 1):
+                ann.add_gene(predicted_gene(g, seqid, i, cfg.id_prefix))
+            stats.genes += len(found)
+            stats.per_sequence[seqid] = len(found)
+    if eukaryotic:
+        from genet5.predict.eukaryote.decoder import EukaryoteSettings, find_genes as find_eukaryotic_genes
+
+        settings = EukaryoteSettings(min_len=cfg.min_gene_length, min_score=cfg.min_score)
+        passes = settings.rounds + 1
+        sizes = {seqid: len(seq) for seqid, seq in eukaryotic}
+
+        def on_record(seqid: str) -> None:
+            if on_bases is not None:
+                on_bases(sizes[seqid] / passes)
+
+        decoded, _ = find_eukaryotic_genes(eukaryotic, genetic_code(cfg.genetic_code), settings,
+                                           starts=start_codon_set(cfg), on_record=on_record)
+        for (seqid, _), found in zip(eukaryotic, decoded):
             for i, g in enumerate(found, 1):
                 ann.add_gene(predicted_gene(g, seqid, i, cfg.id_prefix))
             stats.genes += len(found)

@@ -178,25 +178,50 @@ def decode_viterbi(
     hmm = hmm or build_hmm(code, **hmm_options)
     minus = None if logp_rc_LC is None else logp_rc_LC[::-1]  # forward order, a view
     regions = candidate_regions(intergenic_logp(logp_LC, minus), genic_threshold, pad, max_region)
+
+    def emit(gpos: np.ndarray) -> np.ndarray:
+        return emissions(logp_LC[gpos], None if minus is None else minus[gpos])
+
+    return decode_regions(seq, regions, emit, hmm, code, allow_partial=allow_partial, min_len=min_len,
+                          min_score=min_score, batch_bases=batch_bases, stats=stats)
+
+
+def decode_regions(
+    seq: bytes,
+    regions: list[tuple[int, int]],
+    emit,
+    hmm: GeneHMM,
+    code: GeneticCode,
+    *,
+    allow_partial: bool = True,
+    min_len: int = 90,
+    min_score: float = 0.0,
+    batch_bases: int = 500_000,
+    stats: dict | None = None,
+) -> list[ViterbiGene]:
+    """Genes of `seq` found by the HMM in half-open `regions` (intergenic elsewhere), sorted by
+    position. `emit(gpos)` gives the (len(gpos), N_EMIT) emission rows of 0-based positions
+    `gpos`: any evidence (a network's log-probabilities, self-trained log-likelihood ratios)
+    enters through it, one batch at a time, so no whole-sequence table is needed."""
     padded = padded_base_codes(seq)
     counts = {"regions": len(regions), "region_bases": sum(b - a for a, b in regions),
               "invalid": 0, "short": 0, "low_score": 0}
     genes: list[ViterbiGene] = []
-    regions.sort(key=lambda r: r[0] - r[1])  # longest first, as viterbi_batch wants
+    regions = sorted(regions, key=lambda r: r[0] - r[1])  # longest first, as viterbi_batch wants
     i = 0
     while i < len(regions):
         j, size = i, 0
         while j < len(regions) and (j == i or size + regions[j][1] - regions[j][0] <= batch_bases):
             size += regions[j][1] - regions[j][0]
             j += 1
-        genes += _decode_batch(seq, padded, logp_LC, minus, regions[i:j], hmm, code, allow_partial, min_len, min_score, counts)
+        genes += _decode_batch(seq, padded, emit, regions[i:j], hmm, code, allow_partial, min_len, min_score, counts)
         i = j
     if stats is not None:
         stats.update(counts)
     return sorted(genes, key=lambda g: (g.start, g.end, g.strand))
 
 
-def _decode_batch(seq, padded, logp, minus, regions, hmm: GeneHMM, code, allow_partial, min_len, min_score, counts) -> list[ViterbiGene]:
+def _decode_batch(seq, padded, emit, regions, hmm: GeneHMM, code, allow_partial, min_len, min_score, counts) -> list[ViterbiGene]:
     n, S = len(seq), hmm.n_states
     lo = np.array([a for a, _ in regions], dtype=np.int64)
     lens = np.array([b - a for a, b in regions], dtype=np.int64)
@@ -204,7 +229,7 @@ def _decode_batch(seq, padded, logp, minus, regions, hmm: GeneHMM, code, allow_p
     region_of = np.repeat(np.arange(len(regions)), lens)
     gpos = np.arange(int(lens.sum())) - offs[region_of] + lo[region_of]  # genomic 0-based
     gn, gj = hmm.gates(padded, gpos)
-    em_b = emissions(logp[gpos], None if minus is None else minus[gpos])
+    em_b = emit(gpos)
     init = np.full((len(regions), S), NEG)
     init[:, hmm.ig_state] = 0.0
     final = init.copy()

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""`genet5 predict --domain eukaryote` (the self-trained gene-structure decoder) beside AUGUSTUS,
+one scorer for both, plus the ablation of each self-trained part.
+
+For each case (default: the validation eukaryotes of shared/genomes/splits.tsv that fit a CPU
+session, and yeast chromosomes I, III, VI from the training split, marked as such):
+
+1. AUGUSTUS (Debian `augustus` + `augustus-data`, `make bench-tools`) runs through
+   bench/baselines/run_baselines.py on the same sequences (its genome.fa and reference are
+   the inputs of our runs too), timed;
+2. the decoder (predict/eukaryote/decoder.py) runs in process in several variants, each written
+   to GFF3 and scored by genet5's evaluator (`compare_files`, the code behind `genet5 eval`):
+   full, no_self_training (the seed pass only), no_intron_learning (coding chain re-estimated,
+   intron chain and splice matrices left at their seeds), no_splice_matrices (GT/AG alone, no
+   site matrices), with_intergenic_chain (an intergenic chain learned too: rejected);
+3. JSON goes to bench/results/eukaryote_vs_augustus.json; `--table` prints docs/benchmarks.md's
+   table.
+
+Usage:
+    python bench/eukaryote/vs_augustus.py                 # all cases (about 20 min on 2 cores)
+    python bench/eukaryote/vs_augustus.py celegans_1pct --reuse-augustus
+    python bench/eukaryote/vs_augustus.py --table
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "bench" / "baselines"))
+from run_baselines import Case, run_case  # noqa: E402
+
+RESULTS = REPO / "bench" / "results"
+OUT = RESULTS / "eukaryote_vs_augustus.json"
+VARIANTS = {
+    "full": {},
+    "no_self_training": {"use_self_training": False},
+    "no_intron_learning": {"learn_introns": False},
+    "no_splice_matrices": {"splice_weight": 0.0},
+    "with_intergenic_chain": {"learn_intergenic_chain": True},
+}
+
+
+@dataclass
+class EukCase:
+    name: str
+    split: str  # of shared/genomes/splits.tsv, and what that means here
+    augustus: Case
+
+
+CASES = [
+    EukCase("celegans_1pct", "validation; species never trained on",
+            Case("celegans_1pct_augustus", "invertebrates/Caenorhabditis_elegans_WS270_1pct", "augustus", "caenorhabditis")),
+    EukCase("dmel_chr4", "validation; same species as the fly training chromosome",
+            Case("dmel_chr4_augustus", "invertebrates/Drosophila_melanogaster_dm6_chr4", "augustus", "fly")),
+    EukCase("athal_1pct_no_chr1", "validation; same species as training, Chr1 dropped (overlaps the training chromosome)",
+            Case("athal_1pct_no_chr1_augustus", "plants/Arabidopsis_thaliana_TAIR10_1pct", "augustus", "arabidopsis",
+                 sequences=["Chr2", "Chr3", "Chr4", "Chr5"])),
+    EukCase("zymo_chr10_11", "validation; fungus whose species and genus are in no training set (2 of 21 chromosomes, 3.3 Mb)",
+            Case("zymo_chr10_11_augustus", "fungi/Zymoseptoria_tritici_IPO323", "augustus", "Sphaceloma_murrayae",
+                 sequences=["chr_10", "chr_11"], note="AUGUSTUS has no Zymoseptoria set: Sphaceloma, another Dothideomycete")),
+    EukCase("yeast3", "train genome (chromosomes I, III, VI): a compact fungus, shown for what it says, not validation",
+            Case("yeast3_augustus", "fungi/Saccharomyces_cerevisiae_S288C", "augustus", "saccharomyces_cerevisiae_S288C",
+                 sequences=["BK006935.2", "BK006937.2", "BK006940.2"])),
+]
+
+
+def score(ref: Path, pred: Path, genome: Path) -> dict:
+    from genet5.evaluate.compare import compare_files
+
+    r = compare_files(ref, pred, genome).result.total
+    out = {}
+    for level in ("nucleotide", "exon", "gene"):
+        m = r[level]
+        sn, pr = m.found_ref / max(1, m.n_ref), m.correct_pred / max(1, m.n_pred)
+        out[level] = {"sn": round(sn, 4), "pr": round(pr, 4), "f1": round(m.f1, 4), "n_ref": m.n_ref, "n_pred": m.n_pred}
+    return out
+
+
+def segments_per_transcript(gff: Path) -> float:
+    parents: dict[str, int] = {}
+    for ln in gff.read_text().splitlines():
+        c = ln.split("\t")
+        if len(c) == 9 and c[2] == "CDS":
+            attrs = c[8].replace('"', "").replace("; ", ";").split(";")
+            p = next((x.split("=", 1)[1] if "=" in x else x.split(" ", 1)[1] for x in attrs
+                      if x.startswith(("Parent=", "transcript_id "))), "")
+            parents[p] = parents.get(p, 0) + 1
+    return round(sum(parents.values()) / max(1, len(parents)), 2)
+
+
+def run_genet5(genome: Path, ref: Path, work: Path) -> dict:
+    from genet5.genome.codes import genetic_code
+    from genet5.genome.fasta import read_fasta
+    from genet5.genome.gff3_writer import write_gff3
+    from genet5.genome.models import Annotation
+    from genet5.predict.eukaryote.decoder import EukaryoteSettings, find_genes
+    from genet5.predict.genes import predicted_gene
+
+    records = [(r.id, r.seq) for r in read_fasta(genome)]
+    bases = sum(len(s) for _, s in records)
+    out = {}
+    for name, change in VARIANTS.items():
+        t0 = time.perf_counter()
+        genes, models = find_genes(records, genetic_code(1), replace(EukaryoteSettings(), **change))
+        seconds = time.perf_counter() - t0
+        ann = Annotation(source=str(genome))
+        for (sid, _), found in zip(records, genes):
+            for i, g in enumerate(found, 1):
+                ann.add_gene(predicted_gene(g, sid, i, "genet5"))
+        pred = work / f"genet5_{name}.gff3"
+        write_gff3(pred, ann, {sid: len(s) for sid, s in records})
+        out[name] = {"scores": score(ref, pred, genome), "seconds": round(seconds, 1), "bp_per_s": round(bases / seconds),
+                     "cds_per_transcript": segments_per_transcript(pred), "intron_mean_learned": round(models.intron_mean)}
+        print(f"  genet5 {name}: gene F1 {out[name]['scores']['gene']['f1']:.3f} exon F1 "
+              f"{out[name]['scores']['exon']['f1']:.3f} {seconds:.0f} s", flush=True)
+    return out
+
+
+def table(doc: dict) -> str:
+    rows = ["| case | split | AUGUSTUS | **genet5** | no self-training | no intron learning | no splice matrices | with intergenic chain | CDS/transcript ref / ours / AUGUSTUS | genet5 / AUGUSTUS bp/s |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+
+    def cell(s):
+        return f"{s['gene']['f1']:.3f} ({s['exon']['f1']:.3f}; {s['nucleotide']['f1']:.3f})"
+
+    for name, c in doc["cases"].items():
+        g, a = c["genet5"], c["augustus"]
+        rows.append(f"| {name} | {c['split'].split(';')[0]} | {cell(a['scores'])} | **{cell(g['full']['scores'])}** | "
+                    f"{cell(g['no_self_training']['scores'])} | {cell(g['no_intron_learning']['scores'])} | "
+                    f"{cell(g['no_splice_matrices']['scores'])} | {cell(g['with_intergenic_chain']['scores'])} | {c['ref_cds_per_transcript']} / {g['full']['cds_per_transcript']} / "
+                    f"{a['cds_per_transcript']} | {g['full']['bp_per_s']:,} / {a['bp_per_s']:,} |")
+    return "\n".join(rows)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("cases", nargs="*", help=f"case names (default all: {', '.join(c.name for c in CASES)})")
+    ap.add_argument("--reuse-augustus", action="store_true", help="score AUGUSTUS output kept from an earlier run")
+    ap.add_argument("--table", action="store_true", help="print the Markdown table of the stored results")
+    args = ap.parse_args()
+    if args.table:
+        print(table(json.loads(OUT.read_text())))
+        return 0
+    doc = json.loads(OUT.read_text()) if OUT.is_file() else {"cases": {}}
+    import torch
+
+    torch.set_num_threads(2)
+    doc.update(date=dt.date.today().isoformat(), cpu=platform.processor() or platform.machine(),
+               python=platform.python_version())
+    for c in CASES:
+        if args.cases and c.name not in args.cases:
+            continue
+        print(c.name, flush=True)
+        rec = run_case(c.augustus, jobs=2, score_only=args.reuse_augustus)
+        work = RESULTS / "work" / c.augustus.name
+        genome, ref = work / "genome.fa", next(work.glob("reference.*"))
+        aug_pred = work / "prediction.gff3"
+        augustus = {"scores": score(ref, aug_pred, genome), "seconds": rec["seconds"], "bp_per_s": round(rec["bp_per_s"]),
+                    "processes_at_once": rec.get("parallel"), "cds_per_transcript": segments_per_transcript(aug_pred),
+                    "version": rec.get("tool_version")}
+        print(f"  AUGUSTUS: gene F1 {augustus['scores']['gene']['f1']:.3f} exon F1 {augustus['scores']['exon']['f1']:.3f}", flush=True)
+        doc["cases"][c.name] = {"split": c.split, "genome": c.augustus.genome_dir, "sequences": c.augustus.sequences,
+                                "augustus_species": c.augustus.param, "augustus": augustus,
+                                "ref_cds_per_transcript": segments_per_transcript(ref),
+                                "genet5": run_genet5(genome, ref, work)}
+        OUT.write_text(json.dumps(doc, indent=1) + "\n")
+    print(table(doc))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

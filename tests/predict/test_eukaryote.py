@@ -1,0 +1,129 @@
+"""The self-trained eukaryotic decoder (predict/eukaryote/) on a synthetic genome with planted
+three-exon genes on both strands: it must teach itself the genome's coding and intron
+statistics and recover the planted exon chains, with every prediction a valid gene."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from genet5.genome.codes import genetic_code, reverse_complement
+from genet5.predict.eukaryote.content import ContentModel, background_counts
+from genet5.predict.eukaryote.decoder import EukaryoteSettings, find_genes, long_orfs
+
+CODE = genetic_code(1)
+# a skewed codon usage, so coding sequence differs from the AT-rich background by frame
+PREFERRED = [b"GCC", b"GAG", b"AAG", b"CTG", b"GTG", b"ATC", b"ACC", b"TCC", b"GGC", b"CGC",
+             b"GAC", b"AAC", b"CAG", b"TTC", b"TAC", b"CCC", b"ATG", b"TGG", b"TGC", b"CAC"]
+
+
+def _random(rng, n: int, gc: float) -> bytes:
+    p = [(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2]
+    return bytes(rng.choice(np.frombuffer(b"ACGT", dtype=np.uint8), size=n, p=p))
+
+
+def _intron(rng) -> bytes:
+    body = _random(rng, int(rng.integers(50, 110)), 0.25)
+    return b"GTAAGT" + body + b"TTTTTTCAG"
+
+
+def synthetic_genome(seed: int = 0, genes: int = 40):
+    """(sequence, planted genes as (strand, [(start, end), ...]) 1-based forward CDS segments)."""
+    rng = np.random.default_rng(seed)
+    seq = bytearray(_random(rng, 800, 0.35))
+    planted = []
+    for _ in range(genes):
+        lengths = [int(rng.integers(40, 70)), int(rng.integers(250, 330)), int(rng.integers(40, 70))]
+        codons = [b"ATG"] + [PREFERRED[i] for i in rng.integers(0, len(PREFERRED), sum(lengths) - 2)] + [b"TAA"]
+        cds = b"".join(codons)
+        # cut after codon position 1 and 2 of codons, so the introns have phases 1 and 2
+        cut1, cut2 = 3 * lengths[0] + 1, 3 * (lengths[0] + lengths[1]) + 2
+        parts = [cds[:cut1], cds[cut1:cut2], cds[cut2:]]
+        gene = parts[0] + _intron(rng) + parts[1] + _intron(rng) + parts[2]
+        strand = "+" if rng.random() < 0.5 else "-"
+        start = len(seq) + 1
+        # segment coordinates from the built gene: exons are where parts sit inside `gene`
+        segs, off = [], 0
+        for part in parts:
+            i = gene.index(part, off)
+            segs.append((start + i, start + i + len(part) - 1))
+            off = i + len(part)
+        if strand == "-":
+            gene = reverse_complement(gene)
+            end = start + len(gene) - 1
+            segs = [(end - (b - start), end - (a - start)) for a, b in segs]
+        seq += gene
+        seq += _random(rng, int(rng.integers(400, 1200)), 0.35)
+        planted.append((strand, sorted(segs)))
+    return bytes(seq), planted
+
+
+
+@pytest.fixture(scope="module")
+def decoded():
+    seq, planted = synthetic_genome()
+    genes, models = find_genes([("syn", seq)], CODE, EukaryoteSettings(rounds=2, seed_min_codons=200))
+    return seq, planted, genes[0], models
+
+
+def test_planted_internal_exons_are_found_with_both_splice_sites(decoded):
+    _, planted, genes, _ = decoded
+    middle = {(strand, *segs[1]) for strand, segs in planted}
+    found = {(g.strand, a, b) for g in genes for a, b in g.cds}
+    assert len(middle & found) >= 0.9 * len(middle), (len(middle & found), len(middle))
+    assert sum(len(g.cds) >= 3 for g in genes) >= 0.5 * len(planted)  # multi-exon models, not ORFs
+
+
+@pytest.mark.xfail(strict=True, reason="known gap (issue 12): without exon and intron length distributions the HMM "
+                   "joins neighbouring genes through false introns and tiny exons; strict, so fixing it shows here")
+def test_planted_genes_are_recovered_whole(decoded):
+    _, planted, genes, _ = decoded
+    want = {(s, tuple(segs)) for s, segs in planted}
+    got = {(g.strand, tuple(sorted(g.cds))) for g in genes}
+    assert len(want & got) >= 0.7 * len(want), (len(want & got), len(want))
+
+
+def test_every_prediction_is_a_valid_gene(decoded):
+    seq, _, genes, _ = decoded
+    assert genes
+    for g in genes:
+        segs = sorted(g.cds)
+        cds = b"".join(seq[a - 1 : b] for a, b in segs)
+        for (_, b1), (a2, _) in zip(segs, segs[1:]):
+            intron = seq[b1 : a2 - 1]
+            assert (intron[:2], intron[-2:]) == ((b"GT", b"AG") if g.strand == "+" else (b"CT", b"AC"))
+        if g.strand == "-":
+            cds = reverse_complement(cds)
+        assert len(cds) % 3 == 0
+        codons = [cds[i : i + 3] for i in range(0, len(cds), 3)]
+        if not g.start_partial:
+            assert codons[0] == b"ATG"
+        if not g.end_partial:
+            assert codons[-1] in CODE.stops
+        assert not any(c in CODE.stops for c in codons[:-1])
+
+
+def test_self_training_learns_the_intron_statistics(decoded):
+    _, _, _, models = decoded
+    assert models.intron is not None and models.intergenic is None  # no intergenic chain by default (see EukaryoteSettings)
+    # the planted introns are 60-120 bp: the learned length is in that range, not the seed's 100 + tail
+    assert 30 <= models.intron_mean + EukaryoteSettings().intron_min <= 130
+    donor = np.asarray(models.splice["donor"]["freq"])
+    assert donor[5].argmax() == 0 and donor[5].max() > 0.7  # GTAAGT: the planted A at +3
+
+
+def test_long_orfs_on_both_strands():
+    rng = np.random.default_rng(1)
+    plus, minus = (b"ATG" + b"".join(PREFERRED[i] for i in rng.integers(0, len(PREFERRED), 300)) + b"TAA" for _ in range(2))
+    seq = b"TAATAATAA" + plus + b"TTTAAATAA" + reverse_complement(minus) + b"TAGTAG"
+    found = long_orfs(seq, CODE, 250)
+    assert any(plus[:-3] in o for o in found) and any(minus[:-3] in o for o in found)
+    assert not long_orfs(seq, CODE, 400)
+
+
+def test_content_model_scores_its_own_sequence_higher():
+    rng = np.random.default_rng(2)
+    at_rich, gc_rich = _random(rng, 20_000, 0.2), _random(rng, 20_000, 0.7)
+    bg = background_counts([at_rich, gc_rich], 2)
+    model = ContentModel.fit([at_rich], bg, 2)
+    assert model.track(at_rich).mean() > 0 > model.track(gc_rich).mean()
