@@ -241,3 +241,48 @@ def test_validation_batches_are_equal_per_rank_and_counted_once(bake):
     halves = [HeldOutBitsPerBase(valid, 128, 6, batch_size=2, cp_rank=c, cp_world=2) for c in range(2)]
     for (_, b), (_, h0), (_, h1) in zip(full.batches, halves[0].batches, halves[1].batches):
         assert h0["input_ids"].shape[1] == 64 and h0["n_targets"] + h1["n_targets"] == b["n_targets"]
+
+
+def test_default_schedule_is_capped_to_the_corpus_and_progress_reaches_a_log(tmp_path):
+    """A 1M-token stage on a corpus of 3 kb documents only packs documents side by side at 1M
+    tokens of memory (it ran a 24 GB machine out of memory): the default schedule stops at the
+    longest document; a schedule the user wrote is kept with a warning. Without a terminal
+    (a log file, CI) progress is plain lines."""
+    rng = np.random.default_rng(3)
+    (tmp_path / "Smallus_genomus.fa").write_text(
+        "".join(f">c{i}\n{''.join(rng.choice(list('ACGT'), 3000))}\n" for i in range(3)))
+    res = invoke("lm", "bake", tmp_path / "Smallus_genomus.fa", tmp_path / "bake")
+    assert res.exit_code == 0, res.output
+    tiny = ["--threads", "1", "--set", "train.max_steps=3", "--set", "train.log_every=1", "--set", "data.token_budget=2048",
+            "--set", "train.tensorboard=false", "--set", "train.checkpoint_every=0", "--val-windows", "0"]  # fmt: skip
+    res = invoke("lm", "pretrain", tmp_path / "bake", "--out", tmp_path / "run", *tiny)
+    assert res.exit_code == 0, res.output
+    assert "context capped at 2,048 tokens: the longest training document has 3,000 bases" in res.stderr
+    assert "context 2048 x 3 steps" in res.stderr  # all four default stages merged into one
+    assert [ln.split(":")[0] for ln in res.stderr.splitlines() if ln.startswith("step ")] == ["step 1/3", "step 2/3", "step 3/3"]
+    res = invoke("lm", "pretrain", tmp_path / "bake", "--out", tmp_path / "run2", *tiny, "--context-schedule", "1K:2,4K:1")
+    assert res.exit_code == 0, res.output
+    assert "warning: context 4096 exceeds the longest training document (3,000 bases)" in res.stderr
+
+
+def test_capped_schedule_merges_stages():
+    s = ContextSchedule.parse("8K:0.7,32K:0.1,128K:0.1,1M:0.1", total_steps=100).capped(40_000)
+    assert [st.context for st in s.stages] == [8192, 32768, 40000]
+    assert s.boundaries == (70, 80, 100) and s.context_at(99) == 40000
+    steps = ContextSchedule.parse("1K:5,4K:5,16K:5").capped(2048)
+    assert [(st.context, st.steps) for st in steps.stages] == [(1024, 5), (2048, 10)]
+
+
+def test_default_schedule_on_cpu_stops_at_32k(capsys):
+    from types import SimpleNamespace
+
+    from genet5.cli.lm_cmds import DEFAULT_SCHEDULE, _fit_schedule_to_corpus
+
+    corpus = SimpleNamespace(docs=np.array([[0, 0, 5_000_000]]))  # one 5 Mb chromosome
+    default = ContextSchedule.parse(DEFAULT_SCHEDULE, total_steps=100)
+    on_cpu = _fit_schedule_to_corpus(default, corpus, explicit=False, on_cpu=True)
+    assert [st.context for st in on_cpu.stages] == [8192, 32768] and on_cpu.boundaries == (70, 100)
+    assert "capped at 32,768 tokens: on CPU" in capsys.readouterr().err
+    assert _fit_schedule_to_corpus(default, corpus, explicit=False, on_cpu=False) is default  # a GPU keeps 1M
+    mine = ContextSchedule.parse("128K:10", total_steps=10)
+    assert _fit_schedule_to_corpus(mine, corpus, explicit=True, on_cpu=True) is mine  # a written schedule stays

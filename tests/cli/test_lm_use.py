@@ -87,15 +87,29 @@ def test_score_vcf_gives_alt_minus_ref(setup, tmp_path):
     assert float(got[0]["delta_ll"]) == pytest.approx(ll_alt - ll_ref, abs=1e-4)
 
 
-def test_vcf_ref_mismatch_is_one_line_and_writes_nothing(setup, tmp_path):
+def test_vcf_mismatches_are_skipped_and_counted_or_stop_with_strict_ref(setup, tmp_path):
     tmp, _, seqs = setup
-    wrong = "ACGT"[("ACGT".index(seqs["s1"][9]) + 1) % 4]
-    (tmp_path / "v.vcf").write_text(f"#CHROM\tPOS\tID\tREF\tALT\ns1\t10\t.\t{wrong}\tA\n")
+    s1 = seqs["s1"]
+    wrong = "ACGT"[("ACGT".index(s1[9]) + 1) % 4]
+    good_alt = "ACGT"[("ACGT".index(s1[99]) + 1) % 4]
+    (tmp_path / "v.vcf").write_text(
+        f"#CHROM\tPOS\tID\tREF\tALT\ns1\t10\t.\t{wrong}\tA\nchrZ\t5\t.\tA\tC\n"
+        f"s1\t100\tok\t{s1[99]}\t{good_alt}\n"
+    )
     out = tmp_path / "e.tsv"
     res = invoke("lm", "score", tmp / "model", tmp / "x.fa", "--vcf", tmp_path / "v.vcf", "-o", out, "-q", "--threads", "1")
+    assert res.exit_code == 0, res.output
+    assert [r["id"] for r in rows(out)] == ["ok"]  # one bad record no longer sinks the file
+    warn = [ln for ln in res.stderr.splitlines() if "warning" in ln]
+    assert len(warn) == 1 and "skipped 2 variant allele(s) that do not match" in warn[0]
+    assert f"s1:10 REF {wrong} but the reference has {s1[9]}" in warn[0] and "CHROM 'chrZ'" in warn[0]
+
+    out.unlink()
+    res = invoke("lm", "score", tmp / "model", tmp / "x.fa", "--vcf", tmp_path / "v.vcf", "-o", out, "-q",
+                 "--threads", "1", "--strict-ref")  # fmt: skip
     assert res.exit_code == 2, res.output
     assert res.stderr.strip().splitlines() == [
-        f"genet5: error: {tmp_path / 'v.vcf'}:2: s1:10 REF {wrong} but the reference has {seqs['s1'][9]}"]  # fmt: skip
+        f"genet5: error: {tmp_path / 'v.vcf'}:2: s1:10 REF {wrong} but the reference has {s1[9]}"]  # fmt: skip
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["v.vcf"]
 
 

@@ -16,6 +16,7 @@ TOK = NucleotideTokenizer()
 
 
 def _fasta(path, records):
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f">{name}\n{seq}\n" for name, seq in records))
     return path
 
@@ -47,6 +48,20 @@ def test_lm_bake_keeps_documents_whole(corpus_dir):
             assert np.array_equal(corpus.document(d), TOK.encode(want[name], dtype=np.uint8))
         assert corpus.verify() == []
     assert train.total_bases == 5500 and index["splits"]["valid"]["bases"] == 5500
+
+
+def test_lm_bake_names_genomes_by_folder_and_refuses_one_file_twice(tmp_path):
+    a = _fasta(tmp_path / "Alpha_one" / "genome.fa", [("c1", "ACGT" * 50)])
+    b = _fasta(tmp_path / "Beta_two" / "genome.fa", [("c1", "GGCA" * 50)])
+    c1 = _fasta(tmp_path / "x" / "reads.fa", [("r", "ACGA" * 50)])
+    c2 = _fasta(tmp_path / "y" / "reads.fa", [("r", "TTGA" * 50)])
+    index = lm_bake([a, b, c1, c2], tmp_path / "out")
+    keys = [e["key"] for e in index["entries"]]
+    assert keys[:2] == ["Alpha_one", "Beta_two"]  # the folder, not "genome"
+    assert len(set(keys)) == 4 and keys[2] != keys[3]  # same file name, different folders
+    assert LMCorpus(tmp_path / "out", "train").names[0] == "Alpha_one/c1"
+    with pytest.raises(ValueError, match="listed twice"):
+        lm_bake([a, tmp_path / "Alpha_one" / ".." / "Alpha_one" / "genome.fa"], tmp_path / "out2")
 
 
 def test_sampler_windows_are_deterministic_substrings(corpus_dir):

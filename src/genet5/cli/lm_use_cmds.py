@@ -140,6 +140,7 @@ def score(
     stride: Optional[int] = typer.Option(None, "--stride", help="Step between report windows (default: --window)."),
     vcf: Optional[Path] = typer.Option(None, "--vcf", help="Score the variants of this VCF (plain or gzip) against FASTA: ll(alt window) - ll(ref window)."),
     flank: int = typer.Option(512, "--flank", help="With --vcf: reference bases each side of the variant in both windows."),
+    strict_ref: bool = typer.Option(False, "--strict-ref", help="With --vcf: stop at the first variant whose CHROM or REF does not match FASTA (default: skip it and count it)."),
     context: Optional[int] = typer.Option(None, "--context", help=_CONTEXT_HELP),
     context_stride: Optional[int] = typer.Option(None, "--context-stride", help=_CSTRIDE_HELP),
     chunk: int = typer.Option(4096, "--chunk", help=_CHUNK_HELP),
@@ -159,7 +160,9 @@ def score(
 
     With --vcf, columns: chrom, pos, id, ref, alt, ll_ref, ll_alt, delta_ll; the windows are the
     variant +- --flank bases of the reference, with REF or ALT (indels: the two windows differ in
-    length and their totals are compared)."""
+    length and their totals are compared). Variants whose CHROM is not in FASTA or whose REF
+differs from it are skipped and counted on stderr (the first few named); --strict-ref stops
+instead, before any output is written to a file."""
     _check_context(context, context_stride, chunk, batch_tokens)
     _positive("--window", window)
     _positive("--stride", stride)
@@ -173,7 +176,7 @@ def score(
     net = _load(model, device, threads)
     kw = dict(context=context, context_stride=context_stride, chunk=chunk, batch_tokens=batch_tokens)
     if vcf is not None:
-        _score_vcf(net, fasta, vcf, output, flank, quiet, kw)
+        _score_vcf(net, fasta, vcf, output, flank, quiet, kw, strict_ref)
         return
     from genet5.genome.fasta import read_fasta
     from genet5.lm.scoring import score_records
@@ -193,11 +196,17 @@ def score(
         print(f"scored {n_seqs:,} sequence(s), {n_rows:,} row(s); wrote {output}", file=sys.stderr)
 
 
-def _score_vcf(net, fasta: Path, vcf: Path, output: Optional[Path], flank: int, quiet: bool, kw: dict) -> None:
+def _score_vcf(net, fasta: Path, vcf: Path, output: Optional[Path], flank: int, quiet: bool, kw: dict,
+               strict_ref: bool = False) -> None:  # fmt: skip
     from genet5.genome.fasta import Genome
     from genet5.lm.vcf import read_vcf, variant_effects
 
     skipped: Counter = Counter()
+    mismatched: list[str] = []  # one message per allele that does not fit the reference
+
+    def on_mismatch(_variant, err) -> None:
+        mismatched.append(str(err))
+
     n = 0
     with _user_errors():
         genome = Genome(fasta)
@@ -205,7 +214,8 @@ def _score_vcf(net, fasta: Path, vcf: Path, output: Optional[Path], flank: int, 
             fail(f"{vcf}: no such file")
         with _progress("variants", None, "variants", quiet) as advance, _text_out(output) as fh:
             fh.write("chrom\tpos\tid\tref\talt\tll_ref\tll_alt\tdelta_ll\n")
-            for e in variant_effects(net, genome, read_vcf(vcf, skipped), flank=flank, vcf_path=str(vcf), **kw):
+            for e in variant_effects(net, genome, read_vcf(vcf, skipped), flank=flank, vcf_path=str(vcf),
+                                     on_mismatch=None if strict_ref else on_mismatch, **kw):  # fmt: skip
                 v = e.variant
                 fh.write(f"{v.chrom}\t{v.pos}\t{v.id}\t{v.ref}\t{v.alt}\t{_fmt(e.ll_ref)}\t{_fmt(e.ll_alt)}\t{_fmt(e.delta_ll)}\n")
                 n += 1
@@ -213,6 +223,10 @@ def _score_vcf(net, fasta: Path, vcf: Path, output: Optional[Path], flank: int, 
     if skipped:
         kinds = {"symbolic": "symbolic ALT allele(s) (<...>, breakends, *)", "missing": "missing ALT allele(s) ('.')"}
         print("genet5: warning: skipped " + "; ".join(f"{c} {kinds[k]}" for k, c in sorted(skipped.items())), file=sys.stderr)
+    if mismatched:
+        shown = "; ".join(mismatched[:3]) + ("; ..." if len(mismatched) > 3 else "")
+        print(f"genet5: warning: skipped {len(mismatched):,} variant allele(s) that do not match {fasta} "
+              f"(--strict-ref stops at the first): {shown}", file=sys.stderr)  # fmt: skip
     if n == 0:
         print(f"genet5: warning: {vcf} holds no variant that could be scored", file=sys.stderr)
     if output is not None:

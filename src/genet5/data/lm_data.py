@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -55,10 +56,7 @@ def lm_bake(
         raise ValueError(f"--group-by must be one of {', '.join(GROUP_RULES)}, got {group_by!r}")
     if shard_bases < 1 or min_length < 1:
         raise ValueError("--shard-bases and --min-length must be positive")
-    entries = [e for p in inputs for e in discover(Path(p))]
-    keys = [e.key for e in entries]
-    if len(set(keys)) != len(keys):
-        raise ValueError("the same genome is listed twice among the inputs")
+    entries = _distinct_keys([e for p in inputs for e in discover(Path(p))])
     held = resolve_holdout(entries, holdout or [], group_by)
     tok = NucleotideTokenizer()
     out_root.mkdir(parents=True, exist_ok=True)
@@ -87,6 +85,35 @@ def lm_bake(
     with atomic_write(out_root / "index.json") as fh:
         json.dump(index, fh, indent=1)
     return index
+
+
+def _distinct_keys(entries: list) -> list:
+    """The same FASTA file given twice is an error; different files that happen to share a key
+    (A/genome.fa.gz and B/genome.fa.gz, two x.fa in different folders) are told apart by their
+    folders rather than refused."""
+    seen: dict[Path, Path] = {}
+    for e in entries:
+        real = Path(e.genome).resolve()
+        if real in seen:
+            raise ValueError(f"{e.genome} is listed twice among the inputs (drop one)")
+        seen[real] = Path(e.genome)
+    out, used = [], set()
+    counts = {k: [e.key for e in entries].count(k) for k in {e.key for e in entries}}
+    for e in entries:
+        key = e.key
+        if counts[key] > 1:
+            parts = Path(e.genome).resolve().parent.parts[::-1]
+            key = next((f"{_safe(p)}__{e.key}" for p in parts if p not in ("/", "") and
+                        f"{_safe(p)}__{e.key}" not in used), None) or f"{e.key}__{len(used)}"
+        while key in used:
+            key += "_"
+        used.add(key)
+        out.append(e if key == e.key else replace(e, key=key))
+    return out
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
 
 
 class _LMShardWriter:
@@ -281,6 +308,19 @@ class ContextSchedule:
             except ValueError:
                 raise ValueError(f"bad schedule stage {part!r}: expected CONTEXT:STEPS or CONTEXT:FRACTION") from None
         return cls(tuple(stages), total_steps)
+
+    def capped(self, max_context: int) -> "ContextSchedule":
+        """The same schedule with no context above `max_context`; stages that end up with the
+        same context merge (their steps or fractions add up)."""
+        merged: list[Stage] = []
+        for st in self.stages:
+            ctx = min(st.context, max_context)
+            if merged and merged[-1].context == ctx and (merged[-1].steps is None) == (st.steps is None):
+                last = merged.pop()
+                st = Stage(ctx, steps=last.steps + st.steps) if st.steps is not None else \
+                    Stage(ctx, fraction=last.fraction + st.fraction)  # fmt: skip
+            merged.append(Stage(ctx, steps=st.steps, fraction=st.fraction))
+        return ContextSchedule(tuple(merged), self.total_steps)
 
     @property
     def boundaries(self) -> tuple[int, ...]:

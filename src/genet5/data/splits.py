@@ -24,6 +24,8 @@ from genet5.genome.models import GenomeFormatError
 
 GROUP_RULES = ("species", "genome")
 _GENOME_NAMES = ("genome.fa", "genome.fa.gz", "genome.fasta", "genome.fasta.gz", "genome.fna", "genome.fna.gz")
+# FASTA names that say nothing about the genome (NCBI and this project's layout)
+_GENERIC_STEMS = {"genome", "genomic", "sequence", "sequences", "assembly", "contigs", "scaffolds"}
 _ANNOT_SUFFIXES = (".gff3", ".gff", ".gtf", ".gbff", ".gbk", ".gb")
 
 
@@ -131,6 +133,8 @@ def discover(raw: Path) -> list[Entry]:
         entries = read_manifest(raw)
     elif raw.is_file():  # a bare FASTA (LM corpora): species from the file name
         stem = re.sub(r"\.(fa|fasta|fna)(\.gz)?$", "", raw.name)
+        if stem.lower() in _GENERIC_STEMS and raw.resolve().parent.name:
+            stem = raw.resolve().parent.name  # Species_dir/genome.fa.gz: the folder names the genome
         entries = [Entry(_key(stem), str(raw), stem.replace("_", " "), "", raw, None, None)]
     else:
         raise GenomeFormatError(raw, None, "no such file or directory")

@@ -26,7 +26,7 @@ import re
 import zlib
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 from genet5.genome.models import GenomeFormatError
 from genet5.lm.engine import DEFAULT_BATCH_TOKENS, DEFAULT_CHUNK
@@ -159,10 +159,13 @@ def variant_effects(
     batch_tokens: int = DEFAULT_BATCH_TOKENS,
     autocast: bool | None = None,
     vcf_path: str = "VCF",
+    on_mismatch: Callable[[Variant, GenomeFormatError], None] | None = None,
 ) -> Iterator[VariantEffect]:
     """VariantEffect per variant, in order. reference: a genet5 Genome or {chrom: sequence};
     variants: e.g. read_vcf(path). Ref and alt windows go through the model in batches; the
-    ref window of a multi-allelic site is scored once."""
+    ref window of a multi-allelic site is scored once. A variant that does not fit the reference
+    (CHROM absent, REF different, past the end) raises GenomeFormatError, or, with
+    `on_mismatch`, is handed to it and skipped (as `bcftools norm --check-ref s` does)."""
     ref = _Reference(reference, getattr(reference, "path", "reference"))
     if flank < 0:
         raise ValueError(f"flank must be >= 0, got {flank}")
@@ -172,7 +175,13 @@ def variant_effects(
         last_site, site_i = None, -1
         for i, v in enumerate(variants):
             site = (v.chrom, v.pos, v.ref, v.line)
-            ref_win, alt_win = variant_windows(ref, v, flank, vcf_path)
+            try:
+                ref_win, alt_win = variant_windows(ref, v, flank, vcf_path)
+            except GenomeFormatError as err:
+                if on_mismatch is None:
+                    raise
+                on_mismatch(v, err)
+                continue
             if site != last_site:
                 site_i += 1
                 last_site = site

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,7 @@ class MetricLogger:
         self.start_step = start_step
         self.tb = None
         self.progress = None
+        self.plain = False
         if not enabled:
             return
         self.out.mkdir(parents=True, exist_ok=True)
@@ -83,7 +85,11 @@ class MetricLogger:
                 self.tb = SummaryWriter(str(self.out / "tb"), purge_step=start_step or None)
             except ImportError:  # tensorboard is optional
                 self.tb = None
-        if progress:
+        self.total_steps = total_steps
+        # a log file or a pipe gets no live bar (rich draws nothing there): one line per log step
+        self.plain = progress and not sys.stderr.isatty()
+        self._last_line = time.monotonic()
+        if progress and not self.plain:
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
             self.progress = Progress(
@@ -107,13 +113,20 @@ class MetricLogger:
             for k, v in row.items():
                 if k != "step" and isinstance(v, (int, float)) and math.isfinite(v):
                     self.tb.add_scalar(f"{stream}/{k}", v, step)
-        if self.progress is not None and stream == "train":
+        if stream == "train" and (self.progress is not None or self.plain):
             info = f"loss {row.get('loss', float('nan')):.4f}  {row.get('tokens_per_s', 0):,.0f} tok/s"
-            self.progress.update(self.task, completed=step, info=info)
+            if self.plain:
+                print(f"step {step}/{self.total_steps}: {info}", file=sys.stderr, flush=True)
+                self._last_line = time.monotonic()
+            else:
+                self.progress.update(self.task, completed=step, info=info)
 
     def advance(self, step: int) -> None:
         if self.progress is not None:
             self.progress.update(self.task, completed=step)
+        elif self.plain and time.monotonic() - self._last_line >= 30:  # slow steps: say we are alive
+            print(f"step {step}/{self.total_steps}", file=sys.stderr, flush=True)
+            self._last_line = time.monotonic()
 
     def close(self) -> None:
         if self.progress is not None:
