@@ -24,7 +24,7 @@ def test_predict_eukaryote_writes_multi_exon_genes(tmp_path):
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     text = gff.read_text()
-    assert "domain eukaryote, decoder selftrained" in text
+    assert "domain eukaryote, mode intron-rich (single-ORF fraction " in text and ", decoder selftrained" in text
     cds_per_parent: dict[str, int] = {}
     for ln in text.splitlines():
         c = ln.split("\t")

@@ -286,3 +286,20 @@ def test_default_schedule_on_cpu_stops_at_32k(capsys):
     assert _fit_schedule_to_corpus(default, corpus, explicit=False, on_cpu=False) is default  # a GPU keeps 1M
     mine = ContextSchedule.parse("128K:10", total_steps=10)
     assert _fit_schedule_to_corpus(mine, corpus, explicit=True, on_cpu=True) is mine  # a written schedule stays
+
+
+def test_a_step_that_will_not_fit_is_refused_before_training(bake, tmp_path, monkeypatch):
+    import genet5.cli.lm_cmds as lm_cmds
+
+    # measured on CPU: 0.68 GB at 16K tokens, 1.70 GB at 64K (genos-tiny); the estimate follows
+    from genet5.models.configs import get_preset
+
+    tiny = get_preset("genos-tiny")
+    assert 0.5e9 < lm_cmds.step_memory_bytes(tiny, 238_400, 16384) < 0.9e9
+    assert 1.4e9 < lm_cmds.step_memory_bytes(tiny, 238_400, 65536) < 2.0e9
+    monkeypatch.setattr(lm_cmds, "_available_memory_bytes", lambda: 4e9)  # a small laptop
+    res = invoke("lm", "pretrain", bake, "--out", tmp_path / "run", "--context-schedule", "128:1,1M:1",
+                 "--set", "train.max_steps=2", "--threads", "1")  # fmt: skip
+    assert res.exit_code == 2
+    assert "the largest training step (1,048,576 tokens per process at context 1,048,576) needs about" in res.stderr
+    assert not (tmp_path / "run" / "model").exists() and not list((tmp_path / "run").glob("checkpoint*"))

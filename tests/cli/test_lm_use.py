@@ -219,3 +219,13 @@ def test_load_model_one_line():
         genet5.load_model("/no/such/model")
     m = genet5.load_model(BUNDLED_GENET5)
     assert not m.training and type(m).__name__ != "Genos"
+
+
+def test_vcf_bad_line_late_in_the_file_leaves_stdout_empty(setup, tmp_path):
+    tmp, _, seqs = setup
+    s1 = seqs["s1"]
+    alt = "ACGT"[("ACGT".index(s1[99]) + 1) % 4]
+    (tmp_path / "v.vcf").write_text(f"#CHROM\tPOS\tID\tREF\tALT\ns1\t100\tok\t{s1[99]}\t{alt}\ns1\tx\t.\tA\tC\n")
+    res = invoke("lm", "score", tmp / "model", tmp / "x.fa", "--vcf", tmp_path / "v.vcf", "-q", "--threads", "1")
+    assert res.exit_code == 2 and res.stdout == ""  # not the header and one row, then an error
+    assert "v.vcf:3: POS 'x' is not a positive integer" in res.stderr

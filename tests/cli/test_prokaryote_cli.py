@@ -32,6 +32,8 @@ def piece(tmp_path: Path, n: int, name="piece.fa") -> Path:
 @pytest.mark.parametrize("args, expect", [
     (["predict", "--bogus", "x"], "No such option: --bogus"),
     (["predict"], "Missing argument"),
+    ([], "genet5: missing command"),
+    (["lm"], "genet5 lm: missing command"),
     (["predict", "g.fa", "-o", "x.gff3", "--batch-size", "abc"], "--batch-size"),
     (["predict", "g.fa", "-o", "x.gff3", "--genetic-code", "99"], "not an NCBI translation table"),
     (["predict", "g.fa", "-o", "x.gff3", "--mode", "fast"], "--mode"),

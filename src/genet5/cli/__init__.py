@@ -45,7 +45,8 @@ def _usage_error(err: BaseException) -> int | None:
     ctx = getattr(err, "ctx", None)
     where = f"{ctx.command_path}: " if ctx is not None and getattr(ctx, "command_path", None) else ""
     hint = " (see --help)" if code == 2 else ""
-    print(f"genet5: error: {where}{show()}{hint}", file=sys.stderr)
+    message = show() or "missing command"  # no-args help (printed above): typer gives no text
+    print(f"genet5: error: {where}{message}{hint}", file=sys.stderr)
     return 2 if code == 2 else code
 
 

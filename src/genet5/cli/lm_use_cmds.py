@@ -140,7 +140,7 @@ def score(
     stride: Optional[int] = typer.Option(None, "--stride", help="Step between report windows (default: --window)."),
     vcf: Optional[Path] = typer.Option(None, "--vcf", help="Score the variants of this VCF (plain or gzip) against FASTA: ll(alt window) - ll(ref window)."),
     flank: int = typer.Option(512, "--flank", help="With --vcf: reference bases each side of the variant in both windows."),
-    strict_ref: bool = typer.Option(False, "--strict-ref", help="With --vcf: stop at the first variant whose CHROM or REF does not match FASTA (default: skip it and count it)."),
+    strict_ref: bool = typer.Option(False, "--strict-ref", "--strict", help="With --vcf: stop at the first variant whose CHROM or REF does not match FASTA (default: skip it and count it)."),
     context: Optional[int] = typer.Option(None, "--context", help=_CONTEXT_HELP),
     context_stride: Optional[int] = typer.Option(None, "--context-stride", help=_CSTRIDE_HELP),
     chunk: int = typer.Option(4096, "--chunk", help=_CHUNK_HELP),
@@ -212,6 +212,13 @@ def _score_vcf(net, fasta: Path, vcf: Path, output: Optional[Path], flank: int, 
         genome = Genome(fasta)
         if not vcf.is_file():
             fail(f"{vcf}: no such file")
+        # a bad line (or, with --strict-ref, a mismatch) fails here, before the header reaches
+        # stdout: a table is written whole or not at all (the pass reads text only, no model)
+        from genet5.lm.vcf import variant_windows
+
+        for v in read_vcf(vcf, Counter()):
+            if strict_ref:
+                variant_windows(genome, v, 0, str(vcf))
         with _progress("variants", None, "variants", quiet) as advance, _text_out(output) as fh:
             fh.write("chrom\tpos\tid\tref\talt\tll_ref\tll_alt\tdelta_ll\n")
             for e in variant_effects(net, genome, read_vcf(vcf, skipped), flank=flank, vcf_path=str(vcf),

@@ -111,7 +111,7 @@ class PredictionStats:
     seconds: float = 0.0
     genetic_code: int = 0  # the table used (chosen from the genome under -g auto)
     tga_share: float | None = None  # -g auto: share of table-4 genes with an in-frame TGA
-    mode: str = ""  # prokaryote: single or meta
+    mode: str = ""  # prokaryote: single or meta; eukaryote (selftrained): intron-rich or compact
     meta_sets: list[str] = field(default_factory=list)  # meta: the parameter set of each sequence
     per_sequence: dict[str, int] = field(default_factory=dict)
 
@@ -249,8 +249,13 @@ def predict_genome(
             if on_bases is not None:
                 on_bases(sizes[seqid] / passes)
 
-        decoded, _ = find_eukaryotic_genes(eukaryotic, genetic_code(cfg.genetic_code), settings,
-                                           starts=start_codon_set(cfg), on_record=on_record)
+        decoded, models = find_eukaryotic_genes(eukaryotic, genetic_code(cfg.genetic_code), settings,
+                                                starts=start_codon_set(cfg), on_record=on_record)
+        # said in the GFF3 header: which settings the genome's gene density chose (decoder.py)
+        if models.single_orf_fraction is not None:
+            t = models.compactness
+            kind = "intron-rich" if t == 0 else "compact" if t == 1 else f"{t:.0%} compact"
+            stats.mode = f"{kind} (single-ORF fraction {models.single_orf_fraction:.2f})"
         for (seqid, _), found in zip(eukaryotic, decoded):
             for i, g in enumerate(found, 1):
                 ann.add_gene(predicted_gene(g, seqid, i, cfg.id_prefix))

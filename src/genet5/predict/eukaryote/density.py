@@ -1,0 +1,66 @@
+"""How much of a genome lies in long open reading frames: the one number that tells a compact,
+intron-poor genome (yeasts: most genes one exon, 60% of the sequence inside a single ORF of
+300+ codons) from an intron-rich one (worm 3%, fly and Arabidopsis 13-15%, human 1%).
+
+Only bases inside exactly one long ORF count: in GC-rich genomes (Zymoseptoria) and in repeats
+long ORFs pile up on several frames at once without being genes, and counting each base once
+per ORF would make those look compact. Vectorised with numpy (a Python loop over the codons of
+a 12 Mb yeast genome takes ~20 s; this takes well under one).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from genet5.genome.codes import GeneticCode
+
+_CODE = np.full(256, 4, dtype=np.int8)  # A C G T -> 0..3; anything else (N, IUPAC) -> 4
+for _i, _b in enumerate(b"ACGT"):
+    _CODE[_b] = _i
+    _CODE[ord(chr(_b).lower())] = _i
+
+
+def _stop_table(code: GeneticCode) -> np.ndarray:
+    """(125,) bool over codon ids 25a+5b+c (base 5 so that N is a symbol): stops and any codon
+    with a non-ACGT base (an ORF does not run through N)."""
+    table = np.ones(125, dtype=bool)
+    for a in range(4):
+        for b in range(4):
+            for c in range(4):
+                table[25 * a + 5 * b + c] = bytes((b"ACGT"[a], b"ACGT"[b], b"ACGT"[c])) in code.stops
+    return table
+
+
+def long_orf_cover(seq: bytes, code: GeneticCode, min_codons: int = 300) -> np.ndarray:
+    """(len(seq),) int8: on how many of the six frames each base lies inside an open reading
+    frame (stop to stop, no N) of at least `min_codons` codons."""
+    n = len(seq)
+    depth = np.zeros(n + 1, dtype=np.int32)
+    if n < 3:
+        return depth[:n].astype(np.int8)
+    ids = _CODE[np.frombuffer(seq, dtype=np.uint8)]
+    comp = np.where(ids < 4, 3 - ids, 4)[::-1]  # reverse complement
+    stops = _stop_table(code)
+    for strand, s in ((1, ids), (-1, comp)):
+        codon = 25 * s[:-2].astype(np.int16) + 5 * s[1:-1] + s[2:]  # codon id starting at each base
+        for f in range(3):
+            at = np.arange(f, n - 2, 3)
+            breaks = at[stops[codon[at]]]
+            # ORF bodies between consecutive breaks (and the sequence ends), in bases [a, b)
+            lefts = np.concatenate([[f], breaks + 3])
+            rights = np.concatenate([breaks, [f + 3 * len(at)]])
+            keep = (rights - lefts) // 3 >= min_codons
+            a, b = lefts[keep], rights[keep]
+            if strand == -1:
+                a, b = n - b, n - a
+            np.add.at(depth, a, 1)
+            np.add.at(depth, b, -1)
+    return np.cumsum(depth[:n]).astype(np.int8)
+
+
+def single_orf_fraction(records: list[tuple[str, bytes]], code: GeneticCode, min_codons: int = 300) -> float:
+    """Fraction of all bases that lie in exactly one long ORF (see the module docstring)."""
+    total = sum(len(s) for _, s in records)
+    if total == 0:
+        return 0.0
+    return float(sum(int(np.count_nonzero(long_orf_cover(s, code, min_codons) == 1)) for _, s in records) / total)
