@@ -1,5 +1,5 @@
-"""`genet5 predict` for prokaryotes through the installed entry point: usage errors, modes,
-genetic code choice, and what the GFF3 carries."""
+"""`genet5 predict` for prokaryotes through the installed entry point: modes, genetic code
+choice, and what the GFF3 carries (usage errors: test_entry_point.py)."""
 
 from __future__ import annotations
 
@@ -27,30 +27,6 @@ def piece(tmp_path: Path, n: int, name="piece.fa") -> Path:
     out = tmp_path / name
     out.write_text(">piece\n" + seq[:n] + "\n")
     return out
-
-
-@pytest.mark.parametrize("args, expect", [
-    (["predict", "--bogus", "x"], "No such option: --bogus"),
-    (["predict"], "Missing argument"),
-    ([], "genet5: missing command"),
-    (["lm"], "genet5 lm: missing command"),
-    (["predict", "g.fa", "-o", "x.gff3", "--batch-size", "abc"], "--batch-size"),
-    (["predict", "g.fa", "-o", "x.gff3", "--genetic-code", "99"], "not an NCBI translation table"),
-    (["predict", "g.fa", "-o", "x.gff3", "--mode", "fast"], "--mode"),
-    (["predict", "g.fa", "-o", "x.gff3", "--domain", "plant"], "--domain"),
-    (["predict", "g.fa", "-o", "x.gff3", "-g", "auto", "--domain", "eukaryote"], "-g 1"),
-])
-def test_usage_errors_are_one_line_and_exit_2(args, expect, tmp_path):
-    p = subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=tmp_path, timeout=120)
-    assert p.returncode == 2, p.stderr
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1 and expect in lines[0] and "Traceback" not in p.stderr
-    assert not (tmp_path / "x.gff3").exists()
-
-
-def test_version():
-    p = run("--version")
-    assert p.returncode == 0 and p.stdout.strip() == f"genet5 {genet5.__version__}"
 
 
 def test_only_n_and_single_mode_on_a_short_genome_fail_cleanly(tmp_path):
