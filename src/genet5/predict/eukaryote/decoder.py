@@ -27,10 +27,10 @@ import numpy as np
 
 from genet5.genome.codes import GeneticCode, reverse_complement
 from genet5.predict.eukaryote.content import ContentModel, background_counts, fit_coding
-from genet5.predict.eukaryote.density import single_orf_fraction
+from genet5.predict.eukaryote.density import orf_spans, single_orf_fraction
 from genet5.predict.prokaryote.coding import CodingModel, order_for
 from genet5.predict.viterbi_decoder import SPLICE_PWM_FILE, ViterbiGene, build_hmm, candidate_regions, decode_regions
-from genet5.predict.viterbi_hmm import E_IG, E_MCDS, E_MINTRON, E_PCDS, E_PINTRON, N_EMIT
+from genet5.predict.viterbi_hmm import E_IG, E_MCDS, E_MINTRON, E_PCDS, E_PINTRON, N_EMIT, splice_site_pwms
 
 DONOR_EXON, DONOR_INTRON = 3, 6  # splice_pwm.json windows (transcription orientation)
 ACCEPTOR_INTRON, ACCEPTOR_EXON = 20, 1
@@ -86,19 +86,8 @@ class GenomeModels:
 def long_orfs(seq: bytes, code: GeneticCode, min_codons: int) -> list[bytes]:
     """Open reading frames (stop to stop, both strands, no N) of at least `min_codons` codons,
     as oriented sequences in frame."""
-    out = []
-    for s in (seq, reverse_complement(seq)):
-        for f in range(3):
-            codons = [s[i : i + 3] for i in range(f, len(s) - 2, 3)]
-            run = 0
-            for j, c in enumerate(codons + [b"TAA"]):
-                if c in code.stops or b"N" in c:
-                    if run >= min_codons:
-                        out.append(b"".join(codons[j - run : j]))
-                    run = 0
-                else:
-                    run += 1
-    return out
+    rc = reverse_complement(seq)
+    return [(seq if strand == 1 else rc)[a:b] for strand, a, b in orf_spans(seq, code, min_codons)]
 
 
 def emission_table(seq: bytes, models: GenomeModels) -> np.ndarray:
@@ -140,7 +129,7 @@ def decode(records: list[tuple[str, bytes]], code: GeneticCode, models: GenomeMo
            starts=None, on_record=None) -> list[list[ViterbiGene]]:
     hmm = build_hmm(code, starts=starts, gene_logp=settings.gene_logp, intron_logp=settings.intron_logp,
                     intron_min=settings.intron_min, intron_mean=models.intron_mean, splice_pwm_weight=1.0)
-    hmm.pwm = _pwm_tables(models.splice, settings.splice_weight)  # the genome's own, in the gates built above
+    hmm.pwm = splice_site_pwms(models.splice, settings.splice_weight)  # the genome's own, in the gates built above
     out = []
     for seqid, seq in records:
         if len(seq) < settings.min_len:
@@ -152,12 +141,6 @@ def decode(records: list[tuple[str, bytes]], code: GeneticCode, models: GenomeMo
         if on_record:
             on_record(seqid)
     return out
-
-
-def _pwm_tables(splice: dict, weight: float) -> dict:
-    from genet5.predict.viterbi_hmm import splice_site_pwms
-
-    return splice_site_pwms(splice, weight)
 
 
 def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: EukaryoteSettings | None = None,
@@ -176,7 +159,6 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
         seeds = [o for _, s in records for o in long_orfs(s, code, 100)]
     models = initial or GenomeModels(coding=fit_coding(seeds, both, min(settings.coding_order, order_for(sum(map(len, seeds))))),
                                      intron_mean=settings.intron_mean)
-    models.single_orf_fraction, models.compactness = density, compactness
     counts = np.array([sum(s.count(b) for s in both) for b in (b"A", b"C", b"G", b"T")], dtype=np.float64)
     models.splice["background"] = (counts / counts.sum()).tolist()
     bg = background_counts(both, settings.content_order)
@@ -185,10 +167,10 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
         on_round(0, genes)
     for r in range(1, settings.rounds + 1 if settings.use_self_training else 1):
         models = refit(records, genes, models, bg, both, settings)
-        models.single_orf_fraction, models.compactness = density, compactness
         genes = decode(records, code, models, settings, starts, on_record)
         if on_round:
             on_round(r, genes)
+    models.single_orf_fraction, models.compactness = density, compactness
     return genes, models
 
 
@@ -218,10 +200,9 @@ def refit(records, genes, models: GenomeModels, bg: np.ndarray, both: list[bytes
             last = max(last, g.end)
             if g.start_partial or g.end_partial:
                 continue
-            parts = [seq[a - 1 : b] for a, b in sorted(g.cds)]
-            spliced = b"".join(parts)
-            cds.append(spliced if g.strand == "+" else reverse_complement(spliced))
             segs = sorted(g.cds)
+            spliced = b"".join(seq[a - 1 : b] for a, b in segs)
+            cds.append(spliced if g.strand == "+" else reverse_complement(spliced))
             for (a1, b1), (a2, b2) in zip(segs, segs[1:]):
                 intron = seq[b1 : a2 - 1]  # forward, 0-based [b1, a2-1)
                 don = seq[b1 - DONOR_EXON : b1 + DONOR_INTRON]

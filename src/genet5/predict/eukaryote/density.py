@@ -31,30 +31,38 @@ def _stop_table(code: GeneticCode) -> np.ndarray:
     return table
 
 
-def long_orf_cover(seq: bytes, code: GeneticCode, min_codons: int = 300) -> np.ndarray:
-    """(len(seq),) int8: on how many of the six frames each base lies inside an open reading
-    frame (stop to stop, no N) of at least `min_codons` codons."""
+def orf_spans(seq: bytes, code: GeneticCode, min_codons: int) -> list[tuple[int, int, int]]:
+    """Open reading frames (stop to stop, no N or other non-ACGT base; one running off a sequence
+    end counts) of at least `min_codons` codons, stops excluded, as (strand, start, end): 0-based
+    half-open bounds on the forward sequence for strand 1, on its reverse complement for -1."""
     n = len(seq)
-    depth = np.zeros(n + 1, dtype=np.int32)
     if n < 3:
-        return depth[:n].astype(np.int8)
+        return []
     ids = _CODE[np.frombuffer(seq, dtype=np.uint8)]
     comp = np.where(ids < 4, 3 - ids, 4)[::-1]  # reverse complement
     stops = _stop_table(code)
+    out = []
     for strand, s in ((1, ids), (-1, comp)):
         codon = 25 * s[:-2].astype(np.int16) + 5 * s[1:-1] + s[2:]  # codon id starting at each base
         for f in range(3):
             at = np.arange(f, n - 2, 3)
             breaks = at[stops[codon[at]]]
-            # ORF bodies between consecutive breaks (and the sequence ends), in bases [a, b)
-            lefts = np.concatenate([[f], breaks + 3])
+            lefts = np.concatenate([[f], breaks + 3])  # ORF bodies between consecutive breaks
             rights = np.concatenate([breaks, [f + 3 * len(at)]])
             keep = (rights - lefts) // 3 >= min_codons
-            a, b = lefts[keep], rights[keep]
-            if strand == -1:
-                a, b = n - b, n - a
-            np.add.at(depth, a, 1)
-            np.add.at(depth, b, -1)
+            out += [(strand, int(a), int(b)) for a, b in zip(lefts[keep], rights[keep])]
+    return out
+
+
+def long_orf_cover(seq: bytes, code: GeneticCode, min_codons: int = 300) -> np.ndarray:
+    """(len(seq),) int8: on how many of the six frames each base lies inside an open reading
+    frame of at least `min_codons` codons (orf_spans)."""
+    n = len(seq)
+    depth = np.zeros(n + 1, dtype=np.int32)
+    for strand, a, b in orf_spans(seq, code, min_codons):
+        lo, hi = (a, b) if strand == 1 else (n - b, n - a)
+        depth[lo] += 1
+        depth[hi] -= 1
     return np.cumsum(depth[:n]).astype(np.int8)
 
 
