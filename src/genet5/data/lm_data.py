@@ -97,16 +97,16 @@ def _distinct_keys(entries: list) -> list:
         if real in seen:
             raise ValueError(f"{e.genome} is listed twice among the inputs (drop one)")
         seen[real] = Path(e.genome)
+    keys = [e.key for e in entries]
     out, used = [], set()
-    counts = {k: [e.key for e in entries].count(k) for k in {e.key for e in entries}}
     for e in entries:
         key = e.key
-        if counts[key] > 1:
-            parts = Path(e.genome).resolve().parent.parts[::-1]
-            key = next((f"{_safe(p)}__{e.key}" for p in parts if p not in ("/", "") and
-                        f"{_safe(p)}__{e.key}" not in used), None) or f"{e.key}__{len(used)}"
-        while key in used:
-            key += "_"
+        if keys.count(key) > 1:  # x/reads.fa and y/reads.fa -> x__reads, y__reads
+            key = f"{_safe(Path(e.genome).resolve().parent.name)}__{key}"
+        base, n = key, 1
+        while key in used:  # same folder name too: number them
+            n += 1
+            key = f"{base}_{n}"
         used.add(key)
         out.append(e if key == e.key else replace(e, key=key))
     return out
