@@ -91,7 +91,9 @@ def test_every_prediction_is_a_valid_gene(decoded):
         cds = b"".join(seq[a - 1 : b] for a, b in segs)
         for (_, b1), (a2, _) in zip(segs, segs[1:]):
             intron = seq[b1 : a2 - 1]
-            assert (intron[:2], intron[-2:]) == ((b"GT", b"AG") if g.strand == "+" else (b"CT", b"AC"))
+            if g.strand == "-":
+                intron = reverse_complement(intron)
+            assert intron[:2] in (b"GT", b"GC") and intron[-2:] == b"AG"  # GC-AG allowed (~1% of real introns)
         if g.strand == "-":
             cds = reverse_complement(cds)
         assert len(cds) % 3 == 0

@@ -58,6 +58,7 @@ def predict(
     decoder: Optional[str] = typer.Option(None, "--decoder", help="Eukaryote decoder: selftrained (the default: multi-exon genes from the genome's own coding/intron chains and splice-site matrices, re-estimated over rounds, in the gene-structure HMM; no network), orf (per-base head + ORF selection, no introns) or viterbi (per-base head + gene-structure HMM)."),
     mode: str = typer.Option("auto", "--mode", "-p", help="Prokaryote: single (the genome teaches itself its statistics; >= 20 kb), meta (parameter sets from training genomes, per sequence: plasmids, viruses, metagenome contigs), or auto: meta below 20 kb."),
     network: bool = typer.Option(True, "--network/--no-network", help="Prokaryote: use the model's per-base evidence (off: the genome's self-trained statistics alone; for ablations)."),
+    softmask: bool = typer.Option(False, "--softmask/--no-softmask", help="Eukaryote (selftrained): take lower-case (soft-masked) bases as repeats, less likely coding. Off by default: it did not help on the validation genomes (docs/benchmarks.md)."),
     min_gene_length: int = typer.Option(90, "--min-gene-length", help="Shortest CDS to report (bases, stop included)."),
     id_prefix: str = typer.Option("genet5", "--id-prefix", help="Prefix of gene IDs."),
     start_codons: Optional[str] = typer.Option(None, "--start-codons", help="Comma-separated start codons (default: the code's starts; ATG only for code 1)."),
@@ -124,7 +125,7 @@ def predict(
     net = from_pretrained(model_dir, device=dev).eval()
     cfg = PredictConfig(
         genetic_code=genetic_code, decoder=decoder or EUKARYOTE_DECODERS[0], domain=domain, use_network=network, mode=mode,
-        min_gene_length=min_gene_length,
+        min_gene_length=min_gene_length, softmask=softmask,
         id_prefix=id_prefix, batch_size=batch_size, learn_starts=learn_starts,
         start_codons=_parse_codons(start_codons),
     )

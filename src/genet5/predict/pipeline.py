@@ -42,6 +42,7 @@ class PredictConfig:
     domain: str = "eukaryote"  # "prokaryote": predict/prokaryote (self-trained statistics + network + DP)
     use_network: bool = True  # prokaryote: add the network's per-base evidence (off: statistics alone)
     mode: str = "auto"  # prokaryote: single (self-trained), meta (shipped parameter sets), auto (by size)
+    softmask: bool = False  # eukaryote selftrained: lower-case repeats make coding less likely (decoder.py)
 
 
 COMMON_PROKARYOTIC_STARTS = frozenset({b"ATG", b"GTG", b"TTG"})
@@ -180,6 +181,7 @@ def predict_genome(
     pending: list[tuple[str, RecordOrfs]] = []
     prokaryotic: list = []
     eukaryotic: list[tuple[str, bytes]] = []
+    eukaryotic_masks: list[list[tuple[int, int]]] = []
     records = read_fasta(fasta)
     if cfg.genetic_code == 0:  # auto: needs the whole genome before the first record is decoded
         from dataclasses import replace
@@ -202,6 +204,7 @@ def predict_genome(
             continue
         if cfg.decoder == "selftrained":
             eukaryotic.append((rec.id, rec.seq))
+            eukaryotic_masks.append(rec.mask)
             continue
         if cfg.decoder == "orf":
             pending.append((rec.id, _record_orfs(model, rec, cfg, on_bases, on_track)))
@@ -239,9 +242,13 @@ def predict_genome(
             stats.genes += len(found)
             stats.per_sequence[seqid] = len(found)
     if eukaryotic:
-        from genet5.predict.eukaryote.decoder import EukaryoteSettings, find_genes as find_eukaryotic_genes
+        from dataclasses import replace
+
+        from genet5.predict.eukaryote.decoder import SOFTMASK_PENALTY, EukaryoteSettings, find_genes as find_eukaryotic_genes
 
         settings = EukaryoteSettings(min_len=cfg.min_gene_length, min_score=cfg.min_score)
+        if cfg.softmask:
+            settings = replace(settings, softmask_penalty=SOFTMASK_PENALTY)
         passes = settings.rounds + 1
         sizes = {seqid: len(seq) for seqid, seq in eukaryotic}
 
@@ -250,7 +257,8 @@ def predict_genome(
                 on_bases(sizes[seqid] / passes)
 
         decoded, models = find_eukaryotic_genes(eukaryotic, genetic_code(cfg.genetic_code), settings,
-                                                starts=start_codon_set(cfg), on_record=on_record)
+                                                starts=start_codon_set(cfg), on_record=on_record,
+                                                masks=eukaryotic_masks if cfg.softmask else None)
         # said in the GFF3 header: which settings the genome's gene density chose (decoder.py)
         if models.single_orf_fraction is not None:
             t = models.compactness

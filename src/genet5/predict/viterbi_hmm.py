@@ -20,7 +20,11 @@ no CDS holds an internal stop. Minus genes mirror this (enter at a reverse-compl
 after a reverse-complement start). An intron opens at a donor (GT) right after the exon and closes
 after an acceptor (AG) right before the next exon. Minimum intron length is exact without a chain
 of states: the donor edge jumps `intron_min` bases at once (a delayed edge from t - intron_min,
-plus the intron emissions in between); beyond that the length is geometric.
+plus the intron emissions in between); beyond that the length is geometric, or (intron_long) a
+mixture of a short and a long geometric class, each its own states; the long class reads the
+intergenic emission. Options the eukaryote decoder measures: a start-codon context matrix on the
+start edges (a "start" entry in the splice-site document), and a minimum terminal exon
+(terminal_exon_min: no in-frame stop that close to the acceptor side of an intron).
 
 Limits, all caught by re-checking each decoded gene on its spliced sequence
 (viterbi_decoder._valid, which drops the rare invalid one): a split codon's missing bases are read
@@ -45,7 +49,7 @@ N_EMIT = 9
 _BASE = np.full(256, 4, dtype=np.int64)
 for _i, _c in enumerate(b"ACGT"):
     _BASE[_c] = _BASE[_c + 32] = _i
-_MARGIN = 24  # bases of N on each side of a sequence, so look-ups near the ends (splice PWMs reach 20) need no checks
+_MARGIN = 64  # bases of N on each side of a sequence, so look-ups near the ends (splice PWMs, short-exon gates) need no checks
 
 
 def padded_base_codes(seq: bytes) -> np.ndarray:
@@ -104,9 +108,15 @@ class GeneHMM:
         intron_mean: float,
         splice_pwm: dict | None = None,
         splice_pwm_weight: float = 1.0,
+        intron_long: tuple[float, float] | None = None,
+        terminal_exon_min: int = 0,
     ):
         if intron_min < 4:
             raise ValueError("intron_min must be at least 4 (donor and acceptor dinucleotides)")
+        if not 0 <= terminal_exon_min <= _MARGIN - 8:
+            raise ValueError(f"terminal_exon_min must be within 0..{_MARGIN - 8}")
+        if intron_long is not None and not (0.0 < intron_long[0] < 1.0 and intron_long[1] > 1.0):
+            raise ValueError("intron_long is (weight in (0, 1), mean > 1)")
         rc = reverse_complement
         self.intron_min = intron_min
         self.gene_logp = gene_logp
@@ -155,25 +165,60 @@ class GeneHMM:
         edges: list[tuple[int, int, tuple, float]] = []  # (dst, src, gate, log-penalty)
         jumps: list[tuple[int, int, tuple, float]] = []
 
-        def state(name: str, kind: int, cpos: int = -1, edge_ok: bool = True) -> int:
+        def state(name: str, kind: int, cpos: int = -1, edge_ok: bool = True, emit: int | None = None) -> int:
             self.names.append(name)
             edge_oks.append(edge_ok)
             kinds.append(kind)
-            emits.append({IG: E_IG, PLUS_CDS: E_PCDS + cpos, MINUS_CDS: E_MCDS + cpos,
-                              PLUS_INTRON: E_PINTRON, MINUS_INTRON: E_MINTRON}[kind])
+            emits.append(emit if emit is not None else {IG: E_IG, PLUS_CDS: E_PCDS + cpos, MINUS_CDS: E_MCDS + cpos,
+                                                        PLUS_INTRON: E_PINTRON, MINUS_INTRON: E_MINTRON}[kind])
             cposs.append(cpos)
             return len(self.names) - 1
 
         def intron(name: str, kind: int, before: int, after: int, g: int, opened: tuple, closed: tuple, edge_ok: bool):
-            s = state(name, kind, edge_ok=edge_ok)
-            edges.append((s, s, (), loop))
             opener, closer = ("don", "acc") if kind == PLUS_INTRON else ("racc", "rdon")
             open_pwm = (("pwm", opener),) if opener in self.pwm else ()
             close_pwm = (("pwm", closer),) if closer in self.pwm else ()
-            jumps.append((s, before, (("splice", opener, g, 1),) + open_pwm + opened, intron_logp))
-            edges.append((after, s, (("splice", closer, g, -2),) + close_pwm + closed, 0.0))
+            for suffix, loop, class_logp, emit_like_ig in length_classes:
+                s = state(name + suffix, kind, edge_ok=edge_ok, emit=E_IG if emit_like_ig else None)
+                edges.append((s, s, (), loop))
+                jumps.append((s, before, (("splice", opener, g, 1),) + open_pwm + opened, intron_logp + class_logp))
+                edges.append((after, s, (("splice", closer, g, -2),) + close_pwm + closed, 0.0))
 
-        loop = float(np.log1p(-1.0 / max(intron_mean, 1.0 + 1e-9)))
+        def geometric_loop(mean: float) -> float:
+            return float(np.log1p(-1.0 / max(mean, 1.0 + 1e-9)))
+
+        # Intron length beyond intron_min: one geometric, or a mixture of a short one (the
+        # short-intron peak of fly, worm and plants) and a long one (their tail, hundreds of bases
+        # to kilobases), each a state of its own; a single geometric fitted to the peak makes every
+        # long intron so dear that the gene is split in two instead.
+        # The long class reads the intergenic emission: long introns look like the sequence
+        # between genes, not like the short introns an intron chain learns from.
+        length_classes = [("", geometric_loop(intron_mean), 0.0, False)]
+        if intron_long is not None:
+            weight, long_mean = intron_long
+            length_classes = [("", geometric_loop(intron_mean), float(np.log1p(-weight)), False),
+                              ("L", geometric_loop(long_mean), float(np.log(weight)), True)]
+
+        def no_stop_within(table: str, first: int, step: int, length0: int) -> tuple:
+            """Gate terms: no `table` codon at offsets first, first+step, ... while the exon it
+            would end is shorter than terminal_exon_min (`length0` its length at the first)."""
+            terms, off, length = [], first, length0
+            while length < terminal_exon_min:
+                terms.append(("notin", table, off, 3))
+                off, length = off + step, length + 3
+            return tuple(terms)
+
+        # A terminal exon shorter than terminal_exon_min bases is forbidden at the intron before
+        # it (the side of the stop codon): no in-frame stop may lie that close to the splice site.
+        # Plus strand: the exon after the acceptor, codons from t (A), t+2 (B), t+1 (C); minus
+        # strand: the exon left of the intron, codons ending at j (A), j-1 (B), j-2 (C).
+        short_after = {0: no_stop_within("stop", 0, 3, 3), 1: no_stop_within("stop", 2, 3, 5),
+                       2: no_stop_within("stop", 1, 3, 4)}
+        short_before = {0: no_stop_within("rcstop", -2, -3, 3), 2: no_stop_within("rcstop", -3, -3, 4),
+                        1: no_stop_within("rcstop", -4, -3, 5)}
+        # start-codon context (Kozak-like), where the model carries one: on contiguous starts
+        start_pwm = (("pwm", "start"),) if "start" in self.pwm else ()
+        rstart_pwm = (("pwm", "rstart"),) if "rstart" in self.pwm else ()
         ig = state("IG", IG)
         c = [state(f"+C{k}", PLUS_CDS, k) for k in range(3)]
         m = [state(f"-C{k}", MINUS_CDS, k) for k in range(3)]
@@ -191,7 +236,7 @@ class GeneHMM:
             (c[0], c[2], (("notin", "stop", -3, 3),), 0.0),
             (c[1], c[0], (), 0.0),
             (c[2], c[1], (), 0.0),
-            (sa0, ig, (("in", "start", 0, 3),), gene_logp),
+            (sa0, ig, (("in", "start", 0, 3),) + start_pwm, gene_logp),
             (sa1, sa0, (), 0.0),
             (c[2], sa1, (), 0.0),
             (sb0, ig, (("in", "start1", 0, 1),), gene_logp),
@@ -201,7 +246,7 @@ class GeneHMM:
             (m[2], m[0], (("notin", "rcstop", 0, 3),), 0.0),
             (m[1], m[2], (), 0.0),
             (m[0], m[1], (), 0.0),
-            (ea1, m[2], (("in", "rcstart", -1, 3),), 0.0),
+            (ea1, m[2], (("in", "rcstart", -1, 3),) + rstart_pwm, 0.0),
             (ea0, ea1, (), 0.0),
             (ig, ea0, (), 0.0),
             (ig, eb0, (), 0.0),
@@ -212,32 +257,36 @@ class GeneHMM:
         for g in range(len(groups)):
             # plus strand: A between codons, B after codon position 0, C after position 1;
             # class 0 carries a prefix that cannot begin a stop
-            intron(f"+I{g}A", PLUS_INTRON, c[2], c[0], g, (("notin", "stop", -2, 3),), (), True)
+            intron(f"+I{g}A", PLUS_INTRON, c[2], c[0], g, (("notin", "stop", -2, 3),), short_after[0], True)
             for ci in range(1 + len(P["stop1"])):
                 closed = (("prefix_notin", "stop", P["stop1"][ci - 1], 0, 2),) if ci else ()
-                intron(f"+I{g}B{ci}", PLUS_INTRON, c[0], c[1], g, (("cls", "stop1", 0, 1, ci),), closed, ci == 0)
+                intron(f"+I{g}B{ci}", PLUS_INTRON, c[0], c[1], g, (("cls", "stop1", 0, 1, ci),),
+                       closed + short_after[1], ci == 0)
             for ci in range(1 + len(P["stop2"])):
                 closed = (("prefix_notin", "stop", P["stop2"][ci - 1], 0, 1),) if ci else ()
-                intron(f"+I{g}C{ci}", PLUS_INTRON, c[1], c[2], g, (("cls", "stop2", -1, 2, ci),), closed, ci == 0)
+                intron(f"+I{g}C{ci}", PLUS_INTRON, c[1], c[2], g, (("cls", "stop2", -1, 2, ci),),
+                       closed + short_after[2], ci == 0)
             for ci, pre in enumerate(P["start1"], 1):
                 intron(f"+I{g}SB{ci}", PLUS_INTRON, sb0, c[1], g, (("cls", "start1", 0, 1, ci),),
-                       (("prefix_in", "start", pre, 0, 2),), False)
+                       (("prefix_in", "start", pre, 0, 2),) + short_after[1], False)
             for ci, pre in enumerate(P["start2"], 1):
                 intron(f"+I{g}SC{ci}", PLUS_INTRON, sc1, c[2], g, (("cls", "start2", -1, 2, ci),),
-                       (("prefix_in", "start", pre, 0, 1),), False)
+                       (("prefix_in", "start", pre, 0, 1),) + short_after[2], False)
             # minus strand, read left to right: the exon left of the intron is downstream
-            intron(f"-I{g}A", MINUS_INTRON, m[0], m[2], g, (), (("notin", "rcstop", 0, 3),), True)
+            intron(f"-I{g}A", MINUS_INTRON, m[0], m[2], g, short_before[0], (("notin", "rcstop", 0, 3),), True)
             for ci in range(1 + len(P["rcstop1"])):
                 closed = (("prefix_notin", "rcstop", P["rcstop1"][ci - 1], 0, 2),) if ci else ()
-                intron(f"-I{g}B{ci}", MINUS_INTRON, m[2], m[1], g, (("cls", "rcstop1", 0, 1, ci),), closed, ci == 0)
+                intron(f"-I{g}B{ci}", MINUS_INTRON, m[2], m[1], g, (("cls", "rcstop1", 0, 1, ci),) + short_before[2],
+                       closed, ci == 0)
             for ci in range(1 + len(P["rcstop2"])):
                 closed = (("prefix_notin", "rcstop", P["rcstop2"][ci - 1], 0, 1),) if ci else ()
-                intron(f"-I{g}C{ci}", MINUS_INTRON, m[1], m[0], g, (("cls", "rcstop2", -1, 2, ci),), closed, ci == 0)
+                intron(f"-I{g}C{ci}", MINUS_INTRON, m[1], m[0], g, (("cls", "rcstop2", -1, 2, ci),) + short_before[1],
+                       closed, ci == 0)
             for ci, pre in enumerate(P["rcstart2"], 1):
-                intron(f"-I{g}SB{ci}", MINUS_INTRON, m[1], eb0, g, (("cls", "rcstart2", -1, 2, ci),),
+                intron(f"-I{g}SB{ci}", MINUS_INTRON, m[1], eb0, g, (("cls", "rcstart2", -1, 2, ci),) + short_before[1],
                        (("prefix_in", "rcstart", pre, 0, 1),), False)
             for ci, pre in enumerate(P["rcstart1"], 1):
-                intron(f"-I{g}SC{ci}", MINUS_INTRON, m[2], ec1, g, (("cls", "rcstart1", 0, 1, ci),),
+                intron(f"-I{g}SC{ci}", MINUS_INTRON, m[2], ec1, g, (("cls", "rcstart1", 0, 1, ci),) + short_before[2],
                        (("prefix_in", "rcstart", pre, 0, 2),), False)
         # Renumber states by in-degree (IG stays 0): the forward pass takes the states with at
         # most two incoming edges as one block and the rest as another, so that little work is
@@ -268,7 +317,9 @@ class GeneHMM:
         self.gate_keys = list(dict.fromkeys(g for _, _, g in edges))
         self.jump_keys = [g for _, _, g in jumps]
         self.jump_src = np.array([s for _, s, _ in jumps], dtype=np.int64)
-        self.jump_ci = np.array([0 if self.kind_arr[d] == PLUS_INTRON else 1 for d, _, _ in jumps], dtype=np.int64)
+        # which cumulated emission a jump adds over its intron_min bases (viterbi_batch's ci)
+        self.jump_ci = np.array([{E_PINTRON: 0, E_MINTRON: 1, E_IG: 2}[int(self.emit_arr[d])] for d, _, _ in jumps],
+                                dtype=np.int64)
         incoming: list[list[tuple[int, int, int]]] = [[] for _ in range(S)]
         for dst, src, gate in edges:
             incoming[dst].append((src, self.gate_keys.index(gate), src))
@@ -360,12 +411,19 @@ def splice_site_pwms(doc: dict, weight: float = 1.0) -> dict[str, tuple[int, np.
     ex, ai = int(d["exon_bases"]), int(a["intron_bases"])
     don = log_odds(d["freq"], (ex, ex + 1))
     acc = log_odds(a["freq"], (ai - 2, ai - 1))
-    return {
+    out = {
         "don": (1 - ex, don),  # plus donor: bases j-2 .. j+6
         "acc": (-ai, acc),  # plus acceptor: bases t-20 .. t
         "racc": (1 - int(a["exon_bases"]), rc(acc)),  # minus: the acceptor lies left of the intron
         "rdon": (-int(d["intron_bases"]), rc(don)),  # minus: the donor lies right of the intron
     }
+    if "start" in doc:  # start-codon context: `upstream` bases, the codon (columns zeroed), the rest
+        st = doc["start"]
+        up, width = int(st["upstream"]), len(st["freq"])
+        table = log_odds(st["freq"], (up, up + 1, up + 2))
+        out["start"] = (-up, table)  # plus: the codon's first base is t
+        out["rstart"] = (-1 - (width - up - 3), rc(table))  # minus: the codon is t-1 .. t+1
+    return out
 
 
 def _classes(codes: list[int], size: int) -> np.ndarray:
@@ -396,8 +454,8 @@ def viterbi_batch(
     offs = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
     T = int(lens[0]) if R else 0
     n_active = R - np.searchsorted(lens[::-1], np.arange(T + 1), side="right")
-    ci = np.zeros((P + 1, 2))  # intron emissions (plus, minus), cumulated
-    np.cumsum(em[:, [E_PINTRON, E_MINTRON]], axis=0, dtype=np.float64, out=ci[1:])
+    ci = np.zeros((P + 1, 3))  # intron emissions (plus, minus, intergenic-like), cumulated
+    np.cumsum(em[:, [E_PINTRON, E_MINTRON, E_IG]], axis=0, dtype=np.float64, out=ci[1:])
     emit = hmm.emit_arr
     # jump edges: gate at the last exon base j plus the intron emissions j+1 .. j+m, used at j+m
     ahead = np.minimum(np.arange(P) + m + 1, P)

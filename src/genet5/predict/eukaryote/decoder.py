@@ -12,7 +12,12 @@ One genome is decoded at once (all its sequences share the statistics):
    genes at sequence ends) decodes every sequence with per-base emissions
        coding chain log-ratio by codon position / intron chain / intergenic chain
    (all against one background chain of the genome); its genes then re-estimate the chains, the
-   splice-site matrices (counts mixed with the training prior) and the mean intron length.
+   splice-site matrices (counts mixed with the training prior), a start-codon context matrix
+   (12 bases before ATG, 3 after) and the intron length. GT-AG and GC-AG introns.
+
+Measured and left off by default (bench/eukaryote/vs_augustus.py, docs/benchmarks.md): a second,
+long intron-length class (better exon F1, more joined genes), a minimum terminal exon, and the
+soft-mask hint (`--softmask`).
 
 Memory: the emission table of one sequence (36 bytes per base) at a time. A 100 Mb chromosome
 therefore needs about 4 GB; streaming windows are still to do.
@@ -29,11 +34,18 @@ from genet5.genome.codes import GeneticCode, reverse_complement
 from genet5.predict.eukaryote.content import ContentModel, background_counts, fit_coding
 from genet5.predict.eukaryote.density import orf_spans, single_orf_fraction
 from genet5.predict.prokaryote.coding import CodingModel, order_for
-from genet5.predict.viterbi_decoder import SPLICE_PWM_FILE, ViterbiGene, build_hmm, candidate_regions, decode_regions
-from genet5.predict.viterbi_hmm import E_IG, E_MCDS, E_MINTRON, E_PCDS, E_PINTRON, N_EMIT, splice_site_pwms
+from genet5.predict.viterbi_decoder import SPLICE_PWM_FILE, ViterbiGene, candidate_regions, decode_regions
+from genet5.predict.viterbi_hmm import E_IG, E_MCDS, E_MINTRON, E_PCDS, E_PINTRON, N_EMIT, GeneHMM
 
 DONOR_EXON, DONOR_INTRON = 3, 6  # splice_pwm.json windows (transcription orientation)
 ACCEPTOR_INTRON, ACCEPTOR_EXON = 20, 1
+START_UP, START_DOWN = 12, 3  # start-codon context: bases before the codon, bases after it
+
+
+# `--softmask`: the per-base cost of a coding state on a lower-case base. Off by default: on the
+# two soft-masked validation genomes (dev harness, 2026-12-04) 0.1 gave fly chr4 gene F1 0.109 ->
+# 0.114 but exon F1 0.468 -> 0.416, Zymoseptoria 0.348 -> 0.349; 0.5 lost on both (fly 0.033).
+SOFTMASK_PENALTY = 0.1
 
 
 @dataclass
@@ -46,8 +58,23 @@ class EukaryoteSettings:
     intron_logp: float = -8.0
     intron_min: int = 20
     intron_mean: float = 100.0  # round 0; re-estimated after
+    # intron length: a short and a long geometric class (viterbi_hmm.GeneHMM); round 0 starts
+    # from this long class, later rounds fit both to the introns found (fit_intron_lengths)
+    intron_long_classes: bool = False
+    intron_long_weight: float = 0.1
+    intron_long_mean: float = 1000.0
+    fit_intron_long: bool = True  # False: the long class stays as set above
+    intron_long_max_weight: float = 0.3
+    intron_split: float = 250.0  # introns longer than intron_min + this count as the long class
+    terminal_exon_min: int = 0  # shortest terminal exon (stop codon included) after an intron; 0: none
+    gc_ag_logp: float = -4.6  # GC-AG introns (~1% of real ones) allowed at this log-prior
+    # Soft-masked (lower-case) repeats as a hint: each masked base costs a coding state this much
+    # (log units), as AUGUSTUS's --softmasking makes exons in repeats unlikely; 0 ignores the mask.
+    softmask_penalty: float = 0.0
     splice_weight: float = 1.0  # scale of the splice-site log-odds
     splice_prior_weight: float = 50.0  # pseudo-introns of the training matrices mixed into the counts
+    learn_start_context: bool = True  # a start-codon context matrix from each round's genes
+    start_prior_weight: float = 20.0  # pseudo-starts of background composition mixed into its counts
     min_len: int = 90
     min_score: float = 0.0
     max_region: int = 50_000
@@ -79,6 +106,7 @@ class GenomeModels:
     intergenic: ContentModel | None = None
     splice: dict = field(default_factory=lambda: json.loads(SPLICE_PWM_FILE.read_text()))
     intron_mean: float = 100.0
+    intron_long: tuple[float, float] | None = (0.1, 1000.0)  # (weight, mean) of the long class
     single_orf_fraction: float | None = None  # density.py; None: not measured
     compactness: float = 0.0  # 0 intron-rich settings .. 1 compact settings
 
@@ -90,8 +118,9 @@ def long_orfs(seq: bytes, code: GeneticCode, min_codons: int) -> list[bytes]:
     return [(seq if strand == 1 else rc)[a:b] for strand, a, b in orf_spans(seq, code, min_codons)]
 
 
-def emission_table(seq: bytes, models: GenomeModels) -> np.ndarray:
-    """(L, N_EMIT) float32: per-base log-ratios against the background for each HMM emission."""
+def emission_table(seq: bytes, models: GenomeModels, mask: list[tuple[int, int]] = (), mask_penalty: float = 0.0) -> np.ndarray:
+    """(L, N_EMIT) float32: per-base log-ratios against the background for each HMM emission;
+    coding columns lowered by `mask_penalty` on the soft-masked runs `mask` (0-based [a, b))."""
     n = len(seq)
     rc = reverse_complement(seq)
     em = np.zeros((n, N_EMIT), dtype=np.float32)
@@ -102,6 +131,10 @@ def emission_table(seq: bytes, models: GenomeModels) -> np.ndarray:
         em[:, E_MINTRON] = models.intron.track(rc)[::-1]
     if models.intergenic is not None:
         em[:, E_IG] = 0.5 * (models.intergenic.track(seq) + models.intergenic.track(rc)[::-1])
+    if mask_penalty:
+        for a, b in mask:
+            em[a:b, E_PCDS : E_PCDS + 3] -= mask_penalty
+            em[a:b, E_MCDS : E_MCDS + 3] -= mask_penalty
     return em
 
 
@@ -126,16 +159,14 @@ def regions_of(em: np.ndarray, max_region: int) -> list[tuple[int, int]]:
 
 
 def decode(records: list[tuple[str, bytes]], code: GeneticCode, models: GenomeModels, settings: EukaryoteSettings,
-           starts=None, on_record=None) -> list[list[ViterbiGene]]:
-    hmm = build_hmm(code, starts=starts, gene_logp=settings.gene_logp, intron_logp=settings.intron_logp,
-                    intron_min=settings.intron_min, intron_mean=models.intron_mean, splice_pwm_weight=1.0)
-    hmm.pwm = splice_site_pwms(models.splice, settings.splice_weight)  # the genome's own, in the gates built above
+           starts=None, on_record=None, masks=None) -> list[list[ViterbiGene]]:
+    hmm = gene_hmm(code, models, settings, starts)
     out = []
-    for seqid, seq in records:
+    for k, (seqid, seq) in enumerate(records):
         if len(seq) < settings.min_len:
             out.append([])
         else:
-            em = emission_table(seq, models)
+            em = emission_table(seq, models, masks[k] if masks else (), settings.softmask_penalty)
             out.append(decode_regions(seq, regions_of(em, settings.max_region), lambda g, em=em: em[g], hmm, code,
                                       min_len=settings.min_len, min_score=settings.min_score))
         if on_record:
@@ -143,12 +174,46 @@ def decode(records: list[tuple[str, bytes]], code: GeneticCode, models: GenomeMo
     return out
 
 
+def gene_hmm(code: GeneticCode, models: GenomeModels, settings: EukaryoteSettings, starts=None) -> GeneHMM:
+    """The gene-structure HMM with the genome's own splice-site matrices and intron lengths."""
+    if starts is None:
+        starts = {b"ATG"} if code.id == 1 else set(code.starts)
+    starts = frozenset(s.encode() if isinstance(s, str) else bytes(s) for s in starts)
+    pairs = {(b"GT", b"AG"): 0.0}
+    if settings.gc_ag_logp > -np.inf:
+        pairs[(b"GC", b"AG")] = settings.gc_ag_logp
+    return GeneHMM(code, starts, pairs, gene_logp=settings.gene_logp, intron_logp=settings.intron_logp,
+                   intron_min=settings.intron_min, intron_mean=models.intron_mean, splice_pwm=models.splice,
+                   splice_pwm_weight=settings.splice_weight,
+                   intron_long=models.intron_long if settings.intron_long_classes else None,
+                   terminal_exon_min=settings.terminal_exon_min)
+
+
+def fit_intron_lengths(lengths: list[int], short_mean: float, long: tuple[float, float], split: float = 250.0,
+                       max_weight: float = 0.3) -> tuple[float, tuple[float, float]]:
+    """(short mean, (long weight, long mean)) from the intron lengths beyond intron_min: the
+    short class from the median of those up to `split` (the short-intron peak is not geometric,
+    and a median keeps it where the peak is), the long class from the share and mean of the
+    rest. The long weight is held within 2%..max_weight: joined genes (very long false introns)
+    must not make every long intron cheap in the next round."""
+    x = np.asarray(lengths, dtype=np.float64)
+    if x.size < 30:
+        return short_mean, long
+    short, rest = x[x <= split], x[x > split]
+    ms = float(np.clip(np.median(short), 10.0, 500.0)) if short.size >= 10 else short_mean
+    if rest.size < 5:
+        return ms, long
+    w = float(np.clip(rest.size / x.size, 0.02, max_weight))
+    return ms, (w, float(np.clip(rest.mean(), 4.0 * ms, 20000.0)))
+
+
 def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: EukaryoteSettings | None = None,
                starts=None, on_round=None, on_record=None, initial: GenomeModels | None = None,
-               ) -> tuple[list[list[ViterbiGene]], GenomeModels]:
+               masks: list[list[tuple[int, int]]] | None = None) -> tuple[list[list[ViterbiGene]], GenomeModels]:
     """Genes of every record (genome-wide self-training), and the models of the last round.
     `on_round(round, genes)` is called after each decoding pass (benchmarks), `on_record(seqid)`
-    after each record of each pass (progress); `initial` replaces the seed models."""
+    after each record of each pass (progress); `initial` replaces the seed models; `masks`, per
+    record, its soft-masked runs (used with settings.softmask_penalty)."""
     settings = settings or EukaryoteSettings()
     density, compactness = None, 0.0
     if settings.adapt_to_density:
@@ -158,16 +223,17 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     if not seeds:
         seeds = [o for _, s in records for o in long_orfs(s, code, 100)]
     models = initial or GenomeModels(coding=fit_coding(seeds, both, min(settings.coding_order, order_for(sum(map(len, seeds))))),
-                                     intron_mean=settings.intron_mean)
+                                     intron_mean=settings.intron_mean,
+                                     intron_long=(settings.intron_long_weight, settings.intron_long_mean))
     counts = np.array([sum(s.count(b) for s in both) for b in (b"A", b"C", b"G", b"T")], dtype=np.float64)
     models.splice["background"] = (counts / counts.sum()).tolist()
     bg = background_counts(both, settings.content_order)
-    genes = decode(records, code, models, settings, starts, on_record)
+    genes = decode(records, code, models, settings, starts, on_record, masks)
     if on_round:
         on_round(0, genes)
     for r in range(1, settings.rounds + 1 if settings.use_self_training else 1):
         models = refit(records, genes, models, bg, both, settings)
-        genes = decode(records, code, models, settings, starts, on_record)
+        genes = decode(records, code, models, settings, starts, on_record, masks)
         if on_round:
             on_round(r, genes)
     models.single_orf_fraction, models.compactness = density, compactness
@@ -191,7 +257,7 @@ def refit(records, genes, models: GenomeModels, bg: np.ndarray, both: list[bytes
     """Models re-estimated from the genes of the last pass (complete genes only for coding and
     sites; the rest of the sequence, outside any gene, for the intergenic chain)."""
     cds, introns, intergenic = [], [], []
-    donors, acceptors, intron_lengths = [], [], []
+    donors, acceptors, intron_lengths, starts = [], [], [], []
     for (_, seq), found in zip(records, genes):
         last = 0
         for g in sorted(found, key=lambda g: g.start):
@@ -201,6 +267,14 @@ def refit(records, genes, models: GenomeModels, bg: np.ndarray, both: list[bytes
             if g.start_partial or g.end_partial:
                 continue
             segs = sorted(g.cds)
+            if g.strand == "+":
+                first = segs[0][0] - 1  # 0-based first base of the start codon
+                context = seq[first - START_UP : first + 3 + START_DOWN] if first >= START_UP else b""
+            else:
+                last = segs[-1][1]  # 0-based end (exclusive) of the minus gene's start codon
+                context = reverse_complement(seq[last - 3 - START_DOWN : last + START_UP]) if last >= 3 + START_DOWN else b""
+            if len(context) == START_UP + 3 + START_DOWN:
+                starts.append(context)
             spliced = b"".join(seq[a - 1 : b] for a, b in segs)
             cds.append(spliced if g.strand == "+" else reverse_complement(spliced))
             for (a1, b1), (a2, b2) in zip(segs, segs[1:]):
@@ -223,38 +297,52 @@ def refit(records, genes, models: GenomeModels, bg: np.ndarray, both: list[bytes
         return models  # too little to learn from: keep the last models
     coding = fit_coding(cds, both, min(settings.coding_order, order_for(sum(map(len, cds)))))
     if not settings.learn_introns:
-        return GenomeModels(coding=coding, splice=models.splice, intron_mean=models.intron_mean)
+        return GenomeModels(coding=coding, splice=models.splice, intron_mean=models.intron_mean, intron_long=models.intron_long)
     k = settings.content_order
     intron_model = None
+    if settings.intron_long_classes:  # the chain serves the short class only (the long one reads as intergenic)
+        introns = [s for s in introns if len(s) <= settings.intron_min + settings.intron_split] or introns
     if settings.learn_intron_chain and sum(map(len, introns)) > 50 * 4 ** (k + 1):
         intron_model = ContentModel.fit(introns, bg, k)
     ig_model = None
     if settings.learn_intergenic_chain:
         ig_model = ContentModel.fit(intergenic + [reverse_complement(s) for s in intergenic], bg, k)
     splice = _splice_counts(models.splice, donors, acceptors, settings.splice_prior_weight)
+    if settings.learn_start_context and len(starts) >= 20:
+        background = models.splice["background"]
+        prior = [background] * (START_UP + 3 + START_DOWN)
+        splice["start"] = {"upstream": START_UP, "freq": _site_freq(starts, prior, settings.start_prior_weight), "sites": len(starts)}
     # the median, not the mean: a few false long introns (two genes joined) must not make all
     # long introns cheap in the next round, and the short-intron peak of most genomes sets it
     mean = float(np.median(intron_lengths)) - settings.intron_min if intron_lengths else models.intron_mean
-    return GenomeModels(coding, intron_model, ig_model, splice, float(np.clip(mean, 30.0, 5000.0)))
+    mean = float(np.clip(mean, 30.0, 5000.0))
+    long = models.intron_long
+    if settings.intron_long_classes and settings.fit_intron_long and intron_lengths:
+        beyond = [n - settings.intron_min for n in intron_lengths]
+        mean, long = fit_intron_lengths(beyond, mean, long or (settings.intron_long_weight, settings.intron_long_mean),
+                                        split=settings.intron_split, max_weight=settings.intron_long_max_weight)
+    return GenomeModels(coding, intron_model, ig_model, splice, mean, long)
+
+
+def _site_freq(sites: list[bytes], prior_freq, weight: float) -> list[list[float]]:
+    """Per-position base frequencies of equal-length sites, with `weight` pseudo-sites of
+    `prior_freq` mixed in."""
+    lut = {ord("A"): 0, ord("C"): 1, ord("G"): 2, ord("T"): 3}
+    p = np.asarray(prior_freq, dtype=np.float64) * weight
+    c = np.zeros_like(p)
+    for s in sites:
+        for i, ch in enumerate(s):
+            j = lut.get(ch)
+            if j is not None:
+                c[i, j] += 1
+    f = c + p
+    return (f / f.sum(axis=1, keepdims=True)).tolist()
 
 
 def _splice_counts(prior: dict, donors: list[bytes], acceptors: list[bytes], weight: float) -> dict:
-    lut = {ord("A"): 0, ord("C"): 1, ord("G"): 2, ord("T"): 3}
-
-    def freq(sites: list[bytes], prior_freq) -> list[list[float]]:
-        p = np.asarray(prior_freq, dtype=np.float64) * weight
-        c = np.zeros_like(p)
-        for s in sites:
-            for i, ch in enumerate(s):
-                j = lut.get(ch)
-                if j is not None:
-                    c[i, j] += 1
-        f = c + p
-        return (f / f.sum(axis=1, keepdims=True)).tolist()
-
     out = dict(prior)
-    out["donor"] = dict(prior["donor"], freq=freq(donors, prior["donor"]["freq"]))
-    out["acceptor"] = dict(prior["acceptor"], freq=freq(acceptors, prior["acceptor"]["freq"]))
+    out["donor"] = dict(prior["donor"], freq=_site_freq(donors, prior["donor"]["freq"], weight))
+    out["acceptor"] = dict(prior["acceptor"], freq=_site_freq(acceptors, prior["acceptor"]["freq"], weight))
     out["introns"] = len(donors)
     return out
 

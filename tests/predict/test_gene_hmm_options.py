@@ -1,0 +1,159 @@
+"""Gene-structure HMM options the eukaryote decoder uses: GC-AG introns, a long intron-length
+class, a start-codon context matrix, a minimum terminal exon, and the intron-length fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from genet5.genome.codes import genetic_code, reverse_complement
+from genet5.predict.eukaryote.decoder import EukaryoteSettings, GenomeModels, fit_intron_lengths, gene_hmm
+from genet5.predict.viterbi_decoder import decode_regions
+from genet5.predict.viterbi_hmm import E_MCDS, E_PCDS, N_EMIT, GeneHMM, _Ctx, padded_base_codes, splice_site_pwms
+
+CODE = genetic_code(1)
+GT_AG = {(b"GT", b"AG"): 0.0}
+
+
+def codons(n: int, seed: int) -> str:
+    rng = np.random.default_rng(seed)
+    return "".join(rng.choice(["GCT", "AAA", "CTG", "GGC", "ACC", "CAG"], size=n))
+
+
+def filler(n: int, seed: int) -> str:
+    rng = np.random.default_rng(seed)
+    return "".join(rng.choice(["TAA", "TAG", "TGA", "CCT", "GCA"], size=n // 3))
+
+
+def planted(parts: list[str], seed: int = 0) -> tuple[str, list[tuple[int, int]]]:
+    """filler + exon, intron, exon ... + filler; the sequence and its exons (1-based)."""
+    seq, segs = filler(240, seed), []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            segs.append((len(seq) + 1, len(seq) + len(part)))
+        seq += part
+    return seq + filler(240, seed + 1), segs
+
+
+def minus(seq: str, segs):
+    n = len(seq)
+    return reverse_complement(seq.encode()).decode(), [(n - b + 1, n - a + 1) for a, b in segs]
+
+
+def coding_evidence(n: int, strand: str, segs) -> np.ndarray:
+    """Emissions as the eukaryote decoder's content chains give them: +1 for the right codon
+    position on exon bases, -1 for every coding column elsewhere, 0 for introns and intergenic."""
+    em = np.zeros((n, N_EMIT), dtype=np.float32)
+    em[:, E_PCDS : E_PCDS + 3] = -1.0
+    em[:, E_MCDS : E_MCDS + 3] = -1.0
+    bases = np.concatenate([np.arange(a - 1, b) for a, b in sorted(segs)])
+    if strand == "-":
+        bases = bases[::-1]
+    col = (E_PCDS if strand == "+" else E_MCDS) + np.arange(bases.size) % 3
+    em[bases, :] = 0.0
+    em[bases, col] = 1.0
+    return em
+
+
+def decode(seq: str, em: np.ndarray, hmm: GeneHMM):
+    return [(g.strand, g.cds) for g in decode_regions(seq.encode(), [(0, len(seq))], lambda g: em[g], hmm, CODE)]
+
+
+def hmm_with(**options) -> GeneHMM:
+    base = dict(gene_logp=-10.0, intron_logp=-8.0, intron_min=20, intron_mean=60.0)
+    return GeneHMM(CODE, frozenset({b"ATG"}), options.pop("pairs", GT_AG), **(base | options))
+
+
+def test_long_intron_class_keeps_a_gene_with_a_3kb_intron_whole():
+    intron = "GTAAGT" + filler(2988, 7) .replace("TAA", "CAA") + "TTTCAG"
+    seq, segs = planted(["ATG" + codons(60, 1), intron, codons(60, 2) + "TAA"], seed=3)
+    for strand, (s, g) in (("+", (seq, segs)), ("-", minus(seq, segs))):
+        em = coding_evidence(len(s), strand, g)
+        assert decode(s, em, hmm_with(intron_long=(0.1, 1500.0))) == [(strand, g)]
+        # one geometric class fitted to a 60-base peak: the 3 kb intron costs more than the gene
+        assert (strand, g) not in decode(s, em, hmm_with())
+
+
+def test_long_intron_class_states_read_the_intergenic_emission():
+    hmm = hmm_with(intron_long=(0.2, 1000.0))
+    long_states = [i for i, name in enumerate(hmm.names) if name.endswith("L")]
+    assert long_states and len(long_states) * 2 == sum(1 for n in hmm.names if n[:2] in ("+I", "-I"))
+    assert {int(hmm.emit_arr[i]) for i in long_states} == {0}  # E_IG
+    assert set(hmm.jump_ci.tolist()) == {0, 1, 2}
+    with pytest.raises(ValueError):
+        hmm_with(intron_long=(1.5, 1000.0))
+
+
+@pytest.mark.parametrize("strand", ["+", "-"])
+def test_terminal_exon_minimum(strand):
+    # a 9-base terminal exon (two codons and the stop) after an intron
+    seq, segs = planted(["ATG" + codons(60, 4), "GTAAGT" + "C" * 68 + "TTTCAG", "GCAAAA" + "TAA"], seed=5)
+    if strand == "-":
+        seq, segs = minus(seq, segs)
+    em = coding_evidence(len(seq), strand, segs)
+    assert decode(seq, em, hmm_with()) == [(strand, segs)]
+    assert (strand, segs) not in decode(seq, em, hmm_with(terminal_exon_min=24))
+
+
+@pytest.mark.parametrize("strand", ["+", "-"])
+def test_gc_ag_introns_are_allowed_by_the_eukaryote_decoder(strand):
+    seq, segs = planted(["ATG" + codons(50, 6), "GCAAGT" + "C" * 80 + "TTTCAG", codons(50, 8) + "TGA"], seed=9)
+    if strand == "-":
+        seq, segs = minus(seq, segs)
+    em = coding_evidence(len(seq), strand, segs)
+    models = GenomeModels(coding=None, splice={}, intron_mean=60.0)
+    assert decode(seq, em, gene_hmm(CODE, models, EukaryoteSettings(splice_weight=0.0))) == [(strand, segs)]
+    no_gc = EukaryoteSettings(splice_weight=0.0, gc_ag_logp=-np.inf)
+    assert (strand, segs) not in decode(seq, em, gene_hmm(CODE, models, no_gc))
+
+
+def test_start_context_reads_the_same_site_on_both_strands():
+    up, down = 12, 3  # a Kozak-like context: GCC repeats, ACC before ATG, G after it
+    freq = np.full((up + 3 + down, 4), 0.25)
+    for k, base in enumerate("GCCGCCGCCACC" + "ATG" + "GCT"):
+        freq[k] = 0.1
+        freq[k]["ACGT".index(base)] = 0.7
+    doc = {"background": [0.25] * 4, "start": {"upstream": up, "freq": freq.tolist()},
+           "donor": {"exon_bases": 3, "intron_bases": 6, "freq": [[0.25] * 4] * 9},
+           "acceptor": {"exon_bases": 1, "intron_bases": 20, "freq": [[0.25] * 4] * 21}}
+    pwm = splice_site_pwms(doc)
+    hmm = hmm_with(splice_pwm=doc)
+
+    def term(seq: str, which: str, pos: int) -> float:
+        return float(hmm._term(("pwm", which), _Ctx(padded_base_codes(seq.encode()), np.array([pos])))[0])
+
+    good = "TTTTT" + "GCCGCCGCCACC" + "ATG" + "GCTAAAA"
+    poor = "TTTTT" + "TTTTTTTTTTTT" + "ATG" + "TTTAAAA"
+    t = 5 + up  # the A of ATG
+    assert term(good, "start", t) > term(poor, "start", t) + 5
+    assert np.all(pwm["start"][1][up : up + 3] == 0.0)  # the codon itself is the gate's, not the matrix's
+    n = len(good)
+    rc = reverse_complement(good.encode()).decode()
+    # the minus-strand gate sits on the codon's middle base, forward position n-1-(t+1)
+    assert abs(term(rc, "rstart", n - 1 - (t + 1)) - term(good, "start", t)) < 1e-4
+
+
+def test_intron_length_fit_finds_both_classes():
+    rng = np.random.default_rng(0)
+    lengths = np.concatenate([rng.geometric(1 / 40, 900), 250 + rng.geometric(1 / 1500, 100)])
+    short, (weight, long_mean) = fit_intron_lengths(lengths.tolist(), 100.0, (0.1, 1000.0))
+    assert 20 < short < 40  # the median of the peak
+    assert 0.08 < weight < 0.15 and 1200 < long_mean < 2200
+    assert fit_intron_lengths([50] * 10, 77.0, (0.1, 1000.0)) == (77.0, (0.1, 1000.0))  # too few: kept
+    _, (capped, _) = fit_intron_lengths((300 + rng.geometric(1 / 900, 100)).tolist() + [40] * 30, 50.0, (0.1, 1000.0))
+    assert capped == 0.3  # joined genes must not make every long intron cheap
+
+
+def test_softmask_lowers_only_the_coding_columns_of_masked_bases():
+    from genet5.predict.eukaryote.content import fit_coding
+    from genet5.predict.eukaryote.decoder import emission_table
+
+    seq = ("ATG" + codons(200, 11) + "TAA").encode()
+    models = GenomeModels(coding=fit_coding([seq], [seq, reverse_complement(seq)], 2))
+    plain = emission_table(seq, models)
+    masked = emission_table(seq, models, [(30, 90)], 0.25)
+    diff = plain - masked
+    assert np.allclose(diff[30:90, E_PCDS : E_PCDS + 3], 0.25) and np.allclose(diff[30:90, E_MCDS : E_MCDS + 3], 0.25)
+    diff[30:90, E_PCDS : E_PCDS + 3] = 0.0
+    diff[30:90, E_MCDS : E_MCDS + 3] = 0.0
+    assert np.allclose(diff, 0.0)  # unmasked bases and non-coding columns untouched
