@@ -74,15 +74,53 @@ def test_no_evidence_no_genes_and_reversed_track_equals_rc_track():
     assert [(g.strand, g.start, g.end) for g in a] == [(g.strand, g.start, g.end) for g in b] == truth
 
 
+def _convergent_pair(overlap: int) -> tuple[str, tuple[str, int, int], tuple[str, int, int]]:
+    """A plus-strand gene (90 codons) and a minus-strand gene (60 codons) whose 3' ends overlap by
+    `overlap` bases (tail to tail). The shared stretch holds no T except the two stop codons, so
+    it is open in every frame of both strands; both genes are real ORFs of the sequence."""
+    rng = np.random.default_rng(16)
+    body = ["GCT", "AAA", "CTG", "GGC", "ACC", "CAG"]  # no stop codon, none starts with T
+    a = "ATG" + "".join(rng.choice(body, size=90)) + "TAA"
+    b = "ATG" + "".join(rng.choice(body, size=60)) + "TAA"
+    p = 60  # 0-based first base of the plus gene
+    q = p + len(a) - overlap  # 0-based leftmost base of the minus gene (its stop codon, as TTA)
+    s = list(filler(p, 17) + a) + [""] * (q + len(b) - p - len(a)) + list(filler(60, 18))
+    # the minus gene, laid down in forward coordinates, codon by codon from its stop
+    b_fw = reverse_complement(b.encode()).decode()
+    for i in range(q + overlap, q + len(b)):
+        s[i] = b_fw[i - q]
+    # the shared stretch: random A/C/G, then the bases each reading frame needs
+    s[q : q + overlap] = rng.choice(list("ACG"), size=overlap)
+    s[q : q + 3] = "TTA"  # the minus gene's stop; read in the plus gene's frame: ..T | TAC
+    s[q + 3] = "C"
+    s[p + len(a) - 3 : p + len(a)] = "TAA"  # the plus gene's stop
+    k = p + len(a) - 3 - q  # where TAA falls in the minus gene's codon windows
+    assert k % 3 == 1
+    s[q + k - 1] = "G"  # window (G, T, A) reads TAC on the minus strand, not a stop
+    seq = "".join(s)
+    assert len(seq) == q + len(b) + 60
+    plus = ("+", p + 1, p + len(a))
+    minus = ("-", q + 1, q + len(b))
+    return seq, plus, minus
+
+
 def test_overlap_limit():
-    # two genes on opposite strands overlapping by 100 bases: only the better one survives
-    a = orf(70, 12)
-    b_rc = reverse_complement(orf(70, 13).encode()).decode()
-    seq = filler(60, 14) + a[:-100] + a[-100:] + b_rc[100:] + filler(60, 15)
+    # convergent genes on opposite strands overlapping by exactly 100 bases: both pass a
+    # 100-base limit, only the better-scoring (longer) one survives a 99- or 60-base limit
+    seq, plus, minus = _convergent_pair(100)
+    assert max(plus[1], minus[1]) <= min(plus[2], minus[2])
+    assert min(plus[2], minus[2]) - max(plus[1], minus[1]) + 1 == 100
     n = len(seq)
-    truth = [("+", 61, 60 + len(a))]
-    genes = decode_orfs(seq.encode(), oracle_logp(n, truth), CODE, max_overlap=60)
-    assert all(not (g.strand == "-" and g.start < 60 + len(a) - 60) for g in genes)
+    fw = oracle_logp(n, [plus])
+    rc = oracle_logp(n, [minus])[::-1].copy()  # minus-strand evidence in its own coordinates
+
+    def called(limit):
+        genes = decode_orfs(seq.encode(), fw, CODE, logp_rc_LC=rc, max_overlap=limit)
+        return [(g.strand, g.start, g.end) for g in genes]
+
+    assert called(100) == sorted([plus, minus], key=lambda t: (t[1], t[2]))
+    assert called(99) == [plus]
+    assert called(60) == [plus]
 
 
 def _sd_genome(n_genes: int, seed: int) -> tuple[str, list[tuple[str, int, int]], list[tuple[str, int, int]]]:
