@@ -65,9 +65,8 @@ def prodigal(seq: bytes, code: int, mode: str) -> list[tuple[str, int, int, bool
 
 def main() -> int:
     from genet5.genome.codes import genetic_code
-    from genet5.genome.fasta import read_fasta
+    from genet5.genome.fasta import RecordSequence, read_fasta
     from genet5.genome.readers import load_annotation
-    from genet5.evaluate.compare import RecordSequence
     from genet5.genome.validate import include_stop_codons
     from genet5.predict.pipeline import COMMON_PROKARYOTIC_STARTS
     from genet5.predict.prokaryote.decoder import ProkaryoteSettings, find_genes, prepare_record

@@ -17,9 +17,8 @@ import pytest
 import torch
 
 import genet5
-from genet5.evaluate.compare import RecordSequence
 from genet5.genome.codes import genetic_code
-from genet5.genome.fasta import read_fasta
+from genet5.genome.fasta import RecordSequence, read_fasta
 from genet5.genome.models import Annotation
 from genet5.genome.readers import load_annotation
 from genet5.genome.validate import include_stop_codons

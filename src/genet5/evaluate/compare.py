@@ -10,31 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from genet5.evaluate.metrics import EvalResult, evaluate
-from genet5.genome.fasta import FastaRecord, read_fasta
+from genet5.genome.fasta import RecordSequence, read_fasta
 from genet5.genome.readers import load_annotation
-from genet5.genome.models import Annotation, GenomeFormatError
+from genet5.genome.models import Annotation, GenomeFormatError, first_line_of
 from genet5.genome.validate import check_sequences, include_stop_codons
-
-
-class RecordSequence:
-    """One FASTA record behind the `lengths` + `fetch` interface validation code expects."""
-
-    def __init__(self, record: FastaRecord):
-        self.record = record
-        self.lengths = {record.id: len(record.seq)}
-
-    def fetch(self, seqid: str, start: int, end: int) -> bytes:
-        if seqid != self.record.id or start < 1 or end > len(self.record.seq):
-            raise GenomeFormatError(seqid, None, f"range {start}..{end} outside {self.record.id}")
-        return self.record.seq[start - 1 : end]
-
-
-def first_line_of(ann: Annotation, seqid: str) -> int | None:
-    genes = ann.genes.get(seqid) or []
-    for g in genes:
-        for t in g.transcripts:
-            return int(t.attributes.get("line", 0)) or None
-    return None
 
 
 @dataclass

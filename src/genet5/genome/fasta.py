@@ -54,6 +54,19 @@ class FastaRecord:
     n_iupac: int = 0  # IUPAC ambiguity letters turned into N
 
 
+class RecordSequence:
+    """One FASTA record behind the `lengths` + `fetch` interface validation code expects."""
+
+    def __init__(self, record: FastaRecord):
+        self.record = record
+        self.lengths = {record.id: len(record.seq)}
+
+    def fetch(self, seqid: str, start: int, end: int) -> bytes:
+        if seqid != self.record.id or start < 1 or end > len(self.record.seq):
+            raise GenomeFormatError(seqid, None, f"range {start}..{end} outside {self.record.id}")
+        return self.record.seq[start - 1 : end]
+
+
 # --- compression -----------------------------------------------------------------------------
 
 PLAIN, GZIP, BGZIP = "plain", "gzip", "bgzip"

@@ -162,6 +162,15 @@ class Annotation:
         return sum(len(g) for g in self.genes.values())
 
 
+def first_line_of(ann: Annotation, seqid: str) -> int | None:
+    """The file line of the first transcript on `seqid` (for error messages), if recorded."""
+    genes = ann.genes.get(seqid) or []
+    for g in genes:
+        for t in g.transcripts:
+            return int(t.attributes.get("line", 0)) or None
+    return None
+
+
 def order_segments(segments: list[Segment]) -> tuple[list[Segment], bool]:
     """Put segments, given in annotation order, into transcription order.
 

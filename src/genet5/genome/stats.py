@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genet5.genome.fasta import read_fasta
+from genet5.genome.fasta import RecordSequence, read_fasta
 from genet5.genome.readers import load_annotation
-from genet5.genome.models import GenomeFormatError
+from genet5.genome.models import GenomeFormatError, first_line_of
 from genet5.genome.validate import FAILURE_KINDS, ValidationReport, check_sequences, validate_annotation
 
 
 def genome_stats(
     genome_path: str | Path, annotation_path: str | Path | None = None, genetic_code: int | None = None, strict: bool = False
 ) -> dict:
-    from genet5.evaluate.compare import RecordSequence, first_line_of
-
     ann = load_annotation(annotation_path, strict=strict) if annotation_path is not None else None
     count = total = gc = acgt = n_bp = iupac = masked = 0
     longest, shortest = 0, None
