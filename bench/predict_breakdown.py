@@ -25,16 +25,18 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from io_speed import cpu_model  # noqa: E402
 
-from genet5.cli.predict_cmds import BUNDLED  # noqa: E402
 from genet5.evaluate.metrics import evaluate  # noqa: E402
 from genet5.genome.codes import genetic_code  # noqa: E402
 from genet5.genome.fasta import read_fasta  # noqa: E402
 from genet5.genome.gff import read_annotation  # noqa: E402
 from genet5.genome.models import Annotation  # noqa: E402
+from genet5.lm.model import BUNDLED_DIR  # noqa: E402
 from genet5.models.weights import from_pretrained  # noqa: E402
 from genet5.predict.genes import predicted_gene  # noqa: E402
 from genet5.predict.orf_decoder import decode_genome, record_orfs  # noqa: E402
 from genet5.predict.pipeline import PredictConfig, per_base_logprobs, start_codon_set  # noqa: E402
+
+BUNDLED = BUNDLED_DIR / "genet5-cpu"  # the model `genet5 predict` uses by default
 
 PHAGES = ["phages/erwinia_phage_LT960552", "phages/erwinia_phage_MT939486"]
 
