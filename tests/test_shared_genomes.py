@@ -1,5 +1,6 @@
-"""Every genome in ../shared/genomes: loads, counts agree with an independent count, CDS
-validate, and the reference scored against itself gives 1.0 at every level.
+"""Every genome in ../shared/genomes loads, its counts agree with an independent count and its
+CDS validate; on two of them the comparison scores the reference 1.0 against itself and sees a
+gene taken out.
 
 Independent counts: the manifest's `coding_transcripts` column (the data curators' count),
 except where that column counts something else, documented below; there a plain line scan
@@ -87,15 +88,37 @@ def test_loads_counts_and_validates(row):
     assert valid >= VALIDITY_FLOOR.get(name, 0.99), ann["validation"]
 
 
+# One intron-less genome and one with introns and isoforms: enough to see the comparison end to
+# end on real files; the evaluator's arithmetic is tested on hand-built cases in tests/evaluate.
+SELF_CASES = ["phages/enterobacteria_phage_NC_016566", "invertebrates/Caenorhabditis_elegans_WS270_1pct"]
+
+
 @needs_shared
-@pytest.mark.parametrize("row", ROWS, ids=IDS)
-def test_reference_against_itself_scores_one(row):
-    directory = ROOT / row["path"]
-    annotation = directory / row["annotation"]
-    result = compare_files(annotation, annotation, directory / "genome.fa.gz").result
+@pytest.mark.parametrize("relpath", SELF_CASES, ids=[p.split("/")[-1] for p in SELF_CASES])
+def test_reference_scores_one_against_itself_and_less_with_a_gene_dropped(relpath, tmp_path):
+    """The reference against itself is 1.0 at every level; a copy with one coding gene left out
+    misses exactly that gene (and predicts nothing wrong), so the comparison sees the change."""
+    directory = ROOT / relpath
+    annotation = next(directory.glob("annotation.*"))
+    genome_path = directory / "genome.fa.gz"
+    same = compare_files(annotation, annotation, genome_path).result
     for level in LEVELS:
-        counts = result.total[level]
+        counts = same.total[level]
+        assert counts.n_ref > 0, level
         assert (counts.sn, counts.pr, counts.f1) == (1.0, 1.0, 1.0), level
+
+    ann = load_annotation(annotation)
+    seqid = next(s for s, genes in ann.genes.items() if any(g.coding_transcripts for g in genes))
+    dropped = next(g for g in ann.genes[seqid] if g.coding_transcripts)
+    ann.genes[seqid] = [g for g in ann.genes[seqid] if g is not dropped]
+    out = tmp_path / "one_gene_fewer.gff3"
+    write_gff3(out, ann, Genome(genome_path).lengths)
+    fewer = compare_files(annotation, out, genome_path).result
+    gene = fewer.total["gene"]
+    n = same.total["gene"].n_ref
+    assert (gene.n_ref, gene.found_ref, gene.n_pred, gene.correct_pred) == (n, n - 1, n - 1, n - 1)
+    for level in ("transcript", "stop", "start_stop"):
+        assert fewer.total[level].sn < 1.0 and fewer.total[level].pr == 1.0, level
 
 
 GT_CASES = [
