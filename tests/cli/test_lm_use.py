@@ -174,7 +174,7 @@ def test_generate_is_seeded_dna_with_named_records(setup, tmp_path):
     [
         ("missing", "no such model directory"),
         ("no_config", "not a model directory (no config.json)"),
-        ("genet5", "not a Genos language model (model_type 'genet5')"),
+        ("genet5", "not a Genos language model (model_type 'genet5_per_base')"),
         ("empty_fasta", "empty FASTA file"),
         ("cuda", "CUDA is not available"),
         ("bad_prompt", "is not a DNA sequence"),

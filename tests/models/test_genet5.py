@@ -277,3 +277,44 @@ def test_init_encoder_from_genos():
     # a Genos with other dims is refused, not silently truncated
     with pytest.raises(ValueError):
         init_encoder_from_genos(GeneT5(_tiny()), genos.state_dict())
+
+
+def test_per_base_part_of_a_genet5_checkpoint(tmp_path):
+    """GeneT5PerBase is GeneT5's encoder and head: the same tensor names, the same code path
+    (GeneT5.encode's base logits are the per-base model's output), and it loads from a full
+    checkpoint without reading the decoder."""
+    from genet5.models.genet5 import GeneT5PerBase, PerBaseConfig
+    from genet5.models.weights import WeightLoadError, from_pretrained, save_pretrained
+
+    torch.manual_seed(0)
+    full = GeneT5(_tiny()).eval()
+    save_pretrained(full, tmp_path / "full")
+    part = from_pretrained(GeneT5PerBase, tmp_path / "full").eval()
+    assert type(part) is GeneT5PerBase and type(part.config) is PerBaseConfig
+    assert part.config == full.config.per_base_config() and part.config.model_type == "genet5_per_base"
+    sd = full.state_dict()
+    assert part.state_dict().keys() == {k for k in sd if k.startswith(("encoder.", "aux_head."))}
+    assert all(torch.equal(v, sd[k]) for k, v in part.state_dict().items())
+    ids = torch.as_tensor(NucleotideTokenizer().encode_batch(["ACGTTGCA" * 12])[0])
+    with torch.no_grad():
+        logits = part(ids)
+        assert torch.equal(logits, full.encode(ids).base_logits_BLC)
+        assert torch.equal(logits, full.per_base()(ids))  # the training view, shared weights
+    assert full.per_base().encoder is full.encoder and part.per_base() is part
+
+    # a per-base checkpoint holds only the encoder and head, and loads by its model_type
+    save_pretrained(full.per_base(), tmp_path / "per_base")
+    again = from_pretrained(tmp_path / "per_base")
+    assert type(again) is GeneT5PerBase and again.state_dict().keys() == part.state_dict().keys()
+    with pytest.raises(WeightLoadError, match="holds a GeneT5PerBase.*not a GeneT5"):
+        from_pretrained(GeneT5, tmp_path / "per_base")
+
+
+def test_bundled_model_holds_only_what_predict_uses():
+    from genet5.models.genet5 import GeneT5PerBase
+    from genet5.models.weights import from_pretrained
+
+    bundled = Path(__file__).resolve().parents[2] / "src" / "genet5" / "bundled" / "genet5-cpu"
+    model = from_pretrained(bundled)
+    assert type(model) is GeneT5PerBase
+    assert sum(p.numel() for p in model.parameters()) == 511_392  # docs/model_card.md

@@ -62,12 +62,13 @@ def plot(
     if model_dir is not None:
         import torch
 
+        from genet5.models.genet5 import GeneT5PerBase
         from genet5.models.weights import from_pretrained
 
         if threads:
             torch.set_num_threads(threads)
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        net = from_pretrained(model_dir, device=device).eval()
+        net = from_pretrained(GeneT5PerBase, model_dir, device=device).eval()
         logp = region_logprobs(net, seqs, where)
     title = f"{where}  ({where.length:,} bp)" + (f"   model: {model_dir.name}" if model_dir else "")
     try:

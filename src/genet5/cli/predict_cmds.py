@@ -76,6 +76,7 @@ def predict(
     import torch
 
     from genet5.genome.gff3_writer import write_gff3
+    from genet5.models.genet5 import GeneT5PerBase
     from genet5.models.weights import from_pretrained
     from genet5.predict.pipeline import PredictConfig, predict_genome
 
@@ -122,7 +123,7 @@ def predict(
     if device == "cuda" and not torch.cuda.is_available():
         fail("--device cuda: this torch has no usable CUDA device; use --device cpu (or auto)")
     dev = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
-    net = from_pretrained(model_dir, device=dev).eval()
+    net = from_pretrained(GeneT5PerBase, model_dir, device=dev).eval()
     cfg = PredictConfig(
         genetic_code=genetic_code, decoder=decoder or EUKARYOTE_DECODERS[0], domain=domain, use_network=network, mode=mode,
         min_gene_length=min_gene_length, softmask=softmask,

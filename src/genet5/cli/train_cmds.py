@@ -42,8 +42,9 @@ def train(
 
     from genet5.data.batching import build_loader
     from genet5.data.shards import WindowDataset
+    from genet5.models.configs import ConfigError as ModelConfigError
     from genet5.models.configs import get_preset
-    from genet5.models.genet5 import GeneT5
+    from genet5.models.genet5 import GeneT5, GeneT5Config, GeneT5PerBase
     from genet5.models.weights import save_pretrained
     from genet5.train import Trainer, evaluate_loss, init_distributed
     from genet5.train.genet5_task import LOSSES, TRAINED_MODULE, batch_bases, collate_windows
@@ -55,6 +56,8 @@ def train(
         fail("parallel.context_parallel is for Genos (genet5 lm pretrain); GeneT5 training splits batches, not sequences")
     info = init_distributed()
     torch.manual_seed(cfg.train.seed)
+    # per_base trains (and saves) the encoder and head alone; a full GeneT5 given as --init keeps
+    # its decoder in the saved model, untouched
     if init is not None:
         from genet5.models.weights import WeightLoadError, from_pretrained
 
@@ -62,11 +65,18 @@ def train(
             model = from_pretrained(init)
         except (WeightLoadError, OSError) as err:
             fail(f"--init {init}: {err}")
-        if not isinstance(model, GeneT5):
-            fail(f"--init {init}: not a GeneT5 model")
+        wanted = GeneT5 if objective == "full" else GeneT5PerBase
+        if not isinstance(model, wanted):
+            fail(f"--init {init}: not a {'GeneT5 encoder-decoder' if objective == 'full' else 'GeneT5'} model")
         cfg.model = {"init": str(init), "objective": objective}
     else:
-        model = GeneT5(get_preset(preset))
+        try:
+            mcfg = get_preset(preset)
+        except ModelConfigError as err:
+            fail(f"--preset: {err}")
+        if not isinstance(mcfg, GeneT5Config):
+            fail(f"--preset {preset}: not a GeneT5 preset (model_type {mcfg.model_type!r})")
+        model = GeneT5(mcfg) if objective == "full" else GeneT5PerBase(mcfg.per_base_config())
         cfg.model = {"preset": preset, "objective": objective}
     train_ds = WindowDataset(data, split="train")
     valid_ds = WindowDataset(data, split="valid")

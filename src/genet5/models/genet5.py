@@ -23,7 +23,7 @@ pointer still ranges over single bases.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import torch
 import torch.nn.functional as F
@@ -40,14 +40,16 @@ from genet5.nn.rotary import RotaryEmbedding
 from genet5.tokenizers.annotation import IGNORE, NUM_BASE_CLASSES, NUM_TOKEN_TYPES, Tok
 
 MODEL_TYPE = "genet5"
+PER_BASE_MODEL_TYPE = "genet5_per_base"
 
 
 @register_config
 @dataclass
-class GeneT5Config:
-    """Every size knob of GeneT5. Presets: see ``PRESETS`` (genet5-tiny/-small/-1.55b)."""
+class PerBaseConfig:
+    """The encoder and its per-base head: every field `GeneT5PerBase` needs (what `genet5
+    predict` runs). GeneT5Config is this plus the compressor and decoder."""
 
-    model_type: str = MODEL_TYPE
+    model_type: str = PER_BASE_MODEL_TYPE
     # encoder ------------------------------------------------------------------------------
     enc_tokens: str = "nucleotide"  # "nucleotide" (Genos ids, one per base) or "bpe"
     enc_vocab_size: int = 128  # 128 for nucleotide (Genos padding), e.g. 4096 for BPE
@@ -67,6 +69,29 @@ class GeneT5Config:
     # Enformer-style DNA models have, so a small encoder picks up codon statistics quickly.
     enc_conv_kernel: int = 0
     enc_conv_layers: int = 2
+    # per-base head ------------------------------------------------------------------------
+    n_base_classes: int = NUM_BASE_CLASSES
+    norm_eps: float = 1e-6
+    init_std: float = 0.02
+
+    def __post_init__(self) -> None:
+        if self.enc_tokens not in ("nucleotide", "bpe"):
+            raise ValueError(f"enc_tokens must be 'nucleotide' or 'bpe', got {self.enc_tokens!r}")
+        if self.enc_pos not in ("rope", "alibi"):
+            raise ValueError(f"enc_pos must be 'rope' or 'alibi', got {self.enc_pos!r}")
+
+    def per_base_config(self) -> "PerBaseConfig":
+        """The encoder-and-head part of this config, as a config of its own."""
+        return PerBaseConfig(**{f.name: getattr(self, f.name) for f in fields(PerBaseConfig) if f.name != "model_type"})
+
+
+@register_config
+@dataclass
+class GeneT5Config(PerBaseConfig):
+    """Every size knob of GeneT5: the encoder and head (PerBaseConfig), the compressor and the
+    decoder. Presets: see ``PRESETS`` (genet5-tiny/-small/-cpu/-1.55b)."""
+
+    model_type: str = MODEL_TYPE
     # Perceiver compressor ----------------------------------------------------------------
     n_latents: int = 1024
     perceiver_layers: int = 2
@@ -88,15 +113,9 @@ class GeneT5Config:
     token_loss_weight: float = 1.0
     pointer_loss_weight: float = 1.0
     aux_loss_weight: float = 0.5
-    n_base_classes: int = NUM_BASE_CLASSES
-    norm_eps: float = 1e-6
-    init_std: float = 0.02
 
     def __post_init__(self) -> None:
-        if self.enc_tokens not in ("nucleotide", "bpe"):
-            raise ValueError(f"enc_tokens must be 'nucleotide' or 'bpe', got {self.enc_tokens!r}")
-        if self.enc_pos not in ("rope", "alibi"):
-            raise ValueError(f"enc_pos must be 'rope' or 'alibi', got {self.enc_pos!r}")
+        super().__post_init__()
         if self.dec_vocab_size < NUM_TOKEN_TYPES:
             raise ValueError(f"dec_vocab_size must be >= {NUM_TOKEN_TYPES}")
 
@@ -176,7 +195,7 @@ class DNAEncoder(nn.Module):
     can initialize it (see ``init_encoder_from_genos``).
     """
 
-    def __init__(self, cfg: GeneT5Config):
+    def __init__(self, cfg: PerBaseConfig):
         super().__init__()
         self.cfg = cfg
         head_dim = cfg.enc_head_dim or cfg.enc_dim // cfg.enc_heads
@@ -284,14 +303,95 @@ class EncodedWindow:
     base_logits_BLC: torch.Tensor
 
 
-class GeneT5(nn.Module):
-    config_class = GeneT5Config
+class GeneT5PerBase(nn.Module):
+    """The encoder and its per-base head: DNA ids in, base states and per-base class logits
+    out (intergenic / CDS codon position 0-2 / intron / UTR, tokenizers/annotation.BaseClass).
 
-    def __init__(self, cfg: GeneT5Config):
+    This is the model `genet5 predict` runs and `genet5 train --objective per_base` trains;
+    GeneT5 is this plus the compressor and the decoder, and its encoder runs through the same
+    `encode_bases`. Parameter names (encoder.*, aux_head.*) are the same in both, so the
+    per-base part of a GeneT5 checkpoint loads into this class (`from_pretrained(GeneT5PerBase,
+    dir)`, see `config_from`).
+    """
+
+    config_class = PerBaseConfig
+
+    def __init__(self, cfg: PerBaseConfig):
         super().__init__()
         self.config = cfg
         self.encoder = DNAEncoder(cfg)
         self.aux_head = nn.Linear(cfg.enc_dim, cfg.n_base_classes, bias=False)
+        self._build_decoder(cfg)
+        self.reset_parameters()
+
+    def _build_decoder(self, cfg) -> None:
+        """What a subclass adds after the encoder and head (GeneT5: compressor and decoder)."""
+
+    @classmethod
+    def config_from(cls, config) -> PerBaseConfig | None:
+        """This class's config from the config of a saved model: the encoder-and-head part of
+        any GeneT5 config (None: not a model this class can be loaded from)."""
+        return config.per_base_config() if isinstance(config, PerBaseConfig) else None
+
+    def per_base(self) -> "GeneT5PerBase":
+        """The encoder and per-base head as a model of their own (shared, not copied)."""
+        return self
+
+    @torch.no_grad()
+    def reset_parameters(self) -> None:
+        """Normal(0, init_std) for every matrix, ones for norms; no-op on the meta device."""
+        if self.aux_head.weight.is_meta:
+            return
+        std = self.config.init_std
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, std=std)
+            elif isinstance(m, MoE):
+                for w in (m.w1, m.w2, m.w3):
+                    nn.init.normal_(w, std=std)
+            elif isinstance(m, RMSNorm):
+                m.reset_parameters()
+        for m in self.modules():
+            if isinstance(m, PerceiverCompressor):
+                nn.init.normal_(m.latents, std=std)
+
+    def encode_bases(
+        self,
+        input_ids_BS: torch.Tensor,
+        padding_mask_BS: torch.Tensor | None = None,
+        base_ids_BL: torch.Tensor | None = None,
+        base_to_token_BL: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Base-resolution encoder states (B, L, D) and per-base class logits (B, L, C)."""
+        base_BLD = self.encoder(input_ids_BS, padding_mask_BS, base_ids_BL, base_to_token_BL)
+        return base_BLD, self.aux_head(base_BLD)
+
+    def forward(
+        self,
+        input_ids_BS: torch.Tensor,
+        padding_mask_BS: torch.Tensor | None = None,
+        base_ids_BL: torch.Tensor | None = None,
+        base_to_token_BL: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Per-base class logits (B, L, C)."""
+        return self.encode_bases(input_ids_BS, padding_mask_BS, base_ids_BL, base_to_token_BL)[1]
+
+
+class _PerBaseView(GeneT5PerBase):
+    """GeneT5's encoder and head as a GeneT5PerBase without copying them (GeneT5.per_base)."""
+
+    def __init__(self, model: "GeneT5"):
+        nn.Module.__init__(self)
+        self.config = model.config.per_base_config()
+        self.encoder, self.aux_head = model.encoder, model.aux_head
+
+
+class GeneT5(GeneT5PerBase):
+    """The encoder-decoder: GeneT5PerBase plus a Perceiver compressor and a pointer decoder."""
+
+    config_class = GeneT5Config
+
+    def _build_decoder(self, cfg: GeneT5Config) -> None:
         self.compressor = PerceiverCompressor(
             cfg.dec_dim, cfg.n_latents, cfg.perceiver_heads, cfg.perceiver_kv_heads,
             cfg.perceiver_layers, cfg.perceiver_ffn_hidden, kv_dim=cfg.enc_dim, norm_eps=cfg.norm_eps,
@@ -304,23 +404,13 @@ class GeneT5(nn.Module):
         self.token_head = nn.Linear(cfg.dec_dim, cfg.dec_vocab_size, bias=False)
         self.pointer_query = nn.Linear(cfg.dec_dim, cfg.pointer_dim, bias=False)
         self.pointer_key = nn.Linear(cfg.enc_dim, cfg.pointer_dim, bias=False)
-        self.reset_parameters()
 
-    @torch.no_grad()
-    def reset_parameters(self) -> None:
-        """Normal(0, init_std) for every matrix, ones for norms; no-op on the meta device."""
-        if self.token_head.weight.is_meta:
-            return
-        std = self.config.init_std
-        for m in self.modules():
-            if isinstance(m, (nn.Linear, nn.Embedding)):
-                nn.init.normal_(m.weight, std=std)
-            elif isinstance(m, MoE):
-                for w in (m.w1, m.w2, m.w3):
-                    nn.init.normal_(w, std=std)
-            elif isinstance(m, RMSNorm):
-                m.reset_parameters()
-        nn.init.normal_(self.compressor.latents, std=std)
+    @classmethod
+    def config_from(cls, config) -> GeneT5Config | None:
+        return config if isinstance(config, GeneT5Config) else None
+
+    def per_base(self) -> GeneT5PerBase:
+        return _PerBaseView(self)
 
     # -- encoder side ----------------------------------------------------------------------
     def encode(
@@ -330,7 +420,7 @@ class GeneT5(nn.Module):
         base_ids_BL: torch.Tensor | None = None,
         base_to_token_BL: torch.Tensor | None = None,
     ) -> EncodedWindow:
-        base_BLD = self.encoder(enc_input_ids_BS, enc_padding_mask_BS, base_ids_BL, base_to_token_BL)
+        base_BLD, base_logits_BLC = self.encode_bases(enc_input_ids_BS, enc_padding_mask_BS, base_ids_BL, base_to_token_BL)
         if self.config.enc_tokens == "nucleotide":
             base_pad_BL = (
                 enc_padding_mask_BS.bool() if enc_padding_mask_BS is not None
@@ -345,7 +435,7 @@ class GeneT5(nn.Module):
             base_pad_BL=base_pad_BL,
             memory_kv=memory_kv,
             pointer_keys_BLP=self.pointer_key(base_BLD),
-            base_logits_BLC=self.aux_head(base_BLD),
+            base_logits_BLC=base_logits_BLC,
         )
 
     # -- decoder side ----------------------------------------------------------------------
@@ -504,3 +594,4 @@ def init_encoder_from_genos(model: GeneT5, genos_state_dict: dict[str, torch.Ten
 
 
 register_model(MODEL_TYPE, GeneT5)
+register_model(PER_BASE_MODEL_TYPE, GeneT5PerBase)

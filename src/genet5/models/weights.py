@@ -123,7 +123,9 @@ def from_pretrained(
     """Load a model saved by save_pretrained.
 
     cls_or_name: a model class, a preset name (both checked against the file's model_type), or
-    the directory itself when `directory` is omitted.
+    the directory itself when `directory` is omitted. A class may also be loaded from a bigger
+    model that contains it, when its `config_from(config)` says how (GeneT5PerBase from a
+    GeneT5 checkpoint: the encoder and per-base head, the decoder's tensors left unread).
     """
     if directory is None:
         directory, expected_cls = cls_or_name, None
@@ -134,12 +136,16 @@ def from_pretrained(
     directory = Path(directory)
     config = load_config(directory)
     model_cls = model_class_for(config)
+    part = False  # loading part of a bigger model: its other tensors stay in the file
     if expected_cls is not None and model_cls is not expected_cls:
-        raise WeightLoadError(
-            directory,
-            f"holds a {model_cls.__name__} (model_type {config.model_type!r}), "
-            f"not a {expected_cls.__name__}",
-        )
+        own = getattr(expected_cls, "config_from", lambda _: None)(config)
+        if own is None:
+            raise WeightLoadError(
+                directory,
+                f"holds a {model_cls.__name__} (model_type {config.model_type!r}), "
+                f"not a {expected_cls.__name__}",
+            )
+        config, model_cls, part = own, expected_cls, True
     weights_file = directory / WEIGHTS_NAME
     # Large models are built on the meta device so that no memory is spent on weights about to
     # be replaced; small ones (the bundled CPU models) are built for real, because initialising
@@ -165,7 +171,7 @@ def from_pretrained(
     except Exception as err:  # safetensors raises its own error types on corrupt files
         raise WeightLoadError(path, f"cannot read safetensors file ({err})") from None
     with fh:
-        found = {k: tuple(fh.get_slice(k).get_shape()) for k in fh.keys()}
+        found = {k: tuple(fh.get_slice(k).get_shape()) for k in fh.keys() if not part or k in expected}
         missing = sorted(
             k for k in expected if k not in found and not (aliases.get(k, set()) & found.keys())
         )

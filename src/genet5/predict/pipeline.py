@@ -78,7 +78,9 @@ def per_base_logprobs(
     cfg: PredictConfig,
     on_bases: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """(L, n_classes) float32 log-probabilities of the per-base head over a whole sequence."""
+    """(L, n_classes) float32 log-probabilities of the per-base head over a whole sequence.
+    `model`: a GeneT5PerBase (the bundled model), or a GeneT5 whose encoder and head are used."""
+    model = model.per_base()
     tok = NucleotideTokenizer(model.config.enc_vocab_size)
     n = len(seq)
     ids = tok.encode(seq)
@@ -90,8 +92,7 @@ def per_base_logprobs(
     for b in range(0, len(starts), cfg.batch_size):
         chunk = starts[b : b + cfg.batch_size]
         x = torch.from_numpy(np.stack([ids[s : s + width] for s in chunk])).to(device)
-        base = model.encoder(x)
-        logp = torch.log_softmax(model.aux_head(base).float(), dim=-1).cpu().numpy()
+        logp = torch.log_softmax(model(x).float(), dim=-1).cpu().numpy()
         for row, s in enumerate(chunk):
             # keep the centre: from the midpoint of the overlap with the previous window to the
             # midpoint of the overlap with the next (the ends of the sequence keep their edges)

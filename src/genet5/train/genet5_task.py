@@ -2,8 +2,8 @@
 
 `objective` chooses what is trained:
 - "full": token + pointer + per-base losses (the whole encoder-decoder);
-- "per_base": the encoder and its per-base head only (the decoder is not run), which is what
-  the `orf` decoder of `genet5 predict` uses and trains several times faster on a CPU.
+- "per_base": the encoder and its per-base head only (models/genet5.GeneT5PerBase; no
+  decoder), which is what `genet5 predict` uses, and trains several times faster on a CPU.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from genet5.tokenizers.annotation import IGNORE, Tok, shift_right
 
@@ -55,22 +54,8 @@ def collate_windows(samples: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-class PerBaseNet(nn.Module):
-    """The part of a GeneT5 that the per_base objective trains: encoder + per-base head, as a
-    module of its own whose forward the loss calls. The training engine wraps what it trains in
-    DDP/FSDP, whose gradient sync needs the forward to go through the wrapper, and whose
-    parameter set must be only what gets gradients (the decoder gets none here)."""
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.encoder, self.aux_head = model.encoder, model.aux_head  # shared, not copied
-
-    def forward(self, input_ids_BL: torch.Tensor, padding_mask_BL: torch.Tensor | None = None) -> torch.Tensor:
-        return self.aux_head(self.encoder(input_ids_BL, padding_mask_BL))
-
-
 def per_base_loss(model, batch: dict[str, Any], *, label_smoothing: float = 0.0):
-    """Cross-entropy of the per-base head; `model` is a PerBaseNet (possibly DDP-wrapped)."""
+    """Cross-entropy of the per-base head; `model` is a GeneT5PerBase (possibly DDP-wrapped)."""
     logits = model(batch["input_ids"], batch["padding_mask"]).float()
     labels = batch["base_labels"]
     loss = F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=IGNORE, label_smoothing=label_smoothing)
@@ -101,8 +86,10 @@ def full_loss(model, batch: dict[str, Any], *, label_smoothing: float = 0.0):
 
 
 LOSSES = {"per_base": per_base_loss, "full": full_loss}
-# What each objective trains, built from the full GeneT5 (which is what gets saved).
-TRAINED_MODULE = {"per_base": PerBaseNet, "full": lambda model: model}
+# What each objective trains, as the module the training engine wraps (DDP/FSDP sync gradients
+# through its forward, and its parameters must be only what gets gradients): per_base the
+# encoder and head (GeneT5PerBase, or a GeneT5's encoder and head, shared, not copied).
+TRAINED_MODULE = {"per_base": lambda model: model.per_base(), "full": lambda model: model}
 
 
 def batch_bases(batch: dict[str, Any]) -> float:
