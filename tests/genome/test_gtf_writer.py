@@ -3,6 +3,7 @@ import os
 import pytest
 
 from genet5.genome import gtf_writer
+from genet5.genome.gff import read_annotation
 from genet5.genome.gtf_writer import split_chain, write_gtf
 from genet5.genome.models import Annotation, Gene, Segment, Transcript
 
@@ -122,11 +123,10 @@ def test_write_is_atomic(tmp_path, monkeypatch):
 
 
 def _round_trip(tmp_path, *txs):
-    gff = pytest.importorskip("genet5.genome.gff")
     ann = annotation(*txs)
     path = tmp_path / "rt.gtf"
     write_gtf(path, ann)
-    back = gff.read_annotation(path)
+    back = read_annotation(path)
     key = lambda t: (t.seqid, t.id, t.gene_id, t.chain(), t.phase)  # noqa: E731
     want = sorted(key(t) for t in ann.iter_transcripts() if t.is_coding and not t.pseudo)
     got = sorted(key(t) for t in back.iter_transcripts() if t.is_coding and not t.pseudo)
@@ -165,17 +165,16 @@ def test_round_trip_frameshift_overlap(tmp_path):
 
 
 def test_round_trip_real_annotation(shared_genomes):
-    gff = pytest.importorskip("genet5.genome.gff")
     path = shared_genomes / "invertebrates/Drosophila_melanogaster_dm6_chr4/annotation.gff3.gz"
     if not path.exists():
         pytest.skip(f"{path} not present")
-    ann = gff.read_annotation(path)
+    ann = read_annotation(path)
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "chr4.gtf")
         write_gtf(out, ann)
-        back = gff.read_annotation(out)
+        back = read_annotation(out)
     want = {(t.seqid, t.id, t.chain()) for t in ann.iter_transcripts() if t.is_coding and not t.pseudo}
     got = {(t.seqid, t.id, t.chain()) for t in back.iter_transcripts() if t.is_coding and not t.pseudo}
     assert len(want) > 200 and got == want
