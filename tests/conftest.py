@@ -1,8 +1,13 @@
-"""Shared test helpers: where the real genomes live (../shared/genomes), skipping cleanly without them."""
+"""Shared test helpers: where the real genomes live (../shared/genomes), skipping cleanly without
+them; running the command line (in this process or as a shell would); a free port for
+torch.distributed. Test files import them with `from conftest import ...`."""
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +50,35 @@ def shared_genomes() -> Path:
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+CLI = [sys.executable, "-m", "genet5"]  # the installed entry point, as a shell runs it
+
+
+def run_cli(*args, timeout: float = 600, **kwargs) -> subprocess.CompletedProcess:
+    """`python -m genet5 ARGS` in a subprocess, text output captured."""
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def invoke(*args):
+    """`genet5 ARGS` in this process (typer's CliRunner), with every command group loaded (with
+    one group only, typer would drop the subcommand name)."""
+    from typer.testing import CliRunner
+
+    from genet5.cli import _load_commands
+    from genet5.cli.app import app
+
+    _load_commands()
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+# --- torch.distributed -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now (the rendezvous of a multi-process test)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -4,16 +4,17 @@ exit code 2, no traceback, and no output file left behind."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from conftest import run_cli
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "genet5", *args], capture_output=True, text=True, timeout=120)
+    return run_cli(*args, timeout=120)
 
 
 CASES = [

@@ -10,16 +10,15 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 import genet5
+from conftest import CLI as CLI_ROOT
 
 GENOME = Path(genet5.__file__).parent / "examples" / "erwinia_phage_MT939486" / "genome.fa.gz"
-CLI_ROOT = [sys.executable, "-m", "genet5"]
 CLI = [*CLI_ROOT, "predict"]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "predict"))
 from test_eukaryote import synthetic_genome  # noqa: E402
 
-CLI = [sys.executable, "-m", "genet5"]
+from conftest import CLI  # noqa: E402
 
 
 def test_predict_eukaryote_writes_multi_exon_genes(tmp_path):

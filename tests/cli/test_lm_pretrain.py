@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+import conftest
 from genet5.data.lm_data import ContextSchedule, LMCorpus, LMWindowSampler
 from genet5.genome.fasta import read_fasta
 from genet5.train.genos_task import IGNORE, LMWindowBatches, collate_lm
@@ -31,14 +32,8 @@ COMMON = [
 
 
 def invoke(*args: str):
-    from typer.testing import CliRunner
-
-    from genet5.cli import _load_commands
-    from genet5.cli.app import app
-
-    _load_commands()
     torch.set_num_threads(1)  # the test machine is shared with training runs
-    return CliRunner().invoke(app, [str(a) for a in args])
+    return conftest.invoke(*args)
 
 
 def losses(run: Path) -> list[float]:

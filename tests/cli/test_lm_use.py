@@ -10,22 +10,13 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import invoke
 from genet5 import lm
 from genet5.models.configs import get_preset
 from genet5.models.genos import Genos
 from genet5.models.weights import save_pretrained
 
 BUNDLED_GENET5 = Path(__file__).resolve().parents[2] / "src" / "genet5" / "bundled" / "genet5-cpu"
-
-
-def invoke(*args):
-    from typer.testing import CliRunner
-
-    from genet5.cli import _load_commands
-    from genet5.cli.app import app
-
-    _load_commands()
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def rows(path: Path) -> list[dict[str, str]]:

@@ -3,13 +3,12 @@ probabilities, and clear one-line errors for a bad REGION."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
+from conftest import invoke, run_cli
 from genet5.predict.plot import Region, RegionError, pack_rows, parse_region
 
 pytest.importorskip("matplotlib")
@@ -18,16 +17,6 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "genet5" / "examples" / 
 GENOME, ANNOTATION = EXAMPLE / "genome.fa.gz", EXAMPLE / "annotation.gff3.gz"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 LENGTHS = {"chr1": 50_000, "HLA-A*01:01": 3_000}
-
-
-def invoke(*args: str):
-    from typer.testing import CliRunner
-
-    from genet5.cli import _load_commands
-    from genet5.cli.app import app
-
-    _load_commands()
-    return CliRunner().invoke(app, list(args))
 
 
 @pytest.fixture(scope="module")
@@ -119,10 +108,7 @@ def test_plot_bad_inputs_fail_cleanly_in_process(tmp_path):
 ])
 def test_bad_region_is_one_line_exit_2_through_the_real_cli(region, words, tmp_path):
     out = tmp_path / "x.png"
-    proc = subprocess.run(
-        [sys.executable, "-m", "genet5", "plot", region, "--genome", str(GENOME), "-r", str(ANNOTATION), "-o", str(out)],
-        capture_output=True, text=True, timeout=120,
-    )
+    proc = run_cli("plot", region, "--genome", GENOME, "-r", ANNOTATION, "-o", out, timeout=120)
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     lines = proc.stderr.strip().splitlines()

@@ -4,23 +4,14 @@ choice, and what the GFF3 carries (usage errors: test_entry_point.py)."""
 from __future__ import annotations
 
 import gzip
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import genet5
-from conftest import shared_file
+from conftest import run_cli, shared_file
 
 EXAMPLE = Path(genet5.__file__).parent / "examples" / "erwinia_phage_MT939486"
-CLI = [sys.executable, "-m", "genet5"]
-
-
-def run(*args, timeout=600):
-    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout)
-
-
 def piece(tmp_path: Path, n: int, name="piece.fa") -> Path:
     with gzip.open(EXAMPLE / "genome.fa.gz", "rt") as f:
         seq = "".join(ln.strip() for ln in f if not ln.startswith(">"))
@@ -32,14 +23,14 @@ def piece(tmp_path: Path, n: int, name="piece.fa") -> Path:
 def test_only_n_and_single_mode_on_a_short_genome_fail_cleanly(tmp_path):
     n_only = tmp_path / "n.fa"
     n_only.write_text(">n\n" + "N" * 500 + "\n")
-    p = run("predict", n_only, "-o", tmp_path / "n.gff3", "-q")
+    p = run_cli("predict", n_only, "-o", tmp_path / "n.gff3", "-q")
     assert p.returncode == 2 and "only N" in p.stderr and not (tmp_path / "n.gff3").exists()
     protein = tmp_path / "prot.fa"
     protein.write_text(">p1\nMKVLAAGIVGLLLAQEEPFTRWSTY\n")
-    p = run("predict", protein, "-o", tmp_path / "p.gff3", "-q")
+    p = run_cli("predict", protein, "-o", tmp_path / "p.gff3", "-q")
     assert p.returncode == 2 and "protein FASTA" in p.stderr and not (tmp_path / "p.gff3").exists()
     short = piece(tmp_path, 500)
-    p = run("predict", short, "-o", tmp_path / "s.gff3", "--mode", "single", "-q")
+    p = run_cli("predict", short, "-o", tmp_path / "s.gff3", "--mode", "single", "-q")
     assert p.returncode == 2 and "--mode meta" in p.stderr and not (tmp_path / "s.gff3").exists()
 
 
@@ -47,7 +38,7 @@ def test_only_n_and_single_mode_on_a_short_genome_fail_cleanly(tmp_path):
 def test_meta_mode_on_a_short_piece_writes_valid_annotated_gff3(tmp_path):
     fa = piece(tmp_path, 15_000)
     out = tmp_path / "p.gff3"
-    p = run("predict", fa, "-o", out, "--threads", "2")
+    p = run_cli("predict", fa, "-o", out, "--threads", "2")
     assert p.returncode == 0, p.stderr
     assert "meta mode" in " ".join(p.stderr.split())
     text = out.read_text()
@@ -64,7 +55,7 @@ def test_meta_mode_on_a_short_piece_writes_valid_annotated_gff3(tmp_path):
 def test_auto_genetic_code(genome, table, tmp_path):
     fa = shared_file(f"{genome}/genome.fa.gz")
     out = tmp_path / "p.gff3"
-    p = run("predict", fa, "-o", out, "-g", "auto", "--no-network", "-q")
+    p = run_cli("predict", fa, "-o", out, "-g", "auto", "--no-network", "-q")
     assert p.returncode == 0, p.stderr
     assert f"genetic code {table} chosen" in " ".join(p.stderr.split())  # rich wraps long lines
     assert f"transl_table={table}" in out.read_text()

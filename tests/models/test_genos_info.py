@@ -1,19 +1,13 @@
 import json
 
 import torch
-from typer.testing import CliRunner
-
-from genet5.cli import _load_commands
-from genet5.cli.app import app
+from conftest import invoke
 from genet5.models import get_preset, save_pretrained
 from genet5.models.genos import Genos
 
-_load_commands()  # with one command only, typer would drop the subcommand name
-runner = CliRunner()
-
 
 def test_info_preset_json_counts():
-    res = runner.invoke(app, ["info", "genos-1.2b", "--json"])
+    res = invoke("info", "genos-1.2b", "--json")
     assert res.exit_code == 0, res.output
     d = json.loads(res.output)
     assert d["config"]["n_layers"] == 12 and d["config"]["dim"] == 1024
@@ -24,11 +18,11 @@ def test_info_preset_json_counts():
 def test_info_table_and_saved_dir(tmp_path):
     torch.manual_seed(0)
     save_pretrained(Genos(get_preset("genos-tiny")), tmp_path)
-    res = runner.invoke(app, ["info", str(tmp_path)])
+    res = invoke("info", str(tmp_path))
     assert res.exit_code == 0, res.output
     assert "238,400" in res.output and "experts" in res.output
 
 
 def test_info_unknown_name_fails_cleanly():
-    res = runner.invoke(app, ["info", "no-such-model"])
+    res = invoke("info", "no-such-model")
     assert res.exit_code == 2

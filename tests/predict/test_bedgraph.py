@@ -99,21 +99,17 @@ def test_predict_genome_feeds_the_track_callback():
 
 
 def test_predict_command_writes_bedgraph_files(tmp_path):
-    from typer.testing import CliRunner
-
-    from genet5.cli import _load_commands
-    from genet5.cli.app import app
+    from conftest import invoke
     from genet5.models.configs import get_preset
     from genet5.models.genet5 import GeneT5
     from genet5.models.weights import save_pretrained
 
     torch.manual_seed(0)
     save_pretrained(GeneT5(get_preset("genet5-tiny")), tmp_path / "model")
-    _load_commands()
-    res = CliRunner().invoke(app, [
-        "predict", str(EXAMPLE / "genome.fa.gz"), "-o", str(tmp_path / "p.gff3"), "--model", str(tmp_path / "model"),
-        "--bedgraph", str(tmp_path / "phage"), "--quiet", "--threads", "1",
-    ])
+    res = invoke(
+        "predict", EXAMPLE / "genome.fa.gz", "-o", tmp_path / "p.gff3", "--model", tmp_path / "model",
+        "--bedgraph", tmp_path / "phage", "--quiet", "--threads", "1",
+    )
     assert res.exit_code == 0, res.output
     for name in ("coding", "intron"):
         rows = list(iter_bedgraph(tmp_path / f"phage.{name}.bedgraph"))

@@ -57,10 +57,7 @@ def test_save_load_roundtrip(tok, tmp_path):
 
 
 def test_cli_train(tmp_path):
-    from typer.testing import CliRunner
-
-    import genet5.cli.tokenizer_cmds  # noqa: F401  (registers the commands)
-    from genet5.cli.app import app
+    from conftest import invoke
 
     fa = tmp_path / "x.fa.gz"
     with gzip.open(fa, "wt") as fh:
@@ -68,8 +65,8 @@ def test_cli_train(tmp_path):
             fh.write(f">s{i}\n")
             for j in range(0, len(s), 60):
                 fh.write(s[j : j + 60] + "\n")
-    res = CliRunner().invoke(app, ["tokenizer", "train", str(fa), "--vocab-size", "64", "-o", str(tmp_path / "out")])
+    res = invoke("tokenizer", "train", fa, "--vocab-size", "64", "-o", tmp_path / "out")
     assert res.exit_code == 0, res.output
     assert DNABPETokenizer.load(tmp_path / "out").vocab_size == 64
-    res = CliRunner().invoke(app, ["tokenizer", "train", str(tmp_path / "missing.fa"), "-o", str(tmp_path / "o2")])
+    res = invoke("tokenizer", "train", tmp_path / "missing.fa", "-o", tmp_path / "o2")
     assert res.exit_code != 0

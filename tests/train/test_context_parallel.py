@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import socket
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,16 +33,11 @@ from genet5.train.context_parallel import (
     shard_sequence,
     unshard_sequence,
 )
+from conftest import free_port
 from genet5.train.genos_task import IGNORE, collate_lm
 
 WORLD, B, T = 2, 2, 128
 TOL = 1e-5
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _batch(packed: bool) -> dict:
@@ -186,7 +180,7 @@ def _worker(rank: int, port: int, out: str) -> None:
 def test_context_parallel_matches_single_process(tmp_path):
     # fork: the children reuse the imported torch (spawn re-imports it: ~20 s on 2 busy cores)
     mp.start_processes(
-        _worker, args=(_free_port(), str(tmp_path)), nprocs=WORLD, join=True, start_method="fork"
+        _worker, args=(free_port(), str(tmp_path)), nprocs=WORLD, join=True, start_method="fork"
     )
     res = json.loads((tmp_path / "cp.json").read_text())
     for name, r in res.items():

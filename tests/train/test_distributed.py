@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 from pathlib import Path
 
 import torch
 import torch.multiprocessing as mp
 
+from conftest import free_port
+
 sys.path.insert(0, str(Path(__file__).parent))
 import tinylm  # noqa: E402
 
 STEPS = 6
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _worker(rank: int, world: int, port: int, out: str) -> None:
@@ -65,7 +60,7 @@ def test_ddp_and_fsdp_match_single_process(tmp_path):
         single[accum] = tinylm.make_trainer(cfg, round_to=2).fit()
 
     # fork: the children reuse the imported torch (spawn re-imports it: ~20 s on 2 busy cores)
-    mp.start_processes(_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True,
+    mp.start_processes(_worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True,
                        start_method="fork")
     res = json.loads((tmp_path / "results.json").read_text())
     for name, got in res.items():

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import socket
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,13 +20,9 @@ import torch
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 
+from conftest import free_port
+
 WORLD, TOL = 2, 1e-5
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _maxdiff(a, b) -> float:
@@ -130,7 +125,7 @@ def _worker(rank: int, port: int, out: str) -> None:
 
 def test_expert_parallel_matches_single_process(tmp_path):
     mp.start_processes(
-        _worker, args=(_free_port(), str(tmp_path)), nprocs=WORLD, join=True, start_method="fork"
+        _worker, args=(free_port(), str(tmp_path)), nprocs=WORLD, join=True, start_method="fork"
     )
     per_rank = json.loads((tmp_path / "ep.json").read_text())
     for rank, res in enumerate(per_rank):
