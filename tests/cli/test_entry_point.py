@@ -57,6 +57,12 @@ def test_unwritable_directory(tmp_path):
         one_line_error(p, "not writable")
 
 
+def _default_signals() -> None:
+    """In the child: SIGINT back to its default. A test run started in the background (`make test &`,
+    nohup) inherits SIGINT ignored, and Python then never turns it into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_stdout_and_signals(tmp_path):
     p = subprocess.run([*CLI, str(GENOME), "-o", "-", "-q", "--threads", "2"], capture_output=True, text=True,
@@ -65,7 +71,7 @@ def test_stdout_and_signals(tmp_path):
     assert not (tmp_path / "-").exists()
     for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
         proc = subprocess.Popen([*CLI, str(GENOME), "-o", "x.gff3", "--proteins", "x.faa", "-q"], cwd=tmp_path,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals)
         time.sleep(4)  # mid-run: the network is working through the genome
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=120)
@@ -118,7 +124,7 @@ def test_lm_pretrain_interrupted_exits_130_without_a_model(tmp_path):
     assert p.returncode == 0, p.stderr
     proc = subprocess.Popen([*CLI_ROOT, "lm", "pretrain", "bake", "--out", "run", "--context-schedule", "1K:100000",
                              "--set", "train.max_steps=100000", "--val-windows", "0", "--threads", "1"], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals)  # fmt: skip
     time.sleep(8)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
