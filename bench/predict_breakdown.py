@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,15 +27,15 @@ sys.path.insert(0, str(REPO / "bench"))
 from io_speed import cpu_model  # noqa: E402
 
 from genet5.evaluate.metrics import evaluate  # noqa: E402
-from genet5.genome.codes import genetic_code  # noqa: E402
-from genet5.genome.fasta import read_fasta  # noqa: E402
+from genet5.genome.fasta import FastaRecord, read_fasta  # noqa: E402
 from genet5.genome.gff import read_annotation  # noqa: E402
 from genet5.genome.models import Annotation  # noqa: E402
 from genet5.lm.model import BUNDLED_DIR  # noqa: E402
+from genet5.models.genet5 import GeneT5PerBase  # noqa: E402
 from genet5.models.weights import from_pretrained  # noqa: E402
+from genet5.predict.decoders import DECODERS  # noqa: E402
 from genet5.predict.genes import predicted_gene  # noqa: E402
-from genet5.predict.orf_decoder import decode_genome, record_orfs  # noqa: E402
-from genet5.predict.pipeline import PredictConfig, per_base_logprobs, start_codon_set  # noqa: E402
+from genet5.predict.pipeline import PredictConfig, per_base_logprobs  # noqa: E402
 
 BUNDLED = BUNDLED_DIR / "genet5-cpu"  # the model `genet5 predict` uses by default
 
@@ -49,8 +50,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "predict_breakdown.json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    model = from_pretrained(args.model).eval()
-    code = genetic_code(11)
+    model = from_pretrained(GeneT5PerBase, args.model).eval()
     ecoli = next(iter(read_fasta(args.shared / "prokaryotes/Escherichia_coli_K12_MG1655/genome.fa.gz")))
     seq = ecoli.seq[:1_000_000]
     out: dict = {"benchmark": "predict_breakdown", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -61,11 +61,13 @@ def main() -> None:
         t0 = time.perf_counter()
         logp = per_base_logprobs(model, seq, cfg)
         out["encoder"][f"window_{window}"] = round(len(seq) / (time.perf_counter() - t0))
-    cfg = PredictConfig()
+    # the orf decoder from the decoder table, as `genet5 predict --decoder orf` runs it
+    cfg = PredictConfig(genetic_code=11, decoder="orf")
+    decoder = DECODERS["orf"].build(cfg, "E. coli, first 1 Mb")
     t0 = time.perf_counter()
-    rec = record_orfs(seq, logp, code, start_codons=start_codon_set(cfg))
+    decoder.add(FastaRecord(ecoli.id, "", seq), logp)
     t1 = time.perf_counter()
-    decode_genome([rec])
+    decoder.finish()
     t2 = time.perf_counter()
     out["orf_candidates_s_per_mb"] = round(t1 - t0, 2)
     out["orf_decode_s_per_mb"] = round(t2 - t1, 2)
@@ -74,11 +76,14 @@ def main() -> None:
         d = args.shared / name
         ref = read_annotation(d / "annotation.gff3.gz")
         records = list(read_fasta(d / "genome.fa.gz"))
-        orfs = [record_orfs(r.seq, per_base_logprobs(model, r.seq, cfg), code, start_codons=start_codon_set(cfg)) for r in records]
+        tracks = [per_base_logprobs(model, r.seq, cfg) for r in records]
         row = {}
         for learn in (False, True):
+            decoder = DECODERS["orf"].build(replace(cfg, learn_starts=learn), name)
+            for r, track in zip(records, tracks):
+                decoder.add(r, track)
             ann = Annotation()
-            for r, found in zip(records, decode_genome(orfs, learn_starts=learn)):
+            for r, found in zip(records, decoder.finish().genes):
                 for i, g in enumerate(found, 1):
                     ann.add_gene(predicted_gene(g, r.id, i, "x"))
             res = evaluate(ref, ann).total

@@ -26,7 +26,8 @@ def main() -> int:
     from genet5.genome.codes import genetic_code
     from genet5.genome.fasta import read_fasta
     from genet5.models.weights import from_pretrained
-    from genet5.predict.pipeline import COMMON_PROKARYOTIC_STARTS, PredictConfig, per_base_logprobs
+    from genet5.predict.decoders import COMMON_PROKARYOTIC_STARTS
+    from genet5.predict.pipeline import PredictConfig, per_base_logprobs
     from genet5.predict.prokaryote.decoder import ProkaryoteSettings, prepare_record, self_train
     from genet5.predict.prokaryote.meta import BUNDLED, ParameterSet, save_sets
 

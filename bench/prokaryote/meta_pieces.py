@@ -68,7 +68,7 @@ def main() -> int:
     from genet5.genome.fasta import RecordSequence, read_fasta
     from genet5.genome.readers import load_annotation
     from genet5.genome.validate import include_stop_codons
-    from genet5.predict.pipeline import COMMON_PROKARYOTIC_STARTS
+    from genet5.predict.decoders import COMMON_PROKARYOTIC_STARTS
     from genet5.predict.prokaryote.decoder import ProkaryoteSettings, find_genes, prepare_record
     from genet5.predict.prokaryote.meta import find_genes_meta, load_sets
 

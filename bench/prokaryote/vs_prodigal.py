@@ -101,14 +101,15 @@ def run_ours(genome: Path, code: int, wd: Path, threads: int) -> dict:
     from genet5.genome.models import Annotation
     from genet5.models.weights import from_pretrained
     from genet5.predict.genes import predicted_gene
-    from genet5.predict.pipeline import PredictConfig, _prokaryote_settings, per_base_logprobs, start_codon_set
-    from genet5.predict.prokaryote.decoder import find_genes, prepare_record
+    from genet5.predict.decoders import start_codon_set
+    from genet5.predict.pipeline import PredictConfig, per_base_logprobs
+    from genet5.predict.prokaryote.decoder import find_genes, prepare_record, settings_for
     from genet5.genome.codes import genetic_code
 
     torch.set_num_threads(threads)
     net = from_pretrained(REPO / "src" / "genet5" / "bundled" / "genet5-cpu").eval()
     cfg = PredictConfig(genetic_code=code, domain="prokaryote")
-    base = _prokaryote_settings(cfg)
+    base = settings_for(cfg)
     gc = genetic_code(code)
     t0 = time.perf_counter()
     records = [(r.id, r.seq) for r in read_fasta(genome)]

@@ -172,7 +172,8 @@ def test_partial_flags_and_code_survive_a_round_trip(tmp_path):
 
 
 def test_codes_4_and_25_use_their_common_starts_only():
-    from genet5.predict.pipeline import PredictConfig, start_codon_set
+    from genet5.predict.decoders import start_codon_set
+    from genet5.predict.pipeline import PredictConfig
 
     for code in (11, 4, 25):
         assert start_codon_set(PredictConfig(genetic_code=code, domain="prokaryote")) == {b"ATG", b"GTG", b"TTG"}

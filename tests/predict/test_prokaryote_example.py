@@ -25,8 +25,9 @@ from genet5.genome.validate import include_stop_codons
 from genet5.evaluate.metrics import evaluate
 from genet5.models.weights import from_pretrained
 from genet5.predict.genes import predicted_gene
-from genet5.predict.pipeline import PredictConfig, _prokaryote_settings, per_base_logprobs, start_codon_set
-from genet5.predict.prokaryote.decoder import find_genes, prepare_record
+from genet5.predict.decoders import start_codon_set
+from genet5.predict.pipeline import PredictConfig, per_base_logprobs
+from genet5.predict.prokaryote.decoder import find_genes, prepare_record, settings_for
 
 EXAMPLE = Path(genet5.__file__).parent / "examples" / "vibrio_cholerae_chr2"
 MODEL = Path(genet5.__file__).parent / "bundled" / "genet5-cpu"
@@ -41,7 +42,7 @@ def test_network_and_self_training_each_carry_weight():
     cfg = PredictConfig(genetic_code=11, domain="prokaryote")
     net = from_pretrained(MODEL).eval()
     track = per_base_logprobs(net, rec.seq, cfg)
-    base = _prokaryote_settings(cfg)
+    base = settings_for(cfg)
 
     def score(**change) -> tuple[float, float]:
         s = replace(base, **change)

@@ -240,19 +240,19 @@ def test_yeast_region_with_intron_genes():
 
 
 def test_pipeline_dispatches_to_viterbi_and_writes_spliced_genes(monkeypatch, tmp_path):
-    from genet5.genome.fasta import FastaRecord
+    from genet5.genome.fasta import write_fasta
     from genet5.genome.gff3_writer import write_gff3
-    from genet5.genome.models import Annotation
     from genet5.predict import pipeline
 
     seq, segs = place(["ATG" + codons(40, 29) + "GC", intron(70), "A" + codons(30, 30) + "TAA"], seed=31)
     track = oracle_logp(len(seq), [("+", segs)]).astype(np.float32)
     monkeypatch.setattr(pipeline, "per_base_logprobs", lambda model, s, cfg, on_bases=None: track)
+    write_fasta(tmp_path / "g.fa", [("chr1", seq)])
     cfg = pipeline.PredictConfig(genetic_code=1, decoder="viterbi")
-    genes = pipeline.predict_record(None, FastaRecord("chr1", "", seq.encode()), cfg)
+    ann, _, stats = pipeline.predict_genome(None, tmp_path / "g.fa", cfg)
+    genes = list(ann.iter_genes())
+    assert stats.genes == 1
     assert [g.transcripts[0].chain() for g in genes] == [tuple(("+", a, b) for a, b in segs)]
-    ann = Annotation()
-    ann.add_gene(genes[0])
     write_gff3(tmp_path / "p.gff3", ann, {"chr1": len(seq)})
     rows = [line.split("\t") for line in (tmp_path / "p.gff3").read_text().splitlines() if not line.startswith("#")]
     assert [(r[2], int(r[3]), int(r[4]), r[7]) for r in rows if r[2] == "CDS"] == [

@@ -14,8 +14,14 @@ from genet5.cli.app import app, fail
 console = Console(stderr=True)
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bundled" / "genet5-cpu"  # see docs/model_card.md
-# The first is the default for eukaryotes (chosen on the validation eukaryotes: docs/benchmarks.md).
-EUKARYOTE_DECODERS = ("selftrained", "orf", "viterbi")
+
+
+def _decoder_help() -> str:
+    from genet5.predict.decoders import DECODERS, DOMAINS, default_decoder
+
+    defaults = ", ".join(f"{default_decoder(d)} for {d}s" for d in DOMAINS)
+    return (f"Gene-structure decoder (default: {defaults}): "
+            + "; ".join(f"{e.name} ({'/'.join(e.domains)}): {e.help}" for e in DECODERS.values()) + ".")
 
 
 def _parse_codons(text: Optional[str]) -> Optional[tuple[str, ...]]:
@@ -54,8 +60,8 @@ def predict(
     output: Path = typer.Option(..., "--output", "-o", help="Output GFF3 (- for standard output)."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: the bundled genet5-cpu model)."),
     genetic_code_text: str = typer.Option("11", "--genetic-code", "-g", help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes)."),
-    domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids: self-trained gene statistics + network + whole-sequence DP), eukaryote (the --decoder below), or auto: eukaryote with -g 1 or an explicit --decoder, else prokaryote."),
-    decoder: Optional[str] = typer.Option(None, "--decoder", help="Eukaryote decoder: selftrained (the default: multi-exon genes from the genome's own coding/intron chains and splice-site matrices, re-estimated over rounds, in the gene-structure HMM; no network), orf (per-base head + ORF selection, no introns) or viterbi (per-base head + gene-structure HMM)."),
+    domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids), eukaryote, or auto: the domain of an explicit --decoder, else eukaryote with -g 1 and prokaryote otherwise."),
+    decoder: Optional[str] = typer.Option(None, "--decoder", help=_decoder_help()),
     mode: str = typer.Option("auto", "--mode", "-p", help="Prokaryote: single (the genome teaches itself its statistics; >= 20 kb), meta (parameter sets from training genomes, per sequence: plasmids, viruses, metagenome contigs), or auto: meta below 20 kb."),
     network: bool = typer.Option(True, "--network/--no-network", help="Prokaryote: use the model's per-base evidence (off: the genome's self-trained statistics alone; for ablations)."),
     softmask: bool = typer.Option(False, "--softmask/--no-softmask", help="Eukaryote (selftrained): take lower-case (soft-masked) bases as repeats, less likely coding. Off by default: it did not help on the validation genomes (docs/benchmarks.md)."),
@@ -95,14 +101,18 @@ def predict(
         fail(f"--mode: {mode!r} is not one of auto, single, meta")
     if domain not in ("auto", "prokaryote", "eukaryote"):
         fail(f"--domain: {domain!r} is not one of auto, prokaryote, eukaryote")
-    if decoder is not None and decoder not in EUKARYOTE_DECODERS:
-        fail(f"--decoder: {decoder!r} is not one of {', '.join(EUKARYOTE_DECODERS)}")
-    if domain == "auto":
-        domain = "eukaryote" if (genetic_code == 1 or decoder is not None) else "prokaryote"
+    from genet5.predict.decoders import DECODERS, default_decoder
+
+    if decoder is not None and decoder not in DECODERS:
+        fail(f"--decoder: {decoder!r} is not one of {', '.join(DECODERS)}")
+    if domain == "auto":  # a decoder implies its domain; else the genetic code says
+        domain = DECODERS[decoder].domains[0] if decoder else "eukaryote" if genetic_code == 1 else "prokaryote"
     if genetic_code == 0 and domain != "prokaryote":
         fail("--genetic-code auto chooses between tables 11 and 4 for prokaryotes; give the table for a eukaryote (-g 1)")
-    if domain == "prokaryote" and decoder is not None:
-        fail("--decoder chooses among the eukaryote decoders; drop it or use --domain eukaryote")
+    if decoder is not None and domain not in DECODERS[decoder].domains:
+        fail(f"--decoder {decoder} decodes {' and '.join(DECODERS[decoder].domains)} genomes; drop it or use "
+             f"--domain {DECODERS[decoder].domains[0]}")
+    decoder = decoder or default_decoder(domain)
     from genet5.cli.app import check_outputs
 
     check_outputs([genome], {"--output": output, "--gtf": gtf, "--proteins": proteins, "--cds": cds})
@@ -125,7 +135,7 @@ def predict(
     dev = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
     net = from_pretrained(GeneT5PerBase, model_dir, device=dev).eval()
     cfg = PredictConfig(
-        genetic_code=genetic_code, decoder=decoder or EUKARYOTE_DECODERS[0], domain=domain, use_network=network, mode=mode,
+        genetic_code=genetic_code, decoder=decoder, domain=domain, use_network=network, mode=mode,
         min_gene_length=min_gene_length, softmask=softmask,
         id_prefix=id_prefix, batch_size=batch_size, learn_starts=learn_starts,
         start_codons=_parse_codons(start_codons),

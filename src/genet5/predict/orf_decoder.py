@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genet5.genome.codes import GeneticCode, reverse_complement
-
-INTERGENIC, CDS0 = 0, 1  # BaseClass.INTERGENIC, BaseClass.CDS_FRAME0 (+1, +2 follow)
+from genet5.genome.codes import GeneticCode, genetic_code, reverse_complement
+from genet5.predict.decoders import Decoded, start_codon_set
+from genet5.tokenizers.annotation import BaseClass
 
 # Log-prior bonus by start codon (Prodigal-like preference; small next to per-base evidence).
 START_BONUS = {b"ATG": 0.0, b"GTG": -1.0, b"TTG": -1.5}
@@ -76,7 +76,8 @@ def _frame_cumsums(logp_LC: np.ndarray) -> list[np.ndarray]:
     """C_g[i] = sum_{j < i} w_{(j - g) mod 3}[j] for g = 0, 1, 2, where
     w_r = log P(CDS codon position r) - log P(intergenic)."""
     n = logp_LC.shape[0]
-    w = logp_LC[:, CDS0 : CDS0 + 3] - logp_LC[:, INTERGENIC : INTERGENIC + 1]  # (L, 3)
+    cds, ig = BaseClass.CDS_FRAME0, BaseClass.INTERGENIC  # codon positions 1, 2 follow CDS_FRAME0
+    w = logp_LC[:, cds : cds + 3] - logp_LC[:, ig : ig + 1]  # (L, 3)
     idx = np.arange(n)
     out = []
     for g in range(3):
@@ -366,3 +367,26 @@ def _select(genes: list[OrfGene], max_overlap: int) -> list[OrfGene]:
         longest = max(longest, g.end - g.start + 1)
         kept.append(g)
     return sorted(kept, key=lambda g: (g.start, g.end))
+
+
+class OrfDecoder:
+    """`--decoder orf` (predict/decoders.py): each record is reduced to its candidate ORFs as it
+    comes, with the track's evidence summed along each; `finish` decodes the genome at once,
+    its start model learned over all records (draft assemblies are many small contigs)."""
+
+    uses_track = True
+
+    def __init__(self, cfg, source: str = ""):
+        self.cfg, self.code, self.starts = cfg, genetic_code(cfg.genetic_code), start_codon_set(cfg)
+        self.records: list[RecordOrfs] = []
+
+    def add(self, rec, track: np.ndarray | None) -> None:
+        if track is None:  # shorter than the shortest gene
+            self.records.append(RecordOrfs(len(rec.seq), []))
+            return
+        self.records.append(record_orfs(rec.seq, track, self.code, min_len=self.cfg.min_gene_length, start_codons=self.starts))
+
+    def finish(self, on_bases=None) -> Decoded:
+        cfg = self.cfg
+        return Decoded(decode_genome(self.records, min_score=cfg.min_score, max_overlap=cfg.max_overlap,
+                                     learn_starts=cfg.learn_starts))

@@ -25,15 +25,16 @@ from pathlib import Path
 
 import numpy as np
 
-from genet5.genome.codes import GeneticCode, reverse_complement
+from genet5.genome.codes import GeneticCode, genetic_code, reverse_complement
 from genet5.genome.models import Gene
+from genet5.predict.decoders import Decoded, start_codon_set
 from genet5.predict.genes import predicted_gene
 from genet5.predict.viterbi_hmm import (
     E_IG, E_MCDS, E_MINTRON, E_PCDS, E_PINTRON, IG, MINUS_CDS, N_EMIT, NEG, PLUS_CDS, PLUS_INTRON,
     GeneHMM, word_code, padded_base_codes, viterbi_batch,
 )
+from genet5.tokenizers.annotation import BaseClass
 
-INTERGENIC, CDS0, INTRON, UTR = 0, 1, 4, 5  # BaseClass values
 NONCANONICAL = ((b"GC", b"AG"), (b"AT", b"AC"))
 # splice-site base frequencies counted on training genomes (scripts/make_splice_pwm.py)
 SPLICE_PWM_FILE = Path(__file__).with_name("splice_pwm.json")
@@ -100,19 +101,20 @@ def emissions(logp_LC: np.ndarray, minus_LC: np.ndarray | None = None) -> np.nda
     lp = np.asarray(logp_LC, dtype=np.float32)
     em = np.empty((lp.shape[0], N_EMIT), dtype=np.float32)
     em[:, E_IG] = intergenic_logp(lp, minus_LC)
-    em[:, E_PCDS : E_PCDS + 3] = lp[:, CDS0 : CDS0 + 3]
-    em[:, E_PINTRON] = lp[:, INTRON]
+    cds = BaseClass.CDS_FRAME0  # codon positions 1 and 2 follow it
+    em[:, E_PCDS : E_PCDS + 3] = lp[:, cds : cds + 3]
+    em[:, E_PINTRON] = lp[:, BaseClass.INTRON]
     minus = lp if minus_LC is None else np.asarray(minus_LC, dtype=np.float32)
-    em[:, E_MCDS : E_MCDS + 3] = minus[:, CDS0 : CDS0 + 3]
-    em[:, E_MINTRON] = minus[:, INTRON]
+    em[:, E_MCDS : E_MCDS + 3] = minus[:, cds : cds + 3]
+    em[:, E_MINTRON] = minus[:, BaseClass.INTRON]
     return em
 
 
 def intergenic_logp(logp_LC: np.ndarray, minus_LC: np.ndarray | None = None) -> np.ndarray:
     """log P(intergenic or UTR); with a reverse-complement prediction, both averaged in log space."""
-    ig = np.logaddexp(logp_LC[:, INTERGENIC], logp_LC[:, UTR])
+    ig = np.logaddexp(logp_LC[:, BaseClass.INTERGENIC], logp_LC[:, BaseClass.UTR])
     if minus_LC is not None:
-        ig = 0.5 * (ig + np.logaddexp(minus_LC[:, INTERGENIC], minus_LC[:, UTR]))
+        ig = 0.5 * (ig + np.logaddexp(minus_LC[:, BaseClass.INTERGENIC], minus_LC[:, BaseClass.UTR]))
     return ig
 
 
@@ -328,3 +330,25 @@ def _valid(g: ViterbiGene, seq: bytes, code: GeneticCode, hmm: GeneHMM) -> bool:
 
 def viterbi_gene_to_gene(g: ViterbiGene, seqid: str, index: int, prefix: str) -> Gene:
     return predicted_gene(g, seqid, index, prefix)
+
+
+class ViterbiDecoder:
+    """`--decoder viterbi` (predict/decoders.py): each record is decoded as it comes (nothing is
+    learned across the genome), with one HMM built for the run."""
+
+    uses_track = True
+
+    def __init__(self, cfg, source: str = ""):
+        self.cfg, self.code = cfg, genetic_code(cfg.genetic_code)
+        self.hmm = build_hmm(self.code, starts=start_codon_set(cfg))
+        self.genes: list[list[ViterbiGene]] = []
+
+    def add(self, rec, track: np.ndarray | None) -> None:
+        if track is None:  # shorter than the shortest gene
+            self.genes.append([])
+            return
+        self.genes.append(decode_viterbi(rec.seq, track, self.code, hmm=self.hmm, min_len=self.cfg.min_gene_length,
+                                         min_score=self.cfg.min_score))
+
+    def finish(self, on_bases=None) -> Decoded:
+        return Decoded(self.genes)

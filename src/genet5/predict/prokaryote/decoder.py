@@ -21,14 +21,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from genet5.genome.codes import GeneticCode
+from genet5.genome.codes import GeneticCode, genetic_code
+from genet5.genome.models import GenomeFormatError
+from genet5.predict.decoders import Decoded, start_codon_set
 from genet5.predict.orf_decoder import OrfGene
 from genet5.predict.prokaryote import dp
 from genet5.predict.prokaryote.coding import CodingModel
 from genet5.predict.prokaryote.orfs import Strand, frame_sums, record_candidates
 from genet5.predict.prokaryote.starts import StartModel, features
-
-INTERGENIC, CDS0 = 0, 1  # tokenizers.annotation.BaseClass order of the per-base head
+from genet5.tokenizers.annotation import BaseClass
 
 
 # What each candidate gene is scored on: a weighted sum of these (ProkaryoteWeights): evidence
@@ -115,7 +116,8 @@ def length_log_odds(codons: np.ndarray, gc: float, table: int) -> np.ndarray:
 
 def _net_ratio(track: np.ndarray) -> np.ndarray:
     t = track.astype(np.float32)
-    return t[:, CDS0 : CDS0 + 3] - t[:, INTERGENIC : INTERGENIC + 1]
+    cds, ig = BaseClass.CDS_FRAME0, BaseClass.INTERGENIC  # codon positions 1, 2 follow CDS_FRAME0
+    return t[:, cds : cds + 3] - t[:, ig : ig + 1]
 
 
 def prepare_record(seqid: str, seq: bytes, code: GeneticCode, start_codons, settings: ProkaryoteSettings,
@@ -251,3 +253,42 @@ def _genes(rec: list[_StrandData], chosen: list[np.ndarray], scores: list[np.nda
             out.append(OrfGene(c.strand, int(lo[k]), int(hi[k]), float(sc[k]), bool(c.edge[k]), bool(c.open3[k]), codon))
     out.sort(key=lambda g: (g.start, g.end))
     return out
+
+
+def settings_for(cfg) -> ProkaryoteSettings:
+    """The decoder's settings for a run of `genet5 predict` (its PredictConfig)."""
+    return ProkaryoteSettings(min_len=cfg.min_gene_length, use_net=cfg.use_network, use_start_model=cfg.learn_starts)
+
+
+class ProkaryoteDecoder:
+    """`--domain prokaryote` (predict/decoders.py): each record is reduced to its candidate genes
+    as it comes, with the network's evidence summed along each (memory: one record's track at a
+    time); `finish` self-trains on the whole genome (single mode) or picks a shipped parameter
+    set per sequence (meta mode: --mode meta, or auto below META_BELOW bases)."""
+
+    def __init__(self, cfg, source: str = ""):
+        self.cfg, self.source = cfg, source
+        self.code, self.starts, self.settings = genetic_code(cfg.genetic_code), start_codon_set(cfg), settings_for(cfg)
+        self.uses_track = cfg.use_network
+        self.records: list[list[_StrandData]] = []
+        self.bases = 0
+
+    def add(self, rec, track: np.ndarray | None) -> None:
+        self.bases += len(rec.seq)
+        self.records.append(prepare_record(rec.id, rec.seq, self.code, self.starts, self.settings, track))
+
+    def finish(self, on_bases=None) -> Decoded:
+        from genet5.predict.prokaryote.meta import META_BELOW, find_genes_meta
+
+        mode = self.cfg.mode
+        if mode == "single" and self.bases < META_BELOW:
+            raise GenomeFormatError(self.source, None, f"{self.bases:,} bp is too little for a genome to teach itself its gene "
+                                    f"statistics (single mode needs >= {META_BELOW:,} bp): use --mode meta or --mode auto")
+        if mode == "meta" or (mode == "auto" and self.bases < META_BELOW):
+            genes, sets = find_genes_meta(self.records, self.settings)
+            decoded = Decoded(genes, "meta", sets)
+        else:
+            decoded = Decoded(find_genes(self.records, self.settings), "single")
+        if on_bases is not None:  # without the network, the decoding is the work
+            on_bases(self.bases)
+        return decoded

@@ -1,0 +1,46 @@
+"""The eukaryote decoder of predict/eukaryote/ (`--decoder selftrained`, the eukaryote default)
+as a `Decoder` of predict/decoders.py: the genome's sequences are kept as they come, and
+`finish` runs the self-training rounds over all of them (the network is not used)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from genet5.genome.codes import genetic_code
+from genet5.predict.decoders import Decoded, start_codon_set
+
+
+class SelfTrainedDecoder:
+    uses_track = False
+
+    def __init__(self, cfg, source: str = ""):
+        self.cfg = cfg
+        self.records: list[tuple[str, bytes]] = []
+        self.masks: list[list[tuple[int, int]]] = []
+
+    def add(self, rec, track=None) -> None:
+        self.records.append((rec.id, rec.seq))
+        self.masks.append(rec.mask)
+
+    def finish(self, on_bases=None) -> Decoded:
+        from genet5.predict.eukaryote.decoder import SOFTMASK_PENALTY, EukaryoteSettings, find_genes
+
+        cfg = self.cfg
+        settings = EukaryoteSettings(min_len=cfg.min_gene_length, min_score=cfg.min_score)
+        if cfg.softmask:
+            settings = replace(settings, softmask_penalty=SOFTMASK_PENALTY)
+        passes = settings.rounds + 1  # progress: every pass decodes every record
+        sizes = {seqid: len(seq) for seqid, seq in self.records}
+
+        def on_record(seqid: str) -> None:
+            if on_bases is not None:
+                on_bases(sizes[seqid] / passes)
+
+        genes, models = find_genes(self.records, genetic_code(cfg.genetic_code), settings, starts=start_codon_set(cfg),
+                                   on_record=on_record, masks=self.masks if cfg.softmask else None)
+        mode = ""
+        if models.single_orf_fraction is not None:  # which settings the genome's gene density chose
+            t = models.compactness
+            kind = "intron-rich" if t == 0 else "compact" if t == 1 else f"{t:.0%} compact"
+            mode = f"{kind} (single-ORF fraction {models.single_orf_fraction:.2f})"
+        return Decoded(genes, mode)
