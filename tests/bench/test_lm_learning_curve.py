@@ -53,3 +53,45 @@ def test_n_breaks_the_context_and_is_never_a_target():
 def test_reverse_complement_ids():
     ids = TOK.encode("AACGN", dtype=np.uint8)
     assert TOK.decode(reverse_complement_ids(ids)) == "NCGTT"
+
+
+def test_large_k_is_near_uniform_and_window_scoring_matches_score():
+    from lm_learning_curve import Window
+
+    chains = MarkovChains(max_order=2, alpha=1.0)
+    chains.add(TOK.encode("AAAAAAAAAAAAAAAAAAAC" * 200, dtype=np.uint8))  # an A-rich training genome
+    ids, labels, doc = _window("CGTCGTCGGCTTGCAGCTGC")  # a held-out window without that bias
+    nats1, n = chains.score(2, ids, labels, doc)
+    assert nats1 / n / math.log(2) > 2.5  # add-one: far worse than uniform
+    w = Window.from_arrays(0, ids, labels, doc, 2)
+    assert w.n == n and abs(chains.window_nats(2, w) - nats1) < 1e-9
+    big = chains.window_nats(2, w, alpha=1e9)
+    assert abs(big / n / math.log(2) - 2.0) < 1e-3  # k -> infinity: the uniform guess
+
+
+def test_tuning_windows_overlapping_a_reported_window_are_dropped():
+    from lm_learning_curve import disjoint
+
+    rng = np.random.default_rng(0)
+    seq = "".join(rng.choice(list("ACGT"), size=400))
+    win = lambda s: (_window(s)[0], _window(s)[0])  # noqa: E731  (stand-in: ids as the "window")
+    reported = [win(seq[:100])]
+    overlapping = win(seq[60:160])  # shares 40 bases with the reported window
+    rc_overlapping = (None, reverse_complement_ids(_window(seq[50:150])[0]))
+    apart = win(seq[200:300])
+    kept = disjoint([overlapping, rc_overlapping, apart], reported)
+    assert kept == [apart[0]]
+
+
+def test_bootstrap_interval_holds_the_estimate():
+    from lm_learning_curve import summary
+
+    rng = np.random.default_rng(1)
+    groups = np.repeat([0, 1], 10)
+    n = np.full(20, 1000.0)
+    nats = n * math.log(2) * np.where(groups == 0, 1.9, 1.98) + rng.normal(0, 5, 20)
+    out = summary(["a", "b"], groups, nats, n)
+    for key, want in (("a", 1.9), ("b", 1.98)):
+        lo, hi = out[key]["ci95"]
+        assert lo <= out[key]["bpb"] <= hi and abs(out[key]["bpb"] - want) < 0.01
+    assert out["all"]["windows"] == 20
