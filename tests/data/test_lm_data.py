@@ -130,3 +130,24 @@ def test_lm_bake_cli(corpus_dir):
     r = subprocess.run([sys.executable, "-m", "genet5", "lm", "bake", str(tmp / "missing.fa"), str(tmp / "o2")],
                        capture_output=True, text=True, timeout=120)  # fmt: skip
     assert r.returncode == 2 and "missing.fa" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_lm_bake_holds_out_the_validation_genomes_of_a_splits_file(tmp_path):
+    """--splits: the held-out genomes come from the same file the gene models use."""
+    for name in ("Alpha_one_a", "Alpha_one_b", "Beta_three", "Gamma_four"):
+        _fasta(tmp_path / "raw" / name / "genome.fa", [("c1", "ACGT" * 60)])
+    dirs = [tmp_path / "raw" / n for n in ("Alpha_one_a", "Alpha_one_b", "Beta_three")]
+    splits = tmp_path / "splits.tsv"
+    splits.write_text("path\tsplit\tnote\nkind/Alpha_one_a\ttrain\t\nkind/Alpha_one_b\ttrain\t\n"
+                      "kind/Beta_three\tvalidation\tnot in train\n")  # fmt: skip
+    index = lm_bake(dirs, tmp_path / "out", splits=splits)
+    assert index["holdout_groups"] == ["Beta three"]
+    assert LMCorpus(tmp_path / "out", "valid").names == ["Beta_three/c1"]
+    # a genome the file does not list, and a species group on both sides, are errors
+    with pytest.raises(ValueError, match="not listed"):
+        lm_bake([*dirs, tmp_path / "raw" / "Gamma_four"], tmp_path / "out2", splits=splits)
+    splits.write_text("path\tsplit\nAlpha_one_a\ttrain\nAlpha_one_b\tvalidation\nBeta_three\ttrain\n")
+    with pytest.raises(ValueError, match="Alpha one in both train and validation"):
+        lm_bake(dirs, tmp_path / "out3", splits=splits)
+    index = lm_bake(dirs, tmp_path / "out4", splits=splits, group_by="genome")
+    assert index["holdout_groups"] == ["Alpha_one_b"]

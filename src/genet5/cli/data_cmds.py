@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import typer
 
@@ -64,6 +64,7 @@ def lm_bake_cmd(
     inputs: List[Path] = typer.Argument(..., help="FASTA files, species directories or manifest.tsv files, then OUT_DIR."),
     out_dir: Path = typer.Argument(..., help="Output directory."),
     holdout: List[str] = typer.Option([], "--holdout", help="Species held out (to valid/); repeatable."),
+    splits: Optional[Path] = typer.Option(None, "--splits", help="A splits.tsv (path, split): hold out its validation genomes."),
     group_by: str = typer.Option("species", "--group-by", help="'species' or 'genome'."),
     shard_bases: int = typer.Option(1 << 28, "--shard-bases", help="Bases per shard (shards end between documents)."),
     min_length: int = typer.Option(1, "--min-length", help="Skip sequences shorter than this."),
@@ -74,8 +75,11 @@ def lm_bake_cmd(
     for p in inputs:
         if not p.exists():
             fail(f"{p}: no such file or directory")
+    if splits is not None and not splits.is_file():
+        fail(f"{splits}: no such file")
     try:
-        index = lm_bake(inputs, out_dir, shard_bases=shard_bases, min_length=min_length, holdout=list(holdout), group_by=group_by)
+        index = lm_bake(inputs, out_dir, shard_bases=shard_bases, min_length=min_length, holdout=list(holdout),
+                        group_by=group_by, splits=splits)  # fmt: skip
     except ValueError as err:
         fail(str(err))
     for split, s in index["splits"].items():

@@ -33,7 +33,7 @@ import numpy as np
 from genet5.atomic import atomic_write
 from genet5.data.bake import reverse_complement_ids
 from genet5.data.shards import Shard, sha256_file, write_safetensors
-from genet5.data.splits import GROUP_RULES, discover, resolve_holdout
+from genet5.data.splits import GROUP_RULES, discover, holdout_from_splits, resolve_holdout
 from genet5.genome.fasta import read_fasta
 from genet5.genome.models import GenomeFormatError
 from genet5.tokenizers.nucleotide import N_ID, NucleotideTokenizer
@@ -50,14 +50,17 @@ def lm_bake(
     holdout: list[str] | None = None,
     group_by: str = "species",
     progress=None,
+    splits: Path | None = None,
 ) -> dict[str, Any]:
-    """Bake FASTA files / species directories / manifests into LM token shards; returns index."""
+    """Bake FASTA files / species directories / manifests into LM token shards; returns index.
+    `splits`: a splits.tsv whose `validation` entries are held out (with any `holdout` names)."""
     if group_by not in GROUP_RULES:
         raise ValueError(f"--group-by must be one of {', '.join(GROUP_RULES)}, got {group_by!r}")
     if shard_bases < 1 or min_length < 1:
         raise ValueError("--shard-bases and --min-length must be positive")
     entries = _distinct_keys([e for p in inputs for e in discover(Path(p))])
-    held = resolve_holdout(entries, holdout or [], group_by)
+    names = list(holdout or []) + (holdout_from_splits(entries, Path(splits), group_by) if splits else [])
+    held = resolve_holdout(entries, names, group_by)
     tok = NucleotideTokenizer()
     out_root.mkdir(parents=True, exist_ok=True)
     writers = {s: _LMShardWriter(out_root, s, shard_bases) for s in ("train", "valid")}

@@ -166,3 +166,52 @@ def resolve_holdout(entries: list[Entry], names: list[str], rule: str = "species
             raise ValueError(f"--holdout {name!r} matches no species; groups are: {'; '.join(groups)}")
         held |= hit
     return held
+
+
+SPLIT_NAMES = ("train", "validation")
+
+
+def read_splits(path: Path) -> dict[str, str]:
+    """A splits.tsv (columns `path` and `split`, split `train` or `validation`): path -> split."""
+    path = Path(path)
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh, delimiter="\t"))
+    if not rows or "path" not in rows[0] or "split" not in rows[0]:
+        raise GenomeFormatError(path, 1, "a splits file needs 'path' and 'split' columns")
+    col = {name: i for i, name in enumerate(rows[0])}
+    out: dict[str, str] = {}
+    for lineno, row in enumerate(rows[1:], start=2):
+        if not row or not "".join(row).strip() or row[0].startswith("#"):
+            continue
+        if len(row) <= max(col["path"], col["split"]):
+            raise GenomeFormatError(path, lineno, f"expected {len(rows[0])} columns, found {len(row)}")
+        split = row[col["split"]].strip()
+        if split not in SPLIT_NAMES:
+            raise GenomeFormatError(path, lineno, f"split {split!r} is not one of {', '.join(SPLIT_NAMES)}")
+        out[row[col["path"]].strip().strip("/")] = split
+    return out
+
+
+def holdout_from_splits(entries: list[Entry], splits_path: Path, rule: str = "species") -> list[str]:
+    """`--splits FILE`: the entries a splits.tsv marks `validation`, as names for resolve_holdout,
+    so that every model's held-out genomes come from one file. An entry is matched by its manifest
+    path, or by the last folder of a row's path (species directories and genome.fa files given
+    one by one). An entry the file does not list is an error, and so is a group (under `rule`)
+    with entries on both sides: holding out one member holds out its whole group."""
+    splits = read_splits(splits_path)
+    by_folder = {p.rsplit("/", 1)[-1]: s for p, s in splits.items()}
+    side: dict[str, str] = {}
+    for e in entries:
+        names = (e.path.strip("/"), Path(e.path).name, e.genome.parent.name)
+        split = splits.get(names[0]) or next((by_folder[n] for n in names if n in by_folder), None)
+        if split is None:
+            raise ValueError(f"{e.path}: not listed in {splits_path}")
+        side[e.key] = split
+    groups: dict[str, set[str]] = {}
+    for e in entries:
+        groups.setdefault(e.group(rule), set()).add(side[e.key])
+    mixed = sorted(g for g, s in groups.items() if len(s) > 1)
+    if mixed:
+        raise ValueError(f"{splits_path} puts members of {'; '.join(mixed)} in both train and validation; "
+                         "bake them with --group-by genome, or leave one side out of the inputs")  # fmt: skip
+    return [e.path for e in entries if side[e.key] == "validation"]
