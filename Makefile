@@ -39,9 +39,9 @@ bench-tools: tools
 	@command -v augustus >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq augustus augustus-data; } >/dev/null 2>&1 || echo "warning: could not install augustus"
 
-# The main job: annotate the bundled example genome (a phage the bundled model never saw) with
-# the bundled model, check the GFF3 with gt where installed, and score it against the example's
-# reference annotation.
+# The main job: annotate the bundled example genome (a validation phage, held out of the bundled
+# model's training) with the bundled model, check the GFF3 with gt where installed, and score it
+# against the example's reference annotation.
 run: install
 	@mkdir -p $(OUT)
 	$(GENET5) predict $(EXAMPLE)/genome.fa.gz -o $(OUT)/example.gff3 --proteins $(OUT)/example.faa --threads 2
