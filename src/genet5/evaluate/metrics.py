@@ -1,4 +1,4 @@
-"""CDS-based gene-prediction accuracy, as defined in DESIGN.md.
+"""CDS-based gene-prediction accuracy (the rules: docs/architecture.md, "Ground rules").
 
 Levels (each with sensitivity, precision and F1, per sequence and micro-averaged):
 - nucleotide: strand-aware CDS bases (interval arithmetic: no per-base sets, so whole

@@ -142,8 +142,9 @@ def validate_annotation(
 
 
 def include_stop_codons(ann: Annotation, genome: SequenceSource, default_code: int = 1, override_code: int | None = None) -> int:
-    """Make stop codons consistently included (DESIGN.md): a CDS whose length is a multiple of
-    3, which does not end in a stop but is directly followed by one, is extended by 3 bases.
+    """Make stop codons consistently included (docs/architecture.md, "Ground rules"): a CDS whose
+    length is a multiple of 3, which does not end in a stop but is directly followed by one, is
+    extended by 3 bases.
     GTF without stop_codon rows excludes the stop; GFF3 includes it. Returns how many CDS grew."""
     grown = 0
     for tx in ann.iter_transcripts():

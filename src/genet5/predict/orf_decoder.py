@@ -3,8 +3,8 @@ phages, plastids; most of yeast): the `--decoder orf` path.
 
 Every candidate is a real open reading frame of the sequence's genetic code: a start codon,
 in-frame codons without a stop, and a stop codon; the sequence decides where a gene may start
-and end, the network only decides which of the candidates are genes. That is the grounding
-DESIGN.md asks for, in its simplest form.
+and end, the network only decides which of the candidates are genes. That is the grounding in the
+sequence that docs/architecture.md ("Ground rules") asks of every decoder, in its simplest form.
 
 Score of a candidate CDS [a, e] (0-based, oriented so that transcription runs left to right):
     sum over bases i in [a, e] of  log P(CDS codon position (i - a) mod 3 | i) - log P(intergenic | i)
