@@ -30,14 +30,13 @@ from genet5.evaluate.metrics import evaluate  # noqa: E402
 from genet5.genome.fasta import FastaRecord, read_fasta  # noqa: E402
 from genet5.genome.gff import read_annotation  # noqa: E402
 from genet5.genome.models import Annotation  # noqa: E402
-from genet5.lm.model import BUNDLED_DIR  # noqa: E402
 from genet5.models.genet5 import GeneT5PerBase  # noqa: E402
-from genet5.models.weights import from_pretrained  # noqa: E402
+from genet5.models.weights import BUNDLED_DIR, BUNDLED_GENE_MODEL, load_model  # noqa: E402
 from genet5.predict.decoders import DECODERS  # noqa: E402
 from genet5.predict.genes import predicted_gene  # noqa: E402
 from genet5.predict.pipeline import PredictConfig, per_base_logprobs  # noqa: E402
 
-BUNDLED = BUNDLED_DIR / "genet5-cpu"  # the model `genet5 predict` uses by default
+BUNDLED = BUNDLED_DIR / BUNDLED_GENE_MODEL  # the model `genet5 predict` uses by default
 
 PHAGES = ["phages/erwinia_phage_LT960552", "phages/erwinia_phage_MT939486"]
 
@@ -50,7 +49,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "predict_breakdown.json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    model = from_pretrained(GeneT5PerBase, args.model).eval()
+    model = load_model(args.model, GeneT5PerBase)
     ecoli = next(iter(read_fasta(args.shared / "prokaryotes/Escherichia_coli_K12_MG1655/genome.fa.gz")))
     seq = ecoli.seq[:1_000_000]
     out: dict = {"benchmark": "predict_breakdown", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),

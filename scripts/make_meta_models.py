@@ -25,7 +25,8 @@ PROKARYOTIC = ("prokaryotes/", "archaea/", "phages/", "plastids/")
 def main() -> int:
     from genet5.genome.codes import genetic_code
     from genet5.genome.fasta import read_fasta
-    from genet5.models.weights import from_pretrained
+    from genet5.models.genet5 import GeneT5PerBase
+    from genet5.models.weights import BUNDLED_GENE_MODEL, load_model
     from genet5.predict.decoders import COMMON_PROKARYOTIC_STARTS
     from genet5.predict.pipeline import PredictConfig, per_base_logprobs
     from genet5.predict.prokaryote.decoder import ProkaryoteSettings, prepare_record, self_train
@@ -41,7 +42,7 @@ def main() -> int:
     manifest = {ln.split("\t")[0]: ln.split("\t") for ln in (GENOMES / "manifest.tsv").read_text().splitlines()[1:]}
     rows = [ln.split("\t") for ln in (GENOMES / "splits.tsv").read_text().splitlines()[1:] if ln.strip()]
     names = [r[0] for r in rows if r[1] == "train" and r[0].startswith(PROKARYOTIC)]
-    net = from_pretrained(REPO / "src" / "genet5" / "bundled" / "genet5-cpu").eval()
+    net = load_model(BUNDLED_GENE_MODEL, GeneT5PerBase)
     settings = ProkaryoteSettings()
     sets, species_seen = [], set()
     for name in names:

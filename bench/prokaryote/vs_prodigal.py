@@ -99,7 +99,8 @@ def run_ours(genome: Path, code: int, wd: Path, threads: int) -> dict:
     from genet5.genome.fasta import read_fasta
     from genet5.genome.gff3_writer import write_gff3
     from genet5.genome.models import Annotation
-    from genet5.models.weights import from_pretrained
+    from genet5.models.genet5 import GeneT5PerBase
+    from genet5.models.weights import BUNDLED_GENE_MODEL, load_model
     from genet5.predict.genes import predicted_gene
     from genet5.predict.decoders import start_codon_set
     from genet5.predict.pipeline import PredictConfig, per_base_logprobs
@@ -107,7 +108,7 @@ def run_ours(genome: Path, code: int, wd: Path, threads: int) -> dict:
     from genet5.genome.codes import genetic_code
 
     torch.set_num_threads(threads)
-    net = from_pretrained(REPO / "src" / "genet5" / "bundled" / "genet5-cpu").eval()
+    net = load_model(BUNDLED_GENE_MODEL, GeneT5PerBase)
     cfg = PredictConfig(genetic_code=code, domain="prokaryote")
     base = settings_for(cfg)
     gc = genetic_code(code)

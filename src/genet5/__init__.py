@@ -12,11 +12,6 @@ def load_model(path, device="cpu", dtype=None):
 
     import torch
 
-    from genet5.lm.model import ModelLoadError, resolve_model_path
-    from genet5.models.weights import from_pretrained
+    from genet5.models.weights import load_model as _load
 
-    path = resolve_model_path(path)
-    if not (path / "config.json").is_file():
-        problem = "no such model directory" if not path.exists() else "not a model directory (no config.json)"
-        raise ModelLoadError(path, problem)
-    return from_pretrained(path, device=torch.device(device), dtype=dtype).eval()
+    return _load(path, device=torch.device(device), dtype=dtype)

@@ -106,3 +106,32 @@ def test_model_with_non_persistent_buffer_loads(tmp_path):
         assert torch.equal(loaded.scale, torch.full((3,), 2.0))
     finally:
         register_model("genos", Genos)
+
+
+def test_load_model_is_the_one_loader(tmp_path):
+    """load_model: a directory or a bundled name, checked against the kind wanted, in eval mode;
+    every problem one WeightLoadError naming the path."""
+    import genet5
+    from genet5.lm import load_genos
+    from genet5.models.genet5 import GeneT5, GeneT5PerBase
+    from genet5.models.genos import Genos
+    from genet5.models.weights import load_model
+
+    bundled = load_model("genet5-cpu", GeneT5PerBase)
+    assert type(bundled) is GeneT5PerBase and not bundled.training
+    assert type(genet5.load_model("genos-tiny-prok")) is Genos
+    with pytest.raises(WeightLoadError, match="not a Genos language model \\(model_type 'genet5_per_base'\\)"):
+        load_genos("genet5-cpu")
+    with pytest.raises(WeightLoadError, match="not a GeneT5 gene model \\(model_type 'genos'\\)"):
+        load_model("genos-tiny-prok", GeneT5PerBase)
+    with pytest.raises(WeightLoadError, match="no such model directory"):
+        load_model(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(WeightLoadError, match="not a model directory \\(no config.json\\)"):
+        load_model(tmp_path / "empty")
+    torch.manual_seed(0)
+    save_pretrained(GeneT5(get_preset("genet5-tiny")), tmp_path / "full")
+    assert type(load_model(tmp_path / "full", GeneT5PerBase)) is GeneT5PerBase  # its encoder and head
+    (tmp_path / "full" / "model.safetensors").unlink()
+    with pytest.raises(WeightLoadError, match="no weights file \\(model.safetensors\\)"):
+        load_model(tmp_path / "full")

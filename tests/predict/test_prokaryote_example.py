@@ -23,7 +23,8 @@ from genet5.genome.models import Annotation
 from genet5.genome.readers import load_annotation
 from genet5.genome.validate import include_stop_codons
 from genet5.evaluate.metrics import evaluate
-from genet5.models.weights import from_pretrained
+from genet5.models.genet5 import GeneT5PerBase
+from genet5.models.weights import load_model
 from genet5.predict.genes import predicted_gene
 from genet5.predict.decoders import start_codon_set
 from genet5.predict.pipeline import PredictConfig, per_base_logprobs
@@ -40,7 +41,7 @@ def test_network_and_self_training_each_carry_weight():
     ref = load_annotation(EXAMPLE / "annotation.gff3.gz")
     include_stop_codons(ref, RecordSequence(rec), 11, 11)
     cfg = PredictConfig(genetic_code=11, domain="prokaryote")
-    net = from_pretrained(MODEL).eval()
+    net = load_model(MODEL, GeneT5PerBase)
     track = per_base_logprobs(net, rec.seq, cfg)
     base = settings_for(cfg)
 

@@ -207,10 +207,10 @@ def pretrain(
         cp_group, cp_rank, data_rank, data_world = _context_parallel_layout(cfg, info)
         torch.manual_seed(t.seed)  # same fresh weights on every rank
         if lm["init"] is not None:
-            from genet5.models.weights import WeightLoadError, from_pretrained
+            from genet5.models.weights import WeightLoadError, load_model
 
             try:
-                model = from_pretrained(lm["init"])
+                model = load_model(lm["init"]).train()
             except (WeightLoadError, OSError) as err:
                 fail(f"--init {lm['init']}: {err}")
             if not isinstance(model, Genos):

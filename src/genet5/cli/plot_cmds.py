@@ -27,7 +27,6 @@ def plot(
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch (default: torch's choice)."),
 ) -> None:
     """Draw a region: reference and predicted genes, and the per-base probabilities of the model."""
-    from genet5.cli.predict_cmds import BUNDLED, resolve_model_dir
     from genet5.genome.fasta import Genome
     from genet5.genome.gff import read_annotation
     from genet5.predict.plot import RegionError, parse_region, plot_region, region_logprobs
@@ -47,11 +46,13 @@ def plot(
         fail(f"{output}: unknown image format {fmt!r}; use .png, .pdf or .svg")
     lanes = [(name, read_annotation(path)) for name, path in (("reference", reference), ("prediction", prediction)) if path]
 
+    from genet5.models.weights import BUNDLED_GENE_MODEL, CONFIG_NAME, resolve_model_path
+
     model_dir = None
     if model is not None:
-        model_dir = resolve_model_dir(model)  # a bad --model is an error, not a silent omission
-    elif not no_model and (BUNDLED / "config.json").is_file():
-        model_dir = BUNDLED
+        model_dir = resolve_model_path(model)  # a bad --model is an error (when loaded), not a silent omission
+    elif not no_model and (resolve_model_path(BUNDLED_GENE_MODEL) / CONFIG_NAME).is_file():
+        model_dir = resolve_model_path(BUNDLED_GENE_MODEL)
     elif not no_model:
         console.print("no bundled model in this installation: plotting without probabilities (--model DIR adds them)",
                       highlight=False, soft_wrap=True)
@@ -63,12 +64,12 @@ def plot(
         import torch
 
         from genet5.models.genet5 import GeneT5PerBase
-        from genet5.models.weights import from_pretrained
+        from genet5.models.weights import load_model
 
         if threads:
             torch.set_num_threads(threads)
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        net = from_pretrained(GeneT5PerBase, model_dir, device=device).eval()
+        net = load_model(model_dir, GeneT5PerBase, device=device)
         logp = region_logprobs(net, seqs, where)
     title = f"{where}  ({where.length:,} bp)" + (f"   model: {model_dir.name}" if model_dir else "")
     try:

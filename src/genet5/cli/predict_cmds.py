@@ -13,8 +13,6 @@ from genet5.cli.app import app, fail
 
 console = Console(stderr=True)
 
-BUNDLED = Path(__file__).resolve().parents[1] / "bundled" / "genet5-cpu"  # see docs/model_card.md
-
 
 def _decoder_help() -> str:
     from genet5.predict.decoders import DECODERS, DOMAINS, default_decoder
@@ -34,16 +32,6 @@ def _parse_codons(text: Optional[str]) -> Optional[tuple[str, ...]]:
     return codons
 
 
-def resolve_model_dir(model: Optional[Path]) -> Path:
-    if model is not None:
-        if not (model / "config.json").is_file():
-            fail(f"{model}: not a model directory (no config.json); give a directory written by save_pretrained")
-        return model
-    if not (BUNDLED / "config.json").is_file():
-        fail(f"no bundled model in this installation ({BUNDLED}); pass --model DIR")
-    return BUNDLED
-
-
 def _fasta_length(path: Path) -> int | None:
     """Total bases, for the progress bar, when an index or a cheap count is at hand."""
     try:
@@ -58,7 +46,7 @@ def _fasta_length(path: Path) -> int | None:
 def predict(
     genome: Path = typer.Argument(..., help="Genome FASTA (plain, gzip or bgzip), any number of sequences."),
     output: Path = typer.Option(..., "--output", "-o", help="Output GFF3 (- for standard output)."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: the bundled genet5-cpu model)."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (default: the bundled genet5-cpu model)."),
     genetic_code_text: str = typer.Option("11", "--genetic-code", "-g", help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes)."),
     domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids), eukaryote, or auto: the domain of an explicit --decoder, else eukaryote with -g 1 and prokaryote otherwise."),
     decoder: Optional[str] = typer.Option(None, "--decoder", help=_decoder_help()),
@@ -83,7 +71,7 @@ def predict(
 
     from genet5.genome.gff3_writer import write_gff3
     from genet5.models.genet5 import GeneT5PerBase
-    from genet5.models.weights import from_pretrained
+    from genet5.models.weights import BUNDLED_GENE_MODEL, load_model, resolve_model_path
     from genet5.predict.pipeline import PredictConfig, predict_genome
 
     from genet5.genome.codes import known_codes
@@ -126,14 +114,16 @@ def predict(
         fail(f"--min-gene-length: {min_gene_length} is shorter than a start and a stop codon (at least 6)")
     if device not in ("auto", "cpu", "cuda"):
         fail(f"--device: {device!r} is not one of auto, cpu, cuda")
-    model_dir = resolve_model_dir(model)
+    model_dir = resolve_model_path(model if model is not None else BUNDLED_GENE_MODEL)
+    if model is None and not (model_dir / "config.json").is_file():
+        fail(f"no bundled model in this installation ({BUNDLED_GENE_MODEL}); pass --model DIR")
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(0)  # nothing is sampled; fixed anyway so runs are reproducible
     if device == "cuda" and not torch.cuda.is_available():
         fail("--device cuda: this torch has no usable CUDA device; use --device cpu (or auto)")
     dev = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
-    net = from_pretrained(GeneT5PerBase, model_dir, device=dev).eval()
+    net = load_model(model_dir, GeneT5PerBase, device=dev)
     cfg = PredictConfig(
         genetic_code=genetic_code, decoder=decoder, domain=domain, use_network=network, mode=mode,
         min_gene_length=min_gene_length, softmask=softmask,

@@ -59,10 +59,10 @@ def train(
     # per_base trains (and saves) the encoder and head alone; a full GeneT5 given as --init keeps
     # its decoder in the saved model, untouched
     if init is not None:
-        from genet5.models.weights import WeightLoadError, from_pretrained
+        from genet5.models.weights import WeightLoadError, load_model
 
         try:
-            model = from_pretrained(init)
+            model = load_model(init).train()
         except (WeightLoadError, OSError) as err:
             fail(f"--init {init}: {err}")
         wanted = GeneT5 if objective == "full" else GeneT5PerBase

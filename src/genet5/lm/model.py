@@ -1,35 +1,19 @@
 """Loading a Genos model for inference, and choosing the device.
 
 Errors a user can cause (no such directory, not a model, a model of another kind) raise
-`ModelLoadError` (a `GenomeFormatError`, so the CLI prints it as one line naming the path).
+`ModelLoadError` (the models' WeightLoadError, so the CLI prints it as one line naming the path).
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import torch
 
-from genet5.genome.models import GenomeFormatError
+from genet5.models.weights import BUNDLED_DIR, WeightLoadError, resolve_model_path  # noqa: F401  (lm's names)
 
-
-BUNDLED_DIR = Path(__file__).resolve().parents[1] / "bundled"
 BUNDLED_GENOS = "genos-tiny-prok"  # trained on the shared prokaryotes; docs/training.md
-
-
-def resolve_model_path(path: str | os.PathLike) -> Path:
-    """A model directory, or the name of a model bundled with the package (`genos-tiny-prok`)
-    when no such directory exists here."""
-    p = Path(path)
-    if not p.exists() and p.name == str(path) and (BUNDLED_DIR / p.name / "config.json").is_file():
-        return BUNDLED_DIR / p.name
-    return p
-
-
-class ModelLoadError(GenomeFormatError):
-    def __init__(self, path: str | os.PathLike, problem: str):
-        super().__init__(str(path), None, problem)
+ModelLoadError = WeightLoadError  # the name genet5.lm has exported
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
@@ -46,25 +30,12 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
 
 
 def load_genos(path: str | os.PathLike, device: str | torch.device = "cpu", dtype: torch.dtype | None = None):
-    """A saved Genos model (directory with config.json + model.safetensors), in eval mode."""
+    """A saved Genos model (directory with config.json + model.safetensors, or a bundled
+    model's name), in eval mode."""
     from genet5.models.genos import Genos
-    from genet5.models.weights import WeightLoadError, from_pretrained, load_config
+    from genet5.models.weights import load_model
 
-    path = resolve_model_path(path)
-    if not path.is_dir():
-        raise ModelLoadError(path, "no such model directory" if not path.exists() else "not a directory (a model is a directory written by save_pretrained)")
-    if not (path / "config.json").is_file():
-        raise ModelLoadError(path, "not a model directory (no config.json); give a directory written by save_pretrained / genet5 lm pretrain")
-    config = load_config(path)  # WeightLoadError on bad JSON / unknown model_type
-    if getattr(config, "model_type", None) != "genos":
-        raise ModelLoadError(path, f"not a Genos language model (model_type {config.model_type!r})")
-    try:
-        model = from_pretrained(Genos, path, device=torch.device(device), dtype=dtype)
-    except FileNotFoundError as err:
-        raise ModelLoadError(path, f"no weights file ({Path(err.filename).name})") from None
-    except WeightLoadError:
-        raise
-    return model.eval()
+    return load_model(path, Genos, device=torch.device(device), dtype=dtype)
 
 
 def model_context(model) -> int:

@@ -13,7 +13,7 @@ from genet5.models.configs import (
     register_preset,
 )
 from genet5.models.params import ParamCounts, count_params, count_params_for_config
-from genet5.models.weights import WeightLoadError, from_pretrained, load_config, save_pretrained
+from genet5.models.weights import WeightLoadError, from_pretrained, load_config, load_model, save_pretrained
 
 __all__ = [
     "ConfigError",
@@ -30,6 +30,7 @@ __all__ = [
     "get_preset",
     "list_presets",
     "load_config",
+    "load_model",
     "register_config",
     "register_model",
     "register_preset",

@@ -315,6 +315,7 @@ class GeneT5PerBase(nn.Module):
     """
 
     config_class = PerBaseConfig
+    description = "GeneT5 gene model"  # in load_model's messages
 
     def __init__(self, cfg: PerBaseConfig):
         super().__init__()
@@ -390,6 +391,7 @@ class GeneT5(GeneT5PerBase):
     """The encoder-decoder: GeneT5PerBase plus a Perceiver compressor and a pointer decoder."""
 
     config_class = GeneT5Config
+    description = "GeneT5 encoder-decoder"
 
     def _build_decoder(self, cfg: GeneT5Config) -> None:
         self.compressor = PerceiverCompressor(

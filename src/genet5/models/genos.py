@@ -31,6 +31,7 @@ def lm_loss(
 
 class Genos(nn.Module):
     config_class = GenosConfig
+    description = "Genos language model"  # in load_model's messages
 
     def __init__(self, config: GenosConfig):
         super().__init__()

@@ -5,6 +5,8 @@ model.safetensors. Never pickle: safetensors holds only tensors, JSON only plain
     model = from_pretrained("out/")                 # class chosen by config.json's model_type
     model = from_pretrained(Genos, "out/")          # or checked against a class
     model = from_pretrained("genos-tiny", "out/")   # or against a preset's model type
+    model = load_model("genet5-cpu", GeneT5PerBase)  # for use: a directory or a bundled name,
+                                                     # checked, in eval mode (one-line errors)
 
 Loading builds the model on the meta device and assigns the file's tensors (memory-mapped),
 so a large model is never allocated twice. Names and shapes are checked first; every mismatch
@@ -35,12 +37,16 @@ from genet5.models.configs import (
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
+# Models shipped inside the package (docs/model_card.md), loadable by name.
+BUNDLED_DIR = Path(__file__).resolve().parents[1] / "bundled"
+BUNDLED_GENE_MODEL = "genet5-cpu"  # genet5 predict's default
 _MAX_LISTED = 8  # names listed per kind of mismatch before "... and N more"
 _BUILD_REAL_BELOW_BYTES = 64 << 20
 
 
 class WeightLoadError(GenomeFormatError):
-    """The checkpoint does not fit the model (names, shapes) or is unreadable; one line for
+    """A model that cannot be loaded (no such directory, not a model, a model of another kind)
+    or a checkpoint that does not fit its model (names, shapes) or is unreadable; one line for
     the user, raised as the project's user-error type so the CLI prints it without a traceback."""
 
     def __init__(self, path: str | os.PathLike, problem: str):
@@ -211,3 +217,44 @@ def from_pretrained(
         real.load_state_dict(model.state_dict(), strict=True)
         model = real.to(dtype) if dtype is not None else real
     return model
+
+
+def resolve_model_path(path: str | os.PathLike) -> Path:
+    """A model directory, or the name of a model bundled with the package (`genet5-cpu`,
+    `genos-tiny-prok`) when no such directory exists here."""
+    p = Path(path)
+    if not p.exists() and p.name == str(path) and (BUNDLED_DIR / p.name / CONFIG_NAME).is_file():
+        return BUNDLED_DIR / p.name
+    return p
+
+
+def load_model(
+    path: str | os.PathLike,
+    kind: type | None = None,
+    *,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype | None = None,
+) -> nn.Module:
+    """A saved model ready for use, in eval mode: the one loader behind genet5.load_model,
+    `genet5 predict` / `plot` / `lm` and `--init`. `path`: a directory written by
+    save_pretrained (or `genet5 train` / `lm pretrain`), or a bundled model's name. `kind`: the
+    class wanted (None: whatever the directory holds); a class that is part of a bigger model
+    loads from it (GeneT5PerBase from a full GeneT5). Every problem is one WeightLoadError naming
+    the path; a class may say what it is for the messages (`kind.description`)."""
+    path = resolve_model_path(path)
+    if not path.is_dir():
+        raise WeightLoadError(path, "no such model directory" if not path.exists()
+                              else "not a directory (a model is a directory written by save_pretrained)")
+    if not (path / CONFIG_NAME).is_file():
+        raise WeightLoadError(path, "not a model directory (no config.json); give a directory written by save_pretrained, "
+                                    "genet5 train or genet5 lm pretrain")
+    if kind is not None:
+        config = load_config(path)  # WeightLoadError on bad JSON / unknown model_type
+        if model_class_for(config) is not kind and getattr(kind, "config_from", lambda _: None)(config) is None:
+            what = getattr(kind, "description", kind.__name__)
+            raise WeightLoadError(path, f"not a {what} (model_type {config.model_type!r})")
+    try:
+        model = from_pretrained(kind, path, device=device, dtype=dtype) if kind else from_pretrained(path, device=device, dtype=dtype)
+    except FileNotFoundError as err:
+        raise WeightLoadError(path, f"no weights file ({Path(err.filename).name})") from None
+    return model.eval()
