@@ -80,3 +80,32 @@ def test_predict_without_model_is_a_clear_error(tmp_path):
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2 and "not a model directory" in proc.stderr and not (tmp_path / "x.gff3").exists()
+
+
+def test_predict_reads_the_fasta_once_and_writes_nothing_beside_it(tiny_model_dir, tmp_path, monkeypatch):
+    """One streaming read of a plain FASTA (no index, no sizing pass, no second read for the
+    protein and CDS files), and the input's folder holds only what it held."""
+    import gzip
+
+    from conftest import invoke
+
+    from genet5.genome import fasta
+
+    data = tmp_path / "data"
+    data.mkdir()
+    genome = data / "genome.fa"
+    genome.write_bytes(gzip.decompress((EXAMPLE / "genome.fa.gz").read_bytes()))
+    opened = []
+    real_open = fasta._open_binary
+    monkeypatch.setattr(fasta, "_open_binary", lambda path: opened.append(path) or real_open(path))
+    monkeypatch.setattr(fasta.Genome, "__init__", lambda *a, **k: pytest.fail("predict opened a Genome (index / second read)"))
+    out = tmp_path / "out"
+    out.mkdir()
+    res = invoke("predict", genome, "-o", out / "p.gff3", "--model", tiny_model_dir, "--proteins", out / "p.faa",
+                 "--cds", out / "p.fna", "--quiet", "--threads", "1", "--mode", "meta")
+    assert res.exit_code == 0, res.output
+    assert opened == [str(genome)]
+    assert sorted(p.name for p in data.iterdir()) == ["genome.fa"]
+    proteins = [ln for ln in (out / "p.faa").read_text().splitlines() if not ln.startswith(">")]
+    assert proteins and all("*" not in p for p in proteins)
+    assert (out / "p.fna").read_text().count(">") == (out / "p.faa").read_text().count(">")

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from genet5.cli.app import app, fail
 
@@ -30,16 +30,6 @@ def _parse_codons(text: Optional[str]) -> Optional[tuple[str, ...]]:
     if bad or not codons:
         fail(f"--start-codons: {', '.join(bad) or text!r} is not a comma-separated list of codons such as ATG,GTG,TTG")
     return codons
-
-
-def _fasta_length(path: Path) -> int | None:
-    """Total bases, for the progress bar, when an index or a cheap count is at hand."""
-    try:
-        from genet5.genome.fasta import Genome
-
-        return sum(Genome(path).lengths.values())
-    except Exception:  # the real read reports problems with a proper message
-        return None
 
 
 @app.command()
@@ -130,13 +120,17 @@ def predict(
         id_prefix=id_prefix, batch_size=batch_size, learn_starts=learn_starts,
         start_codons=_parse_codons(start_codons),
     )
-    total = _fasta_length(genome)
+    # The FASTA is read once, as it streams through the pipeline: the total is not known ahead,
+    # so progress counts the bases done. The writers of --proteins / --cds take the sequences
+    # kept as they came (nothing is written beside the input, no second read).
+    sequences: dict[str, bytes] = {}
+    keep = (lambda rec: sequences.__setitem__(rec.id, rec.seq)) if (proteins or cds) else None
     with Progress(
-        TextColumn("[bold]predict"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f} bp"),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+        TextColumn("[bold]predict"), BarColumn(), TextColumn("{task.completed:,.0f} bp"),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
         console=console, disable=quiet, transient=True,  # an error leaves its one line alone
     ) as progress:
-        task = progress.add_task("predict", total=total, rate="")
+        task = progress.add_task("predict", total=None, rate="")
         import time
 
         t0 = time.perf_counter()
@@ -151,7 +145,7 @@ def predict(
 
         # opened before predicting, so a bad PREFIX fails at once; files appear only on success
         with BedGraphWriter(bedgraph) if bedgraph else nullcontext() as tracks:
-            ann, lengths, stats = predict_genome(net, genome, cfg, on_bases, tracks.add if tracks else None)
+            ann, lengths, stats = predict_genome(net, genome, cfg, on_bases, tracks.add if tracks else None, keep)
     import shlex
     import sys
 
@@ -176,10 +170,10 @@ def predict(
 
             write_gtf(outputs.take(gtf), ann)
         if proteins or cds:
-            from genet5.genome.fasta import Genome
+            from genet5.genome.extract import SequenceDict
             from genet5.genome.writers_fasta import write_cds, write_proteins
 
-            g = Genome(genome)
+            g = SequenceDict(sequences, str(genome))
             if proteins:
                 write_proteins(outputs.take(proteins), ann, g, default_code=stats.genetic_code)
             if cds:
