@@ -84,3 +84,31 @@ def test_context_parallel_is_refused_for_genet5_train(tmp_path):
         "genet5: error: parallel.context_parallel is for Genos (genet5 lm pretrain); "
         "GeneT5 training splits batches, not sequences"
     ]
+
+
+def test_user_errors_share_one_base_and_stay_value_errors():
+    """Every error a user can fix is a genet5.errors.UserError (the CLI's one-line errors), and
+    a ValueError as before; a model that cannot be loaded is not a genome format error."""
+    from genet5.errors import UserError
+    from genet5.genome.models import GenomeFormatError
+    from genet5.models.configs import ModelConfigError
+    from genet5.models.weights import WeightLoadError
+    from genet5.train.config import RunConfigError
+
+    for cls in (GenomeFormatError, WeightLoadError, ModelConfigError, RunConfigError):
+        assert issubclass(cls, UserError) and issubclass(cls, ValueError)
+    assert not issubclass(WeightLoadError, GenomeFormatError)
+    assert str(WeightLoadError("m", "no such model directory")) == "m: no such model directory"
+
+
+def test_a_bad_run_config_and_a_bad_preset_are_one_line(tmp_path):
+    bad = tmp_path / "run.yaml"
+    bad.write_text("optim: [1, 2]\n")
+    for args, words in (
+        (["--config", str(bad)], "config.optim: expected a mapping"),
+        (["--set", "optim.lrr=1"], "unknown key(s) ['lrr']"),
+        (["--preset", "genet5-huge"], "unknown model preset 'genet5-huge'"),
+    ):
+        proc = run("train", str(tmp_path / "no_bake"), "--out", str(tmp_path / "run"), *args)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("genet5: error: ") and words in lines[0], proc.stderr

@@ -5,7 +5,7 @@ import struct
 import pytest
 import torch
 
-from genet5.models import WeightLoadError, from_pretrained, get_preset, load_config, save_pretrained
+from genet5.models import WeightLoadError, from_pretrained, get_preset, load_model_config, save_pretrained
 from genet5.models.genos import Genos
 
 torch.set_num_threads(1)
@@ -77,7 +77,7 @@ def test_bad_config_and_wrong_class(tmp_path):
     cfg = json.loads((tmp_path / "config.json").read_text())
     (tmp_path / "config.json").write_text(json.dumps({**cfg, "model_type": "llama"}))
     with pytest.raises(WeightLoadError, match="unknown model_type 'llama'"):
-        load_config(tmp_path)
+        load_model_config(tmp_path)
     (tmp_path / "config.json").write_text(json.dumps({**cfg, "bogus": 1}))
     with pytest.raises(WeightLoadError, match="unknown field.*bogus"):
         from_pretrained(tmp_path)

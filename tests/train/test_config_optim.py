@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from genet5.train.config import ConfigError, RunConfig, from_dict, load_config
+from genet5.train.config import RunConfigError, RunConfig, from_dict, load_run_config
 from genet5.train.optim import build_optimizer, build_scheduler, lr_factor, param_groups
 from genet5.train.config import OptimConfig
 
@@ -17,7 +17,7 @@ from genet5.train.config import OptimConfig
 def test_yaml_json_and_dotted_overrides(tmp_path):
     y = tmp_path / "run.yaml"
     y.write_text("train:\n  max_steps: 50\n  out_dir: runs/x\noptim:\n  lr: 1e-4\nmodel:\n  preset: genos-tiny\n")
-    cfg = load_config(y, ["optim.lr=3e-4", "train.grad_accum=4", "parallel.mode=fsdp",
+    cfg = load_run_config(y, ["optim.lr=3e-4", "train.grad_accum=4", "parallel.mode=fsdp",
                           "optim.betas=[0.9, 0.99]", "optim.fused=null", "model.layers=2"])
     assert cfg.train.max_steps == 50 and cfg.train.grad_accum == 4
     assert cfg.optim.lr == 3e-4 and cfg.optim.betas == (0.9, 0.99) and cfg.optim.fused is None
@@ -26,18 +26,18 @@ def test_yaml_json_and_dotted_overrides(tmp_path):
     # the JSON saved beside checkpoints loads back to the same config
     j = tmp_path / "config.json"
     cfg.save_json(j)
-    assert load_config(j) == cfg
+    assert load_run_config(j) == cfg
     assert json.loads(j.read_text())["optim"]["lr"] == 3e-4
 
 
 def test_config_errors_are_clear(tmp_path):
-    with pytest.raises(ConfigError, match=r"config.optim: unknown key\(s\) \['lrr'\]"):
-        load_config(None, ["optim.lrr=1"])
-    with pytest.raises(ConfigError, match="config.train.max_steps: expected an integer"):
-        load_config(None, ["train.max_steps=ten"])
-    with pytest.raises(ConfigError, match="expected key=value"):
-        load_config(None, ["optim.lr"])
-    with pytest.raises(ConfigError, match="expected true/false"):
+    with pytest.raises(RunConfigError, match=r"config.optim: unknown key\(s\) \['lrr'\]"):
+        load_run_config(None, ["optim.lrr=1"])
+    with pytest.raises(RunConfigError, match="config.train.max_steps: expected an integer"):
+        load_run_config(None, ["train.max_steps=ten"])
+    with pytest.raises(RunConfigError, match="expected key=value"):
+        load_run_config(None, ["optim.lr"])
+    with pytest.raises(RunConfigError, match="expected true/false"):
         from_dict(RunConfig, {"parallel": {"compile": "yes"}})
 
 

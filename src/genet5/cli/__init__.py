@@ -1,8 +1,9 @@
 """The `genet5` command-line app.
 
 Each command group lives in its own module under genet5/cli/ and registers itself on `app`
-when imported; `main()` turns every expected failure (bad input, a missing file) into one
-line on stderr and exit code 2, never a traceback.
+when imported; `main()` turns every expected failure (a `genet5.errors.UserError`: bad input,
+option, configuration or model; a missing file; a usage error) into one line on stderr and
+exit code 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class _Terminated(BaseException):
 def main() -> None:
     import signal
 
-    from genet5.genome.models import GenomeFormatError
+    from genet5.errors import UserError
 
     global _MAIN_PID
     import os
@@ -83,7 +84,7 @@ def main() -> None:
         rv = app(standalone_mode=False)
         if isinstance(rv, int) and rv:  # typer returns the code of an abort instead of raising
             fail("interrupted" if rv == 130 else f"stopped (exit code {rv})", code=rv)
-    except GenomeFormatError as err:
+    except UserError as err:  # bad input, options, configuration or model: one line
         fail(str(err))
     except (FileNotFoundError, IsADirectoryError, PermissionError) as err:
         fail(f"{err.filename}: {err.strerror}")

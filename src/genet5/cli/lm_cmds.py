@@ -141,7 +141,7 @@ def pretrain(
     import torch
 
     from genet5.data.lm_data import ContextSchedule, LMCorpus, LMWindowSampler
-    from genet5.models.configs import ConfigError as ModelConfigError
+    from genet5.models.configs import ModelConfigError
     from genet5.models.configs import get_preset
     from genet5.models.genos import Genos
     from genet5.models.weights import save_pretrained
@@ -155,9 +155,9 @@ def pretrain(
         lm_loss_fn,
     )
 
-    from genet5.cli.train_cmds import load_run_config
+    from genet5.cli.train_cmds import run_config
 
-    cfg = load_run_config(config, out, overrides, threads)
+    cfg = run_config(config, out, overrides, threads)
     unknown = set(cfg.model) - set(LM_DEFAULTS)
     if unknown:
         fail(f"model section: unknown key(s) {sorted(unknown)}; known: {sorted(LM_DEFAULTS)}")

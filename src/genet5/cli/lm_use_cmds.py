@@ -37,11 +37,11 @@ _BATCH_HELP = "Padded tokens per batch of windows."
 @contextmanager
 def _user_errors():
     """Bad input found anywhere below becomes one line and exit 2 (outputs are not committed)."""
-    from genet5.genome.models import GenomeFormatError
+    from genet5.errors import UserError
 
     try:
         yield
-    except GenomeFormatError as err:
+    except UserError as err:
         fail(str(err))
     except (FileNotFoundError, IsADirectoryError, PermissionError, NotADirectoryError) as err:
         fail(f"{err.filename}: {err.strerror}")

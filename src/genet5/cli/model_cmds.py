@@ -38,19 +38,19 @@ def _human(n: int) -> str:
 def describe(name_or_dir: str) -> dict[str, Any]:
     """Config and parameter counts of a preset name or a save_pretrained directory, built on
     the meta device (no weight memory)."""
-    from genet5.models.configs import ConfigError, config_to_dict, get_preset, list_presets
+    from genet5.models.configs import ModelConfigError, config_to_dict, get_preset, list_presets
     from genet5.models.params import count_params_for_config
-    from genet5.models.weights import CONFIG_NAME, load_config
+    from genet5.models.weights import CONFIG_NAME, load_model_config
 
     path = Path(name_or_dir)
     if (path / CONFIG_NAME).is_file():
-        config, source = load_config(path), str(path)
+        config, source = load_model_config(path), str(path)
     elif path.exists():
         fail(f"{path}: no {CONFIG_NAME} here (not a saved model directory)")
     else:
         try:
             config, source = get_preset(name_or_dir), "preset"
-        except ConfigError:
+        except ModelConfigError:
             fail(
                 f"{name_or_dir}: neither a model directory nor a preset "
                 f"(presets: {', '.join(list_presets())})"

@@ -10,20 +10,16 @@ import typer
 from genet5.cli.app import app, fail
 
 
-def load_run_config(config: Optional[Path], out: Path, overrides: Optional[List[str]], threads: Optional[int]):
+def run_config(config: Optional[Path], out: Path, overrides: Optional[List[str]], threads: Optional[int]):
     """The RunConfig of a training command (file, then --set overrides, with the run directory),
-    and torch's CPU threads; a bad configuration is one line and exit 2."""
+    and torch's CPU threads; a bad configuration is a RunConfigError (one line and exit 2)."""
     import torch
 
-    from genet5.train import load_config
-    from genet5.train.config import ConfigError
+    from genet5.train import load_run_config
 
     if threads:
         torch.set_num_threads(threads)
-    try:
-        return load_config(config, [f"train.out_dir={out}"] + list(overrides or []))
-    except ConfigError as err:
-        fail(str(err))
+    return load_run_config(config, [f"train.out_dir={out}"] + list(overrides or []))
 
 
 @app.command()
@@ -42,7 +38,7 @@ def train(
 
     from genet5.data.batching import build_loader
     from genet5.data.shards import WindowDataset
-    from genet5.models.configs import ConfigError as ModelConfigError
+    from genet5.models.configs import ModelConfigError
     from genet5.models.configs import get_preset
     from genet5.models.genet5 import GeneT5, GeneT5Config, GeneT5PerBase
     from genet5.models.weights import save_pretrained
@@ -51,7 +47,7 @@ def train(
 
     if objective not in LOSSES:
         fail(f"--objective must be one of {', '.join(LOSSES)}, not {objective!r}")
-    cfg = load_run_config(config, out, overrides, threads)
+    cfg = run_config(config, out, overrides, threads)
     if cfg.parallel.context_parallel != 1:
         fail("parallel.context_parallel is for Genos (genet5 lm pretrain); GeneT5 training splits batches, not sequences")
     info = init_distributed()

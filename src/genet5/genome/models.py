@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from genet5.errors import UserError
 
-class GenomeFormatError(ValueError):
+
+class GenomeFormatError(UserError, ValueError):
     """Bad input: names the file, the line (when one applies) and the problem, in one line."""
 
     def __init__(self, path: str, line: int | None, problem: str):

@@ -1,8 +1,8 @@
 """Model families (Genos, GeneT5), their configs and presets, weight I/O, parameter counts."""
 
 from genet5.models.configs import (
-    ConfigError,
     GenosConfig,
+    ModelConfigError,
     build_model,
     config_from_dict,
     config_to_dict,
@@ -13,12 +13,12 @@ from genet5.models.configs import (
     register_preset,
 )
 from genet5.models.params import ParamCounts, count_params, count_params_for_config
-from genet5.models.weights import WeightLoadError, from_pretrained, load_config, load_model, save_pretrained
+from genet5.models.weights import WeightLoadError, from_pretrained, load_model, load_model_config, save_pretrained
 
 __all__ = [
-    "ConfigError",
     "Genos",
     "GenosConfig",
+    "ModelConfigError",
     "ParamCounts",
     "WeightLoadError",
     "build_model",
@@ -29,8 +29,8 @@ __all__ = [
     "from_pretrained",
     "get_preset",
     "list_presets",
-    "load_config",
     "load_model",
+    "load_model_config",
     "register_config",
     "register_model",
     "register_preset",

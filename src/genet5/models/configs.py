@@ -16,6 +16,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from genet5.errors import UserError
+
 # model_type -> (config class, model class or None until its module registers it)
 _CONFIG_CLASSES: dict[str, type] = {}
 _MODEL_CLASSES: dict[str, type] = {}
@@ -23,8 +25,9 @@ _PRESETS: dict[str, Any] = {}
 _BUILTIN_MODEL_MODULES = ["genet5.models.genos", "genet5.models.genet5"]
 
 
-class ConfigError(ValueError):
-    """A config that cannot be built: unknown preset or model type, unknown or bad fields."""
+class ModelConfigError(UserError, ValueError):
+    """A model config that cannot be built: unknown preset or model type, unknown or bad fields
+    (a training run's own configuration has train.config.RunConfigError)."""
 
 
 def register_config(cls: type) -> type:
@@ -40,7 +43,7 @@ def register_model(model_type: str, model_cls: type) -> None:
 
 def register_preset(name: str, config: Any, *, overwrite: bool = False) -> None:
     if name in _PRESETS and not overwrite and _PRESETS[name] != config:
-        raise ConfigError(f"preset {name!r} is already registered with a different config")
+        raise ModelConfigError(f"preset {name!r} is already registered with a different config")
     _PRESETS[name] = config
 
 
@@ -57,7 +60,7 @@ def get_preset(name: str) -> Any:
     """A fresh copy of a named preset (mutating it never changes the registry)."""
     _load_builtin_models()
     if name not in _PRESETS:
-        raise ConfigError(f"unknown model preset {name!r}; known: {', '.join(list_presets())}")
+        raise ModelConfigError(f"unknown model preset {name!r}; known: {', '.join(list_presets())}")
     return config_from_dict(config_to_dict(_PRESETS[name]))
 
 
@@ -70,7 +73,7 @@ def model_class_for(config: Any) -> type:
     _load_builtin_models()
     model_type = getattr(config, "model_type", None)
     if model_type not in _MODEL_CLASSES:
-        raise ConfigError(f"no model class registered for model_type {model_type!r}")
+        raise ModelConfigError(f"no model class registered for model_type {model_type!r}")
     return _MODEL_CLASSES[model_type]
 
 
@@ -108,7 +111,7 @@ def dataclass_from_dict(cls: type, data: dict[str, Any]) -> Any:
     names = {f.name for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - names)
     if unknown:
-        raise ConfigError(f"{cls.__name__}: unknown field(s) {', '.join(unknown)}")
+        raise ModelConfigError(f"{cls.__name__}: unknown field(s) {', '.join(unknown)}")
     hints = typing.get_type_hints(cls)
     return cls(**{k: _convert(hints.get(k, Any), v) for k, v in data.items()})
 
@@ -118,7 +121,7 @@ def config_from_dict(data: dict[str, Any]) -> Any:
     _load_builtin_models()
     model_type = data.get("model_type")
     if model_type not in _CONFIG_CLASSES:
-        raise ConfigError(
+        raise ModelConfigError(
             f"unknown model_type {model_type!r}; known: {', '.join(sorted(_CONFIG_CLASSES))}"
         )
     return dataclass_from_dict(_CONFIG_CLASSES[model_type], data)
@@ -159,13 +162,13 @@ class GenosConfig:
 
     def __post_init__(self) -> None:
         if self.n_heads % self.n_kv_heads:
-            raise ConfigError(
+            raise ModelConfigError(
                 f"n_heads={self.n_heads} not a multiple of n_kv_heads={self.n_kv_heads}"
             )
         if self.head_dim is None and self.dim % self.n_heads:
-            raise ConfigError(f"dim={self.dim} not divisible by n_heads={self.n_heads}")
+            raise ModelConfigError(f"dim={self.dim} not divisible by n_heads={self.n_heads}")
         if self.n_experts and not 1 <= self.top_k <= self.n_experts:
-            raise ConfigError(f"top_k={self.top_k} must be in [1, n_experts={self.n_experts}]")
+            raise ModelConfigError(f"top_k={self.top_k} must be in [1, n_experts={self.n_experts}]")
 
     @property
     def resolved_head_dim(self) -> int:

@@ -26,9 +26,9 @@ from safetensors.torch import save_file
 from torch import nn
 
 from genet5.atomic import atomic_write
-from genet5.genome.models import GenomeFormatError
+from genet5.errors import UserError
 from genet5.models.configs import (
-    ConfigError,
+    ModelConfigError,
     config_from_dict,
     config_to_dict,
     get_preset,
@@ -44,13 +44,17 @@ _MAX_LISTED = 8  # names listed per kind of mismatch before "... and N more"
 _BUILD_REAL_BELOW_BYTES = 64 << 20
 
 
-class WeightLoadError(GenomeFormatError):
+class WeightLoadError(UserError, ValueError):
     """A model that cannot be loaded (no such directory, not a model, a model of another kind)
-    or a checkpoint that does not fit its model (names, shapes) or is unreadable; one line for
-    the user, raised as the project's user-error type so the CLI prints it without a traceback."""
+    or a checkpoint that does not fit its model (names, shapes) or is unreadable: one line
+    naming the path, which the CLI prints without a traceback."""
 
     def __init__(self, path: str | os.PathLike, problem: str):
-        super().__init__(str(path), None, problem)
+        self.path, self.problem = str(path), problem
+        super().__init__(f"{path}: {problem}")
+
+    def __reduce__(self):  # survives the trip back from a worker process
+        return (type(self), (self.path, self.problem))
 
 
 def save_pretrained(
@@ -99,7 +103,8 @@ def _non_persistent(model: nn.Module, buffer_name: str) -> set[str]:
     return set(getattr(owner, "_non_persistent_buffers_set", ()))
 
 
-def load_config(directory: str | os.PathLike) -> Any:
+def load_model_config(directory: str | os.PathLike) -> Any:
+    """The model config of a saved model directory (its config.json), as its dataclass."""
     path = Path(directory) / CONFIG_NAME
     try:
         data = json.loads(path.read_text())
@@ -109,7 +114,7 @@ def load_config(directory: str | os.PathLike) -> Any:
         raise WeightLoadError(path, "expected a JSON object")
     try:
         return config_from_dict(data)
-    except (ConfigError, TypeError) as err:
+    except (ModelConfigError, TypeError) as err:
         raise WeightLoadError(path, str(err)) from None
 
 
@@ -140,7 +145,7 @@ def from_pretrained(
     else:
         expected_cls = cls_or_name
     directory = Path(directory)
-    config = load_config(directory)
+    config = load_model_config(directory)
     model_cls = model_class_for(config)
     part = False  # loading part of a bigger model: its other tensors stay in the file
     if expected_cls is not None and model_cls is not expected_cls:
@@ -249,7 +254,7 @@ def load_model(
         raise WeightLoadError(path, "not a model directory (no config.json); give a directory written by save_pretrained, "
                                     "genet5 train or genet5 lm pretrain")
     if kind is not None:
-        config = load_config(path)  # WeightLoadError on bad JSON / unknown model_type
+        config = load_model_config(path)  # WeightLoadError on bad JSON / unknown model_type
         if model_class_for(config) is not kind and getattr(kind, "config_from", lambda _: None)(config) is None:
             what = getattr(kind, "description", kind.__name__)
             raise WeightLoadError(path, f"not a {what} (model_type {config.model_type!r})")

@@ -1,25 +1,25 @@
 """Model-agnostic training engine: config, optimizer/schedule, trainer, checkpoints, parallelism."""
 
 from genet5.train.config import (
-    ConfigError,
     DataConfig,
     OptimConfig,
     ParallelConfig,
     RunConfig,
+    RunConfigError,
     TrainConfig,
     apply_overrides,
-    load_config,
+    load_run_config,
 )
 from genet5.train.distributed import DistInfo, destroy_distributed, init_distributed, parallelize
 from genet5.train.trainer import Trainer, TrainResult, evaluate_loss
 
 __all__ = [
-    "ConfigError",
     "DataConfig",
     "DistInfo",
     "OptimConfig",
     "ParallelConfig",
     "RunConfig",
+    "RunConfigError",
     "TrainConfig",
     "TrainResult",
     "Trainer",
@@ -27,6 +27,6 @@ __all__ = [
     "destroy_distributed",
     "evaluate_loss",
     "init_distributed",
-    "load_config",
+    "load_run_config",
     "parallelize",
 ]

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from genet5.errors import UserError
+
 
 @dataclass
 class OptimConfig:
@@ -87,8 +89,9 @@ class RunConfig:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
 
 
-class ConfigError(ValueError):
-    """A config file or override that does not fit the dataclasses (one clear line)."""
+class RunConfigError(UserError, ValueError):
+    """A training run's config file or override that does not fit the dataclasses (one clear
+    line; a model's config has models.configs.ModelConfigError)."""
 
 
 def _coerce(tp: Any, value: Any, where: str) -> Any:
@@ -97,7 +100,7 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
     args = typing.get_args(tp)
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+            raise RunConfigError(f"{where}: expected a mapping, got {value!r}")
         return from_dict(tp, value, where)
     if origin is typing.Union or origin is types.UnionType:
         if value is None and type(None) in args:
@@ -108,32 +111,32 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
                 continue
             try:
                 return _coerce(a, value, where)
-            except ConfigError as e:
+            except RunConfigError as e:
                 errors.append(str(e))
-        raise ConfigError(errors[0] if errors else f"{where}: bad value {value!r}")
+        raise RunConfigError(errors[0] if errors else f"{where}: bad value {value!r}")
     if origin in (tuple, list):
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
+            raise RunConfigError(f"{where}: expected a list, got {value!r}")
         if origin is tuple and args and args[-1] is not Ellipsis:
             if len(args) != len(value):
-                raise ConfigError(f"{where}: expected {len(args)} values, got {len(value)}")
+                raise RunConfigError(f"{where}: expected {len(args)} values, got {len(value)}")
             return tuple(_coerce(a, v, where) for a, v in zip(args, value))
         inner = args[0] if args else Any
         return origin(_coerce(inner, v, where) for v in value)
     if origin is dict or tp is dict:
         if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+            raise RunConfigError(f"{where}: expected a mapping, got {value!r}")
         return dict(value)
     if tp is Any:
         return value
     if tp is bool:
         if isinstance(value, bool):
             return value
-        raise ConfigError(f"{where}: expected true/false, got {value!r}")
+        raise RunConfigError(f"{where}: expected true/false, got {value!r}")
     if tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        raise ConfigError(f"{where}: expected an integer, got {value!r}")
+        raise RunConfigError(f"{where}: expected an integer, got {value!r}")
     if tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
@@ -142,11 +145,11 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
                 return float(value)
             except ValueError:
                 pass
-        raise ConfigError(f"{where}: expected a number, got {value!r}")
+        raise RunConfigError(f"{where}: expected a number, got {value!r}")
     if tp is str:
         if isinstance(value, str):
             return value
-        raise ConfigError(f"{where}: expected a string, got {value!r}")
+        raise RunConfigError(f"{where}: expected a string, got {value!r}")
     return value
 
 
@@ -156,7 +159,7 @@ def from_dict(cls: type, data: dict[str, Any], where: str = "config") -> Any:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = set(data) - names
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(names)}")
+        raise RunConfigError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(names)}")
     kwargs = {k: _coerce(hints[k], v, f"{where}.{k}") for k, v in data.items()}
     return cls(**kwargs)
 
@@ -177,7 +180,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]
     """Apply `a.b.c=value` overrides; values are parsed as YAML (numbers, bools, lists, null)."""
     for item in overrides:
         if "=" not in item:
-            raise ConfigError(f"override {item!r}: expected key=value, e.g. optim.lr=3e-4")
+            raise RunConfigError(f"override {item!r}: expected key=value, e.g. optim.lr=3e-4")
         key, raw = item.split("=", 1)
         try:
             value = yaml.safe_load(raw) if raw.strip() else ""
@@ -187,7 +190,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]
     return data
 
 
-def load_config(
+def load_run_config(
     path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (), cls: type = RunConfig
 ) -> Any:
     """Load a YAML or JSON file (JSON is YAML) into `cls`, then apply dotted overrides."""
@@ -197,9 +200,9 @@ def load_config(
         try:
             loaded = yaml.safe_load(p.read_text())
         except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"{p}: cannot read config: {e}") from None
+            raise RunConfigError(f"{p}: cannot read config: {e}") from None
         if loaded is not None and not isinstance(loaded, dict):
-            raise ConfigError(f"{p}: top level must be a mapping")
+            raise RunConfigError(f"{p}: top level must be a mapping")
         data = loaded or {}
     apply_overrides(data, list(overrides))
     return from_dict(cls, data)
