@@ -129,3 +129,14 @@ def test_content_model_scores_its_own_sequence_higher():
     bg = background_counts([at_rich, gc_rich], 2)
     model = ContentModel.fit([at_rich], bg, 2)
     assert model.track(at_rich).mean() > 0 > model.track(gc_rich).mean()
+
+
+def test_self_training_learns_a_start_context_read_from_both_strands(decoded):
+    # the matrix is counted on the genes found, in transcription orientation: its codon columns
+    # must read ATG whichever strand the genes lie on
+    seq, _, genes, models = decoded
+    start = models.splice["start"]
+    assert start["sites"] >= 20 and {g.strand for g in genes} == {"+", "-"}
+    up, freq = start["upstream"], np.asarray(start["freq"])
+    assert "".join("ACGT"[int(i)] for i in freq[up : up + 3].argmax(axis=1)) == "ATG"
+    assert freq[up : up + 3].max(axis=1).min() > 0.5  # every site ATG, diluted by the 20 background pseudo-sites

@@ -62,6 +62,14 @@ class ViterbiGene:
         return sum(b - a + 1 for a, b in self.cds)
 
 
+def start_set(code: GeneticCode, starts=None) -> frozenset[bytes]:
+    """Start codons as bytes; None: ATG only for the standard code (nuclear genes), the code's
+    starts otherwise."""
+    if starts is None:
+        starts = {b"ATG"} if code.id == 1 else set(code.starts)
+    return frozenset(s.encode() if isinstance(s, str) else bytes(s) for s in starts)
+
+
 def build_hmm(
     code: GeneticCode,
     *,
@@ -82,9 +90,7 @@ def build_hmm(
     geometric part of mean `intron_mean`. `splice_pwm_weight` scales the splice-site log-odds
     (SPLICE_PWM_FILE, counted on training genomes) added at every donor and acceptor; 0 turns
     them off (GT/AG alone)."""
-    if starts is None:
-        starts = {b"ATG"} if code.id == 1 else set(code.starts)
-    starts = frozenset(s.encode() if isinstance(s, str) else bytes(s) for s in starts)
+    starts = start_set(code, starts)
     pairs = {tuple(x.encode() if isinstance(x, str) else bytes(x) for x in splice): 0.0}
     if noncanonical_splice:
         for pair in NONCANONICAL:

@@ -34,7 +34,7 @@ from genet5.genome.codes import GeneticCode, reverse_complement
 from genet5.predict.eukaryote.content import ContentModel, background_counts, fit_coding
 from genet5.predict.eukaryote.density import orf_spans, single_orf_fraction
 from genet5.predict.prokaryote.coding import CodingModel, order_for
-from genet5.predict.viterbi_decoder import SPLICE_PWM_FILE, ViterbiGene, candidate_regions, decode_regions
+from genet5.predict.viterbi_decoder import SPLICE_PWM_FILE, ViterbiGene, candidate_regions, decode_regions, start_set
 from genet5.predict.viterbi_hmm import E_IG, E_MCDS, E_MINTRON, E_PCDS, E_PINTRON, N_EMIT, GeneHMM
 
 DONOR_EXON, DONOR_INTRON = 3, 6  # splice_pwm.json windows (transcription orientation)
@@ -106,7 +106,7 @@ class GenomeModels:
     intergenic: ContentModel | None = None
     splice: dict = field(default_factory=lambda: json.loads(SPLICE_PWM_FILE.read_text()))
     intron_mean: float = 100.0
-    intron_long: tuple[float, float] | None = (0.1, 1000.0)  # (weight, mean) of the long class
+    intron_long: tuple[float, float] | None = None  # (weight, mean) of the long class; None: the settings' start values
     single_orf_fraction: float | None = None  # density.py; None: not measured
     compactness: float = 0.0  # 0 intron-rich settings .. 1 compact settings
 
@@ -176,16 +176,14 @@ def decode(records: list[tuple[str, bytes]], code: GeneticCode, models: GenomeMo
 
 def gene_hmm(code: GeneticCode, models: GenomeModels, settings: EukaryoteSettings, starts=None) -> GeneHMM:
     """The gene-structure HMM with the genome's own splice-site matrices and intron lengths."""
-    if starts is None:
-        starts = {b"ATG"} if code.id == 1 else set(code.starts)
-    starts = frozenset(s.encode() if isinstance(s, str) else bytes(s) for s in starts)
     pairs = {(b"GT", b"AG"): 0.0}
     if settings.gc_ag_logp > -np.inf:
         pairs[(b"GC", b"AG")] = settings.gc_ag_logp
-    return GeneHMM(code, starts, pairs, gene_logp=settings.gene_logp, intron_logp=settings.intron_logp,
+    return GeneHMM(code, start_set(code, starts), pairs, gene_logp=settings.gene_logp, intron_logp=settings.intron_logp,
                    intron_min=settings.intron_min, intron_mean=models.intron_mean, splice_pwm=models.splice,
                    splice_pwm_weight=settings.splice_weight,
-                   intron_long=models.intron_long if settings.intron_long_classes else None,
+                   intron_long=(models.intron_long or (settings.intron_long_weight, settings.intron_long_mean))
+                   if settings.intron_long_classes else None,
                    terminal_exon_min=settings.terminal_exon_min)
 
 
@@ -223,8 +221,7 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     if not seeds:
         seeds = [o for _, s in records for o in long_orfs(s, code, 100)]
     models = initial or GenomeModels(coding=fit_coding(seeds, both, min(settings.coding_order, order_for(sum(map(len, seeds))))),
-                                     intron_mean=settings.intron_mean,
-                                     intron_long=(settings.intron_long_weight, settings.intron_long_mean))
+                                     intron_mean=settings.intron_mean)
     counts = np.array([sum(s.count(b) for s in both) for b in (b"A", b"C", b"G", b"T")], dtype=np.float64)
     models.splice["background"] = (counts / counts.sum()).tolist()
     bg = background_counts(both, settings.content_order)
@@ -271,8 +268,9 @@ def refit(records, genes, models: GenomeModels, bg: np.ndarray, both: list[bytes
                 first = segs[0][0] - 1  # 0-based first base of the start codon
                 context = seq[first - START_UP : first + 3 + START_DOWN] if first >= START_UP else b""
             else:
-                last = segs[-1][1]  # 0-based end (exclusive) of the minus gene's start codon
-                context = reverse_complement(seq[last - 3 - START_DOWN : last + START_UP]) if last >= 3 + START_DOWN else b""
+                codon_end = segs[-1][1]  # 0-based end (exclusive) of the minus gene's start codon
+                context = (reverse_complement(seq[codon_end - 3 - START_DOWN : codon_end + START_UP])
+                           if codon_end >= 3 + START_DOWN else b"")
             if len(context) == START_UP + 3 + START_DOWN:
                 starts.append(context)
             spliced = b"".join(seq[a - 1 : b] for a, b in segs)
