@@ -4,20 +4,16 @@ decoder), which predict loads; a full GeneT5 given as --init keeps its decoder."
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
+from conftest import run_cli
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "genet5" / "examples" / "phage_NC_016566"
 STEPS = ["--set", "train.max_steps=2", "--set", "train.eval_every=0", "--set", "train.checkpoint_every=0",
          "--set", "data.token_budget=1024", "--threads", "1"]
-
-
-def run(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "genet5", *map(str, args)], capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +23,7 @@ def bake_dir(tmp_path_factory) -> Path:
     raw.mkdir(parents=True)
     for name in ("genome.fa.gz", "annotation.gff3.gz"):
         (raw / name).symlink_to(EXAMPLE / name)
-    r = run("bake", tmp / "raw", tmp / "bake", "--window", "512", "--overlap", "64", "-q")
+    r = run_cli("bake", tmp / "raw", tmp / "bake", "--window", "512", "--overlap", "64", "-q")
     assert r.returncode == 0, r.stderr
     return tmp / "bake"
 
@@ -36,20 +32,20 @@ def test_per_base_training_saves_the_per_base_model(bake_dir, tmp_path):
     from genet5.models.genet5 import GeneT5, GeneT5PerBase
     from genet5.models.weights import from_pretrained, save_pretrained
 
-    r = run("train", bake_dir, "--out", tmp_path / "run", "--preset", "genet5-tiny", *STEPS)
+    r = run_cli("train", bake_dir, "--out", tmp_path / "run", "--preset", "genet5-tiny", *STEPS)
     assert r.returncode == 0, r.stderr
     model_dir = tmp_path / "run" / "model"
     assert json.loads((model_dir / "config.json").read_text())["model_type"] == "genet5_per_base"
     assert type(from_pretrained(model_dir)) is GeneT5PerBase
     # the next stage starts from it (scripts/train_bundled_model.sh), and predict runs it
-    r = run("train", bake_dir, "--out", tmp_path / "run2", "--init", model_dir, *STEPS)
+    r = run_cli("train", bake_dir, "--out", tmp_path / "run2", "--init", model_dir, *STEPS)
     assert r.returncode == 0, r.stderr
     out = tmp_path / "p.gff3"
-    r = run("predict", EXAMPLE / "genome.fa.gz", "-o", out, "--model", tmp_path / "run2" / "model", "-q", "--threads", "1")
+    r = run_cli("predict", EXAMPLE / "genome.fa.gz", "-o", out, "--model", tmp_path / "run2" / "model", "-q", "--threads", "1")
     assert r.returncode == 0, r.stderr
     assert out.read_text().startswith("##gff-version 3")
     # a full encoder-decoder objective needs a full model to start from
-    r = run("train", bake_dir, "--out", tmp_path / "run3", "--init", model_dir, "--objective", "full", *STEPS)
+    r = run_cli("train", bake_dir, "--out", tmp_path / "run3", "--init", model_dir, "--objective", "full", *STEPS)
     assert r.returncode == 2 and "not a GeneT5 encoder-decoder model" in r.stderr
 
     # a full GeneT5 trained per_base keeps its (untouched) decoder in the saved model
@@ -58,7 +54,7 @@ def test_per_base_training_saves_the_per_base_model(bake_dir, tmp_path):
 
     full = GeneT5(get_preset("genet5-tiny"))
     save_pretrained(full, tmp_path / "full")
-    r = run("train", bake_dir, "--out", tmp_path / "run4", "--init", tmp_path / "full", *STEPS)
+    r = run_cli("train", bake_dir, "--out", tmp_path / "run4", "--init", tmp_path / "full", *STEPS)
     assert r.returncode == 0, r.stderr
     trained = from_pretrained(tmp_path / "run4" / "model")
     assert type(trained) is GeneT5
