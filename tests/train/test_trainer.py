@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import os
 import signal
@@ -191,3 +192,33 @@ def test_bf16_autocast_on_request_and_nonfinite_steps_skipped(tmp_path):
     m = trainer.train_step(batches[1:])
     assert m["skipped"] == 1.0 and not torch.isfinite(torch.tensor(m["grad_norm"]))
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_moe_aux_loss_weighs_like_the_mean_over_micro_batches(tmp_path):
+    """The trainer scales the MoE aux-loss gradient by 1 / micro-batches accumulated (for every
+    task: genet5 train and lm pretrain both train through it) and restores the previous scale."""
+    from genet5.nn.moe import MoE, MoEAuxLossAutoScaler, set_aux_loss_scale
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(MoE(8, 12, n_experts=4, top_k=2, aux_loss_coef=0.1, z_loss_coef=0.0))
+    x = torch.randn(2, 6, 8)
+    ref = copy.deepcopy(net)
+    (ref(x) * 0).sum().backward()  # only the aux loss reaches the router: one batch, scale 1
+    router = net[0].router.weight
+    seen = []
+    router.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.clone()))
+
+    def loss_fn(model, batch, *, label_smoothing):
+        return (model(batch["x"]) * 0).sum(), {}
+
+    cfg = tinylm.tiny_config(str(tmp_path), max_steps=1, grad_accum=2, resume="never")
+    trainer = Trainer(net, loss_fn, [{"x": x}], cfg)
+    set_aux_loss_scale(0.3)  # whatever was set before the step comes back after it
+    try:
+        trainer.train_step([{"x": x}, {"x": x}])
+        assert MoEAuxLossAutoScaler.main_loss_scale == 0.3
+    finally:
+        set_aux_loss_scale(1.0)
+    assert len(seen) == 2
+    # two micro-batches at 1/2 each: the gradient of one batch's aux loss, not twice it
+    torch.testing.assert_close(seen[-1], ref[0].router.weight.grad)

@@ -145,7 +145,6 @@ def pretrain(
     from genet5.models.configs import get_preset
     from genet5.models.genos import Genos
     from genet5.models.weights import save_pretrained
-    from genet5.nn.moe import set_aux_loss_scale
     from genet5.train import Trainer, destroy_distributed, init_distributed
     from genet5.train.genos_task import (
         CPShardedBatches,
@@ -235,7 +234,6 @@ def pretrain(
 
             enable_context_parallel(model, cp_group)  # before the Trainer wraps it (DDP/FSDP)
             loss_fn = cp_lm_loss_fn
-        set_aux_loss_scale(1.0 / t.grad_accum)  # MoE aux losses weighted like the mean main loss
         val_fn = None
         if len(valid_corpus) and int(lm["val_windows"]) > 0:
             val_bs = max(1, min(cfg.data.max_batch_size, cfg.data.token_budget // val_ctx))
@@ -270,7 +268,6 @@ def pretrain(
                 typer.echo(f"stopped at step {result.step} of {t.max_steps}; checkpoint {result.checkpoint} "
                            "(run the same command again to continue)")  # fmt: skip
     finally:
-        set_aux_loss_scale(1.0)  # process-wide setting: do not leak into later work in this process
         destroy_distributed()
 
 

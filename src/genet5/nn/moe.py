@@ -14,7 +14,8 @@ loss code never sees the aux loss, yet the router is trained by it.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from contextlib import contextmanager
+from typing import Iterator, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -43,6 +44,19 @@ class MoEAuxLossAutoScaler(torch.autograd.Function):
 
 def set_aux_loss_scale(scale: float) -> None:
     MoEAuxLossAutoScaler.main_loss_scale = float(scale)
+
+
+@contextmanager
+def aux_loss_scale(scale: float) -> Iterator[None]:
+    """`set_aux_loss_scale(scale)` for the duration of the block (backward included), then the
+    previous scale again: the setting is process-wide. The trainer wraps each optimizer step in
+    it with 1 / (micro-batches accumulated)."""
+    before = MoEAuxLossAutoScaler.main_loss_scale
+    set_aux_loss_scale(scale)
+    try:
+        yield
+    finally:
+        MoEAuxLossAutoScaler.main_loss_scale = before
 
 
 def _grouped_mm_fn():

@@ -10,7 +10,7 @@
 - `lm_loss_fn` is next-token cross-entropy over the real bases (A/C/G/T) of each window; a
   target in another document of a packed window, an N or a special id is ignored. The MoE
   load-balancing and z-losses need nothing here: the MoE layers attach them to their outputs
-  (see genet5.nn.moe); `set_aux_loss_scale(1 / grad_accum)` weighs them like the main loss.
+  (see genet5.nn.moe); the trainer weighs them like the main loss (1 / grad_accum).
 - `HeldOutBitsPerBase` is the `val_fn`: a fixed sample of windows per held-out species group of
   the LM bake, scored in bits per base (nats / ln 2) per group and overall.
 - Context parallelism (`parallel.context_parallel` = C > 1): the ranks of one CP group share a

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from genet5.nn.moe import aux_loss_scale
 from genet5.train import checkpoint as ckpt
 from genet5.train.config import RunConfig
 from genet5.train.distributed import (
@@ -210,16 +211,20 @@ class Trainer:
         loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
         metric_sums: dict[str, float] = {}
         last = len(micro_batches) - 1
-        for i, (batch, w) in enumerate(zip(micro_batches, weights)):
-            batch = to_device(batch, dev)
-            with grad_sync(model, i == last), self._autocast():
-                loss, metrics = self.loss_fn(model, batch, label_smoothing=self.cfg.train.label_smoothing)
-                # DDP/FSDP average gradients over ranks, hence * world: the sum over all
-                # micro-batches and ranks is then the unit-weighted mean of the losses.
-                (loss.float() * (w * world / total_w)).backward()
-            loss_sum += loss.detach().double() * w
-            for k, v in (metrics or {}).items():
-                metric_sums[k] = metric_sums.get(k, 0.0) + float(v) * w
+        # MoE load-balancing / z-losses ride on the expert outputs' backward (genet5.nn.moe):
+        # weighted 1 / micro-batches (train.grad_accum in fit), like the mean of the main loss;
+        # DDP's average over ranks does the rest. Restored after the step (process-wide).
+        with aux_loss_scale(1.0 / len(micro_batches)):
+            for i, (batch, w) in enumerate(zip(micro_batches, weights)):
+                batch = to_device(batch, dev)
+                with grad_sync(model, i == last), self._autocast():
+                    loss, metrics = self.loss_fn(model, batch, label_smoothing=self.cfg.train.label_smoothing)
+                    # DDP/FSDP average gradients over ranks, hence * world: the sum over all
+                    # micro-batches and ranks is then the unit-weighted mean of the losses.
+                    (loss.float() * (w * world / total_w)).backward()
+                loss_sum += loss.detach().double() * w
+                for k, v in (metrics or {}).items():
+                    metric_sums[k] = metric_sums.get(k, 0.0) + float(v) * w
         keys = sorted(metric_sums)
         reduced = all_reduce_sum([loss_sum.item(), tokens, *[metric_sums[k] for k in keys]], dev)
         out = {"loss": reduced[0] / total_w, "tokens": reduced[1]}
