@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import run_cli
+from conftest import invoke, run_cli
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "genet5" / "examples" / "phage_NC_016566"
 STEPS = ["--set", "train.max_steps=2", "--set", "train.eval_every=0", "--set", "train.checkpoint_every=0",
@@ -60,3 +60,21 @@ def test_per_base_training_saves_the_per_base_model(bake_dir, tmp_path):
     assert type(trained) is GeneT5
     assert torch.equal(trained.token_head.weight, full.token_head.weight)
     assert not torch.equal(trained.aux_head.weight, full.aux_head.weight)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--preset", "genos-tiny"], "--preset genos-tiny: not a GeneT5 preset (model_type 'genos')"),
+        # the config's model section is read (flags given win over it)
+        (["--set", "model.preset=genos-tiny"], "--preset genos-tiny: not a GeneT5 preset (model_type 'genos')"),
+        (["--set", "model.objective=fast"], "--objective must be one of per_base, full, not 'fast'"),
+        (["--set", "model.context_schedule=1K:1"], "config.model: unknown key(s) ['context_schedule']"),
+        (["--set", "parallel.context_parallel=2"], "parallel.context_parallel is for Genos (genet5 lm pretrain)"),
+    ],
+)
+def test_bad_model_or_parallel_settings_fail_in_one_line(tmp_path, args, message):
+    """Refused before any data is read (the bake directory does not even exist)."""
+    res = invoke("train", tmp_path / "no-bake", "--out", tmp_path / "run", *args)
+    assert res.exit_code == 2 and message in res.stderr, res.output
+    assert len(res.stderr.strip().splitlines()) == 1

@@ -4,30 +4,78 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 
-from genet5.train.config import RunConfigError, RunConfig, from_dict, load_run_config
+from genet5.train.config import (
+    DEFAULT_CONTEXT_SCHEDULE,
+    GeneT5ModelConfig,
+    GeneT5RunConfig,
+    GenosModelConfig,
+    GenosRunConfig,
+    ModelSection,
+    RunConfig,
+    RunConfigError,
+    from_dict,
+    load_run_config,
+)
 from genet5.train.optim import build_optimizer, build_scheduler, lr_factor, param_groups
 from genet5.train.config import OptimConfig
 
 
 def test_yaml_json_and_dotted_overrides(tmp_path):
     y = tmp_path / "run.yaml"
-    y.write_text("train:\n  max_steps: 50\n  out_dir: runs/x\noptim:\n  lr: 1e-4\nmodel:\n  preset: genos-tiny\n")
+    y.write_text("train:\n  max_steps: 50\n  out_dir: runs/x\noptim:\n  lr: 1e-4\nmodel:\n  preset: genos-small\n")
     cfg = load_run_config(y, ["optim.lr=3e-4", "train.grad_accum=4", "parallel.mode=fsdp",
-                          "optim.betas=[0.9, 0.99]", "optim.fused=null", "model.layers=2"])
+                          "optim.betas=[0.9, 0.99]", "optim.fused=null", "model.val_windows=2"], cls=GenosRunConfig)
     assert cfg.train.max_steps == 50 and cfg.train.grad_accum == 4
     assert cfg.optim.lr == 3e-4 and cfg.optim.betas == (0.9, 0.99) and cfg.optim.fused is None
     assert cfg.parallel.mode == "fsdp"
-    assert cfg.model == {"preset": "genos-tiny", "layers": 2}
+    assert cfg.model == GenosModelConfig(preset="genos-small", val_windows=2)
     # the JSON saved beside checkpoints loads back to the same config
     j = tmp_path / "config.json"
     cfg.save_json(j)
-    assert load_run_config(j) == cfg
+    assert load_run_config(j, cls=GenosRunConfig) == cfg
     assert json.loads(j.read_text())["optim"]["lr"] == 3e-4
+
+
+def test_model_sections_are_typed_with_defaults_here():
+    genos, genet5 = GenosRunConfig().model, GeneT5RunConfig().model
+    assert (genos.preset, genos.init, genos.context_schedule) == ("genos-tiny", None, DEFAULT_CONTEXT_SCHEDULE)
+    assert (genos.rc_prob, genos.max_n, genos.val_context, genos.val_windows) == (0.0, 0.5, None, 8)
+    assert (genet5.preset, genet5.init, genet5.objective) == ("genet5-cpu", None, "per_base")
+    assert RunConfig().model == ModelSection()  # a task without its own section: preset / init
+    with pytest.raises(RunConfigError, match=r"^config.model: unknown key\(s\) \['colour'\]; known: \['context_schedule'"):
+        load_run_config(None, ["model.colour=red"], cls=GenosRunConfig)
+    with pytest.raises(RunConfigError, match=r"config.model: unknown key\(s\) \['objective'\]"):
+        load_run_config(None, ["model.objective=full"], cls=GenosRunConfig)  # genet5 train's key
+    with pytest.raises(RunConfigError, match=r"config.model: unknown key\(s\) \['val_windows'\]"):
+        load_run_config(None, ["model.val_windows=2"], cls=GeneT5RunConfig)
+    with pytest.raises(RunConfigError, match="config.model.val_windows: expected an integer, got 'many'"):
+        load_run_config(None, ["model.val_windows=many"], cls=GenosRunConfig)
+    with pytest.raises(RunConfigError, match="config.model.preset: expected a string, got 3"):
+        load_run_config(None, ["model.preset=3"], cls=GeneT5RunConfig)
+    with pytest.raises(RunConfigError, match="config.model: expected a mapping, got 'genos-tiny'"):
+        load_run_config(None, ["model=genos-tiny"], cls=GenosRunConfig)
+    assert load_run_config(None, ["model.val_context=null"], cls=GenosRunConfig).model.val_context is None
+
+
+def test_run_configs_written_before_load(tmp_path):
+    """The config of the bundled genos-tiny-prok run (written before the model section was
+    typed, without parallel.context_parallel) and the model sections genet5
+    train wrote (preset or init, and the objective) still load."""
+    logged = Path(__file__).resolve().parents[2] / "docs" / "training_logs" / "genos_tiny_prok_config.json"
+    cfg = load_run_config(logged, cls=GenosRunConfig)
+    assert cfg.model == GenosModelConfig(context_schedule="1K:0.9,4K:0.1", val_context=1024, val_windows=16)
+    assert (cfg.parallel.context_parallel, cfg.train.max_steps) == (1, 2500)
+    for section, want in [({"preset": "genet5-tiny", "objective": "full"}, GeneT5ModelConfig("genet5-tiny", None, "full")),
+                          ({"init": "runs/a/model", "objective": "per_base"}, GeneT5ModelConfig(init="runs/a/model"))]:
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps({"train": {"max_steps": 3}, "model": section}))
+        assert load_run_config(path, cls=GeneT5RunConfig).model == want
 
 
 def test_config_errors_are_clear(tmp_path):

@@ -32,7 +32,7 @@ def test_resume_is_exact(tmp_path):
     # dropout > 0 so that the restored RNG state matters, and 2 epochs' worth of steps so the
     # data position crosses an epoch boundary.
     cfg = tinylm.tiny_config(str(tmp_path / "straight"), max_steps=N, checkpoint_every=5)
-    cfg.model["dropout"] = 0.1
+    cfg.model.dropout = 0.1
     straight = tinylm.make_trainer(cfg).fit()
     assert straight.step == N
 
@@ -40,7 +40,7 @@ def test_resume_is_exact(tmp_path):
     first = tinylm.make_trainer(cfg).fit(stop_at=7)  # preempted after step 7
     assert first.step == 7
     torch.manual_seed(999)  # a resumed process starts with a different RNG and a fresh init
-    cfg.model["init_seed"] = 5
+    cfg.model.init_seed = 5
     second = tinylm.make_trainer(cfg).fit()
     assert second.resumed_from is not None and second.resumed_from.name == "step-00000007"
     resumed = first.losses + second.losses

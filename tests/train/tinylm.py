@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -18,7 +19,7 @@ from torch import nn
 
 from genet5.data.batching import build_loader
 from genet5.train import RunConfig, Trainer, apply_overrides, destroy_distributed, init_distributed
-from genet5.train.config import from_dict
+from genet5.train.config import ModelSection, from_dict
 from genet5.train.trainer import evaluate_loss
 
 VOCAB = 12
@@ -53,6 +54,21 @@ class TinyLM(nn.Module):
         for layer in self.layers:
             x = layer(x)
         return self.head(self.norm(x))
+
+
+@dataclass
+class TinyModelConfig(ModelSection):
+    """The `model:` section of this test task (a task types its own, as genos_task does)."""
+
+    d: int = 16
+    layers: int = 2
+    dropout: float = 0.0
+    init_seed: int = 0
+
+
+@dataclass
+class TinyRunConfig(RunConfig):
+    model: TinyModelConfig = field(default_factory=TinyModelConfig)
 
 
 class SeqDataset:
@@ -102,9 +118,10 @@ def batch_weight(batch: dict) -> float:
     return float((batch["labels"] != -100).sum())
 
 
-def build(cfg: RunConfig, rank: int = 0, world: int = 1, n: int = 96, round_to: int | None = None):
-    torch.manual_seed(cfg.model.get("init_seed", 0))  # same init on every rank (FSDP needs it)
-    model = TinyLM(d=cfg.model.get("d", 16), layers=cfg.model.get("layers", 2), dropout=cfg.model.get("dropout", 0.0))
+def build(cfg: TinyRunConfig, rank: int = 0, world: int = 1, n: int = 96, round_to: int | None = None):
+    m = cfg.model
+    torch.manual_seed(m.init_seed)  # same init on every rank (FSDP needs it)
+    model = TinyLM(d=m.d, layers=m.layers, dropout=m.dropout)
     ds = SeqDataset(n=n)
     loader = build_loader(ds, collate, cfg.data, seed=cfg.train.seed, rank=rank, world_size=world,
                           round_to=round_to)
@@ -112,8 +129,8 @@ def build(cfg: RunConfig, rank: int = 0, world: int = 1, n: int = 96, round_to: 
     return model, loader, val
 
 
-def tiny_config(out_dir: str, **train) -> RunConfig:
-    cfg = RunConfig()
+def tiny_config(out_dir: str, **train) -> TinyRunConfig:
+    cfg = TinyRunConfig()
     cfg.train.out_dir = out_dir
     cfg.train.tensorboard = False
     cfg.train.progress = False
@@ -129,7 +146,7 @@ def tiny_config(out_dir: str, **train) -> RunConfig:
     return cfg
 
 
-def make_trainer(cfg: RunConfig, info=None, sleep: float = 0.0, round_to: int | None = None) -> Trainer:
+def make_trainer(cfg: TinyRunConfig, info=None, sleep: float = 0.0, round_to: int | None = None) -> Trainer:
     rank, world = (info.rank, info.world_size) if info else (0, 1)
     model, loader, val = build(cfg, rank, world, round_to=round_to)
 
@@ -148,7 +165,7 @@ def main(argv: list[str]) -> None:
     sleep = float(os.environ.get("TINYLM_STEP_SLEEP", "0"))
     out = next((a.split("=", 1)[1] for a in argv if a.startswith("out=")), "runs/tinylm")
     overrides = [a for a in argv if not a.startswith("out=")]
-    cfg = from_dict(RunConfig, apply_overrides(tiny_config(out).to_dict(), overrides))
+    cfg = from_dict(TinyRunConfig, apply_overrides(tiny_config(out).to_dict(), overrides))
     info = init_distributed(device="cpu")
     try:
         result = make_trainer(cfg, info, sleep).fit()

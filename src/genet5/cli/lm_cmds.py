@@ -4,6 +4,7 @@ The commands that use a trained model (score, embed, generate) are in genet5.cli
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -13,20 +14,11 @@ import typer
 
 from genet5.cli.app import fail
 from genet5.cli.data_cmds import command_group
+from genet5.train.config import DEFAULT_CONTEXT_SCHEDULE
 
 lm_app = command_group("lm", "Genos genomic language models.")
 
-DEFAULT_SCHEDULE = "8K:0.7,32K:0.1,128K:0.1,1M:0.1"
-# model-section keys this command reads (CLI flags win over the config file, which wins over these)
-LM_DEFAULTS: dict[str, Any] = {
-    "preset": "genos-tiny",
-    "init": None,
-    "context_schedule": DEFAULT_SCHEDULE,
-    "rc_prob": 0.0,
-    "max_n": 0.5,
-    "val_context": None,  # None: the first stage's context
-    "val_windows": 8,
-}
+DEFAULT_SCHEDULE = DEFAULT_CONTEXT_SCHEDULE
 
 
 def _describe(schedule, max_steps: int) -> str:
@@ -145,7 +137,7 @@ def pretrain(
     from genet5.models.configs import get_preset
     from genet5.models.genos import Genos
     from genet5.models.weights import save_pretrained
-    from genet5.train import Trainer, destroy_distributed, init_distributed
+    from genet5.train import GenosModelConfig, GenosRunConfig, Trainer, destroy_distributed, init_distributed
     from genet5.train.genos_task import (
         CPShardedBatches,
         HeldOutBitsPerBase,
@@ -156,13 +148,10 @@ def pretrain(
 
     from genet5.cli.train_cmds import run_config
 
-    cfg = run_config(config, out, overrides, threads)
-    unknown = set(cfg.model) - set(LM_DEFAULTS)
-    if unknown:
-        fail(f"model section: unknown key(s) {sorted(unknown)}; known: {sorted(LM_DEFAULTS)}")
+    cfg = run_config(config, out, overrides, threads, GenosRunConfig)
     flags = {"preset": preset, "init": str(init) if init else None, "context_schedule": context_schedule,
              "rc_prob": rc_prob, "max_n": max_n, "val_context": val_context, "val_windows": val_windows}  # fmt: skip
-    lm = {**LM_DEFAULTS, **cfg.model, **{k: v for k, v in flags.items() if v is not None}}
+    lm = {**dataclasses.asdict(cfg.model), **{k: v for k, v in flags.items() if v is not None}}
     if lm["init"] is not None and preset is None:
         lm["preset"] = None  # the saved model says what it is
     t = cfg.train
@@ -199,8 +188,8 @@ def pretrain(
         val_ctx = lm["val_context"] = schedule.stages[0].context
 
     # the run's config records everything that decides the data and the model
-    cfg.model = dict(lm)
-    _warn_if_changed(out, cfg.model, t.resume)
+    cfg.model = GenosModelConfig(**lm)
+    _warn_if_changed(out, lm, t.resume)
     info = init_distributed()
     try:
         cp_group, cp_rank, data_rank, data_world = _context_parallel_layout(cfg, info)

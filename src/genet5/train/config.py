@@ -1,8 +1,10 @@
 """Dataclass configs for the training engine, loadable from YAML/JSON with dotted overrides.
 
-A run is described by one `RunConfig` (train / optim / parallel / data sections plus a free-form
-`model` dict that the model builder interprets). It is saved as JSON beside every checkpoint so a
-checkpoint always says how it was made.
+A run is described by one `RunConfig` (train / optim / parallel / data / model sections). The
+model section is typed per task: `GenosRunConfig` (genet5 lm pretrain) and `GeneT5RunConfig`
+(genet5 train) carry their own `model` dataclass with its defaults, so an unknown key or a wrong
+type in it is a one-line `RunConfigError` on load, like anywhere else. It is saved as JSON beside
+every checkpoint so a checkpoint always says how it was made.
 """
 
 from __future__ import annotations
@@ -75,18 +77,65 @@ class TrainConfig:
 
 
 @dataclass
+class ModelSection:
+    """What a run trains: a fresh model from a named preset, or the weights of a saved model
+    directory (`init`, which then says what the model is). A task's section adds its own keys."""
+
+    preset: str | None = None
+    init: str | None = None
+
+
+# genet5 lm pretrain: context by stage, CONTEXT:STEPS or CONTEXT:FRACTION of train.max_steps
+DEFAULT_CONTEXT_SCHEDULE = "8K:0.7,32K:0.1,128K:0.1,1M:0.1"
+
+
+@dataclass
+class GenosModelConfig(ModelSection):
+    """`model:` of genet5 lm pretrain (its flags of the same names win over these)."""
+
+    preset: str | None = "genos-tiny"
+    context_schedule: str = DEFAULT_CONTEXT_SCHEDULE
+    rc_prob: float = 0.0  # reverse-complement a training window with this probability
+    max_n: float = 0.5  # redraw windows with a larger fraction of N
+    val_context: int | None = None  # validation window length; None: the first stage's context
+    val_windows: int = 8  # validation windows per held-out species group
+
+
+@dataclass
+class GeneT5ModelConfig(ModelSection):
+    """`model:` of genet5 train (its flags of the same names win over these)."""
+
+    preset: str | None = "genet5-cpu"
+    objective: str = "per_base"  # per_base (encoder + per-base head) | full (encoder-decoder)
+
+
+@dataclass
 class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     parallel: ParallelConfig = field(default_factory=ParallelConfig)
     data: DataConfig = field(default_factory=DataConfig)
-    model: dict[str, Any] = field(default_factory=dict)
+    model: ModelSection = field(default_factory=ModelSection)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     def save_json(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+
+
+@dataclass
+class GenosRunConfig(RunConfig):
+    """The run config of genet5 lm pretrain (train/genos_task.py: build_genos_run)."""
+
+    model: GenosModelConfig = field(default_factory=GenosModelConfig)
+
+
+@dataclass
+class GeneT5RunConfig(RunConfig):
+    """The run config of genet5 train (train/genet5_task.py: build_genet5_run)."""
+
+    model: GeneT5ModelConfig = field(default_factory=GeneT5ModelConfig)
 
 
 class RunConfigError(UserError, ValueError):
