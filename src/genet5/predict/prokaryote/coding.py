@@ -44,6 +44,29 @@ def contexts(codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return ctx, ok
 
 
+class ContextCache:
+    """Memo of (codes, contexts, ok) per (oriented sequence, order): the self-training rounds
+    read the same sequences with the same order every round, and computing the contexts is
+    most of a round's arithmetic. Keyed by the sequence object itself (bytes cache their hash)."""
+
+    def __init__(self):
+        self._memo: dict = {}
+
+    def __call__(self, s: bytes, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        key = (s, k)
+        hit = self._memo.get(key)
+        if hit is None:
+            codes = base_codes(s)
+            ctx, ok = contexts(codes, k)
+            hit = self._memo[key] = (codes, ctx.astype(np.int32), ok)
+        return hit
+
+
+def _uncached(s: bytes, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    codes = base_codes(s)
+    return (codes,) + contexts(codes, k)
+
+
 class CodingModel:
     """log-ratio tables: coding (3, 4^k, 4) minus background (4^k, 4)."""
 
@@ -52,24 +75,24 @@ class CodingModel:
 
     @classmethod
     def fit(cls, genes: list[tuple[bytes, np.ndarray, np.ndarray]], background: list[bytes],
-            k: int | None = None, pseudo: float = 0.5) -> "CodingModel":
+            k: int | None = None, pseudo: float = 0.5, cache: ContextCache | None = None) -> "CodingModel":
         """genes: per oriented sequence, (sequence, first bases, last bases) of its training CDS
         (stop codons excluded by the caller or not: three bases change nothing);
-        background: oriented sequences of the genome (pass both strands)."""
+        background: oriented sequences of the genome (pass both strands); cache: a ContextCache
+        shared between calls on the same sequences."""
+        read = cache or _uncached
         n_cod = int(sum(int((e - a + 1).sum()) for _, a, e in genes))
         k = order_for(n_cod) if k is None else k
         m = 4 ** k
         cod = np.zeros((3, m, 4))
         bg = np.zeros((m, 4))
         for s in background:
-            codes = base_codes(s)
-            ctx, ok = contexts(codes, k)
+            codes, ctx, ok = read(s, k)
             bg += np.bincount(ctx[ok] * 4 + codes[ok], minlength=m * 4).reshape(m, 4)
         for s, a, e in genes:
             if len(a) == 0:
                 continue
-            codes = base_codes(s)
-            ctx, ok = contexts(codes, k)
+            codes, ctx, ok = read(s, k)
             phase = np.full(len(codes), -1, dtype=np.int64)
             idx = _gene_positions(a, e)
             phase[idx[0]] = idx[1]
@@ -82,10 +105,9 @@ class CodingModel:
         bg_p = np.log(bg / bg.sum(axis=1, keepdims=True))
         return cls(k, (cod_p - bg_p[None]).astype(np.float32))
 
-    def track(self, s: bytes) -> np.ndarray:
+    def track(self, s: bytes, cache: ContextCache | None = None) -> np.ndarray:
         """(L, 3) float32: the log-ratio of each base read in codon position 0, 1, 2."""
-        codes = base_codes(s)
-        ctx, ok = contexts(codes, self.k)
+        codes, ctx, ok = (cache or _uncached)(s, self.k)
         out = np.zeros((len(codes), 3), dtype=np.float32)
         x = np.where(ok, codes, 0)
         for r in range(3):

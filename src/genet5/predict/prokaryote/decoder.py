@@ -26,7 +26,7 @@ from genet5.genome.models import GenomeFormatError
 from genet5.predict.decoders import Decoded, start_codon_set
 from genet5.predict.orf_decoder import OrfGene
 from genet5.predict.prokaryote import dp
-from genet5.predict.prokaryote.coding import CodingModel
+from genet5.predict.prokaryote.coding import CodingModel, ContextCache
 from genet5.predict.prokaryote.orfs import Strand, frame_sums, record_candidates
 from genet5.predict.prokaryote.starts import StartModel, features
 from genet5.tokenizers.annotation import BaseClass
@@ -88,10 +88,11 @@ class _StrandData:
     features: np.ndarray | None = None  # (candidates, len(FEATURES)) after a self-training round
 
 
-def candidate_features(d: _StrandData, coding: CodingModel, start_model: StartModel, use_net: bool) -> np.ndarray:
+def candidate_features(d: _StrandData, coding: CodingModel, start_model: StartModel, use_net: bool,
+                       cache: ContextCache | None = None) -> np.ndarray:
     """(candidates, len(FEATURES)) for one strand under the current self-trained models."""
     parts = start_model.parts(d.codon, d.rbs, d.mat)
-    cod = frame_sums(coding.track(d.cand.seq), d.cand.a, d.cand.e)
+    cod = frame_sums(coding.track(d.cand.seq, cache), d.cand.a, d.cand.e)
     net = d.net if (use_net and d.net is not None) else np.zeros(len(cod))
     return np.stack([cod, net, parts["codon"], parts["rbs"], parts["matrix"], d.length, np.ones(len(cod))], axis=1)
 
@@ -172,14 +173,14 @@ def _bootstrap_scores(d: _StrandData, settings: ProkaryoteSettings) -> np.ndarra
     return np.where(length >= 300, (length - 300) / 100.0, -1.0) + prior
 
 
-def _fit_coding(records, chosen) -> CodingModel:
+def _fit_coding(records, chosen, cache: ContextCache | None = None) -> CodingModel:
     genes, background = [], []
     for rec, ch in zip(records, chosen):
         for d, idx in zip(rec, ch):
             background.append(d.cand.seq)
             idx = idx[~d.cand.edge[idx]]
             genes.append((d.cand.seq, d.cand.a[idx], d.cand.e[idx]))
-    return CodingModel.fit(genes, background)
+    return CodingModel.fit(genes, background, cache=cache)
 
 
 def _fit_starts(records, chosen) -> StartModel | None:
@@ -216,22 +217,23 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings) -
     chosen = _decode(records, scores, settings)
     coding, start_model = None, StartModel.prior()
     rounds = settings.rounds if settings.use_self_training else 0
+    cache = ContextCache()
     for _ in range(rounds):
-        coding = _fit_coding(records, chosen)
+        coding = _fit_coding(records, chosen, cache)
         start_model = _fit_starts(records, chosen) if settings.use_start_model else None
         start_model = start_model or StartModel.prior()
-        scores = score_records(records, coding, start_model, settings, wvec)
+        scores = score_records(records, coding, start_model, settings, wvec, cache)
         chosen = _decode(records, scores, settings)
     return SelfTrained(coding, start_model, chosen, scores)
 
 
 def score_records(records, coding: CodingModel, start_model: StartModel, settings: ProkaryoteSettings,
-                  wvec: np.ndarray | None = None) -> list[list[np.ndarray]]:
+                  wvec: np.ndarray | None = None, cache: ContextCache | None = None) -> list[list[np.ndarray]]:
     wvec = settings.weights.vector() if wvec is None else wvec
     scores = []
     for rec in records:
         for d in rec:
-            d.features = candidate_features(d, coding, start_model, settings.use_net)
+            d.features = candidate_features(d, coding, start_model, settings.use_net, cache)
         scores.append([d.features @ wvec for d in rec])
     return scores
 

@@ -150,13 +150,15 @@ def frame_sums(w_L3: np.ndarray, a: np.ndarray, e: np.ndarray) -> np.ndarray:
     codon position summed along the candidate, for all candidates at once through three
     cumulative sums (one per frame alignment)."""
     n = w_L3.shape[0]
-    idx = np.arange(n)
     out = np.zeros(len(a), dtype=np.float64)
+    c = np.zeros(n + 1, dtype=np.float64)
     for g in range(3):
         sel = (a % 3) == g
         if not sel.any():
             continue
-        v = w_L3[idx, (idx - g) % 3].astype(np.float64)
-        c = np.concatenate([[0.0], np.cumsum(v)])
+        v = np.empty(n, dtype=np.float64)
+        for r in range(3):  # base i is read in codon position (i - g) mod 3
+            v[(g + r) % 3 :: 3] = w_L3[(g + r) % 3 :: 3, r]
+        np.cumsum(v, out=c[1:])
         out[sel] = c[e[sel] + 1] - c[a[sel]]
     return out
