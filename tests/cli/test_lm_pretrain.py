@@ -271,28 +271,29 @@ def test_capped_schedule_merges_stages():
 def test_default_schedule_on_cpu_stops_at_32k(capsys):
     from types import SimpleNamespace
 
-    from genet5.cli.lm_cmds import DEFAULT_SCHEDULE, _fit_schedule_to_corpus
+    from genet5.train.config import DEFAULT_CONTEXT_SCHEDULE
+    from genet5.train.genos_task import fit_schedule_to_corpus
 
     corpus = SimpleNamespace(docs=np.array([[0, 0, 5_000_000]]))  # one 5 Mb chromosome
-    default = ContextSchedule.parse(DEFAULT_SCHEDULE, total_steps=100)
-    on_cpu = _fit_schedule_to_corpus(default, corpus, explicit=False, on_cpu=True)
+    default = ContextSchedule.parse(DEFAULT_CONTEXT_SCHEDULE, total_steps=100)
+    on_cpu = fit_schedule_to_corpus(default, corpus, explicit=False, on_cpu=True)
     assert [st.context for st in on_cpu.stages] == [8192, 32768] and on_cpu.boundaries == (70, 100)
     assert "capped at 32,768 tokens: on CPU" in capsys.readouterr().err
-    assert _fit_schedule_to_corpus(default, corpus, explicit=False, on_cpu=False) is default  # a GPU keeps 1M
+    assert fit_schedule_to_corpus(default, corpus, explicit=False, on_cpu=False) is default  # a GPU keeps 1M
     mine = ContextSchedule.parse("128K:10", total_steps=10)
-    assert _fit_schedule_to_corpus(mine, corpus, explicit=True, on_cpu=True) is mine  # a written schedule stays
+    assert fit_schedule_to_corpus(mine, corpus, explicit=True, on_cpu=True) is mine  # a written schedule stays
 
 
 def test_a_step_that_will_not_fit_is_refused_before_training(bake, tmp_path, monkeypatch):
-    import genet5.cli.lm_cmds as lm_cmds
+    import genet5.train.genos_task as genos_task
 
     # measured on CPU: 0.68 GB at 16K tokens, 1.70 GB at 64K (genos-tiny); the estimate follows
     from genet5.models.configs import get_preset
 
     tiny = get_preset("genos-tiny")
-    assert 0.5e9 < lm_cmds.step_memory_bytes(tiny, 238_400, 16384) < 0.9e9
-    assert 1.4e9 < lm_cmds.step_memory_bytes(tiny, 238_400, 65536) < 2.0e9
-    monkeypatch.setattr(lm_cmds, "_available_memory_bytes", lambda: 4e9)  # a small laptop
+    assert 0.5e9 < genos_task.step_memory_bytes(tiny, 238_400, 16384) < 0.9e9
+    assert 1.4e9 < genos_task.step_memory_bytes(tiny, 238_400, 65536) < 2.0e9
+    monkeypatch.setattr(genos_task, "_available_memory_bytes", lambda: 4e9)  # a small laptop
     res = invoke("lm", "pretrain", bake, "--out", tmp_path / "run", "--context-schedule", "128:1,1M:1",
                  "--set", "train.max_steps=2", "--threads", "1")  # fmt: skip
     assert res.exit_code == 2

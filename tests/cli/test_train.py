@@ -71,6 +71,7 @@ def test_per_base_training_saves_the_per_base_model(bake_dir, tmp_path):
         (["--set", "model.objective=fast"], "--objective must be one of per_base, full, not 'fast'"),
         (["--set", "model.context_schedule=1K:1"], "config.model: unknown key(s) ['context_schedule']"),
         (["--set", "parallel.context_parallel=2"], "parallel.context_parallel is for Genos (genet5 lm pretrain)"),
+        (["--set", "parallel.expert_parallel=2"], "parallel.expert_parallel is for Genos (genet5 lm pretrain)"),
     ],
 )
 def test_bad_model_or_parallel_settings_fail_in_one_line(tmp_path, args, message):

@@ -65,12 +65,12 @@ def test_model_sections_are_typed_with_defaults_here():
 
 def test_run_configs_written_before_load(tmp_path):
     """The config of the bundled genos-tiny-prok run (written before the model section was
-    typed, without parallel.context_parallel) and the model sections genet5
+    typed, without parallel.context_parallel / expert_parallel) and the model sections genet5
     train wrote (preset or init, and the objective) still load."""
     logged = Path(__file__).resolve().parents[2] / "docs" / "training_logs" / "genos_tiny_prok_config.json"
     cfg = load_run_config(logged, cls=GenosRunConfig)
     assert cfg.model == GenosModelConfig(context_schedule="1K:0.9,4K:0.1", val_context=1024, val_windows=16)
-    assert (cfg.parallel.context_parallel, cfg.train.max_steps) == (1, 2500)
+    assert (cfg.parallel.context_parallel, cfg.parallel.expert_parallel, cfg.train.max_steps) == (1, 1, 2500)
     for section, want in [({"preset": "genet5-tiny", "objective": "full"}, GeneT5ModelConfig("genet5-tiny", None, "full")),
                           ({"init": "runs/a/model", "objective": "per_base"}, GeneT5ModelConfig(init="runs/a/model"))]:
         path = tmp_path / "config.json"

@@ -1,4 +1,7 @@
-"""`genet5 train`: train GeneT5 on baked windows with the shared training engine."""
+"""`genet5 train`: train GeneT5 on baked windows with the shared training engine.
+
+The command parses its options into the run config and prints; the run is assembled by
+genet5.train.genet5_task.build_genet5_run. `run_config` is shared with `genet5 lm pretrain`."""
 
 from __future__ import annotations
 
@@ -46,16 +49,9 @@ def train(
     init: Optional[Path] = typer.Option(None, "--init", help="Start from the weights of a saved model (a model directory) instead of a fresh --preset."),
 ) -> None:
     """Train a GeneT5 model; resumes from the run directory's last checkpoint if there is one."""
-    import torch
-
-    from genet5.data.batching import build_loader
-    from genet5.data.shards import WindowDataset
-    from genet5.models.configs import ModelConfigError
-    from genet5.models.configs import get_preset
-    from genet5.models.genet5 import GeneT5, GeneT5Config, GeneT5PerBase
-    from genet5.models.weights import save_pretrained
-    from genet5.train import GeneT5RunConfig, Trainer, evaluate_loss, init_distributed
-    from genet5.train.genet5_task import LOSSES, TRAINED_MODULE, batch_bases, collate_windows
+    from genet5.errors import UserError
+    from genet5.train import GeneT5RunConfig, destroy_distributed
+    from genet5.train.genet5_task import build_genet5_run
 
     cfg = run_config(config, out, overrides, threads, GeneT5RunConfig)
     m = cfg.model  # flags given win over the config file's model section
@@ -63,54 +59,15 @@ def train(
     m.objective = objective if given(ctx, "objective") else m.objective
     if init is not None or m.init is not None:
         m.init, m.preset = str(init or m.init), None  # the saved model says what it is
-    init, preset, objective = (Path(m.init) if m.init else None), m.preset, m.objective
-    if objective not in LOSSES:
-        fail(f"--objective must be one of {', '.join(LOSSES)}, not {objective!r}")
-    if cfg.parallel.context_parallel != 1:
-        fail("parallel.context_parallel is for Genos (genet5 lm pretrain); GeneT5 training splits batches, not sequences")
-    info = init_distributed()
-    torch.manual_seed(cfg.train.seed)
-    # per_base trains (and saves) the encoder and head alone; a full GeneT5 given as --init keeps
-    # its decoder in the saved model, untouched
-    if init is not None:
-        from genet5.models.weights import WeightLoadError, load_model
-
+    try:
         try:
-            model = load_model(init).train()
-        except (WeightLoadError, OSError) as err:
-            fail(f"--init {init}: {err}")
-        wanted = GeneT5 if objective == "full" else GeneT5PerBase
-        if not isinstance(model, wanted):
-            fail(f"--init {init}: not a {'GeneT5 encoder-decoder' if objective == 'full' else 'GeneT5'} model")
-    else:
-        try:
-            mcfg = get_preset(preset)
-        except ModelConfigError as err:
-            fail(f"--preset: {err}")
-        if not isinstance(mcfg, GeneT5Config):
-            fail(f"--preset {preset}: not a GeneT5 preset (model_type {mcfg.model_type!r})")
-        model = GeneT5(mcfg) if objective == "full" else GeneT5PerBase(mcfg.per_base_config())
-    train_ds = WindowDataset(data, split="train")
-    valid_ds = WindowDataset(data, split="valid")
-    if len(train_ds) == 0:
-        fail(f"{data}: no training windows")
-    loader = build_loader(train_ds, collate_windows, cfg.data, seed=cfg.train.seed, rank=info.rank, world_size=info.world_size)
-    loss_fn = LOSSES[objective]
-    val_fn = None  # no held-out species: train without validation
-    if len(valid_ds):
-        # a fixed, small validation sample keeps evaluation cheap on a CPU
-        step = max(1, len(valid_ds) // 64)
-        val_items = [valid_ds[i] for i in range(0, len(valid_ds), step)][:64]
-        val_batches = [collate_windows(val_items[i : i + 4]) for i in range(0, len(val_items), 4)]
-
-        def validate(m):
-            return evaluate_loss(m, loss_fn, val_batches, device=next(m.parameters()).device, batch_weight=batch_bases)
-
-        val_fn = validate
-
-    trainer = Trainer(TRAINED_MODULE[objective](model), loss_fn, loader, cfg, val_fn=val_fn, batch_weight=batch_bases, batch_tokens=batch_bases, info=info)
-    result = trainer.fit()
-    if info.rank == 0:
+            run = build_genet5_run(cfg, data)
+        except UserError as err:
+            fail(str(err))
+        result = run.trainer().fit()
         final = out / "model"
-        save_pretrained(model, final)  # DDP wraps by reference and FSDP2 shards in place
-        typer.echo(f"trained {result.step} steps; final model in {final}")
+        run.save_model(final)
+        if run.info.is_main:
+            typer.echo(f"trained {result.step} steps; final model in {final}")
+    finally:
+        destroy_distributed()

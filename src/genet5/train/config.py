@@ -41,8 +41,9 @@ class ParallelConfig:
     activation_checkpointing: bool = False
     compile: bool = False
     reshard_after_forward: bool = True  # FSDP2: free gathered params after forward (ZeRO-3)
-    # ranks that split each sequence (genet5 lm pretrain; must divide world_size; 1 = off)
-    context_parallel: int = 1
+    # the device mesh (train/mesh.py): data x context x expert = the number of processes
+    context_parallel: int = 1  # ranks that split each sequence (genet5 lm pretrain; 1 = off)
+    expert_parallel: int = 1  # ranks that split each MoE layer's experts (genet5 lm pretrain; 1 = off)
 
 
 @dataclass

@@ -4,17 +4,26 @@
 - "full": token + pointer + per-base losses (the whole encoder-decoder);
 - "per_base": the encoder and its per-base head only (models/genet5.GeneT5PerBase; no
   decoder), which is what `genet5 predict` uses, and trains several times faster on a CPU.
+
+`build_genet5_run(cfg, bake_dir)` assembles a run of `genet5 train` from its run config.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
+from genet5.genome.models import GenomeFormatError
 from genet5.tokenizers.annotation import IGNORE, Tok, shift_right
+from genet5.train.config import GeneT5ModelConfig, GeneT5RunConfig, RunConfigError
+from genet5.train.distributed import DistInfo, init_distributed
+from genet5.train.mesh import ParallelDims
+from genet5.train.run import Run
 
 PAD_ID = 0  # nucleotide tokenizer [PAD]
 
@@ -94,3 +103,73 @@ TRAINED_MODULE = {"per_base": lambda model: model.per_base(), "full": lambda mod
 
 def batch_bases(batch: dict[str, Any]) -> float:
     return float(batch["n_bases"])
+
+
+# -- the run: what genet5 train trains ----------------------------------------------------------
+def genet5_model(m: GeneT5ModelConfig) -> nn.Module:
+    """A fresh model of preset `m.preset` (GeneT5 for the full objective, its per-base part for
+    per_base), or the saved model `m.init`, in train mode. A full GeneT5 given as `init` to
+    per_base keeps its decoder, untouched, in the saved model."""
+    from genet5.models.configs import ModelConfigError, get_preset
+    from genet5.models.genet5 import GeneT5, GeneT5Config, GeneT5PerBase
+
+    full = m.objective == "full"
+    if m.init is not None:
+        from genet5.models.weights import WeightLoadError, load_model
+
+        try:
+            model = load_model(m.init).train()
+        except (WeightLoadError, OSError) as err:
+            raise RunConfigError(f"--init {m.init}: {err}") from None
+        if not isinstance(model, GeneT5 if full else GeneT5PerBase):
+            raise RunConfigError(f"--init {m.init}: not a {'GeneT5 encoder-decoder' if full else 'GeneT5'} model")
+        return model
+    if m.preset is None:
+        raise RunConfigError("model: give a preset or init")
+    try:
+        mcfg = get_preset(m.preset)
+    except ModelConfigError as err:
+        raise RunConfigError(f"--preset: {err}") from None
+    if not isinstance(mcfg, GeneT5Config):
+        raise RunConfigError(f"--preset {m.preset}: not a GeneT5 preset (model_type {mcfg.model_type!r})")
+    return GeneT5(mcfg) if full else GeneT5PerBase(mcfg.per_base_config())
+
+
+def build_genet5_run(cfg: GeneT5RunConfig, data: str | Path, *, info: DistInfo | None = None) -> Run:
+    """Everything `genet5 train` trains on the bake `data` (windows of its train split; a fixed
+    sample of its valid split, if any, for validation). Joins the process group unless `info`
+    is given; settings that do not fit are a RunConfigError (one line)."""
+    from genet5.data.batching import build_loader
+    from genet5.data.shards import WindowDataset
+    from genet5.train.trainer import evaluate_loss
+
+    m = cfg.model
+    if m.objective not in LOSSES:
+        raise RunConfigError(f"--objective must be one of {', '.join(LOSSES)}, not {m.objective!r}")
+    if cfg.parallel.context_parallel != 1:
+        raise RunConfigError("parallel.context_parallel is for Genos (genet5 lm pretrain); GeneT5 training splits batches, not sequences")
+    if cfg.parallel.expert_parallel != 1:
+        raise RunConfigError("parallel.expert_parallel is for Genos (genet5 lm pretrain); genet5 train does not split experts")
+    info = info or init_distributed()
+    mesh = ParallelDims.from_config(cfg.parallel, info.world_size).build(info.rank)
+    torch.manual_seed(cfg.train.seed)
+    model = genet5_model(m)
+    train_ds = WindowDataset(data, split="train")
+    valid_ds = WindowDataset(data, split="valid")
+    if len(train_ds) == 0:
+        raise GenomeFormatError(str(data), None, "no training windows")
+    loader = build_loader(train_ds, collate_windows, cfg.data, seed=cfg.train.seed, rank=mesh.batch_rank,
+                          world_size=mesh.batch_world)  # fmt: skip
+    loss_fn = LOSSES[m.objective]
+    val_fn = None  # no held-out species: train without validation
+    if len(valid_ds):
+        # a fixed, small validation sample keeps evaluation cheap on a CPU
+        step = max(1, len(valid_ds) // 64)
+        val_items = [valid_ds[i] for i in range(0, len(valid_ds), step)][:64]
+        val_batches = [collate_windows(val_items[i : i + 4]) for i in range(0, len(val_items), 4)]
+
+        def val_fn(model):
+            return evaluate_loss(model, loss_fn, val_batches, device=next(model.parameters()).device, batch_weight=batch_bases)
+
+    return Run(cfg, model, loss_fn, loader, info, mesh, trained=TRAINED_MODULE[m.objective](model), val_fn=val_fn,
+               batch_weight=batch_bases, batch_tokens=batch_bases)  # fmt: skip

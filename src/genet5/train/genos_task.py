@@ -17,6 +17,9 @@
   data rank (rank // C), so they draw the same windows; `CPShardedBatches` gives each its zigzag
   part (`genet5.train.context_parallel.cp_shard_batch`) and `cp_lm_loss_fn` is the loss. The
   validation batches are sharded the same way.
+- `build_genos_run(cfg, bake_dir)` assembles all of it for `genet5 lm pretrain`: the schedule
+  fitted to the corpus, the device mesh (train/mesh.py), the model (a preset or `init`) with its
+  parallelism applied from outside, a memory check of the largest step, data and validation.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -32,8 +36,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from genet5.data.lm_data import ContextSchedule, LMCorpus, LMWindowSampler
+from genet5.errors import UserError
+from genet5.genome.models import GenomeFormatError
 from genet5.tokenizers.nucleotide import A_ID, C_ID
-from genet5.train.context_parallel import cp_lm_loss_fn, cp_shard_batch
+from genet5.train.config import DEFAULT_CONTEXT_SCHEDULE, GenosModelConfig, GenosRunConfig, RunConfigError
+from genet5.train.context_parallel import cp_lm_loss_fn, cp_shard_batch, enable_context_parallel
+from genet5.train.distributed import DistInfo, init_distributed
+from genet5.train.mesh import ParallelDims, check_degrees
+from genet5.train.run import Run, to_stderr, warn_if_model_changed
 
 IGNORE = -100
 LN2 = math.log(2.0)
@@ -269,3 +279,185 @@ class HeldOutBitsPerBase:
         out["val_order0_bpb"] = self.order0_bpb
         out["val_targets"] = weight
         return out
+
+
+# -- the run: what genet5 lm pretrain trains ----------------------------------------------------
+def describe_schedule(schedule: ContextSchedule, max_steps: int) -> str:
+    parts, start, last = [], 0, len(schedule.stages) - 1
+    for i, (st, end) in enumerate(zip(schedule.stages, schedule.boundaries)):
+        end = max_steps if i == last else min(end, max_steps)
+        if end > start:
+            parts.append(f"{st.context} x {end - start}")
+        start = max(start, end)
+    return ", ".join(parts) + " steps"
+
+
+# One genos-tiny training step on 2 CPU cores (2026-12-03, AMD EPYC): 8K tokens 1 s, 32K 8.8 s,
+# 128K 88 s; attention grows with the square of the context, so a 1M stage would take hours a step.
+CPU_MAX_DEFAULT_CONTEXT = 32768
+
+
+def fit_schedule_to_corpus(schedule, corpus, explicit: bool, on_cpu: bool, log: Callable[[str], None] = to_stderr):
+    """Windows longer than the longest training document only pack unrelated documents side by
+    side (attention stays within each), at the memory cost of the full context: a 1M-token stage
+    on a 400 kb corpus teaches nothing that 256K does not, and ran a 24 GB machine out of memory.
+    The default schedule is capped at the largest power of two within the longest document, and
+    on CPU at 32K (CPU_MAX_DEFAULT_CONTEXT); a schedule the user wrote is kept, with a warning."""
+    longest = int(corpus.docs[:, 2].max())
+    too_long = sorted({st.context for st in schedule.stages if st.context > longest})
+    if explicit:
+        if too_long:
+            log(f"genet5: warning: context {', '.join(map(str, too_long))} exceeds the longest training document "
+                f"({longest:,} bases): those windows pack several documents")  # fmt: skip
+        return schedule
+    cap, why = 1 << max(1, longest.bit_length() - 1), f"the longest training document has {longest:,} bases"
+    if on_cpu and CPU_MAX_DEFAULT_CONTEXT < cap:
+        cap, why = CPU_MAX_DEFAULT_CONTEXT, "on CPU a 128K-token step takes minutes and 1M hours"
+    if all(st.context <= cap for st in schedule.stages):
+        return schedule
+    log(f"context capped at {cap:,} tokens: {why} (--context-schedule sets it yourself)")
+    return schedule.capped(cap)
+
+
+# Measured peak memory of one fp32 training step of genos-tiny on CPU (2026-12-03): 0.68 GB at
+# 16K tokens, 1.00 GB at 32K, 1.70 GB at 64K: about 21 KB per token, i.e. ~33 bytes per token per
+# layer per unit of (dim + top_k * expert_hidden). Larger presets are scaled by that product.
+_BYTES_PER_TOKEN_UNIT = 33.0
+_BASE_BYTES = 0.35e9
+
+
+def step_memory_bytes(mcfg, n_params: int, tokens: int, activation_checkpointing: bool = False) -> float:
+    """Rough peak memory of one fp32 training step over `tokens` tokens: weights, gradients and
+    two Adam moments (16 bytes a parameter) plus the activations kept for the backward pass
+    (with activation checkpointing about one layer's worth)."""
+    width = mcfg.dim + (mcfg.top_k * mcfg.expert_hidden if getattr(mcfg, "n_experts", 0) else mcfg.ffn_hidden)
+    layers = 1 if activation_checkpointing else mcfg.n_layers
+    return _BASE_BYTES + 16 * n_params + _BYTES_PER_TOKEN_UNIT * layers * width * tokens
+
+
+def _available_memory_bytes() -> float | None:
+    if torch.cuda.is_available():
+        return float(torch.cuda.mem_get_info()[1])
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def check_step_memory(model: nn.Module, schedule: ContextSchedule, cfg: GenosRunConfig, cp: int) -> None:
+    """Refuse, before the first step, a schedule whose largest step will not fit (a 1M-token
+    stage on a 24 GB machine was killed for memory after 11 minutes)."""
+    available = _available_memory_bytes()
+    if available is None:
+        return
+    budget = cfg.data.token_budget
+    tokens, ctx = max((max(st.context, budget // st.context * st.context) // cp, st.context) for st in schedule.stages)
+    n_params = sum(p.numel() for p in model.parameters())
+    need = step_memory_bytes(model.config, n_params, tokens, cfg.parallel.activation_checkpointing)
+    if need > 0.8 * available:  # the estimate is rough, and the machine runs other things
+        raise RunConfigError(
+            f"the largest training step ({tokens:,} tokens per process at context {ctx:,}) needs about {need / 1e9:.1f} GB, "
+            f"over 80% of the {available / 1e9:.1f} GB available: shorten the last stage of --context-schedule, "
+            "lower data.token_budget, or --set parallel.activation_checkpointing=true")  # fmt: skip
+
+
+def genos_model(m: GenosModelConfig) -> nn.Module:
+    """A fresh Genos of preset `m.preset`, or the saved Genos `m.init`, in train mode."""
+    from genet5.models.configs import get_preset
+    from genet5.models.genos import Genos
+
+    if m.init is not None:
+        from genet5.models.weights import WeightLoadError, load_model
+
+        try:
+            model = load_model(m.init).train()
+        except (WeightLoadError, OSError) as err:
+            raise RunConfigError(f"--init {m.init}: {err}") from None
+        if not isinstance(model, Genos):
+            raise RunConfigError(f"--init {m.init}: not a Genos model")
+        return model
+    if m.preset is None:
+        raise RunConfigError("model: give a preset or init")
+    mcfg = get_preset(m.preset)  # an unknown name is a ModelConfigError (one line)
+    if getattr(mcfg, "model_type", None) != "genos":
+        raise RunConfigError(f"--preset {m.preset}: not a Genos preset (model_type {mcfg.model_type!r})")
+    return Genos(mcfg)
+
+
+def build_genos_run(
+    cfg: GenosRunConfig, data: str | Path, *, info: DistInfo | None = None, log: Callable[[str], None] = to_stderr
+) -> Run:
+    """Everything `genet5 lm pretrain` trains on the LM bake `data`, from its run config (whose
+    model section is completed: the validation context it resolves to is recorded). Joins the
+    process group (`init_distributed`) unless `info` is given; settings that do not fit are a
+    RunConfigError, a bake that is not one a GenomeFormatError (one line each)."""
+    m, t = cfg.model, cfg.train
+    try:
+        schedule = ContextSchedule.parse(str(m.context_schedule), total_steps=t.max_steps)
+    except ValueError as err:
+        raise RunConfigError(f"--context-schedule: {err}") from None
+    val_from_schedule = m.val_context is None
+    val_ctx = m.val_context = int(m.val_context or schedule.stages[0].context)
+    if not 0.0 <= m.rc_prob <= 1.0:
+        raise RunConfigError(f"--rc-prob must be in [0, 1], got {m.rc_prob}")
+    if m.val_windows < 0 or val_ctx < 2:
+        raise RunConfigError("--val-windows must be >= 0 and --val-context >= 2")
+    check_degrees(cfg.parallel)
+    if cfg.parallel.expert_parallel != 1:
+        raise RunConfigError("parallel.expert_parallel: not wired to genet5 lm pretrain yet")
+    cp = cfg.parallel.context_parallel
+    if cp > 1:  # each sequence is cut into 2 * cp equal chunks (zigzag)
+        bad = sorted({st.context for st in schedule.stages if st.context % (2 * cp)})
+        if bad:
+            raise RunConfigError(f"parallel.context_parallel={cp} needs every context to be a multiple of {2 * cp}; "
+                                 f"--context-schedule has {', '.join(map(str, bad))}")  # fmt: skip
+        if val_ctx % (2 * cp):
+            raise RunConfigError(f"parallel.context_parallel={cp} needs --val-context to be a multiple of {2 * cp}, got {val_ctx}")
+    try:
+        train_corpus, valid_corpus = LMCorpus(data, "train"), LMCorpus(data, "valid")
+    except UserError:  # not an LM bake
+        raise
+    except ValueError as err:
+        raise GenomeFormatError(str(data), None, str(err)) from None
+    if train_corpus.total_bases == 0:
+        raise GenomeFormatError(str(data), None, "the train split holds no bases")
+    schedule = fit_schedule_to_corpus(schedule, train_corpus, explicit=m.context_schedule != DEFAULT_CONTEXT_SCHEDULE,
+                                      on_cpu=not torch.cuda.is_available(), log=log)  # fmt: skip
+    if val_from_schedule:
+        val_ctx = m.val_context = schedule.stages[0].context
+    warn_if_model_changed(cfg, log)  # the config records everything that decides data and model
+
+    info = info or init_distributed()
+    mesh = ParallelDims.from_config(cfg.parallel, info.world_size).build(info.rank)
+    torch.manual_seed(t.seed)  # same fresh weights on every rank
+    model = genos_model(m)
+    check_step_memory(model, schedule, cfg, cp)
+    n_params = sum(p.numel() for p in model.parameters())
+    sampler = LMWindowSampler(train_corpus, seed=t.seed, max_n=m.max_n, rc_prob=m.rc_prob)
+    # the ranks of a context group share a batch rank: the same windows, then each its part
+    batches = LMWindowBatches(sampler, schedule, cfg.data.token_budget, cfg.data.max_batch_size,
+                              grad_accum=t.grad_accum, rank=mesh.batch_rank, world_size=mesh.batch_world)  # fmt: skip
+    train_data: Any = batches
+    loss_fn = lm_loss_fn
+    if mesh.context_group is not None:  # before the Trainer wraps the model (DDP/FSDP)
+        enable_context_parallel(model, mesh.context_group)
+        train_data, loss_fn = CPShardedBatches(batches, mesh.context_rank, cp), cp_lm_loss_fn
+    val_fn = None
+    if len(valid_corpus) and m.val_windows > 0:
+        val_bs = max(1, min(cfg.data.max_batch_size, cfg.data.token_budget // val_ctx))
+        val_fn = HeldOutBitsPerBase(valid_corpus, val_ctx, m.val_windows, batch_size=val_bs, seed=t.seed,
+                                    max_n=m.max_n, rank=mesh.batch_rank, world_size=mesh.batch_world,
+                                    cp_rank=mesh.context_rank, cp_world=cp)  # fmt: skip
+    summary = [f"Genos {m.preset or m.init}: {n_params:,} parameters; train {train_corpus.total_bases:,} bases "
+               f"in {len(train_corpus)} documents; context {describe_schedule(schedule, t.max_steps)}"]  # fmt: skip
+    if val_fn is not None:
+        summary.append(f"validation: {len(val_fn.groups)} held-out group(s) ({'; '.join(val_fn.groups)}), "
+                       f"{m.val_windows} x {val_ctx} bases each; order-0 baseline {val_fn.order0_bpb:.3f} bits/base")  # fmt: skip
+    else:
+        summary.append("validation: none (the bake holds no held-out species)")
+    summary += mesh.describe()
+    return Run(cfg, model, loss_fn, train_data, info, mesh, val_fn=val_fn, batch_weight=batch_targets, summary=summary)

@@ -1,0 +1,87 @@
+"""A training run as a task's builder assembles it: what the Trainer needs, and the final save.
+
+Each task has one builder beside it (`genos_task.build_genos_run`, `genet5_task.build_genet5_run`)
+that reads the task's run config, joins the process group, builds the device mesh, the model
+(with its context / expert parallelism applied from outside), the training data, the loss and
+the validation, and returns a `Run`. The commands only parse options, call the builder, fit and
+print:
+
+    run = build_genos_run(cfg, bake_dir)
+    result = run.trainer().fit()
+    run.save_model(out / "model")           # every rank (collective under expert parallelism)
+
+Problems the user can fix are one-line `UserError`s (a RunConfigError for settings, the model
+section included; a GenomeFormatError for the data).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from torch import nn
+
+from genet5.train.config import RunConfig
+from genet5.train.distributed import DistInfo
+from genet5.train.mesh import Mesh
+from genet5.train.trainer import LossFn, Trainer, ValFn
+
+
+def to_stderr(message: str) -> None:
+    """The builders' default `log`: a line on stderr (looked up at call time, so captured
+    streams see it)."""
+    print(message, file=sys.stderr)
+
+
+@dataclass
+class Run:
+    config: RunConfig
+    model: nn.Module  # what is saved at the end
+    loss_fn: LossFn
+    train_data: Iterable[dict[str, Any]]
+    info: DistInfo
+    mesh: Mesh
+    trained: nn.Module | None = None  # the module the trainer wraps, if not `model` (a part of it)
+    val_fn: ValFn | None = None
+    batch_weight: Callable[[dict[str, Any]], float] | None = None
+    batch_tokens: Callable[[dict[str, Any]], float] | None = None
+    summary: list[str] = field(default_factory=list)  # what the run is, for the user (main rank prints)
+
+    def trainer(self) -> Trainer:
+        return Trainer(
+            self.model if self.trained is None else self.trained,
+            self.loss_fn,
+            self.train_data,
+            self.config,
+            val_fn=self.val_fn,
+            batch_weight=self.batch_weight,
+            batch_tokens=self.batch_tokens,
+            info=self.info,
+        )
+
+    def save_model(self, path: str | Path) -> None:
+        """save_pretrained(model) on the main rank; call it on every rank. DDP wraps the model
+        by reference and FSDP2 shards it in place, so `model` holds the trained weights."""
+        from genet5.models.weights import save_pretrained
+
+        if self.info.is_main:
+            save_pretrained(self.model, path)
+
+
+def warn_if_model_changed(cfg: RunConfig, log: Callable[[str], None] = to_stderr) -> None:
+    """A resumed run with other data/model settings does not continue the same curve: say so."""
+    out = Path(cfg.train.out_dir)
+    if cfg.train.resume == "never" or not (out / "config.json").is_file():
+        return
+    try:
+        before = json.loads((out / "config.json").read_text()).get("model", {})
+    except (OSError, ValueError):
+        return
+    now = asdict(cfg.model)
+    changed = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
+    if changed:
+        log(f"genet5: warning: {out} was started with other settings ({', '.join(changed)}); "
+            "resuming continues from its checkpoint with the new ones")  # fmt: skip
