@@ -157,3 +157,31 @@ def test_softmask_lowers_only_the_coding_columns_of_masked_bases():
     diff[30:90, E_PCDS : E_PCDS + 3] = 0.0
     diff[30:90, E_MCDS : E_MCDS + 3] = 0.0
     assert np.allclose(diff, 0.0)  # unmasked bases and non-coding columns untouched
+
+
+def _site_penalised(seq: str, em: np.ndarray, which: str, pos: int):
+    sites = {k: np.zeros(len(seq), dtype=np.float32) for k in ("don", "acc", "racc", "rdon")}
+    sites[which][pos] = -50.0
+    hmm = hmm_with(site_terms=True)
+    return [(g.strand, g.cds) for g in decode_regions(seq.encode(), [(0, len(seq))], lambda g: em[g], hmm, CODE, sites=sites)]
+
+
+@pytest.mark.parametrize("strand", ["+", "-"])
+def test_site_evidence_is_read_at_the_splice_gate_and_nowhere_else(strand):
+    intron = "GTAAGT" + filler(90, 5).replace("TAA", "CAA") + "TTTCAG"
+    seq, segs = planted(["ATG" + codons(60, 1), intron, codons(60, 2) + "TAA"], seed=3)
+    if strand == "-":
+        seq, segs = minus(seq, segs)
+    em = coding_evidence(len(seq), strand, segs)
+    planted_gene = [(strand, segs)]
+    assert decode(seq, em, hmm_with()) == planted_gene
+    (a1, b1), (a2, b2) = sorted(segs)
+    # 0-based gate positions: the last base of the left exon (jump) and the first base of the
+    # right exon (edge); on the minus strand the left exon holds the acceptor side
+    opener, closer = ("don", "acc") if strand == "+" else ("racc", "rdon")
+    for which, pos in ((opener, b1 - 1), (closer, a2 - 1)):
+        assert _site_penalised(seq, em, which, pos) != planted_gene  # the gate reads it
+        for off in (-1, 1):
+            assert _site_penalised(seq, em, which, pos + off) == planted_gene  # no other position does
+    other = {"don": "racc", "acc": "rdon", "racc": "don", "rdon": "acc"}
+    assert _site_penalised(seq, em, other[opener], b1 - 1) == planted_gene  # nor the other strand's gate

@@ -79,8 +79,8 @@ def _mask(cond: np.ndarray) -> np.ndarray:
 class _Ctx:
     """Base codes at positions `idx` + offset (0-based, N outside the sequence)."""
 
-    def __init__(self, padded: np.ndarray, idx: np.ndarray):
-        self.padded, self.idx = padded, idx + _MARGIN
+    def __init__(self, padded: np.ndarray, idx: np.ndarray, sites: dict[str, np.ndarray] | None = None):
+        self.padded, self.idx, self.sites = padded, idx + _MARGIN, sites or {}
 
     def word(self, off: int, width: int) -> np.ndarray:
         """Base-5 code of the `width` bases starting at idx + off."""
@@ -110,6 +110,7 @@ class GeneHMM:
         splice_pwm_weight: float = 1.0,
         intron_long: tuple[float, float] | None = None,
         terminal_exon_min: int = 0,
+        site_terms: bool = False,
     ):
         if intron_min < 4:
             raise ValueError("intron_min must be at least 4 (donor and acceptor dinucleotides)")
@@ -178,6 +179,8 @@ class GeneHMM:
             opener, closer = ("don", "acc") if kind == PLUS_INTRON else ("racc", "rdon")
             open_pwm = (("pwm", opener),) if opener in self.pwm else ()
             close_pwm = (("pwm", closer),) if closer in self.pwm else ()
+            if site_terms:  # per-position evidence given to gates() (the trained site classifier)
+                open_pwm, close_pwm = open_pwm + (("site", opener),), close_pwm + (("site", closer),)
             for suffix, loop, class_logp, emit_like_ig in length_classes:
                 s = state(name + suffix, kind, edge_ok=edge_ok, emit=E_IG if emit_like_ig else None)
                 edges.append((s, s, (), loop))
@@ -350,9 +353,13 @@ class GeneHMM:
                 self.blocks.append((lo, hi, width, self.slot_src[sl], self.slot_gate[sl]))
 
     # -- gates: 0 (allowed, or a log-prior) / -inf per position -------------------------------
-    def gates(self, padded: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(edge gates at each position t, jump gates at each last exon base j)."""
-        ctx = _Ctx(padded, idx)
+    def gates(self, padded: np.ndarray, idx: np.ndarray,
+              sites: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(edge gates at each position t, jump gates at each last exon base j). `sites`: per
+        splice gate ("don", "acc", "racc", "rdon"), a log-odds per sequence position, padded by
+        _MARGIN on each side (pad_sites), read by the "site" terms of an HMM built with
+        site_terms=True; absent: 0."""
+        ctx = _Ctx(padded, idx, sites)
         cache: dict[tuple, np.ndarray] = {}
         out = []
         for keys in (self.gate_keys, self.jump_keys):
@@ -371,6 +378,9 @@ class GeneHMM:
             return np.full(x.idx.size, term[1], dtype=np.float32)
         if op == "splice":  # ("splice", which, group, offset): a dinucleotide's log-prior
             return self.splice[term[1]][term[2]][x.word(term[3], 2)]
+        if op == "site":  # ("site", which): per-position evidence handed to gates()
+            arr = x.sites.get(term[1])
+            return np.zeros(x.idx.size, dtype=np.float32) if arr is None else arr[x.idx].astype(np.float32)
         if op == "pwm":  # ("pwm", which): splice-site log-odds summed over its window
             off, table = self.pwm[term[1]]
             score = np.zeros(x.idx.size, dtype=np.float32)
@@ -385,6 +395,12 @@ class GeneHMM:
         else:  # ("cls", classes, offset, width, class index)
             hit = self.classes[term[1]][x.word(term[2], term[3])] == term[4]
         return _mask(~hit if op.endswith("notin") else hit)
+
+
+def pad_sites(sites: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per-position site arrays padded with _MARGIN zeros on each side, as gates() reads them."""
+    pad = np.zeros(_MARGIN, dtype=np.float32)
+    return {k: np.concatenate([pad, v.astype(np.float32), pad]) for k, v in sites.items()}
 
 
 def splice_site_pwms(doc: dict, weight: float = 1.0) -> dict[str, tuple[int, np.ndarray]]:

@@ -72,6 +72,9 @@ class EukaryoteSettings:
     # (log units), as AUGUSTUS's --softmasking makes exons in repeats unlikely; 0 ignores the mask.
     softmask_penalty: float = 0.0
     splice_weight: float = 1.0  # scale of the splice-site log-odds
+    # the trained splice-site classifier (models/splice_sites.py, bundled "splice-sites"): its
+    # log-likelihood ratio, times this, is added at every splice edge; 0: not used
+    site_model_weight: float = 1.0
     splice_prior_weight: float = 50.0  # pseudo-introns of the training matrices mixed into the counts
     learn_start_context: bool = True  # a start-codon context matrix from each round's genes
     start_prior_weight: float = 20.0  # pseudo-starts of background composition mixed into its counts
@@ -159,7 +162,9 @@ def regions_of(em: np.ndarray, max_region: int) -> list[tuple[int, int]]:
 
 
 def decode(records: list[tuple[str, bytes]], code: GeneticCode, models: GenomeModels, settings: EukaryoteSettings,
-           starts=None, on_record=None, masks=None) -> list[list[ViterbiGene]]:
+           starts=None, on_record=None, masks=None, sites=None) -> list[list[ViterbiGene]]:
+    """Genes of each record under `models`; `sites`, per record, the site classifier's
+    per-position arrays (predict/eukaryote/sites.py) when settings.site_model_weight is set."""
     hmm = gene_hmm(code, models, settings, starts)
     out = []
     for k, (seqid, seq) in enumerate(records):
@@ -168,7 +173,8 @@ def decode(records: list[tuple[str, bytes]], code: GeneticCode, models: GenomeMo
         else:
             em = emission_table(seq, models, masks[k] if masks else (), settings.softmask_penalty)
             out.append(decode_regions(seq, regions_of(em, settings.max_region), lambda g, em=em: em[g], hmm, code,
-                                      min_len=settings.min_len, min_score=settings.min_score))
+                                      min_len=settings.min_len, min_score=settings.min_score,
+                                      sites=sites[k] if sites else None))
         if on_record:
             on_record(seqid)
     return out
@@ -184,7 +190,7 @@ def gene_hmm(code: GeneticCode, models: GenomeModels, settings: EukaryoteSetting
                    splice_pwm_weight=settings.splice_weight,
                    intron_long=(models.intron_long or (settings.intron_long_weight, settings.intron_long_mean))
                    if settings.intron_long_classes else None,
-                   terminal_exon_min=settings.terminal_exon_min)
+                   terminal_exon_min=settings.terminal_exon_min, site_terms=settings.site_model_weight > 0)
 
 
 def fit_intron_lengths(lengths: list[int], short_mean: float, long: tuple[float, float], split: float = 250.0,
@@ -207,11 +213,12 @@ def fit_intron_lengths(lengths: list[int], short_mean: float, long: tuple[float,
 
 def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: EukaryoteSettings | None = None,
                starts=None, on_round=None, on_record=None, initial: GenomeModels | None = None,
-               masks: list[list[tuple[int, int]]] | None = None) -> tuple[list[list[ViterbiGene]], GenomeModels]:
+               masks: list[list[tuple[int, int]]] | None = None, site_model=None) -> tuple[list[list[ViterbiGene]], GenomeModels]:
     """Genes of every record (genome-wide self-training), and the models of the last round.
     `on_round(round, genes)` is called after each decoding pass (benchmarks), `on_record(seqid)`
     after each record of each pass (progress); `initial` replaces the seed models; `masks`, per
-    record, its soft-masked runs (used with settings.softmask_penalty)."""
+    record, its soft-masked runs (used with settings.softmask_penalty); `site_model`, the splice-site
+    classifier to use when settings.site_model_weight is set (default: the bundled one)."""
     settings = settings or EukaryoteSettings()
     density, compactness = None, 0.0
     if settings.adapt_to_density:
@@ -225,12 +232,19 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     counts = np.array([sum(s.count(b) for s in both) for b in (b"A", b"C", b"G", b"T")], dtype=np.float64)
     models.splice["background"] = (counts / counts.sum()).tolist()
     bg = background_counts(both, settings.content_order)
-    genes = decode(records, code, models, settings, starts, on_record, masks)
+    sites = None
+    if settings.site_model_weight > 0:  # the classifier's evidence does not change between rounds
+        from genet5.predict.eukaryote.sites import load_site_model, site_scores
+
+        site_model = site_model or load_site_model()
+        sites = [site_scores(site_model, seq, settings.site_model_weight) if len(seq) >= settings.min_len else None
+                 for _, seq in records]
+    genes = decode(records, code, models, settings, starts, on_record, masks, sites)
     if on_round:
         on_round(0, genes)
     for r in range(1, settings.rounds + 1 if settings.use_self_training else 1):
         models = refit(records, genes, models, bg, both, settings)
-        genes = decode(records, code, models, settings, starts, on_record, masks)
+        genes = decode(records, code, models, settings, starts, on_record, masks, sites)
         if on_round:
             on_round(r, genes)
     models.single_orf_fraction, models.compactness = density, compactness

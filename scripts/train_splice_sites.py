@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Train the bundled splice-site classifier (genet5.models.splice_sites) on the `train`
+eukaryotes of shared/genomes/splits.tsv and report it on the `validation` ones.
+
+    python scripts/train_splice_sites.py OUT_DIR [--epochs 4] [--threads 2]
+
+Examples, per genome: every intron between two CDS segments of a coding transcript gives a
+positive donor (GT or GC) and a positive acceptor (AG); every other GT/GC and AG on the same
+strand within a coding gene's span (1 kb of flank on each side) is a negative, subsampled to at
+most NEG_PER_POS negatives per positive. At most MAX_POS positives per site type per genome, so
+the large human and Arabidopsis chromosomes do not drown yeast and fly. Splits by species,
+never by window: validation genomes are only scored (average precision, beside the generic
+splice matrices of predict/splice_pwm.json read over the same windows).
+
+Writes OUT_DIR/config.json + model.safetensors (genet5.models.weights.save_pretrained) and
+OUT_DIR/training.json (data counts, per-epoch loss, validation average precision).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from genet5.genome.codes import reverse_complement
+from genet5.genome.fasta import read_fasta
+from genet5.genome.gff import read_annotation
+from genet5.models.splice_sites import SITE_TYPES, SpliceSiteConfig, SpliceSiteNet
+from genet5.models.weights import save_pretrained
+
+REPO = Path(__file__).resolve().parents[1]
+GENOMES = Path(os.environ.get("GENET5_SHARED", REPO.parent / "shared")) / "genomes"
+EUKARYOTE_PREFIXES = ("fungi/", "invertebrates/", "plants/", "vertebrates/")
+# validation sequences that overlap training ones (splits.tsv notes)
+DROP = {"invertebrates/Drosophila_melanogaster_dm6_1pct": ("chr2R",), "plants/Arabidopsis_thaliana_TAIR10_1pct": ("Chr1", "chr1", "1")}
+MAX_POS = 15_000
+NEG_PER_POS = 10
+FLANK = 1000
+_LUT = np.full(256, 4, dtype=np.uint8)
+for _i, _c in enumerate(b"ACGT"):
+    _LUT[_c] = _LUT[_c + 32] = _i
+
+
+def split_genomes(split: str) -> list[str]:
+    rows = [ln.split("\t") for ln in (GENOMES / "splits.tsv").read_text().splitlines()[1:] if ln.strip()]
+    return [r[0] for r in rows if r[1] == split and r[0].startswith(EUKARYOTE_PREFIXES)]
+
+
+def _find(directory: Path, stem: str) -> Path:
+    for p in sorted(directory.iterdir()):
+        if p.name.startswith(stem):
+            return p
+    raise SystemExit(f"{directory}: no {stem}* file")
+
+
+def genome_sites(name: str, cfg: SpliceSiteConfig, rng: np.random.Generator) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{site type: (windows (n, window + 2 margin) uint8 codes, labels (n,) bool)} of one genome."""
+    directory = GENOMES / name
+    ann = read_annotation(_find(directory, "annotation"))
+    drop = DROP.get(name, ())
+    seqs = {r.id: (r.seq if isinstance(r.seq, bytes) else r.seq.encode()).upper() for r in read_fasta(_find(directory, "genome")) if r.id not in drop}
+    reach = cfg.half + cfg.margin
+    found: dict[str, list] = {t: [] for t in SITE_TYPES}
+    for seqid, genes in ann.genes.items():
+        seq = seqs.get(seqid)
+        if seq is None:
+            continue
+        n = len(seq)
+        codes = {"+": _LUT[np.frombuffer(seq, dtype=np.uint8)]}
+        codes["-"] = _LUT[np.frombuffer(reverse_complement(seq), dtype=np.uint8)]
+        true = {(s, t): set() for s in "+-" for t in SITE_TYPES}
+        spans = {"+": [], "-": []}
+        for gene in genes:
+            for tx in gene.transcripts:
+                if not tx.is_coding or tx.pseudo or not tx.cds:
+                    continue
+                segs = sorted((s.start, s.end) for s in tx.cds)  # 1-based, forward
+                strand = tx.strand
+                spans[strand].append((segs[0][0] - 1 - FLANK, segs[-1][1] + FLANK))
+                for (_, left_end), (right_start, _) in zip(segs, segs[1:]):
+                    i0, i1 = left_end, right_start - 1  # intron = seq[i0:i1], forward 0-based
+                    if i1 - i0 < 30:
+                        continue
+                    if strand == "+":
+                        true[("+", "donor")].add(i0)
+                        true[("+", "acceptor")].add(i1)
+                    else:  # oriented (reverse-complement) coordinates: p -> n - 1 - p
+                        true[("-", "donor")].add(n - i1)
+                        true[("-", "acceptor")].add(n - i0)
+        for strand in "+-":
+            c = codes[strand]
+            cover = np.zeros(n + 1, dtype=np.int32)
+            for a, b in spans[strand]:
+                a, b = (a, b) if strand == "+" else (n - b, n - a)
+                cover[max(a, 0)] += 1
+                cover[min(max(b, 0), n)] -= 1
+            inside = np.cumsum(cover[:n]) > 0
+            g, t_, a_ = c[:-1] == 2, c[1:] == 3, c[:-1] == 0
+            don = np.flatnonzero(g & ((c[1:] == 3) | (c[1:] == 1)))  # GT or GC at i, i+1
+            acc = np.flatnonzero(a_ & (c[1:] == 2)) + 2  # AG at i-2, i-1
+            del t_
+            for site_type, cand in (("donor", don), ("acceptor", acc)):
+                cand = cand[(cand >= reach) & (cand < n - reach)]
+                cand = cand[inside[cand]]
+                pos = np.isin(cand, np.fromiter(true[(strand, site_type)], dtype=np.int64))
+                found[site_type].append((c, cand, pos))
+    out = {}
+    for site_type, parts in found.items():
+        n_pos = sum(int(p.sum()) for _, _, p in parts)
+        n_neg = sum(int((~p).sum()) for _, _, p in parts)
+        keep_pos = min(1.0, MAX_POS / max(n_pos, 1))
+        keep_neg = min(1.0, NEG_PER_POS * min(n_pos, MAX_POS) / max(n_neg, 1))
+        windows, labels = [], []
+        for c, cand, pos in parts:
+            keep = np.where(pos, rng.random(len(cand)) < keep_pos, rng.random(len(cand)) < keep_neg)
+            sel = cand[keep]
+            if sel.size == 0:
+                continue
+            idx = sel[:, None] + np.arange(-reach, reach)[None, :]
+            windows.append(c[idx])
+            labels.append(pos[keep])
+        out[site_type] = (np.concatenate(windows), np.concatenate(labels))
+    return out
+
+
+def average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
+    order = np.argsort(-scores, kind="stable")
+    hits = labels[order].astype(np.float64)
+    if hits.sum() == 0:
+        return float("nan")
+    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float((precision * hits).sum() / hits.sum())
+
+
+def pwm_scores(site_type: str, windows: np.ndarray, cfg: SpliceSiteConfig) -> np.ndarray:
+    """The generic splice matrices (predict/splice_pwm.json, counted on training genomes) read
+    over the same windows: the baseline the classifier must beat."""
+    doc = json.loads((REPO / "src/genet5/predict/splice_pwm.json").read_text())
+    bg = np.asarray(doc["background"])
+    centre = cfg.half + cfg.margin
+    if site_type == "donor":
+        freq, first = np.asarray(doc["donor"]["freq"]), centre - int(doc["donor"]["exon_bases"])
+    else:
+        freq, first = np.asarray(doc["acceptor"]["freq"]), centre - int(doc["acceptor"]["intron_bases"])
+    table = np.zeros((len(freq), 5))
+    table[:, :4] = np.log(freq / bg[None, :])
+    cols = windows[:, first : first + len(freq)]
+    return table[np.arange(len(freq))[None, :], cols].sum(axis=1)
+
+
+def collect(names: list[str], cfg: SpliceSiteConfig, rng) -> tuple[dict, dict]:
+    data = {t: ([], []) for t in SITE_TYPES}
+    counts = {}
+    for name in names:
+        t0 = time.time()
+        sites = genome_sites(name, cfg, rng)
+        counts[name] = {t: [int(sites[t][1].sum()), int((~sites[t][1]).sum())] for t in SITE_TYPES}
+        for t in SITE_TYPES:
+            data[t][0].append(sites[t][0])
+            data[t][1].append(sites[t][1])
+        print(f"  {name}: {counts[name]} ({time.time() - t0:.0f} s)", file=sys.stderr)
+    return {t: (np.concatenate(w), np.concatenate(y)) for t, (w, y) in data.items()}, counts
+
+
+@torch.no_grad()
+def logits(model: SpliceSiteNet, site_type: str, windows: np.ndarray, batch: int = 4096) -> np.ndarray:
+    model.eval()
+    out = [model(site_type, torch.from_numpy(windows[i : i + batch])).numpy() for i in range(0, len(windows), batch)]
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    cfg = SpliceSiteConfig()
+    train_names, val_names = split_genomes("train"), split_genomes("validation")
+    print("train genomes:", file=sys.stderr)
+    train, train_counts = collect(train_names, cfg, rng)
+    print("validation genomes:", file=sys.stderr)
+    val_by_genome = {}
+    for name in val_names:
+        val_by_genome[name], _ = collect([name], cfg, rng)
+    for t in SITE_TYPES:
+        y = train[t][1]
+        setattr(cfg, f"prior_logit_{t}", float(np.log(y.sum() / (~y).sum())))
+    model = SpliceSiteNet(cfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    history = []
+    for epoch in range(args.epochs):
+        model.train()
+        t0, losses = time.time(), []
+        for t in SITE_TYPES:
+            w, y = train[t]
+            order = rng.permutation(len(y))
+            for i in range(0, len(order), 512):
+                b = order[i : i + 512]
+                logit = model(t, torch.from_numpy(w[b]))
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, torch.from_numpy(y[b]).float())
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+        for group in opt.param_groups:
+            group["lr"] *= 0.5
+        ap_val = {name: {t: average_precision(logits(model, t, d[t][0]), d[t][1]) for t in SITE_TYPES} for name, d in val_by_genome.items()}
+        history.append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "seconds": round(time.time() - t0, 1), "validation_ap": ap_val})
+        print(json.dumps(history[-1]), file=sys.stderr)
+    baseline = {name: {t: average_precision(pwm_scores(t, d[t][0], cfg), d[t][1]) for t in SITE_TYPES} for name, d in val_by_genome.items()}
+    save_pretrained(model, args.out)
+    report = {"train_genomes": train_counts, "validation_genomes": val_names, "epochs": history,
+              "validation_ap_generic_pwm": baseline, "parameters": sum(p.numel() for p in model.parameters()),
+              "command": " ".join(["python", "scripts/train_splice_sites.py"] + sys.argv[1:])}
+    (args.out / "training.json").write_text(json.dumps(report, indent=1) + "\n")
+    print(json.dumps({"pwm_baseline_ap": baseline}, indent=1), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The bundled splice-site classifier and the per-position arrays the eukaryote HMM reads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from genet5.genome.codes import reverse_complement
+from genet5.models.splice_sites import SpliceSiteConfig, SpliceSiteNet
+from genet5.predict.eukaryote.sites import _LUT, load_site_model, oriented_site_llr, site_scores
+
+
+def random_dna(n: int, seed: int) -> bytes:
+    return bytes(np.random.default_rng(seed).choice(list(b"ACGT"), size=n).astype(np.uint8))
+
+
+def test_whole_sequence_scores_equal_the_window_at_a_time_model():
+    torch.manual_seed(0)
+    model = SpliceSiteNet(SpliceSiteConfig(prior_logit_donor=-1.5, prior_logit_acceptor=-2.0)).eval()
+    seq = random_dna(1500, 1)
+    codes = _LUT[np.frombuffer(seq, dtype=np.uint8)]
+    llr = oriented_site_llr(model, codes)
+    reach = model.config.half + model.config.margin
+    padded = np.concatenate([np.full(reach, 4, np.uint8), codes, np.full(reach, 4, np.uint8)])
+    donors = [i for i in range(len(seq) - 1) if seq[i : i + 2] in (b"GT", b"GC")]
+    acceptors = [i for i in range(2, len(seq)) if seq[i - 2 : i] == b"AG"]
+    assert donors and acceptors
+    for site_type, sites, prior in (("donor", donors, -1.5), ("acceptor", acceptors, -2.0)):
+        windows = torch.from_numpy(np.stack([padded[i : i + 2 * reach] for i in sites]).astype(np.int64))
+        with torch.no_grad():
+            expect = model(site_type, windows).numpy() - prior
+        np.testing.assert_allclose(llr[site_type][sites], expect, rtol=1e-4, atol=1e-4)
+        others = np.setdiff1d(np.arange(len(seq)), sites)
+        assert not llr[site_type][others].any()  # no dinucleotide, no score
+
+
+def test_minus_strand_gates_mirror_the_plus_strand_of_the_reverse_complement():
+    torch.manual_seed(1)
+    model = SpliceSiteNet(SpliceSiteConfig()).eval()
+    seq = random_dna(900, 2)
+    n = len(seq)
+    fwd, rev = site_scores(model, seq), site_scores(model, reverse_complement(seq))
+    j = np.arange(n)
+    # a plus donor of the reverse complement, gated at its exon's last base j, is a minus donor
+    # of the sequence, gated at the first forward base of the exon right of its intron: n-1-j
+    np.testing.assert_allclose(rev["don"][j], fwd["rdon"][n - 1 - j], atol=1e-5)
+    np.testing.assert_allclose(rev["acc"][j], fwd["racc"][n - 1 - j], atol=1e-5)
+    assert np.count_nonzero(fwd["don"]) > 20 and np.count_nonzero(fwd["rdon"]) > 20
+
+
+def test_bundled_model_prefers_a_real_donor_and_acceptor_to_decoys():
+    model = load_site_model()
+    rng = np.random.default_rng(3)
+    exon = lambda n: bytes(rng.choice(list(b"ACGT"), size=n).astype(np.uint8))  # noqa: E731
+    intron_body = bytes(rng.choice(list(b"AT"), size=150).astype(np.uint8))
+    # exon | GTAAGT ... intron ... TTTTTTTTCCTTTCAG | exon: consensus donor and acceptor
+    seq = exon(200) + b"CAGGTAAGT" + intron_body + b"TTTTTTTTCCTTTCAG" + exon(200)
+    codes = _LUT[np.frombuffer(seq, dtype=np.uint8)]
+    llr = oriented_site_llr(model, codes)
+    donor, acceptor = 203, 203 + 6 + len(intron_body) + 16 - 3 + 3
+    assert seq[donor : donor + 2] == b"GT" and seq[acceptor - 2 : acceptor] == b"AG"
+    decoy_donors = [i for i in range(len(seq) - 1) if seq[i : i + 2] == b"GT" and i != donor]
+    decoy_acceptors = [i for i in range(2, len(seq)) if seq[i - 2 : i] == b"AG" and i != acceptor]
+    assert llr["donor"][donor] > 2.0 and llr["donor"][donor] > max(llr["donor"][decoy_donors])
+    assert llr["acceptor"][acceptor] > 2.0 and llr["acceptor"][acceptor] > np.percentile(llr["acceptor"][decoy_acceptors], 95)
+
+
+def test_bundled_model_records_what_it_was_trained_on():
+    import json
+
+    from genet5.models.weights import BUNDLED_DIR
+
+    report = json.loads((BUNDLED_DIR / "splice-sites" / "training.json").read_text())
+    splits = {"fungi/Saccharomyces_cerevisiae_S288C", "invertebrates/Drosophila_melanogaster_dm3_chr2R",
+              "plants/Arabidopsis_thaliana_TAIR10_chr1", "vertebrates/Homo_sapiens_GRCh37_chrX"}
+    assert set(report["train_genomes"]) == splits
+    assert not set(report["validation_genomes"]) & splits
