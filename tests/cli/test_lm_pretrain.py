@@ -205,6 +205,55 @@ def test_context_parallel_two_ranks_match_one_process(bake, tmp_path):
     assert (cp / "model" / "model.safetensors").is_file()
 
 
+def test_expert_parallel_two_ranks_match_one_process_and_resume(bake, tmp_path):
+    """torchrun, 2 processes each holding half of every MoE layer's experts
+    (parallel.expert_parallel=2), each on its own windows == 1 process accumulating both ranks'
+    micro-batches: train losses, held-out bits per base and the saved (whole) model. The EP run
+    stops at step 2 and resumes from that checkpoint (expert weights and Adam moments gathered
+    into it whole, sliced again on load) and still follows the same curve."""
+    from safetensors.torch import load_file
+
+    short = COMMON + ["--context-schedule", "128:2,256:2", "--set", "train.max_steps=4"]  # grad_accum 2
+    single = tmp_path / "single"
+    res = invoke("lm", "pretrain", bake, "--out", single, *short)
+    assert res.exit_code == 0, res.output
+    ep = tmp_path / "ep"
+    ep_args = [*short, "--set", "train.grad_accum=1", "--set", "parallel.expert_parallel=2",
+               "--set", "train.checkpoint_every=2"]  # fmt: skip
+    first = torchrun_pretrain(bake, ep, *ep_args, "--stop-at", "2")
+    assert "expert parallel: each MoE layer's experts split over 2 ranks (1 copy of each slice)" in first.stderr
+    assert load_file(str(ep / "step-00000002" / "model.safetensors"))["layers.0.ffn.w1"].shape[0] == 4  # whole
+    torchrun_pretrain(bake, ep, *ep_args)  # resumes at step 2
+    a, b = losses(single), losses(ep)
+    assert len(a) == len(b) == 4
+    assert max(abs(x - y) for x, y in zip(a, b)) < 1e-5, (a, b)
+    ta, tb = rows(single / "train.csv"), rows(ep / "train.csv")
+    assert [float(r["moe_aux_loss"]) for r in ta] == pytest.approx([float(r["moe_aux_loss"]) for r in tb], abs=1e-6)
+    # the global gradient norm: experts' gradients summed over ranks, scaled as DDP scales the rest
+    assert [float(r["grad_norm"]) for r in ta] == pytest.approx([float(r["grad_norm"]) for r in tb], rel=1e-5)
+    va, vb = rows(single / "val.csv")[-1], rows(ep / "val.csv")[-1]
+    assert float(va["val_bpb"]) == pytest.approx(float(vb["val_bpb"]), abs=1e-5)
+    wa, wb = load_file(str(single / "model" / "model.safetensors")), load_file(str(ep / "model" / "model.safetensors"))
+    assert wa.keys() == wb.keys()
+    assert max(float((wa[k] - wb[k]).abs().max()) for k in wa) < 1e-5
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--set", "parallel.expert_parallel=2"], "parallel.expert_parallel=2 must divide the number of processes (1)"),
+        (["--set", "parallel.expert_parallel=2", "--set", "parallel.mode=none"],
+         "parallel.expert_parallel=2 must divide the number of processes (1)"),
+        (["--set", "parallel.expert_parallel=0"], "parallel.expert_parallel must be >= 1, got 0"),
+    ],
+)
+def test_expert_parallel_bad_layout_fails_in_one_line(bake, tmp_path, args, message):
+    res = invoke("lm", "pretrain", bake, "--out", tmp_path / "run", "--set", "train.max_steps=1",
+                 "--context-schedule", "128:1", *args)  # fmt: skip
+    assert res.exit_code == 2 and message in res.output, res.output
+    assert not (tmp_path / "run" / "model").exists()
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -1,7 +1,8 @@
 """Atomic checkpoints: safetensors weights + weights_only torch state + the run config as JSON.
 
 Layout of one checkpoint directory `step-00001234/`:
-    model.safetensors   full (unsharded) model weights, fp32 as trained
+    model.safetensors   full (unsharded) model weights, fp32 as trained (FSDP shards and
+                        expert-parallel slices gathered)
     optim.pt            optimizer + scheduler state (full, FQN-keyed), loaded with weights_only=True
     trainer.pt          step, epoch, data position, early-stopping state (plain types)
     rng-rank{r}.pt      python / numpy / torch / cuda RNG states of rank r, as tensors and ints
@@ -27,6 +28,7 @@ import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from genet5.train.expert_parallel import full_expert_state, local_expert_state
 
 LATEST = "latest"
 
@@ -148,6 +150,7 @@ def save_checkpoint(
     sdm = _dcp()
     model_sd = sdm.get_model_state_dict(model, options=_full_opts())
     optim_sd = sdm.get_optimizer_state_dict(model, optimizer, options=_full_opts()) if optimizer else None
+    full_expert_state(model, optimizer, model_sd, optim_sd)  # expert-parallel slices made whole
 
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -185,6 +188,7 @@ def load_model_weights(model: nn.Module, path: str | Path, strict: bool = True) 
     if p.is_dir():
         p = p / "model.safetensors"
     sd = load_file(str(p))
+    local_expert_state(model, sd)  # this rank's experts of an expert-parallel model
     sdm = _dcp()
     sdm.set_model_state_dict(model, sd, options=sdm.StateDictOptions(full_state_dict=True, strict=strict))
 
@@ -202,6 +206,7 @@ def load_checkpoint(
     if optimizer is not None or scheduler is not None:
         blob = torch.load(ckpt / "optim.pt", map_location="cpu", weights_only=True)
         if optimizer is not None and blob["optimizer"] is not None:
+            local_expert_state(model, {}, blob["optimizer"])
             sdm = _dcp()
             sdm.set_optimizer_state_dict(
                 model, optimizer, blob["optimizer"], options=sdm.StateDictOptions(full_state_dict=True)

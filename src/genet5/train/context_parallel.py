@@ -54,6 +54,7 @@ from torch import nn
 
 from genet5.nn.attention import Attention, CrossAttention, masked_attention, visible_key_range
 from genet5.nn.rotary import positions_from_doc_ids
+from genet5.train.expert_parallel import moe_metrics
 
 IGNORE = -100
 LN2 = 0.6931471805599453
@@ -270,10 +271,6 @@ def cp_shard_batch(batch: dict[str, Any], rank: int, world: int) -> dict[str, An
     return out
 
 
-def _unwrap(model: nn.Module) -> nn.Module:
-    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
-
-
 def cp_lm_loss_fn(model: nn.Module, batch: dict[str, Any], *, label_smoothing: float = 0.0):
     """Trainer loss_fn for a `cp_shard_batch` batch: mean next-token cross-entropy (fp32) over
     this rank's targets (0 when it has none), plus metrics. Weighted by the local target count
@@ -293,9 +290,5 @@ def cp_lm_loss_fn(model: nn.Module, batch: dict[str, Any], *, label_smoothing: f
         "bits_per_base": float(loss.detach()) / LN2,
         "context": float(batch["input_ids"].shape[1] * batch.get("cp_world", 1)),
     }
-    m = _unwrap(model)
-    stats = m.moe_stats() if hasattr(m, "moe_stats") else {}
-    if stats:
-        metrics["moe_aux_loss"] = float(stats["aux_loss"])
-        metrics["moe_z_loss"] = float(stats["z_loss"])
+    metrics.update(moe_metrics(model))  # whole or expert-parallel MoE layers
     return loss, metrics

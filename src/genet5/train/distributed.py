@@ -18,6 +18,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from genet5.train.expert_parallel import expert_parallel_layers, expert_parameter_names, sync_expert_grads
 
 
 def _fsdp2() -> tuple:
@@ -170,9 +171,12 @@ def parallelize(
     if compile:
         for block in find_blocks(model) or [model]:
             block.compile()  # in place: parameter names (and so checkpoints) do not change
+    expert = expert_parameter_names(model)  # expert-parallel layers: experts differ by rank
     if mode == "fsdp":
         if not dist.is_initialized():
             raise RuntimeError("parallel.mode=fsdp needs a process group (launch with torchrun)")
+        if expert:
+            raise ValueError("FSDP does not compose with expert parallelism (it would average different experts)")
         fully_shard, MixedPrecisionPolicy = _fsdp2()
         mp = MixedPrecisionPolicy(param_dtype=dtype, reduce_dtype=torch.float32)
         for block in find_blocks(model):
@@ -184,6 +188,8 @@ def parallelize(
         if not dist.is_initialized():
             raise RuntimeError("parallel.mode=ddp needs a process group (launch with torchrun)")
         ids = [info.device.index] if info.device.type == "cuda" else None
+        if expert:  # their gradients are synced by sync_expert_grads (see grad_sync)
+            nn.parallel.DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(model, expert)
         return nn.parallel.DistributedDataParallel(model, device_ids=ids)
     return model
 
@@ -194,7 +200,8 @@ def unwrap(model: nn.Module) -> nn.Module:
 
 @contextmanager
 def grad_sync(model: nn.Module, enabled: bool) -> Iterator[None]:
-    """Skip the gradient all-reduce on all but the last micro-batch of an accumulation."""
+    """Skip the gradient all-reduce on all but the last micro-batch of an accumulation; after the
+    last one's backward, also sync the gradients of expert-parallel layers (which DDP leaves)."""
     if isinstance(model, nn.parallel.DistributedDataParallel) and not enabled:
         with model.no_sync():
             yield
@@ -203,6 +210,28 @@ def grad_sync(model: nn.Module, enabled: bool) -> Iterator[None]:
         model.set_requires_gradient_sync(enabled)
     with nullcontext():
         yield
+    if enabled:
+        sync_expert_grads(model)  # nothing without expert-parallel layers
+
+
+def clip_grad_norm(model: nn.Module, params: list[torch.Tensor], max_norm: float) -> torch.Tensor:
+    """clip_grad_norm_ of `params` by their global norm, returned. Under FSDP2 the norm is a
+    DTensor made whole; with expert-parallel layers the experts' squared norms are summed over
+    the expert group (each rank holds other experts), so every rank clips by the same factor."""
+    layers = expert_parallel_layers(model)
+    if not layers:
+        norm = torch.nn.utils.clip_grad_norm_(params, max_norm, foreach=True)
+        return norm.full_tensor() if hasattr(norm, "full_tensor") else norm
+    experts = {id(getattr(layer, w)) for _, layer in layers for w in ("w1", "w3", "w2")}
+    squares = []
+    for mine in (False, True):
+        grads = [p.grad for p in params if (id(p) in experts) == mine]
+        sq = torch.nn.utils.get_total_norm(grads, foreach=True).float() ** 2 if grads else torch.zeros((), device=params[0].device)
+        squares.append(sq.reshape(1))
+    dist.all_reduce(squares[1], group=layers[0][1].group)
+    total = (squares[0] + squares[1]).sqrt()[0]
+    torch.nn.utils.clip_grads_with_norm_(params, max_norm, total, foreach=True)
+    return total
 
 
 def all_reduce_sum(values: list[float], device: torch.device) -> list[float]:

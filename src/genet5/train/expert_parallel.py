@@ -13,17 +13,32 @@ Both exchanges are differentiable (the backward of an all_to_all is the reverse 
 a rank's expert weights get the gradient of every token routed to them, from all ranks. No token
 is dropped (dropless, like MoE). Gloo supports uneven all_to_all_single, so this runs on CPU.
 
-Scope, kept minimal: `enable_expert_parallel(model, group)` swaps every MoE for an
-`ExpertParallelMoE` holding the local expert slices. The router (and every non-expert parameter)
-stays replicated and needs its gradients summed over the group, and the expert parameters must
-NOT be averaged over it (each rank's are different experts): so a DDP/FSDP wrapper over the same
-ranks is not composed here (that needs a 2-D mesh, experts sharded along the EP dimension). State
-dicts hold the local slices under the usual names (w1/w2/w3 with E/W rows); `gather_experts`
-rebuilds the full tensors for saving. The MoE load-balancing and z-losses use the local tokens'
-routing, as in MoE (Megatron computes them per micro-batch likewise).
+Training (`parallel.expert_parallel` = E in the run config; train/mesh.py lays out the ranks and
+gives `group`, the E ranks that split the experts, and `replica_group`, the ranks that hold the
+same slice of experts): `enable_expert_parallel(model, group, replica_group)` swaps every MoE for
+an `ExpertParallelMoE` holding the local expert slices. The router (and every non-expert
+parameter) is replicated on all ranks: DDP averages its gradients over them
+(`distributed.parallelize` hands DDP every parameter but the experts'). The expert parameters are
+not averaged over the expert group (each rank's are different experts): `sync_expert_grads`, after
+the last backward of a step, sums each slice's gradient over its replica group and divides by the
+number of processes, as DDP does for the rest; `clip_grad_norm` (train/distributed.py) adds the
+experts' squared norms over the expert group, so every rank clips by the same global norm. FSDP
+is not composed with it (it would shard and average the experts over all ranks).
+
+Checkpoints and saved models hold whole expert tensors under the usual names: `full_expert_state`
+gathers the slices (and their Adam moments) when a checkpoint is written, `local_expert_state`
+slices them again on load, and `disable_expert_parallel` turns the layers back into whole MoE
+layers (every rank) before the final model is saved. So a run can resume with another degree, and
+the model it saves is an ordinary one.
+
+The MoE load-balancing and z-losses use the local tokens' routing, as in MoE (Megatron computes
+them per micro-batch likewise): E ranks with one micro-batch each weigh them as one process
+accumulating E micro-batches does.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -54,13 +69,14 @@ class _AllToAll(torch.autograd.Function):
 class ExpertParallelMoE(nn.Module):
     """The MoE layer `moe` with only this rank's experts; same routing, same outputs."""
 
-    def __init__(self, moe: MoE, group=None) -> None:
+    def __init__(self, moe: MoE, group=None, replica_group=None) -> None:
         super().__init__()
         world, rank = dist.get_world_size(group), dist.get_rank(group)
         E = moe.n_experts
         if E % world:
             raise ValueError(f"n_experts={E} is not divisible by the expert-parallel size {world}")
         self.group, self.world, self.rank = group, world, rank
+        self.replica_group = replica_group  # the ranks holding the same experts (None: this one only)
         self.dim, self.expert_hidden, self.n_experts, self.top_k = moe.dim, moe.expert_hidden, E, moe.top_k
         self.aux_loss_coef, self.z_loss_coef = moe.aux_loss_coef, moe.z_loss_coef
         self.n_local = E // world
@@ -115,27 +131,136 @@ class ExpertParallelMoE(nn.Module):
         return f"experts {self.rank * self.n_local}..{(self.rank + 1) * self.n_local - 1} of {self.n_experts}"
 
 
-def enable_expert_parallel(model: nn.Module, group=None) -> int:
-    """Replace every MoE of `model` (in place) by an ExpertParallelMoE over `group`; call on
-    identically initialized replicas on every rank. Returns the number of layers replaced."""
+def enable_expert_parallel(model: nn.Module, group=None, replica_group=None) -> int:
+    """Replace every MoE of `model` (in place) by an ExpertParallelMoE over `group` (experts'
+    gradients summed over `replica_group` in training); call on identically initialized replicas
+    on every rank. Returns the number of layers replaced."""
     n = 0
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
             if isinstance(child, MoE):
-                setattr(parent, name, ExpertParallelMoE(child, group))
+                setattr(parent, name, ExpertParallelMoE(child, group, replica_group))
                 n += 1
     if n == 0:
         raise ValueError("no MoE layer in the model")
     return n
 
 
+def _gather_rows(x: torch.Tensor, layer: ExpertParallelMoE) -> torch.Tensor:
+    """Every rank's x of the expert group, concatenated in rank order (dim 0)."""
+    parts = [torch.empty_like(x) for _ in range(layer.world)]
+    dist.all_gather(parts, x.detach().contiguous(), group=layer.group)
+    return torch.cat(parts)
+
+
 @torch.no_grad()
 def gather_experts(layer: ExpertParallelMoE) -> dict[str, torch.Tensor]:
     """Full (E, ...) w1, w3, w2 of an expert-parallel layer (on every rank), e.g. for saving."""
-    out = {}
-    for name in ("w1", "w3", "w2"):
-        w = getattr(layer, name).detach().contiguous()
-        full = w.new_empty((layer.world * w.shape[0], *w.shape[1:]))
-        dist.all_gather_into_tensor(full, w, group=layer.group)
-        out[name] = full
+    return {name: _gather_rows(getattr(layer, name), layer) for name in ("w1", "w3", "w2")}
+
+
+def disable_expert_parallel(model: nn.Module) -> int:
+    """Gather every ExpertParallelMoE of `model` back into a whole MoE (in place, on every rank:
+    a collective), e.g. before saving. Returns the number of layers replaced (0: none)."""
+    n = 0
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, ExpertParallelMoE):
+                full = gather_experts(child)
+                with torch.device("meta"):
+                    moe = MoE(child.dim, child.expert_hidden, child.n_experts, child.top_k,
+                              child.aux_loss_coef, child.z_loss_coef)  # fmt: skip
+                moe.router = child.router
+                for w in ("w1", "w3", "w2"):
+                    setattr(moe, w, nn.Parameter(full[w], requires_grad=getattr(child, w).requires_grad))
+                moe.train(child.training)
+                setattr(parent, name, moe)
+                n += 1
+    return n
+
+
+# -- training: gradients, checkpoints ------------------------------------------------------------
+_WRAPPERS = ("module", "_checkpoint_wrapped_module", "_orig_mod")  # DDP, checkpoint_wrapper, compile
+
+
+def expert_parallel_layers(model: nn.Module) -> list[tuple[str, ExpertParallelMoE]]:
+    """(name as in checkpoints, layer) of every ExpertParallelMoE in `model` (DDP-wrapped or
+    not); the names skip wrapper modules, as torch.distributed.checkpoint's do."""
+    out = []
+    for name, module in model.named_modules():
+        if isinstance(module, ExpertParallelMoE):
+            out.append((".".join(a for a in name.split(".") if a not in _WRAPPERS), module))
     return out
+
+
+def expert_parameter_names(model: nn.Module) -> list[str]:
+    """Names (in `model`, wrappers included) of the expert-sharded parameters: DDP must leave
+    them alone."""
+    ids = {id(getattr(layer, w)) for _, layer in expert_parallel_layers(model) for w in ("w1", "w3", "w2")}
+    return [name for name, p in model.named_parameters() if id(p) in ids]
+
+
+def sync_expert_grads(model: nn.Module) -> None:
+    """After the last backward of a step: each expert slice's gradient summed over the ranks that
+    hold it, divided by the number of processes (the trainer scales every rank's loss by
+    world / total weight, which DDP's average undoes for the other parameters)."""
+    layers = expert_parallel_layers(model)
+    if not layers:
+        return
+    world = dist.get_world_size()
+    for _, layer in layers:
+        params = [layer.w1, layer.w3, layer.w2]
+        flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params])
+        if layer.replica_group is not None:
+            dist.all_reduce(flat, group=layer.replica_group)
+        flat.div_(world)
+        for p, g in zip(params, flat.split([p.numel() for p in params])):
+            p.grad = g.view_as(p)
+
+
+
+
+def full_expert_state(model: nn.Module, optimizer, model_sd: dict[str, Any], optim_sd: dict[str, Any] | None) -> None:
+    """Put whole expert tensors into a checkpoint's state dicts (in place): the weights, and the
+    optimizer's per-parameter tensors of the experts' shape (Adam's moments). Collective: every
+    rank calls it in the same order (the state dicts only matter on the rank that writes)."""
+    for prefix, layer in expert_parallel_layers(model):
+        for w in ("w1", "w3", "w2"):
+            p, key = getattr(layer, w), f"{prefix}.{w}"
+            model_sd[key] = _gather_rows(p, layer).cpu()
+            if optimizer is None or optim_sd is None:
+                continue
+            state = optimizer.state.get(p, {})
+            for k in sorted(state):  # the same keys on every rank (each took the same steps)
+                v = state[k]
+                if torch.is_tensor(v) and v.shape == p.shape:
+                    optim_sd.setdefault("state", {}).setdefault(key, {})[k] = _gather_rows(v, layer).cpu()
+
+
+def local_expert_state(model: nn.Module, model_sd: dict[str, Any], optim_sd: dict[str, Any] | None = None) -> None:
+    """This rank's slices of the whole expert tensors of a checkpoint (in place), to load into
+    an expert-parallel model; tensors already of the local shape are kept."""
+    for prefix, layer in expert_parallel_layers(model):
+        lo, n = layer.rank * layer.n_local, layer.n_local
+        for w in ("w1", "w3", "w2"):
+            key = f"{prefix}.{w}"
+            tensors = [(model_sd, key)]
+            if optim_sd is not None:
+                st = optim_sd.get("state", {}).get(key, {})
+                tensors += [(st, k) for k, v in st.items() if torch.is_tensor(v) and v.dim() > 0]
+            for holder, k in tensors:
+                v = holder.get(k)
+                if v is not None and v.shape[0] == layer.n_experts != n:
+                    holder[k] = v[lo : lo + n].clone()
+
+
+def moe_metrics(model: nn.Module) -> dict[str, float]:
+    """Mean aux and z-loss over the MoE layers (whole or expert-parallel) of the last forward,
+    for logging; {} without MoE layers."""
+    layers = [m for m in model.modules() if isinstance(m, (MoE, ExpertParallelMoE)) and m.last_aux_loss is not None]
+    if not layers:
+        return {}
+    return {
+        "moe_aux_loss": float(torch.stack([m.last_aux_loss for m in layers]).mean()),
+        "moe_z_loss": float(torch.stack([m.last_z_loss for m in layers]).mean()),
+    }

@@ -17,6 +17,9 @@
   data rank (rank // C), so they draw the same windows; `CPShardedBatches` gives each its zigzag
   part (`genet5.train.context_parallel.cp_shard_batch`) and `cp_lm_loss_fn` is the loss. The
   validation batches are sharded the same way.
+- Expert parallelism (`parallel.expert_parallel` = E > 1): the E ranks of an expert group draw
+  their own windows (batch rank = rank // C) and exchange the tokens routed to each other's
+  experts (`genet5.train.expert_parallel`); nothing here changes.
 - `build_genos_run(cfg, bake_dir)` assembles all of it for `genet5 lm pretrain`: the schedule
   fitted to the corpus, the device mesh (train/mesh.py), the model (a preset or `init`) with its
   parallelism applied from outside, a memory check of the largest step, data and validation.
@@ -42,6 +45,7 @@ from genet5.tokenizers.nucleotide import A_ID, C_ID
 from genet5.train.config import DEFAULT_CONTEXT_SCHEDULE, GenosModelConfig, GenosRunConfig, RunConfigError
 from genet5.train.context_parallel import cp_lm_loss_fn, cp_shard_batch, enable_context_parallel
 from genet5.train.distributed import DistInfo, init_distributed
+from genet5.train.expert_parallel import enable_expert_parallel, moe_metrics
 from genet5.train.mesh import ParallelDims, check_degrees
 from genet5.train.run import Run, to_stderr, warn_if_model_changed
 
@@ -140,10 +144,6 @@ class CPShardedBatches:
 
 
 # -- loss -------------------------------------------------------------------------------------
-def _unwrap(model: nn.Module) -> nn.Module:
-    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
-
-
 def lm_loss_fn(model: nn.Module, batch: dict[str, Any], *, label_smoothing: float = 0.0):
     """Mean next-base cross-entropy (fp32 softmax) over the batch's targets, plus metrics."""
     doc = batch["doc_ids"] if batch.get("packed", True) else None
@@ -152,10 +152,7 @@ def lm_loss_fn(model: nn.Module, batch: dict[str, Any], *, label_smoothing: floa
         logits.flatten(0, 1).float(), batch["labels"].flatten(), ignore_index=IGNORE, label_smoothing=label_smoothing
     )
     metrics: dict[str, Any] = {"bits_per_base": float(loss.detach()) / LN2, "context": float(batch["input_ids"].shape[1])}
-    stats = _unwrap(model).moe_stats() if hasattr(_unwrap(model), "moe_stats") else {}
-    if stats:
-        metrics["moe_aux_loss"] = float(stats["aux_loss"])
-        metrics["moe_z_loss"] = float(stats["z_loss"])
+    metrics.update(moe_metrics(model))  # whole or expert-parallel MoE layers
     return loss, metrics
 
 
@@ -407,8 +404,6 @@ def build_genos_run(
     if m.val_windows < 0 or val_ctx < 2:
         raise RunConfigError("--val-windows must be >= 0 and --val-context >= 2")
     check_degrees(cfg.parallel)
-    if cfg.parallel.expert_parallel != 1:
-        raise RunConfigError("parallel.expert_parallel: not wired to genet5 lm pretrain yet")
     cp = cfg.parallel.context_parallel
     if cp > 1:  # each sequence is cut into 2 * cp equal chunks (zigzag)
         bad = sorted({st.context for st in schedule.stages if st.context % (2 * cp)})
@@ -443,9 +438,15 @@ def build_genos_run(
                               grad_accum=t.grad_accum, rank=mesh.batch_rank, world_size=mesh.batch_world)  # fmt: skip
     train_data: Any = batches
     loss_fn = lm_loss_fn
-    if mesh.context_group is not None:  # before the Trainer wraps the model (DDP/FSDP)
+    # parallelism from outside the model, before the Trainer wraps it (DDP/FSDP)
+    if mesh.context_group is not None:
         enable_context_parallel(model, mesh.context_group)
         train_data, loss_fn = CPShardedBatches(batches, mesh.context_rank, cp), cp_lm_loss_fn
+    if mesh.expert_group is not None:
+        ep, n_experts = mesh.dims.expert, getattr(model.config, "n_experts", 0)
+        if not n_experts or n_experts % ep:
+            raise RunConfigError(f"parallel.expert_parallel={ep} must divide the model's number of experts ({n_experts})")
+        enable_expert_parallel(model, mesh.expert_group, mesh.expert_replica_group)
     val_fn = None
     if len(valid_corpus) and m.val_windows > 0:
         val_bs = max(1, min(cfg.data.max_batch_size, cfg.data.token_budget // val_ctx))

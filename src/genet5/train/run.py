@@ -63,10 +63,14 @@ class Run:
         )
 
     def save_model(self, path: str | Path) -> None:
-        """save_pretrained(model) on the main rank; call it on every rank. DDP wraps the model
-        by reference and FSDP2 shards it in place, so `model` holds the trained weights."""
+        """save_pretrained(model) on the main rank. Call it on every rank: expert-parallel
+        layers are gathered back into whole MoE layers first (a collective; the model is then
+        whole on every rank). DDP wraps the model by reference and FSDP2 shards it in place, so
+        `model` holds the trained weights."""
         from genet5.models.weights import save_pretrained
+        from genet5.train.expert_parallel import disable_expert_parallel
 
+        disable_expert_parallel(self.model)
         if self.info.is_main:
             save_pretrained(self.model, path)
 

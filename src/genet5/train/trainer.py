@@ -40,6 +40,7 @@ from genet5.train.config import RunConfig
 from genet5.train.distributed import (
     DistInfo,
     all_reduce_sum,
+    clip_grad_norm,
     current_dist,
     grad_sync,
     parallelize,
@@ -232,9 +233,7 @@ class Trainer:
 
         params = [p for p in model.parameters() if p.grad is not None]
         clip = self.cfg.train.clip_grad
-        norm = torch.nn.utils.clip_grad_norm_(params, clip if clip > 0 else math.inf, foreach=True)
-        if hasattr(norm, "full_tensor"):  # FSDP2: a DTensor holding the global norm
-            norm = norm.full_tensor()
+        norm = clip_grad_norm(model, params, clip if clip > 0 else math.inf)  # global, on every rank
         out["grad_norm"] = float(norm)
         out["lr"] = self.optimizer.param_groups[0]["lr"]
         if math.isfinite(out["grad_norm"]):
