@@ -68,6 +68,8 @@ def test_per_base_training_saves_the_per_base_model(bake_dir, tmp_path):
         (["--preset", "genos-tiny"], "--preset genos-tiny: not a GeneT5 preset (model_type 'genos')"),
         # the config's model section is read (flags given win over it)
         (["--set", "model.preset=genos-tiny"], "--preset genos-tiny: not a GeneT5 preset (model_type 'genos')"),
+        # ... and a flag given wins over it: the preset passes, the missing bake is what fails
+        (["--preset", "genet5-tiny", "--set", "model.preset=genos-tiny"], "no-bake/index.json: no index.json: not a finished bake"),
         (["--set", "model.objective=fast"], "--objective must be one of per_base, full, not 'fast'"),
         (["--set", "model.context_schedule=1K:1"], "config.model: unknown key(s) ['context_schedule']"),
         (["--set", "parallel.context_parallel=2"], "parallel.context_parallel is for Genos (genet5 lm pretrain)"),
@@ -75,7 +77,8 @@ def test_per_base_training_saves_the_per_base_model(bake_dir, tmp_path):
     ],
 )
 def test_bad_model_or_parallel_settings_fail_in_one_line(tmp_path, args, message):
-    """Refused before any data is read (the bake directory does not even exist)."""
+    """One line each; the bake directory does not exist, so all but the case whose settings
+    pass are refused before any data is read."""
     res = invoke("train", tmp_path / "no-bake", "--out", tmp_path / "run", *args)
     assert res.exit_code == 2 and message in res.stderr, res.output
     assert len(res.stderr.strip().splitlines()) == 1

@@ -57,6 +57,7 @@ def pretrain(
             setattr(cfg.model, key, value)
     if cfg.model.init is not None and preset is None:
         cfg.model.preset = None  # the saved model says what it is
+    run, ok = None, False
     try:
         try:
             run = build_genos_run(cfg, data, log=lambda line: typer.echo(line, err=True))
@@ -82,8 +83,10 @@ def pretrain(
             else:
                 typer.echo(f"stopped at step {result.step} of {t.max_steps}; checkpoint {result.checkpoint} "
                            "(run the same command again to continue)")  # fmt: skip
+        ok = True
     finally:
-        destroy_distributed()
+        run = None  # its model and mesh hold process groups: let them go before the groups end
+        destroy_distributed(wait=ok)
 
 
 # `genet5 lm score / embed / generate` live in their own module on the same group

@@ -59,6 +59,7 @@ def train(
     m.objective = objective if given(ctx, "objective") else m.objective
     if init is not None or m.init is not None:
         m.init, m.preset = str(init or m.init), None  # the saved model says what it is
+    run, ok = None, False
     try:
         try:
             run = build_genet5_run(cfg, data)
@@ -69,5 +70,7 @@ def train(
         run.save_model(final)
         if run.info.is_main:
             typer.echo(f"trained {result.step} steps; final model in {final}")
+        ok = True
     finally:
-        destroy_distributed()
+        run = None  # its model and mesh hold process groups: let them go before the groups end
+        destroy_distributed(wait=ok)

@@ -9,6 +9,7 @@ root) or DDP. "Blocks" are what a model lists in `parallel_blocks()`, else every
 from __future__ import annotations
 
 import datetime
+import gc
 import os
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -89,9 +90,17 @@ def current_dist(device: torch.device | str | None = None) -> DistInfo:
     return DistInfo(device=dev)
 
 
-def destroy_distributed() -> None:
+def destroy_distributed(wait: bool = False) -> None:
+    """Leave the process group (all of them). `wait`: first wait for every rank (the end of a run
+    that went well, where rank 0 may still be writing the model). Garbage is collected after, so
+    that process groups still held by objects in reference cycles (a model's parallel layers, a
+    mesh) are freed now rather than while the interpreter shuts down: a gloo group freed then
+    aborted a process now and again ("terminate called without an active exception")."""
     if dist.is_available() and dist.is_initialized():
+        if wait:
+            dist.barrier()
         dist.destroy_process_group()
+        gc.collect()
 
 
 def resolve_mode(mode: str, world_size: int) -> str:
