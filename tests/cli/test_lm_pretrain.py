@@ -205,6 +205,27 @@ def test_context_parallel_two_ranks_match_one_process(bake, tmp_path):
     assert (cp / "model" / "model.safetensors").is_file()
 
 
+def test_the_run_is_assembled_without_the_command_line(bake, tmp_path):
+    """build_genos_run is the library's way in: a run config in, a Run the trainer fits out; the
+    model section it records is resolved (the validation context from the schedule)."""
+    import json
+
+    from genet5.train import GenosRunConfig
+    from genet5.train.genos_task import build_genos_run, lm_loss_fn
+
+    cfg = GenosRunConfig()
+    cfg.train.out_dir, cfg.train.max_steps = str(tmp_path / "run"), 2
+    cfg.train.tensorboard = cfg.train.progress = False
+    cfg.model.context_schedule, cfg.model.val_windows, cfg.data.token_budget = "128:2", 2, 256
+    said = []
+    run = build_genos_run(cfg, bake, log=said.append)
+    assert said == [] and cfg.model.val_context == 128
+    assert run.loss_fn is lm_loss_fn and (run.mesh.batch_rank, run.mesh.batch_world) == (0, 1)
+    assert run.summary[0] == "Genos genos-tiny: 238,400 parameters; train 44,077 bases in 1 documents; context 128 x 2 steps"
+    assert run.trainer().fit().step == 2
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["model"]["val_context"] == 128
+
+
 def test_expert_parallel_two_ranks_match_one_process_and_resume(bake, tmp_path):
     """torchrun, 2 processes each holding half of every MoE layer's experts
     (parallel.expert_parallel=2), each on its own windows == 1 process accumulating both ranks'
