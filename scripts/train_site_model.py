@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Train the bundled splice-site classifier (genet5.models.splice_sites) on the `train`
+"""Train the bundled gene-site classifier (genet5.models.sites: splice donors, acceptors, starts) on the `train`
 eukaryotes of shared/genomes/splits.tsv and report it on the `validation` ones.
 
-    python scripts/train_splice_sites.py OUT_DIR [--epochs 4] [--threads 2]
+    python scripts/train_site_model.py OUT_DIR [--epochs 4] [--threads 2]
 
 Examples, per genome: every intron between two CDS segments of a coding transcript gives a
 positive donor (GT or GC) and a positive acceptor (AG); every other GT/GC and AG on the same
-strand within a coding gene's span (1 kb of flank on each side) is a negative, subsampled to at
+strand within a coding gene's span (1 kb of flank on each side) is a negative; likewise the
+first ATG of every complete coding transcript is a positive start and every other ATG there a
+negative, subsampled to at
 most NEG_PER_POS negatives per positive. At most MAX_POS positives per site type per genome, so
 the large human and Arabidopsis chromosomes do not drown yeast and fly. Splits by species,
 never by window: validation genomes are only scored (average precision, beside the generic
@@ -31,7 +33,7 @@ import torch
 from genet5.genome.codes import reverse_complement
 from genet5.genome.fasta import read_fasta
 from genet5.genome.gff import read_annotation
-from genet5.models.splice_sites import SITE_TYPES, SpliceSiteConfig, SpliceSiteNet
+from genet5.models.sites import SITE_TYPES, SiteConfig, SiteNet
 from genet5.models.weights import save_pretrained
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,7 +61,7 @@ def _find(directory: Path, stem: str) -> Path:
     raise SystemExit(f"{directory}: no {stem}* file")
 
 
-def genome_sites(name: str, cfg: SpliceSiteConfig, rng: np.random.Generator) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def genome_sites(name: str, cfg: SiteConfig, rng: np.random.Generator) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """{site type: (windows (n, window + 2 margin) uint8 codes, labels (n,) bool)} of one genome."""
     directory = GENOMES / name
     ann = read_annotation(_find(directory, "annotation"))
@@ -83,6 +85,8 @@ def genome_sites(name: str, cfg: SpliceSiteConfig, rng: np.random.Generator) -> 
                 segs = sorted((s.start, s.end) for s in tx.cds)  # 1-based, forward
                 strand = tx.strand
                 spans[strand].append((segs[0][0] - 1 - FLANK, segs[-1][1] + FLANK))
+                if not tx.start_partial:  # the start codon's first base, oriented
+                    true[(strand, "start")].add(segs[0][0] - 1 if strand == "+" else n - segs[-1][1])
                 for (_, left_end), (right_start, _) in zip(segs, segs[1:]):
                     i0, i1 = left_end, right_start - 1  # intron = seq[i0:i1], forward 0-based
                     if i1 - i0 < 30:
@@ -105,7 +109,8 @@ def genome_sites(name: str, cfg: SpliceSiteConfig, rng: np.random.Generator) -> 
             don = np.flatnonzero(g & ((c[1:] == 3) | (c[1:] == 1)))  # GT or GC at i, i+1
             acc = np.flatnonzero(a_ & (c[1:] == 2)) + 2  # AG at i-2, i-1
             del t_
-            for site_type, cand in (("donor", don), ("acceptor", acc)):
+            atg = np.flatnonzero((c[:-2] == 0) & (c[1:-1] == 3) & (c[2:] == 2))
+            for site_type, cand in (("donor", don), ("acceptor", acc), ("start", atg)):
                 cand = cand[(cand >= reach) & (cand < n - reach)]
                 cand = cand[inside[cand]]
                 pos = np.isin(cand, np.fromiter(true[(strand, site_type)], dtype=np.int64))
@@ -138,12 +143,14 @@ def average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
     return float((precision * hits).sum() / hits.sum())
 
 
-def pwm_scores(site_type: str, windows: np.ndarray, cfg: SpliceSiteConfig) -> np.ndarray:
+def pwm_scores(site_type: str, windows: np.ndarray, cfg: SiteConfig) -> np.ndarray:
     """The generic splice matrices (predict/splice_pwm.json, counted on training genomes) read
     over the same windows: the baseline the classifier must beat."""
     doc = json.loads((REPO / "src/genet5/predict/splice_pwm.json").read_text())
     bg = np.asarray(doc["background"])
     centre = cfg.half + cfg.margin
+    if site_type == "start":
+        return np.zeros(len(windows))  # no generic start matrix: the baseline is chance
     if site_type == "donor":
         freq, first = np.asarray(doc["donor"]["freq"]), centre - int(doc["donor"]["exon_bases"])
     else:
@@ -154,7 +161,7 @@ def pwm_scores(site_type: str, windows: np.ndarray, cfg: SpliceSiteConfig) -> np
     return table[np.arange(len(freq))[None, :], cols].sum(axis=1)
 
 
-def collect(names: list[str], cfg: SpliceSiteConfig, rng) -> tuple[dict, dict]:
+def collect(names: list[str], cfg: SiteConfig, rng) -> tuple[dict, dict]:
     data = {t: ([], []) for t in SITE_TYPES}
     counts = {}
     for name in names:
@@ -169,7 +176,7 @@ def collect(names: list[str], cfg: SpliceSiteConfig, rng) -> tuple[dict, dict]:
 
 
 @torch.no_grad()
-def logits(model: SpliceSiteNet, site_type: str, windows: np.ndarray, batch: int = 4096) -> np.ndarray:
+def logits(model: SiteNet, site_type: str, windows: np.ndarray, batch: int = 4096) -> np.ndarray:
     model.eval()
     out = [model(site_type, torch.from_numpy(windows[i : i + batch])).numpy() for i in range(0, len(windows), batch)]
     return np.concatenate(out) if out else np.zeros(0)
@@ -185,7 +192,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    cfg = SpliceSiteConfig()
+    cfg = SiteConfig()
     train_names, val_names = split_genomes("train"), split_genomes("validation")
     print("train genomes:", file=sys.stderr)
     train, train_counts = collect(train_names, cfg, rng)
@@ -196,7 +203,7 @@ def main() -> None:
     for t in SITE_TYPES:
         y = train[t][1]
         setattr(cfg, f"prior_logit_{t}", float(np.log(y.sum() / (~y).sum())))
-    model = SpliceSiteNet(cfg)
+    model = SiteNet(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     history = []
     for epoch in range(args.epochs):
@@ -222,7 +229,7 @@ def main() -> None:
     save_pretrained(model, args.out)
     report = {"train_genomes": train_counts, "validation_genomes": val_names, "epochs": history,
               "validation_ap_generic_pwm": baseline, "parameters": sum(p.numel() for p in model.parameters()),
-              "command": " ".join(["python", "scripts/train_splice_sites.py"] + sys.argv[1:])}
+              "command": " ".join(["python", "scripts/train_site_model.py"] + sys.argv[1:])}
     (args.out / "training.json").write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps({"pwm_baseline_ap": baseline}, indent=1), file=sys.stderr)
 

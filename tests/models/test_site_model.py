@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from genet5.genome.codes import reverse_complement
-from genet5.models.splice_sites import SpliceSiteConfig, SpliceSiteNet
+from genet5.models.sites import SiteConfig, SiteNet
 from genet5.predict.eukaryote.sites import _LUT, load_site_model, oriented_site_llr, site_scores
 
 
@@ -17,7 +17,7 @@ def random_dna(n: int, seed: int) -> bytes:
 
 def test_whole_sequence_scores_equal_the_window_at_a_time_model():
     torch.manual_seed(0)
-    model = SpliceSiteNet(SpliceSiteConfig(prior_logit_donor=-1.5, prior_logit_acceptor=-2.0)).eval()
+    model = SiteNet(SiteConfig(prior_logit_donor=-1.5, prior_logit_acceptor=-2.0, prior_logit_start=-3.0)).eval()
     seq = random_dna(1500, 1)
     codes = _LUT[np.frombuffer(seq, dtype=np.uint8)]
     llr = oriented_site_llr(model, codes)
@@ -25,8 +25,9 @@ def test_whole_sequence_scores_equal_the_window_at_a_time_model():
     padded = np.concatenate([np.full(reach, 4, np.uint8), codes, np.full(reach, 4, np.uint8)])
     donors = [i for i in range(len(seq) - 1) if seq[i : i + 2] in (b"GT", b"GC")]
     acceptors = [i for i in range(2, len(seq)) if seq[i - 2 : i] == b"AG"]
-    assert donors and acceptors
-    for site_type, sites, prior in (("donor", donors, -1.5), ("acceptor", acceptors, -2.0)):
+    starts = [i for i in range(len(seq) - 2) if seq[i : i + 3] == b"ATG"]
+    assert donors and acceptors and starts
+    for site_type, sites, prior in (("donor", donors, -1.5), ("acceptor", acceptors, -2.0), ("start", starts, -3.0)):
         windows = torch.from_numpy(np.stack([padded[i : i + 2 * reach] for i in sites]).astype(np.int64))
         with torch.no_grad():
             expect = model(site_type, windows).numpy() - prior
@@ -37,7 +38,7 @@ def test_whole_sequence_scores_equal_the_window_at_a_time_model():
 
 def test_minus_strand_gates_mirror_the_plus_strand_of_the_reverse_complement():
     torch.manual_seed(1)
-    model = SpliceSiteNet(SpliceSiteConfig()).eval()
+    model = SiteNet(SiteConfig()).eval()
     seq = random_dna(900, 2)
     n = len(seq)
     fwd, rev = site_scores(model, seq), site_scores(model, reverse_complement(seq))
@@ -46,6 +47,9 @@ def test_minus_strand_gates_mirror_the_plus_strand_of_the_reverse_complement():
     # of the sequence, gated at the first forward base of the exon right of its intron: n-1-j
     np.testing.assert_allclose(rev["don"][j], fwd["rdon"][n - 1 - j], atol=1e-5)
     np.testing.assert_allclose(rev["acc"][j], fwd["racc"][n - 1 - j], atol=1e-5)
+    # a start of the reverse complement at t covers forward bases n-3-t .. n-1-t: gated at the middle
+    np.testing.assert_allclose(rev["start"][j[:-1]], fwd["rstart"][n - 2 - j[:-1]], atol=1e-5)
+    assert np.count_nonzero(fwd["start"]) > 5 and np.count_nonzero(fwd["rstart"]) > 5
     assert np.count_nonzero(fwd["don"]) > 20 and np.count_nonzero(fwd["rdon"]) > 20
 
 
@@ -71,7 +75,7 @@ def test_bundled_model_records_what_it_was_trained_on():
 
     from genet5.models.weights import BUNDLED_DIR
 
-    report = json.loads((BUNDLED_DIR / "splice-sites" / "training.json").read_text())
+    report = json.loads((BUNDLED_DIR / "gene-sites" / "training.json").read_text())
     splits = {"fungi/Saccharomyces_cerevisiae_S288C", "invertebrates/Drosophila_melanogaster_dm3_chr2R",
               "plants/Arabidopsis_thaliana_TAIR10_chr1", "vertebrates/Homo_sapiens_GRCh37_chrX"}
     assert set(report["train_genomes"]) == splits

@@ -1,12 +1,12 @@
-"""Splice-site classifier: is this GT (or GC) a donor, is this AG an acceptor, from the bases
-around it.
+"""Gene-site classifier: is this GT (or GC) a splice donor, is this AG an acceptor, is this ATG
+a translation start, from the bases around it.
 
 The eukaryote decoder's self-trained splice matrices see 9 (donor) and 21 (acceptor) bases and
 treat positions as independent; a site's neighbourhood says more: the branch point and the
 polypyrimidine tract tens of bases upstream of an acceptor, coding on one side and intron on
-the other. This model reads WINDOW bases around each candidate (the candidate site at the
+the other; a start's Kozak context, 5' UTR upstream and coding downstream. This model reads WINDOW bases around each candidate (the candidate site at the
 window's centre) and is trained on sites of the `train` eukaryotes of splits.tsv
-(scripts/train_splice_sites.py); the decoder adds its log-odds to the splice edges of the
+(scripts/train_site_model.py); the decoder adds its log-odds to the splice edges of the
 gene-structure HMM (predict/eukaryote/sites.py).
 
 Shape: a small convolutional trunk shared by every position of a sequence (so a whole strand is
@@ -15,7 +15,7 @@ the trunk's features across the window (what a matrix is to bases, over learned 
 
 Coordinates (oriented sequence, 0-based): a donor at i has its dinucleotide at i, i+1 (the
 intron's first bases; the exon ends at i-1); an acceptor at i has its AG at i-2, i-1 (the exon
-starts at i). Either way the window is bases i - HALF .. i + HALF - 1.
+starts at i); a start at i has its ATG at i, i+1, i+2. Either way the window is bases i - HALF .. i + HALF - 1.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ from torch import nn
 
 from genet5.models.configs import register_config, register_model
 
-MODEL_TYPE = "splice-sites"
-SITE_TYPES = ("donor", "acceptor")
+MODEL_TYPE = "gene-sites"
+SITE_TYPES = ("donor", "acceptor", "start")
 
 
 @register_config
 @dataclass
-class SpliceSiteConfig:
+class SiteConfig:
     window: int = 160  # bases read around a site (half on each side)
     channels: int = 16  # trunk width
     kernel: int = 9
@@ -42,6 +42,7 @@ class SpliceSiteConfig:
     # so that the score is a log-likelihood ratio, free of the training set's class balance
     prior_logit_donor: float = 0.0
     prior_logit_acceptor: float = 0.0
+    prior_logit_start: float = 0.0
     model_type: str = MODEL_TYPE
 
     @property
@@ -55,11 +56,11 @@ class SpliceSiteConfig:
         return (k - 1) // 2 + (k - 1)  # layer 1 (dilation 1) + layer 2 (dilation 2)
 
 
-class SpliceSiteNet(nn.Module):
-    config_class = SpliceSiteConfig
-    description = "splice-site model"
+class SiteNet(nn.Module):
+    config_class = SiteConfig
+    description = "gene-site model"
 
-    def __init__(self, cfg: SpliceSiteConfig):
+    def __init__(self, cfg: SiteConfig):
         super().__init__()
         self.config = cfg
         c, k = cfg.channels, cfg.kernel
@@ -73,8 +74,8 @@ class SpliceSiteNet(nn.Module):
         })
 
     @classmethod
-    def config_from(cls, config) -> SpliceSiteConfig | None:
-        return config if isinstance(config, SpliceSiteConfig) else None
+    def config_from(cls, config) -> SiteConfig | None:
+        return config if isinstance(config, SiteConfig) else None
 
     def features(self, codes: torch.Tensor) -> torch.Tensor:
         """(B, T) base codes (A C G T N = 0..4) -> (B, channels, T - 2 * margin) trunk features;
@@ -94,4 +95,4 @@ class SpliceSiteNet(nn.Module):
         return getattr(self.config, f"prior_logit_{site_type}")
 
 
-register_model(MODEL_TYPE, SpliceSiteNet)
+register_model(MODEL_TYPE, SiteNet)

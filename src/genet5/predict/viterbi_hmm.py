@@ -222,6 +222,8 @@ class GeneHMM:
         # start-codon context (Kozak-like), where the model carries one: on contiguous starts
         start_pwm = (("pwm", "start"),) if "start" in self.pwm else ()
         rstart_pwm = (("pwm", "rstart"),) if "rstart" in self.pwm else ()
+        if site_terms:
+            start_pwm, rstart_pwm = start_pwm + (("site", "start"),), rstart_pwm + (("site", "rstart"),)
         ig = state("IG", IG)
         c = [state(f"+C{k}", PLUS_CDS, k) for k in range(3)]
         m = [state(f"-C{k}", MINUS_CDS, k) for k in range(3)]
@@ -356,7 +358,8 @@ class GeneHMM:
     def gates(self, padded: np.ndarray, idx: np.ndarray,
               sites: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(edge gates at each position t, jump gates at each last exon base j). `sites`: per
-        splice gate ("don", "acc", "racc", "rdon"), a log-odds per sequence position, padded by
+        splice or start gate ("don", "acc", "racc", "rdon", "start", "rstart"; predict/eukaryote/sites.py),
+        a log-odds per sequence position, padded by
         _MARGIN on each side (pad_sites), read by the "site" terms of an HMM built with
         site_terms=True; absent: 0."""
         ctx = _Ctx(padded, idx, sites)

@@ -72,9 +72,10 @@ class EukaryoteSettings:
     # (log units), as AUGUSTUS's --softmasking makes exons in repeats unlikely; 0 ignores the mask.
     softmask_penalty: float = 0.0
     splice_weight: float = 1.0  # scale of the splice-site log-odds
-    # the trained splice-site classifier (models/splice_sites.py, bundled "splice-sites"): its
+    # the trained splice-site classifier (models/sites.py, bundled "gene-sites"): its
     # log-likelihood ratio, times this, is added at every splice edge; 0: not used
     site_model_weight: float = 1.0
+    site_start_weight: float = 1.0  # the classifier's start evidence, relative to its splice evidence
     splice_prior_weight: float = 50.0  # pseudo-introns of the training matrices mixed into the counts
     learn_start_context: bool = True  # a start-codon context matrix from each round's genes
     start_prior_weight: float = 20.0  # pseudo-starts of background composition mixed into its counts
@@ -239,6 +240,10 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
         site_model = site_model or load_site_model()
         sites = [site_scores(site_model, seq, settings.site_model_weight) if len(seq) >= settings.min_len else None
                  for _, seq in records]
+        for s in sites:
+            if s is not None:
+                s["start"] *= settings.site_start_weight
+                s["rstart"] *= settings.site_start_weight
     genes = decode(records, code, models, settings, starts, on_record, masks, sites)
     if on_round:
         on_round(0, genes)
