@@ -80,3 +80,18 @@ def test_bundled_model_records_what_it_was_trained_on():
               "plants/Arabidopsis_thaliana_TAIR10_chr1", "vertebrates/Homo_sapiens_GRCh37_chrX"}
     assert set(report["train_genomes"]) == splits
     assert not set(report["validation_genomes"]) & splits
+
+
+def test_blocks_of_the_sequence_give_the_same_scores_as_one_block(monkeypatch):
+    import genet5.predict.eukaryote.sites as sites
+
+    torch.manual_seed(2)
+    model = SiteNet(SiteConfig()).eval()
+    codes = _LUT[np.frombuffer(random_dna(2000, 4), dtype=np.uint8)]
+    whole = oriented_site_llr(model, codes)
+    monkeypatch.setattr(sites, "_BLOCK", 257)
+    monkeypatch.setattr(sites, "_CHUNK", 7)
+    blocked = oriented_site_llr(model, codes)
+    for t in whole:
+        assert np.count_nonzero(whole[t]) > 10
+        np.testing.assert_allclose(blocked[t], whole[t], atol=1e-5)
