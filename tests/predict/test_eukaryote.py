@@ -140,3 +140,31 @@ def test_self_training_learns_a_start_context_read_from_both_strands(decoded):
     up, freq = start["upstream"], np.asarray(start["freq"])
     assert "".join("ACGT"[int(i)] for i in freq[up : up + 3].argmax(axis=1)) == "ATG"
     assert freq[up : up + 3].max(axis=1).min() > 0.5  # every site ATG, diluted by the 20 background pseudo-sites
+
+
+def test_a_long_sequence_decoded_in_blocks_gives_the_genes_of_one_pass(monkeypatch):
+    import genet5.predict.eukaryote.decoder as decoder
+
+    seq, _ = synthetic_genome(seed=5, genes=30)
+    settings = EukaryoteSettings(rounds=1, seed_min_codons=200, max_region=4000)
+    whole, models = find_genes([("syn", seq)], CODE, settings)
+    monkeypatch.setattr(decoder, "STREAM_BLOCK", 9000)
+    blocks = decoder.stream_blocks(len(seq), 9000, lambda lo, hi: decoder.regions_of(
+        decoder.emission_table(seq, models, (), 0.0, lo, hi), settings.max_region))
+    assert len(blocks) >= 5
+    assert all(b[1] == c[0] for b, c in zip(blocks, blocks[1:])) and blocks[-1][1] == len(seq)  # they tile it
+    streamed, _ = find_genes([("syn", seq)], CODE, settings)
+    key = lambda genes: [(g.strand, g.cds) for g in genes[0]]  # noqa: E731
+    assert len(key(whole)) >= 20
+    assert key(streamed) == key(whole)
+
+
+def test_emissions_of_a_block_equal_that_slice_of_the_whole_table():
+    from genet5.predict.eukaryote.decoder import emission_table
+
+    seq, _ = synthetic_genome(seed=6, genes=6)
+    _, models = find_genes([("syn", seq)], CODE, EukaryoteSettings(rounds=1, seed_min_codons=200))
+    mask = [(100, 900), (2500, 2600)]
+    whole = emission_table(seq, models, mask, 0.3)
+    for lo, hi in ((0, 1000), (777, 3001), (len(seq) - 500, len(seq))):
+        np.testing.assert_array_equal(emission_table(seq, models, mask, 0.3, lo, hi), whole[lo:hi])

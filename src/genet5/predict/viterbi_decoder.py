@@ -207,13 +207,17 @@ def decode_regions(
     batch_bases: int = 500_000,
     stats: dict | None = None,
     sites: dict[str, np.ndarray] | None = None,
+    sites_from: int = 0,
+    padded: np.ndarray | None = None,
 ) -> list[ViterbiGene]:
     """Genes of `seq` found by the HMM in half-open `regions` (intergenic elsewhere), sorted by
     position. `emit(gpos)` gives the (len(gpos), N_EMIT) emission rows of 0-based positions
     `gpos`: any evidence (a network's log-probabilities, self-trained log-likelihood ratios)
     enters through it, one batch at a time, so no whole-sequence table is needed. `sites`:
-    per-position splice-site evidence for an HMM built with site_terms (GeneHMM.gates)."""
-    padded = padded_base_codes(seq)
+    per-position splice-site evidence for an HMM built with site_terms (GeneHMM.gates), covering
+    bases `sites_from` onwards; `padded`: padded_base_codes(seq), when the caller decodes one long
+    sequence block by block and keeps it."""
+    padded = padded_base_codes(seq) if padded is None else padded
     sites = pad_sites(sites) if sites else None
     counts = {"regions": len(regions), "region_bases": sum(b - a for a, b in regions),
               "invalid": 0, "short": 0, "low_score": 0}
@@ -225,21 +229,22 @@ def decode_regions(
         while j < len(regions) and (j == i or size + regions[j][1] - regions[j][0] <= batch_bases):
             size += regions[j][1] - regions[j][0]
             j += 1
-        genes += _decode_batch(seq, padded, emit, regions[i:j], hmm, code, allow_partial, min_len, min_score, counts, sites)
+        genes += _decode_batch(seq, padded, emit, regions[i:j], hmm, code, allow_partial, min_len, min_score, counts, sites, sites_from)
         i = j
     if stats is not None:
         stats.update(counts)
     return sorted(genes, key=lambda g: (g.start, g.end, g.strand))
 
 
-def _decode_batch(seq, padded, emit, regions, hmm: GeneHMM, code, allow_partial, min_len, min_score, counts, sites=None) -> list[ViterbiGene]:
+def _decode_batch(seq, padded, emit, regions, hmm: GeneHMM, code, allow_partial, min_len, min_score, counts, sites=None,
+                  sites_from: int = 0) -> list[ViterbiGene]:
     n, S = len(seq), hmm.n_states
     lo = np.array([a for a, _ in regions], dtype=np.int64)
     lens = np.array([b - a for a, b in regions], dtype=np.int64)
     offs = np.concatenate([[0], np.cumsum(lens)[:-1]])
     region_of = np.repeat(np.arange(len(regions)), lens)
     gpos = np.arange(int(lens.sum())) - offs[region_of] + lo[region_of]  # genomic 0-based
-    gn, gj = hmm.gates(padded, gpos, sites)
+    gn, gj = hmm.gates(padded, gpos, sites, sites_from)
     em_b = emit(gpos)
     init = np.full((len(regions), S), NEG)
     init[:, hmm.ig_state] = 0.0

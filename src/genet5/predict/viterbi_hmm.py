@@ -53,9 +53,10 @@ _MARGIN = 64  # bases of N on each side of a sequence, so look-ups near the ends
 
 
 def padded_base_codes(seq: bytes) -> np.ndarray:
-    """A=0 C=1 G=2 T=3, anything else 4, with _MARGIN 4s on each side."""
-    pad = np.full(_MARGIN, 4, dtype=np.int64)
-    return np.concatenate([pad, _BASE[np.frombuffer(seq, dtype=np.uint8)], pad])
+    """A=0 C=1 G=2 T=3, anything else 4, with _MARGIN 4s on each side (uint8: one byte per base
+    of a chromosome)."""
+    pad = np.full(_MARGIN, 4, dtype=np.uint8)
+    return np.concatenate([pad, _BASE[np.frombuffer(seq, dtype=np.uint8)].astype(np.uint8), pad])
 
 
 def word_code(word: bytes) -> int:
@@ -79,12 +80,13 @@ def _mask(cond: np.ndarray) -> np.ndarray:
 class _Ctx:
     """Base codes at positions `idx` + offset (0-based, N outside the sequence)."""
 
-    def __init__(self, padded: np.ndarray, idx: np.ndarray, sites: dict[str, np.ndarray] | None = None):
+    def __init__(self, padded: np.ndarray, idx: np.ndarray, sites: dict[str, np.ndarray] | None = None, sites_from: int = 0):
         self.padded, self.idx, self.sites = padded, idx + _MARGIN, sites or {}
+        self.site_idx = self.idx - sites_from  # site arrays may cover a block of the sequence only
 
     def word(self, off: int, width: int) -> np.ndarray:
         """Base-5 code of the `width` bases starting at idx + off."""
-        v = self.padded[self.idx + off]
+        v = self.padded[self.idx + off].astype(np.int64)
         for k in range(1, width):
             v = 5 * v + self.padded[self.idx + off + k]
         return v
@@ -355,14 +357,15 @@ class GeneHMM:
                 self.blocks.append((lo, hi, width, self.slot_src[sl], self.slot_gate[sl]))
 
     # -- gates: 0 (allowed, or a log-prior) / -inf per position -------------------------------
-    def gates(self, padded: np.ndarray, idx: np.ndarray,
-              sites: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def gates(self, padded: np.ndarray, idx: np.ndarray, sites: dict[str, np.ndarray] | None = None,
+              sites_from: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """(edge gates at each position t, jump gates at each last exon base j). `sites`: per
         splice or start gate ("don", "acc", "racc", "rdon", "start", "rstart"; predict/eukaryote/sites.py),
         a log-odds per sequence position, padded by
         _MARGIN on each side (pad_sites), read by the "site" terms of an HMM built with
-        site_terms=True; absent: 0."""
-        ctx = _Ctx(padded, idx, sites)
+        site_terms=True; absent: 0. The arrays start at base `sites_from` (a block of a long
+        sequence)."""
+        ctx = _Ctx(padded, idx, sites, sites_from)
         cache: dict[tuple, np.ndarray] = {}
         out = []
         for keys in (self.gate_keys, self.jump_keys):
@@ -383,7 +386,7 @@ class GeneHMM:
             return self.splice[term[1]][term[2]][x.word(term[3], 2)]
         if op == "site":  # ("site", which): per-position evidence handed to gates()
             arr = x.sites.get(term[1])
-            return np.zeros(x.idx.size, dtype=np.float32) if arr is None else arr[x.idx].astype(np.float32)
+            return np.zeros(x.idx.size, dtype=np.float32) if arr is None else arr[x.site_idx].astype(np.float32)
         if op == "pwm":  # ("pwm", which): splice-site log-odds summed over its window
             off, table = self.pwm[term[1]]
             score = np.zeros(x.idx.size, dtype=np.float32)

@@ -19,8 +19,10 @@ Measured and left off by default (bench/eukaryote/vs_augustus.py, docs/benchmark
 long intron-length class (better exon F1, more joined genes), a minimum terminal exon, and the
 soft-mask hint (`--softmask`).
 
-Memory: the emission table of one sequence (36 bytes per base) at a time. A 100 Mb chromosome
-therefore needs about 4 GB; streaming windows are still to do.
+Memory: sequences longer than STREAM_BLOCK are decoded block by block (blocks end where no frame
+looks coding, so no gene is cut): the emission table (36 bytes per base) and the site arrays of
+one block at a time; per whole sequence only its bases (1 byte per base as codes) and the site
+classifier's candidates (a few bytes per base) are kept.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from genet5.predict.eukaryote.content import ContentModel, background_counts, fi
 from genet5.predict.eukaryote.density import orf_spans, single_orf_fraction
 from genet5.predict.prokaryote.coding import CodingModel, order_for
 from genet5.predict.viterbi_decoder import SPLICE_PWM_FILE, ViterbiGene, candidate_regions, decode_regions, start_set
-from genet5.predict.viterbi_hmm import E_IG, E_MCDS, E_MINTRON, E_PCDS, E_PINTRON, N_EMIT, GeneHMM
+from genet5.predict.viterbi_hmm import E_IG, E_MCDS, E_MINTRON, E_PCDS, E_PINTRON, N_EMIT, GeneHMM, padded_base_codes
 
 DONOR_EXON, DONOR_INTRON = 3, 6  # splice_pwm.json windows (transcription orientation)
 ACCEPTOR_INTRON, ACCEPTOR_EXON = 20, 1
@@ -122,9 +124,17 @@ def long_orfs(seq: bytes, code: GeneticCode, min_codons: int) -> list[bytes]:
     return [(seq if strand == 1 else rc)[a:b] for strand, a, b in orf_spans(seq, code, min_codons)]
 
 
-def emission_table(seq: bytes, models: GenomeModels, mask: list[tuple[int, int]] = (), mask_penalty: float = 0.0) -> np.ndarray:
-    """(L, N_EMIT) float32: per-base log-ratios against the background for each HMM emission;
-    coding columns lowered by `mask_penalty` on the soft-masked runs `mask` (0-based [a, b))."""
+def emission_table(seq: bytes, models: GenomeModels, mask: list[tuple[int, int]] = (), mask_penalty: float = 0.0,
+                   lo: int = 0, hi: int | None = None) -> np.ndarray:
+    """(hi - lo, N_EMIT) float32: per-base log-ratios against the background for each HMM
+    emission, bases lo .. hi - 1 (default all); coding columns lowered by `mask_penalty` on the
+    soft-masked runs `mask` (0-based [a, b)). The chains read only a few bases around each base,
+    so a block computed with _CHAIN_CONTEXT bases on each side equals that slice of the whole."""
+    hi = len(seq) if hi is None else hi
+    a, b = max(0, lo - _CHAIN_CONTEXT), min(len(seq), hi + _CHAIN_CONTEXT)
+    if (a, b) != (0, len(seq)):
+        shifted = [(max(x, a) - a, min(y, b) - a) for x, y in mask if y > a and x < b]
+        return emission_table(seq[a:b], models, shifted, mask_penalty)[lo - a : hi - a]
     n = len(seq)
     rc = reverse_complement(seq)
     em = np.zeros((n, N_EMIT), dtype=np.float32)
@@ -140,6 +150,12 @@ def emission_table(seq: bytes, models: GenomeModels, mask: list[tuple[int, int]]
             em[a:b, E_PCDS : E_PCDS + 3] -= mask_penalty
             em[a:b, E_MCDS : E_MCDS + 3] -= mask_penalty
     return em
+
+
+_CHAIN_CONTEXT = 32  # bases on each side of a block: more than any chain's order
+# Sequences longer than this are decoded in blocks of about this size (emissions, site arrays
+# and gates of one block at a time): memory stays bounded on a 100 Mb chromosome.
+STREAM_BLOCK = 2_000_000
 
 
 def regions_of(em: np.ndarray, max_region: int) -> list[tuple[int, int]]:
@@ -172,13 +188,49 @@ def decode(records: list[tuple[str, bytes]], code: GeneticCode, models: GenomeMo
         if len(seq) < settings.min_len:
             out.append([])
         else:
-            em = emission_table(seq, models, masks[k] if masks else (), settings.softmask_penalty)
-            out.append(decode_regions(seq, regions_of(em, settings.max_region), lambda g, em=em: em[g], hmm, code,
-                                      min_len=settings.min_len, min_score=settings.min_score,
-                                      sites=sites[k] if sites else None))
+            out.append(_decode_record(seq, hmm, code, models, settings, masks[k] if masks else (),
+                                      sites[k] if sites else None))
         if on_record:
             on_record(seqid)
     return out
+
+
+def stream_blocks(n: int, block: int, regions_in) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """Cut a sequence of n bases into blocks of about `block` bases at the cuts regions_of makes
+    (where no frame looks coding), so that no block edge falls inside a gene: each block's last
+    region is left to the next block unless the sequence ends there. `regions_in(lo, hi)` gives
+    the regions of bases lo .. hi - 1 in block coordinates. Returns (lo, hi, regions) with the
+    regions in sequence coordinates."""
+    out, lo = [], 0
+    while lo < n:
+        hi = n if n - lo <= block + block // 2 else lo + block
+        regions = sorted(regions_in(lo, hi))
+        if hi < n and len(regions) > 1:
+            regions = regions[:-1]  # its end is the block's edge, not a cut: decoded with the next block
+        end = regions[-1][1] if regions else hi - lo
+        out.append((lo, lo + end, [(a + lo, b + lo) for a, b in regions]))
+        lo += end
+    return out
+
+
+def _decode_record(seq: bytes, hmm: GeneHMM, code: GeneticCode, models: GenomeModels, settings: EukaryoteSettings,
+                   mask, sites) -> list[ViterbiGene]:
+    """Genes of one sequence, block by block when it is longer than STREAM_BLOCK."""
+    padded = padded_base_codes(seq)
+    penalty = settings.softmask_penalty
+    ems: dict[int, np.ndarray] = {}
+
+    def regions_in(lo: int, hi: int) -> list[tuple[int, int]]:
+        ems[lo] = emission_table(seq, models, mask, penalty, lo, hi)
+        return regions_of(ems[lo], settings.max_region)
+
+    genes = []
+    for lo, hi, regions in stream_blocks(len(seq), STREAM_BLOCK, regions_in):
+        em = ems.pop(lo)
+        genes += decode_regions(seq, regions, lambda g, em=em, lo=lo: em[g - lo], hmm, code, min_len=settings.min_len,
+                                min_score=settings.min_score, sites=sites.dense(lo, hi) if sites is not None else None,
+                                sites_from=lo, padded=padded)
+    return genes
 
 
 def gene_hmm(code: GeneticCode, models: GenomeModels, settings: EukaryoteSettings, starts=None) -> GeneHMM:
@@ -235,15 +287,11 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     bg = background_counts(both, settings.content_order)
     sites = None
     if settings.site_model_weight > 0:  # the classifier's evidence does not change between rounds
-        from genet5.predict.eukaryote.sites import load_site_model, site_scores
+        from genet5.predict.eukaryote.sites import SparseSites, load_site_model
 
         site_model = site_model or load_site_model()
-        sites = [site_scores(site_model, seq, settings.site_model_weight) if len(seq) >= settings.min_len else None
-                 for _, seq in records]
-        for s in sites:
-            if s is not None:
-                s["start"] *= settings.site_start_weight
-                s["rstart"] *= settings.site_start_weight
+        sites = [SparseSites(site_model, seq, settings.site_model_weight, settings.site_start_weight)
+                 if len(seq) >= settings.min_len else None for _, seq in records]
     genes = decode(records, code, models, settings, starts, on_record, masks, sites)
     if on_round:
         on_round(0, genes)

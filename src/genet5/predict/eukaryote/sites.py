@@ -70,13 +70,27 @@ def oriented_site_llr(model: SiteNet, codes: np.ndarray) -> dict[str, np.ndarray
     return out
 
 
-def site_scores(model: SiteNet, seq: bytes, weight: float = 1.0) -> dict[str, np.ndarray]:
-    """The six HMM site arrays ("don", "acc", "racc", "rdon", "start", "rstart"; (L,) float32, forward positions)
-    of one sequence, each `weight` times the classifier's log-likelihood ratio."""
+SITE_KEYS = ("don", "acc", "racc", "rdon", "start", "rstart")
+
+
+def site_scores(model: SiteNet, seq: bytes, weight: float = 1.0, lo: int = 0, hi: int | None = None) -> dict[str, np.ndarray]:
+    """The six HMM site arrays ("don", "acc", "racc", "rdon", "start", "rstart"; float32,
+    forward positions lo .. hi - 1) of one sequence, each `weight` times the classifier's
+    log-likelihood ratio. Only bases within the windows' reach of [lo, hi) are read, so a long
+    sequence can be scored block by block with the same result as whole."""
+    n = len(seq)
+    hi = n if hi is None else hi
+    reach = model.config.half + model.config.margin + 3
+    a, b = max(0, lo - reach), min(n, hi + reach)
+    whole = _site_scores(model, seq[a:b])
+    return {k: v[lo - a : hi - a] * np.float32(weight) for k, v in whole.items()}
+
+
+def _site_scores(model: SiteNet, seq: bytes) -> dict[str, np.ndarray]:
     n = len(seq)
     plus = oriented_site_llr(model, _LUT[np.frombuffer(seq, dtype=np.uint8)])
     minus = oriented_site_llr(model, _LUT[np.frombuffer(reverse_complement(seq), dtype=np.uint8)])
-    out = {k: np.zeros(n, dtype=np.float32) for k in ("don", "acc", "racc", "rdon", "start", "rstart")}
+    out = {k: np.zeros(n, dtype=np.float32) for k in SITE_KEYS}
     out["don"][: n - 1] = plus["donor"][1:]  # exon's last base j = donor position - 1
     out["acc"][:] = plus["acceptor"]
     # minus strand, oriented index i <-> forward base n - 1 - i
@@ -87,6 +101,34 @@ def site_scores(model: SiteNet, seq: bytes, weight: float = 1.0) -> dict[str, np
     out["start"][:] = plus["start"]
     # a minus start at oriented i covers forward bases n-3-i .. n-1-i; its gate is the middle one
     out["rstart"][: n - 1] = minus["start"][::-1][1:]
-    for k in out:
-        out[k] *= weight
     return out
+
+
+class SparseSites:
+    """One sequence's site arrays kept as (positions, values) of their non-zero entries (a
+    candidate GT/GC, AG or ATG every few bases: ~3 bytes per base instead of 24), computed once
+    block by block and handed to the decoder as dense arrays one block at a time."""
+
+    def __init__(self, model: SiteNet, seq: bytes, weight: float, start_weight: float, block: int = 1 << 21):
+        self.n = len(seq)
+        parts: dict[str, list] = {k: [] for k in SITE_KEYS}
+        for lo in range(0, self.n, block):
+            dense = site_scores(model, seq, weight, lo, min(lo + block, self.n))
+            for k in ("start", "rstart"):
+                dense[k] *= np.float32(start_weight)
+            for k, v in dense.items():
+                nz = np.flatnonzero(v)
+                parts[k].append((nz + lo, v[nz]))
+        self.pos = {k: np.concatenate([p for p, _ in v]) if v else np.zeros(0, np.int64) for k, v in parts.items()}
+        self.val = {k: np.concatenate([x for _, x in v]) if v else np.zeros(0, np.float32) for k, v in parts.items()}
+
+    def dense(self, lo: int = 0, hi: int | None = None) -> dict[str, np.ndarray]:
+        hi = self.n if hi is None else hi
+        out = {}
+        for k in SITE_KEYS:
+            p, v = self.pos[k], self.val[k]
+            i, j = np.searchsorted(p, lo), np.searchsorted(p, hi)
+            arr = np.zeros(hi - lo, dtype=np.float32)
+            arr[p[i:j] - lo] = v[i:j]
+            out[k] = arr
+        return out
