@@ -89,6 +89,24 @@ def test_start_model_learns_planted_rbs():
     assert model.rbs[0] > 1.0 and model.rbs[-1] < 0
 
 
+def test_start_codon_odds_are_against_the_genome_background():
+    # chosen starts: 90% ATG, 10% GTG; their ORFs' other starts all ATG; the genome's candidate
+    # starts (the background) 40% ATG, 40% GTG, 20% TTG
+    rng = np.random.default_rng(2)
+    n = 200
+    codon = np.concatenate([np.where(rng.random(n) < 0.9, 0, 1), np.zeros(n, dtype=np.int64)])
+    rbs = np.full(2 * n, N_RBS - 1)
+    mat = rng.integers(0, 4, size=(2 * n, 32))
+    chosen = np.arange(2 * n) < n
+    background = (rng.choice([0, 1, 2], p=[0.4, 0.4, 0.2], size=5000), np.full(5000, N_RBS - 1))
+    against_genome = StartModel.fit([(codon, rbs, mat, chosen)], background=background)
+    against_orf = StartModel.fit([(codon, rbs, mat, chosen)])
+    # against the genome ATG is enriched (~log 0.9/0.4) and GTG depleted; against ORF decoys
+    # that are all ATG, ATG would look like a decoy codon
+    assert against_genome.codon[0] > 0.5 and against_genome.codon[1] < -1.0
+    assert against_orf.codon[0] < 0 < against_orf.codon[1]
+
+
 def test_coding_chain_prefers_the_true_frame():
     rng = np.random.default_rng(1)
     codons = ["GCT", "AAA", "CTG", "GGC", "ACC", "CAG", "GAA"]
