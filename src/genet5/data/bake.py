@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -372,7 +371,9 @@ def bake(raw: Path, out_root: Path, cfg: BakeConfig, show_progress: bool = True)
         else:
             import multiprocessing as mp
 
-            ctx = mp.get_context("spawn" if os.name == "nt" else "fork")
+            # spawn, not fork: a forked worker can inherit a lock another thread held at the fork
+            # (rare hangs seen under load); the workers import what they need themselves
+            ctx = mp.get_context("spawn")
             with ctx.Pool(cfg.workers) as pool:
                 jobs = [(e, out_root, cfg) for e in order]
                 sizes = {e.key: e.genome.stat().st_size for e in order}
