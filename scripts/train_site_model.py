@@ -35,6 +35,7 @@ from genet5.genome.fasta import read_fasta
 from genet5.genome.gff import read_annotation
 from genet5.models.sites import SITE_TYPES, SiteConfig, SiteNet
 from genet5.models.weights import save_pretrained
+from genet5.predict.prokaryote.orfs import base_codes
 
 REPO = Path(__file__).resolve().parents[1]
 GENOMES = Path(os.environ.get("GENET5_SHARED", REPO.parent / "shared")) / "genomes"
@@ -44,9 +45,6 @@ DROP = {"invertebrates/Drosophila_melanogaster_dm6_1pct": ("chr2R",), "plants/Ar
 MAX_POS = 15_000
 NEG_PER_POS = 10
 FLANK = 1000
-_LUT = np.full(256, 4, dtype=np.uint8)
-for _i, _c in enumerate(b"ACGT"):
-    _LUT[_c] = _LUT[_c + 32] = _i
 
 
 def split_genomes(split: str) -> list[str]:
@@ -62,7 +60,7 @@ def _find(directory: Path, stem: str) -> Path:
 
 
 def genome_sites(name: str, cfg: SiteConfig, rng: np.random.Generator) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """{site type: (windows (n, window + 2 margin) uint8 codes, labels (n,) bool)} of one genome."""
+    """{site type: (windows (n, window + 2 margin) int8 codes, labels (n,) bool)} of one genome."""
     directory = GENOMES / name
     ann = read_annotation(_find(directory, "annotation"))
     drop = DROP.get(name, ())
@@ -74,8 +72,8 @@ def genome_sites(name: str, cfg: SiteConfig, rng: np.random.Generator) -> dict[s
         if seq is None:
             continue
         n = len(seq)
-        codes = {"+": _LUT[np.frombuffer(seq, dtype=np.uint8)]}
-        codes["-"] = _LUT[np.frombuffer(reverse_complement(seq), dtype=np.uint8)]
+        codes = {"+": base_codes(seq)}
+        codes["-"] = base_codes(reverse_complement(seq))
         true = {(s, t): set() for s in "+-" for t in SITE_TYPES}
         spans = {"+": [], "-": []}
         for gene in genes:

@@ -8,7 +8,8 @@ import torch
 
 from genet5.genome.codes import reverse_complement
 from genet5.models.sites import SiteConfig, SiteNet
-from genet5.predict.eukaryote.sites import _LUT, load_site_model, oriented_site_llr, site_scores
+from genet5.predict.eukaryote.sites import load_site_model, oriented_site_llr, site_scores
+from genet5.predict.prokaryote.orfs import base_codes
 
 
 def random_dna(n: int, seed: int) -> bytes:
@@ -19,10 +20,10 @@ def test_whole_sequence_scores_equal_the_window_at_a_time_model():
     torch.manual_seed(0)
     model = SiteNet(SiteConfig(prior_logit_donor=-1.5, prior_logit_acceptor=-2.0, prior_logit_start=-3.0)).eval()
     seq = random_dna(1500, 1)
-    codes = _LUT[np.frombuffer(seq, dtype=np.uint8)]
+    codes = base_codes(seq)
     llr = oriented_site_llr(model, codes)
     reach = model.config.half + model.config.margin
-    padded = np.concatenate([np.full(reach, 4, np.uint8), codes, np.full(reach, 4, np.uint8)])
+    padded = np.concatenate([np.full(reach, 4, np.int8), codes, np.full(reach, 4, np.int8)])
     donors = [i for i in range(len(seq) - 1) if seq[i : i + 2] in (b"GT", b"GC")]
     acceptors = [i for i in range(2, len(seq)) if seq[i - 2 : i] == b"AG"]
     starts = [i for i in range(len(seq) - 2) if seq[i : i + 3] == b"ATG"]
@@ -60,7 +61,7 @@ def test_bundled_model_prefers_a_real_donor_and_acceptor_to_decoys():
     intron_body = bytes(rng.choice(list(b"AT"), size=150).astype(np.uint8))
     # exon | GTAAGT ... intron ... TTTTTTTTCCTTTCAG | exon: consensus donor and acceptor
     seq = exon(200) + b"CAGGTAAGT" + intron_body + b"TTTTTTTTCCTTTCAG" + exon(200)
-    codes = _LUT[np.frombuffer(seq, dtype=np.uint8)]
+    codes = base_codes(seq)
     llr = oriented_site_llr(model, codes)
     donor, acceptor = 203, 203 + 6 + len(intron_body) + 16 - 3 + 3
     assert seq[donor : donor + 2] == b"GT" and seq[acceptor - 2 : acceptor] == b"AG"
@@ -87,7 +88,7 @@ def test_blocks_of_the_sequence_give_the_same_scores_as_one_block(monkeypatch):
 
     torch.manual_seed(2)
     model = SiteNet(SiteConfig()).eval()
-    codes = _LUT[np.frombuffer(random_dna(2000, 4), dtype=np.uint8)]
+    codes = base_codes(random_dna(2000, 4))
     whole = oriented_site_llr(model, codes)
     monkeypatch.setattr(sites, "_BLOCK", 257)
     monkeypatch.setattr(sites, "_CHUNK", 7)

@@ -23,11 +23,9 @@ import torch
 from genet5.genome.codes import reverse_complement
 from genet5.models.sites import SiteNet
 from genet5.models.weights import load_model
+from genet5.predict.prokaryote.orfs import base_codes
 
 BUNDLED_SITE_MODEL = "gene-sites"
-_LUT = np.full(256, 4, dtype=np.uint8)
-for _i, _c in enumerate(b"ACGT"):
-    _LUT[_c] = _LUT[_c + 32] = _i
 _CHUNK = 8192  # candidate windows read at once
 _BLOCK = 1 << 20  # bases convolved at once
 
@@ -46,7 +44,7 @@ def oriented_site_llr(model: SiteNet, codes: np.ndarray) -> dict[str, np.ndarray
     cfg = model.config
     n, half, margin = len(codes), cfg.half, cfg.margin
     reach = half + margin
-    padded = np.concatenate([np.full(reach, 4, np.uint8), codes, np.full(reach, 4, np.uint8)])
+    padded = np.concatenate([np.full(reach, 4, np.int8), codes.astype(np.int8), np.full(reach, 4, np.int8)])
     candidates = {
         "donor": np.flatnonzero((codes[:-1] == 2) & ((codes[1:] == 3) | (codes[1:] == 1))),
         "acceptor": np.flatnonzero((codes[:-1] == 0) & (codes[1:] == 2)) + 2,
@@ -88,8 +86,8 @@ def site_scores(model: SiteNet, seq: bytes, weight: float = 1.0, lo: int = 0, hi
 
 def _site_scores(model: SiteNet, seq: bytes) -> dict[str, np.ndarray]:
     n = len(seq)
-    plus = oriented_site_llr(model, _LUT[np.frombuffer(seq, dtype=np.uint8)])
-    minus = oriented_site_llr(model, _LUT[np.frombuffer(reverse_complement(seq), dtype=np.uint8)])
+    plus = oriented_site_llr(model, base_codes(seq))
+    minus = oriented_site_llr(model, base_codes(reverse_complement(seq)))
     out = {k: np.zeros(n, dtype=np.float32) for k in SITE_KEYS}
     out["don"][: n - 1] = plus["donor"][1:]  # exon's last base j = donor position - 1
     out["acc"][:] = plus["acceptor"]
