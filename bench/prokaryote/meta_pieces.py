@@ -6,8 +6,8 @@ sets) on contigs cut from the prokaryotic validation genomes, beside Prodigal -p
 For each piece size, non-overlapping pieces are cut from each genome's longest sequence; each is
 decoded as a genome of its own. Scoring: exact start+stop and stop F1 over the reference genes
 that lie wholly inside a piece; predictions marked partial (cut by the piece's ends) are not
-counted, for any tool. The network is not used here (statistics only, both modes), so the
-comparison isolates what the statistics learn from the piece itself.
+counted, for any tool. The per-base network is not used (it is off by default); each of our
+modes runs with the learned start classifier (the default) and without it (statistics alone).
 
     python bench/prokaryote/meta_pieces.py            # -> bench/results/prokaryote_meta_pieces.json
 """
@@ -74,7 +74,8 @@ def main() -> int:
 
     sets = load_sets()
     settings = ProkaryoteSettings(use_net=False)
-    tools = ("genet5_single", "genet5_meta", "prodigal_single", "prodigal_meta")
+    stats = ProkaryoteSettings(use_net=False, start_net_model=None)
+    tools = ("genet5_single", "genet5_meta", "genet5_single_stats", "genet5_meta_stats", "prodigal_single", "prodigal_meta")
     tally = {t: {s: [0, 0, 0, 0] for s in SIZES} for t in tools}  # tp start+stop, tp stop, n_ref, n_pred
     for genome_dir, code in CASES:
         rec = max(read_fasta(GENOMES / genome_dir / "genome.fa.gz"), key=lambda r: len(r.seq))
@@ -91,10 +92,13 @@ def main() -> int:
                 truth = truth_in(ref, rec.id, off, off + size)
                 stops = {(s, b if s == "+" else a) for s, a, b in truth}
                 prep = [prepare_record("p", seq, gc, starts, settings)]
+                bare = [prepare_record("p", seq, gc, starts, stats)]
+                genes_of = lambda found: [(g.strand, g.start, g.end, g.start_partial or g.end_partial) for g in found]  # noqa: E731
                 preds = {
-                    "genet5_single": [(g.strand, g.start, g.end, g.start_partial or g.end_partial) for g in find_genes(prep, settings)[0]],
-                    "genet5_meta": [(g.strand, g.start, g.end, g.start_partial or g.end_partial)
-                                    for g in find_genes_meta(prep, settings, sets)[0][0]],
+                    "genet5_single": genes_of(find_genes(prep, settings)[0]),
+                    "genet5_meta": genes_of(find_genes_meta(prep, settings, sets)[0][0]),
+                    "genet5_single_stats": genes_of(find_genes(bare, stats)[0]),
+                    "genet5_meta_stats": genes_of(find_genes_meta(bare, stats, sets)[0][0]),
                     "prodigal_single": prodigal(seq, code, "single"),
                     "prodigal_meta": prodigal(seq, code, "meta"),
                 }
@@ -109,6 +113,7 @@ def main() -> int:
     result = {
         "date": dt.date.today().isoformat(), "sizes": SIZES, "pieces_per_genome": PIECES,
         "genomes": [c[0] for c in CASES], "network": False,
+        "start_classifier": "genet5_single / genet5_meta: bundled prokaryote-starts; *_stats: without it",
         "f1": {tool: {str(s): {"start_stop": round(f1(v[0], v[2], v[3]), 4), "stop": round(f1(v[1], v[2], v[3]), 4),
                                "n_ref": v[2], "n_pred": v[3]} for s, v in by.items()} for tool, by in tally.items()},
     }

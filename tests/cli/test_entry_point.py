@@ -70,7 +70,8 @@ def test_stdout_and_signals(tmp_path):
     assert p.returncode == 0 and p.stdout.startswith("##gff-version 3\n") and "\tCDS\t" in p.stdout
     assert not (tmp_path / "-").exists()
     for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
-        proc = subprocess.Popen([*CLI, str(GENOME), "-o", "x.gff3", "--proteins", "x.faa", "-q"], cwd=tmp_path,
+        # --network: the per-base network (off by default) keeps the run busy long enough to interrupt
+        proc = subprocess.Popen([*CLI, str(GENOME), "-o", "x.gff3", "--proteins", "x.faa", "-q", "--network"], cwd=tmp_path,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals)
         time.sleep(4)  # mid-run: the network is working through the genome
         proc.send_signal(sig)

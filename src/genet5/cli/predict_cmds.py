@@ -41,7 +41,7 @@ def predict(
     domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids), eukaryote, or auto: the domain of an explicit --decoder, else eukaryote with -g 1 and prokaryote otherwise."),
     decoder: Optional[str] = typer.Option(None, "--decoder", help=_decoder_help()),
     mode: str = typer.Option("auto", "--mode", "-p", help="Prokaryote: single (the genome teaches itself its statistics; >= 20 kb), meta (parameter sets from training genomes, per sequence: plasmids, viruses, metagenome contigs), or auto: meta below 20 kb."),
-    network: bool = typer.Option(True, "--network/--no-network", help="Prokaryote: use the model's per-base evidence (off: the genome's self-trained statistics alone; for ablations)."),
+    network: bool = typer.Option(False, "--network/--no-network", help="Prokaryote: add the model's per-base evidence to the self-trained statistics (off by default: it adds nothing on the validation genomes and costs ~10x the time, docs/benchmarks.md; for ablations)."),
     softmask: bool = typer.Option(False, "--softmask/--no-softmask", help="Eukaryote (selftrained): take lower-case (soft-masked) bases as repeats, less likely coding. Off by default: it did not help on the validation genomes (docs/benchmarks.md)."),
     min_gene_length: int = typer.Option(90, "--min-gene-length", help="Shortest CDS to report (bases, stop included)."),
     id_prefix: str = typer.Option("genet5", "--id-prefix", help="Prefix of gene IDs."),

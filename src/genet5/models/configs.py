@@ -22,7 +22,7 @@ from genet5.errors import UserError
 _CONFIG_CLASSES: dict[str, type] = {}
 _MODEL_CLASSES: dict[str, type] = {}
 _PRESETS: dict[str, Any] = {}
-_BUILTIN_MODEL_MODULES = ["genet5.models.genos", "genet5.models.genet5", "genet5.models.sites"]
+_BUILTIN_MODEL_MODULES = ["genet5.models.genos", "genet5.models.genet5", "genet5.models.sites", "genet5.models.prok_starts"]
 
 
 class ModelConfigError(UserError, ValueError):

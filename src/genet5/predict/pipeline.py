@@ -40,7 +40,7 @@ class PredictConfig:
     id_prefix: str = "genet5"
     start_codons: tuple[str, ...] | None = None  # None: the code's starts (ATG only for code 1)
     learn_starts: bool = True  # orf and prokaryote decoders: self-trained per-genome start model
-    use_network: bool = True  # prokaryote: add the network's per-base evidence (off: statistics alone)
+    use_network: bool = False  # prokaryote: add the per-base network's evidence (off by default: it adds nothing on validation genomes, docs/benchmarks.md)
     mode: str = "auto"  # prokaryote: single (self-trained), meta (shipped parameter sets), auto (by size)
     softmask: bool = False  # eukaryote selftrained: lower-case repeats make coding less likely (decoder.py)
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from genet5.predict.orf_decoder import OrfGene
 from genet5.predict.prokaryote.coding import CodingModel
-from genet5.predict.prokaryote.decoder import ProkaryoteSettings, _decode, _genes, _StrandData, score_records
+from genet5.predict.prokaryote.decoder import ProkaryoteSettings, _decode, _genes, _StrandData, ensure_start_net, score_records, weight_vector
 from genet5.predict.prokaryote.starts import StartModel
 
 BUNDLED = Path(__file__).resolve().parents[2] / "bundled" / "prokaryote-meta"
@@ -59,11 +59,13 @@ def find_genes_meta(records: list[list[_StrandData]], settings: ProkaryoteSettin
                     sets: list[ParameterSet] | None = None) -> tuple[list[list[OrfGene]], list[str]]:
     """Genes of each record with the parameter set that scores it best, and that set's name."""
     sets = load_sets() if sets is None else sets
+    ensure_start_net(records, settings, meta=True)
     out, names = [], []
     for rec in records:
         best = None
+        wvec = weight_vector(settings, [rec], meta=True)
         for s in sets:
-            scores = score_records([rec], s.coding, s.starts, settings)
+            scores = score_records([rec], s.coding, s.starts, settings, wvec)
             chosen = _decode([rec], scores, settings)
             total = sum(float(sc[idx].sum()) for sc, idx in zip(scores[0], chosen[0]))
             if best is None or total > best[0]:
