@@ -30,12 +30,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from genet5.genome.codes import reverse_complement
 from genet5.genome.fasta import read_fasta
 from genet5.genome.gff import read_annotation
 from genet5.models.sites import SITE_TYPES, SiteConfig, SiteNet
 from genet5.models.weights import save_pretrained
-from genet5.predict.prokaryote.orfs import base_codes
+from genet5.predict.eukaryote.site_examples import SiteTranscript, fit_sites, sample_windows, site_candidates
 
 REPO = Path(__file__).resolve().parents[1]
 GENOMES = Path(os.environ.get("GENET5_SHARED", REPO.parent / "shared")) / "genomes"
@@ -44,7 +43,6 @@ EUKARYOTE_PREFIXES = ("fungi/", "invertebrates/", "plants/", "vertebrates/")
 DROP = {"invertebrates/Drosophila_melanogaster_dm6_1pct": ("chr2R",), "plants/Arabidopsis_thaliana_TAIR10_1pct": ("Chr1", "chr1", "1")}
 MAX_POS = 15_000
 NEG_PER_POS = 10
-FLANK = 1000
 
 
 def split_genomes(split: str) -> list[str]:
@@ -65,71 +63,16 @@ def genome_sites(name: str, cfg: SiteConfig, rng: np.random.Generator) -> dict[s
     ann = read_annotation(_find(directory, "annotation"))
     drop = DROP.get(name, ())
     seqs = {r.id: (r.seq if isinstance(r.seq, bytes) else r.seq.encode()).upper() for r in read_fasta(_find(directory, "genome")) if r.id not in drop}
-    reach = cfg.half + cfg.margin
     found: dict[str, list] = {t: [] for t in SITE_TYPES}
     for seqid, genes in ann.genes.items():
         seq = seqs.get(seqid)
         if seq is None:
             continue
-        n = len(seq)
-        codes = {"+": base_codes(seq)}
-        codes["-"] = base_codes(reverse_complement(seq))
-        true = {(s, t): set() for s in "+-" for t in SITE_TYPES}
-        spans = {"+": [], "-": []}
-        for gene in genes:
-            for tx in gene.transcripts:
-                if not tx.is_coding or tx.pseudo or not tx.cds:
-                    continue
-                segs = sorted((s.start, s.end) for s in tx.cds)  # 1-based, forward
-                strand = tx.strand
-                spans[strand].append((segs[0][0] - 1 - FLANK, segs[-1][1] + FLANK))
-                if not tx.start_partial:  # the start codon's first base, oriented
-                    true[(strand, "start")].add(segs[0][0] - 1 if strand == "+" else n - segs[-1][1])
-                for (_, left_end), (right_start, _) in zip(segs, segs[1:]):
-                    i0, i1 = left_end, right_start - 1  # intron = seq[i0:i1], forward 0-based
-                    if i1 - i0 < 30:
-                        continue
-                    if strand == "+":
-                        true[("+", "donor")].add(i0)
-                        true[("+", "acceptor")].add(i1)
-                    else:  # oriented (reverse-complement) coordinates: p -> n - 1 - p
-                        true[("-", "donor")].add(n - i1)
-                        true[("-", "acceptor")].add(n - i0)
-        for strand in "+-":
-            c = codes[strand]
-            cover = np.zeros(n + 1, dtype=np.int32)
-            for a, b in spans[strand]:
-                a, b = (a, b) if strand == "+" else (n - b, n - a)
-                cover[max(a, 0)] += 1
-                cover[min(max(b, 0), n)] -= 1
-            inside = np.cumsum(cover[:n]) > 0
-            g, t_, a_ = c[:-1] == 2, c[1:] == 3, c[:-1] == 0
-            don = np.flatnonzero(g & ((c[1:] == 3) | (c[1:] == 1)))  # GT or GC at i, i+1
-            acc = np.flatnonzero(a_ & (c[1:] == 2)) + 2  # AG at i-2, i-1
-            del t_
-            atg = np.flatnonzero((c[:-2] == 0) & (c[1:-1] == 3) & (c[2:] == 2))
-            for site_type, cand in (("donor", don), ("acceptor", acc), ("start", atg)):
-                cand = cand[(cand >= reach) & (cand < n - reach)]
-                cand = cand[inside[cand]]
-                pos = np.isin(cand, np.fromiter(true[(strand, site_type)], dtype=np.int64))
-                found[site_type].append((c, cand, pos))
-    out = {}
-    for site_type, parts in found.items():
-        n_pos = sum(int(p.sum()) for _, _, p in parts)
-        n_neg = sum(int((~p).sum()) for _, _, p in parts)
-        keep_pos = min(1.0, MAX_POS / max(n_pos, 1))
-        keep_neg = min(1.0, NEG_PER_POS * min(n_pos, MAX_POS) / max(n_neg, 1))
-        windows, labels = [], []
-        for c, cand, pos in parts:
-            keep = np.where(pos, rng.random(len(cand)) < keep_pos, rng.random(len(cand)) < keep_neg)
-            sel = cand[keep]
-            if sel.size == 0:
-                continue
-            idx = sel[:, None] + np.arange(-reach, reach)[None, :]
-            windows.append(c[idx])
-            labels.append(pos[keep])
-        out[site_type] = (np.concatenate(windows), np.concatenate(labels))
-    return out
+        txs = [SiteTranscript(tx.strand, sorted((s.start, s.end) for s in tx.cds), not tx.start_partial)
+               for gene in genes for tx in gene.transcripts if tx.is_coding and not tx.pseudo and tx.cds]
+        for t, parts in site_candidates(seq, txs, cfg).items():
+            found[t] += parts
+    return sample_windows(found, cfg, rng, MAX_POS, NEG_PER_POS)
 
 
 def average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -202,27 +145,16 @@ def main() -> None:
         y = train[t][1]
         setattr(cfg, f"prior_logit_{t}", float(np.log(y.sum() / (~y).sum())))
     model = SiteNet(cfg)
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     history = []
-    for epoch in range(args.epochs):
-        model.train()
-        t0, losses = time.time(), []
-        for t in SITE_TYPES:
-            w, y = train[t]
-            order = rng.permutation(len(y))
-            for i in range(0, len(order), 512):
-                b = order[i : i + 512]
-                logit = model(t, torch.from_numpy(w[b]))
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, torch.from_numpy(y[b]).float())
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                losses.append(loss.item())
-        for group in opt.param_groups:
-            group["lr"] *= 0.5
+    clock = [time.time()]
+
+    def report(epoch: int, loss: float) -> None:
         ap_val = {name: {t: average_precision(logits(model, t, d[t][0]), d[t][1]) for t in SITE_TYPES} for name, d in val_by_genome.items()}
-        history.append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "seconds": round(time.time() - t0, 1), "validation_ap": ap_val})
+        history.append({"epoch": epoch + 1, "train_loss": loss, "seconds": round(time.time() - clock[0], 1), "validation_ap": ap_val})
         print(json.dumps(history[-1]), file=sys.stderr)
+        clock[0] = time.time()
+
+    fit_sites(model, train, args.epochs, 2e-3, rng, on_epoch=report)
     baseline = {name: {t: average_precision(pwm_scores(t, d[t][0], cfg), d[t][1]) for t in SITE_TYPES} for name, d in val_by_genome.items()}
     save_pretrained(model, args.out)
     report = {"train_genomes": train_counts, "validation_genomes": val_names, "epochs": history,

@@ -1,0 +1,152 @@
+"""Training examples for the gene-site classifier (models/sites.py) and the loop that fits it:
+shared by scripts/train_site_model.py (reference annotations of the `train` genomes) and by the
+per-genome adaptation in the eukaryote decoder (the genome's own first-pass genes).
+
+Examples of one sequence: every intron (of at least MIN_INTRON bases) between two CDS segments
+gives a positive donor (GT or GC) and a positive acceptor (AG); the start codon of every complete
+transcript a positive start (ATG); every other GT/GC, AG and ATG on the same strand within a
+transcript's span (FLANK bases on each side) is a negative. Positions are oriented: on the minus
+strand they index the reverse complement.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from genet5.genome.codes import reverse_complement
+from genet5.models.sites import SITE_TYPES, SiteConfig, SiteNet
+from genet5.predict.prokaryote.orfs import base_codes
+
+FLANK = 1000
+MIN_INTRON = 30
+
+
+@dataclass
+class SiteTranscript:
+    strand: str
+    segs: list[tuple[int, int]]  # 1-based closed CDS segments, forward order
+    complete_start: bool  # the start codon is in the sequence (not a partial gene)
+
+
+def site_candidates(seq: bytes, transcripts: list[SiteTranscript], cfg: SiteConfig) -> dict[str, list]:
+    """{site type: [(oriented codes, candidate positions, is-positive), one per strand]}."""
+    n = len(seq)
+    reach = cfg.half + cfg.margin
+    true = {(s, t): set() for s in "+-" for t in SITE_TYPES}
+    spans: dict[str, list] = {"+": [], "-": []}
+    for tx in transcripts:
+        segs, strand = tx.segs, tx.strand
+        spans[strand].append((segs[0][0] - 1 - FLANK, segs[-1][1] + FLANK))
+        if tx.complete_start:  # the start codon's first base, oriented
+            true[(strand, "start")].add(segs[0][0] - 1 if strand == "+" else n - segs[-1][1])
+        for (_, left_end), (right_start, _) in zip(segs, segs[1:]):
+            i0, i1 = left_end, right_start - 1  # intron = seq[i0:i1], forward 0-based
+            if i1 - i0 < MIN_INTRON:
+                continue
+            if strand == "+":
+                true[("+", "donor")].add(i0)
+                true[("+", "acceptor")].add(i1)
+            else:  # oriented (reverse-complement) coordinates: p -> n - 1 - p
+                true[("-", "donor")].add(n - i1)
+                true[("-", "acceptor")].add(n - i0)
+    found: dict[str, list] = {t: [] for t in SITE_TYPES}
+    for strand in "+-":
+        if not spans[strand]:
+            continue
+        c = base_codes(seq if strand == "+" else reverse_complement(seq))
+        cover = np.zeros(n + 1, dtype=np.int32)
+        for a, b in spans[strand]:
+            a, b = (a, b) if strand == "+" else (n - b, n - a)
+            cover[min(max(a, 0), n)] += 1
+            cover[min(max(b, 0), n)] -= 1
+        inside = np.cumsum(cover[:n]) > 0
+        don = np.flatnonzero((c[:-1] == 2) & ((c[1:] == 3) | (c[1:] == 1)))  # GT or GC at i, i+1
+        acc = np.flatnonzero((c[:-1] == 0) & (c[1:] == 2)) + 2  # AG at i-2, i-1
+        atg = np.flatnonzero((c[:-2] == 0) & (c[1:-1] == 3) & (c[2:] == 2))
+        for site_type, cand in (("donor", don), ("acceptor", acc), ("start", atg)):
+            cand = cand[(cand >= reach) & (cand < n - reach)]
+            cand = cand[inside[cand]]
+            pos = np.isin(cand, np.fromiter(true[(strand, site_type)], dtype=np.int64))
+            found[site_type].append((c, cand, pos))
+    return found
+
+
+def sample_windows(found: dict[str, list], cfg: SiteConfig, rng: np.random.Generator, max_pos: int,
+                   neg_per_pos: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{site type: (windows (n, window + 2 margin) codes, labels (n,) bool)}: at most `max_pos`
+    positives per type and `neg_per_pos` negatives per positive, drawn at random."""
+    reach = cfg.half + cfg.margin
+    out = {}
+    for site_type, parts in found.items():
+        n_pos = sum(int(p.sum()) for _, _, p in parts)
+        n_neg = sum(int((~p).sum()) for _, _, p in parts)
+        keep_pos = min(1.0, max_pos / max(n_pos, 1))
+        keep_neg = min(1.0, neg_per_pos * min(n_pos, max_pos) / max(n_neg, 1))
+        windows, labels = [], []
+        for c, cand, pos in parts:
+            keep = np.where(pos, rng.random(len(cand)) < keep_pos, rng.random(len(cand)) < keep_neg)
+            sel = cand[keep]
+            if sel.size == 0:
+                continue
+            windows.append(c[sel[:, None] + np.arange(-reach, reach)[None, :]])
+            labels.append(pos[keep])
+        width = 2 * reach
+        out[site_type] = (np.concatenate(windows) if windows else np.zeros((0, width), np.int8),
+                          np.concatenate(labels) if labels else np.zeros(0, bool))
+    return out
+
+
+def fit_sites(model: SiteNet, data: dict[str, tuple[np.ndarray, np.ndarray]], epochs: int, lr: float,
+              rng: np.random.Generator, batch: int = 512, on_epoch=None) -> list[float]:
+    """Binary cross-entropy on each site type's windows, AdamW, the rate halved after each
+    epoch; `on_epoch(epoch, mean loss)` after each. Returns the per-epoch mean losses."""
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    history = []
+    for epoch in range(epochs):
+        model.train()
+        losses = []
+        for t in SITE_TYPES:
+            w, y = data[t]
+            order = rng.permutation(len(y))
+            for i in range(0, len(order), batch):
+                b = order[i : i + batch]
+                logit = model(t, torch.from_numpy(w[b]))
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, torch.from_numpy(y[b]).float())
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+        for group in opt.param_groups:
+            group["lr"] *= 0.5
+        history.append(float(np.mean(losses)) if losses else float("nan"))
+        if on_epoch:
+            on_epoch(epoch, history[-1])
+    model.eval()
+    return history
+
+
+def adapted_site_model(model: SiteNet, records: list[tuple[str, bytes]], genes, epochs: int, lr: float,
+                       max_pos: int = 5000, neg_per_pos: int = 10, seed: int = 0) -> SiteNet | None:
+    """A copy of `model` fine-tuned on one genome's own decoded genes (per-genome adaptation, as
+    the decoder's chains and matrices self-train); None when the genes give too few sites.
+    The negatives are drawn at the training script's ratio, so the model's prior logit (the
+    training set's class balance, subtracted to give a likelihood ratio) still holds."""
+    cfg = model.config
+    rng = np.random.default_rng(seed)
+    found: dict[str, list] = {t: [] for t in SITE_TYPES}
+    for (_, seq), found_genes in zip(records, genes):
+        txs = [SiteTranscript(g.strand, sorted(g.cds), not g.start_partial) for g in found_genes if not g.end_partial]
+        if txs:
+            for t, parts in site_candidates(seq, txs, cfg).items():
+                found[t] += parts
+    data = sample_windows(found, cfg, rng, max_pos, neg_per_pos)
+    if min(int(data[t][1].sum()) for t in ("donor", "acceptor")) < 100:
+        return None
+    tuned = copy.deepcopy(model)
+    with torch.enable_grad():
+        fit_sites(tuned, data, epochs, lr, rng)
+    return tuned
