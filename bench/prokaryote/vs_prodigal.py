@@ -9,10 +9,13 @@ For each genome (default: the prokaryotic `validation` genomes of shared/genomes
    `genet5 eval --genome`);
 2. the bundled network's per-base track is computed once (timed) and the decoder is run in
    process in several variants, each written to GFF3 and scored the same way:
-   full (the default: self-trained statistics + DP, no network), with_network (statistics +
-   the per-base network, `--network`), network_alone (network + fixed start prior + DP, no
-   self-training), no_self_training (fixed statistics: long-ORF first pass only),
-   no_start_model (fixed start prior), greedy (greedy selection instead of the DP);
+   full (the default: self-trained statistics + the learned start classifier + DP, no per-base
+   network), statistics_alone (without the classifier), classifier_alone (the classifier at
+   full weight in place of the self-trained start model), with_network (the default + the
+   per-base network, `--network`), network_alone (per-base network + fixed start prior + DP,
+   no self-training, no classifier), no_self_training (long-ORF first pass + classifier),
+   no_start_model (no self-trained start model; the classifier at its default weight),
+   greedy (greedy selection instead of the DP);
 3. JSON goes to bench/results/prokaryote_vs_prodigal.json (device, versions, date), and
    `--table` prints the Markdown tables of docs/benchmarks.md.
 
@@ -45,8 +48,11 @@ OUT = RESULTS / "prokaryote_vs_prodigal.json"
 PROKARYOTIC = ("prokaryotes/", "archaea/", "phages/")
 VARIANTS = {
     "full": {},
+    "statistics_alone": {"start_net_model": None},
+    "classifier_alone": {"use_start_model": False, "start_net_full_below": 10**12, "start_net_max_bases": 10**12,
+                         "weights": {"start_net": 1.0}},
     "with_network": {"use_net": True},
-    "network_alone": {"use_net": True, "use_self_training": False},
+    "network_alone": {"use_net": True, "use_self_training": False, "start_net_model": None},
     "no_self_training": {"use_self_training": False},
     "no_start_model": {"use_start_model": False},
     "greedy": {"use_dp": False},
@@ -121,6 +127,8 @@ def run_ours(genome: Path, code: int, wd: Path, threads: int) -> dict:
     lengths = {sid: len(seq) for sid, seq in records}
     out: dict = {"network_seconds": round(t_net, 3), "variants": {}}
     for name, change in VARIANTS.items():
+        if "weights" in change:  # a dict of weights to change
+            change = {**change, "weights": replace(base.weights, **change["weights"])}
         settings = replace(base, **change)
         t1 = time.perf_counter()
         prepared = [prepare_record(sid, seq, gc, start_codon_set(cfg), settings,
@@ -168,14 +176,15 @@ def run_genome(genome_dir: str, threads: int) -> dict:
 
 
 def table(data: dict) -> str:
-    lines = ["| genome | bp | Prodigal start+stop (stop) | genet5 start+stop (stop) | with network | network alone | no self-training | no start model | greedy | genet5 / Prodigal bp/s |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| genome | bp | Prodigal start+stop (stop) | genet5 start+stop (stop) | statistics alone | classifier alone | with network | network alone | no self-training | no start model | greedy | genet5 / Prodigal bp/s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in data["genomes"]:
         v = r["genet5"]["variants"]
         f = lambda s: f"{s['start_stop']['f1']:.3f} ({s['stop']['f1']:.3f})"
         p = r["prodigal"]
         lines.append(
             f"| {r['genome'].split('/')[-1]} | {r['bp']:,} | {f(p['scores'])} | **{f(v['full']['scores'])}** | "
+            f"{f(v['statistics_alone']['scores'])} | {f(v['classifier_alone']['scores'])} | "
             f"{f(v['with_network']['scores'])} | {f(v['network_alone']['scores'])} | {f(v['no_self_training']['scores'])} | {f(v['no_start_model']['scores'])} | "
             f"{f(v['greedy']['scores'])} | {v['full']['bp_per_s']:,} / {p['bp_per_s']:,} |")
     return "\n".join(lines)

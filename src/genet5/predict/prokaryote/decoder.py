@@ -125,6 +125,13 @@ class ProkaryoteSettings:
     # the learned start classifier (models/prok_starts.py, scripts/train_start_model.py), a
     # bundled name or a directory, added as the start_net term; None: statistics alone
     start_net_model: str | None = "prokaryote-starts"
+    # its weight is weights.start_net for inputs up to this many bases and falls as 1/size
+    # beyond: a large genome teaches itself its starts (thousands of genes), a small one cannot,
+    # and there a prior learned across species is worth most (docs/benchmarks.md)
+    start_net_full_below: int = 100_000
+    # above this many bases it is not run at all: its weight would be under 0.025 (Vibrio,
+    # 4.1 Mb: start+stop F1 0.9132 with it, 0.9127 without) for ~45% more decoding time
+    start_net_max_bases: int = 2_000_000
     weights: ProkaryoteWeights = field(default_factory=ProkaryoteWeights)
 
 
@@ -150,13 +157,6 @@ def candidate_features(d: _StrandData, coding: CodingModel, start_model: StartMo
     return np.stack([cod, net, parts["codon"], parts["rbs"], parts["matrix"], d.length, np.ones(len(cod)), snet], axis=1)
 
 
-# The start classifier's weight is `start_net` for inputs up to this many bases and falls as
-# 1/size beyond: a large genome teaches itself its starts (thousands of genes), a small one
-# cannot, and there a prior learned across species is worth most (docs/benchmarks.md).
-START_NET_FULL_BELOW = 100_000
-# Above this many bases the classifier is not run at all: its weight would be under 0.025 (Vibrio,
-# 4.1 Mb: start+stop F1 0.9132 with it, 0.9127 without) for ~45% more decoding time.
-START_NET_MAX_BASES = 2_000_000
 
 
 # In meta mode the classifier's weight is halved: the borrowed start model already knows a similar
@@ -169,7 +169,7 @@ def weight_vector(settings: ProkaryoteSettings, records: list[list[_StrandData]]
     """FEATURES' weights for these records (one genome, or one sequence in meta mode)."""
     w = settings.weights.vector()
     bases = sum(d.cand.length for rec in records for d in rec if d.cand.strand == "+")
-    w[FEATURES.index("start_net")] *= min(1.0, START_NET_FULL_BELOW / max(bases, 1)) * (META_START_NET_SCALE if meta else 1.0)
+    w[FEATURES.index("start_net")] *= min(1.0, settings.start_net_full_below / max(bases, 1)) * (META_START_NET_SCALE if meta else 1.0)
     return w
 
 
@@ -229,12 +229,12 @@ def add_start_net(records: list[list[_StrandData]], model, freq: np.ndarray) -> 
 
 def ensure_start_net(records: list[list[_StrandData]], settings: ProkaryoteSettings, meta: bool = False) -> None:
     """Add the settings' start classifier's term to records that lack it, unless the genome is
-    so large that its weight would be negligible (START_NET_MAX_BASES; meta mode weighs each
+    so large that its weight would be negligible (start_net_max_bases; meta mode weighs each
     sequence on its own, so it always runs there)."""
     if not settings.start_net_model or all(d.start_net is not None for rec in records for d in rec):
         return
     plus = [d.cand for rec in records for d in rec if d.cand.strand == "+"]
-    if not meta and sum(c.length for c in plus) > START_NET_MAX_BASES:
+    if not meta and sum(c.length for c in plus) > settings.start_net_max_bases:
         return
     freq = genome_freq(sum((base_counts(c.seq) for c in plus), np.zeros(4)))
     add_start_net(records, load_start_net(settings.start_net_model), freq)
