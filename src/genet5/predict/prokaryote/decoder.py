@@ -76,6 +76,9 @@ from genet5.tokenizers.annotation import BaseClass
 #   validation (M. alvi 0.907 -> 0.886, T. kodakarensis 0.870 -> 0.843 at 1.0) while the training
 #   genomes gained (0.765 / 0.855 at 1.0): it learned the start conventions of the Bradyrhizobium
 #   and M. acetivorans references (start+stop F1 0.63 at stop F1 0.92 for us and for Prodigal);
+# - with M. acetivorans back (Bradyrhizobium still out): validation top-1 T. kodakarensis 0.722
+#   against 0.780, pieces (single, 5/10/20/50 kb) 0.769/0.817/0.852/0.890 against
+#   0.814/0.857/0.866/0.895;
 # - without those two (the bundled one): 0.9248 / 0.9233 at 0.25 / 0.5; bases only, no place
 #   features: 0.9223-0.9235; a 100-base window (-40..+59): 0.9248 at 0.25; size-scaled as
 #   bundled: 0.9242 / 0.7424 / 0.8559. On whole validation genomes it is neutral; where a genome
