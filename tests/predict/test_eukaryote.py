@@ -159,6 +159,21 @@ def test_a_long_sequence_decoded_in_blocks_gives_the_genes_of_one_pass(monkeypat
     assert key(streamed) == key(whole)
 
 
+def test_records_decoded_together_give_the_genes_of_each_decoded_alone(monkeypatch):
+    """decode() pools the regions of several records into one Viterbi batch; regions are
+    independent lanes of it, so pooling must not change any gene."""
+    import genet5.predict.eukaryote.decoder as decoder
+
+    records = [(f"r{s}", synthetic_genome(seed=s, genes=8)[0]) for s in (7, 8, 9)]
+    settings = EukaryoteSettings(rounds=1, seed_min_codons=200, max_region=6000)
+    pooled, _ = find_genes(records, CODE, settings)
+    monkeypatch.setattr(decoder, "POOL_BASES", 1)  # every record, and every region, a batch of its own
+    alone, _ = find_genes(records, CODE, settings)
+    key = lambda genes: [[(g.strand, g.cds, g.start_partial, g.end_partial) for g in r] for r in genes]  # noqa: E731
+    assert sum(map(len, pooled)) >= 15
+    assert key(pooled) == key(alone)
+
+
 def test_emissions_of_a_block_equal_that_slice_of_the_whole_table():
     from genet5.predict.eukaryote.decoder import emission_table
 

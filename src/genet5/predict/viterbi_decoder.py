@@ -13,8 +13,9 @@ Speed: the HMM only runs where the track leaves room for a gene. Candidate regio
 with P(not intergenic, not UTR) >= `genic_threshold`, padded by `pad` bases and merged; outside
 them the path is intergenic (HelixerPost does the same). Regions longer than `max_region` are cut
 where the track is confidently intergenic. All regions of a batch (`batch_bases` bases, about
-400 bytes of working memory per base) advance together, one numpy step per base position, so a
-batch costs (its longest region) numpy steps plus work proportional to its bases.
+500 bytes of working memory per base) advance together, one numpy step per base position, so a
+batch costs (its longest region) numpy steps plus work proportional to its bases; decode_jobs
+lets the regions of many sequences share a batch.
 """
 
 from __future__ import annotations
@@ -194,6 +195,18 @@ def decode_viterbi(
                           min_score=min_score, batch_bases=batch_bases, stats=stats)
 
 
+@dataclass
+class RegionJob:
+    """The regions of one sequence (or one block of it) for decode_jobs; fields as in decode_regions."""
+
+    seq: bytes
+    regions: list[tuple[int, int]]
+    emit: object  # emit(gpos) -> (len(gpos), N_EMIT) emission rows
+    sites: dict[str, np.ndarray] | None = None
+    sites_from: int = 0
+    padded: np.ndarray | None = None
+
+
 def decode_regions(
     seq: bytes,
     regions: list[tuple[int, int]],
@@ -217,36 +230,65 @@ def decode_regions(
     per-position splice-site evidence for an HMM built with site_terms (GeneHMM.gates), covering
     bases `sites_from` onwards; `padded`: padded_base_codes(seq), when the caller decodes one long
     sequence block by block and keeps it."""
-    padded = padded_base_codes(seq) if padded is None else padded
-    sites = pad_sites(sites) if sites else None
-    counts = {"regions": len(regions), "region_bases": sum(b - a for a, b in regions),
+    job = RegionJob(seq, regions, emit, sites, sites_from, padded)
+    return decode_jobs([job], hmm, code, allow_partial=allow_partial, min_len=min_len, min_score=min_score,
+                       batch_bases=batch_bases, stats=stats)[0]
+
+
+def decode_jobs(jobs: list[RegionJob], hmm: GeneHMM, code: GeneticCode, *, allow_partial: bool = True,
+                min_len: int = 90, min_score: float = 0.0, batch_bases: int = 500_000,
+                stats: dict | None = None) -> list[list[ViterbiGene]]:
+    """decode_regions for several sequences at once, genes per job. Their regions share
+    batches (longest first), so a batch's numpy steps (its longest region) serve regions of
+    many sequences: a genome of many short sequences costs about as many steps as one."""
+    for job in jobs:
+        job.padded = padded_base_codes(job.seq) if job.padded is None else job.padded
+        job.sites = pad_sites(job.sites) if job.sites else None
+    lanes = [(a, b, j) for j, job in enumerate(jobs) for a, b in job.regions]
+    counts = {"regions": len(lanes), "region_bases": sum(b - a for a, b, _ in lanes),
               "invalid": 0, "short": 0, "low_score": 0}
-    genes: list[ViterbiGene] = []
-    regions = sorted(regions, key=lambda r: r[0] - r[1])  # longest first, as viterbi_batch wants
+    genes: list[list[ViterbiGene]] = [[] for _ in jobs]
+    lanes = sorted(lanes, key=lambda r: r[0] - r[1])  # longest first, as viterbi_batch wants
     i = 0
-    while i < len(regions):
+    while i < len(lanes):
         j, size = i, 0
-        while j < len(regions) and (j == i or size + regions[j][1] - regions[j][0] <= batch_bases):
-            size += regions[j][1] - regions[j][0]
+        while j < len(lanes) and (j == i or size + lanes[j][1] - lanes[j][0] <= batch_bases):
+            size += lanes[j][1] - lanes[j][0]
             j += 1
-        genes += _decode_batch(seq, padded, emit, regions[i:j], hmm, code, allow_partial, min_len, min_score, counts, sites, sites_from)
+        for k, g in _decode_batch(jobs, lanes[i:j], hmm, code, allow_partial, min_len, min_score, counts):
+            genes[k].append(g)
         i = j
     if stats is not None:
         stats.update(counts)
-    return sorted(genes, key=lambda g: (g.start, g.end, g.strand))
+    return [sorted(g, key=lambda g: (g.start, g.end, g.strand)) for g in genes]
 
 
-def _decode_batch(seq, padded, emit, regions, hmm: GeneHMM, code, allow_partial, min_len, min_score, counts, sites=None,
-                  sites_from: int = 0) -> list[ViterbiGene]:
-    n, S = len(seq), hmm.n_states
-    lo = np.array([a for a, _ in regions], dtype=np.int64)
-    lens = np.array([b - a for a, b in regions], dtype=np.int64)
+def _decode_batch(jobs: list[RegionJob], lanes, hmm: GeneHMM, code, allow_partial, min_len, min_score,
+                  counts) -> list[tuple[int, ViterbiGene]]:
+    S = hmm.n_states
+    lo = np.array([a for a, _, _ in lanes], dtype=np.int64)
+    lens = np.array([b - a for a, b, _ in lanes], dtype=np.int64)
+    job_of = np.array([j for _, _, j in lanes], dtype=np.int64)
+    n = np.array([len(jobs[j].seq) for j in job_of.tolist()], dtype=np.int64)  # per lane: its sequence's length
     offs = np.concatenate([[0], np.cumsum(lens)[:-1]])
-    region_of = np.repeat(np.arange(len(regions)), lens)
+    region_of = np.repeat(np.arange(len(lanes)), lens)
     gpos = np.arange(int(lens.sum())) - offs[region_of] + lo[region_of]  # genomic 0-based
-    gn, gj = hmm.gates(padded, gpos, sites, sites_from)
-    em_b = emit(gpos)
-    init = np.full((len(regions), S), NEG)
+    used = np.unique(job_of).tolist()
+    if len(used) == 1:
+        job = jobs[used[0]]
+        gn, gj = hmm.gates(job.padded, gpos, job.sites, job.sites_from)
+        em_b = job.emit(gpos)
+    else:  # each sequence's rows from its own bases and evidence (every value depends on its position only)
+        gn = np.empty((gpos.size, len(hmm.gate_keys)), dtype=np.float32)
+        gj = np.empty((gpos.size, len(hmm.jump_keys)), dtype=np.float32)
+        em_b = np.empty((gpos.size, N_EMIT), dtype=np.float32)
+        row_job = job_of[region_of]
+        for k in used:
+            rows = np.flatnonzero(row_job == k)
+            job = jobs[k]
+            gn[rows], gj[rows] = hmm.gates(job.padded, gpos[rows], job.sites, job.sites_from)
+            em_b[rows] = job.emit(gpos[rows])
+    init = np.full((len(lanes), S), NEG)
     init[:, hmm.ig_state] = 0.0
     final = init.copy()
     if allow_partial:  # a gene may run off either end of the sequence
@@ -254,6 +296,7 @@ def _decode_batch(seq, padded, emit, regions, hmm: GeneHMM, code, allow_partial,
         init[lo == 0, hmm.ig_state] = 0.0
         final[lo + lens == n] = 0.0
     path, before = viterbi_batch(hmm, em_b, gn, gj, lens, init, final)
+    del gn, gj
 
     kind = hmm.kind_arr[path]
     in_gene = kind != IG
@@ -269,7 +312,7 @@ def _decode_batch(seq, padded, emit, regions, hmm: GeneHMM, code, allow_partial,
     cum = np.concatenate([[0.0], np.cumsum(gain, dtype=np.float64)])
     cpos = hmm.cpos_arr[path]
 
-    out: list[ViterbiGene] = []
+    out: list[tuple[int, ViterbiGene]] = []
     for a, b in zip(g_start.tolist(), g_end.tolist()):
         lo_c, hi_c = np.searchsorted(c_start, a), np.searchsorted(c_start, b, side="right")
         if lo_c == hi_c:
@@ -277,7 +320,7 @@ def _decode_batch(seq, padded, emit, regions, hmm: GeneHMM, code, allow_partial,
         plus = kind[a] in (PLUS_CDS, PLUS_INTRON)
         r = region_of[a]
         left_open = bool(first_of_region[a] and before[r] != hmm.ig_state)
-        right_open = bool(last_of_region[b] and lo[r] + lens[r] == n)
+        right_open = bool(last_of_region[b] and lo[r] + lens[r] == n[r])
         segs = [(int(gpos[x]) + 1, int(gpos[y]) + 1) for x, y in zip(c_start[lo_c:hi_c], c_end[lo_c:hi_c])]
         first_cpos, last_cpos = int(cpos[c_start[lo_c]]), int(cpos[c_end[hi_c - 1]])
         if plus:
@@ -296,10 +339,10 @@ def _decode_batch(seq, padded, emit, regions, hmm: GeneHMM, code, allow_partial,
             counts["short"] += 1
         elif g.score <= min_score:
             counts["low_score"] += 1
-        elif not _valid(g, seq, code, hmm):
+        elif not _valid(g, jobs[job_of[r]].seq, code, hmm):
             counts["invalid"] += 1
         else:
-            out.append(g)
+            out.append((int(job_of[r]), g))
     return out
 
 

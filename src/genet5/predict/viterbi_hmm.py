@@ -78,18 +78,29 @@ def _mask(cond: np.ndarray) -> np.ndarray:
 
 
 class _Ctx:
-    """Base codes at positions `idx` + offset (0-based, N outside the sequence)."""
+    """Base codes at positions `idx` + offset (0-based, N outside the sequence). Bases and words
+    are cached: many gate terms read the same ones (a stop codon at t-3 is read by several gates)."""
 
     def __init__(self, padded: np.ndarray, idx: np.ndarray, sites: dict[str, np.ndarray] | None = None, sites_from: int = 0):
         self.padded, self.idx, self.sites = padded, idx + _MARGIN, sites or {}
         self.site_idx = self.idx - sites_from  # site arrays may cover a block of the sequence only
+        self._bases: dict[int, np.ndarray] = {}
+        self._words: dict[tuple[int, int], np.ndarray] = {}
+
+    def base(self, off: int) -> np.ndarray:
+        """Base codes (uint8) at idx + off."""
+        if off not in self._bases:
+            self._bases[off] = self.padded[self.idx + off]
+        return self._bases[off]
 
     def word(self, off: int, width: int) -> np.ndarray:
         """Base-5 code of the `width` bases starting at idx + off."""
-        v = self.padded[self.idx + off].astype(np.int64)
-        for k in range(1, width):
-            v = 5 * v + self.padded[self.idx + off + k]
-        return v
+        if (off, width) not in self._words:
+            v = self.base(off).astype(np.int64)
+            for k in range(1, width):
+                v = 5 * v + self.base(off + k)
+            self._words[(off, width)] = v
+        return self._words[(off, width)]
 
 
 class GeneHMM:
@@ -369,13 +380,13 @@ class GeneHMM:
         cache: dict[tuple, np.ndarray] = {}
         out = []
         for keys in (self.gate_keys, self.jump_keys):
-            arr = np.zeros((idx.size, len(keys)), dtype=np.float32)
+            arr = np.zeros((len(keys), idx.size), dtype=np.float32)  # summed a column at a time, contiguous
             for col, gate in enumerate(keys):
                 for term in gate:
                     if term not in cache:
                         cache[term] = self._term(term, ctx)
-                    arr[:, col] += cache[term]
-            out.append(arr)
+                    arr[col] += cache[term]
+            out.append(np.ascontiguousarray(arr.T))
         return out[0], out[1]
 
     def _term(self, term: tuple, x: _Ctx) -> np.ndarray:
@@ -391,7 +402,7 @@ class GeneHMM:
             off, table = self.pwm[term[1]]
             score = np.zeros(x.idx.size, dtype=np.float32)
             for k in range(table.shape[0]):
-                score += table[k][x.padded[x.idx + off + k]]
+                score += table[k][x.base(off + k)]
             return score
         if op in ("in", "notin"):  # (op, table, offset, width): the bases there are in the table
             hit = self.tables[term[1]][x.word(term[2], term[3])]
@@ -482,39 +493,49 @@ def viterbi_batch(
     # jump edges: gate at the last exon base j plus the intron emissions j+1 .. j+m, used at j+m
     ahead = np.minimum(np.arange(P) + m + 1, P)
     gjw = gj + (ci[ahead] - ci[np.arange(P) + 1]).astype(np.float32)[:, hmm.jump_ci]
+    del ci, ahead
+    # Time-major copies: the rows of step t (regions 0 .. k_t - 1 at their base t) lie together
+    # at step_lo[t] .. step_lo[t] + k_t, so each step reads slices (views), not gathers.
+    step_lo = np.concatenate([[0], np.cumsum(n_active[:T])]).astype(np.int64)
+    region_of = np.repeat(np.arange(R), lens)
+    major = np.empty(P, dtype=np.int64)  # time-major row -> region-major row
+    major[step_lo[np.arange(P) - offs[region_of]] + region_of] = np.arange(P)
+    em_t, gn_t, gjw_t = em[major], gn[major], gjw[major]
+    del gjw
     # two buffers [delta (S) | jump values (J) | -inf], read one and write the other per step
     src = np.full((R, S + J + 1), NEG)
     src[:, :S] = init
     dst = src.copy()
     delta = np.full((R, S), NEG)  # each region's scores at its last base
-    flat = np.arange(R * S, dtype=np.int64)
+    flat = {w: np.arange(R * S, dtype=np.int64) * w for _, _, w, _, _ in hmm.blocks}  # a row's first slot, per width
     ring: list[np.ndarray | None] = [None] * m  # jump values recorded m steps ago
-    bps: list[np.ndarray] = []
+    bps = np.empty((P, S), dtype=np.int8)  # back-pointers (slot per state), time-major rows
+    ks, los = n_active.tolist(), step_lo.tolist()  # Python ints: cheaper per step than numpy scalars
     for t in range(T):
-        k = n_active[t]
-        pos = offs[:k] + t
+        k = ks[t]
+        rows = slice(los[t], los[t] + k)
         live, out = src[:k], dst[:k]
         if t >= m:
             live[:, S : S + J] = ring[t % m][:k]
-        grow = gn[pos]
-        bp = np.empty((k, S), dtype=np.int8)
+        grow = gn_t[rows]
+        bp = bps[rows]
         for lo, hi, width, b_src, b_gate in hmm.blocks:
             cand = live.take(b_src, axis=1)
             cand += grow.take(b_gate, axis=1)
             if width == 2:
                 pair = cand.reshape(k, hi - lo, 2)
-                bp[:, lo:hi] = pair[:, :, 1] > pair[:, :, 0]
+                np.greater(pair[:, :, 1], pair[:, :, 0], out=bp[:, lo:hi], casting="unsafe")
                 np.maximum(pair[:, :, 0], pair[:, :, 1], out=out[:, lo:hi])
             else:
                 arg = cand.reshape(-1, width).argmax(axis=1)
-                out[:, lo:hi] = cand.take(flat[: arg.size] * width + arg).reshape(k, hi - lo)
+                out[:, lo:hi] = cand.take(flat[width][: arg.size] + arg).reshape(k, hi - lo)
                 bp[:, lo:hi] = arg.reshape(k, hi - lo)
-        out[:, :S] += em[pos].take(emit, axis=1)
-        ended = n_active[t + 1]  # rows [ended, k) have their last base at t
-        delta[ended:k] = out[ended:, :S]
-        bps.append(bp)
+        out[:, :S] += em_t[rows].take(emit, axis=1)
+        ended = ks[t + 1]  # rows [ended, k) have their last base at t
+        if ended < k:
+            delta[ended:k] = out[ended:, :S]
         if J:
-            ring[t % m] = out.take(hmm.jump_src, axis=1) + gjw[pos]
+            ring[t % m] = out.take(hmm.jump_src, axis=1) + gjw_t[rows]
         src, dst = dst, src
     last = np.argmax(delta + final, axis=1)
 
@@ -522,7 +543,6 @@ def viterbi_batch(
     # those steps are pointed at the intron's self-loop and the exon before it is restored at t-m.
     path = np.zeros(P, dtype=np.int8)
     state = np.zeros(R, dtype=np.int64)
-    rows = np.arange(R)
     fixes: dict[int, list[tuple[int, int]]] = {}
     for t in range(T - 1, -1, -1):
         k, k_next = n_active[t], n_active[t + 1]
@@ -531,14 +551,14 @@ def viterbi_batch(
             state[r] = prev
         s = state[:k].copy()
         path[offs[:k] + t] = s
-        slot = s * K + bps[t][rows[:k], s]
+        slot = s * K + bps[step_lo[t] : step_lo[t] + k][np.arange(k), s]
         state[:k] = hmm.slot_prev[slot]
         jumped = hmm.slot_is_jump[slot]
         if jumped.any():
             for r in np.flatnonzero(jumped).tolist():
                 intron = int(s[r])
                 for tt in range(t - m + 1, t):
-                    bps[tt][r, intron] = hmm.loop_slot[intron]
+                    bps[step_lo[tt] + r, intron] = hmm.loop_slot[intron]
                 fixes.setdefault(t - m, []).append((r, int(state[r])))
                 state[r] = intron
     return path, state

@@ -39,7 +39,7 @@ from genet5.genome.codes import GeneticCode, reverse_complement
 from genet5.predict.eukaryote.content import ContentModel, background_counts, fit_coding
 from genet5.predict.eukaryote.density import orf_spans, single_orf_fraction
 from genet5.predict.prokaryote.coding import CodingModel, order_for
-from genet5.predict.viterbi_decoder import SPLICE_PWM_FILE, ViterbiGene, candidate_regions, decode_regions, start_set
+from genet5.predict.viterbi_decoder import SPLICE_PWM_FILE, RegionJob, ViterbiGene, candidate_regions, decode_jobs, start_set
 from genet5.predict.viterbi_hmm import E_IG, E_MCDS, E_MINTRON, E_PCDS, E_PINTRON, N_EMIT, GeneHMM, padded_base_codes
 
 DONOR_EXON, DONOR_INTRON = 3, 6  # splice_pwm.json windows (transcription orientation)
@@ -168,6 +168,10 @@ _CHAIN_CONTEXT = 32  # bases on each side of a block: more than any chain's orde
 # Sequences longer than this are decoded in blocks of about this size (emissions, site arrays
 # and gates of one block at a time): memory stays bounded on a 100 Mb chromosome.
 STREAM_BLOCK = 2_000_000
+# Regions of up to this many bases (several records, or blocks) are decoded as one Viterbi batch:
+# a batch costs (its longest region, <= max_region) numpy steps, so pooling a genome's short
+# records saves steps; memory ~0.5 kB per base of the batch.
+POOL_BASES = 1_000_000
 
 
 def regions_of(em: np.ndarray, max_region: int) -> list[tuple[int, int]]:
@@ -193,18 +197,30 @@ def regions_of(em: np.ndarray, max_region: int) -> list[tuple[int, int]]:
 def decode(records: list[tuple[str, bytes]], code: GeneticCode, models: GenomeModels, settings: EukaryoteSettings,
            starts=None, on_record=None, masks=None, sites=None) -> list[list[ViterbiGene]]:
     """Genes of each record under `models`; `sites`, per record, the site classifier's
-    per-position arrays (predict/eukaryote/sites.py) when settings.site_model_weight is set."""
+    per-position arrays (predict/eukaryote/sites.py) when settings.site_model_weight is set.
+    Records (and blocks of long ones) are pooled up to POOL_BASES and decoded together
+    (viterbi_decoder.decode_jobs: regions of several sequences share numpy steps)."""
     hmm = gene_hmm(code, models, settings, starts)
-    out = []
+    out: list[list[ViterbiGene]] = [[] for _ in records]
+    pool: list[tuple[int, RegionJob]] = []
+
+    def flush() -> None:
+        found = decode_jobs([job for _, job in pool], hmm, code, min_len=settings.min_len, min_score=settings.min_score,
+                            batch_bases=POOL_BASES)
+        for (k, _), genes in zip(pool, found):
+            out[k] += genes
+        pool.clear()
+
     for k, (seqid, seq) in enumerate(records):
-        if len(seq) < settings.min_len:
-            out.append([])
-        else:
-            out.append(_decode_record(seq, hmm, code, models, settings, masks[k] if masks else (),
-                                      sites[k] if sites else None))
+        if len(seq) >= settings.min_len:
+            for job in _record_jobs(seq, models, settings, masks[k] if masks else (), sites[k] if sites else None):
+                pool.append((k, job))
+                if sum(b - a for _, j in pool for a, b in j.regions) >= POOL_BASES:
+                    flush()
         if on_record:
             on_record(seqid)
-    return out
+    flush()
+    return [sorted(genes, key=lambda g: (g.start, g.end, g.strand)) for genes in out]
 
 
 def stream_blocks(n: int, block: int, regions_in) -> list[tuple[int, int, list[tuple[int, int]]]]:
@@ -225,9 +241,9 @@ def stream_blocks(n: int, block: int, regions_in) -> list[tuple[int, int, list[t
     return out
 
 
-def _decode_record(seq: bytes, hmm: GeneHMM, code: GeneticCode, models: GenomeModels, settings: EukaryoteSettings,
-                   mask, sites) -> list[ViterbiGene]:
-    """Genes of one sequence, block by block when it is longer than STREAM_BLOCK."""
+def _record_jobs(seq: bytes, models: GenomeModels, settings: EukaryoteSettings, mask, sites):
+    """The regions of one sequence to decode, block by block when it is longer than STREAM_BLOCK
+    (a generator: a block's site arrays are made when the pool takes it)."""
     padded = padded_base_codes(seq)
     penalty = settings.softmask_penalty
     ems: dict[int, np.ndarray] = {}
@@ -236,13 +252,10 @@ def _decode_record(seq: bytes, hmm: GeneHMM, code: GeneticCode, models: GenomeMo
         ems[lo] = emission_table(seq, models, mask, penalty, lo, hi)
         return regions_of(ems[lo], settings.max_region)
 
-    genes = []
     for lo, hi, regions in stream_blocks(len(seq), STREAM_BLOCK, regions_in):
         em = ems.pop(lo)
-        genes += decode_regions(seq, regions, lambda g, em=em, lo=lo: em[g - lo], hmm, code, min_len=settings.min_len,
-                                min_score=settings.min_score, sites=sites.dense(lo, hi) if sites is not None else None,
-                                sites_from=lo, padded=padded)
-    return genes
+        yield RegionJob(seq, regions, lambda g, em=em, lo=lo: em[g - lo],
+                        sites.dense(lo, hi) if sites is not None else None, lo, padded)
 
 
 def gene_hmm(code: GeneticCode, models: GenomeModels, settings: EukaryoteSettings, starts=None) -> GeneHMM:
