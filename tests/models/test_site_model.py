@@ -96,3 +96,24 @@ def test_blocks_of_the_sequence_give_the_same_scores_as_one_block(monkeypatch):
     for t in whole:
         assert np.count_nonzero(whole[t]) > 10
         np.testing.assert_allclose(blocked[t], whole[t], atol=1e-5)
+
+
+def test_site_scores_are_the_same_whatever_torch_threads_are_set_and_the_setting_is_kept():
+    """The classifier runs on one thread (sites.one_thread): its float sums, and so the scores,
+    do not depend on the machine's core count, and the caller's thread setting comes back."""
+    from genet5.predict.eukaryote.sites import SparseSites
+
+    model = load_site_model()
+    seq = bytes(np.random.default_rng(4).choice(np.frombuffer(b"ACGT", dtype=np.uint8), size=20_000))
+    before = torch.get_num_threads()
+    try:
+        runs = []
+        for threads in (2, 1):
+            torch.set_num_threads(threads)
+            s = SparseSites(model, seq, 1.0, 1.0)
+            assert torch.get_num_threads() == threads
+            runs.append(s.dense())
+    finally:
+        torch.set_num_threads(before)
+    for key in runs[0]:
+        np.testing.assert_array_equal(runs[0][key], runs[1][key])

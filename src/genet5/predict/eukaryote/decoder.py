@@ -334,9 +334,10 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
 def _adapted_sites(site_model, records, genes, settings: EukaryoteSettings):
     """Site arrays from the classifier fine-tuned on this genome's genes (None: too few)."""
     from genet5.predict.eukaryote.site_examples import adapted_site_model
-    from genet5.predict.eukaryote.sites import SparseSites
+    from genet5.predict.eukaryote.sites import SparseSites, one_thread
 
-    tuned = adapted_site_model(site_model, records, genes, settings.site_adapt_epochs, settings.site_adapt_lr)
+    with one_thread():  # 9x faster on 2 busy cores, and the same weights on every machine
+        tuned = adapted_site_model(site_model, records, genes, settings.site_adapt_epochs, settings.site_adapt_lr)
     if tuned is None:
         return None
     return [SparseSites(tuned, seq, settings.site_model_weight, settings.site_start_weight)

@@ -17,6 +17,8 @@ chunks, a block of the sequence at a time: memory stays at a few channels per ba
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 
@@ -32,6 +34,21 @@ _BLOCK = 1 << 20  # bases convolved at once
 
 def load_site_model(name_or_dir: str = BUNDLED_SITE_MODEL) -> SiteNet:
     return load_model(name_or_dir, SiteNet)
+
+
+@contextmanager
+def one_thread():
+    """torch on one CPU thread for the classifier's work (scoring, per-genome fine-tuning).
+    The model is small: on 2 busy cores two OpenMP threads mostly wait on each other (worm
+    fine-tune 27 s on two threads, 3 s on one, load ~3.5), and torch's float sums depend on the
+    thread count, so one thread also makes the scores and the fine-tuned weights the same on
+    every machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @torch.no_grad()
@@ -111,7 +128,8 @@ class SparseSites:
         self.n = len(seq)
         parts: dict[str, list] = {k: [] for k in SITE_KEYS}
         for lo in range(0, self.n, block):
-            dense = site_scores(model, seq, weight, lo, min(lo + block, self.n))
+            with one_thread():
+                dense = site_scores(model, seq, weight, lo, min(lo + block, self.n))
             for k in ("start", "rstart"):
                 dense[k] *= np.float32(start_weight)
             for k, v in dense.items():
