@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from genet5.data.splits import read_splits
 from genet5.genome.fasta import read_fasta
 from genet5.genome.gff import read_annotation
 from genet5.models.sites import SITE_TYPES, SiteConfig, SiteNet
@@ -46,8 +47,7 @@ NEG_PER_POS = 10
 
 
 def split_genomes(split: str) -> list[str]:
-    rows = [ln.split("\t") for ln in (GENOMES / "splits.tsv").read_text().splitlines()[1:] if ln.strip()]
-    return [r[0] for r in rows if r[1] == split and r[0].startswith(EUKARYOTE_PREFIXES)]
+    return [path for path, s in read_splits(GENOMES / "splits.tsv").items() if s == split and path.startswith(EUKARYOTE_PREFIXES)]
 
 
 def _find(directory: Path, stem: str) -> Path:
@@ -57,12 +57,15 @@ def _find(directory: Path, stem: str) -> Path:
     raise SystemExit(f"{directory}: no {stem}* file")
 
 
-def genome_sites(name: str, cfg: SiteConfig, rng: np.random.Generator) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """{site type: (windows (n, window + 2 margin) int8 codes, labels (n,) bool)} of one genome."""
+def genome_sites(name: str, cfg: SiteConfig, rng: np.random.Generator,
+                 keep: set[str] | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{site type: (windows (n, window + 2 margin) int8 codes, labels (n,) bool)} of one genome
+    (of its sequences in `keep` only, when given)."""
     directory = GENOMES / name
     ann = read_annotation(_find(directory, "annotation"))
     drop = DROP.get(name, ())
-    seqs = {r.id: (r.seq if isinstance(r.seq, bytes) else r.seq.encode()).upper() for r in read_fasta(_find(directory, "genome")) if r.id not in drop}
+    seqs = {r.id: (r.seq if isinstance(r.seq, bytes) else r.seq.encode()).upper() for r in read_fasta(_find(directory, "genome"))
+            if r.id not in drop and (keep is None or r.id in keep)}
     found: dict[str, list] = {t: [] for t in SITE_TYPES}
     for seqid, genes in ann.genes.items():
         seq = seqs.get(seqid)

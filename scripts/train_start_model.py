@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from genet5.data.splits import read_manifest, read_splits
 from genet5.evaluate.metrics import _collect
 from genet5.genome.codes import genetic_code
 from genet5.genome.fasta import RecordSequence, read_fasta
@@ -49,16 +50,14 @@ MIN_LEN = 90
 
 
 def split_genomes(split: str) -> list[str]:
-    rows = [ln.split("\t") for ln in (GENOMES / "splits.tsv").read_text().splitlines()[1:] if ln.strip()]
-    return [r[0] for r in rows if r[1] == split and r[0].startswith(PROKARYOTE_PREFIXES)]
+    return [path for path, s in read_splits(GENOMES / "splits.tsv").items() if s == split and path.startswith(PROKARYOTE_PREFIXES)]
 
 
 def genetic_code_of(name: str) -> int:
-    for ln in (GENOMES / "manifest.tsv").read_text().splitlines()[1:]:
-        cols = ln.split("\t")
-        if cols[0] == name:
-            return int(cols[3])
-    raise SystemExit(f"{name}: not in manifest.tsv")
+    codes = {e.path.strip("/"): e.genetic_code for e in read_manifest(GENOMES / "manifest.tsv")}
+    if codes.get(name) is None:
+        raise SystemExit(f"{name}: not in manifest.tsv or no genetic code there")
+    return codes[name]
 
 
 def genome_examples(name: str, cfg: StartNetConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:

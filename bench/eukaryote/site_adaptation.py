@@ -54,10 +54,8 @@ def main() -> int:
         # the decoder's genes after round 1, where find_genes adapts the classifier
         genes, _ = find_genes(records, genetic_code(1), replace(settings, rounds=1))
         tuned = adapted_site_model(bundled, records, genes, settings.site_adapt_epochs, settings.site_adapt_lr)
-        keep = {r for r, _ in records}
-        drop = tuple(r.id for r in read_fasta(tsm._find(tsm.GENOMES / name, "genome")) if r.id not in keep)
-        tsm.DROP[name] = drop  # score the decoded sequences only
-        sites = tsm.genome_sites(name, bundled.config, np.random.default_rng(0))
+        # scored on the decoded sequences only
+        sites = tsm.genome_sites(name, bundled.config, np.random.default_rng(0), keep={r for r, _ in records})
         row = {}
         for t in SITE_TYPES:
             w, y = sites[t]

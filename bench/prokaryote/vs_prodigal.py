@@ -40,6 +40,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from genet5.data.splits import read_manifest, read_splits
+
 REPO = Path(__file__).resolve().parents[2]
 GENOMES = Path(os.environ.get("GENET5_SHARED", REPO.parent / "shared")) / "genomes"
 RESULTS = REPO / "bench" / "results"
@@ -60,16 +62,14 @@ VARIANTS = {
 
 
 def validation_genomes() -> list[str]:
-    rows = [ln.split("\t") for ln in (GENOMES / "splits.tsv").read_text().splitlines()[1:] if ln.strip()]
-    return [r[0] for r in rows if r[1] == "validation" and r[0].startswith(PROKARYOTIC)]
+    return [path for path, s in read_splits(GENOMES / "splits.tsv").items() if s == "validation" and path.startswith(PROKARYOTIC)]
 
 
 def genetic_code_of(genome_dir: str) -> int:
-    for ln in (GENOMES / "manifest.tsv").read_text().splitlines()[1:]:
-        cols = ln.split("\t")
-        if cols[0] == genome_dir:
-            return int(cols[3])
-    raise SystemExit(f"{genome_dir} is not in manifest.tsv")
+    codes = {e.path.strip("/"): e.genetic_code for e in read_manifest(GENOMES / "manifest.tsv")}
+    if codes.get(genome_dir) is None:
+        raise SystemExit(f"{genome_dir}: not in manifest.tsv or no genetic code there")
+    return codes[genome_dir]
 
 
 def cpu_name() -> str:
