@@ -311,12 +311,11 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     models.splice["background"] = (counts / counts.sum()).tolist()
     bg = background_counts(both, settings.content_order)
     sites = None
-    if settings.site_model_weight > 0:  # the classifier's evidence does not change between rounds
-        from genet5.predict.eukaryote.sites import SparseSites, load_site_model
+    if settings.site_model_weight > 0:  # the classifier's evidence changes only where it is adapted
+        from genet5.predict.eukaryote.sites import load_site_model
 
         site_model = site_model or load_site_model()
-        sites = [SparseSites(site_model, seq, settings.site_model_weight, settings.site_start_weight)
-                 if len(seq) >= settings.min_len else None for _, seq in records]
+        sites = _site_arrays(site_model, records, settings)
     genes = decode(records, code, models, settings, starts, on_record, masks, sites)
     if on_round:
         on_round(0, genes)
@@ -334,13 +333,18 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
 def _adapted_sites(site_model, records, genes, settings: EukaryoteSettings):
     """Site arrays from the classifier fine-tuned on this genome's genes (None: too few)."""
     from genet5.predict.eukaryote.site_examples import adapted_site_model
-    from genet5.predict.eukaryote.sites import SparseSites, one_thread
+    from genet5.predict.eukaryote.sites import one_thread
 
     with one_thread():  # 9x faster on 2 busy cores, and the same weights on every machine
         tuned = adapted_site_model(site_model, records, genes, settings.site_adapt_epochs, settings.site_adapt_lr)
-    if tuned is None:
-        return None
-    return [SparseSites(tuned, seq, settings.site_model_weight, settings.site_start_weight)
+    return None if tuned is None else _site_arrays(tuned, records, settings)
+
+
+def _site_arrays(site_model, records, settings: EukaryoteSettings) -> list:
+    """Per record, the classifier's sparse site evidence (None for records too short for a gene)."""
+    from genet5.predict.eukaryote.sites import SparseSites
+
+    return [SparseSites(site_model, seq, settings.site_model_weight, settings.site_start_weight)
             if len(seq) >= settings.min_len else None for _, seq in records]
 
 
