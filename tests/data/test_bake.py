@@ -293,6 +293,13 @@ def test_cli_bake_and_bad_input(raw, tmp_path):
     r = _cli("bake", raw, tmp_path / "o", "--window", 2048, "--overlap", 256, "--holdout", "Otherus secundus", "-q")
     assert r.returncode == 0, r.stderr
     assert "valid: 1 genomes" in r.stdout and (tmp_path / "o" / "index.json").is_file()
+    splits = tmp_path / "splits.tsv"  # --splits: the same hold-out, read from a splits file
+    splits.write_text("path\tsplit\nbacteria/Testus_primus_A\ttrain\nbacteria/Testus_primus_B\ttrain\nfungi/Otherus_secundus\tvalidation\n")
+    r = _cli("bake", raw, tmp_path / "o1", "--window", 2048, "--overlap", 256, "--splits", splits, "-q")
+    assert r.returncode == 0, r.stderr
+    assert "valid: 1 genomes" in r.stdout and "held out: Otherus secundus" in r.stdout
+    r = _cli("bake", raw, tmp_path / "o1b", "--splits", tmp_path / "nope.tsv", "-q")
+    assert r.returncode == 2 and "nope.tsv: no such file" in r.stderr
     r = _cli("bake", raw, tmp_path / "o2", "--holdout", "Nonexistus", "-q")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "matches no species" in r.stderr
     r = _cli("bake", raw, tmp_path / "o3", "--overlap", 5000, "-q")

@@ -31,6 +31,7 @@ def bake_cmd(
     window: int = typer.Option(4096, "--window", help="Window length in bases."),
     overlap: int = typer.Option(512, "--overlap", help="Bases shared by neighbouring windows."),
     holdout: List[str] = typer.Option([], "--holdout", help="Species (group, species name or path) held out for validation; repeatable."),
+    splits: Optional[Path] = typer.Option(None, "--splits", help="A splits.tsv (path, split): hold out its validation genomes."),
     group_by: str = typer.Option("species", "--group-by", help="Split unit: 'species' (binomial, strains together) or 'genome'."),
     subset: float = typer.Option(1.0, "--subset", help="Deterministic fraction of windows kept per genome."),
     seed: int = typer.Option(0, "--seed", help="Seed of the --subset selection."),
@@ -45,9 +46,11 @@ def bake_cmd(
 
     cfg = BakeConfig(window=window, overlap=overlap, both_strands=not single_strand, subset=subset, seed=seed,
                      max_n=max_n, shard_windows=shard_windows, group_by=group_by, holdout=list(holdout),
-                     workers=workers)  # fmt: skip
+                     splits=splits, workers=workers)  # fmt: skip
     if not raw.exists():
         fail(f"{raw}: no such file or directory")
+    if splits is not None and not splits.is_file():
+        fail(f"{splits}: no such file")
     try:
         index = bake(raw, out_dir, cfg, show_progress=not quiet)
     except ValueError as err:  # GenomeFormatError is one too: file:line: problem

@@ -31,7 +31,7 @@ import numpy as np
 
 from genet5.atomic import atomic_write
 from genet5.data.shards import SHARD_FORMAT, write_safetensors
-from genet5.data.splits import GROUP_RULES, Entry, discover, resolve_holdout
+from genet5.data.splits import GROUP_RULES, Entry, discover, holdout_from_splits, resolve_holdout
 from genet5.genome.fasta import read_fasta
 from genet5.genome.models import GenomeFormatError, Segment, Transcript
 from genet5.tokenizers.annotation import (
@@ -61,6 +61,7 @@ class BakeConfig:
     shard_windows: int = 4096  # windows per shard file (4096 x 4096 bases ~ 32 MiB of ids)
     group_by: str = "species"
     holdout: list[str] = field(default_factory=list)
+    splits: Path | None = None  # a splits.tsv: its `validation` entries are held out too
     workers: int = 1
 
     # Options that change the bytes of a shard; a done-marker with another hash is redone.
@@ -86,7 +87,9 @@ class BakeConfig:
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        d["splits"] = None if self.splits is None else str(self.splits)
+        return d
 
 
 # -- geometry --------------------------------------------------------------------------------
@@ -335,7 +338,8 @@ def plan(raw: Path, cfg: BakeConfig) -> tuple[list[Entry], set[str]]:
     for e in entries:
         if e.annotation is None:
             raise GenomeFormatError(e.genome.parent, None, "no annotation file: GeneT5 bake needs genes")
-    return entries, resolve_holdout(entries, cfg.holdout, cfg.group_by)
+    names = list(cfg.holdout) + (holdout_from_splits(entries, Path(cfg.splits), cfg.group_by) if cfg.splits else [])
+    return entries, resolve_holdout(entries, names, cfg.group_by)
 
 
 def bake(raw: Path, out_root: Path, cfg: BakeConfig, show_progress: bool = True) -> dict[str, Any]:
