@@ -24,6 +24,15 @@ over windows (resampled within each species); with --model (the run's final mode
 bundled genos-tiny-prok) the model is scored window by window the same way, and the difference
 model - chain gets a paired bootstrap interval.
 
+A chain counted on the training split cannot follow the composition of the genome it is
+scoring, while the model reads the window it is in (1K bases of context). So a second baseline
+(`cache_markov`, the cache language model of speech recognition, Kuhn & De Mori 1990): the
+selected chain mixed with a chain counted on the window itself, P = lam * P_train + (1 - lam) *
+P_window, where P_window uses the window's bases before the target (same document) only,
+interpolated down the orders, P_j(b | ctx) = (m_j(ctx, b) + beta * P_j-1(b | ctx')) /
+(m_j(ctx) + beta), P_-1 = uniform; lam, beta and the window chain's order are chosen on the
+same tuning windows.
+
 The add-one chains of every order (the earlier baseline, `markov`) stay in the JSON; the
 order-5 add-one chain is the issue's original bar.
 """
@@ -51,6 +60,10 @@ from genet5.train.genos_task import IGNORE, HeldOutBitsPerBase, metric_name
 
 LN2 = math.log(2.0)
 K_GRID = (0.01, 0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6)
+# cache chain: weight of the training chain, pseudo-count of the lower order, window chain order
+LAMBDA_GRID = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+BETA_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)
+CACHE_MAX_ORDER = 5
 DISJOINT_K = 32  # a tuning window sharing a 32-mer with a reported window is dropped
 
 
@@ -100,6 +113,7 @@ class Window:
     run: np.ndarray  # usable context length of each target
     target: np.ndarray  # 0..3
     kmers: list[np.ndarray]  # kmers[j]: j-mer context code of each target (j = 0: zeros)
+    doc: np.ndarray | None = None  # document of each target (the window chain counts within it)
 
     @classmethod
     def from_arrays(cls, group: int, input_ids: np.ndarray, labels: np.ndarray, doc: np.ndarray, max_order: int) -> "Window":
@@ -108,7 +122,7 @@ class Window:
         run = valid_run_lengths(codes, doc)[use]
         target = base_codes(labels.clip(min=0))[use]
         kmers = [np.zeros(int(use.sum()), np.int64)] + [kmer_codes(codes, j)[use] for j in range(1, max_order + 1)]
-        return cls(group, run, target, kmers)
+        return cls(group, run, target, kmers, np.asarray(doc, np.int64)[use])
 
     @property
     def n(self) -> int:
@@ -153,11 +167,59 @@ class MarkovChains:
                 nats -= float(self.log_probs(j, alpha)[w.kmers[j][sel], w.target[sel]].sum())
         return nats
 
+    def window_probs(self, order: int, w: Window, alpha: float | None = None) -> np.ndarray:
+        """(targets, 4) P(next | context) of one prepared window, backing off as window_nats."""
+        eff = np.minimum(w.run, order)
+        out = np.zeros((w.n, 4))
+        for j in range(order + 1):
+            sel = eff == j
+            if sel.any():
+                out[sel] = np.exp(self.log_probs(j, alpha)[w.kmers[j][sel]])
+        return out
+
     def score(self, order: int, input_ids: np.ndarray, labels: np.ndarray, doc: np.ndarray,
               alpha: float | None = None) -> tuple[float, int]:  # fmt: skip
         """(sum of nats, number of targets) for one collated window; backs off at its start."""
         w = Window.from_arrays(0, input_ids, labels, doc, order)
         return self.window_nats(order, w, alpha), w.n
+
+
+def prefix_counts(w: Window, j: int) -> np.ndarray:
+    """(targets, 4): for target t and each base b, how often the (j+1)-mer (t's j-mer context,
+    b) occurred at an earlier target of the same document of the window whose context is that
+    long. What a chain counted on the window up to t knows (no base at or after t)."""
+    n, size = w.n, 4 ** (j + 1)
+    doc = w.doc if w.doc is not None else np.zeros(n, np.int64)
+    doc = doc - doc.min() if n else doc
+    seen = np.flatnonzero(w.run >= j)
+    keys = np.sort((doc[seen] * size + w.kmers[j][seen] * 4 + w.target[seen]) * (n + 1) + seen)
+    out = np.zeros((n, 4))
+    for b in range(4):
+        q = (doc * size + w.kmers[j] * 4 + b) * (n + 1)
+        out[:, b] = np.searchsorted(keys, q + np.arange(n)) - np.searchsorted(keys, q)
+    return out
+
+
+class CacheChain:
+    """The window's own chain, interpolated down the orders (module docstring), mixed with a
+    chain counted on the training split. Counts are taken once per window and order."""
+
+    def __init__(self, windows: list[Window], train_probs: list[np.ndarray], max_order: int = CACHE_MAX_ORDER) -> None:
+        self.windows, self.train_probs = windows, train_probs
+        self.counts = [[prefix_counts(w, j) for j in range(max_order + 1)] for w in windows]
+
+    def window_nats(self, i: int, order: int, beta: float, lam: float) -> float:
+        w, m = self.windows[i], self.counts[i]
+        eff = np.minimum(w.run, order)
+        p = np.full((w.n, 4), 0.25)
+        for j in range(order + 1):
+            pj = (m[j] + beta * p) / (m[j].sum(1, keepdims=True) + beta)
+            p = np.where((eff >= j)[:, None], pj, p)
+        mix = lam * self.train_probs[i] + (1.0 - lam) * p
+        return float(-np.log(mix[np.arange(w.n), w.target]).sum())
+
+    def nats(self, order: int, beta: float, lam: float) -> np.ndarray:
+        return np.array([self.window_nats(i, order, beta, lam) for i in range(len(self.windows))])
 
 
 def reverse_complement_ids(ids: np.ndarray) -> np.ndarray:
@@ -319,6 +381,18 @@ def main(argv: list[str] | None = None) -> int:
                      f"none sharing a {DISJOINT_K}-mer with a reported window",  # fmt: skip
         "reported": summary(val.groups, groups, sel_nats, n),
     }
+    # the cache chain: the selected chain mixed with the window's own, chosen on the tuning windows
+    def probs(ws: list[Window]) -> list[np.ndarray]:
+        return [chains[chosen["strands"]].window_probs(chosen["order"], w, chosen["k"]) for w in ws]
+
+    cache_tune = CacheChain(tuning, probs(tuning))
+    cache_grid = [{"order": o, "beta": b, "lambda": lam, "tuning_bpb": bits(cache_tune.nats(o, b, lam), tn)}
+                  for o in range(CACHE_MAX_ORDER + 1) for b in BETA_GRID for lam in LAMBDA_GRID]  # fmt: skip
+    cache_chosen = min(cache_grid, key=lambda r: r["tuning_bpb"])
+    reported_windows = [w for w, _ in reported]
+    cache_nats = CacheChain(reported_windows, probs(reported_windows)).nats(cache_chosen["order"], cache_chosen["beta"], cache_chosen["lambda"])
+    cache = {**cache_chosen, "train_chain": {k: chosen[k] for k in ("strands", "order", "k")},
+             "chosen_on": selected["chosen_on"], "reported": summary(val.groups, groups, cache_nats, n)}  # fmt: skip
     uniform = {"bpb": 2.0}
 
     curve = read_val_csv(args.run)
@@ -339,6 +413,8 @@ def main(argv: list[str] | None = None) -> int:
         "k_grid": list(K_GRID),
         "selection_grid": grid,
         "selected_markov": selected,
+        "cache_grid": cache_grid,
+        "cache_markov": cache,
         "curve": [{"step": int(r["step"]), "tokens": int(r["step"]) * tokens_per_step,
                    **{k: v for k, v in r.items() if k.startswith("val_bpb")}} for r in curve],  # fmt: skip
     }
@@ -350,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
             "path": args.model,
             "reported": summary(val.groups, groups, g_nats, n),
             "minus_selected_markov": summary(val.groups, groups, g_nats, n, other=sel_nats),
+            "minus_cache_markov": summary(val.groups, groups, g_nats, n, other=cache_nats),
         }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1))
@@ -357,10 +434,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"selected chain ({chosen['strands']}, order {chosen['order']}, k {chosen['k']:g}): "
           f"{s['bpb']:.4f} [{s['ci95'][0]:.4f}, {s['ci95'][1]:.4f}]; order-5 add-{args.alpha:g}: "
           f"{markov['forward_order5']['bpb']:.4f}; model {result.get('final_model_bpb')}", file=sys.stderr)  # fmt: skip
+    c = cache["reported"]["all"]
+    print(f"cache chain (window order {cache['order']}, beta {cache['beta']:g}, lambda {cache['lambda']:g}): "
+          f"{c['bpb']:.4f} [{c['ci95'][0]:.4f}, {c['ci95'][1]:.4f}]", file=sys.stderr)  # fmt: skip
     if "model" in result:
         m, d = result["model"]["reported"]["all"], result["model"]["minus_selected_markov"]["all"]
+        dc = result["model"]["minus_cache_markov"]["all"]
         print(f"model window by window: {m['bpb']:.4f} [{m['ci95'][0]:.4f}, {m['ci95'][1]:.4f}]; "
-              f"model - chain {d['bpb']:+.4f} [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]", file=sys.stderr)  # fmt: skip
+              f"model - chain {d['bpb']:+.4f} [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]; "
+              f"model - cache chain {dc['bpb']:+.4f} [{dc['ci95'][0]:+.4f}, {dc['ci95'][1]:+.4f}]", file=sys.stderr)  # fmt: skip
     if args.png and curve:
         plot(result, args.png)
     return 0
@@ -372,7 +454,7 @@ def plot(result: dict, png: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
+    fig, ax = plt.subplots(figsize=(10, 4.4), dpi=110)
     tok = [r["tokens"] / 1e6 for r in result["curve"]]
     ax.plot(tok, [r["val_bpb"] for r in result["curve"]], "o-", color="C0", lw=2, ms=3, label="Genos, all held out")
     for i, key in enumerate(k for k in result["curve"][-1] if k.startswith("val_bpb/")):
@@ -387,6 +469,12 @@ def plot(result: dict, png: Path) -> None:
         g = result["model"]["reported"]["all"]
         ax.errorbar([tok[-1]], [g["bpb"]], yerr=[[g["bpb"] - g["ci95"][0]], [g["ci95"][1] - g["bpb"]]], color="C0",
                     capsize=3, lw=1.2)  # fmt: skip
+    if "cache_markov" in result:
+        cm = result["cache_markov"]
+        c = cm["reported"]["all"]
+        ax.axhspan(*c["ci95"], color="C8", alpha=0.15, lw=0)
+        ax.axhline(c["bpb"], color="C8", ls="--",
+                   label=f"Markov + the window's own chain (cache; lambda {cm['lambda']:g}) {c['bpb']:.3f}")  # fmt: skip
     m5 = result["markov"]["forward_order5"]["bpb"]
     ax.axhline(m5, color="C2", ls=":", label=f"order-5 Markov, add-{result['markov_alpha']:g} {m5:.3f}")
     ax.axhline(2.0, color="black", lw=0.8, alpha=0.5, label="uniform 2.000")
@@ -394,11 +482,12 @@ def plot(result: dict, png: Path) -> None:
                label=f"base composition of the held-out sample {result['order0_of_sample_bpb']:.3f}")  # fmt: skip
     ax.set_xlabel("training tokens (millions)")
     ax.set_ylabel("held-out bits per base (validation windows)")
-    ax.set_title(f"Genos on held-out species ({', '.join(result['holdout_groups'])}); band: 95% bootstrap", fontsize=9)
-    lo = min(min(r["val_bpb"] for r in result["curve"]), s["ci95"][0]) - 0.02
-    ax.set_ylim(lo, min(2.1, max(max(r["val_bpb"] for r in result["curve"]), m5) + 0.02))
+    ax.set_title(f"Genos on held-out species ({', '.join(result['holdout_groups'])})\nbands: 95% bootstrap over windows", fontsize=8)
+    values = [v for r in result["curve"] for k, v in r.items() if k.startswith("val_bpb")]
+    lo = min(*values, s["ci95"][0], result.get("cache_markov", {}).get("reported", {}).get("all", {}).get("ci95", [9])[0]) - 0.01
+    ax.set_ylim(lo, min(2.1, max(*values, m5, 2.0) + 0.01))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=6.5, loc="upper right")
+    ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png)

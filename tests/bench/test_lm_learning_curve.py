@@ -95,3 +95,32 @@ def test_bootstrap_interval_holds_the_estimate():
         lo, hi = out[key]["ci95"]
         assert lo <= out[key]["bpb"] <= hi and abs(out[key]["bpb"] - want) < 0.01
     assert out["all"]["windows"] == 20
+
+
+def test_window_chain_counts_only_earlier_bases_of_the_same_document():
+    from lm_learning_curve import Window, prefix_counts
+
+    ids, labels, doc = _window("AAAAC" + "AAAAC")
+    doc[5:] = 1  # two documents of 5 bases
+    labels[4] = IGNORE  # no target across the boundary
+    w = Window.from_arrays(0, ids, labels, doc, 1)
+    m0, m1 = prefix_counts(w, 0), prefix_counts(w, 1)
+    # targets: A A A C (doc 0), A A A C (doc 1); order 0 counts the earlier targets of the doc
+    assert m0[:, 3].tolist() == [0, 1, 2, 3, 0, 1, 2, 3]  # A is code 3 (C, G, T, A)
+    assert m0[:, 0].tolist() == [0, 0, 0, 0, 0, 0, 0, 0]  # the first C is the last target of doc 0
+    # order 1 at the last target (context A): A->A seen 3 times before it in its document
+    assert m1[3].tolist() == [0, 0, 0, 3] and m1[7].tolist() == [0, 0, 0, 3]
+
+
+def test_cache_chain_follows_the_window_and_is_the_training_chain_at_lambda_one():
+    from lm_learning_curve import CacheChain, Window
+
+    chains = MarkovChains(max_order=1, alpha=1.0)
+    chains.add(TOK.encode("ACGT" * 500, dtype=np.uint8))  # training: uniform composition
+    ids, labels, doc = _window("A" * 400)  # a held-out window of one base
+    w = Window.from_arrays(0, ids, labels, doc, 2)
+    cache = CacheChain([w], [chains.window_probs(1, w)], max_order=2)
+    assert abs(cache.window_nats(0, 2, 1.0, 1.0) - chains.window_nats(1, w)) < 1e-6
+    adapted = cache.window_nats(0, 2, 1.0, 0.5) / w.n / math.log(2)
+    assert adapted < 1.1  # the window's own chain learns "A" (each base costs ~1 bit: lambda 0.5)
+    assert chains.window_nats(1, w) / w.n / math.log(2) > 8  # the training chain never does (A->A unseen: ~9 bits)

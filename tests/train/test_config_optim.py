@@ -67,7 +67,7 @@ def test_run_configs_written_before_load(tmp_path):
     """The config of the bundled genos-tiny-prok run (written before the model section was
     typed, without parallel.context_parallel / expert_parallel) and the model sections genet5
     train wrote (preset or init, and the objective) still load."""
-    logged = Path(__file__).resolve().parents[2] / "docs" / "training_logs" / "genos_tiny_prok_config.json"
+    logged = Path(__file__).resolve().parents[2] / "docs" / "training_logs" / "genos_tiny_prok_20261130_config.json"
     cfg = load_run_config(logged, cls=GenosRunConfig)
     assert cfg.model == GenosModelConfig(context_schedule="1K:0.9,4K:0.1", val_context=1024, val_windows=16)
     assert (cfg.parallel.context_parallel, cfg.parallel.expert_parallel, cfg.train.max_steps) == (1, 1, 2500)
