@@ -22,6 +22,18 @@ GENOMES = Path(os.environ.get("GENET5_SHARED", REPO.parent / "shared")) / "genom
 PROKARYOTIC = ("prokaryotes/", "archaea/", "phages/", "plastids/")
 
 
+def train_genomes() -> list[tuple[str, int]]:
+    """(manifest path, genetic code) of the prokaryotic `train` genomes of splits.tsv, in its order."""
+    from genet5.data.splits import read_manifest, read_splits
+
+    codes = {e.path.strip("/"): e.genetic_code for e in read_manifest(GENOMES / "manifest.tsv")}
+    names = [p for p, s in read_splits(GENOMES / "splits.tsv").items() if s == "train" and p.startswith(PROKARYOTIC)]
+    missing = [p for p in names if codes.get(p) is None]
+    if missing:
+        raise SystemExit(f"not in manifest.tsv or no genetic code there: {', '.join(missing)}")
+    return [(p, codes[p]) for p in names]
+
+
 def main() -> int:
     from genet5.genome.codes import genetic_code
     from genet5.genome.fasta import read_fasta
@@ -39,19 +51,18 @@ def main() -> int:
                     help="network tracks saved as DIR/<dir>_<genome>.npz are reused, new ones saved there")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    manifest = {ln.split("\t")[0]: ln.split("\t") for ln in (GENOMES / "manifest.tsv").read_text().splitlines()[1:]}
-    rows = [ln.split("\t") for ln in (GENOMES / "splits.tsv").read_text().splitlines()[1:] if ln.strip()]
-    names = [r[0] for r in rows if r[1] == "train" and r[0].startswith(PROKARYOTIC)]
     net = load_model(BUNDLED_GENE_MODEL, GeneT5PerBase)
     settings = ProkaryoteSettings()
     sets, species_seen = [], set()
-    for name in names:
+    for name, code_number in train_genomes():
         species = name if "phage" in name else " ".join(name.split("/")[-1].split("_")[:2])
-        if int(manifest[name][5]) < args.min_bp or species in species_seen:
+        if species in species_seen:
             continue  # strains of one species would only repeat one set
-        species_seen.add(species)
-        code = genetic_code(int(manifest[name][3]))
         records = list(read_fasta(GENOMES / name / "genome.fa.gz"))
+        if sum(len(r.seq) for r in records) < args.min_bp:
+            continue
+        species_seen.add(species)
+        code = genetic_code(code_number)
         cached = args.cache / (name.replace("/", "_") + ".npz")
         if cached.is_file():
             tracks = dict(np.load(cached))
