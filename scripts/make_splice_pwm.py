@@ -9,23 +9,31 @@ bases + the next exon's first base), in transcription orientation, each distinct
 The JSON holds per-position base frequencies (A, C, G, T; add-one smoothed) and the background
 composition of the introns' genomes; `genet5.predict.viterbi_hmm` turns them into log-odds.
 
+A GENOME_DIR that ../shared/genomes/splits.tsv (or $GENET5_SPLITS) marks `validation`, matched
+by its folder name, is refused: the matrices are training data. A folder the file does not list
+(such as scripts/make_training_sets.py's yeast_train) is used with a note.
+
 The bundled file (src/genet5/predict/splice_pwm.json) was made from D. melanogaster dm3 chr2R
-and the yeast training chromosomes (docs/model_card.md): never from a genome the accuracy
-benchmarks score (dm6 chr4, C. elegans, A. thaliana, yeast I/III/VI).
+and the yeast training chromosomes of scripts/make_training_sets.py --bundled
+(docs/model_card.md): never from a genome the accuracy benchmarks score (dm6 chr4, C. elegans,
+A. thaliana, yeast I/III/VI).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from genet5.data.splits import read_splits
 from genet5.genome.codes import reverse_complement
 from genet5.genome.fasta import read_fasta
 from genet5.genome.gff import read_annotation
 
+SPLITS = Path(os.environ.get("GENET5_SPLITS", Path(__file__).resolve().parents[1].parent / "shared" / "genomes" / "splits.tsv"))
 DONOR_EXON, DONOR_INTRON = 3, 6
 ACCEPTOR_INTRON, ACCEPTOR_EXON = 20, 1
 BASES = b"ACGT"
@@ -92,6 +100,16 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     out, dirs = Path(argv[0]), [Path(d) for d in argv[1:]]
+    if SPLITS.is_file():
+        split = {p.rsplit("/", 1)[-1]: s for p, s in read_splits(SPLITS).items()}
+        held = [str(d) for d in dirs if split.get(d.resolve().name) == "validation"]
+        if held:
+            raise SystemExit(f"{SPLITS} marks these validation (not training data): {', '.join(held)}")
+        for d in dirs:
+            if d.resolve().name not in split:
+                print(f"note: {d} is not listed in {SPLITS}", file=sys.stderr)
+    else:
+        print(f"note: {SPLITS} not found: the inputs' splits are not checked", file=sys.stderr)
     donors, acceptors, comp = [], [], np.zeros(4)
     for d in dirs:
         dn, ac, c = windows(d)
