@@ -17,10 +17,11 @@ import numpy as np
 from genet5.predict.prokaryote.orfs import base_codes
 
 
-def order_for(coding_bases: int) -> int:
-    """Markov order the training set can support (about 40 observations per parameter)."""
+def order_for(coding_bases: int, per_parameter: int = 40) -> int:
+    """Markov order the training set can support (at least `per_parameter` observations per
+    parameter of the three-periodic chain)."""
     for k in (5, 4, 3, 2):
-        if coding_bases >= 40 * 3 * 4 ** (k + 1):
+        if coding_bases >= per_parameter * 3 * 4 ** (k + 1):
             return k
     return 1
 
@@ -75,14 +76,16 @@ class CodingModel:
 
     @classmethod
     def fit(cls, genes: list[tuple[bytes, np.ndarray, np.ndarray]], background: list[bytes],
-            k: int | None = None, pseudo: float = 0.5, cache: ContextCache | None = None) -> "CodingModel":
+            k: int | None = None, pseudo: float = 0.5, cache: ContextCache | None = None,
+            per_parameter: int = 40) -> "CodingModel":
         """genes: per oriented sequence, (sequence, first bases, last bases) of its training CDS
         (stop codons excluded by the caller or not: three bases change nothing);
         background: oriented sequences of the genome (pass both strands); cache: a ContextCache
-        shared between calls on the same sequences."""
+        shared between calls on the same sequences; per_parameter: without k, the order is the
+        highest with this many coding bases per parameter (order_for)."""
         read = cache or _uncached
         n_cod = int(sum(int((e - a + 1).sum()) for _, a, e in genes))
-        k = order_for(n_cod) if k is None else k
+        k = order_for(n_cod, per_parameter) if k is None else k
         m = 4 ** k
         cod = np.zeros((3, m, 4))
         bg = np.zeros((m, 4))

@@ -124,6 +124,10 @@ class ProkaryoteSettings:
     convergent_overlap: int = 200
     divergent_overlap: int = 0
     rounds: int = 4
+    # coding bases per parameter the self-trained chain's order needs (coding.order_for): at 160
+    # a 350 kb phage (~330 kb of genes) gets order 3, M. alvi and T. kodakarensis order 4, Vibrio
+    # and E. coli order 5; at 40 (before 2026-12-04) order 4 / 5 / 5
+    coding_per_parameter: int = 160
     use_net: bool = True
     use_self_training: bool = True
     use_start_model: bool = True
@@ -276,14 +280,14 @@ def _bootstrap_scores(d: _StrandData, settings: ProkaryoteSettings) -> np.ndarra
     return np.where(length >= 300, (length - 300) / 100.0, -1.0) + prior
 
 
-def _fit_coding(records, chosen, cache: ContextCache | None = None) -> CodingModel:
+def _fit_coding(records, chosen, cache: ContextCache | None = None, per_parameter: int = 40) -> CodingModel:
     genes, background = [], []
     for rec, ch in zip(records, chosen):
         for d, idx in zip(rec, ch):
             background.append(d.cand.seq)
             idx = idx[~d.cand.edge[idx]]
             genes.append((d.cand.seq, d.cand.a[idx], d.cand.e[idx]))
-    return CodingModel.fit(genes, background, cache=cache)
+    return CodingModel.fit(genes, background, cache=cache, per_parameter=per_parameter)
 
 
 def _fit_starts(records, chosen) -> StartModel | None:
@@ -328,7 +332,7 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings) -
     rounds = settings.rounds if settings.use_self_training else 0
     cache = ContextCache()
     for _ in range(rounds):
-        coding = _fit_coding(records, chosen, cache)
+        coding = _fit_coding(records, chosen, cache, settings.coding_per_parameter)
         start_model = _fit_starts(records, chosen) if settings.use_start_model else None
         start_model = start_model or StartModel.prior()
         scores = score_records(records, coding, start_model, settings, wvec, cache)
