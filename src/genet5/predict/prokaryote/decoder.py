@@ -69,9 +69,9 @@ from genet5.tokenizers.annotation import BaseClass
 # six numbers on its place in the ORF), trained on the train prokaryotes and phages to pick the
 # annotated start among the start codons of its ORF (scripts/train_start_model.py), is the
 # `start_net` term (logit minus the ORF's best), weight 0.5 up to 100 kb and falling as 1/size
-# beyond (weight_vector), not run above 2 Mb. What was measured (harness: 7 validation genomes /
-# 4 large training genomes / 11 training phages, start+stop F1 means; statistics alone 0.9246 /
-# 0.7426 / 0.8488):
+# beyond (weight_vector; until start_net_floor, not run above 2 Mb). What was measured (harness:
+# 7 validation genomes / 4 large training genomes / 11 training phages, start+stop F1 means;
+# statistics alone 0.9246 / 0.7426 / 0.8488):
 # - trained on all train genomes, constant weight 0.25 / 0.5 / 1.0: 0.9239 / 0.9204 / 0.9166 on
 #   validation (M. alvi 0.907 -> 0.886, T. kodakarensis 0.870 -> 0.843 at 1.0) while the training
 #   genomes gained (0.765 / 0.855 at 1.0): it learned the start conventions of the Bradyrhizobium
@@ -139,9 +139,16 @@ class ProkaryoteSettings:
     # beyond: a large genome teaches itself its starts (thousands of genes), a small one cannot,
     # and there a prior learned across species is worth most (docs/benchmarks.md)
     start_net_full_below: int = 100_000
-    # above this many bases it is not run at all: its weight would be under 0.025 (Vibrio,
-    # 4.1 Mb: start+stop F1 0.9132 with it, 0.9127 without) for ~45% more decoding time
-    start_net_max_bases: int = 2_000_000
+    # ... but never below this: a genome's own start model, however many genes taught it, does
+    # not see everything the classifier learned across species. 2026-12-04 (with
+    # coding_per_parameter 160), start+stop F1 of the 7 validation genomes' mean / E. coli /
+    # M. gallisepticum / M. acetivorans: floor 0 (the weight falling to 0.025 at 2 Mb and the
+    # classifier not run above) 0.9258 / 0.9019 / 0.8162 / 0.6302, 0.05: 0.9265 / 0.9027 /
+    # 0.8162 / 0.6324, 0.1: 0.9272 / 0.9045 / 0.8200 / 0.6351, 0.15: 0.9260 / 0.9046 / 0.8214 /
+    # 0.6365; statistics alone 0.9245 / 0.9019 / 0.8162 / 0.6302
+    start_net_floor: float = 0.1
+    # above this many bases the classifier is not run at all (None: no limit)
+    start_net_max_bases: int | None = None
     weights: ProkaryoteWeights = field(default_factory=ProkaryoteWeights)
 
 
@@ -179,7 +186,10 @@ def weight_vector(settings: ProkaryoteSettings, records: list[list[_StrandData]]
     """FEATURES' weights for these records (one genome, or one sequence in meta mode)."""
     w = settings.weights.vector()
     bases = sum(d.cand.length for rec in records for d in rec if d.cand.strand == "+")
-    w[FEATURES.index("start_net")] *= min(1.0, settings.start_net_full_below / max(bases, 1)) * (META_START_NET_SCALE if meta else 1.0)
+    i = FEATURES.index("start_net")
+    full = w[i]
+    w[i] = max(min(full, settings.start_net_floor), full * min(1.0, settings.start_net_full_below / max(bases, 1)))
+    w[i] *= META_START_NET_SCALE if meta else 1.0
     return w
 
 
@@ -239,12 +249,12 @@ def add_start_net(records: list[list[_StrandData]], model, freq: np.ndarray) -> 
 
 def ensure_start_net(records: list[list[_StrandData]], settings: ProkaryoteSettings, meta: bool = False) -> None:
     """Add the settings' start classifier's term to records that lack it, unless the genome is
-    so large that its weight would be negligible (start_net_max_bases; meta mode weighs each
-    sequence on its own, so it always runs there)."""
+    larger than start_net_max_bases (no limit by default; meta mode weighs each sequence on its
+    own, so it always runs there)."""
     if not settings.start_net_model or all(d.start_net is not None for rec in records for d in rec):
         return
     plus = [d.cand for rec in records for d in rec if d.cand.strand == "+"]
-    if not meta and sum(c.length for c in plus) > settings.start_net_max_bases:
+    if not meta and settings.start_net_max_bases is not None and sum(c.length for c in plus) > settings.start_net_max_bases:
         return
     freq = genome_freq(sum((base_counts(c.seq) for c in plus), np.zeros(4)))
     add_start_net(records, load_start_net(settings.start_net_model), freq)
