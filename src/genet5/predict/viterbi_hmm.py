@@ -375,18 +375,22 @@ class GeneHMM:
         a log-odds per sequence position, padded by
         _MARGIN on each side (pad_sites), read by the "site" terms of an HMM built with
         site_terms=True; absent: 0. The arrays start at base `sites_from` (a block of a long
-        sequence)."""
-        ctx = _Ctx(padded, idx, sites, sites_from)
-        cache: dict[tuple, np.ndarray] = {}
-        out = []
-        for keys in (self.gate_keys, self.jump_keys):
-            arr = np.zeros((len(keys), idx.size), dtype=np.float32)  # summed a column at a time, contiguous
-            for col, gate in enumerate(keys):
-                for term in gate:
-                    if term not in cache:
-                        cache[term] = self._term(term, ctx)
-                    arr[col] += cache[term]
-            out.append(np.ascontiguousarray(arr.T))
+        sequence). Positions are taken _GATE_CHUNK at a time, so the cached bases, words and
+        terms of a chunk stay small (a million positions at once spent much of their time in
+        page faults)."""
+        out = [np.empty((idx.size, len(keys)), dtype=np.float32) for keys in (self.gate_keys, self.jump_keys)]
+        for c0 in range(0, idx.size, _GATE_CHUNK):
+            sub = idx[c0 : c0 + _GATE_CHUNK]
+            ctx = _Ctx(padded, sub, sites, sites_from)
+            cache: dict[tuple, np.ndarray] = {}
+            for keys, dst in zip((self.gate_keys, self.jump_keys), out):
+                arr = np.zeros((len(keys), sub.size), dtype=np.float32)  # summed a column at a time, contiguous
+                for col, gate in enumerate(keys):
+                    for term in gate:
+                        if term not in cache:
+                            cache[term] = self._term(term, ctx)
+                        arr[col] += cache[term]
+                dst[c0 : c0 + sub.size] = arr.T
         return out[0], out[1]
 
     def _term(self, term: tuple, x: _Ctx) -> np.ndarray:
@@ -412,6 +416,9 @@ class GeneHMM:
         else:  # ("cls", classes, offset, width, class index)
             hit = self.classes[term[1]][x.word(term[2], term[3])] == term[4]
         return _mask(~hit if op.endswith("notin") else hit)
+
+
+_GATE_CHUNK = 1 << 16  # positions whose gates are made at once
 
 
 def pad_sites(sites: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -480,80 +487,121 @@ def viterbi_batch(
     `lens` must be in descending order: step t then touches regions [0, k_t) only, so no
     padding is computed. `init` (R, S) scores the state before each region's first base,
     `final` (R, S) the state of its last base (0 allowed / -inf). Returns the state path (P,)
-    and the state before each region's first base."""
+    and the state before each region's first base.
+
+    A step costs a fixed number of numpy calls (about ten) whatever the number of regions, so
+    everything that does not depend on the previous step is gathered ahead, in time-major chunks
+    of _STEP_CHUNK rows: each slot's gate, each state's emission, and for a jump slot its gate
+    at the last exon base (m steps back) with the intron emissions after it. The scores of the
+    last m + 1 steps and a -inf column live in one buffer that a single gather per step reads:
+    the step before for edges, m steps back for jumps."""
     S, K, m = hmm.n_states, hmm.max_in, hmm.intron_min
     J = len(hmm.jump_keys)
     R, P = len(lens), int(lens.sum())
     offs = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
     T = int(lens[0]) if R else 0
     n_active = R - np.searchsorted(lens[::-1], np.arange(T + 1), side="right")
-    ci = np.zeros((P + 1, 3))  # intron emissions (plus, minus, intergenic-like), cumulated
-    np.cumsum(em[:, [E_PINTRON, E_MINTRON, E_IG]], axis=0, dtype=np.float64, out=ci[1:])
-    emit = hmm.emit_arr
     # jump edges: gate at the last exon base j plus the intron emissions j+1 .. j+m, used at j+m
-    ahead = np.minimum(np.arange(P) + m + 1, P)
-    gjw = gj + (ci[ahead] - ci[np.arange(P) + 1]).astype(np.float32)[:, hmm.jump_ci]
-    del ci, ahead
-    # Time-major copies: the rows of step t (regions 0 .. k_t - 1 at their base t) lie together
-    # at step_lo[t] .. step_lo[t] + k_t, so each step reads slices (views), not gathers.
+    win = _window_sums(em[:, [E_PINTRON, E_MINTRON, E_IG]], lens, m)
+    # Time-major order: the rows of step t (regions 0 .. k_t - 1 at their base t) lie together
+    # at step_lo[t] .. step_lo[t] + k_t.
     step_lo = np.concatenate([[0], np.cumsum(n_active[:T])]).astype(np.int64)
     region_of = np.repeat(np.arange(R), lens)
     major = np.empty(P, dtype=np.int64)  # time-major row -> region-major row
     major[step_lo[np.arange(P) - offs[region_of]] + region_of] = np.arange(P)
-    em_t, gn_t, gjw_t = em[major], gn[major], gjw[major]
-    del gjw
-    # two buffers [delta (S) | jump values (J) | -inf], read one and write the other per step
-    src = np.full((R, S + J + 1), NEG)
-    src[:, :S] = init
-    dst = src.copy()
+    del region_of
+    # slots of both blocks side by side: (state block, first slot column, states, width)
+    slot_src = np.concatenate([b_src for _, _, _, b_src, _ in hmm.blocks])
+    slot_gate = np.concatenate([b_gate for _, _, _, _, b_gate in hmm.blocks])
+    jump_cols = np.flatnonzero((slot_src >= S) & (slot_src < S + J))
+    jump_of_col = slot_src[jump_cols] - S
+    G = gn.shape[1]
+    slot_col = slot_gate.copy()  # per slot, its column in [edge gates (G) | jump gates (J)]
+    slot_col[jump_cols] = G + jump_of_col
+    layout, col = [], 0
+    for lo, hi, width, _, _ in hmm.blocks:
+        # a state's first slot in the flattened candidates (k, slots) of a step, per row and state
+        first = (np.arange(R)[:, None] * slot_src.size + col + np.arange(hi - lo)[None, :] * width) if width > 2 else None
+        layout.append((lo, hi, col, col + (hi - lo) * width, width, first))
+        col += (hi - lo) * width
+    # One buffer per region: the scores of steps t-m .. t in a ring of m + 1 blocks of S, and -inf.
+    # Step t reads block (t-1) % B (edges) and (t-m) % B (jumps), and writes block t % B.
+    B = m + 1
+    NEGCOL = B * S
+    buf = np.full((R, NEGCOL + 1), NEG)
+    buf[:, (B - 1) * S : B * S] = init  # "step -1"; jumps before step m read -inf gates
+    gather = []  # per t % B: the buffer column each slot reads
+    for q in range(B):
+        src_col = np.where(slot_src < S, ((q - 1) % B) * S + slot_src, NEGCOL)
+        src_col[jump_cols] = ((q - m) % B) * S + hmm.jump_src[jump_of_col]
+        gather.append(src_col)
+    step_of = np.repeat(np.arange(T), n_active[:T])  # per time-major row, its step
     delta = np.full((R, S), NEG)  # each region's scores at its last base
-    flat = {w: np.arange(R * S, dtype=np.int64) * w for _, _, w, _, _ in hmm.blocks}  # a row's first slot, per width
-    ring: list[np.ndarray | None] = [None] * m  # jump values recorded m steps ago
     bps = np.empty((P, S), dtype=np.int8)  # back-pointers (slot per state), time-major rows
     ks, los = n_active.tolist(), step_lo.tolist()  # Python ints: cheaper per step than numpy scalars
+    chunk_end, base = 0, 0
     for t in range(T):
         k = ks[t]
-        rows = slice(los[t], los[t] + k)
-        live, out = src[:k], dst[:k]
-        if t >= m:
-            live[:, S : S + J] = ring[t % m][:k]
-        grow = gn_t[rows]
-        bp = bps[rows]
-        for lo, hi, width, b_src, b_gate in hmm.blocks:
-            cand = live.take(b_src, axis=1)
-            cand += grow.take(b_gate, axis=1)
+        if t == chunk_end:  # per-step inputs of the next steps, gathered at once
+            chunk_end = int(np.searchsorted(step_lo, los[t] + _STEP_CHUNK, side="right")) - 1
+            chunk_end = min(max(chunk_end, t + 1), T)
+            base = los[t]
+            rows_c = major[base : los[chunk_end]]
+            gates_c = np.empty((rows_c.size, G + J), dtype=np.float32)  # edge gates, then jump gates
+            gates_c[:, :G] = gn[rows_c]
+            if J:  # a jump's gate: that of the same region m steps back, -inf before step m
+                tm = np.arange(base, los[chunk_end])
+                tm -= step_lo[step_of[tm]] - step_lo[np.maximum(step_of[tm] - m, 0)]
+                back = major[tm]
+                np.add(gj[back], win[back].take(hmm.jump_ci, axis=1), out=gates_c[:, G:])
+                gates_c[step_of[base : los[chunk_end]] < m, G:] = NEG
+            g_c = gates_c.take(slot_col, axis=1)  # (rows, slots) gate of every slot
+            e_c = em[rows_c].take(hmm.emit_arr, axis=1)  # (rows, S) emission of every state
+        a = los[t] - base
+        live = buf[:k]
+        q = t % B
+        out = live[:, q * S : (q + 1) * S]
+        cand = live.take(gather[q], axis=1)
+        cand += g_c[a : a + k]
+        bp = bps[los[t] : los[t] + k]
+        for lo, hi, c0, c1, width, first in layout:
+            block = cand[:, c0:c1].reshape(k, hi - lo, width)
             if width == 2:
-                pair = cand.reshape(k, hi - lo, 2)
-                np.greater(pair[:, :, 1], pair[:, :, 0], out=bp[:, lo:hi], casting="unsafe")
-                np.maximum(pair[:, :, 0], pair[:, :, 1], out=out[:, lo:hi])
-            else:
-                arg = cand.reshape(-1, width).argmax(axis=1)
-                out[:, lo:hi] = cand.take(flat[width][: arg.size] + arg).reshape(k, hi - lo)
-                bp[:, lo:hi] = arg.reshape(k, hi - lo)
-        out[:, :S] += em_t[rows].take(emit, axis=1)
+                np.greater(block[:, :, 1], block[:, :, 0], out=bp[:, lo:hi], casting="unsafe")
+                np.maximum(block[:, :, 0], block[:, :, 1], out=out[:, lo:hi])
+            else:  # (a gather at the argmax is faster than a max over the short last axis)
+                arg = block.argmax(axis=2)
+                bp[:, lo:hi] = arg
+                arg += first[:k]
+                out[:, lo:hi] = cand.take(arg)
+        out += e_c[a : a + k]
         ended = ks[t + 1]  # rows [ended, k) have their last base at t
         if ended < k:
-            delta[ended:k] = out[ended:, :S]
-        if J:
-            ring[t % m] = out.take(hmm.jump_src, axis=1) + gjw_t[rows]
-        src, dst = dst, src
+            delta[ended:k] = out[ended:]
+    del buf, g_c, e_c
     last = np.argmax(delta + final, axis=1)
 
-    # Traceback, all regions at once. A jump edge at t fills t-m+1 .. t-1 with its intron:
-    # those steps are pointed at the intron's self-loop and the exon before it is restored at t-m.
-    path = np.zeros(P, dtype=np.int8)
+    # Traceback, all regions at once, in time-major rows. A jump edge at t fills t-m+1 .. t-1
+    # with its intron: those steps are pointed at the intron's self-loop and the exon before it
+    # is restored at t-m.
+    path_t = np.zeros(P, dtype=np.int8)
     state = np.zeros(R, dtype=np.int64)
+    flat_bps = bps.reshape(-1)
+    row_first = np.arange(R, dtype=np.int64) * S  # flat index of a step's row r, state 0 (less the step's start)
+    slot_prev, slot_is_jump = hmm.slot_prev, hmm.slot_is_jump
     fixes: dict[int, list[tuple[int, int]]] = {}
     for t in range(T - 1, -1, -1):
-        k, k_next = n_active[t], n_active[t + 1]
-        state[k_next:k] = last[k_next:k]  # regions whose last base is t
+        k, k_next, lo = ks[t], ks[t + 1], los[t]
+        if k_next < k:
+            state[k_next:k] = last[k_next:k]  # regions whose last base is t
         for r, prev in fixes.pop(t, ()):
             state[r] = prev
         s = state[:k].copy()
-        path[offs[:k] + t] = s
-        slot = s * K + bps[step_lo[t] : step_lo[t] + k][np.arange(k), s]
-        state[:k] = hmm.slot_prev[slot]
-        jumped = hmm.slot_is_jump[slot]
+        path_t[lo : lo + k] = s
+        slot = s * K
+        slot += flat_bps.take(row_first[:k] + (s + lo * S))  # int8 back-pointers added to int64 slots
+        np.take(slot_prev, slot, out=state[:k])
+        jumped = slot_is_jump.take(slot)
         if jumped.any():
             for r in np.flatnonzero(jumped).tolist():
                 intron = int(s[r])
@@ -561,4 +609,25 @@ def viterbi_batch(
                     bps[step_lo[tt] + r, intron] = hmm.loop_slot[intron]
                 fixes.setdefault(t - m, []).append((r, int(state[r])))
                 state[r] = intron
+    path = np.empty(P, dtype=np.int8)
+    path[major] = path_t
     return path, state
+
+
+# rows (regions x steps) of per-step inputs gathered at once by viterbi_batch: ~0.6 kB each
+_STEP_CHUNK = 32_768
+
+
+def _window_sums(x: np.ndarray, lens: np.ndarray, m: int) -> np.ndarray:
+    """(P, C) float32: per row j, the sum of rows j+1 .. j+m of `x` (P, C) within its region
+    (regions of `lens` rows laid end to end; cut at the region's end), from each region's own
+    cumulated sums, so that a region's values do not depend on the regions batched with it."""
+    out = np.empty(x.shape, dtype=np.float32)
+    a = 0
+    for n in lens.tolist():
+        c = np.zeros((n + 1, x.shape[1]))
+        np.cumsum(x[a : a + n], axis=0, dtype=np.float64, out=c[1:])
+        j = np.arange(n)
+        out[a : a + n] = c[np.minimum(j + m + 1, n)] - c[j + 1]
+        a += n
+    return out
