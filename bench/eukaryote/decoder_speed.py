@@ -9,7 +9,7 @@ training), Zymoseptoria tritici chr_10 + chr_11. Each case runs `--repeats` time
 process (imports and model loading excluded from the time); the median wall time is reported
 with every run's time, the 1-minute load average before each run and the peak RSS.
 
-    python bench/eukaryote/decoder_speed.py --label after [--repeats 3] [--cases worm,athal,zymo]
+    python bench/eukaryote/decoder_speed.py --label after [--repeats 3] [--cases worm,athal,zymo] [--workers N]
 
 Results are merged by label into bench/results/eukaryote_decoder_speed.json. To time an older
 version, run this script with that version's src first on PYTHONPATH (and the same --label
@@ -41,24 +41,30 @@ CASES = {
 }
 
 
-def one_run(case: str) -> dict:
-    """Decode one case in this process; time, genes and their digest."""
+def one_run(case: str, workers: int = 0) -> dict:
+    """Decode one case in this process; time, genes and their digest. `workers` 0: the
+    decoder's default (EukaryoteSettings.workers; code before it had none: then ignored)."""
     import genet5
     from genet5.genome.codes import genetic_code
     from genet5.genome.fasta import read_fasta
-    from genet5.predict.eukaryote.decoder import find_genes
+    from genet5.predict.eukaryote.decoder import EukaryoteSettings, find_genes
 
     path, keep = CASES[case]
     recs = [r for r in read_fasta(SHARED / path / "genome.fa.gz") if keep is None or r.id in keep]
     records, masks = [(r.id, r.seq) for r in recs], [r.mask for r in recs]
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
-    genes, _ = find_genes(records, genetic_code(1), masks=masks)
+    settings = EukaryoteSettings(workers=workers) if workers else None
+    genes, _ = find_genes(records, genetic_code(1), settings, masks=masks)
     seconds = time.perf_counter() - t0
     keys = [(sid, g.strand, tuple(g.cds), g.start_partial, g.end_partial) for (sid, _), found in zip(records, genes) for g in found]
     return {"seconds": round(seconds, 2), "bp": sum(len(s) for _, s in records), "genes": len(keys),
             "genes_md5": hashlib.md5(repr(keys).encode()).hexdigest(), "load_before": load,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "src": str(Path(genet5.__file__).parent)}
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "src": str(Path(genet5.__file__).parent),
+            "workers": getattr(settings or EukaryoteSettings(), "workers", None), "load_after": os.getloadavg()[0],
+            "cpu_seconds": round(time.process_time(), 2),  # this process, imports included
+            "cpu_seconds_workers": round(sum(getattr(resource.getrusage(resource.RUSAGE_CHILDREN), f) for f in ("ru_utime", "ru_stime")), 2),
+            "peak_rss_mb_worker": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}
 
 
 def main() -> int:
@@ -66,17 +72,19 @@ def main() -> int:
     ap.add_argument("--label", required=True, help="name of this code version in the JSON (e.g. before, after)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--workers", type=int, default=0, help="decoder processes (0: the decoder's default, the CPUs available)")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # child process: one run of one case, JSON on stdout
     a = ap.parse_args()
     if a.one:
-        print(json.dumps(one_run(a.one)))
+        print(json.dumps(one_run(a.one, a.workers)))
         return 0
     entry = {"date": dt.date.today().isoformat(), "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPU",
              "cases": {}}
     for case in a.cases.split(","):
         runs = []
         for _ in range(a.repeats):
-            done = subprocess.run([sys.executable, __file__, "--label", a.label, "--one", case], capture_output=True, text=True, check=True)
+            done = subprocess.run([sys.executable, __file__, "--label", a.label, "--one", case, "--workers", str(a.workers)],
+                                  capture_output=True, text=True, check=True)
             runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(case, runs[-1], flush=True)
         med = statistics.median(r["seconds"] for r in runs)

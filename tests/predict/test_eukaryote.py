@@ -4,6 +4,8 @@ statistics and recover the planted exon chains, with every prediction a valid ge
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -183,3 +185,17 @@ def test_emissions_of_a_block_equal_that_slice_of_the_whole_table():
     whole = emission_table(seq, models, mask, 0.3)
     for lo, hi in ((0, 1000), (777, 3001), (len(seq) - 500, len(seq))):
         np.testing.assert_array_equal(emission_table(seq, models, mask, 0.3, lo, hi), whole[lo:hi])
+
+
+def test_worker_processes_give_the_genes_and_scores_of_one_process():
+    """Each round's Viterbi batches may be decoded in worker processes (settings.workers); a
+    region is decoded on its own values whatever it is batched with, so the genes, and their
+    scores to the last bit, are those of one process."""
+    records = [(f"r{s}", synthetic_genome(seed=s, genes=8)[0]) for s in (7, 8, 9)]
+    settings = EukaryoteSettings(rounds=1, seed_min_codons=200, max_region=3000)
+    key = lambda genes: [[(g.strand, g.cds, g.start_partial, g.end_partial, g.score) for g in r] for r in genes]  # noqa: E731
+    one, _ = find_genes(records, CODE, replace(settings, workers=1))
+    assert sum(map(len, one)) >= 15
+    for workers in (2, 3):
+        many, _ = find_genes(records, CODE, replace(settings, workers=workers))
+        assert key(many) == key(one)

@@ -321,3 +321,68 @@ def test_splice_pwm_weight_zero_is_gt_ag_alone():
 
     assert build_hmm(genetic_code(1), splice_pwm_weight=0).pwm == {}
     assert set(build_hmm(genetic_code(1)).pwm) == {"don", "acc", "racc", "rdon"}
+
+
+def _two_gene_jobs():
+    from genet5.predict.viterbi_decoder import RegionJob, emissions, intergenic_logp
+
+    jobs = []
+    for k in range(3):
+        seq, segs = place(["ATG" + codons(60 + 9 * k, 70 + k) + "GC", intron(70 + 5 * k), "A" + codons(25, 80 + k) + "TAA"],
+                          left=500 + 30 * k, right=400, seed=90 + k)
+        logp = oracle_logp(len(seq), [("+", segs)])
+        regions = candidate_regions(intergenic_logp(logp), 0.2, 100, 20_000)
+        jobs.append((RegionJob(seq.encode(), regions, lambda g, lp=logp: emissions(lp[g])), segs))
+    return jobs
+
+
+def test_decode_jobs_gives_the_same_genes_and_scores_in_worker_processes_and_any_batching():
+    from genet5.predict.viterbi_decoder import build_hmm, decode_jobs
+
+    hmm = build_hmm(CODE)
+    runs = []
+    for workers, batch_bases in ((1, 500_000), (2, 500_000), (3, 1), (1, 1)):
+        jobs = [job for job, _ in _two_gene_jobs()]
+        found = decode_jobs(jobs, hmm, CODE, min_len=60, workers=workers, batch_bases=batch_bases)
+        runs.append([[(g.strand, g.cds, g.score) for g in genes] for genes in found])
+    assert [[cds for _, cds, _ in genes] for genes in runs[0]] == [[segs] for _, segs in _two_gene_jobs()]
+    assert all(run == runs[0] for run in runs[1:])
+
+
+def test_split_lanes_evens_out_batches_and_keeps_each_longest_first():
+    from genet5.predict.viterbi_decoder import split_lanes
+
+    lanes = [(0, n, j) for j, n in enumerate((900, 100, 800, 300, 700, 50, 20))]
+    assert len(split_lanes(lanes, 10_000)) == 1
+    assert len(split_lanes(lanes, 10_000, workers=2)) == 2
+    assert len(split_lanes(lanes, 1000)) == 3  # 2870 bases, up to 1250 a batch
+    for batches in (split_lanes(lanes, 1000), split_lanes(lanes, 10_000, workers=2)):
+        assert sorted(x for b in batches for x in b) == sorted(lanes)
+        assert all([b - a for a, b, _ in batch] == sorted((b - a for a, b, _ in batch), reverse=True) for batch in batches)
+    two = split_lanes(lanes, 10_000, workers=2)
+    assert {two[0][0][1], two[1][0][1]} == {900, 800}  # the two longest regions in different batches
+    assert split_lanes(lanes[:1], 10, workers=4) == [lanes[:1]]
+
+
+def test_a_failing_worker_process_is_reported():
+    from genet5.predict.viterbi_decoder import in_processes
+
+    def fn(x):
+        if x == 2:
+            raise ValueError("bad item")
+        return x * 10
+
+    assert in_processes(fn, [1, 3]) == [10, 30]
+    with pytest.raises(RuntimeError, match="bad item"):
+        in_processes(fn, [1, 2])
+
+
+def test_viterbi_steps_do_not_depend_on_how_their_inputs_are_chunked(monkeypatch):
+    import genet5.predict.viterbi_hmm as vh
+    from genet5.predict.viterbi_decoder import build_hmm, decode_jobs
+
+    hmm = build_hmm(CODE)
+    whole = [[(g.cds, g.score) for g in genes] for genes in decode_jobs([j for j, _ in _two_gene_jobs()], hmm, CODE, min_len=60)]
+    monkeypatch.setattr(vh, "_STEP_CHUNK", 7)
+    chunked = [[(g.cds, g.score) for g in genes] for genes in decode_jobs([j for j, _ in _two_gene_jobs()], hmm, CODE, min_len=60)]
+    assert chunked == whole and all(whole)

@@ -52,7 +52,7 @@ def predict(
     gtf: Optional[Path] = typer.Option(None, "--gtf", help="Also write GTF."),
     bedgraph: Optional[str] = typer.Option(None, "--bedgraph", help="Also write per-base probability tracks PREFIX.coding.bedgraph and PREFIX.intron.bedgraph."),
     batch_size: int = typer.Option(4, "--batch-size", help="Windows per forward pass."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch (default: torch's choice)."),
+    threads: Optional[int] = typer.Option(None, "--threads", "-j", help="CPU threads for torch, and processes of the eukaryote decoder (default: torch's choice; the decoder: the CPUs available, at most 4; its genes do not depend on it)."),
     device: str = typer.Option("auto", "--device", help="auto (GPU when present), cpu or cuda."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -118,7 +118,7 @@ def predict(
         genetic_code=genetic_code, decoder=decoder, domain=domain, use_network=network, mode=mode,
         min_gene_length=min_gene_length, softmask=softmask,
         id_prefix=id_prefix, batch_size=batch_size, learn_starts=learn_starts,
-        start_codons=_parse_codons(start_codons),
+        start_codons=_parse_codons(start_codons), workers=threads or 0,
     )
     # The FASTA is read once, as it streams through the pipeline: the total is not known ahead,
     # so progress counts the bases done. The writers of --proteins / --cds take the sequences

@@ -26,7 +26,7 @@ class SelfTrainedDecoder:
         from genet5.predict.eukaryote.decoder import SOFTMASK_PENALTY, EukaryoteSettings, find_genes
 
         cfg = self.cfg
-        settings = EukaryoteSettings(min_len=cfg.min_gene_length, min_score=cfg.min_score)
+        settings = EukaryoteSettings(min_len=cfg.min_gene_length, min_score=cfg.min_score, workers=cfg.workers)
         if cfg.softmask:
             settings = replace(settings, softmask_penalty=SOFTMASK_PENALTY)
         passes = settings.rounds + 1  # progress: every pass decodes every record

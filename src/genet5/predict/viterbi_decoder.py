@@ -21,6 +21,7 @@ lets the regions of many sequences share a batch.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -237,30 +238,113 @@ def decode_regions(
 
 def decode_jobs(jobs: list[RegionJob], hmm: GeneHMM, code: GeneticCode, *, allow_partial: bool = True,
                 min_len: int = 90, min_score: float = 0.0, batch_bases: int = 500_000,
-                stats: dict | None = None) -> list[list[ViterbiGene]]:
+                stats: dict | None = None, workers: int = 1) -> list[list[ViterbiGene]]:
     """decode_regions for several sequences at once, genes per job. Their regions share
-    batches (longest first), so a batch's numpy steps (its longest region) serve regions of
-    many sequences: a genome of many short sequences costs about as many steps as one."""
+    batches, so a batch's numpy steps (its longest region) serve regions of many sequences: a
+    genome of many short sequences costs about as many steps as one. Batches hold about
+    `batch_bases` bases (up to a quarter more rather than a small batch left over), at least one
+    per worker; with `workers` > 1 they are decoded in that many processes (forked, where the
+    platform can fork). Every region is decoded on its own values (the batch only shares the
+    numpy calls), so the genes do not depend on the batching or the number of workers."""
     for job in jobs:
         job.padded = padded_base_codes(job.seq) if job.padded is None else job.padded
         job.sites = pad_sites(job.sites) if job.sites else None
     lanes = [(a, b, j) for j, job in enumerate(jobs) for a, b in job.regions]
     counts = {"regions": len(lanes), "region_bases": sum(b - a for a, b, _ in lanes),
               "invalid": 0, "short": 0, "low_score": 0}
+    batches = split_lanes(lanes, batch_bases, workers)
+    groups = [batches[w::workers] for w in range(min(workers, len(batches)))]  # per worker, its batches
+
+    def run(group) -> tuple[list[tuple[int, ViterbiGene]], dict]:
+        found, c = [], dict.fromkeys(("invalid", "short", "low_score"), 0)
+        for batch in group:
+            found += _decode_batch(jobs, batch, hmm, code, allow_partial, min_len, min_score, c)
+        return found, c
+
     genes: list[list[ViterbiGene]] = [[] for _ in jobs]
-    lanes = sorted(lanes, key=lambda r: r[0] - r[1])  # longest first, as viterbi_batch wants
-    i = 0
-    while i < len(lanes):
-        j, size = i, 0
-        while j < len(lanes) and (j == i or size + lanes[j][1] - lanes[j][0] <= batch_bases):
-            size += lanes[j][1] - lanes[j][0]
-            j += 1
-        for k, g in _decode_batch(jobs, lanes[i:j], hmm, code, allow_partial, min_len, min_score, counts):
+    for found, c in in_processes(run, groups):
+        for k, g in found:
             genes[k].append(g)
-        i = j
+        for key, v in c.items():
+            counts[key] += v
     if stats is not None:
         stats.update(counts)
     return [sorted(g, key=lambda g: (g.start, g.end, g.strand)) for g in genes]
+
+
+def worker_count(workers: int = 0) -> int:
+    """Processes to decode with: `workers`, or (0) the CPUs this process may run on, at most
+    MAX_WORKERS (a round's regions make few batches; each worker holds one batch's arrays)."""
+    if workers > 0:
+        return workers
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_WORKERS))
+
+
+MAX_WORKERS = 4
+
+
+def split_lanes(lanes: list, batch_bases: int, workers: int = 1) -> list[list]:
+    """Regions (a, b, job) into batches, each sorted longest first (as viterbi_batch wants):
+    as few as hold about `batch_bases` bases each (25% over rather than one more batch), but at
+    least one per worker; the longest regions are dealt first, each to the batch with the fewest
+    bases so far, so the batches' longest regions (their numpy steps) and sizes even out."""
+    if not lanes:
+        return []
+    total = sum(b - a for a, b, _ in lanes)
+    n = min(len(lanes), max(workers, -(-total // int(1.25 * batch_bases))))
+    order = sorted(lanes, key=lambda r: (r[0] - r[1], r[2], r[0]))  # longest first; ties by job, position
+    batches: list[list] = [[] for _ in range(n)]
+    size = [0] * n
+    for lane in order:
+        i = size.index(min(size))
+        batches[i].append(lane)
+        size[i] += lane[1] - lane[0]
+    return batches
+
+
+def in_processes(fn, items: list) -> list:
+    """[fn(item) for item in items], the first in this process and each other in a forked
+    child (results pickled back); in this process alone where fork is not available (then
+    the items run one after another)."""
+    import multiprocessing as mp
+
+    if len(items) < 2 or "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
+        return [fn(item) for item in items]  # (a daemonic process may not have children)
+    ctx = mp.get_context("fork")
+    children = []
+    for item in items[1:]:
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child, args=(fn, item, send))
+        proc.start()
+        send.close()
+        children.append((proc, recv))
+    out = [fn(items[0])]
+    for proc, recv in children:
+        try:
+            ok, value = recv.recv()
+        except EOFError:
+            ok, value = False, "the worker process ended without a result"
+        proc.join()
+        recv.close()
+        if not ok:
+            raise RuntimeError(f"decoding worker failed: {value}")
+        out.append(value)
+    return out
+
+
+def _child(fn, item, send) -> None:
+    try:
+        result = (True, fn(item))
+    except BaseException:  # reported to the parent, which raises
+        import traceback
+
+        result = (False, traceback.format_exc())
+    send.send(result)
+    send.close()
 
 
 def _decode_batch(jobs: list[RegionJob], lanes, hmm: GeneHMM, code, allow_partial, min_len, min_score,
@@ -309,7 +393,6 @@ def _decode_batch(jobs: list[RegionJob], lanes, hmm: GeneHMM, code, allow_partia
     c_start = np.flatnonzero(is_cds & (first_of_region | ~np.roll(is_cds, 1)))
     c_end = np.flatnonzero(is_cds & (last_of_region | ~np.roll(is_cds, -1)))
     gain = em_b[np.arange(path.size), hmm.emit_arr[path]] - em_b[:, E_IG]
-    cum = np.concatenate([[0.0], np.cumsum(gain, dtype=np.float64)])
     cpos = hmm.cpos_arr[path]
 
     out: list[tuple[int, ViterbiGene]] = []
@@ -323,11 +406,12 @@ def _decode_batch(jobs: list[RegionJob], lanes, hmm: GeneHMM, code, allow_partia
         right_open = bool(last_of_region[b] and lo[r] + lens[r] == n[r])
         segs = [(int(gpos[x]) + 1, int(gpos[y]) + 1) for x, y in zip(c_start[lo_c:hi_c], c_end[lo_c:hi_c])]
         first_cpos, last_cpos = int(cpos[c_start[lo_c]]), int(cpos[c_end[hi_c - 1]])
+        score = float(np.sum(gain[a : b + 1], dtype=np.float64))  # the gene's own bases only: batch-independent
         if plus:
-            g = ViterbiGene("+", segs, float(cum[b + 1] - cum[a]), left_open, right_open)
+            g = ViterbiGene("+", segs, score, left_open, right_open)
             five_cpos, three_cpos = first_cpos, last_cpos
         else:
-            g = ViterbiGene("-", segs[::-1], float(cum[b + 1] - cum[a]), right_open, left_open)
+            g = ViterbiGene("-", segs[::-1], score, right_open, left_open)
             five_cpos, three_cpos = last_cpos, first_cpos
         if g.start_partial:
             _trim(g, five=(3 - five_cpos) % 3)

@@ -39,7 +39,9 @@ from genet5.genome.codes import GeneticCode, reverse_complement
 from genet5.predict.eukaryote.content import ContentModel, background_counts, fit_coding
 from genet5.predict.eukaryote.density import orf_spans, single_orf_fraction
 from genet5.predict.prokaryote.coding import CodingModel, order_for
-from genet5.predict.viterbi_decoder import SPLICE_PWM_FILE, RegionJob, ViterbiGene, candidate_regions, decode_jobs, start_set
+from genet5.predict.viterbi_decoder import (
+    SPLICE_PWM_FILE, RegionJob, ViterbiGene, candidate_regions, decode_jobs, start_set, worker_count,
+)
 from genet5.predict.viterbi_hmm import E_IG, E_MCDS, E_MINTRON, E_PCDS, E_PINTRON, N_EMIT, GeneHMM, padded_base_codes
 
 DONOR_EXON, DONOR_INTRON = 3, 6  # splice_pwm.json windows (transcription orientation)
@@ -96,6 +98,9 @@ class EukaryoteSettings:
     min_len: int = 90
     min_score: float = 0.0
     max_region: int = 50_000
+    # processes decoding a round's Viterbi batches (viterbi_decoder.decode_jobs); 0: the CPUs
+    # available, at most viterbi_decoder.MAX_WORKERS. The genes do not depend on it.
+    workers: int = 0
     use_self_training: bool = True  # False: the seed pass alone (ablation)
     learn_introns: bool = True  # intron/intergenic chains and site matrices re-estimated (ablation)
     learn_intron_chain: bool = True
@@ -201,12 +206,13 @@ def decode(records: list[tuple[str, bytes]], code: GeneticCode, models: GenomeMo
     Records (and blocks of long ones) are pooled up to POOL_BASES and decoded together
     (viterbi_decoder.decode_jobs: regions of several sequences share numpy steps)."""
     hmm = gene_hmm(code, models, settings, starts)
+    workers = worker_count(settings.workers)
     out: list[list[ViterbiGene]] = [[] for _ in records]
     pool: list[tuple[int, RegionJob]] = []
 
     def flush() -> None:
         found = decode_jobs([job for _, job in pool], hmm, code, min_len=settings.min_len, min_score=settings.min_score,
-                            batch_bases=POOL_BASES)
+                            batch_bases=POOL_BASES, workers=workers)
         for (k, _), genes in zip(pool, found):
             out[k] += genes
         pool.clear()
@@ -344,7 +350,8 @@ def _site_arrays(site_model, records, settings: EukaryoteSettings) -> list:
     """Per record, the classifier's sparse site evidence (None for records too short for a gene)."""
     from genet5.predict.eukaryote.sites import SparseSites
 
-    return [SparseSites(site_model, seq, settings.site_model_weight, settings.site_start_weight)
+    threads = worker_count(settings.workers)  # the two strands at once
+    return [SparseSites(site_model, seq, settings.site_model_weight, settings.site_start_weight, threads=threads)
             if len(seq) >= settings.min_len else None for _, seq in records]
 
 

@@ -88,23 +88,32 @@ def oriented_site_llr(model: SiteNet, codes: np.ndarray) -> dict[str, np.ndarray
 SITE_KEYS = ("don", "acc", "racc", "rdon", "start", "rstart")
 
 
-def site_scores(model: SiteNet, seq: bytes, weight: float = 1.0, lo: int = 0, hi: int | None = None) -> dict[str, np.ndarray]:
+def site_scores(model: SiteNet, seq: bytes, weight: float = 1.0, lo: int = 0, hi: int | None = None,
+                threads: int = 1) -> dict[str, np.ndarray]:
     """The six HMM site arrays ("don", "acc", "racc", "rdon", "start", "rstart"; float32,
     forward positions lo .. hi - 1) of one sequence, each `weight` times the classifier's
     log-likelihood ratio. Only bases within the windows' reach of [lo, hi) are read, so a long
-    sequence can be scored block by block with the same result as whole."""
+    sequence can be scored block by block with the same result as whole. `threads` 2 or more:
+    the two strands are scored in two Python threads at once (torch releases the GIL in its
+    kernels; each keeps torch's own thread setting, so the scores are the same)."""
     n = len(seq)
     hi = n if hi is None else hi
     reach = model.config.half + model.config.margin + 3
     a, b = max(0, lo - reach), min(n, hi + reach)
-    whole = _site_scores(model, seq[a:b])
+    whole = _site_scores(model, seq[a:b], threads)
     return {k: v[lo - a : hi - a] * np.float32(weight) for k, v in whole.items()}
 
 
-def _site_scores(model: SiteNet, seq: bytes) -> dict[str, np.ndarray]:
+def _site_scores(model: SiteNet, seq: bytes, threads: int = 1) -> dict[str, np.ndarray]:
     n = len(seq)
-    plus = oriented_site_llr(model, base_codes(seq))
-    minus = oriented_site_llr(model, base_codes(reverse_complement(seq)))
+    strands = [base_codes(seq), base_codes(reverse_complement(seq))]
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(2) as pool:
+            plus, minus = pool.map(lambda codes: oriented_site_llr(model, codes), strands)
+    else:
+        plus, minus = (oriented_site_llr(model, codes) for codes in strands)
     out = {k: np.zeros(n, dtype=np.float32) for k in SITE_KEYS}
     out["don"][: n - 1] = plus["donor"][1:]  # exon's last base j = donor position - 1
     out["acc"][:] = plus["acceptor"]
@@ -124,12 +133,13 @@ class SparseSites:
     candidate GT/GC, AG or ATG every few bases: ~3 bytes per base instead of 24), computed once
     block by block and handed to the decoder as dense arrays one block at a time."""
 
-    def __init__(self, model: SiteNet, seq: bytes, weight: float, start_weight: float, block: int = 1 << 21):
+    def __init__(self, model: SiteNet, seq: bytes, weight: float, start_weight: float, block: int = 1 << 21,
+                 threads: int = 1):
         self.n = len(seq)
         parts: dict[str, list] = {k: [] for k in SITE_KEYS}
         for lo in range(0, self.n, block):
             with one_thread():
-                dense = site_scores(model, seq, weight, lo, min(lo + block, self.n))
+                dense = site_scores(model, seq, weight, lo, min(lo + block, self.n), threads)
             for k in ("start", "rstart"):
                 dense[k] *= np.float32(start_weight)
             for k, v in dense.items():
