@@ -199,3 +199,60 @@ def test_worker_processes_give_the_genes_and_scores_of_one_process():
     for workers in (2, 3):
         many, _ = find_genes(records, CODE, replace(settings, workers=workers))
         assert key(many) == key(one)
+
+
+def test_training_pieces_spread_over_the_genome_and_fit_inside_records():
+    from genet5.predict.eukaryote.decoder import planned_bases, training_pieces
+
+    records = [("a", b"A" * 5000), ("b", b"C" * 700), ("c", b"G" * 9000)]
+    settings = EukaryoteSettings(train_bases=3000, train_piece=1000)
+    pieces = training_pieces(records, settings)
+    assert [(p[0], p[2], p[3]) for p in pieces] == [("a", 1950, 2950), ("c", 1150, 2150), ("c", 6050, 7050)]  # centred in thirds
+    assert all(0 <= a < b <= len(records[k][1]) and b - a <= 1000 for _, k, a, b in pieces)
+    assert sum(b - a for *_, a, b in pieces) == 3000
+    assert training_pieces(records, replace(settings, train_bases=8000)) is None  # 14.7 kb <= 2 x 8 kb: whole
+    assert training_pieces(records, replace(settings, train_bases=0)) is None
+    assert planned_bases(records, settings) == 3000 * settings.rounds + 14700
+    assert planned_bases(records, replace(settings, train_bases=0)) == 14700 * (settings.rounds + 1)
+
+
+def test_self_training_on_pieces_decodes_every_record_in_the_last_pass():
+    """With train_bases set, the rounds before the last decode pieces of the genome; the last
+    decodes every record whole, with models learned on the pieces' genes."""
+    records = [(f"r{s}", synthetic_genome(seed=s, genes=10)[0]) for s in (11, 12, 13)]
+    settings = EukaryoteSettings(rounds=2, seed_min_codons=200, train_bases=9000, train_piece=3000, train_min_genes=1)
+    passes, reported = [], []
+    genes, _ = find_genes(records, CODE, settings, on_round=lambda r, g: passes.append(len(g)),
+                          on_record=lambda seqid, n: reported.append(n))
+    from genet5.predict.eukaryote.decoder import planned_bases, training_pieces
+
+    pieces = training_pieces(records, settings)
+    assert passes == [len(pieces), len(pieces), len(records)]
+    assert sum(reported) == planned_bases(records, settings)
+    assert all(len(g) >= 5 for g in genes)  # genes found along every record, not only in the pieces
+    for (_, seq), found in zip(records, genes):
+        for g in found:
+            assert g.end <= len(seq)
+
+
+def test_cut_site_arrays_read_that_piece_of_the_whole():
+    from genet5.predict.eukaryote.sites import SITE_KEYS, SparseSites, load_site_model
+
+    seq, _ = synthetic_genome(seed=14, genes=4)
+    whole = SparseSites(load_site_model(), seq, 1.0, 0.5)
+    piece = whole.cut(1000, 4000)
+    dense, part = whole.dense(), piece.dense()
+    assert piece.n == 3000
+    for k in SITE_KEYS:
+        np.testing.assert_array_equal(part[k], dense[k][1000:4000])
+
+
+def test_pieces_with_too_few_genes_fall_back_to_the_whole_genome():
+    records = [(f"r{s}", synthetic_genome(seed=s, genes=10)[0]) for s in (11, 12, 13)]
+    settings = EukaryoteSettings(rounds=2, seed_min_codons=200, train_bases=9000, train_piece=3000, train_min_genes=10**6)
+    passes = []
+    fell_back, _ = find_genes(records, CODE, settings, on_round=lambda r, g: passes.append(len(g)))
+    assert passes == [len(records)] * 3
+    whole, _ = find_genes(records, CODE, replace(settings, train_bases=0))
+    key = lambda genes: [[(g.strand, g.cds, g.score) for g in r] for r in genes]  # noqa: E731
+    assert key(fell_back) == key(whole)

@@ -23,18 +23,18 @@ class SelfTrainedDecoder:
         self.masks.append(rec.mask)
 
     def finish(self, on_bases=None) -> Decoded:
-        from genet5.predict.eukaryote.decoder import SOFTMASK_PENALTY, EukaryoteSettings, find_genes
+        from genet5.predict.eukaryote.decoder import SOFTMASK_PENALTY, EukaryoteSettings, find_genes, planned_bases
 
         cfg = self.cfg
         settings = EukaryoteSettings(min_len=cfg.min_gene_length, min_score=cfg.min_score, workers=cfg.workers)
         if cfg.softmask:
             settings = replace(settings, softmask_penalty=SOFTMASK_PENALTY)
-        passes = settings.rounds + 1  # progress: every pass decodes every record
-        sizes = {seqid: len(seq) for seqid, seq in self.records}
+        # progress in genome bases: each pass decodes the genome or its training pieces
+        scale = sum(len(seq) for _, seq in self.records) / max(planned_bases(self.records, settings), 1)
 
-        def on_record(seqid: str) -> None:
+        def on_record(seqid: str, bases: int) -> None:
             if on_bases is not None:
-                on_bases(sizes[seqid] / passes)
+                on_bases(bases * scale)
 
         genes, models = find_genes(self.records, genetic_code(cfg.genetic_code), settings, starts=start_codon_set(cfg),
                                    on_record=on_record, masks=self.masks if cfg.softmask else None)

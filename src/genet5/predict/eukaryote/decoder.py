@@ -22,6 +22,13 @@ Measured and left off by default (bench/eukaryote/vs_augustus.py, docs/benchmark
 long intron-length class (better exon F1, more joined genes), a minimum terminal exon, and the
 soft-mask hint (`--softmask`).
 
+Large genomes (over 2 x EukaryoteSettings.train_bases, 3 Mb) self-train on evenly spread pieces
+of about train_bases when the seed pass finds enough genes in them: every round but the last
+decodes the pieces, the last decodes every base (training_pieces).
+
+Speed: each pass's Viterbi batches are decoded in worker processes (settings.workers, one per
+CPU up to four; viterbi_decoder.decode_jobs), with the same genes as one process.
+
 Memory: sequences longer than STREAM_BLOCK are decoded block by block (blocks end where no frame
 looks coding, so no gene is cut): the emission table (36 bytes per base) and the site arrays of
 one block at a time; per whole sequence only its bases (1 byte per base as codes) and the site
@@ -98,6 +105,18 @@ class EukaryoteSettings:
     min_len: int = 90
     min_score: float = 0.0
     max_region: int = 50_000
+    # Genomes over 2 x train_bases self-train on pieces of it: the seed pass and the rounds
+    # before the last decode train_piece-base pieces spread evenly over the genome, about
+    # train_bases in all, and only the last round decodes (and the adapted site classifier
+    # scores) every base; 0: every round decodes the whole genome. Unless the seed pass finds
+    # train_min_genes complete genes in the pieces: then the whole genome trains (gene-poor
+    # genomes). Dev harness, 2026-12-04: Zymoseptoria chr_10+11 (3.3 Mb; 447 genes in 1.6 Mb of
+    # pieces) gene / exon F1 0.376 / 0.514 whole, 0.377 / 0.518 on 1.5 Mb, 0.362 / 0.503 on
+    # 1 Mb, 0.359 / 0.496 on 0.4 Mb; on 0.4 Mb of the 1 Mb genomes worm 0.333 -> 0.285, Arabidopsis
+    # 0.492 -> 0.425 (about 100 genes each: under train_min_genes, so they train whole).
+    train_bases: int = 1_500_000
+    train_piece: int = 200_000
+    train_min_genes: int = 400
     # processes decoding a round's Viterbi batches (viterbi_decoder.decode_jobs); 0: the CPUs
     # available, at most viterbi_decoder.MAX_WORKERS. The genes do not depend on it.
     workers: int = 0
@@ -175,8 +194,10 @@ _CHAIN_CONTEXT = 32  # bases on each side of a block: more than any chain's orde
 STREAM_BLOCK = 2_000_000
 # Regions of up to this many bases (several records, or blocks) are decoded as one Viterbi batch:
 # a batch costs (its longest region, <= max_region) numpy steps, so pooling a genome's short
-# records saves steps; memory ~0.5 kB per base of the batch.
-POOL_BASES = 1_000_000
+# records saves steps; memory ~0.5 kB per base of the batch. A pool is split into at least one
+# batch per worker process: 2 Mb pools two 1.65 Mb Zymoseptoria chromosomes into one batch per
+# worker (one batch each a round, where 1 Mb pools made two).
+POOL_BASES = 2_000_000
 
 
 def regions_of(em: np.ndarray, max_region: int) -> list[tuple[int, int]]:
@@ -188,12 +209,16 @@ def regions_of(em: np.ndarray, max_region: int) -> list[tuple[int, int]]:
     w = 401
     best = np.full(n, -np.inf, dtype=np.float32)
     pos = np.arange(n)
+    lo, hi = np.clip(pos - w // 2, 0, n), np.clip(pos + w // 2 + 1, 0, n)
+    span = (hi - lo).astype(np.float64)
+    v = np.empty(n, dtype=np.float32)
+    c = np.zeros(n + 1)
     for col in (E_PCDS, E_MCDS):
         for f in range(3):
-            v = em[pos, col + (pos - f) % 3] - em[:, E_IG]
-            c = np.concatenate([[0.0], np.cumsum(v, dtype=np.float64)])
-            lo, hi = np.clip(pos - w // 2, 0, n), np.clip(pos + w // 2 + 1, 0, n)
-            best = np.maximum(best, ((c[hi] - c[lo]) / (hi - lo)).astype(np.float32))
+            for r in range(3):  # bases r, r + 3, ...: frame f reads codon position (r - f) % 3 there
+                np.subtract(em[r::3, col + (r - f) % 3], em[r::3, E_IG], out=v[r::3])
+            np.cumsum(v, dtype=np.float64, out=c[1:])
+            np.maximum(best, ((c[hi] - c[lo]) / span).astype(np.float32), out=best)
     # candidate_regions cuts where exp(em_ig) is highest: pass log P(intergenic) ~ -softplus(best)
     em_ig = -np.logaddexp(0.0, 20.0 * best)
     return candidate_regions(em_ig.astype(np.float32), 0.0, 0, max_region)
@@ -224,7 +249,7 @@ def decode(records: list[tuple[str, bytes]], code: GeneticCode, models: GenomeMo
                 if sum(b - a for _, j in pool for a, b in j.regions) >= POOL_BASES:
                     flush()
         if on_record:
-            on_record(seqid)
+            on_record(seqid, len(seq))
     flush()
     return [sorted(genes, key=lambda g: (g.start, g.end, g.strand)) for genes in out]
 
@@ -299,10 +324,12 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
                starts=None, on_round=None, on_record=None, initial: GenomeModels | None = None,
                masks: list[list[tuple[int, int]]] | None = None, site_model=None) -> tuple[list[list[ViterbiGene]], GenomeModels]:
     """Genes of every record (genome-wide self-training), and the models of the last round.
-    `on_round(round, genes)` is called after each decoding pass (benchmarks), `on_record(seqid)`
-    after each record of each pass (progress); `initial` replaces the seed models; `masks`, per
-    record, its soft-masked runs (used with settings.softmask_penalty); `site_model`, the splice-site
-    classifier to use when settings.site_model_weight is set (default: the bundled one)."""
+    `on_round(round, genes)` is called after each decoding pass (benchmarks; genes of the
+    training pieces, not of the records, in passes on pieces: settings.train_bases),
+    `on_record(seqid, bases)` after each record (or piece) of each pass (progress; planned_bases
+    gives the total); `initial` replaces the seed models; `masks`, per record, its soft-masked
+    runs (used with settings.softmask_penalty); `site_model`, the splice-site classifier to use
+    when settings.site_model_weight is set (default: the bundled one)."""
     settings = settings or EukaryoteSettings()
     density, compactness = None, 0.0
     if settings.adapt_to_density:
@@ -316,34 +343,96 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     counts = np.array([sum(s.count(b) for s in both) for b in (b"A", b"C", b"G", b"T")], dtype=np.float64)
     models.splice["background"] = (counts / counts.sum()).tolist()
     bg = background_counts(both, settings.content_order)
+    rounds = settings.rounds if settings.use_self_training else 0
+    pieces = training_pieces(records, settings) if rounds else None
+    # what the passes before the last decode: the records, or pieces of them
+    train = records if pieces is None else [(seqid, records[k][1][a:b]) for seqid, k, a, b in pieces]
+    train_masks = masks if pieces is None or not masks else [_cut_mask(masks[k], a, b) for _, k, a, b in pieces]
     sites = None
     if settings.site_model_weight > 0:  # the classifier's evidence changes only where it is adapted
         from genet5.predict.eukaryote.sites import load_site_model
 
         site_model = site_model or load_site_model()
-        sites = _site_arrays(site_model, records, settings)
-    genes = decode(records, code, models, settings, starts, on_record, masks, sites)
+        sites = _site_arrays(site_model, train, settings)
+    genes = decode(train, code, models, settings, starts, on_record, train_masks, sites)
+    if pieces is not None and sum(not (g.start_partial or g.end_partial) for found in genes for g in found) < settings.train_min_genes:
+        # too few genes in the pieces to learn from (a gene-poor genome): train on all of it
+        pieces, train, train_masks = None, records, masks
+        sites = _site_arrays(site_model, records, settings) if sites is not None else None
+        genes = decode(train, code, models, settings, starts, on_record, train_masks, sites)
     if on_round:
         on_round(0, genes)
-    for r in range(1, settings.rounds + 1 if settings.use_self_training else 1):
-        models = refit(records, genes, models, bg, both, settings)
-        genes = decode(records, code, models, settings, starts, on_record, masks, sites)
+    whole_sites = None  # pieces: the adapted classifier's arrays of the whole records, for the last pass
+    for r in range(1, rounds + 1):
+        models = refit(train, genes, models, bg, both, settings)
+        if r == rounds and pieces is not None:  # the last pass: the whole genome, once
+            if sites is not None:
+                sites = whole_sites if whole_sites is not None else _site_arrays(site_model, records, settings)
+            genes = decode(records, code, models, settings, starts, on_record, masks, sites)
+        else:
+            genes = decode(train, code, models, settings, starts, on_record, train_masks, sites)
         if on_round:
             on_round(r, genes)
-        if sites is not None and r == settings.site_adapt_round and r < settings.rounds:
-            sites = _adapted_sites(site_model, records, genes, settings) or sites
+        if sites is not None and r == settings.site_adapt_round and r < rounds:
+            tuned = _adapted_model(site_model, train, genes, settings)
+            if tuned is not None:
+                site_model = tuned
+                if pieces is None:
+                    sites = _site_arrays(tuned, records, settings)
+                else:  # every record scored once; the pieces read their part of it
+                    whole_sites = _site_arrays(tuned, records, settings)
+                    sites = [whole_sites[k].cut(a, b) for _, k, a, b in pieces]
     models.single_orf_fraction, models.compactness = density, compactness
     return genes, models
 
 
-def _adapted_sites(site_model, records, genes, settings: EukaryoteSettings):
-    """Site arrays from the classifier fine-tuned on this genome's genes (None: too few)."""
+def training_pieces(records: list[tuple[str, bytes]], settings: EukaryoteSettings) -> list[tuple[str, int, int, int]] | None:
+    """Pieces (seqid, record index, start, end; 0-based half-open) of about settings.train_piece
+    bases each, about settings.train_bases in all, evenly spread over the genome (records laid
+    end to end), for the self-training passes; None: the genome is small enough to train on whole
+    (at most 2 x train_bases, or train_bases 0)."""
+    total = sum(len(s) for _, s in records)
+    if settings.train_bases <= 0 or total <= 2 * settings.train_bases:
+        return None
+    size = max(settings.train_piece, settings.min_len)
+    n = max(1, -(-settings.train_bases // size))
+    ends = np.cumsum([len(s) for _, s in records])
+    out = []
+    for i in range(n):
+        at = (2 * i + 1) * total // (2 * n) - size // 2  # centred in its n-th of the genome
+        k = int(np.searchsorted(ends, at, side="right"))
+        first = int(ends[k - 1]) if k else 0
+        a = max(0, at - first)
+        b = min(len(records[k][1]), a + size)
+        a = max(0, b - size)
+        if not out or out[-1][1] != k or out[-1][3] <= a:
+            out.append((records[k][0], k, a, b))
+    return out
+
+
+def planned_bases(records: list[tuple[str, bytes]], settings: EukaryoteSettings | None = None) -> int:
+    """Bases find_genes decodes over all its passes (for progress): every record each pass, or
+    the training pieces in the passes before the last."""
+    settings = settings or EukaryoteSettings()
+    genome = sum(len(s) for _, s in records)
+    rounds = settings.rounds if settings.use_self_training else 0
+    pieces = training_pieces(records, settings) if rounds else None
+    if pieces is None:
+        return genome * (rounds + 1)
+    return sum(b - a for *_, a, b in pieces) * rounds + genome
+
+
+def _cut_mask(mask: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
+    return [(max(x, a) - a, min(y, b) - a) for x, y in mask if y > a and x < b]
+
+
+def _adapted_model(site_model, records, genes, settings: EukaryoteSettings):
+    """The classifier fine-tuned on this genome's genes (None: too few)."""
     from genet5.predict.eukaryote.site_examples import adapted_site_model
     from genet5.predict.eukaryote.sites import one_thread
 
     with one_thread():  # 9x faster on 2 busy cores, and the same weights on every machine
-        tuned = adapted_site_model(site_model, records, genes, settings.site_adapt_epochs, settings.site_adapt_lr)
-    return None if tuned is None else _site_arrays(tuned, records, settings)
+        return adapted_site_model(site_model, records, genes, settings.site_adapt_epochs, settings.site_adapt_lr)
 
 
 def _site_arrays(site_model, records, settings: EukaryoteSettings) -> list:

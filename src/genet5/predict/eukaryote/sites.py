@@ -148,6 +148,16 @@ class SparseSites:
         self.pos = {k: np.concatenate([p for p, _ in v]) if v else np.zeros(0, np.int64) for k, v in parts.items()}
         self.val = {k: np.concatenate([x for _, x in v]) if v else np.zeros(0, np.float32) for k, v in parts.items()}
 
+    def cut(self, lo: int, hi: int) -> "SparseSites":
+        """The arrays of bases lo .. hi - 1, as those of that piece of the sequence (the scores
+        read with the whole sequence around it)."""
+        out = SparseSites.__new__(SparseSites)
+        out.n, out.pos, out.val = hi - lo, {}, {}
+        for k in SITE_KEYS:
+            i, j = np.searchsorted(self.pos[k], lo), np.searchsorted(self.pos[k], hi)
+            out.pos[k], out.val[k] = self.pos[k][i:j] - lo, self.val[k][i:j]
+        return out
+
     def dense(self, lo: int = 0, hi: int | None = None) -> dict[str, np.ndarray]:
         hi = self.n if hi is None else hi
         out = {}
