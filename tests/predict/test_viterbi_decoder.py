@@ -386,3 +386,16 @@ def test_viterbi_steps_do_not_depend_on_how_their_inputs_are_chunked(monkeypatch
     monkeypatch.setattr(vh, "_STEP_CHUNK", 7)
     chunked = [[(g.cds, g.score) for g in genes] for genes in decode_jobs([j for j, _ in _two_gene_jobs()], hmm, CODE, min_len=60)]
     assert chunked == whole and all(whole)
+
+
+def test_worker_count_takes_the_cpus_other_jobs_leave_idle(monkeypatch):
+    import genet5.predict.viterbi_decoder as vd
+
+    monkeypatch.setattr(vd.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    for load, want in ((0.2, 2), (0.7, 1), (1.6, 1), (7.0, 1)):
+        monkeypatch.setattr(vd.os, "getloadavg", lambda load=load: (load, load, load))
+        assert vd.worker_count() == want
+    assert vd.worker_count(3) == 3  # asked for: as asked
+    monkeypatch.setattr(vd.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    monkeypatch.setattr(vd.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert vd.worker_count() == vd.MAX_WORKERS

@@ -273,15 +273,22 @@ def decode_jobs(jobs: list[RegionJob], hmm: GeneHMM, code: GeneticCode, *, allow
 
 
 def worker_count(workers: int = 0) -> int:
-    """Processes to decode with: `workers`, or (0) the CPUs this process may run on, at most
-    MAX_WORKERS (a round's regions make few batches; each worker holds one batch's arrays)."""
+    """Processes to decode with: `workers`, or (0) the CPUs this process may run on that other
+    jobs leave idle (less the 1-minute load average, rounded), at least 1, at most MAX_WORKERS
+    (a round's regions make few batches; each worker holds one batch's arrays). Each worker
+    repeats a batch's per-step numpy calls, so on CPUs other jobs keep busy two workers cost
+    more CPU than one and gain no time (worm 1%, 2 cores, load ~3-4: 24 CPU s either way)."""
     if workers > 0:
         return workers
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
-    return max(1, min(cpus, MAX_WORKERS))
+    try:
+        idle = round(cpus - os.getloadavg()[0])
+    except (AttributeError, OSError):  # no load average on this platform
+        idle = cpus
+    return max(1, min(cpus, idle, MAX_WORKERS))
 
 
 MAX_WORKERS = 4

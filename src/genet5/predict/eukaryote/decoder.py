@@ -118,7 +118,8 @@ class EukaryoteSettings:
     train_piece: int = 200_000
     train_min_genes: int = 400
     # processes decoding a round's Viterbi batches (viterbi_decoder.decode_jobs); 0: the CPUs
-    # available, at most viterbi_decoder.MAX_WORKERS. The genes do not depend on it.
+    # that other jobs leave idle when find_genes starts, at most viterbi_decoder.MAX_WORKERS
+    # (viterbi_decoder.worker_count). The genes do not depend on it.
     workers: int = 0
     use_self_training: bool = True  # False: the seed pass alone (ablation)
     learn_introns: bool = True  # intron/intergenic chains and site matrices re-estimated (ablation)
@@ -331,6 +332,7 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     runs (used with settings.softmask_penalty); `site_model`, the splice-site classifier to use
     when settings.site_model_weight is set (default: the bundled one)."""
     settings = settings or EukaryoteSettings()
+    settings = replace(settings, workers=worker_count(settings.workers))  # chosen once, by the load at the start
     density, compactness = None, 0.0
     if settings.adapt_to_density:
         settings, density, compactness = for_gene_density(records, code, settings)
