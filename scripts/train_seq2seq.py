@@ -1,0 +1,196 @@
+"""A first CPU run of the seq2seq GeneT5 (issue 14): train the compressor and pointer decoder on
+windows of the `train` single-exon genomes of splits.tsv, the encoder taken from the bundled
+per-base model (frozen by default), then decode a `validation` genome with the constrained
+decoder and score it with the project's scorer (genet5.evaluate.compare).
+
+    .venv/bin/python scripts/train_seq2seq.py ../shared/genomes runs/seq2seq_a --steps 2000
+    .venv/bin/python scripts/train_seq2seq.py ../shared/genomes runs/seq2seq_a --eval-only \
+        --eval phages/erwinia_phage_MT939486
+
+Writes OUT/train.csv (step, bases, losses, lr, seconds), OUT/val.csv (loss on fixed windows of
+the validation single-exon genomes), OUT/model/ (safetensors + config.json), and for each
+--eval genome OUT/eval_<name>.gff3 and OUT/eval.json (F1 by level, bp/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import random
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from genet5.data.splits import read_manifest, read_splits
+from genet5.models.configs import get_preset
+from genet5.models.genet5 import GeneT5
+from genet5.models.weights import load_model, save_pretrained
+from genet5.train.genet5_task import collate_windows, full_loss
+from genet5.train.seq2seq_data import SINGLE_EXON_TAXA, entry_windows, train_entries
+
+
+def _windows(entries, args, subset, seed):
+    out = []
+    for e in entries:
+        t = time.time()
+        got = list(entry_windows(e, window=args.window, overlap=args.overlap, subset=subset, seed=seed))
+        out.extend(w.item() for w in got)
+        print(f"  {e.path}: {len(got)} windows ({time.time() - t:.0f} s)", flush=True)
+    return out
+
+
+def build_model(args) -> GeneT5:
+    cfg = get_preset(args.preset)
+    cfg.aux_loss_weight = 0.0 if args.freeze_encoder else cfg.aux_loss_weight
+    model = GeneT5(cfg)
+    if args.encoder:
+        per_base = load_model(args.encoder)
+        missing = model.load_state_dict(per_base.state_dict(), strict=False)
+        assert not missing.unexpected_keys, missing.unexpected_keys
+    if args.freeze_encoder:
+        for p in list(model.encoder.parameters()) + list(model.aux_head.parameters()):
+            p.requires_grad_(False)
+    return model
+
+
+def train(args) -> None:
+    root = Path(args.genomes)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(args.seed)
+    model = build_model(args)
+    trained = [p for p in model.parameters() if p.requires_grad]
+    print(f"parameters: total {sum(p.numel() for p in model.parameters()):,}, trained {sum(p.numel() for p in trained):,}")
+    entries = train_entries(root / "manifest.tsv", root / "splits.tsv", SINGLE_EXON_TAXA)
+    print(f"train genomes ({len(entries)}): {', '.join(e.path for e in entries)}")
+    train_items = _windows(entries, args, args.subset, args.seed)
+    split = read_splits(root / "splits.tsv")
+    val_entries = [e for e in read_manifest(root / "manifest.tsv")
+                   if split.get(e.path) == "validation" and e.taxon in SINGLE_EXON_TAXA]  # fmt: skip
+    val_items = _windows(val_entries, args, 0.02, 1)
+    random.Random(1).shuffle(val_items)
+    val_batches = [collate_windows(val_items[i : i + args.batch]) for i in range(0, min(len(val_items), 64), args.batch)]
+    print(f"windows: train {len(train_items)}, validation sample {sum(b['input_ids'].shape[0] for b in val_batches)}")
+    opt = torch.optim.AdamW(trained, lr=args.lr, weight_decay=0.01, betas=(0.9, 0.95))
+    rng = random.Random(args.seed)
+    order: list[int] = []
+    t0 = time.time()
+    bases = 0
+    with open(out / "train.csv", "w", newline="") as ft, open(out / "val.csv", "w", newline="") as fv:
+        wt, wv = csv.writer(ft), csv.writer(fv)
+        wt.writerow(["step", "bases", "loss", "token_loss", "pointer_loss", "aux_loss", "lr", "seconds"])
+        wv.writerow(["step", "bases", "loss", "token_loss", "pointer_loss", "aux_loss", "seconds"])
+        for step in range(1, args.steps + 1):
+            warm = min(1.0, step / max(1, args.warmup))
+            lr = args.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.steps)))
+            for g in opt.param_groups:
+                g["lr"] = lr
+            if len(order) < args.batch:
+                idx = list(range(len(train_items)))
+                rng.shuffle(idx)
+                order.extend(idx)
+            batch = collate_windows([train_items[order.pop()] for _ in range(args.batch)])
+            model.train()
+            loss, parts = full_loss(model, batch)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trained, 1.0)
+            opt.step()
+            bases += batch["n_bases"]
+            if step % args.log_every == 0 or step == 1:
+                wt.writerow([step, bases, f"{float(loss):.4f}", f"{parts['token_loss']:.4f}",
+                             f"{parts['pointer_loss']:.4f}", f"{parts['aux_loss']:.4f}", f"{lr:.2e}",
+                             f"{time.time() - t0:.0f}"])  # fmt: skip
+                ft.flush()
+            if step % args.val_every == 0 or step == args.steps:
+                model.eval()
+                sums = [0.0] * 4
+                with torch.no_grad():
+                    for b in val_batches:
+                        l, p = full_loss(model, b)
+                        for k, v in enumerate((float(l), p["token_loss"], p["pointer_loss"], p["aux_loss"])):
+                            sums[k] += v / len(val_batches)
+                wv.writerow([step, bases, *(f"{v:.4f}" for v in sums), f"{time.time() - t0:.0f}"])
+                fv.flush()
+                print(f"step {step} bases {bases:,} train {float(loss):.3f} val {sums[0]:.3f} "
+                      f"(token {sums[1]:.3f} pointer {sums[2]:.3f}) {time.time() - t0:.0f} s", flush=True)  # fmt: skip
+            if args.max_minutes and time.time() - t0 > args.max_minutes * 60:
+                print(f"stopped at step {step}: --max-minutes {args.max_minutes}")
+                break
+    save_pretrained(model, out / "model")
+    (out / "run.json").write_text(json.dumps({"argv": sys.argv, "args": vars(args), "steps_done": step,
+                                              "bases": bases, "seconds": round(time.time() - t0)}, indent=1))  # fmt: skip
+
+
+def evaluate(args) -> None:
+    from genet5.evaluate.compare import compare_files
+    from genet5.genome.fasta import read_fasta
+    from genet5.genome.gff3_writer import write_gff3
+    from genet5.genome.models import Annotation
+    from genet5.predict.genes import predicted_gene
+    from genet5.predict.seq2seq import decode_sequence
+
+    root, out = Path(args.genomes), Path(args.out)
+    model = load_model(out / "model")
+    split = read_splits(root / "splits.tsv")
+    entries = {e.path: e for e in read_manifest(root / "manifest.tsv")}
+    report = json.loads((out / "eval.json").read_text()) if (out / "eval.json").is_file() else {}
+    for path in args.eval:
+        e = entries[path]
+        assert split.get(path) == "validation", f"{path} is not a validation genome"
+        ann = Annotation(source="seq2seq")
+        lengths = {}
+        t = time.time()
+        n_bases = 0
+        for rec in read_fasta(e.genome):
+            genes = decode_sequence(model, rec.seq, code=e.genetic_code or 11, window=args.window, stride=args.window // 2)
+            for i, g in enumerate(genes, 1):
+                ann.add_gene(predicted_gene(g, rec.id, i, "seq2seq"))
+            lengths[rec.id] = len(rec.seq)
+            n_bases += len(rec.seq)
+        secs = time.time() - t
+        gff = out / f"eval_{Path(path).name}.gff3"
+        write_gff3(gff, ann, lengths)
+        res = compare_files(e.annotation, gff, e.genome, default_code=e.genetic_code or 11).result
+        row = {"genes_predicted": sum(len(v) for v in ann.genes.values()), "seconds": round(secs, 1),
+               "bp_per_s": round(n_bases / secs), "total": {k: v for k, v in res.as_dict().items() if k != "per_sequence"}}  # fmt: skip
+        report[path] = row
+        print(path, json.dumps(row)[:2000], flush=True)
+    (out / "eval.json").write_text(json.dumps(report, indent=1))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("genomes", help="the shared genome collection (manifest.tsv, splits.tsv)")
+    ap.add_argument("out")
+    ap.add_argument("--preset", default="genet5-cpu")
+    ap.add_argument("--encoder", default="genet5-cpu", help="per-base model whose encoder starts the run ('' = random)")
+    ap.add_argument("--freeze-encoder", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--window", type=int, default=2048)
+    ap.add_argument("--overlap", type=int, default=256)
+    ap.add_argument("--subset", type=float, default=0.5)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--log-every", type=int, default=10)
+    ap.add_argument("--val-every", type=int, default=100)
+    ap.add_argument("--max-minutes", type=float, default=0)
+    ap.add_argument("--eval", nargs="*", default=[], help="validation genomes (manifest paths) to decode and score")
+    ap.add_argument("--eval-only", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    if not args.eval_only:
+        train(args)
+    if args.eval:
+        evaluate(args)
+
+
+if __name__ == "__main__":
+    main()
