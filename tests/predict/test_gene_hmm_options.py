@@ -9,7 +9,7 @@ import pytest
 from genet5.genome.codes import genetic_code, reverse_complement
 from genet5.predict.eukaryote.decoder import EukaryoteSettings, GenomeModels, fit_intron_lengths, gene_hmm
 from genet5.predict.viterbi_decoder import decode_regions
-from genet5.predict.viterbi_hmm import E_MCDS, E_PCDS, N_EMIT, GeneHMM, _Ctx, padded_base_codes, splice_site_pwms
+from genet5.predict.viterbi_hmm import E_MCDS, E_MINTRON, E_MUTR3, E_PCDS, E_PINTRON, E_PUTR3, N_EMIT, GeneHMM, _Ctx, padded_base_codes, splice_site_pwms
 
 CODE = genetic_code(1)
 GT_AG = {(b"GT", b"AG"): 0.0}
@@ -185,3 +185,47 @@ def test_site_evidence_is_read_at_the_splice_gate_and_nowhere_else(strand):
             assert _site_penalised(seq, em, which, pos + off) == planted_gene  # no other position does
     other = {"don": "racc", "acc": "rdon", "racc": "don", "rdon": "acc"}
     assert _site_penalised(seq, em, other[opener], b1 - 1) == planted_gene  # nor the other strand's gate
+
+
+def _at_rich_decoy_gene() -> tuple[str, list[tuple[int, int]], tuple[int, int]]:
+    """A gene whose stop codon TAA is followed by a 3' flank that an intron could also explain:
+    GT right before the stop (in the codon GGT), an AT-rich stretch, AG, and a two-base tail
+    that completes a codon and reaches another stop. Returns the sequence, the true exon and the
+    flank (0-based, half-open)."""
+    cds = "ATG" + codons(60, 1) + "GGTTAA"
+    flank = "AT" * 60 + "TTTCAGCTTAA" + "AT" * 20
+    seq, segs = planted([cds + flank], seed=5)
+    exon = segs[0]
+    segs = [(exon[0], exon[0] + len(cds) - 1)]
+    a = exon[0] - 1 + len(cds)
+    return seq, segs, (a, a + len(flank))
+
+
+def test_utr_states_keep_an_at_rich_3prime_flank_out_of_a_false_intron():
+    seq, segs, (a, b) = _at_rich_decoy_gene()
+    em = coding_evidence(len(seq), "+", segs)
+    em[a:b, :] = 0.0
+    em[a:b, E_PCDS : E_PCDS + 3] = -1.0
+    em[a:b, E_PINTRON] = 0.3  # the flank reads like an intron to the intron chain ...
+    # without UTR states the intron wins: the true stop is spliced out and a 5-base exon added
+    assert decode(seq, em, hmm_with()) != [("+", segs)]
+    em[a:b, E_PUTR3] = 0.3  # ... and as much like a 3' UTR to the UTR chain
+    assert decode(seq, em, hmm_with(utr_mean=200.0)) == [("+", segs)]
+    # the same on the minus strand
+    s, g = minus(seq, segs)
+    em_m = coding_evidence(len(s), "-", g)
+    a_m, b_m = len(s) - b, len(s) - a
+    em_m[a_m:b_m, :] = 0.0
+    em_m[a_m:b_m, E_MCDS : E_MCDS + 3] = -1.0
+    em_m[a_m:b_m, E_MINTRON] = 0.3
+    em_m[a_m:b_m, E_MUTR3] = 0.3
+    assert decode(s, em_m, hmm_with(utr_mean=200.0)) == [("-", g)]
+
+
+def test_utr_states_without_utr_evidence_change_nothing():
+    """UTR columns that copy the intergenic one: the same genes as without UTR states."""
+    intron = "GTAAGT" + filler(120, 9).replace("TAA", "CAA") + "TTTCAG"
+    seq, segs = planted(["ATG" + codons(50, 3), intron, codons(40, 4) + "TAG"], seed=8)
+    for strand, (s, g) in (("+", (seq, segs)), ("-", minus(seq, segs))):
+        em = coding_evidence(len(s), strand, g)
+        assert decode(s, em, hmm_with(utr_mean=200.0)) == decode(s, em, hmm_with()) == [(strand, g)]

@@ -32,7 +32,7 @@ from genet5.genome.models import Gene
 from genet5.predict.decoders import Decoded, start_codon_set
 from genet5.predict.genes import predicted_gene
 from genet5.predict.viterbi_hmm import (
-    E_IG, E_MCDS, E_MINTRON, E_PCDS, E_PINTRON, IG, MINUS_CDS, N_EMIT, NEG, PLUS_CDS, PLUS_INTRON,
+    E_IG, E_MCDS, E_MINTRON, E_PCDS, E_PINTRON, E_PUTR5, IG, MINUS_CDS, N_EMIT, NEG, PLUS_CDS, PLUS_INTRON,
     GeneHMM, pad_sites, word_code, padded_base_codes, viterbi_batch,
 )
 from genet5.tokenizers.annotation import BaseClass
@@ -115,6 +115,7 @@ def emissions(logp_LC: np.ndarray, minus_LC: np.ndarray | None = None) -> np.nda
     minus = lp if minus_LC is None else np.asarray(minus_LC, dtype=np.float32)
     em[:, E_MCDS : E_MCDS + 3] = minus[:, cds : cds + 3]
     em[:, E_MINTRON] = minus[:, BaseClass.INTRON]
+    em[:, E_PUTR5:] = em[:, E_IG : E_IG + 1]
     return em
 
 
@@ -382,6 +383,7 @@ def _decode_batch(jobs: list[RegionJob], lanes, hmm: GeneHMM, code, allow_partia
     init = np.full((len(lanes), S), NEG)
     init[:, hmm.ig_state] = 0.0
     final = init.copy()
+    final[:, hmm.kind_arr == IG] = 0.0  # a region may end in a gene's untranslated flank (utr_mean)
     if allow_partial:  # a gene may run off either end of the sequence
         init[lo == 0] = np.where(hmm.edge_ok_arr, hmm.gene_logp, NEG)
         init[lo == 0, hmm.ig_state] = 0.0

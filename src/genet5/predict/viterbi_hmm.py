@@ -3,7 +3,9 @@ Viterbi pass vectorised across states and across many regions at once (numba-fre
 step per base position serves every region of a batch, so the Python overhead per step is shared).
 
 States (forward coordinates, one state per base):
-    IG                 intergenic (UTRs included)
+    IG                 intergenic (UTRs included, unless utr_mean gives them states)
+    +U5 +U3 -U5 -U3    optional (utr_mean): a gene's 5' and 3' untranslated flanks, each with its
+                       own emission column, geometric length, entered and left for free
     +C0 +C1 +C2        plus-strand CDS, codon position counted along transcription
     -C0 -C1 -C2        minus-strand CDS; read left to right the positions go 2, 1, 0
     +S.. -S..          the start codon's bases: contiguous (A), or split by an intron after its
@@ -44,7 +46,10 @@ NEG = -np.inf
 IG, PLUS_CDS, PLUS_INTRON, MINUS_CDS, MINUS_INTRON = range(5)  # state kinds
 # emission columns: IG (+UTR), plus CDS 0/1/2, plus intron, minus CDS 0/1/2, minus intron
 E_IG, E_PCDS, E_PINTRON, E_MCDS, E_MINTRON = 0, 1, 4, 5, 8
-N_EMIT = 9
+# untranslated flanks (utr_mean): plus 5' and 3', minus 5' and 3'; evidence without UTR
+# statistics copies the intergenic column into them
+E_PUTR5, E_PUTR3, E_MUTR5, E_MUTR3 = 9, 10, 11, 12
+N_EMIT = 13
 
 _BASE = np.full(256, 4, dtype=np.int64)
 for _i, _c in enumerate(b"ACGT"):
@@ -123,6 +128,7 @@ class GeneHMM:
         splice_pwm_weight: float = 1.0,
         intron_long: tuple[float, float] | None = None,
         terminal_exon_min: int = 0,
+        utr_mean: float | None = None,
         site_terms: bool = False,
     ):
         if intron_min < 4:
@@ -248,28 +254,41 @@ class GeneHMM:
         ea1, ea0 = state("-SA1", MINUS_CDS, 1, False), state("-SA0", MINUS_CDS, 0, False)
         eb0 = state("-SB0", MINUS_CDS, 0, False)
         ec1, ec0 = state("-SC1", MINUS_CDS, 1, False), state("-SC0", MINUS_CDS, 0, False)
+        # UTR states (utr_mean): a gene's flanks read their own statistics (emission columns
+        # E_*UTR*), so that an AT-rich 3' UTR is not explained better by an intron and a tiny
+        # exon than by the intergenic state. Each is entered and left for free (one base of it
+        # is the intergenic state at no cost) and lasts geometrically.
+        if utr_mean is not None:
+            u5p, u3p = state("+U5", IG, edge_ok=False, emit=E_PUTR5), state("+U3", IG, edge_ok=False, emit=E_PUTR3)
+            u5m, u3m = state("-U5", IG, edge_ok=False, emit=E_MUTR5), state("-U3", IG, edge_ok=False, emit=E_MUTR3)
+            utr_loop = geometric_loop(utr_mean)
+            edges += [(u, u, (), utr_loop) for u in (u5p, u3p, u5m, u3m)]
+            edges += [(u5p, ig, (), 0.0), (ig, u3p, (), 0.0), (u3m, ig, (), 0.0), (ig, u5m, (), 0.0)]
+            before_plus, after_plus, before_minus, after_minus = u5p, u3p, u3m, u5m
+        else:
+            before_plus = after_plus = before_minus = after_minus = ig
         edges += [
             (ig, ig, (), 0.0),
-            (ig, c[2], (("in", "stop", -3, 3),), 0.0),
+            (after_plus, c[2], (("in", "stop", -3, 3),), 0.0),
             (c[0], c[2], (("notin", "stop", -3, 3),), 0.0),
             (c[1], c[0], (), 0.0),
             (c[2], c[1], (), 0.0),
-            (sa0, ig, (("in", "start", 0, 3),) + start_pwm, gene_logp),
+            (sa0, before_plus, (("in", "start", 0, 3),) + start_pwm, gene_logp),
             (sa1, sa0, (), 0.0),
             (c[2], sa1, (), 0.0),
-            (sb0, ig, (("in", "start1", 0, 1),), gene_logp),
-            (sc0, ig, (("in", "start2", 0, 2),), gene_logp),
+            (sb0, before_plus, (("in", "start1", 0, 1),), gene_logp),
+            (sc0, before_plus, (("in", "start2", 0, 2),), gene_logp),
             (sc1, sc0, (), 0.0),
-            (m[2], ig, (("in", "rcstop", 0, 3),), gene_logp),
+            (m[2], before_minus, (("in", "rcstop", 0, 3),), gene_logp),
             (m[2], m[0], (("notin", "rcstop", 0, 3),), 0.0),
             (m[1], m[2], (), 0.0),
             (m[0], m[1], (), 0.0),
             (ea1, m[2], (("in", "rcstart", -1, 3),) + rstart_pwm, 0.0),
             (ea0, ea1, (), 0.0),
-            (ig, ea0, (), 0.0),
-            (ig, eb0, (), 0.0),
+            (after_minus, ea0, (), 0.0),
+            (after_minus, eb0, (), 0.0),
             (ec0, ec1, (), 0.0),
-            (ig, ec0, (), 0.0),
+            (after_minus, ec0, (), 0.0),
         ]
         P = self.prefixes
         for g in range(len(groups)):

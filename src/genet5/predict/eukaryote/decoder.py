@@ -10,7 +10,8 @@ One genome is decoded at once (all its sequences share the statistics):
 2. each round: the gene-structure HMM (predict/viterbi_hmm.py: start codon, in-frame codons,
    stop codon, GT..AG introns that keep the frame and never hide a stop, both strands, partial
    genes at sequence ends) decodes every sequence with per-base emissions
-       coding chain log-ratio by codon position / intron chain / intergenic chain
+       coding chain log-ratio by codon position / intron chain / intergenic chain / 5' and 3'
+       UTR chains (the untranslated flanks of genes, states of their own)
    (all against one background chain of the genome); its genes then re-estimate the chains, the
    splice-site matrices (counts mixed with the training prior), a start-codon context matrix
    (12 bases before ATG, 3 after) and the intron length. GT-AG and GC-AG introns;
@@ -30,13 +31,14 @@ Speed: each pass's Viterbi batches are decoded in worker processes (settings.wor
 CPU up to four; viterbi_decoder.decode_jobs), with the same genes as one process.
 
 Memory: sequences longer than STREAM_BLOCK are decoded block by block (blocks end where no frame
-looks coding, so no gene is cut): the emission table (36 bytes per base) and the site arrays of
+looks coding, so no gene is cut): the emission table (52 bytes per base) and the site arrays of
 one block at a time; per whole sequence only its bases (1 byte per base as codes) and the site
 classifier's candidates (a few bytes per base) are kept.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import dataclass, field, replace
 
@@ -49,7 +51,9 @@ from genet5.predict.prokaryote.coding import CodingModel, order_for
 from genet5.predict.viterbi_decoder import (
     SPLICE_PWM_FILE, RegionJob, ViterbiGene, candidate_regions, decode_jobs, start_set, worker_count,
 )
-from genet5.predict.viterbi_hmm import E_IG, E_MCDS, E_MINTRON, E_PCDS, E_PINTRON, N_EMIT, GeneHMM, padded_base_codes
+from genet5.predict.viterbi_hmm import (
+    E_IG, E_MCDS, E_MINTRON, E_MUTR3, E_MUTR5, E_PCDS, E_PINTRON, E_PUTR3, E_PUTR5, N_EMIT, GeneHMM, padded_base_codes,
+)
 
 DONOR_EXON, DONOR_INTRON = 3, 6  # splice_pwm.json windows (transcription orientation)
 ACCEPTOR_INTRON, ACCEPTOR_EXON = 20, 1
@@ -68,7 +72,10 @@ class EukaryoteSettings:
     seed_min_codons: int = 250  # ORFs at least this long seed the coding chain
     coding_order: int = 4
     content_order: int = 3  # intron and intergenic chains
-    gene_logp: float = -10.0
+    # log-prior of a gene: -10 without UTR states; with them each gene also collects its flanks'
+    # UTR log-ratio, so the prior is dearer (validation mean gene F1, utr_mean 200: -13 0.333,
+    # -16 0.345, -19 0.334)
+    gene_logp: float = -16.0
     intron_logp: float = -8.0
     intron_min: int = 20
     intron_mean: float = 100.0  # round 0; re-estimated after
@@ -128,6 +135,16 @@ class EukaryoteSettings:
     # and joins make it cheaper to miss and join more. Validation gene F1 (worm, fly chr4,
     # Arabidopsis, Zymoseptoria) 0.152 with it, 0.227 without (Zymoseptoria 0.013 -> 0.305).
     learn_intergenic_chain: bool = False
+    # Untranslated flanks as states of their own (viterbi_hmm, utr_mean): chains of the 5' and
+    # 3' flanks (utr_flank bases beyond each gene found, oriented with it) give them their
+    # statistics; 0: none (flanks are intergenic). Without them an AT-rich 3' UTR reads better
+    # as an intron plus a tiny terminal exon than as intergenic sequence (Arabidopsis: 16 genes
+    # with the true stop spliced out). Validation mean gene F1 (exon F1), gene_logp -16, dev
+    # harness 2026-12-04: utr_mean 100 0.333 (0.653), 200 0.345 (0.659), 400 0.350 (0.658),
+    # 800 0.348 (0.657); utr_flank 400 (mean 200) 0.334 (0.650); none 0.327 (0.640) at
+    # gene_logp -10. Another seed of the site fine-tune: 400 0.355, none 0.316.
+    utr_mean: float = 400.0
+    utr_flank: int = 200
     # Compact, intron-poor genomes (density.py): with the intron-rich settings the HMM joins
     # neighbouring yeast genes through false introns (gene F1 0.163 on yeast chr I/III/VI). The
     # share of the genome inside exactly one 300+ codon ORF decides: at or below compact_from the
@@ -150,6 +167,8 @@ class GenomeModels:
     splice: dict = field(default_factory=lambda: json.loads(SPLICE_PWM_FILE.read_text()))
     intron_mean: float = 100.0
     intron_long: tuple[float, float] | None = None  # (weight, mean) of the long class; None: the settings' start values
+    utr5: ContentModel | None = None  # chains of genes' untranslated flanks, oriented with the gene
+    utr3: ContentModel | None = None
     single_orf_fraction: float | None = None  # density.py; None: not measured
     compactness: float = 0.0  # 0 intron-rich settings .. 1 compact settings
 
@@ -182,6 +201,11 @@ def emission_table(seq: bytes, models: GenomeModels, mask: list[tuple[int, int]]
         em[:, E_MINTRON] = models.intron.track(rc)[::-1]
     if models.intergenic is not None:
         em[:, E_IG] = 0.5 * (models.intergenic.track(seq) + models.intergenic.track(rc)[::-1])
+    em[:, E_PUTR5:] = em[:, E_IG : E_IG + 1]
+    for model, plus, minus in ((models.utr5, E_PUTR5, E_MUTR5), (models.utr3, E_PUTR3, E_MUTR3)):
+        if model is not None:
+            em[:, plus] = model.track(seq)
+            em[:, minus] = model.track(rc)[::-1]
     if mask_penalty:
         for a, b in mask:
             em[a:b, E_PCDS : E_PCDS + 3] -= mask_penalty
@@ -300,7 +324,8 @@ def gene_hmm(code: GeneticCode, models: GenomeModels, settings: EukaryoteSetting
                    splice_pwm_weight=settings.splice_weight,
                    intron_long=(models.intron_long or (settings.intron_long_weight, settings.intron_long_mean))
                    if settings.intron_long_classes else None,
-                   terminal_exon_min=settings.terminal_exon_min, site_terms=settings.site_model_weight > 0)
+                   terminal_exon_min=settings.terminal_exon_min,
+                   utr_mean=settings.utr_mean or None, site_terms=settings.site_model_weight > 0)
 
 
 def fit_intron_lengths(lengths: list[int], short_mean: float, long: tuple[float, float], split: float = 250.0,
@@ -461,10 +486,13 @@ def for_gene_density(records, code: GeneticCode, settings: EukaryoteSettings) ->
 
 def refit(records, genes, models: GenomeModels, bg: np.ndarray, both: list[bytes], settings: EukaryoteSettings) -> GenomeModels:
     """Models re-estimated from the genes of the last pass (complete genes only for coding and
-    sites; the rest of the sequence, outside any gene, for the intergenic chain)."""
+    sites; the rest of the sequence, outside any gene, for the intergenic chain; up to
+    settings.utr_flank bases beyond each gene for the UTR chains)."""
     cds, introns, intergenic = [], [], []
+    utr5, utr3 = [], []
     donors, acceptors, intron_lengths, starts = [], [], [], []
     for (_, seq), found in zip(records, genes):
+        _collect_flanks(seq, found, settings.utr_flank, utr5, utr3)
         last = 0
         for g in sorted(found, key=lambda g: g.start):
             if g.start - 1 > last:
@@ -528,7 +556,31 @@ def refit(records, genes, models: GenomeModels, bg: np.ndarray, both: list[bytes
         beyond = [n - settings.intron_min for n in intron_lengths]
         mean, long = fit_intron_lengths(beyond, mean, long or (settings.intron_long_weight, settings.intron_long_mean),
                                         split=settings.intron_split, max_weight=settings.intron_long_max_weight)
-    return GenomeModels(coding, intron_model, ig_model, splice, mean, long)
+    u5 = u3 = None
+    if settings.utr_mean > 0 and sum(map(len, utr3)) > 50 * 4 ** (k + 1):
+        u5, u3 = ContentModel.fit(utr5, bg, k), ContentModel.fit(utr3, bg, k)
+    return GenomeModels(coding, intron_model, ig_model, splice, mean, long, u5, u3)
+
+
+def _collect_flanks(seq: bytes, found, flank: int, utr5: list[bytes], utr3: list[bytes]) -> None:
+    """Up to `flank` bases beyond each gene, stopping at a neighbouring gene, oriented with it."""
+    spans = sorted((g.start - 1, g.end) for g in found)  # 0-based half-open
+    starts = [a for a, _ in spans]
+    ends = sorted(b for _, b in spans)
+    for g in found:
+        a, b = g.start - 1, g.end
+        i = bisect.bisect_left(ends, a + 1) - 1  # the nearest gene ending at or before a
+        left = seq[max(a - flank, ends[i] if i >= 0 else 0, 0) : a]
+        j = bisect.bisect_right(starts, b - 1)  # the nearest gene starting at or after b
+        right = seq[b : min(b + flank, starts[j] if j < len(starts) else len(seq))]
+        if g.strand == "+":
+            five, three = left, right
+        else:
+            five, three = reverse_complement(right), reverse_complement(left)
+        if len(five) > 10:
+            utr5.append(five)
+        if len(three) > 10:
+            utr3.append(three)
 
 
 def _site_freq(sites: list[bytes], prior_freq, weight: float) -> list[list[float]]:
