@@ -1,6 +1,6 @@
 """A first CPU run of the seq2seq GeneT5 (issue 14): train the compressor and pointer decoder on
 windows of the `train` single-exon genomes of splits.tsv, the encoder taken from the bundled
-per-base model (frozen by default), then decode a `validation` genome with the constrained
+per-base model (trained too by default; --freeze-encoder keeps it fixed), then decode a `validation` genome with the constrained
 decoder and score it with the project's scorer (genet5.evaluate.compare).
 
     .venv/bin/python scripts/train_seq2seq.py ../shared/genomes runs/seq2seq_a --steps 2000
@@ -9,7 +9,8 @@ decoder and score it with the project's scorer (genet5.evaluate.compare).
 
 Writes OUT/train.csv (step, bases, losses, lr, seconds), OUT/val.csv (loss on fixed windows of
 the validation single-exon genomes), OUT/model/ (safetensors + config.json), and for each
---eval genome OUT/eval_<name>.gff3 and OUT/eval.json (F1 by level, bp/s).
+--eval genome OUT/eval_<strands>_<name>.gff3 and OUT/eval.json (F1 by level, bp/s).
+Results of the first runs: docs/training_logs/seq2seq_20261204.md.
 """
 
 from __future__ import annotations
@@ -147,18 +148,19 @@ def evaluate(args) -> None:
         t = time.time()
         n_bases = 0
         for rec in read_fasta(e.genome):
-            genes = decode_sequence(model, rec.seq, code=e.genetic_code or 11, window=args.window, stride=args.window // 2)
+            genes = decode_sequence(model, rec.seq, code=e.genetic_code or 11, window=args.window,
+                                    stride=args.window // 2, strands=args.strands)  # fmt: skip
             for i, g in enumerate(genes, 1):
                 ann.add_gene(predicted_gene(g, rec.id, i, "seq2seq"))
             lengths[rec.id] = len(rec.seq)
             n_bases += len(rec.seq)
         secs = time.time() - t
-        gff = out / f"eval_{Path(path).name}.gff3"
+        gff = out / f"eval_{args.strands}_{Path(path).name}.gff3"
         write_gff3(gff, ann, lengths)
         res = compare_files(e.annotation, gff, e.genome, default_code=e.genetic_code or 11).result
         row = {"genes_predicted": sum(len(v) for v in ann.genes.values()), "seconds": round(secs, 1),
                "bp_per_s": round(n_bases / secs), "total": {k: v for k, v in res.as_dict().items() if k != "per_sequence"}}  # fmt: skip
-        report[path] = row
+        report[f"{path} strands={args.strands}"] = row
         print(path, json.dumps(row)[:2000], flush=True)
     (out / "eval.json").write_text(json.dumps(report, indent=1))
 
@@ -169,7 +171,7 @@ def main() -> None:
     ap.add_argument("out")
     ap.add_argument("--preset", default="genet5-cpu")
     ap.add_argument("--encoder", default="genet5-cpu", help="per-base model whose encoder starts the run ('' = random)")
-    ap.add_argument("--freeze-encoder", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--freeze-encoder", action=argparse.BooleanOptionalAction, default=False)
     ap.add_argument("--window", type=int, default=2048)
     ap.add_argument("--overlap", type=int, default=256)
     ap.add_argument("--subset", type=float, default=0.5)
@@ -184,6 +186,7 @@ def main() -> None:
     ap.add_argument("--max-minutes", type=float, default=0)
     ap.add_argument("--eval", nargs="*", default=[], help="validation genomes (manifest paths) to decode and score")
     ap.add_argument("--eval-only", action="store_true")
+    ap.add_argument("--strands", default="both", choices=("both", "plus_rc"), help="decode_sequence's strands")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if not args.eval_only:

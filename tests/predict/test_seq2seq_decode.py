@@ -12,8 +12,8 @@ from genet5.genome.models import Segment, Transcript
 from genet5.models.configs import get_preset
 from genet5.models.genet5 import GeneT5
 from genet5.predict import seq2seq
-from genet5.predict.seq2seq import _first_stop, decode_sequence
-from genet5.tokenizers.annotation import transcripts_to_genes
+from genet5.predict.seq2seq import SingleExonConstraint, _first_stop, decode_sequence
+from genet5.tokenizers.annotation import IGNORE, POINTER_TOKENS, Tok, decode_genes, transcripts_to_genes
 
 STOPS = {"TAA", "TAG", "TGA"}
 # 1-based CDS with stop: a short + gene, a 3 kb + gene (longer than the window), a - gene
@@ -73,6 +73,34 @@ def test_windows_cut_genes_are_stitched_into_one_gene_each(planted, monkeypatch)
     assert len(calls) == 19 and calls[-1] == (N - 1024 + 1, 1024)  # last window aligned to the end
 
 
+def test_plus_genes_of_both_strands_give_the_minus_genes_back(planted, monkeypatch):
+    """strands="plus_rc": the sequence and its reverse complement are decoded for plus genes
+    only; the reverse complement's plus genes come back as the sequence's minus genes."""
+    rc = reverse_complement(planted.encode()).decode()
+    plus = [Transcript(f"t{i}", f"g{i}", "chr", "+", cds=[Segment(a, b, "+")]) for i, (st, a, b, _) in enumerate(GENES) if st == "+"]
+    minus_on_rc = [Transcript(f"r{i}", f"r{i}", "chr", "+", cds=[Segment(N + 1 - b, N + 1 - a, "+")])
+                   for i, (st, a, b, _) in enumerate(GENES) if st == "-"]  # fmt: skip
+    seen = []
+
+    def oracle(model, ids, pad, *, constraint, max_steps):
+        assert constraint.plus_only
+        out = []
+        for j, n in enumerate((~pad).sum(1).tolist()):
+            dna = constraint.dna[j].decode()
+            on_rc = planted.find(dna) < 0
+            txs, src = (minus_on_rc, rc) if on_rc else (plus, planted)
+            out.append(transcripts_to_genes(txs, src.find(dna) + 1, n))
+            seen.append(on_rc)
+        return out
+
+    monkeypatch.setattr(seq2seq, "predict_genes", oracle)
+    genes = decode_sequence(None, planted, code=11, window=1024, stride=512, batch=4, strands="plus_rc")
+    assert [(g.strand, g.start, g.end, g.start_codon) for g in genes] == GENES
+    assert seen.count(True) == seen.count(False) == 19
+    with pytest.raises(ValueError, match="strands"):
+        decode_sequence(None, planted, strands="minus")
+
+
 def test_untrained_model_gives_only_valid_single_exon_genes(planted):
     torch.manual_seed(0)
     model = GeneT5(get_preset("genet5-tiny"))
@@ -94,3 +122,48 @@ def test_untrained_model_gives_only_valid_single_exon_genes(planted):
         assert len(cds) % 3 == 0 and cds[:3] in ("ATG", "GTG", "TTG") and cds[:3] == g.start_codon
         codons = [cds[i : i + 3].encode() for i in range(0, len(cds), 3)]
         assert codons[-1] in code.stops and not any(c in code.stops for c in codons[:-1])
+        assert len(cds) >= 90
+
+
+def _cds(dna: str, g) -> str:
+    (a, b), = g.segments
+    return dna[a : b + 1] if g.strand == "+" else reverse_complement(dna[a : b + 1].encode()).decode()
+
+
+def test_single_exon_constraint_walks_never_dead_end_and_keep_the_shortest_gene(planted):
+    """Random walks over what SingleExonConstraint allows (structure favoured over EOS), on
+    windows of random DNA with planted genes: a token and a pointer are always on offer, and
+    every complete gene is single-exon, at least min_gene bases, start ... first stop."""
+    code = genetic_code(11)
+    rng = np.random.default_rng(0)
+    n_genes = 0
+    for trial in range(80):
+        lo = int(rng.integers(0, N - 600))
+        dna = planted[lo : lo + 600]
+        c = SingleExonConstraint([dna], genetic_code_id=11, start_codons=("ATG", "GTG", "TTG"), min_gene=150)
+        c.begin(1, [len(dna)])
+        types, ptrs = [], []
+        for _ in range(40):
+            allowed = np.flatnonzero(c.allowed_types(0))
+            assert len(allowed) and not np.isin(allowed, [Tok.DONOR, Tok.ACCEPTOR]).any()
+            w = np.where(allowed == Tok.EOS, 0.02, 1.0)
+            t = int(rng.choice(allowed, p=w / w.sum()))
+            p = IGNORE
+            if t in POINTER_TOKENS:
+                cand = np.flatnonzero(c.allowed_pointers(0, t))
+                assert len(cand), f"no pointer for {Tok(t).name} (trial {trial})"
+                p = int(rng.choice(cand))
+            c.advance(0, t, p)
+            types.append(t)
+            ptrs.append(p)
+            if t == Tok.EOS:
+                break
+        for g in decode_genes(types, ptrs, len(dna)):
+            if g.cut_left or g.cut_right:
+                continue
+            cds = _cds(dna, g)
+            codons = [cds[i : i + 3].encode() for i in range(0, len(cds), 3)]
+            assert len(cds) % 3 == 0 and len(cds) >= 150 and cds[:3] in ("ATG", "GTG", "TTG")
+            assert codons[-1] in code.stops and not any(x in code.stops for x in codons[:-1])
+            n_genes += 1
+    assert n_genes >= 10, n_genes  # 22 with these seeds

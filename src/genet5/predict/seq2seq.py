@@ -2,10 +2,10 @@
 `genet5 predict --decoder` line).
 
 Each sequence is cut into overlapping windows (bake's geometry); each window is encoded once
-and decoded greedily under `GeneConstraint` with no splice sites (donors and acceptors empty),
-so every gene a window emits is one segment with a start codon of the given set, the first
-in-frame stop after it, no internal stop, and a length that is a multiple of 3 (or it runs off
-a window edge). Genes are then put back on the sequence:
+and decoded greedily under `SingleExonConstraint` (GeneConstraint with no splice sites and a
+shortest gene), so every gene a window emits is one segment of at least ``min_gene`` bases
+with a start codon of the given set, the first in-frame stop after it, no internal stop, and a
+length that is a multiple of 3 (or it runs off a window edge). Genes are then put back on the sequence:
 
 - a gene is known by its **start**: in a prokaryote the stop is the first in-frame stop after
   it, so a gene whose start lies in a window is completed from the sequence itself when the
@@ -27,7 +27,8 @@ import torch
 
 from genet5.data.bake import window_starts
 from genet5.genome.codes import genetic_code, reverse_complement
-from genet5.models.genet5_decoding import GeneConstraint, predict_genes
+from genet5.models.genet5_decoding import _NONE, GeneConstraint, predict_genes
+from genet5.tokenizers.annotation import Tok
 from genet5.tokenizers.nucleotide import NucleotideTokenizer
 
 PROKARYOTE_STARTS = ("ATG", "GTG", "TTG")
@@ -45,6 +46,49 @@ class Seq2SeqGene:
     start_partial: bool = False
     end_partial: bool = False
     score: float = 0.0  # distance (bases) of the start from the nearest edge of its window
+
+
+class SingleExonConstraint(GeneConstraint):
+    """`GeneConstraint` without splice sites and with a shortest gene: a complete gene is at
+    least ``min_gene`` bases (stop included; 90 as `genet5 predict --min-gene-length` and
+    Prodigal). On + a start is offered only if its first in-frame stop is far enough (or there
+    is none in the window); on - a stop only if a start codon in frame lies far enough from it
+    before the next in-frame stop (or none follows), and then only such starts: so the decoder
+    never reaches a dead end, and a start that would make a short gene gives way to the next
+    best pointer instead of a short gene."""
+
+    def __init__(self, dna, *, min_gene: int = 90, plus_only: bool = False, **kwargs):
+        super().__init__(dna, donors=(), acceptors=(), **kwargs)
+        self.min_gene = min_gene
+        self.plus_only = plus_only  # GENE_MINUS never offered (minus genes: decode the reverse complement)
+
+    def allowed_types(self, b):
+        ok = super().allowed_types(b)
+        if self.plus_only:
+            ok[Tok.GENE_MINUS] = False
+        return ok
+
+    def _ptr_mask(self, b, s, tok):
+        mask = super()._ptr_mask(b, s, tok)
+        if not (self.check_frame and mask.any()):
+            return mask
+        if s.expect == "first" and tok == Tok.CDS_START and s.strand == "+":
+            cand = np.flatnonzero(mask)
+            q = self._inframe_stop_for(b, "+", cand, 0, 0)
+            mask[cand[(q < _NONE) & (q + 3 - cand < self.min_gene)]] = False
+        elif s.expect == "first" and tok == Tok.CDS_END and s.strand == "-":
+            cand = np.flatnonzero(mask)
+            L = self.lengths[b]
+            q = self._inframe_stop_for(b, "-", cand, 0, 0)  # the next in-frame stop after it
+            free = q >= _NONE  # none: the gene may run off the right edge
+            lo = np.minimum(cand + self.min_gene - 1, L)  # right end of the start codon, r >= lo
+            hi = np.maximum(np.minimum(np.where(free, L, q), L), lo)  # r < q: before that stop
+            c3 = self.signals[b].cum3[("-", Tok.CDS_START)]
+            res = (cand + 2) % 3  # whole codons: r - cand + 1 = 0 (mod 3)
+            mask[cand[~free & (c3[res, hi] - c3[res, lo] == 0)]] = False
+        elif s.expect == "right" and tok == Tok.CDS_START and s.strand == "-" and s.framed and s.n_segments == 0:
+            mask &= np.arange(len(mask)) - s.seg_left + 1 >= self.min_gene
+        return mask
 
 
 def _first_stop(seq: bytes, frame_from: int, strand: str, stops: frozenset[bytes]) -> int | None:
@@ -72,12 +116,34 @@ def decode_sequence(
     batch: int = 8,
     start_codons: Sequence[str] = PROKARYOTE_STARTS,
     max_steps: int = 256,
+    min_gene: int = 90,
+    strands: str = "both",
 ) -> list[Seq2SeqGene]:
-    """Genes of one sequence (prokaryote: single-exon), sorted by position."""
+    """Genes of one sequence (prokaryote: single-exon, at least ``min_gene`` bases), sorted by
+    position. ``strands``: "both" decodes each window once, both gene tokens allowed;
+    "plus_rc" decodes the sequence and its reverse complement with plus-strand genes only (the
+    minus genes are the reverse complement's plus genes), so the decoder never chooses a strand."""
+    if strands not in ("both", "plus_rc"):
+        raise ValueError(f"strands must be 'both' or 'plus_rc', not {strands!r}")
     seq_b = (seq.encode() if isinstance(seq, str) else bytes(seq)).upper()
+    kw = dict(code=code, window=window, stride=stride, batch=batch, start_codons=start_codons,
+              max_steps=max_steps, min_gene=min_gene)  # fmt: skip
+    if strands == "both":
+        best = _decode_windows(model, seq_b, plus_only=False, **kw)
+    else:
+        best = {k: g for k, g in _decode_windows(model, seq_b, plus_only=True, **kw).items()}
+        n = len(seq_b)
+        for (_, end), g in _decode_windows(model, reverse_complement(seq_b), plus_only=True, **kw).items():
+            best[("-", n + 1 - end)] = Seq2SeqGene("-", n + 1 - g.end, n + 1 - g.start, g.start_codon, score=g.score)
+    return sorted(best.values(), key=lambda g: (g.start, g.end, g.strand))
+
+
+def _decode_windows(model, seq_b: bytes, *, code, window, stride, batch, start_codons, max_steps, min_gene,
+                    plus_only) -> dict[tuple[str, int], Seq2SeqGene]:  # fmt: skip
+    """(strand, stop's outer base) -> gene, over the overlapping windows of ``seq_b``."""
     gc = genetic_code(code)
     spans = window_starts(len(seq_b), window, window - stride)
-    best: dict[tuple[str, int], Seq2SeqGene] = {}  # (strand, stop end) -> gene
+    best: dict[tuple[str, int], Seq2SeqGene] = {}
     for i in range(0, len(spans), batch):
         chunk = spans[i : i + batch]
         n_max = max(e - s + 1 for s, e in chunk)
@@ -89,7 +155,8 @@ def decode_sequence(
             ids[j, : len(part)] = torch.from_numpy(_TOKENIZER.encode(part, dtype=np.int64))
             pad[j, : len(part)] = False
             dna.append(part)
-        constraint = GeneConstraint(dna, genetic_code_id=code, start_codons=start_codons, donors=(), acceptors=())
+        constraint = SingleExonConstraint(dna, genetic_code_id=code, start_codons=start_codons, min_gene=min_gene,
+                                          plus_only=plus_only)  # fmt: skip
         with torch.no_grad():
             decoded = predict_genes(model, ids, pad, constraint=constraint, max_steps=max_steps)
         for (s, e), genes in zip(chunk, decoded):
@@ -117,9 +184,11 @@ def decode_sequence(
                     codon = reverse_complement(seq_b[start0 - 2 : start0 + 1]).decode()
                     gene = Seq2SeqGene("-", stop0 + 1, start0 + 1, codon, score=edge)
                     key = ("-", gene.start)
+                if gene.end - gene.start + 1 < min_gene:  # completed past the window: still short
+                    continue
                 if key not in best or gene.score > best[key].score:
                     best[key] = gene
-    return sorted(best.values(), key=lambda g: (g.start, g.end, g.strand))
+    return best
 
 
-__all__ = ["PROKARYOTE_STARTS", "Seq2SeqGene", "decode_sequence"]
+__all__ = ["PROKARYOTE_STARTS", "Seq2SeqGene", "SingleExonConstraint", "decode_sequence"]
