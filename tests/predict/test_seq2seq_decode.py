@@ -167,3 +167,26 @@ def test_single_exon_constraint_walks_never_dead_end_and_keep_the_shortest_gene(
             assert codons[-1] in code.stops and not any(x in code.stops for x in codons[:-1])
             n_genes += 1
     assert n_genes >= 10, n_genes  # 22 with these seeds
+
+
+def test_a_gene_cut_at_the_left_edge_ends_at_the_first_stop_of_its_frame():
+    """After CUT_LEFT the frame is unknown, yet a stop of the gene's own frame cannot lie
+    between the edge and its end: on + only the first stop of each frame is offered, on - only
+    start codons with no stop of their frame before them."""
+    #      0         1         2         3
+    #      0123456789012345678901234567890123
+    dna = "CCTAACCCTGACCCCTAGCCTAACCCATGCCCCC"  # + stops TAA@2, TGA@8, TAG@15, TAA@20 (frames 2,2,0,2)
+    c = SingleExonConstraint([dna], genetic_code_id=11, start_codons=("ATG",), min_gene=6)
+    c.begin(1, [len(dna)])
+    c.advance(0, Tok.GENE_PLUS, IGNORE)
+    c.advance(0, Tok.CUT_LEFT, IGNORE)
+    assert np.flatnonzero(c.allowed_pointers(0, Tok.CDS_END)).tolist() == [4, 17]  # TAA@2 and TAG@15 end there
+    # minus genes: TTA@2 is a stop read on - (frame 2); CAT@8..10 is a start codon read on - in
+    # frame 2 (blocked: that stop lies between it and the edge), CAT@12..14 one in frame 0
+    dna = "GGTTAGGGCATGCATGG"
+    c = SingleExonConstraint([dna], genetic_code_id=11, start_codons=("ATG",), min_gene=6)
+    c.begin(1, [len(dna)])
+    c.advance(0, Tok.GENE_MINUS, IGNORE)
+    c.advance(0, Tok.CUT_LEFT, IGNORE)
+    assert np.flatnonzero(c.allowed_pointers(0, Tok.CDS_START)).tolist() == [14]
+    assert c.allowed_types(0)[Tok.CUT_RIGHT]  # never a dead end: the gene may cross the window

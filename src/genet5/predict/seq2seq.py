@@ -28,7 +28,7 @@ import torch
 from genet5.data.bake import window_starts
 from genet5.genome.codes import genetic_code, reverse_complement
 from genet5.models.genet5_decoding import _NONE, GeneConstraint, predict_genes
-from genet5.tokenizers.annotation import Tok
+from genet5.tokenizers.annotation import ROLES, Tok
 from genet5.tokenizers.nucleotide import NucleotideTokenizer
 
 PROKARYOTE_STARTS = ("ATG", "GTG", "TTG")
@@ -55,7 +55,8 @@ class SingleExonConstraint(GeneConstraint):
     is none in the window); on - a stop only if a start codon in frame lies far enough from it
     before the next in-frame stop (or none follows), and then only such starts: so the decoder
     never reaches a dead end, and a start that would make a short gene gives way to the next
-    best pointer instead of a short gene."""
+    best pointer instead of a short gene. A gene cut at the left edge must end (+: its stop; -:
+    its start codon) before any other stop of its frame."""
 
     def __init__(self, dna, *, min_gene: int = 90, plus_only: bool = False, **kwargs):
         super().__init__(dna, donors=(), acceptors=(), **kwargs)
@@ -88,6 +89,18 @@ class SingleExonConstraint(GeneConstraint):
             mask[cand[~free & (c3[res, hi] - c3[res, lo] == 0)]] = False
         elif s.expect == "right" and tok == Tok.CDS_START and s.strand == "-" and s.framed and s.n_segments == 0:
             mask &= np.arange(len(mask)) - s.seg_left + 1 >= self.min_gene
+        elif s.expect == "after_cut" and tok == ROLES[s.strand].right_last:
+            # a gene cut at the left edge has no frame of its own, but no stop of the frame it
+            # reads in may lie between the edge and its end: on + its stop is the first stop of
+            # its frame from the edge, on - no stop of its start codon's frame lies before it
+            cand = np.flatnonzero(mask)
+            nxt = self.signals[b].next_stop[s.strand]
+            if s.strand == "+":
+                q = cand - 2  # first base of the stop codon
+                ok = (q >= 0) & (nxt[np.maximum(q, 0) % 3] == q)
+            else:
+                ok = nxt[(cand - 2) % 3] >= cand - 2
+            mask[cand[~ok]] = False
         return mask
 
 
