@@ -120,10 +120,12 @@ class EukaryoteSettings:
     # genomes). Dev harness, 2026-12-04: Zymoseptoria chr_10+11 (3.3 Mb; 447 genes in 1.6 Mb of
     # pieces) gene / exon F1 0.376 / 0.514 whole, 0.377 / 0.518 on 1.5 Mb, 0.362 / 0.503 on
     # 1 Mb, 0.359 / 0.496 on 0.4 Mb; on 0.4 Mb of the 1 Mb genomes worm 0.333 -> 0.285, Arabidopsis
-    # 0.492 -> 0.425 (about 100 genes each: under train_min_genes, so they train whole).
+    # 0.492 -> 0.425 (about 100 genes each: under train_min_genes, so they train whole). With
+    # the UTR states' dearer gene prior the Zymoseptoria seed pass finds 357 genes in its pieces
+    # (was 447); on the pieces 0.379 / 0.516, whole 0.380 / 0.515 at 1.4x the CPU: floor 300.
     train_bases: int = 1_500_000
     train_piece: int = 200_000
-    train_min_genes: int = 400
+    train_min_genes: int = 300
     # processes decoding a round's Viterbi batches (viterbi_decoder.decode_jobs); 0: the CPUs
     # that other jobs leave idle when find_genes starts, at most viterbi_decoder.MAX_WORKERS
     # (viterbi_decoder.worker_count). The genes do not depend on it.
