@@ -149,18 +149,20 @@ def evaluate(args) -> None:
         n_bases = 0
         for rec in read_fasta(e.genome):
             genes = decode_sequence(model, rec.seq, code=e.genetic_code or 11, window=args.window,
-                                    stride=args.window // 2, strands=args.strands)  # fmt: skip
+                                    stride=args.window // 2, strands=args.strands,
+                                    first_pointer_margin=args.first_pointer_margin)  # fmt: skip
             for i, g in enumerate(genes, 1):
                 ann.add_gene(predicted_gene(g, rec.id, i, "seq2seq"))
             lengths[rec.id] = len(rec.seq)
             n_bases += len(rec.seq)
         secs = time.time() - t
-        gff = out / f"eval_{args.strands}_{Path(path).name}.gff3"
+        tag = args.strands + ("" if args.first_pointer_margin is None else f"_margin{args.first_pointer_margin:g}")
+        gff = out / f"eval_{tag}_{Path(path).name}.gff3"
         write_gff3(gff, ann, lengths)
         res = compare_files(e.annotation, gff, e.genome, default_code=e.genetic_code or 11).result
         row = {"genes_predicted": sum(len(v) for v in ann.genes.values()), "seconds": round(secs, 1),
                "bp_per_s": round(n_bases / secs), "total": {k: v for k, v in res.as_dict().items() if k != "per_sequence"}}  # fmt: skip
-        report[f"{path} strands={args.strands}"] = row
+        report[f"{path} strands={args.strands}" + ("" if args.first_pointer_margin is None else f" first_pointer_margin={args.first_pointer_margin:g}")] = row
         print(path, json.dumps(row)[:2000], flush=True)
     (out / "eval.json").write_text(json.dumps(report, indent=1))
 
@@ -187,6 +189,7 @@ def main() -> None:
     ap.add_argument("--eval", nargs="*", default=[], help="validation genomes (manifest paths) to decode and score")
     ap.add_argument("--eval-only", action="store_true")
     ap.add_argument("--strands", default="both", choices=("both", "plus_rc"), help="decode_sequence's strands")
+    ap.add_argument("--first-pointer-margin", type=float, default=None, help="decode_greedy's first_pointer_margin (nats)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if not args.eval_only:

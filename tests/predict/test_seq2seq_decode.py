@@ -190,3 +190,45 @@ def test_a_gene_cut_at_the_left_edge_ends_at_the_first_stop_of_its_frame():
     c.advance(0, Tok.CUT_LEFT, IGNORE)
     assert np.flatnonzero(c.allowed_pointers(0, Tok.CDS_START)).tolist() == [14]
     assert c.allowed_types(0)[Tok.CUT_RIGHT]  # never a dead end: the gene may cross the window
+
+
+def test_first_pointer_margin_takes_the_leftmost_near_best_gene_start():
+    """decode_greedy(first_pointer_margin): the pointer right after a gene token is the leftmost
+    position within the margin (nats) of the best; other pointers stay argmax."""
+    from genet5.models.genet5_decoding import decode_greedy
+
+    torch.manual_seed(0)
+    model = GeneT5(get_preset("genet5-tiny"))
+    script = [Tok.GENE_PLUS, Tok.CDS_START, Tok.CDS_END, Tok.EOS]
+    steps = iter(range(100))
+
+    def step_fn(enc, types_BT, pointers_BT=None, kv_caches=None):  # the uncached path: whole prefix
+        i = next(steps)
+        B, T = types_BT.shape
+        tok = torch.full((B, T, model.config.dec_vocab_size), -50.0)
+        tok[..., script[min(i, 3)]] = 0.0
+        ptr = torch.zeros((B, T, enc.base_BLD.shape[1]))
+        # best 5.0 at 10 and 30 (argmax takes the first), 4.0 at 3 (1 nat below), 0.5 at 1
+        ptr[..., 10], ptr[..., 30], ptr[..., 3], ptr[..., 1] = 5.0, 5.0 if i == 1 else 6.0, 4.0, 0.5
+        return tok, ptr
+
+    model.decode_step = step_fn
+    ids = torch.randint(5, 9, (1, 40))
+    (types, ptrs), = decode_greedy(model, ids, max_steps=6, use_cache=False, first_pointer_margin=1.5)
+    assert types == [Tok.GENE_PLUS, Tok.CDS_START, Tok.CDS_END, Tok.EOS]
+    assert ptrs[1] == 3 and ptrs[2] == 30  # start: leftmost within 1.5 nats; end: plain argmax
+    steps = iter(range(100))
+    (types, ptrs), = decode_greedy(model, ids, max_steps=6, use_cache=False)
+    assert ptrs[1] == 10  # without a margin: the first best
+
+
+def test_same_gene_is_the_start_codons_of_one_orf():
+    #      0         1         2         3         4
+    #      012345678901234567890123456789012345678901234
+    dna = "ATGAAATAACCATGCCCATGAAAGTGCCCTAGCCATGCCCCCCCC"
+    c = SingleExonConstraint([dna], genetic_code_id=11, start_codons=("ATG", "GTG", "TTG"), min_gene=6)
+    c.begin(1, [len(dna)])
+    # the ORF of the ATG at 11: after TAA@6 (same frame), up to TAG@29; its starts ATG 11, 17, GTG 23
+    same = c.same_gene(0, Tok.CDS_START, 17)
+    assert np.flatnonzero(same & c.signals[0].ok[("+", Tok.CDS_START)]).tolist() == [11, 17, 23]
+    assert np.flatnonzero(c.same_gene(0, Tok.CDS_END, 29)).tolist() == [29]

@@ -377,11 +377,17 @@ def decode_greedy(
     base_ids_BL: torch.Tensor | None = None,
     base_to_token_BL: torch.Tensor | None = None,
     use_cache: bool = True,
+    first_pointer_margin: float | None = None,
 ) -> list[tuple[list[int], list[int]]]:
     """Greedy (types, pointers) per window, BOS excluded, EOS included when reached.
 
     With ``use_cache=False`` the whole prefix is re-run each step (the reference the cached
-    path is tested against). Pointers are -100 on pointer-less tokens.
+    path is tested against). Pointers are -100 on pointer-less tokens. With
+    ``first_pointer_margin`` (nats), a gene's first boundary (the pointer right after a gene
+    token) is the leftmost allowed position whose log-probability is within the margin of the
+    best, not the best: genes come in genomic order, so the next gene, not a later one. A
+    constraint with ``same_gene(b, tok, p) -> bool[L]`` (positions naming the same gene as p,
+    e.g. the other starts of its ORF) then has the best pointer among those taken.
     """
     was_training = model.training
     model.eval()
@@ -420,7 +426,15 @@ def decode_greedy(
                     pm = ~enc.base_pad_BL[b].cpu()
                     if constraint is not None:
                         pm[: lengths[b]] &= torch.from_numpy(constraint.allowed_pointers(b, t))
-                    p = int(ptr_BL[b].masked_fill(~pm, float("-inf")).argmax())
+                    scores = ptr_BL[b].masked_fill(~pm, float("-inf"))
+                    p = int(scores.argmax())
+                    if first_pointer_margin is not None and out[b][0] and out[b][0][-1] in (Tok.GENE_PLUS, Tok.GENE_MINUS):
+                        near = torch.log_softmax(scores, 0) >= float(torch.log_softmax(scores, 0)[p]) - first_pointer_margin
+                        p = int(torch.nonzero(near & pm)[0])
+                        if hasattr(constraint, "same_gene"):  # the best pointer of that same gene
+                            same = torch.zeros_like(pm)
+                            same[: lengths[b]] = torch.from_numpy(constraint.same_gene(b, t, p))
+                            p = int(scores.masked_fill(~(same & pm), float("-inf")).argmax())
                 if constraint is not None:
                     constraint.advance(b, t, p)
                 out[b][0].append(t)

@@ -69,6 +69,23 @@ class SingleExonConstraint(GeneConstraint):
             ok[Tok.GENE_MINUS] = False
         return ok
 
+    def same_gene(self, b: int, tok: int, p: int) -> np.ndarray:
+        """Positions naming the same gene as a first boundary at ``p`` (decode_greedy's
+        first_pointer_margin): on + the start codons of p's ORF (same frame, between the stop
+        before p and the stop after it); on - the stop is the gene's, so only p."""
+        L = self.lengths[b]
+        out = np.zeros(L, dtype=bool)
+        if Tok(int(tok)) != Tok.CDS_START:
+            out[p] = True
+            return out
+        stop = self.signals[b].stop_at["+"][:L]
+        frame = np.arange(L) % 3 == p % 3
+        before = np.flatnonzero(stop[:p] & frame[:p])
+        lo = before[-1] + 3 if len(before) else 0
+        nxt = int(self.signals[b].next_stop["+"][p])
+        out[lo : min(nxt, L)] = True
+        return out & frame
+
     def _ptr_mask(self, b, s, tok):
         mask = super()._ptr_mask(b, s, tok)
         if not (self.check_frame and mask.any()):
@@ -131,16 +148,18 @@ def decode_sequence(
     max_steps: int = 256,
     min_gene: int = 90,
     strands: str = "both",
+    first_pointer_margin: float | None = None,
 ) -> list[Seq2SeqGene]:
     """Genes of one sequence (prokaryote: single-exon, at least ``min_gene`` bases), sorted by
     position. ``strands``: "both" decodes each window once, both gene tokens allowed;
     "plus_rc" decodes the sequence and its reverse complement with plus-strand genes only (the
-    minus genes are the reverse complement's plus genes), so the decoder never chooses a strand."""
+    minus genes are the reverse complement's plus genes), so the decoder never chooses a strand.
+    ``first_pointer_margin``: see `decode_greedy` (None: plain greedy)."""
     if strands not in ("both", "plus_rc"):
         raise ValueError(f"strands must be 'both' or 'plus_rc', not {strands!r}")
     seq_b = (seq.encode() if isinstance(seq, str) else bytes(seq)).upper()
     kw = dict(code=code, window=window, stride=stride, batch=batch, start_codons=start_codons,
-              max_steps=max_steps, min_gene=min_gene)  # fmt: skip
+              max_steps=max_steps, min_gene=min_gene, first_pointer_margin=first_pointer_margin)  # fmt: skip
     if strands == "both":
         best = _decode_windows(model, seq_b, plus_only=False, **kw)
     else:
@@ -152,7 +171,7 @@ def decode_sequence(
 
 
 def _decode_windows(model, seq_b: bytes, *, code, window, stride, batch, start_codons, max_steps, min_gene,
-                    plus_only) -> dict[tuple[str, int], Seq2SeqGene]:  # fmt: skip
+                    plus_only, first_pointer_margin=None) -> dict[tuple[str, int], Seq2SeqGene]:  # fmt: skip
     """(strand, stop's outer base) -> gene, over the overlapping windows of ``seq_b``."""
     gc = genetic_code(code)
     spans = window_starts(len(seq_b), window, window - stride)
@@ -171,7 +190,8 @@ def _decode_windows(model, seq_b: bytes, *, code, window, stride, batch, start_c
         constraint = SingleExonConstraint(dna, genetic_code_id=code, start_codons=start_codons, min_gene=min_gene,
                                           plus_only=plus_only)  # fmt: skip
         with torch.no_grad():
-            decoded = predict_genes(model, ids, pad, constraint=constraint, max_steps=max_steps)
+            decoded = predict_genes(model, ids, pad, constraint=constraint, max_steps=max_steps,
+                                    **({} if first_pointer_margin is None else {"first_pointer_margin": first_pointer_margin}))
         for (s, e), genes in zip(chunk, decoded):
             n = e - s + 1
             for g in genes:
