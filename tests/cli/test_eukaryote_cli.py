@@ -39,3 +39,18 @@ def test_predict_eukaryote_writes_multi_exon_genes(tmp_path):
     if shutil.which("gt"):
         v = subprocess.run(["gt", "gff3validator", str(gff)], capture_output=True, text=True)
         assert v.returncode == 0, v.stderr
+
+
+def test_domain_eukaryote_without_a_table_uses_the_standard_code(tmp_path):
+    """`--domain eukaryote` alone must not translate with the prokaryote default (table 11: its
+    extra starts TTG/CTG/... would add decoys): the table becomes 1."""
+    seq, _ = synthetic_genome(genes=4)
+    fasta = tmp_path / "syn.fa"
+    fasta.write_bytes(b">syn\n" + seq + b"\n")
+    gff = tmp_path / "out.gff3"
+    r = subprocess.run([*CLI, "predict", fasta, "-o", gff, "--domain", "eukaryote", "-q"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    tables = {x for ln in gff.read_text().splitlines() if ln.count("\t") == 8 and "\tCDS\t" in ln
+              for x in ln.split("\t")[8].split(";") if x.startswith("transl_table=")}
+    assert tables == {"transl_table=1"}

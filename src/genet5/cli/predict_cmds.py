@@ -37,7 +37,7 @@ def predict(
     genome: Path = typer.Argument(..., help="Genome FASTA (plain, gzip or bgzip), any number of sequences."),
     output: Path = typer.Option(..., "--output", "-o", help="Output GFF3 (- for standard output)."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (default: the bundled genet5-cpu model)."),
-    genetic_code_text: str = typer.Option("11", "--genetic-code", "-g", help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes)."),
+    genetic_code_text: Optional[str] = typer.Option(None, "--genetic-code", "-g", show_default=False, help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes). Default: 1 for --domain eukaryote (or a eukaryote --decoder), 11 otherwise."),
     domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids), eukaryote, or auto: the domain of an explicit --decoder, else eukaryote with -g 1 and prokaryote otherwise."),
     decoder: Optional[str] = typer.Option(None, "--decoder", help=_decoder_help()),
     mode: str = typer.Option("auto", "--mode", "-p", help="Prokaryote: single (the genome teaches itself its statistics; >= 20 kb), meta (parameter sets from training genomes, per sequence: plasmids, viruses, metagenome contigs), or auto: meta below 20 kb."),
@@ -66,7 +66,10 @@ def predict(
 
     from genet5.genome.codes import known_codes
 
-    if genetic_code_text.strip().lower() == "auto":
+    genetic_code: int | None = None  # not given: 1 for eukaryotes, 11 otherwise (once the domain is known)
+    if genetic_code_text is None:
+        pass
+    elif genetic_code_text.strip().lower() == "auto":
         genetic_code = 0
     else:
         try:
@@ -85,6 +88,8 @@ def predict(
         fail(f"--decoder: {decoder!r} is not one of {', '.join(DECODERS)}")
     if domain == "auto":  # a decoder implies its domain; else the genetic code says
         domain = DECODERS[decoder].domains[0] if decoder else "eukaryote" if genetic_code == 1 else "prokaryote"
+    if genetic_code is None:
+        genetic_code = 1 if domain == "eukaryote" else 11
     if genetic_code == 0 and domain != "prokaryote":
         fail("--genetic-code auto chooses between tables 11 and 4 for prokaryotes; give the table for a eukaryote (-g 1)")
     if decoder is not None and domain not in DECODERS[decoder].domains:
