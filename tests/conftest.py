@@ -82,3 +82,34 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def constraint_walk(constraint, rng, steps: int, weight, label: str = "", check=None) -> tuple[list[int], list[int]]:
+    """A random walk over what a gene-structure constraint (models/genet5_decoding.py) allows for
+    row 0: each step samples a token type (`weight(allowed)` gives relative weights, e.g. EOS
+    made rare so walks get somewhere) and, for pointer tokens, a pointer uniformly among those
+    allowed; stops at EOS. Asserts that a token, and for pointer tokens a pointer, is always on
+    offer (no dead end); `check(allowed)` may assert more at every step. Returns (types, pointers)."""
+    import numpy as np
+
+    from genet5.tokenizers.annotation import IGNORE, POINTER_TOKENS, Tok
+
+    types, ptrs = [], []
+    for _ in range(steps):
+        allowed = np.flatnonzero(constraint.allowed_types(0))
+        assert len(allowed), f"dead end ({label})"
+        if check is not None:
+            check(allowed)
+        w = weight(allowed)
+        t = int(rng.choice(allowed, p=w / w.sum()))
+        p = IGNORE
+        if t in POINTER_TOKENS:
+            cand = np.flatnonzero(constraint.allowed_pointers(0, t))
+            assert len(cand), f"no pointer for {Tok(t).name} ({label})"
+            p = int(rng.choice(cand))
+        constraint.advance(0, t, p)
+        types.append(t)
+        ptrs.append(p)
+        if t == Tok.EOS:
+            break
+    return types, ptrs

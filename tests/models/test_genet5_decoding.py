@@ -8,6 +8,8 @@ from genet5.genome.codes import genetic_code, reverse_complement
 from genet5.models.genet5_decoding import GeneConstraint
 from genet5.tokenizers.annotation import IGNORE, POINTER_TOKENS, GeneStructure, Tok, decode_genes, encode_genes
 
+from conftest import constraint_walk
+
 STOPS = {b"TAA", b"TAG", b"TGA"}
 SENSE = [c for c in genetic_code(1).codon_to_aa if c not in STOPS and b"N" not in c]
 
@@ -101,23 +103,9 @@ def _random_walk(seed: int) -> tuple[bytes, list[int], list[int]]:
     rng = np.random.default_rng(seed)
     c = GeneConstraint([dna])
     c.begin(1, [len(dna)])
-    types, ptrs = [], []
-    for _ in range(60):
-        allowed = np.flatnonzero(c.allowed_types(0))
-        assert len(allowed), f"dead end (seed {seed})"
-        # favour structure over EOS so walks get somewhere
-        w = np.where(allowed == Tok.EOS, 0.05, np.where(np.isin(allowed, [Tok.CUT_LEFT, Tok.CUT_RIGHT]), 0.1, 1.0))
-        t = int(rng.choice(allowed, p=w / w.sum()))
-        p = IGNORE
-        if t in POINTER_TOKENS:
-            cand = np.flatnonzero(c.allowed_pointers(0, t))
-            assert len(cand), f"no pointer for token {t} (seed {seed})"
-            p = int(rng.choice(cand))
-        c.advance(0, t, p)
-        types.append(t)
-        ptrs.append(p)
-        if t == Tok.EOS:
-            break
+    # favour structure over EOS so walks get somewhere
+    weight = lambda a: np.where(a == Tok.EOS, 0.05, np.where(np.isin(a, [Tok.CUT_LEFT, Tok.CUT_RIGHT]), 0.1, 1.0))  # noqa: E731
+    types, ptrs = constraint_walk(c, rng, 60, weight, f"seed {seed}")
     return dna, types, ptrs
 
 

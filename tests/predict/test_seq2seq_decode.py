@@ -13,7 +13,9 @@ from genet5.models.configs import get_preset
 from genet5.models.genet5 import GeneT5
 from genet5.predict import seq2seq
 from genet5.predict.seq2seq import SingleExonConstraint, _first_stop, decode_sequence
-from genet5.tokenizers.annotation import IGNORE, POINTER_TOKENS, Tok, decode_genes, transcripts_to_genes
+from genet5.tokenizers.annotation import IGNORE, Tok, decode_genes, transcripts_to_genes
+
+from conftest import constraint_walk
 
 STOPS = {"TAA", "TAG", "TGA"}
 # 1-based CDS with stop: a short + gene, a 3 kb + gene (longer than the window), a - gene
@@ -142,22 +144,11 @@ def test_single_exon_constraint_walks_never_dead_end_and_keep_the_shortest_gene(
         dna = planted[lo : lo + 600]
         c = SingleExonConstraint([dna], genetic_code_id=11, start_codons=("ATG", "GTG", "TTG"), min_gene=150)
         c.begin(1, [len(dna)])
-        types, ptrs = [], []
-        for _ in range(40):
-            allowed = np.flatnonzero(c.allowed_types(0))
-            assert len(allowed) and not np.isin(allowed, [Tok.DONOR, Tok.ACCEPTOR]).any()
-            w = np.where(allowed == Tok.EOS, 0.02, 1.0)
-            t = int(rng.choice(allowed, p=w / w.sum()))
-            p = IGNORE
-            if t in POINTER_TOKENS:
-                cand = np.flatnonzero(c.allowed_pointers(0, t))
-                assert len(cand), f"no pointer for {Tok(t).name} (trial {trial})"
-                p = int(rng.choice(cand))
-            c.advance(0, t, p)
-            types.append(t)
-            ptrs.append(p)
-            if t == Tok.EOS:
-                break
+        def no_splice_tokens(allowed):
+            assert not np.isin(allowed, [Tok.DONOR, Tok.ACCEPTOR]).any()
+
+        types, ptrs = constraint_walk(c, rng, 40, lambda a: np.where(a == Tok.EOS, 0.02, 1.0), f"trial {trial}",
+                                      check=no_splice_tokens)
         for g in decode_genes(types, ptrs, len(dna)):
             if g.cut_left or g.cut_right:
                 continue
