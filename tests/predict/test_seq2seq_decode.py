@@ -75,6 +75,32 @@ def test_windows_cut_genes_are_stitched_into_one_gene_each(planted, monkeypatch)
     assert len(calls) == 19 and calls[-1] == (N - 1024 + 1, 1024)  # last window aligned to the end
 
 
+@pytest.mark.parametrize("lo, hi, expected", [
+    # + gene 101-700 cut by the sequence start (5' partial from its first whole codon at 2), the
+    # + gene 9301-9981 without a stop before the end (3' partial, whole codons to 9198)
+    (300, 9500, [("+", 2, 400, True, False), ("+", 901, 3900, False, False), ("-", 4601, 5200, False, False),
+                 ("-", 5701, 8100, False, False), ("+", 9001, 9198, False, True)]),
+    # - gene 4901-5500 whose start codon lies past the end (5' partial on -, whole codons to 5200)
+    (0, 5200, [("+", 101, 700, False, False), ("+", 1201, 4200, False, False), ("-", 4901, 5200, True, False)]),
+    # the same - gene whose stop lies before the start (3' partial on -, from base 3)
+    (5000, N, [("-", 3, 500, False, True), ("-", 1001, 3400, False, False), ("+", 4301, 4981, False, False)]),
+])
+def test_genes_running_off_the_sequence_ends_are_partial(planted, monkeypatch, lo, hi, expected):
+    """Genes cut by the sequence's own ends are written partial (whole codons up to the end,
+    as Prodigal does), not dropped; windows inside the sequence still complete their genes."""
+    piece = planted[lo:hi]
+    txs = [Transcript(f"t{i}", f"g{i}", "chr", st, cds=[Segment(a - lo, b - lo, st)]) for i, (st, a, b, _) in enumerate(GENES)]
+
+    def oracle(model, ids, pad, *, constraint, max_steps):
+        return [transcripts_to_genes(txs, piece.encode().find(constraint.dna[j]) + 1, n)
+                for j, n in enumerate((~pad).sum(1).tolist())]  # fmt: skip
+
+    monkeypatch.setattr(seq2seq, "predict_genes", oracle)
+    genes = decode_sequence(None, piece, code=11, window=1024, stride=512, batch=4)
+    assert [(g.strand, g.start, g.end, g.start_partial, g.end_partial) for g in genes] == expected
+    assert all(seq2seq.valid_gene(g, piece.encode(), 11, ("ATG", "GTG", "TTG")) for g in genes)
+
+
 def test_plus_genes_of_both_strands_give_the_minus_genes_back(planted, monkeypatch):
     """strands="plus_rc": the sequence and its reverse complement are decoded for plus genes
     only; the reverse complement's plus genes come back as the sequence's minus genes."""

@@ -36,7 +36,7 @@ def _parse_codons(text: Optional[str]) -> Optional[tuple[str, ...]]:
 def predict(
     genome: Path = typer.Argument(..., help="Genome FASTA (plain, gzip or bgzip), any number of sequences."),
     output: Path = typer.Option(..., "--output", "-o", help="Output GFF3 (- for standard output)."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (default: the bundled genet5-cpu model)."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (default: the bundled genet5-cpu model; with --decoder seq2seq a seq2seq checkpoint, default the bundled genet5-seq2seq)."),
     genetic_code_text: Optional[str] = typer.Option(None, "--genetic-code", "-g", show_default=False, help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes). Default: 1 for --domain eukaryote (or a eukaryote --decoder), 11 otherwise."),
     domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids), eukaryote, or auto: the domain of an explicit --decoder, else eukaryote with -g 1 and prokaryote otherwise."),
     decoder: Optional[str] = typer.Option(None, "--decoder", help=_decoder_help()),
@@ -109,6 +109,16 @@ def predict(
         fail(f"--min-gene-length: {min_gene_length} is shorter than a start and a stop codon (at least 6)")
     if device not in ("auto", "cpu", "cuda"):
         fail(f"--device: {device!r} is not one of auto, cpu, cuda")
+    seq2seq_model = None
+    if decoder == "seq2seq":  # --model names its checkpoint; checked before the genome is read
+        from genet5.predict.seq2seq_decoder import BUNDLED_SEQ2SEQ_MODEL, load_seq2seq
+
+        model = model if model is not None else Path(BUNDLED_SEQ2SEQ_MODEL)
+        try:
+            load_seq2seq(model)
+        except ValueError as err:
+            fail(f"--model: {err}")
+        seq2seq_model = str(resolve_model_path(model))
     model_dir = resolve_model_path(model if model is not None else BUNDLED_GENE_MODEL)
     if model is None and not (model_dir / "config.json").is_file():
         fail(f"no bundled model in this installation ({BUNDLED_GENE_MODEL}); pass --model DIR")
@@ -123,7 +133,7 @@ def predict(
         genetic_code=genetic_code, decoder=decoder, domain=domain, use_network=network, mode=mode,
         min_gene_length=min_gene_length, softmask=softmask,
         id_prefix=id_prefix, batch_size=batch_size, learn_starts=learn_starts,
-        start_codons=_parse_codons(start_codons), workers=threads or 0,
+        start_codons=_parse_codons(start_codons), workers=threads or 0, seq2seq_model=seq2seq_model,
     )
     # The FASTA is read once, as it streams through the pipeline: the total is not known ahead,
     # so progress counts the bases done. The writers of --proteins / --cds take the sequences
@@ -157,8 +167,9 @@ def predict(
     from genet5 import __version__
 
     settings = (f"domain {domain}" + (f", mode {stats.mode}" if stats.mode else "")
-                + (f", decoder {cfg.decoder}" if domain == "eukaryote" else "")
-                + f", genetic code {stats.genetic_code or genetic_code}" + ("" if network or domain != "prokaryote" else ", no network"))
+                + (f", decoder {cfg.decoder}" if domain == "eukaryote" or cfg.decoder == "seq2seq" else "")
+                + f", genetic code {stats.genetic_code or genetic_code}"
+                + ("" if network or domain != "prokaryote" or cfg.decoder == "seq2seq" else ", no network"))
     comments = [f"genet5 {__version__} predict; model {model_dir.name}; {settings}",
                 "command: " + " ".join(shlex.quote(a) for a in ["genet5", *sys.argv[1:]])]
     from genet5.atomic import OutputSet

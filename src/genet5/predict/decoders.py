@@ -71,6 +71,9 @@ class DecoderEntry:
 DECODERS: dict[str, DecoderEntry] = {e.name: e for e in (
     DecoderEntry("prokaryote", ("prokaryote",), "genet5.predict.prokaryote.decoder:ProkaryoteDecoder",
                  "self-trained gene statistics + network + whole-sequence DP (bacteria, archaea, phages, plastids)"),
+    DecoderEntry("seq2seq", ("prokaryote",), "genet5.predict.seq2seq_decoder:Seq2SeqDecoder",
+                 "GeneT5's encoder-decoder writes the genes (pointers to bases, decoding constrained to valid ORFs; "
+                 "bundled genet5-seq2seq or --model DIR); far below the default so far (docs/benchmarks.md)"),
     DecoderEntry("selftrained", ("eukaryote",), "genet5.predict.selftrained:SelfTrainedDecoder",
                  "multi-exon genes from the genome's own coding/intron chains and splice-site matrices, re-estimated over "
                  "rounds, in the gene-structure HMM; no network"),

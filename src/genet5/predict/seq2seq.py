@@ -1,5 +1,5 @@
-"""The seq2seq GeneT5 decoder on whole sequences, prokaryotes first (issue 14; not yet a
-`genet5 predict --decoder` line).
+"""The seq2seq GeneT5 decoder on whole sequences, prokaryotes first (issue 14; `genet5 predict
+--decoder seq2seq` runs it through predict/seq2seq_decoder.py).
 
 Each sequence is cut into overlapping windows (bake's geometry); each window is encoded once
 and decoded greedily under `SingleExonConstraint` (GeneConstraint with no splice sites and a
@@ -13,8 +13,9 @@ length that is a multiple of 3 (or it runs off a window edge). Genes are then pu
   its 5' end) is left to the window that holds its start;
 - windows overlap, so one stop may be claimed by several windows with different starts: the
   start chosen is the one decoded by the window in which it lies farthest from an edge (the same
-  rule as the per-base track's "farthest from an edge"); genes that run off the sequence end
-  without a stop are dropped.
+  rule as the per-base track's "farthest from an edge");
+- a gene that runs off an end of the sequence (no stop before it, or its start beyond it) is
+  kept partial, whole codons up to that end, as Prodigal writes such genes.
 """
 
 from __future__ import annotations
@@ -149,33 +150,43 @@ def decode_sequence(
     min_gene: int = 90,
     strands: str = "both",
     first_pointer_margin: float | None = None,
+    on_bases=None,
 ) -> list[Seq2SeqGene]:
     """Genes of one sequence (prokaryote: single-exon, at least ``min_gene`` bases), sorted by
     position. ``strands``: "both" decodes each window once, both gene tokens allowed;
     "plus_rc" decodes the sequence and its reverse complement with plus-strand genes only (the
     minus genes are the reverse complement's plus genes), so the decoder never chooses a strand.
-    ``first_pointer_margin``: see `decode_greedy` (None: plain greedy)."""
+    ``first_pointer_margin``: see `decode_greedy` (None: plain greedy). ``on_bases(n)``:
+    progress, in bases of the sequence. Genes that break the output contract (`valid_gene`)
+    are dropped, a guard: the constraint should never emit one."""
     if strands not in ("both", "plus_rc"):
         raise ValueError(f"strands must be 'both' or 'plus_rc', not {strands!r}")
     seq_b = (seq.encode() if isinstance(seq, str) else bytes(seq)).upper()
     kw = dict(code=code, window=window, stride=stride, batch=batch, start_codons=start_codons,
               max_steps=max_steps, min_gene=min_gene, first_pointer_margin=first_pointer_margin)  # fmt: skip
     if strands == "both":
-        best = _decode_windows(model, seq_b, plus_only=False, **kw)
+        best = _decode_windows(model, seq_b, plus_only=False, on_bases=on_bases, **kw)
     else:
-        best = {k: g for k, g in _decode_windows(model, seq_b, plus_only=True, **kw).items()}
+        half = None if on_bases is None else (lambda k: on_bases(k / 2))  # two passes over the sequence
+        best = {k: g for k, g in _decode_windows(model, seq_b, plus_only=True, on_bases=half, **kw).items()}
         n = len(seq_b)
-        for (_, end), g in _decode_windows(model, reverse_complement(seq_b), plus_only=True, **kw).items():
-            best[("-", n + 1 - end)] = Seq2SeqGene("-", n + 1 - g.end, n + 1 - g.start, g.start_codon, score=g.score)
-    return sorted(best.values(), key=lambda g: (g.start, g.end, g.strand))
+        for (_, end), g in _decode_windows(model, reverse_complement(seq_b), plus_only=True, on_bases=half, **kw).items():
+            best[("-", n + 1 - end)] = Seq2SeqGene("-", n + 1 - g.end, n + 1 - g.start, g.start_codon,
+                                                   g.start_partial, g.end_partial, score=g.score)  # fmt: skip
+    genes = [g for g in best.values() if valid_gene(g, seq_b, code, start_codons)]
+    return sorted(genes, key=lambda g: (g.start, g.end, g.strand))
 
 
 def _decode_windows(model, seq_b: bytes, *, code, window, stride, batch, start_codons, max_steps, min_gene,
-                    plus_only, first_pointer_margin=None) -> dict[tuple[str, int], Seq2SeqGene]:  # fmt: skip
-    """(strand, stop's outer base) -> gene, over the overlapping windows of ``seq_b``."""
+                    plus_only, first_pointer_margin=None, on_bases=None) -> dict[tuple[str, int], Seq2SeqGene]:  # fmt: skip
+    """(strand, stop's outer base) -> gene, over the overlapping windows of ``seq_b``. A gene
+    that runs off an end of the sequence is kept as a partial gene (whole codons up to the end),
+    as Prodigal writes them; one cut by a window edge inside the sequence is completed or left
+    to the window that holds its start."""
     gc = genetic_code(code)
     spans = window_starts(len(seq_b), window, window - stride)
     best: dict[tuple[str, int], Seq2SeqGene] = {}
+    done = 0
     for i in range(0, len(spans), batch):
         chunk = spans[i : i + batch]
         n_max = max(e - s + 1 for s, e in chunk)
@@ -193,35 +204,68 @@ def _decode_windows(model, seq_b: bytes, *, code, window, stride, batch, start_c
             decoded = predict_genes(model, ids, pad, constraint=constraint, max_steps=max_steps,
                                     **({} if first_pointer_margin is None else {"first_pointer_margin": first_pointer_margin}))
         for (s, e), genes in zip(chunk, decoded):
-            n = e - s + 1
             for g in genes:
-                if len(g.segments) != 1:
+                gene = _on_sequence(g, seq_b, s, e, gc.stops) if len(g.segments) == 1 else None
+                if gene is None or gene.end - gene.start + 1 < min_gene:  # completed past the window: still short
                     continue
-                a, b = g.segments[0]
-                if g.strand == "+":
-                    if g.cut_left:
-                        continue  # its start lies in another window
-                    start0, edge = s - 1 + a, min(a, n - 1 - a)
-                    stop0 = s - 1 + b - 2 if not g.cut_right else _first_stop(seq_b, start0, "+", gc.stops)
-                    if stop0 is None:
-                        continue
-                    gene = Seq2SeqGene("+", start0 + 1, stop0 + 3, seq_b[start0 : start0 + 3].decode(), score=edge)
-                    key = ("+", gene.end)
-                else:
-                    if g.cut_right:
-                        continue
-                    start0, edge = s - 1 + b, min(b, n - 1 - b)  # the last base of the start codon
-                    stop0 = s - 1 + a if not g.cut_left else _first_stop(seq_b, start0, "-", gc.stops)
-                    if stop0 is None:
-                        continue
-                    codon = reverse_complement(seq_b[start0 - 2 : start0 + 1]).decode()
-                    gene = Seq2SeqGene("-", stop0 + 1, start0 + 1, codon, score=edge)
-                    key = ("-", gene.start)
-                if gene.end - gene.start + 1 < min_gene:  # completed past the window: still short
-                    continue
+                key = (gene.strand, gene.end if gene.strand == "+" else gene.start)
                 if key not in best or gene.score > best[key].score:
                     best[key] = gene
+        if on_bases is not None:
+            on_bases(chunk[-1][1] - done)
+            done = chunk[-1][1]
     return best
 
 
-__all__ = ["PROKARYOTE_STARTS", "Seq2SeqGene", "SingleExonConstraint", "decode_sequence"]
+def _on_sequence(g, seq_b: bytes, s: int, e: int, stops) -> Seq2SeqGene | None:
+    """One window gene (window 1-based [s, e] of the sequence) on the sequence, or None when its
+    start lies in another window. Its score is its start's distance from the window's edges."""
+    n, n_seq = e - s + 1, len(seq_b)
+    a, b = g.segments[0]
+    if g.strand == "+":
+        if g.cut_left and g.cut_right:
+            return None  # no frame known
+        if g.cut_left:
+            if s != 1:
+                return None  # its start lies in another window
+            # 5' partial: runs off the sequence start; the constraint made its stop the first
+            # of its frame from the edge, so its first whole codon starts at (stop) mod 3
+            start0, edge, partial5 = (s - 1 + b - 2) % 3, 0, True
+        else:
+            start0, edge, partial5 = s - 1 + a, min(a, n - 1 - a), False
+        stop0 = s - 1 + b - 2 if not g.cut_right else _first_stop(seq_b, start0, "+", stops)
+        end = stop0 + 3 if stop0 is not None else start0 + 3 * ((n_seq - start0) // 3)  # none: 3' partial
+        codon = seq_b[start0 : start0 + 3].decode()
+        return Seq2SeqGene("+", start0 + 1, end, codon, partial5, stop0 is None, score=edge)
+    if g.cut_left and g.cut_right:
+        return None
+    if g.cut_right:
+        if e != n_seq:
+            return None
+        stop0 = s - 1 + a  # 5' partial on -: its last whole codon ends at or before the sequence end
+        start0, edge, partial5 = stop0 + 3 * ((n_seq - stop0) // 3) - 1, 0, True
+    else:
+        start0, edge, partial5 = s - 1 + b, min(b, n - 1 - b), False  # the last base of the start codon
+        stop0 = s - 1 + a if not g.cut_left else _first_stop(seq_b, start0, "-", stops)
+    left = stop0 if stop0 is not None else (start0 + 1) % 3  # none: 3' partial, whole codons to base 1
+    codon = reverse_complement(seq_b[start0 - 2 : start0 + 1]).decode()
+    return Seq2SeqGene("-", left + 1, start0 + 1, codon, partial5, stop0 is None, score=edge)
+
+
+def valid_gene(g: Seq2SeqGene, seq_b: bytes, code: int, start_codons: Sequence[str]) -> bool:
+    """The output contract, checked on the sequence: whole codons, a start codon unless 5'
+    partial, a stop codon at the end unless 3' partial, no stop inside."""
+    cds = seq_b[g.start - 1 : g.end]
+    if g.strand == "-":
+        cds = reverse_complement(cds)
+    if len(cds) % 3 or len(cds) < 6:
+        return False
+    stops = genetic_code(code).stops
+    codons = [cds[i : i + 3] for i in range(0, len(cds), 3)]
+    if not g.start_partial and codons[0].decode() not in start_codons:
+        return False
+    body = codons if g.end_partial else codons[:-1]
+    return (g.end_partial or codons[-1] in stops) and not any(c in stops for c in body)
+
+
+__all__ = ["PROKARYOTE_STARTS", "Seq2SeqGene", "SingleExonConstraint", "decode_sequence", "valid_gene"]
