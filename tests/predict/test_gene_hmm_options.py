@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from genet5.genome.codes import genetic_code, reverse_complement
-from genet5.predict.eukaryote.decoder import EukaryoteSettings, GenomeModels, fit_intron_lengths, gene_hmm
-from genet5.predict.viterbi_decoder import decode_regions
+from genet5.predict.eukaryote.decoder import EukaryoteSettings, GenomeModels, fit_intron_lengths, gene_hmm, with_long_introns
+from genet5.predict.viterbi_decoder import ViterbiGene, decode_regions
 from genet5.predict.viterbi_hmm import E_MCDS, E_MINTRON, E_MUTR3, E_PCDS, E_PINTRON, E_PUTR3, N_EMIT, GeneHMM, _Ctx, padded_base_codes, splice_site_pwms
 
 CODE = genetic_code(1)
@@ -142,6 +142,23 @@ def test_intron_length_fit_finds_both_classes():
     assert fit_intron_lengths([50] * 10, 77.0, (0.1, 1000.0)) == (77.0, (0.1, 1000.0))  # too few: kept
     _, (capped, _) = fit_intron_lengths((300 + rng.geometric(1 / 900, 100)).tolist() + [40] * 30, 50.0, (0.1, 1000.0))
     assert capped == 0.3  # joined genes must not make every long intron cheap
+
+
+def _genes_with_introns(lengths: list[int]) -> list[list[ViterbiGene]]:
+    genes, pos = [], 1
+    for n in lengths:  # one two-exon gene per intron, exons of 99 bases
+        genes.append(ViterbiGene("+", [(pos, pos + 98), (pos + 99 + n, pos + 197 + n)], 10.0))
+        pos += 1000 + n
+    return [genes]
+
+
+def test_long_intron_class_is_chosen_by_the_introns_found():
+    base = EukaryoteSettings(intron_long_share=0.25, gene_logp=-16.0, intron_long_gene_logp=-12.0)
+    long_tail = with_long_introns(_genes_with_introns([60] * 60 + [900] * 40), base)  # 40% over 270 bases
+    assert long_tail.intron_long_classes and long_tail.gene_logp == -12.0
+    short = with_long_introns(_genes_with_introns([60] * 90 + [900] * 10), base)  # 10%
+    assert short == base
+    assert with_long_introns(_genes_with_introns([900] * 20), base) == base  # too few introns to tell
 
 
 def test_softmask_lowers_only_the_coding_columns_of_masked_bases():

@@ -87,6 +87,19 @@ class EukaryoteSettings:
     fit_intron_long: bool = True  # False: the long class stays as set above
     intron_long_max_weight: float = 0.3
     intron_split: float = 250.0  # introns longer than intron_min + this count as the long class
+    # The long class where the genome has long introns: when at least this share of the introns
+    # found by pass intron_long_round is longer than intron_min + intron_split, the later rounds
+    # decode with the long class and the gene prior intron_long_gene_logp (a cheap long intron
+    # makes joining two genes cheap: the dearer -16 prior joins more); 0: never. Compact
+    # genomes (density adaptation) keep theirs. Share after pass 1 (dev harness, 2026-12-04):
+    # worm 0.50, fly chr4 0.42, Arabidopsis 0.12, Zymoseptoria 0.04. Worm gene F1 over three
+    # site fine-tune samples 0.347 / 0.335 / 0.349 (without 0.302 / 0.326 / 0.319), fly
+    # 0.192 / 0.182 / 0.181 (0.180 / 0.171 / 0.180); forced on at -12 everywhere: Zymoseptoria
+    # 0.353, Arabidopsis 0.524 (joins through false long introns); at -14 / -16: worm
+    # 0.316 / 0.269, Arabidopsis 0.457 / 0.494; prior -10 instead of -12: worm 0.351, fly 0.184.
+    intron_long_share: float = 0.25
+    intron_long_round: int = 1
+    intron_long_gene_logp: float = -12.0
     terminal_exon_min: int = 0  # shortest terminal exon (stop codon included) after an intron; 0: none
     gc_ag_logp: float = -4.6  # GC-AG introns (~1% of real ones) allowed at this log-prior
     # Soft-masked (lower-case) repeats as a hint: each masked base costs a coding state this much
@@ -393,6 +406,9 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
         on_round(0, genes)
     whole_sites = None  # pieces: the adapted classifier's arrays of the whole records, for the last pass
     for r in range(1, rounds + 1):
+        if (r - 1 == settings.intron_long_round and settings.intron_long_share > 0 and not settings.intron_long_classes
+                and compactness == 0):  # compact genomes keep their own gene prior
+            settings = with_long_introns(genes, settings)
         models = refit(train, genes, models, bg, both, settings)
         if r == rounds and pieces is not None:  # the last pass: the whole genome, once
             if sites is not None:
@@ -413,6 +429,18 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
                     sites = [whole_sites[k].cut(a, b) for _, k, a, b in pieces]
     models.single_orf_fraction, models.compactness = density, compactness
     return genes, models
+
+
+def with_long_introns(genes: list[list[ViterbiGene]], settings: EukaryoteSettings) -> EukaryoteSettings:
+    """The settings with the long intron class, if the introns found have a long tail."""
+    lengths = [b2 - a1 - 1 for found in genes for g in found
+               for (_, a1), (b2, _) in zip(sorted(g.cds), sorted(g.cds)[1:])]
+    if len(lengths) < 30:
+        return settings
+    share = float(np.mean(np.asarray(lengths) > settings.intron_min + settings.intron_split))
+    if share < settings.intron_long_share:
+        return settings
+    return replace(settings, intron_long_classes=True, gene_logp=settings.intron_long_gene_logp)
 
 
 def training_pieces(records: list[tuple[str, bytes]], settings: EukaryoteSettings) -> list[tuple[str, int, int, int]] | None:
