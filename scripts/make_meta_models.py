@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Build the meta-mode parameter sets (bundled/prokaryote-meta) from the prokaryotic `train`
-genomes of shared/genomes/splits.tsv: each genome self-trains exactly as `genet5 predict` would
-(with the bundled network), and its final coding chain and start model become one set.
+genomes of shared/genomes/splits.tsv: each genome self-trains exactly as `genet5 predict
+--domain prokaryote` does by default (statistics + the bundled start classifier, no per-base
+network), and its final coding chain and start model become one set. Deterministic: rerunning it
+reproduces the bundled files (tests/scripts/test_make_meta_models.py checks one set).
 
     python scripts/make_meta_models.py            # writes src/genet5/bundled/prokaryote-meta
 """
@@ -13,9 +15,6 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
-
-import numpy as np
-import torch
 
 REPO = Path(__file__).resolve().parents[1]
 GENOMES = Path(os.environ.get("GENET5_SHARED", REPO.parent / "shared")) / "genomes"
@@ -34,25 +33,36 @@ def train_genomes() -> list[tuple[str, int]]:
     return [(p, codes[p]) for p in names]
 
 
-def main() -> int:
+def parameter_set(name: str, code_number: int, records=None):
+    """The ParameterSet genome `name` (a manifest path) teaches itself under the default decoder."""
     from genet5.genome.codes import genetic_code
     from genet5.genome.fasta import read_fasta
-    from genet5.models.genet5 import GeneT5PerBase
-    from genet5.models.weights import BUNDLED_GENE_MODEL, load_model
-    from genet5.predict.decoders import COMMON_PROKARYOTIC_STARTS
-    from genet5.predict.pipeline import PredictConfig, per_base_logprobs
-    from genet5.predict.prokaryote.decoder import ProkaryoteSettings, prepare_record, self_train
-    from genet5.predict.prokaryote.meta import BUNDLED, ParameterSet, save_sets
+    from genet5.predict.decoders import start_codon_set
+    from genet5.predict.pipeline import PredictConfig
+    from genet5.predict.prokaryote.decoder import prepare_record, self_train, settings_for
+    from genet5.predict.prokaryote.meta import ParameterSet
+
+    records = list(read_fasta(GENOMES / name / "genome.fa.gz")) if records is None else records
+    cfg = PredictConfig(genetic_code=code_number, domain="prokaryote")
+    settings, code = settings_for(cfg), genetic_code(code_number)
+    prepared = [prepare_record(r.id, r.seq, code, start_codon_set(cfg), settings) for r in records]
+    st = self_train(prepared, settings)
+    seq = b"".join(r.seq.upper() for r in records)
+    gc = (seq.count(b"G") + seq.count(b"C")) / max(1, sum(seq.count(c) for c in b"ACGT"))
+    return ParameterSet(name.split("/")[-1], gc, st.coding, st.starts)
+
+
+def main() -> int:
+    import torch
+
+    from genet5.genome.fasta import read_fasta
+    from genet5.predict.prokaryote.meta import BUNDLED, save_sets
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("-o", "--out", type=Path, default=BUNDLED)
     ap.add_argument("--min-bp", type=int, default=40_000, help="skip genomes smaller than this (too little to learn)")
-    ap.add_argument("--cache", type=Path, default=REPO / "bench" / "results" / "work" / "tracks",
-                    help="network tracks saved as DIR/<dir>_<genome>.npz are reused, new ones saved there")
     args = ap.parse_args()
-    torch.set_num_threads(2)
-    net = load_model(BUNDLED_GENE_MODEL, GeneT5PerBase)
-    settings = ProkaryoteSettings()
+    torch.set_num_threads(1)  # the start classifier: one thread, the same numbers on any machine
     sets, species_seen = [], set()
     for name, code_number in train_genomes():
         species = name if "phage" in name else " ".join(name.split("/")[-1].split("_")[:2])
@@ -62,23 +72,12 @@ def main() -> int:
         if sum(len(r.seq) for r in records) < args.min_bp:
             continue
         species_seen.add(species)
-        code = genetic_code(code_number)
-        cached = args.cache / (name.replace("/", "_") + ".npz")
-        if cached.is_file():
-            tracks = dict(np.load(cached))
-        else:
-            tracks = {r.id: per_base_logprobs(net, r.seq, PredictConfig()).astype(np.float16) for r in records}
-            args.cache.mkdir(parents=True, exist_ok=True)
-            np.savez(cached, **tracks)
-        prepared = [prepare_record(r.id, r.seq, code, code.starts & COMMON_PROKARYOTIC_STARTS, settings, tracks[r.id])
-                    for r in records]
-        st = self_train(prepared, settings)
-        seq = b"".join(r.seq.upper() for r in records)
-        gc = (seq.count(b"G") + seq.count(b"C")) / max(1, sum(seq.count(c) for c in b"ACGT"))
-        sets.append(ParameterSet(name.split("/")[-1], gc, st.coding, st.starts))
-        print(f"{name}: GC {gc:.3f}, coding order {st.coding.k}", flush=True)
+        ps = parameter_set(name, code_number, records)
+        sets.append(ps)
+        print(f"{name}: GC {ps.gc:.3f}, coding order {ps.coding.k}", flush=True)
     save_sets(args.out, sets, {"made_by": "scripts/make_meta_models.py", "date": dt.date.today().isoformat(),
-                               "split": "train genomes of shared/genomes/splits.tsv"})
+                               "split": "train genomes of shared/genomes/splits.tsv",
+                               "decoder": "default prokaryote settings (settings_for), no per-base network"})
     print(f"wrote {len(sets)} sets to {args.out}")
     return 0
 
