@@ -15,7 +15,8 @@ For each genome (default: the prokaryotic `validation` genomes of shared/genomes
    per-base network, `--network`), network_alone (per-base network + fixed start prior + DP,
    no self-training, no classifier), no_self_training (long-ORF first pass + classifier),
    no_start_model (no self-trained start model; the classifier at its default weight),
-   greedy (greedy selection instead of the DP);
+   greedy (greedy selection instead of the DP); and meta mode (`--mode meta`: the shipped
+   parameter sets, no self-training) beside Prodigal `-p meta` on the same genome;
 3. JSON goes to bench/results/prokaryote_vs_prodigal.json (device, versions, date), and
    `--table` prints the Markdown tables of docs/benchmarks.md.
 
@@ -90,10 +91,10 @@ def scores(ref: Path, pred: Path, genome: Path) -> dict:
             for level in ("stop", "start_stop", "nucleotide")}
 
 
-def run_prodigal(genome: Path, code: int, wd: Path) -> dict:
-    out = wd / "prodigal.gff"
+def run_prodigal(genome: Path, code: int, wd: Path, mode: str = "single") -> dict:
+    out = wd / ("prodigal.gff" if mode == "single" else f"prodigal_{mode}.gff")
     t0 = time.perf_counter()
-    p = subprocess.run(["prodigal", "-i", str(genome), "-g", str(code), "-f", "gff", "-o", str(out), "-q"],
+    p = subprocess.run(["prodigal", "-i", str(genome), "-g", str(code), "-p", mode, "-f", "gff", "-o", str(out), "-q"],
                        capture_output=True, text=True)
     secs = time.perf_counter() - t0
     if p.returncode != 0:
@@ -113,6 +114,7 @@ def run_ours(genome: Path, code: int, wd: Path, threads: int) -> dict:
     from genet5.predict.decoders import start_codon_set
     from genet5.predict.pipeline import PredictConfig, per_base_logprobs
     from genet5.predict.prokaryote.decoder import find_genes, prepare_record, settings_for
+    from genet5.predict.prokaryote.meta import find_genes_meta
     from genet5.genome.codes import genetic_code
 
     torch.set_num_threads(threads)
@@ -126,14 +128,14 @@ def run_ours(genome: Path, code: int, wd: Path, threads: int) -> dict:
     t_net = time.perf_counter() - t0
     lengths = {sid: len(seq) for sid, seq in records}
     out: dict = {"network_seconds": round(t_net, 3), "variants": {}}
-    for name, change in VARIANTS.items():
+    for name, change in [*VARIANTS.items(), ("meta", {})]:
         if "weights" in change:  # a dict of weights to change
             change = {**change, "weights": replace(base.weights, **change["weights"])}
         settings = replace(base, **change)
         t1 = time.perf_counter()
         prepared = [prepare_record(sid, seq, gc, start_codon_set(cfg), settings,
                                    tracks[sid] if settings.use_net else None) for sid, seq in records]
-        found = find_genes(prepared, settings)
+        found = find_genes_meta(prepared, settings)[0] if name == "meta" else find_genes(prepared, settings)
         t_dec = time.perf_counter() - t1
         ann = Annotation(source=str(genome))
         for (sid, _), genes in zip(records, found):
@@ -163,6 +165,10 @@ def run_genome(genome_dir: str, threads: int) -> dict:
         prod["scores"] = scores(ref, prod.pop("file"), fasta)
         prod["bp_per_s"] = round(bp / prod["seconds"])
     rec["prodigal"] = prod
+    meta = run_prodigal(fasta, code, wd, "meta")
+    if "file" in meta:
+        meta["scores"] = scores(ref, meta.pop("file"), fasta)
+    rec["prodigal_meta"] = meta
     ours = run_ours(fasta, code, wd, threads)
     for v in ours["variants"].values():
         v["scores"] = scores(ref, v.pop("file"), fasta)
@@ -176,8 +182,8 @@ def run_genome(genome_dir: str, threads: int) -> dict:
 
 
 def table(data: dict) -> str:
-    lines = ["| genome | bp | Prodigal start+stop (stop) | genet5 start+stop (stop) | statistics alone | classifier alone | with network | network alone | no self-training | no start model | greedy | genet5 / Prodigal bp/s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| genome | bp | Prodigal start+stop (stop) | genet5 start+stop (stop) | statistics alone | classifier alone | with network | network alone | no self-training | no start model | greedy | genet5 / Prodigal bp/s | meta mode | Prodigal -p meta |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in data["genomes"]:
         v = r["genet5"]["variants"]
         f = lambda s: f"{s['start_stop']['f1']:.3f} ({s['stop']['f1']:.3f})"
@@ -186,7 +192,8 @@ def table(data: dict) -> str:
             f"| {r['genome'].split('/')[-1]} | {r['bp']:,} | {f(p['scores'])} | **{f(v['full']['scores'])}** | "
             f"{f(v['statistics_alone']['scores'])} | {f(v['classifier_alone']['scores'])} | "
             f"{f(v['with_network']['scores'])} | {f(v['network_alone']['scores'])} | {f(v['no_self_training']['scores'])} | {f(v['no_start_model']['scores'])} | "
-            f"{f(v['greedy']['scores'])} | {v['full']['bp_per_s']:,} / {p['bp_per_s']:,} |")
+            f"{f(v['greedy']['scores'])} | {v['full']['bp_per_s']:,} / {p['bp_per_s']:,} | "
+            f"{f(v['meta']['scores']) if 'meta' in v else ''} | {f(r['prodigal_meta']['scores']) if 'scores' in r.get('prodigal_meta', {}) else ''} |")
     return "\n".join(lines)
 
 
