@@ -28,8 +28,14 @@ from genet5.models.weights import load_model
 from genet5.predict.prokaryote.orfs import base_codes
 
 BUNDLED_SITE_MODEL = "gene-sites"
-_CHUNK = 8192  # candidate windows read at once
-_BLOCK = 1 << 20  # bases convolved at once
+# candidate windows read at once: a chunk's gathered windows (10 kB each) stay in cache for
+# the readout's matmul: a 1 Mb worm strand's donors in 0.21 s, 0.50 s with 8,192 a chunk (84 MB;
+# 2026-12-04, 1 thread, load ~4). The matmul's row blocking moves a few scores by ~1e-6 (4 of
+# 210k on a worm contig): the validation genomes' genes stay the same (bench/eukaryote/decoder_speed.py)
+_CHUNK = 512
+# bases convolved at once: 256k blocks convolve a 1 Mb worm strand in 0.13-0.17 s, 1 Mb blocks in
+# 0.30 s (cache), the same features bit for bit (64k blocks and less are not: other kernels)
+_BLOCK = 1 << 18
 
 
 def load_site_model(name_or_dir: str = BUNDLED_SITE_MODEL) -> SiteNet:
