@@ -246,3 +246,28 @@ def test_utr_states_without_utr_evidence_change_nothing():
     for strand, (s, g) in (("+", (seq, segs)), ("-", minus(seq, segs))):
         em = coding_evidence(len(s), strand, g)
         assert decode(s, em, hmm_with(utr_mean=200.0)) == decode(s, em, hmm_with()) == [(strand, g)]
+
+
+def test_gates_sum_the_matrices_at_candidate_sites_only_with_the_same_values():
+    """GeneHMM.gates sums a splice or start matrix only where a gate holding it can be finite
+    (_needed): every gate, splice and start, must equal the sum taken at every position."""
+    rng = np.random.default_rng(3)
+
+    def freq(n: int) -> list:
+        f = rng.random((n, 4)) + 0.05
+        return (f / f.sum(axis=1, keepdims=True)).tolist()
+
+    doc = {"background": [0.3, 0.2, 0.2, 0.3], "start": {"upstream": 12, "freq": freq(18)},
+           "donor": {"exon_bases": 3, "intron_bases": 6, "freq": freq(9)},
+           "acceptor": {"exon_bases": 1, "intron_bases": 20, "freq": freq(21)}}
+    hmm = hmm_with(pairs={(b"GT", b"AG"): 0.0, (b"GC", b"AG"): -4.6}, splice_pwm=doc, site_terms=True, utr_mean=200.0)
+    seq = "".join(rng.choice(list("ACGTN"), p=[0.27, 0.22, 0.22, 0.27, 0.02], size=200_000))  # > one gate chunk
+    padded = padded_base_codes(seq.encode())
+    sites = {k: rng.normal(size=len(seq) + 128).astype(np.float32) for k in ("don", "acc", "racc", "rdon", "start", "rstart")}
+    idx = np.sort(rng.choice(len(seq), size=150_000, replace=False))
+    fast = hmm.gates(padded, idx, sites)
+    hmm._needed = lambda x, cache: {}  # every matrix at every position, as before
+    slow = hmm.gates(padded, idx, sites)
+    for a, b in zip(fast, slow):
+        assert np.array_equal(a, b)
+        assert np.isfinite(a).any() and np.isinf(a).any()

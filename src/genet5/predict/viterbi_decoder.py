@@ -378,7 +378,7 @@ def _decode_batch(jobs: list[RegionJob], lanes, hmm: GeneHMM, code, allow_partia
         for k in used:
             rows = np.flatnonzero(row_job == k)
             job = jobs[k]
-            gn[rows], gj[rows] = hmm.gates(job.padded, gpos[rows], job.sites, job.sites_from)
+            hmm.gates(job.padded, gpos[rows], job.sites, job.sites_from, out=(gn, gj), rows=rows)
             em_b[rows] = job.emit(gpos[rows])
     init = np.full((len(lanes), S), NEG)
     init[:, hmm.ig_state] = 0.0

@@ -78,8 +78,12 @@ def _word_table(words, size: int) -> np.ndarray:
     return t
 
 
+_MASK_VALUES = np.array([NEG, 0.0], dtype=np.float32)
+
+
 def _mask(cond: np.ndarray) -> np.ndarray:
-    return np.where(cond, np.float32(0.0), np.float32(NEG))
+    """0 where `cond`, -inf elsewhere (float32; a look-up: cheaper than np.where)."""
+    return _MASK_VALUES[cond.view(np.uint8)]
 
 
 class _Ctx:
@@ -388,7 +392,8 @@ class GeneHMM:
 
     # -- gates: 0 (allowed, or a log-prior) / -inf per position -------------------------------
     def gates(self, padded: np.ndarray, idx: np.ndarray, sites: dict[str, np.ndarray] | None = None,
-              sites_from: int = 0) -> tuple[np.ndarray, np.ndarray]:
+              sites_from: int = 0, out: tuple[np.ndarray, np.ndarray] | None = None,
+              rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(edge gates at each position t, jump gates at each last exon base j). `sites`: per
         splice or start gate ("don", "acc", "racc", "rdon", "start", "rstart"; predict/eukaryote/sites.py),
         a log-odds per sequence position, padded by
@@ -396,12 +401,16 @@ class GeneHMM:
         site_terms=True; absent: 0. The arrays start at base `sites_from` (a block of a long
         sequence). Positions are taken _GATE_CHUNK at a time, so the cached bases, words and
         terms of a chunk stay small (a million positions at once spent much of their time in
-        page faults)."""
-        out = [np.empty((idx.size, len(keys)), dtype=np.float32) for keys in (self.gate_keys, self.jump_keys)]
+        page faults). `out` (with `rows`): write position i's gates into rows[i] of these two
+        arrays (a batch's rows of several sequences) instead of new arrays."""
+        if out is None:
+            out = tuple(np.empty((idx.size, len(keys)), dtype=np.float32) for keys in (self.gate_keys, self.jump_keys))
         for c0 in range(0, idx.size, _GATE_CHUNK):
             sub = idx[c0 : c0 + _GATE_CHUNK]
             ctx = _Ctx(padded, sub, sites, sites_from)
             cache: dict[tuple, np.ndarray] = {}
+            for term, need in self._needed(ctx, cache).items():  # matrices only at candidate sites
+                cache[term] = self._term(term, ctx, need)
             for keys, dst in zip((self.gate_keys, self.jump_keys), out):
                 arr = np.zeros((len(keys), sub.size), dtype=np.float32)  # summed a column at a time, contiguous
                 for col, gate in enumerate(keys):
@@ -409,10 +418,35 @@ class GeneHMM:
                         if term not in cache:
                             cache[term] = self._term(term, ctx)
                         arr[col] += cache[term]
-                dst[c0 : c0 + sub.size] = arr.T
+                if rows is None:
+                    dst[c0 : c0 + sub.size] = arr.T
+                else:
+                    dst[rows[c0 : c0 + sub.size]] = arr.T
         return out[0], out[1]
 
-    def _term(self, term: tuple, x: _Ctx) -> np.ndarray:
+    def _needed(self, x: _Ctx, cache: dict) -> dict[tuple, np.ndarray | None]:
+        """Per "pwm" term, the positions where some gate holding it can be finite: where each
+        such gate's first mask term (a dinucleotide or codon check) is. Elsewhere the gate is
+        -inf whatever the matrix adds, so the matrix (most of the gates' cost: 9-21 look-ups a
+        position) is summed only at those positions, the same values bit for bit (None: all)."""
+        need: dict[tuple, np.ndarray | None] = {}
+        for gate in self.gate_keys + self.jump_keys:
+            for term in gate:
+                if term[0] != "pwm" or (term in need and need[term] is None):
+                    continue
+                masks = [t for t in gate if t[0] in _MASK_OPS]
+                if not masks:
+                    need[term] = None
+                    continue
+                if masks[0] not in cache:
+                    cache[masks[0]] = self._term(masks[0], x)
+                ok = np.isfinite(cache[masks[0]])
+                need[term] = ok if term not in need else need[term] | ok
+        return need
+
+    def _term(self, term: tuple, x: _Ctx, need: np.ndarray | None = None) -> np.ndarray:
+        """One gate term at every position of `x` ("pwm" terms: at the `need` positions only, 0
+        elsewhere; see _needed)."""
         op = term[0]
         if op == "const":
             return np.full(x.idx.size, term[1], dtype=np.float32)
@@ -423,10 +457,15 @@ class GeneHMM:
             return np.zeros(x.idx.size, dtype=np.float32) if arr is None else arr[x.site_idx].astype(np.float32)
         if op == "pwm":  # ("pwm", which): splice-site log-odds summed over its window
             off, table = self.pwm[term[1]]
-            score = np.zeros(x.idx.size, dtype=np.float32)
+            at = x.idx if need is None else x.idx[need]
+            score = np.zeros(at.size, dtype=np.float32)
             for k in range(table.shape[0]):
-                score += table[k][x.base(off + k)]
-            return score
+                score += table[k][x.padded[at + (off + k)]]
+            if need is None:
+                return score
+            full = np.zeros(x.idx.size, dtype=np.float32)
+            full[need] = score
+            return full
         if op in ("in", "notin"):  # (op, table, offset, width): the bases there are in the table
             hit = self.tables[term[1]][x.word(term[2], term[3])]
         elif op in ("prefix_in", "prefix_notin"):  # (op, table, prefix, offset, width): prefix + bases
@@ -438,6 +477,7 @@ class GeneHMM:
 
 
 _GATE_CHUNK = 1 << 16  # positions whose gates are made at once
+_MASK_OPS = ("splice", "in", "notin", "prefix_in", "prefix_notin", "cls")  # terms that are 0 / -inf (or a log-prior)
 
 
 def pad_sites(sites: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
