@@ -97,3 +97,29 @@ def test_adaptation_declines_when_the_genes_give_too_few_sites():
     rng = np.random.default_rng(3)
     seq, genes = planted_genome(rng, genes=20)
     assert adapted_site_model(load_site_model(), [("s", seq)], [genes], epochs=1, lr=2e-3) is None
+
+
+def test_fit_sites_optimizer_matches_torch_adamw_bit_for_bit(monkeypatch):
+    """site_examples.AdamW replaces torch.optim.AdamW (whose first use imports torch._dynamo):
+    the same fine-tuned weights, with batches of one site type leaving the other readouts
+    without a gradient, and the rate halved after each epoch."""
+    import torch
+
+    import genet5.predict.eukaryote.site_examples as se
+    from genet5.models.sites import SiteNet
+
+    cfg = SiteConfig(window=20, channels=4, hidden=8)
+    rng = np.random.default_rng(0)
+    width = cfg.window + 2 * cfg.margin
+    data = {t: (rng.integers(0, 5, size=(300, width)).astype(np.int8), rng.random(300) < 0.3) for t in ("donor", "acceptor", "start")}
+    torch.manual_seed(0)
+    start = SiteNet(cfg).state_dict()
+    weights = []
+    for optimizer in (se.AdamW, lambda params, lr, weight_decay: torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)):
+        monkeypatch.setattr(se, "AdamW", optimizer)
+        model = SiteNet(cfg)
+        model.load_state_dict(start)
+        se.fit_sites(model, data, epochs=2, lr=5e-3, rng=np.random.default_rng(1), batch=64)
+        weights.append(model.state_dict())
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    assert not all(torch.equal(weights[0][k], start[k]) for k in start)  # it trained

@@ -100,11 +100,48 @@ def sample_windows(found: dict[str, list], cfg: SiteConfig, rng: np.random.Gener
     return out
 
 
+class AdamW:
+    """torch.optim.AdamW (defaults, weight_decay as given) as it updates CPU tensors (its
+    single-tensor path: amsgrad, foreach and fused off), the same weights bit for bit, without
+    torch.optim: the first optimizer a process makes imports torch._dynamo (1.2-1.5 s on 2 busy
+    cores, 2026-12-04), a cost the per-genome fine-tune paid on every run. Parameters without a
+    gradient (a site type's readout in another type's batch) are skipped, their step count too."""
+
+    def __init__(self, params, lr: float, weight_decay: float = 1e-2, betas=(0.9, 0.999), eps: float = 1e-8):
+        self.params = [p for p in params if p.requires_grad]
+        self.param_groups = [{"lr": lr}]  # as torch.optim's, for the rate schedule
+        self.weight_decay, (self.beta1, self.beta2), self.eps = weight_decay, betas, eps
+        self.state = [None] * len(self.params)  # (step, exp_avg, exp_avg_sq) once a gradient came
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        lr, b1, b2 = self.param_groups[0]["lr"], self.beta1, self.beta2
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            if self.state[i] is None:
+                self.state[i] = [torch.tensor(0.0), torch.zeros_like(p, memory_format=torch.preserve_format),
+                                 torch.zeros_like(p, memory_format=torch.preserve_format)]
+            step_t, exp_avg, exp_avg_sq = self.state[i]
+            step_t += 1  # a float32 tensor, as torch keeps it
+            p.mul_(1 - lr * self.weight_decay)
+            exp_avg.lerp_(p.grad, 1 - b1)
+            exp_avg_sq.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+            step = step_t.item()
+            step_size = lr / (1 - b1**step)
+            denom = (exp_avg_sq.sqrt() / (1 - b2**step) ** 0.5).add_(self.eps)
+            p.addcdiv_(exp_avg, denom, value=-step_size)
+
+
 def fit_sites(model: SiteNet, data: dict[str, tuple[np.ndarray, np.ndarray]], epochs: int, lr: float,
               rng: np.random.Generator, batch: int = 512, on_epoch=None) -> list[float]:
     """Binary cross-entropy on each site type's windows, AdamW, the rate halved after each
     epoch; `on_epoch(epoch, mean loss)` after each. Returns the per-epoch mean losses."""
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    opt = AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     history = []
     for epoch in range(epochs):
         model.train()
