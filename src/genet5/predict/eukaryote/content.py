@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from genet5.predict.prokaryote.coding import CodingModel, contexts
+from genet5.predict.prokaryote.coding import CodingModel, ContextCache, contexts
 from genet5.predict.prokaryote.orfs import base_codes
 
 
@@ -32,10 +32,14 @@ class ContentModel:
         bg = np.log((background + pseudo) / (background + pseudo).sum(axis=1, keepdims=True))
         return cls(k, (p - bg).astype(np.float32))
 
-    def track(self, s: bytes) -> np.ndarray:
-        """(L,) float32 log-ratio of each base given the k before it (0 near N)."""
-        codes = base_codes(s)
-        ctx, ok = contexts(codes, self.k)
+    def track(self, s: bytes, cache: ContextCache | None = None) -> np.ndarray:
+        """(L,) float32 log-ratio of each base given the k before it (0 near N); `cache`: the
+        contexts of sequences several chains read."""
+        if cache is not None:
+            codes, ctx, ok = cache(s, self.k)
+        else:
+            codes = base_codes(s)
+            ctx, ok = contexts(codes, self.k)
         return np.where(ok, self.ratio[ctx, np.where(ok, codes, 0)], 0.0).astype(np.float32)
 
 

@@ -47,7 +47,7 @@ import numpy as np
 from genet5.genome.codes import GeneticCode, reverse_complement
 from genet5.predict.eukaryote.content import ContentModel, background_counts, fit_coding
 from genet5.predict.eukaryote.density import orf_spans, single_orf_fraction
-from genet5.predict.prokaryote.coding import CodingModel, order_for
+from genet5.predict.prokaryote.coding import CodingModel, ContextCache, order_for
 from genet5.predict.viterbi_decoder import (
     SPLICE_PWM_FILE, RegionJob, ViterbiGene, candidate_regions, decode_jobs, start_set, worker_count,
 )
@@ -208,19 +208,20 @@ def emission_table(seq: bytes, models: GenomeModels, mask: list[tuple[int, int]]
         return emission_table(seq[a:b], models, shifted, mask_penalty)[lo - a : hi - a]
     n = len(seq)
     rc = reverse_complement(seq)
+    cache = ContextCache()  # the intron and UTR chains read the same contexts of each strand
     em = np.zeros((n, N_EMIT), dtype=np.float32)
-    em[:, E_PCDS : E_PCDS + 3] = models.coding.track(seq)
-    em[:, E_MCDS : E_MCDS + 3] = models.coding.track(rc)[::-1]
+    em[:, E_PCDS : E_PCDS + 3] = models.coding.track(seq, cache)
+    em[:, E_MCDS : E_MCDS + 3] = models.coding.track(rc, cache)[::-1]
     if models.intron is not None:
-        em[:, E_PINTRON] = models.intron.track(seq)
-        em[:, E_MINTRON] = models.intron.track(rc)[::-1]
+        em[:, E_PINTRON] = models.intron.track(seq, cache)
+        em[:, E_MINTRON] = models.intron.track(rc, cache)[::-1]
     if models.intergenic is not None:
-        em[:, E_IG] = 0.5 * (models.intergenic.track(seq) + models.intergenic.track(rc)[::-1])
+        em[:, E_IG] = 0.5 * (models.intergenic.track(seq, cache) + models.intergenic.track(rc, cache)[::-1])
     em[:, E_PUTR5:] = em[:, E_IG : E_IG + 1]
     for model, plus, minus in ((models.utr5, E_PUTR5, E_MUTR5), (models.utr3, E_PUTR3, E_MUTR3)):
         if model is not None:
-            em[:, plus] = model.track(seq)
-            em[:, minus] = model.track(rc)[::-1]
+            em[:, plus] = model.track(seq, cache)
+            em[:, minus] = model.track(rc, cache)[::-1]
     if mask_penalty:
         for a, b in mask:
             em[a:b, E_PCDS : E_PCDS + 3] -= mask_penalty
