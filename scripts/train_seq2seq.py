@@ -46,6 +46,10 @@ def _windows(entries, args, subset, seed):
 
 def build_model(args) -> GeneT5:
     cfg = get_preset(args.preset)
+    for kv in args.set:  # config overrides (model sizes of the learning curve), e.g. dec_layers=1
+        key, value = kv.split("=", 1)
+        setattr(cfg, key, type(getattr(cfg, key))(value))
+    cfg.pointer_rel_buckets = args.pointer_rel_buckets
     cfg.aux_loss_weight = 0.0 if args.freeze_encoder else cfg.aux_loss_weight
     model = GeneT5(cfg)
     if args.encoder:
@@ -119,6 +123,8 @@ def train(args) -> None:
                 fv.flush()
                 print(f"step {step} bases {bases:,} train {float(loss):.3f} val {sums[0]:.3f} "
                       f"(token {sums[1]:.3f} pointer {sums[2]:.3f}) {time.time() - t0:.0f} s", flush=True)  # fmt: skip
+            if step in args.save_at:  # snapshots for the learning curve (decoded afterwards)
+                save_pretrained(model, out / f"model_step{step}")
             if args.max_minutes and time.time() - t0 > args.max_minutes * 60:
                 print(f"stopped at step {step}: --max-minutes {args.max_minutes}")
                 break
@@ -136,7 +142,7 @@ def evaluate(args) -> None:
     from genet5.predict.seq2seq import decode_sequence
 
     root, out = Path(args.genomes), Path(args.out)
-    model = load_model(out / "model")
+    model = load_model(out / args.model_dir)
     split = read_splits(root / "splits.tsv")
     entries = {e.path: e for e in read_manifest(root / "manifest.tsv")}
     report = json.loads((out / "eval.json").read_text()) if (out / "eval.json").is_file() else {}
@@ -157,12 +163,13 @@ def evaluate(args) -> None:
             n_bases += len(rec.seq)
         secs = time.time() - t
         tag = args.strands + ("" if args.first_pointer_margin is None else f"_margin{args.first_pointer_margin:g}")
+        tag = (args.model_dir + "_" if args.model_dir != "model" else "") + tag
         gff = out / f"eval_{tag}_{Path(path).name}.gff3"
         write_gff3(gff, ann, lengths)
         res = compare_files(e.annotation, gff, e.genome, default_code=e.genetic_code or 11).result
         row = {"genes_predicted": sum(len(v) for v in ann.genes.values()), "seconds": round(secs, 1),
                "bp_per_s": round(n_bases / secs), "total": {k: v for k, v in res.as_dict().items() if k != "per_sequence"}}  # fmt: skip
-        report[f"{path} strands={args.strands}" + ("" if args.first_pointer_margin is None else f" first_pointer_margin={args.first_pointer_margin:g}")] = row
+        report[f"{path} strands={args.strands}" + ("" if args.model_dir == "model" else f" {args.model_dir}") + ("" if args.first_pointer_margin is None else f" first_pointer_margin={args.first_pointer_margin:g}")] = row
         print(path, json.dumps(row)[:2000], flush=True)
     (out / "eval.json").write_text(json.dumps(report, indent=1))
 
@@ -188,6 +195,10 @@ def main() -> None:
     ap.add_argument("--max-minutes", type=float, default=0)
     ap.add_argument("--eval", nargs="*", default=[], help="validation genomes (manifest paths) to decode and score")
     ap.add_argument("--eval-only", action="store_true")
+    ap.add_argument("--model-dir", default="model", help="the run's model directory to decode with (e.g. model_step400)")
+    ap.add_argument("--pointer-rel-buckets", type=int, default=0, help="GeneT5Config.pointer_rel_buckets (0: no position term)")
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides, e.g. dec_layers=1")
+    ap.add_argument("--save-at", type=int, nargs="*", default=[], help="steps at which to save OUT/model_stepN")
     ap.add_argument("--strands", default="both", choices=("both", "plus_rc"), help="decode_sequence's strands")
     ap.add_argument("--first-pointer-margin", type=float, default=None, help="decode_greedy's first_pointer_margin (nats)")
     args = ap.parse_args()

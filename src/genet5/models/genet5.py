@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genet5.models.configs import register_config, register_model, register_preset
+from genet5.nn.pointer_position import last_pointer, relative_bucket
 from genet5.nn.attention import Attention, CrossAttention, KVCache
 from genet5.nn.block import TransformerBlock
 from genet5.nn.mlp import SwiGLU
@@ -109,6 +110,11 @@ class GeneT5Config(PerBaseConfig):
     dec_top_k: int = 2
     dec_rope_base: float = 10000.0
     pointer_dim: int = 256
+    # > 0: pointer logits get a learned, query-dependent bias on the signed distance (in log
+    # buckets, half each side) from the last pointer so far (none yet: from base -1), so the
+    # decoder can say "the next start after the last gene", which q . k alone cannot (the
+    # encoder's states are translation-equivariant). 0: off (checkpoints before it).
+    pointer_rel_buckets: int = 0
     # losses -------------------------------------------------------------------------------
     token_loss_weight: float = 1.0
     pointer_loss_weight: float = 1.0
@@ -406,6 +412,10 @@ class GeneT5(GeneT5PerBase):
         self.token_head = nn.Linear(cfg.dec_dim, cfg.dec_vocab_size, bias=False)
         self.pointer_query = nn.Linear(cfg.dec_dim, cfg.pointer_dim, bias=False)
         self.pointer_key = nn.Linear(cfg.enc_dim, cfg.pointer_dim, bias=False)
+        if cfg.pointer_rel_buckets:
+            self.pointer_rel = nn.Linear(cfg.dec_dim, cfg.pointer_rel_buckets)
+            nn.init.zeros_(self.pointer_rel.weight)  # starts as the plain pointer
+            nn.init.zeros_(self.pointer_rel.bias)
 
     @classmethod
     def config_from(cls, config) -> GeneT5Config | None:
@@ -461,8 +471,12 @@ class GeneT5(GeneT5PerBase):
         types_BT: torch.Tensor,
         pointers_BT: torch.Tensor | None = None,
         kv_caches: list[KVCache] | None = None,
+        last_ptr_BT: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Token logits (B, T, V) and pointer logits (B, T, L), fp32; padding bases masked."""
+        """Token logits (B, T, V) and pointer logits (B, T, L), fp32; padding bases masked.
+        ``last_ptr_BT``: the last pointer at or before each input step (-1: none), for
+        pointer_rel_buckets; computed from ``pointers_BT`` when not given, which is right only
+        when they are the whole prefix (a cached step must pass it)."""
         x_BTD = self.decoder_inputs(enc, types_BT, pointers_BT)
         for i, blk in enumerate(self.dec_layers):
             x_BTD = blk(x_BTD, enc.memory_kv[i], kv_caches[i] if kv_caches is not None else None)
@@ -470,6 +484,15 @@ class GeneT5(GeneT5PerBase):
         token_logits_BTV = self.token_head(h_BTD).float()
         q_BTP = self.pointer_query(h_BTD)
         ptr_BTL = (q_BTP.float() @ enc.pointer_keys_BLP.float().transpose(1, 2)) / math.sqrt(q_BTP.shape[-1])
+        if self.config.pointer_rel_buckets:
+            if last_ptr_BT is None:
+                if kv_caches is not None and types_BT.shape[1] == 1:
+                    raise ValueError("a cached decode step with pointer_rel_buckets needs last_ptr_BT")
+                last_ptr_BT = last_pointer(pointers_BT if pointers_BT is not None else torch.full_like(types_BT, -1))
+            L = ptr_BTL.shape[-1]
+            dist_BTL = torch.arange(L, device=ptr_BTL.device)[None, None, :] - last_ptr_BT[..., None]
+            bucket_BTL = relative_bucket(dist_BTL, self.config.pointer_rel_buckets)
+            ptr_BTL = ptr_BTL + torch.gather(self.pointer_rel(h_BTD).float(), 2, bucket_BTL)
         ptr_BTL = ptr_BTL.masked_fill(enc.base_pad_BL[:, None, :], torch.finfo(torch.float32).min)
         return token_logits_BTV, ptr_BTL
 

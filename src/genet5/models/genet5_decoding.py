@@ -389,6 +389,8 @@ def decode_greedy(
     constraint with ``same_gene(b, tok, p) -> bool[L]`` (positions naming the same gene as p,
     e.g. the other starts of its ORF) then has the best pointer among those taken.
     """
+    from genet5.nn.pointer_position import last_pointer
+
     was_training = model.training
     model.eval()
     try:
@@ -407,7 +409,8 @@ def decode_greedy(
         real_V[[int(t) for t in Tok if t not in (Tok.PAD, Tok.BOS)]] = True
         for _ in range(max_steps):
             if use_cache:
-                tok_BTV, ptr_BTL = model.decode_step(enc, in_t[:, -1:], in_p[:, -1:], caches)
+                last = last_pointer(in_p)[:, -1:] if model.config.pointer_rel_buckets else None
+                tok_BTV, ptr_BTL = model.decode_step(enc, in_t[:, -1:], in_p[:, -1:], caches, last_ptr_BT=last)
             else:
                 tok_BTV, ptr_BTL = model.decode_step(enc, in_t, in_p)
             tok_BV, ptr_BL = tok_BTV[:, -1].cpu(), ptr_BTL[:, -1].cpu()
