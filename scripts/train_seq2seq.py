@@ -52,7 +52,11 @@ def build_model(args) -> GeneT5:
     cfg.pointer_rel_buckets = args.pointer_rel_buckets
     cfg.aux_loss_weight = 0.0 if args.freeze_encoder else cfg.aux_loss_weight
     model = GeneT5(cfg)
-    if args.encoder:
+    if args.init_from:  # continue a seq2seq checkpoint; parameters it lacks (a new pointer term) keep their init
+        got = model.load_state_dict(load_model(args.init_from).state_dict(), strict=False)
+        assert not got.unexpected_keys, got.unexpected_keys
+        print(f"from {args.init_from}; new: {', '.join(got.missing_keys) or 'none'}")
+    elif args.encoder:
         per_base = load_model(args.encoder)
         missing = model.load_state_dict(per_base.state_dict(), strict=False)
         assert not missing.unexpected_keys, missing.unexpected_keys
@@ -180,6 +184,7 @@ def main() -> None:
     ap.add_argument("out")
     ap.add_argument("--preset", default="genet5-cpu")
     ap.add_argument("--encoder", default="genet5-cpu", help="per-base model whose encoder starts the run ('' = random)")
+    ap.add_argument("--init-from", default="", help="seq2seq checkpoint to continue (instead of --encoder)")
     ap.add_argument("--freeze-encoder", action=argparse.BooleanOptionalAction, default=False)
     ap.add_argument("--window", type=int, default=2048)
     ap.add_argument("--overlap", type=int, default=256)
