@@ -178,11 +178,14 @@ def main() -> int:
     ap.add_argument("--reuse-augustus", action="store_true", help="score AUGUSTUS output kept from an earlier run")
     ap.add_argument("--table", action="store_true", help="print the Markdown table of the stored results")
     ap.add_argument("--variants", help=f"comma-separated genet5 variants to rerun, the rest kept (default all: {', '.join(VARIANTS)})")
+    ap.add_argument("--out", type=Path, default=OUT, help="results JSON, read and updated (default %(default)s; "
+                    "another file lets two runs go side by side, each on its own cases)")
     args = ap.parse_args()
+    out = args.out
     if args.table:
-        print(table(json.loads(OUT.read_text())))
+        print(table(json.loads(out.read_text())))
         return 0
-    doc = json.loads(OUT.read_text()) if OUT.is_file() else {"cases": {}}
+    doc = json.loads(out.read_text()) if out.is_file() else {"cases": {}}
     import torch
 
     torch.set_num_threads(2)
@@ -206,7 +209,7 @@ def main() -> int:
         doc["cases"][c.name] = {"split": c.split, "genome": c.augustus.genome_dir, "sequences": c.augustus.sequences,
                                 "augustus_species": c.augustus.param, "augustus": augustus,
                                 "ref_cds_per_transcript": segments_per_transcript(ref), "genet5": ours}
-        OUT.write_text(json.dumps(doc, indent=1) + "\n")
+        out.write_text(json.dumps(doc, indent=1) + "\n")
     print(table(doc))
     return 0
 

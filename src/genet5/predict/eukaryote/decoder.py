@@ -120,7 +120,14 @@ class EukaryoteSettings:
     site_adapt_epochs: int = 3
     site_adapt_lr: float = 2e-3
     splice_prior_weight: float = 50.0  # pseudo-introns of the training matrices mixed into the counts
-    learn_start_context: bool = True  # a start-codon context matrix from each round's genes
+    # A start-codon context matrix (12 bases before the codon, 3 after) learned from each
+    # round's genes, beside the site classifier's start evidence. Its effect depends on the
+    # genome (validation gene F1, bench 2026-12-04, with / without): worm 0.347 / 0.330,
+    # Zymoseptoria 0.380 / 0.363, Arabidopsis 0.531 / 0.540, fly chr4 0.192 / 0.226; mean 0.362 /
+    # 0.365. Kept on: it helps the two genomes furthest behind AUGUSTUS. Redesigns tried (dev
+    # harness): 100 background pseudo-starts instead of 20 0.360; dropped with the classifier's
+    # start evidence doubled 0.349.
+    learn_start_context: bool = True
     start_prior_weight: float = 20.0  # pseudo-starts of background composition mixed into its counts
     min_len: int = 90
     min_score: float = 0.0
