@@ -261,3 +261,13 @@ def test_pieces_with_too_few_genes_fall_back_to_the_whole_genome():
     whole, _ = find_genes(records, CODE, replace(settings, train_bases=0))
     key = lambda genes: [[(g.strand, g.cds, g.score) for g in r] for r in genes]  # noqa: E731
     assert key(fell_back) == key(whole)
+
+
+def test_gene_score_floor_drops_weak_genes_in_every_pass():
+    seq, _ = synthetic_genome(seed=3, genes=8)
+    kept, _ = find_genes([("syn", seq)], CODE, EukaryoteSettings(rounds=1, seed_min_codons=200, min_score=0.0))
+    floor = min(g.score for g in kept[0]) + 1e-3  # just above the weakest gene found
+    dropped, _ = find_genes([("syn", seq)], CODE, EukaryoteSettings(rounds=1, seed_min_codons=200, min_score=floor))
+    assert kept[0] and all(g.score > floor for g in dropped[0])
+    assert len(dropped[0]) < len(kept[0])
+

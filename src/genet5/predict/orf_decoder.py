@@ -388,5 +388,5 @@ class OrfDecoder:
 
     def finish(self, on_bases=None) -> Decoded:
         cfg = self.cfg
-        return Decoded(decode_genome(self.records, min_score=cfg.min_score, max_overlap=cfg.max_overlap,
+        return Decoded(decode_genome(self.records, min_score=cfg.min_score or 0.0, max_overlap=cfg.max_overlap,
                                      learn_starts=cfg.learn_starts))

@@ -36,7 +36,7 @@ class PredictConfig:
     decoder: str | None = None  # a name in predict/decoders.py DECODERS; None: the domain's default
     min_gene_length: int = 90  # bases, stop codon included
     max_overlap: int = 60  # orf decoder
-    min_score: float = 0.0
+    min_score: float | None = None  # genes scoring at most this are dropped; None: the decoder's default
     id_prefix: str = "genet5"
     start_codons: tuple[str, ...] | None = None  # None: the code's starts (ATG only for code 1)
     learn_starts: bool = True  # orf and prokaryote decoders: self-trained per-genome start model

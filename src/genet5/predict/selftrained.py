@@ -26,7 +26,9 @@ class SelfTrainedDecoder:
         from genet5.predict.eukaryote.decoder import SOFTMASK_PENALTY, EukaryoteSettings, find_genes, planned_bases
 
         cfg = self.cfg
-        settings = EukaryoteSettings(min_len=cfg.min_gene_length, min_score=cfg.min_score, workers=cfg.workers)
+        settings = EukaryoteSettings(min_len=cfg.min_gene_length, workers=cfg.workers)
+        if cfg.min_score is not None:
+            settings = replace(settings, min_score=cfg.min_score)
         if cfg.softmask:
             settings = replace(settings, softmask_penalty=SOFTMASK_PENALTY)
         # progress in genome bases: each pass decodes the genome or its training pieces

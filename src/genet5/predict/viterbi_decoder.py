@@ -498,7 +498,7 @@ class ViterbiDecoder:
             self.genes.append([])
             return
         self.genes.append(decode_viterbi(rec.seq, track, self.code, hmm=self.hmm, min_len=self.cfg.min_gene_length,
-                                         min_score=self.cfg.min_score))
+                                         min_score=self.cfg.min_score or 0.0))
 
     def finish(self, on_bases=None) -> Decoded:
         return Decoded(self.genes)
