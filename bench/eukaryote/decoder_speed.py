@@ -61,6 +61,8 @@ def one_run(case: str, workers: int = 0) -> dict:
     keys = [(sid, g.strand, tuple(g.cds), g.start_partial, g.end_partial) for (sid, _), found in zip(records, genes) for g in found]
     return {"seconds": round(seconds, 2), "bp": sum(len(s) for _, s in records), "genes": len(keys),
             "genes_md5": hashlib.md5(repr(keys).encode()).hexdigest(), "load_before": load,
+            # with each gene's start codon and score: the same path bit for bit gives the same digest
+            "scores_md5": hashlib.md5(repr([(g.start_codon, g.score) for found in genes for g in found]).encode()).hexdigest(),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "src": str(Path(genet5.__file__).parent),
             "workers": getattr(settings or EukaryoteSettings(), "workers", None), "load_after": os.getloadavg()[0],
             "cpu_seconds": round(time.process_time(), 2),  # this process, imports included

@@ -1,6 +1,7 @@
 """The gene-structure HMM behind `--decoder viterbi`: states, sequence-gated transitions, and a
-Viterbi pass vectorised across states and across many regions at once (numba-free: one numpy
-step per base position serves every region of a batch, so the Python overhead per step is shared).
+Viterbi pass: compiled loops where numba imports (viterbi_kernels.py), else numpy vectorised
+across states and across many regions at once (one numpy step per base position serves every
+region of a batch, so the Python overhead per step is shared); both give the same path.
 
 States (forward coordinates, one state per base):
     IG                 intergenic (UTRs included, unless utr_mean gives them states)
@@ -41,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 
 from genet5.genome.codes import GeneticCode, reverse_complement
+from genet5.predict import viterbi_kernels as _kernels
 
 NEG = -np.inf
 IG, PLUS_CDS, PLUS_INTRON, MINUS_CDS, MINUS_INTRON = range(5)  # state kinds
@@ -562,13 +564,6 @@ def viterbi_batch(
     n_active = R - np.searchsorted(lens[::-1], np.arange(T + 1), side="right")
     # jump edges: gate at the last exon base j plus the intron emissions j+1 .. j+m, used at j+m
     win = _window_sums(em[:, [E_PINTRON, E_MINTRON, E_IG]], lens, m)
-    # Time-major order: the rows of step t (regions 0 .. k_t - 1 at their base t) lie together
-    # at step_lo[t] .. step_lo[t] + k_t.
-    step_lo = np.concatenate([[0], np.cumsum(n_active[:T])]).astype(np.int64)
-    region_of = np.repeat(np.arange(R), lens)
-    major = np.empty(P, dtype=np.int64)  # time-major row -> region-major row
-    major[step_lo[np.arange(P) - offs[region_of]] + region_of] = np.arange(P)
-    del region_of
     # slots of both blocks side by side: (state block, first slot column, states, width)
     slot_src = np.concatenate([b_src for _, _, _, b_src, _ in hmm.blocks])
     slot_gate = np.concatenate([b_gate for _, _, _, _, b_gate in hmm.blocks])
@@ -594,6 +589,16 @@ def viterbi_batch(
         src_col = np.where(slot_src < S, ((q - 1) % B) * S + slot_src, NEGCOL)
         src_col[jump_cols] = ((q - m) % B) * S + hmm.jump_src[jump_of_col]
         gather.append(src_col)
+    if _kernels.usable(hmm):  # compiled loops (viterbi_kernels.py): the same recursion, region by region
+        blocks = np.array([(lo, hi, c0, width) for lo, hi, c0, _, width, _ in layout], dtype=np.int64).reshape(-1, 4)
+        return _kernels.viterbi_compiled(hmm, em, gn, gj, win, lens, offs, init, final, slot_col, np.stack(gather), blocks)
+    # Time-major order: the rows of step t (regions 0 .. k_t - 1 at their base t) lie together
+    # at step_lo[t] .. step_lo[t] + k_t.
+    step_lo = np.concatenate([[0], np.cumsum(n_active[:T])]).astype(np.int64)
+    region_of = np.repeat(np.arange(R), lens)
+    major = np.empty(P, dtype=np.int64)  # time-major row -> region-major row
+    major[step_lo[np.arange(P) - offs[region_of]] + region_of] = np.arange(P)
+    del region_of
     step_of = np.repeat(np.arange(T), n_active[:T])  # per time-major row, its step
     delta = np.full((R, S), NEG)  # each region's scores at its last base
     bps = np.empty((P, S), dtype=np.int8)  # back-pointers (slot per state), time-major rows
