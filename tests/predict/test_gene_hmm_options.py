@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from genet5.genome.codes import genetic_code, reverse_complement
-from genet5.predict.eukaryote.decoder import EukaryoteSettings, GenomeModels, fit_intron_lengths, gene_hmm, with_long_introns
+from genet5.predict.eukaryote.decoder import EukaryoteSettings, GenomeModels, fit_intron_lengths, gene_hmm, with_fitted_intron_min, with_long_introns
 from genet5.predict.viterbi_decoder import ViterbiGene, decode_regions
 from genet5.predict.viterbi_hmm import E_MCDS, E_MINTRON, E_MUTR3, E_PCDS, E_PINTRON, E_PUTR3, N_EMIT, GeneHMM, _Ctx, padded_base_codes, splice_site_pwms
 
@@ -159,6 +159,18 @@ def test_long_intron_class_is_chosen_by_the_introns_found():
     short = with_long_introns(_genes_with_introns([60] * 90 + [900] * 10), base)  # 10%
     assert short == base
     assert with_long_introns(_genes_with_introns([900] * 20), base) == base  # too few introns to tell
+
+
+def test_shortest_intron_is_fitted_to_the_introns_found():
+    base = EukaryoteSettings(intron_min=20, intron_min_quantile=0.05, intron_min_scale=0.9)
+    # a plant-like peak at 70-100 bases with two false 25-base introns below it
+    fitted = with_fitted_intron_min(_genes_with_introns([25] * 2 + list(range(70, 100)) * 3), base)
+    assert fitted.intron_min == int(0.9 * np.quantile([25] * 2 + list(range(70, 100)) * 3, 0.05))
+    assert 60 <= fitted.intron_min < 70  # below the peak, above the false ones
+    # never lowered, capped, and left alone with too few introns
+    assert with_fitted_intron_min(_genes_with_introns([30] * 40), fitted) == fitted
+    assert with_fitted_intron_min(_genes_with_introns([900] * 40), base).intron_min == 100
+    assert with_fitted_intron_min(_genes_with_introns([80] * 20), base) == base
 
 
 def test_softmask_lowers_only_the_coding_columns_of_masked_bases():
