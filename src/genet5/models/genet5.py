@@ -424,6 +424,14 @@ class GeneT5(GeneT5PerBase):
     def per_base(self) -> GeneT5PerBase:
         return _PerBaseView(self)
 
+    def parallel_blocks(self) -> list[nn.Module]:
+        """What FSDP2 shards block by block (train/distributed.find_blocks): every ModuleList's
+        blocks but the decoder's, whose cross-attention memory projections encode() runs outside
+        the blocks' forward, where a sharded block's weights are not gathered (left to the root's
+        shard, they are gathered with it)."""
+        return [b for name, blocks in self.named_modules()
+                if isinstance(blocks, nn.ModuleList) and not name.startswith("dec_layers") for b in blocks]  # fmt: skip
+
     # -- encoder side ----------------------------------------------------------------------
     def encode(
         self,

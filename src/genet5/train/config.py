@@ -108,6 +108,9 @@ class GeneT5ModelConfig(ModelSection):
 
     preset: str | None = "genet5-cpu"
     objective: str = "per_base"  # per_base (encoder + per-base head) | full (encoder-decoder)
+    # fields of the preset's GeneT5Config to change (a fresh model only), e.g. {pointer_rel_buckets: 32}
+    # for the pointer's position term, which the presets leave off (configs/genet5-1.55b-seq2seq.yaml)
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -114,6 +114,8 @@ def genet5_model(m: GeneT5ModelConfig) -> nn.Module:
     from genet5.models.genet5 import GeneT5, GeneT5Config, GeneT5PerBase
 
     full = m.objective == "full"
+    if m.init is not None and m.config:
+        raise RunConfigError("model.config changes a fresh --preset; a saved model (--init) keeps its own config")
     if m.init is not None:
         from genet5.models.weights import WeightLoadError, load_model
 
@@ -132,7 +134,27 @@ def genet5_model(m: GeneT5ModelConfig) -> nn.Module:
         raise RunConfigError(f"--preset: {err}") from None
     if not isinstance(mcfg, GeneT5Config):
         raise RunConfigError(f"--preset {m.preset}: not a GeneT5 preset (model_type {mcfg.model_type!r})")
+    mcfg = preset_with(mcfg, m.config)
     return GeneT5(mcfg) if full else GeneT5PerBase(mcfg.per_base_config())
+
+
+def preset_with(mcfg: Any, changes: dict[str, Any]) -> Any:
+    """`mcfg` with the fields `changes` names set, each of the field's own type (a RunConfigError
+    names an unknown field or a wrong value)."""
+    import dataclasses
+    import typing
+
+    from genet5.train.config import _coerce
+
+    hints = typing.get_type_hints(type(mcfg))
+    unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(mcfg)} | ({"model_type"} & set(changes)))
+    if unknown:
+        raise RunConfigError(f"model.config: unknown key(s) {unknown} of a {type(mcfg).__name__}")
+    values = {k: _coerce(hints[k], v, f"model.config.{k}") for k, v in changes.items()}
+    try:
+        return dataclasses.replace(mcfg, **values)
+    except (TypeError, ValueError) as err:  # the config's own checks (__post_init__)
+        raise RunConfigError(f"model.config: {err}") from None
 
 
 def build_genet5_run(cfg: GeneT5RunConfig, data: str | Path, *, info: DistInfo | None = None) -> Run:

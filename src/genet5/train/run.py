@@ -71,8 +71,28 @@ class Run:
         from genet5.train.expert_parallel import disable_expert_parallel
 
         disable_expert_parallel(self.model)
+        if _is_sharded(self.model):
+            # FSDP2 parameters are shards (DTensors): made whole on every rank (a collective per
+            # tensor, the same order everywhere), then saved from a plain model of the same config
+            from torch.distributed.tensor import DTensor
+
+            from genet5.models.configs import build_model
+
+            state = {k: (v.full_tensor() if isinstance(v, DTensor) else v).detach().cpu()
+                     for k, v in self.model.state_dict().items()}  # fmt: skip
+            if self.info.is_main:
+                plain = build_model(self.model.config)
+                plain.load_state_dict(state)
+                save_pretrained(plain, path)
+            return
         if self.info.is_main:
             save_pretrained(self.model, path)
+
+
+def _is_sharded(model: nn.Module) -> bool:
+    from torch.distributed.tensor import DTensor
+
+    return any(isinstance(p, DTensor) for p in model.parameters())
 
 
 def warn_if_model_changed(cfg: RunConfig, log: Callable[[str], None] = to_stderr) -> None:
