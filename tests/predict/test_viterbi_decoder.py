@@ -399,3 +399,22 @@ def test_worker_count_takes_the_cpus_other_jobs_leave_idle(monkeypatch):
     monkeypatch.setattr(vd.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
     monkeypatch.setattr(vd.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert vd.worker_count() == vd.MAX_WORKERS
+
+
+def test_compiled_steps_take_small_batches_with_the_same_genes(monkeypatch):
+    import genet5.predict.viterbi_decoder as vd
+    import genet5.predict.viterbi_kernels as vk
+
+    if vk.KERNELS is None:
+        pytest.skip("compiled loops off here (numba not importable, or GENET5_NUMBA=0)")
+    hmm = vd.build_hmm(CODE)
+    calls = []
+    real = vd._decode_batch
+    monkeypatch.setattr(vd, "_decode_batch", lambda jobs, batch, *a: calls.append(batch) or real(jobs, batch, *a))
+    monkeypatch.setattr(vd, "COMPILED_BATCH_BASES", 300)  # below a region: one region a batch
+    small = [[(g.cds, g.score) for g in genes] for genes in vd.decode_jobs([j for j, _ in _two_gene_jobs()], hmm, CODE, min_len=60)]
+    assert len(calls) == 3 and all(len(batch) == 1 for batch in calls)
+    calls.clear()
+    monkeypatch.setattr(vk, "KERNELS", None)  # numpy steps: one batch of 500 kb
+    whole = [[(g.cds, g.score) for g in genes] for genes in vd.decode_jobs([j for j, _ in _two_gene_jobs()], hmm, CODE, min_len=60)]
+    assert len(calls) == 1 and small == whole and all(whole)

@@ -29,6 +29,7 @@ import numpy as np
 
 from genet5.genome.codes import GeneticCode, genetic_code, reverse_complement
 from genet5.genome.models import Gene
+from genet5.predict import viterbi_kernels
 from genet5.predict.decoders import Decoded, start_codon_set
 from genet5.predict.genes import predicted_gene
 from genet5.predict.viterbi_hmm import (
@@ -253,6 +254,8 @@ def decode_jobs(jobs: list[RegionJob], hmm: GeneHMM, code: GeneticCode, *, allow
     lanes = [(a, b, j) for j, job in enumerate(jobs) for a, b in job.regions]
     counts = {"regions": len(lanes), "region_bases": sum(b - a for a, b, _ in lanes),
               "invalid": 0, "short": 0, "low_score": 0}
+    if viterbi_kernels.KERNELS is not None:  # compiled steps: no per-step calls to share, smaller arrays
+        batch_bases = min(batch_bases, COMPILED_BATCH_BASES)
     batches = split_lanes(lanes, batch_bases, workers)
     groups = [batches[w::workers] for w in range(min(workers, len(batches)))]  # per worker, its batches
 
@@ -278,7 +281,8 @@ def worker_count(workers: int = 0) -> int:
     jobs leave idle (less the 1-minute load average, rounded), at least 1, at most MAX_WORKERS
     (a round's regions make few batches; each worker holds one batch's arrays). Each worker
     repeats a batch's per-step numpy calls, so on CPUs other jobs keep busy two workers cost
-    more CPU than one and gain no time (worm 1%, 2 cores, load ~3-4: 24 CPU s either way)."""
+    more CPU than one and gain no time (worm 1%, 2 cores, load ~3-4: 24 CPU s either way;
+    measured with the numpy steps, before the compiled ones, which have no per-step overhead)."""
     if workers > 0:
         return workers
     try:
@@ -293,6 +297,11 @@ def worker_count(workers: int = 0) -> int:
 
 
 MAX_WORKERS = 4
+# Batch size with the compiled Viterbi (no per-step numpy calls for regions to share): small
+# batches keep a batch's gates, emissions and back-pointers (~350 bytes a base) in a few MB
+# reused from batch to batch instead of freshly faulted-in pages (worm 1%, 2026-12-04, load 7-14:
+# peak RSS 894 MB with 2 Mb pools, 530-540 MB at 32k; CPU 15.3-17.0 s -> 14.9-15.5 s)
+COMPILED_BATCH_BASES = 32_768
 
 
 def split_lanes(lanes: list, batch_bases: int, workers: int = 1) -> list[list]:
