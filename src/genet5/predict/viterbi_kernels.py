@@ -40,14 +40,20 @@ def viterbi_compiled(hmm, em, gn, gj, win, lens, offs, init, final, slot_col, ga
     as viterbi_batch lays out the slots."""
     forward, traceback = KERNELS
     S, K, m = hmm.n_states, hmm.max_in, hmm.intron_min
+    B = m + 1
     R, P = len(lens), int(lens.sum())
     lens64, offs64 = np.asarray(lens, dtype=np.int64), np.asarray(offs, dtype=np.int64)
     bps = np.empty((P, S), dtype=np.int8)  # back-pointers (slot per state), region-major rows
     delta = np.empty((R, S))
+    gather = np.ascontiguousarray(gather, dtype=np.int64)
+    n_real = np.empty(S, dtype=np.int64)  # per state, its slots before the first padding one
+    for lo, hi, c0, width in blocks.tolist():
+        pad = (gather[0, c0 : c0 + (hi - lo) * width] == B * S).reshape(hi - lo, width)
+        trailing = np.all(np.maximum.accumulate(pad, axis=1) == pad, axis=1)
+        n_real[lo:hi] = np.where(trailing, width - pad.sum(axis=1), width)
     forward(lens64, offs64, np.ascontiguousarray(init, dtype=np.float64), gn, gj, win, em,
             np.asarray(hmm.emit_arr, dtype=np.int64), np.asarray(slot_col, dtype=np.int64),
-            np.asarray(hmm.jump_ci, dtype=np.int64), gn.shape[1], np.ascontiguousarray(gather, dtype=np.int64),
-            blocks, S, m, bps, delta)
+            np.asarray(hmm.jump_ci, dtype=np.int64), gn.shape[1], gather, blocks, n_real, S, m, bps, delta)
     last = np.argmax(delta + final, axis=1).astype(np.int64)
     path = np.zeros(P, dtype=np.int8)
     state = np.zeros(R, dtype=np.int64)
@@ -59,14 +65,14 @@ def _build():
     from numba import njit
 
     @njit(cache=True, nogil=True)
-    def forward(lens, offs, init, gn, gj, win, em, emit_arr, slot_col, jump_ci, G, gather, blocks, S, m, bps, delta):  # pragma: no cover
+    def forward(lens, offs, init, gn, gj, win, em, emit_arr, slot_col, jump_ci, G, gather, blocks, n_real, S, m, bps,
+                delta):  # pragma: no cover
         """Forward pass of each region over a ring of its last m + 1 steps' scores and a -inf
         column (viterbi_batch's buffer): per slot, the source score plus its gate; per state,
-        the best slot plus the state's emission."""
+        the best slot plus the state's emission. A state's padding slots (after its n_real
+        real ones) read the -inf column: -inf whatever their gate, never a strict maximum
+        nor a NaN, so they are skipped."""
         B = m + 1
-        n_slots = gather.shape[1]
-        cand = np.empty(n_slots)
-        gate = np.empty(n_slots, dtype=np.float32)
         ring = np.empty(B * S + 1)
         for r in range(lens.size):
             ring[:] = -np.inf
@@ -75,42 +81,38 @@ def _build():
             p0 = offs[r]
             for t in range(lens[r]):
                 p = p0 + t
-                for c in range(n_slots):
-                    col = slot_col[c]
-                    if col < G:
-                        gate[c] = gn[p, col]
-                    elif t < m:  # a jump's gate is -inf before step m
-                        gate[c] = -np.inf
-                    else:  # its gate at the last exon base plus the intron's emissions (float32, as numpy)
-                        j = col - G
-                        gate[c] = gj[p - m, j] + win[p - m, jump_ci[j]]
                 q = t % B
-                for c in range(n_slots):
-                    cand[c] = ring[gather[q, c]] + gate[c]
                 out = q * S
                 for b in range(blocks.shape[0]):
                     lo, hi, c0, width = blocks[b, 0], blocks[b, 1], blocks[b, 2], blocks[b, 3]
                     for i in range(hi - lo):
-                        c = c0 + i * width
-                        best = cand[c]
-                        arg = 0
-                        if width == 2:  # np.greater / np.maximum
-                            v = cand[c + 1]
-                            if v > best:
-                                arg = 1
-                            if np.isnan(best) or np.isnan(v):
-                                best = np.nan
-                            elif v > best:
-                                best = v
-                        elif not np.isnan(best):  # np.argmax: the first maximum, or the first NaN
-                            for w in range(1, width):
-                                v = cand[c + w]
-                                if np.isnan(v):
-                                    arg, best = w, v
-                                    break
-                                if v > best:
-                                    arg, best = w, v
                         s = lo + i
+                        arg = 0
+                        best = 0.0
+                        for w in range(n_real[s]):
+                            c = c0 + i * width + w
+                            col = slot_col[c]
+                            if col < G:
+                                g = gn[p, col]
+                            elif t < m:  # a jump's gate is -inf before step m
+                                g = np.float32(-np.inf)
+                            else:  # its gate at the last exon base plus the intron's emissions (float32, as numpy)
+                                j = col - G
+                                g = np.float32(gj[p - m, j] + win[p - m, jump_ci[j]])
+                            v = ring[gather[q, c]] + g
+                            if w == 0:
+                                best = v
+                            elif width == 2:  # np.greater / np.maximum
+                                if v > best:
+                                    arg = 1
+                                if np.isnan(best) or np.isnan(v):
+                                    best = np.nan
+                                elif v > best:
+                                    best = v
+                            elif np.isnan(best):  # np.argmax: the first NaN stays
+                                break
+                            elif np.isnan(v) or v > best:  # else the first maximum, or the first NaN
+                                arg, best = w, v
                         ring[out + s] = best + em[p, emit_arr[s]]
                         bps[p, s] = arg
             out = ((lens[r] - 1) % B) * S
