@@ -1,9 +1,19 @@
 #!/usr/bin/env python3
 """Build the meta-mode parameter sets (bundled/prokaryote-meta) from the prokaryotic `train`
-genomes of shared/genomes/splits.tsv: each genome self-trains exactly as `genet5 predict
+genomes of shared/genomes/splits.tsv. Each genome first self-trains exactly as `genet5 predict
 --domain prokaryote` does by default (statistics + the bundled start classifier, no per-base
-network), and its final coding chain and start model become one set. Deterministic: rerunning it
-reproduces the bundled files (tests/scripts/test_make_meta_models.py checks one set).
+network); the genes it chooses are then pooled across genomes and cut by GC:
+
+- one set per GC bin (centres every 0.02, genes within +-0.03, at least MIN_BIN_GENES of them),
+  for code 11 from the code-11 genomes and for code 4 from the code-4 ones, so that a sequence of
+  any GC the training genomes cover finds a set fitted at its GC, not the nearest of a few
+  genomes (GeneMark's heuristic models are built the same way: statistics as a function of GC);
+- one set per genome with at least GENOME_SET_GENES genes (its own start conventions: an
+  archaeon's starts are not a GC bin's average).
+
+Every set's coding chain has the same order (ORDER), so the gene-set scores that choose a set per
+sequence compare alike. Deterministic: rerunning it reproduces the bundled files
+(tests/scripts/test_make_meta_models.py rebuilds the code-4 sets and compares).
 
     python scripts/make_meta_models.py            # writes src/genet5/bundled/prokaryote-meta
 """
@@ -16,9 +26,15 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 GENOMES = Path(os.environ.get("GENET5_SHARED", REPO.parent / "shared")) / "genomes"
 PROKARYOTIC = ("prokaryotes/", "archaea/", "phages/", "plastids/")
+MIN_BIN_GENES = 300  # fewer pooled genes than this and a GC bin makes no set
+GENOME_SET_GENES = 500  # a genome with this many chosen genes also gets a set of its own (not the phages: 50-100)
+ORDER = 4  # coding chain order of every set (validation pieces and genomes, docs/benchmarks.md)
+BIN_STEP, BIN_HALF = 0.02, 0.03
 
 
 def train_genomes() -> list[tuple[str, int]]:
@@ -33,23 +49,81 @@ def train_genomes() -> list[tuple[str, int]]:
     return [(p, codes[p]) for p in names]
 
 
-def parameter_set(name: str, code_number: int, records=None):
-    """The ParameterSet genome `name` (a manifest path) teaches itself under the default decoder."""
+def genome_pool(name: str, code_number: int, records=None) -> dict:
+    """What one training genome lends to the GC-binned sets: each gene its self-training chose
+    (complete, with a start codon) as (GC, CDS bases, its ORF's start candidates' features and
+    which one was chosen), and every candidate start's (GC of its span, codon class, RBS class),
+    the decoys of the start codon and RBS log-odds."""
     from genet5.genome.codes import genetic_code
     from genet5.genome.fasta import read_fasta
     from genet5.predict.decoders import start_codon_set
     from genet5.predict.pipeline import PredictConfig
     from genet5.predict.prokaryote.decoder import prepare_record, self_train, settings_for
-    from genet5.predict.prokaryote.meta import ParameterSet
 
     records = list(read_fasta(GENOMES / name / "genome.fa.gz")) if records is None else records
     cfg = PredictConfig(genetic_code=code_number, domain="prokaryote")
     settings, code = settings_for(cfg), genetic_code(code_number)
     prepared = [prepare_record(r.id, r.seq, code, start_codon_set(cfg), settings) for r in records]
     st = self_train(prepared, settings)
-    seq = b"".join(r.seq.upper() for r in records)
-    gc = (seq.count(b"G") + seq.count(b"C")) / max(1, sum(seq.count(c) for c in b"ACGT"))
-    return ParameterSet(name.split("/")[-1], gc, st.coding, st.starts)
+    genes, bg = [], []
+    for rec, ch in zip(prepared, st.chosen):
+        for d, idx in zip(rec, ch):
+            c = d.cand
+            gc_cum = np.concatenate([[0], np.cumsum(np.frombuffer(c.seq.upper(), dtype=np.uint8) == ord("G"))
+                                     + np.cumsum(np.frombuffer(c.seq.upper(), dtype=np.uint8) == ord("C"))])
+            span_gc = (gc_cum[c.e + 1] - gc_cum[c.a]) / np.maximum(c.e - c.a + 1, 1)
+            real = ~c.edge
+            bg.append(np.stack([span_gc[real], d.codon[real], d.rbs[real]], axis=1))
+            for k in idx[~c.edge[idx] & ~c.open3[idx]]:
+                in_orf = (c.orf == c.orf[k]) & real
+                genes.append((float(span_gc[k]), c.seq[c.a[k]: c.e[k] + 1], d.codon[in_orf], d.rbs[in_orf],
+                              d.mat[in_orf], np.flatnonzero(in_orf) == k))
+    return {"name": name, "code": code_number, "genes": genes, "background": np.concatenate(bg)}
+
+
+def binned_set(pools: list[dict], center: float, half: float, order: int):
+    """The ParameterSet of every pooled gene whose GC lies within `half` of `center`: an order-`order`
+    coding chain (against those genes on both strands as background) and a start model; None with
+    fewer than MIN_BIN_GENES genes."""
+    from genet5.genome.codes import reverse_complement
+    from genet5.predict.prokaryote.coding import CodingModel
+    from genet5.predict.prokaryote.meta import ParameterSet
+    from genet5.predict.prokaryote.starts import StartModel
+
+    genes = [g for p in pools for g in p["genes"] if abs(g[0] - center) <= half]
+    if len(genes) < MIN_BIN_GENES:
+        return None
+    sep = b"N" * (order + 1)  # contexts never reach across genes
+    lengths = np.array([len(g[1]) for g in genes])
+    a = np.concatenate([[0], np.cumsum(lengths + len(sep))[:-1]])
+    joined = sep.join(g[1] for g in genes)
+    coding = CodingModel.fit([(joined, a, a + lengths - 1)], [joined, reverse_complement(joined)], k=order)
+    bg = np.concatenate([p["background"] for p in pools])
+    bg = bg[np.abs(bg[:, 0] - center) <= half]
+    starts = StartModel.fit([g[2:] for g in genes], background=(bg[:, 1].astype(np.int64), bg[:, 2].astype(np.int64)))
+    gc = float(np.mean([g[0] for g in genes]))
+    codes = sorted({p["code"] for p in pools})
+    return ParameterSet(f"gc{center:.2f}_code{'+'.join(map(str, codes))}", gc, coding, starts or StartModel.prior())
+
+
+def make_sets(pools: list[dict]) -> list:
+    """Every parameter set of these genome pools: GC bins per genetic code, then whole genomes."""
+    from dataclasses import replace
+
+    sets = []
+    for code in sorted({p["code"] for p in pools}, key=lambda c: (c != 11, c)):
+        same = [p for p in pools if p["code"] == code]
+        gcs = [g[0] for p in same for g in p["genes"]]
+        lo, hi = np.floor(min(gcs) / BIN_STEP) * BIN_STEP, np.ceil(max(gcs) / BIN_STEP) * BIN_STEP
+        for center in np.round(np.arange(lo, hi + 1e-9, BIN_STEP), 2):
+            s = binned_set(same, float(center), BIN_HALF, ORDER)
+            if s is not None:
+                sets.append(replace(s, code=code))
+    for p in pools:
+        if len(p["genes"]) >= GENOME_SET_GENES:
+            s = binned_set([p], 0.5, 1.0, ORDER)
+            sets.append(replace(s, name=p["name"].split("/")[-1], code=p["code"]))
+    return sets
 
 
 def main() -> int:
@@ -63,7 +137,7 @@ def main() -> int:
     ap.add_argument("--min-bp", type=int, default=40_000, help="skip genomes smaller than this (too little to learn)")
     args = ap.parse_args()
     torch.set_num_threads(1)  # the start classifier: one thread, the same numbers on any machine
-    sets, species_seen = [], set()
+    pools, species_seen = [], set()
     for name, code_number in train_genomes():
         species = name if "phage" in name else " ".join(name.split("/")[-1].split("_")[:2])
         if species in species_seen:
@@ -72,11 +146,16 @@ def main() -> int:
         if sum(len(r.seq) for r in records) < args.min_bp:
             continue
         species_seen.add(species)
-        ps = parameter_set(name, code_number, records)
-        sets.append(ps)
-        print(f"{name}: GC {ps.gc:.3f}, coding order {ps.coding.k}", flush=True)
+        pools.append(genome_pool(name, code_number, records))
+        print(f"{name}: code {code_number}, {len(pools[-1]['genes'])} genes", flush=True)
+    sets = make_sets(pools)
+    for s in sets:
+        print(f"{s.name}: code {s.code}, GC {s.gc:.3f}", flush=True)
     save_sets(args.out, sets, {"made_by": "scripts/make_meta_models.py", "date": dt.date.today().isoformat(),
                                "split": "train genomes of shared/genomes/splits.tsv",
+                               "genomes": [p["name"] for p in pools],
+                               "bins": f"GC every {BIN_STEP} +-{BIN_HALF}, >= {MIN_BIN_GENES} genes; genome sets >= {GENOME_SET_GENES} genes",
+                               "order": ORDER,
                                "decoder": "default prokaryote settings (settings_for), no per-base network"})
     print(f"wrote {len(sets)} sets to {args.out}")
     return 0

@@ -10,13 +10,20 @@ counted, for any tool. The per-base network is not used (it is off by default); 
 modes runs with the learned start classifier (the default) and without it (statistics alone).
 
     python bench/prokaryote/meta_pieces.py            # -> bench/results/prokaryote_meta_pieces.json
+    python bench/prokaryote/meta_pieces.py --whole    # -> bench/results/prokaryote_meta_whole.json
+
+--whole: meta mode on each whole prokaryotic validation genome (every sequence picks its set)
+beside `prodigal -p meta`, both scored by genet5's evaluator (vs_prodigal.py's `scores`, the code
+behind `genet5 eval --genome`), with the seconds each took.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +34,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 GENOMES = Path(os.environ.get("GENET5_SHARED", REPO.parent / "shared")) / "genomes"
 OUT = REPO / "bench" / "results" / "prokaryote_meta_pieces.json"
+OUT_WHOLE = REPO / "bench" / "results" / "prokaryote_meta_whole.json"
 CASES = [("prokaryotes/Vibrio_cholerae_RFB16", 11), ("archaea/Thermococcus_kodakarensis_KOD1", 11),
          ("prokaryotes/Mycoplasmoides_alvi_ATCC29626", 4), ("phages/erwinia_phage_LT960552", 11)]
 SIZES = (5_000, 10_000, 20_000, 50_000)
@@ -63,7 +71,57 @@ def prodigal(seq: bytes, code: int, mode: str) -> list[tuple[str, int, int, bool
         return out
 
 
+def whole_genomes() -> dict:
+    """Meta mode and prodigal -p meta on every prokaryotic validation genome, one scorer."""
+    import time
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from vs_prodigal import WORK, genetic_code_of, run_prodigal, scores, validation_genomes
+
+    from genet5.genome.codes import genetic_code
+    from genet5.genome.fasta import read_fasta
+    from genet5.genome.gff3_writer import write_gff3
+    from genet5.genome.models import Annotation
+    from genet5.predict.decoders import COMMON_PROKARYOTIC_STARTS
+    from genet5.predict.genes import predicted_gene
+    from genet5.predict.prokaryote.decoder import ProkaryoteSettings, prepare_record
+    from genet5.predict.prokaryote.meta import find_genes_meta, load_sets
+
+    sets, settings, out = load_sets(), ProkaryoteSettings(use_net=False), {}
+    for genome_dir in validation_genomes():
+        code, wd = genetic_code_of(genome_dir), WORK / genome_dir.replace("/", "_")
+        wd.mkdir(parents=True, exist_ok=True)
+        fasta, ref = wd / "genome.fa", GENOMES / genome_dir / "annotation.gff3.gz"
+        with gzip.open(GENOMES / genome_dir / "genome.fa.gz", "rb") as fin, open(fasta, "wb") as fout:
+            shutil.copyfileobj(fin, fout)
+        records = [(r.id, r.seq) for r in read_fasta(fasta)]
+        gc = genetic_code(code)
+        t0 = time.perf_counter()
+        prepared = [prepare_record(sid, seq, gc, gc.starts & COMMON_PROKARYOTIC_STARTS, settings) for sid, seq in records]
+        found, picked = find_genes_meta(prepared, settings, sets, code=code)
+        secs = time.perf_counter() - t0
+        ann = Annotation(source=str(fasta))
+        for (sid, _), genes in zip(records, found):
+            ann.genetic_codes[sid] = code
+            for i, g in enumerate(genes, 1):
+                ann.add_gene(predicted_gene(g, sid, i, "genet5"))
+        write_gff3(wd / "genet5_meta.gff3", ann, {sid: len(seq) for sid, seq in records})
+        prod = run_prodigal(fasta, code, wd, "meta")
+        out[genome_dir] = {"genetic_code": code, "bp": sum(len(s) for _, s in records),
+                           "genet5_meta": {"scores": scores(ref, wd / "genet5_meta.gff3", fasta), "seconds": round(secs, 2),
+                                           "sets": sorted(set(picked))},
+                           "prodigal_meta": {"scores": scores(ref, prod.pop("file"), fasta), **prod} if "file" in prod else prod}
+        f = lambda v: v["scores"]["start_stop"]["f1"]  # noqa: E731
+        print(f"{genome_dir}: meta {f(out[genome_dir]['genet5_meta']):.4f} vs prodigal -p meta "
+              f"{f(out[genome_dir]['prodigal_meta']):.4f} ({secs:.1f} s; {', '.join(sorted(set(picked)))})", flush=True)
+    return out
+
+
 def main() -> int:
+    if "--whole" in sys.argv[1:]:
+        result = {"date": dt.date.today().isoformat(), "network": False, "genomes": whole_genomes()}
+        OUT_WHOLE.write_text(json.dumps(result, indent=1) + "\n")
+        return 0
     from genet5.genome.codes import genetic_code
     from genet5.genome.fasta import RecordSequence, read_fasta
     from genet5.genome.readers import load_annotation
@@ -96,9 +154,9 @@ def main() -> int:
                 genes_of = lambda found: [(g.strand, g.start, g.end, g.start_partial or g.end_partial) for g in found]  # noqa: E731
                 preds = {
                     "genet5_single": genes_of(find_genes(prep, settings)[0]),
-                    "genet5_meta": genes_of(find_genes_meta(prep, settings, sets)[0][0]),
+                    "genet5_meta": genes_of(find_genes_meta(prep, settings, sets, code=code)[0][0]),
                     "genet5_single_stats": genes_of(find_genes(bare, stats)[0]),
-                    "genet5_meta_stats": genes_of(find_genes_meta(bare, stats, sets)[0][0]),
+                    "genet5_meta_stats": genes_of(find_genes_meta(bare, stats, sets, code=code)[0][0]),
                     "prodigal_single": prodigal(seq, code, "single"),
                     "prodigal_meta": prodigal(seq, code, "meta"),
                 }

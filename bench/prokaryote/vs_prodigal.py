@@ -135,7 +135,7 @@ def run_ours(genome: Path, code: int, wd: Path, threads: int) -> dict:
         t1 = time.perf_counter()
         prepared = [prepare_record(sid, seq, gc, start_codon_set(cfg), settings,
                                    tracks[sid] if settings.use_net else None) for sid, seq in records]
-        found = find_genes_meta(prepared, settings)[0] if name == "meta" else find_genes(prepared, settings)
+        found = find_genes_meta(prepared, settings, code=code)[0] if name == "meta" else find_genes(prepared, settings)
         t_dec = time.perf_counter() - t1
         ann = Annotation(source=str(genome))
         for (sid, _), genes in zip(records, found):

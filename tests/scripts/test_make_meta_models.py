@@ -1,5 +1,5 @@
 """scripts/make_meta_models.py: the bundled meta parameter sets come from `train` genomes only
-and are what the script makes with the current decoder (one small set rebuilt and compared)."""
+and are what the script makes with the current decoder (the code-4 sets rebuilt and compared)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from genet5.data.splits import read_splits
 from genet5.predict.prokaryote.meta import BUNDLED, load_sets
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make_meta_models.py"
-PHAGE = "phages/enterobacteria_phage_NC_000902"  # ~40 kb: self-trains in about a second
+MYCOPLASMA = "prokaryotes/Mycoplasma_gallisepticum_NC_004829"  # the code-4 sets; ~1 s to self-train
 
 
 def _script(genomes: Path):
@@ -27,17 +27,22 @@ def _script(genomes: Path):
 
 def test_bundled_sets_are_train_genomes_only():
     splits = read_splits(shared_file("splits.tsv"))
+    index = json.loads((BUNDLED / "sets.json").read_text())
+    assert index["genomes"] and all(splits.get(g) == "train" for g in index["genomes"]), index["genomes"]
     split_of = {path.split("/")[-1]: s for path, s in splits.items()}
-    names = [e["name"] for e in json.loads((BUNDLED / "sets.json").read_text())["sets"]]
-    assert names and all(split_of.get(n) == "train" for n in names), names
+    own = [e["name"] for e in index["sets"] if not e["name"].startswith("gc")]
+    assert own and all(split_of.get(n) == "train" for n in own), own
 
 
-def test_script_reproduces_a_bundled_set():
-    genomes = shared_file(f"{PHAGE}/genome.fa.gz").parents[2]
-    made = _script(genomes).parameter_set(PHAGE, 11)
-    bundled = {s.name: s for s in load_sets()}[made.name]
-    assert made.coding.k == bundled.coding.k
-    assert abs(made.gc - bundled.gc) < 1e-4
-    np.testing.assert_allclose(made.coding.ratio, bundled.coding.ratio, rtol=0, atol=1e-6)
-    for part in ("codon", "rbs", "mat"):
-        np.testing.assert_allclose(getattr(made.starts, part), getattr(bundled.starts, part), rtol=0, atol=1e-6)
+def test_script_reproduces_the_code4_sets():
+    genomes = shared_file(f"{MYCOPLASMA}/genome.fa.gz").parents[2]
+    mod = _script(genomes)
+    made = mod.make_sets([mod.genome_pool(MYCOPLASMA, 4)])
+    bundled = {s.name: s for s in load_sets() if s.code == 4}
+    assert sorted(s.name for s in made) == sorted(bundled)  # GC bins 0.30-0.34 and the genome's own
+    for s in made:
+        b = bundled[s.name]
+        assert s.coding.k == b.coding.k == mod.ORDER and abs(s.gc - b.gc) < 1e-4
+        np.testing.assert_allclose(s.coding.ratio, b.coding.ratio, rtol=0, atol=1e-5)
+        for part in ("codon", "rbs", "mat"):
+            np.testing.assert_allclose(getattr(s.starts, part), getattr(b.starts, part), rtol=0, atol=1e-5)

@@ -410,7 +410,7 @@ class ProkaryoteDecoder:
             raise GenomeFormatError(self.source, None, f"{self.bases:,} bp is too little for a genome to teach itself its gene "
                                     f"statistics (single mode needs >= {META_BELOW:,} bp): use --mode meta or --mode auto")
         if mode == "meta" or (mode == "auto" and self.bases < META_BELOW):
-            genes, sets = find_genes_meta(self.records, self.settings)
+            genes, sets = find_genes_meta(self.records, self.settings, code=self.code.id)
             decoded = Decoded(genes, "meta", sets)
         else:
             decoded = Decoded(find_genes(self.records, self.settings), "single")

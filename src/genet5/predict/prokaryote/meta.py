@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from genet5.predict.orf_decoder import OrfGene
-from genet5.predict.prokaryote.coding import CodingModel
+from genet5.predict.prokaryote.coding import CodingModel, ContextCache
 from genet5.predict.prokaryote.decoder import ProkaryoteSettings, _decode, _genes, _StrandData, ensure_start_net, score_records, weight_vector
 from genet5.predict.prokaryote.starts import StartModel
 
@@ -29,6 +29,7 @@ class ParameterSet:
     gc: float
     coding: CodingModel
     starts: StartModel
+    code: int = 11  # genetic code of the genes it was fitted on
 
 
 def save_sets(directory: Path, sets: list[ParameterSet], provenance: dict) -> None:
@@ -41,7 +42,7 @@ def save_sets(directory: Path, sets: list[ParameterSet], provenance: dict) -> No
         tensors[f"{i}.codon"] = s.starts.codon.astype(np.float32)
         tensors[f"{i}.rbs"] = s.starts.rbs.astype(np.float32)
         tensors[f"{i}.matrix"] = s.starts.mat.astype(np.float32)
-        index.append({"name": s.name, "gc": round(s.gc, 4), "order": s.coding.k})
+        index.append({"name": s.name, "gc": round(s.gc, 4), "order": s.coding.k, "code": s.code})
     save_file(tensors, str(directory / "sets.safetensors"))
     (directory / "sets.json").write_text(json.dumps({"sets": index, **provenance}, indent=1) + "\n")
 
@@ -52,20 +53,26 @@ def load_sets(directory: Path = BUNDLED) -> list[ParameterSet]:
     index = json.loads((directory / "sets.json").read_text())["sets"]
     t = load_file(str(directory / "sets.safetensors"))
     return [ParameterSet(e["name"], e["gc"], CodingModel(e["order"], t[f"{i}.coding"]),
-                         StartModel(t[f"{i}.codon"], t[f"{i}.rbs"], t[f"{i}.matrix"])) for i, e in enumerate(index)]
+                         StartModel(t[f"{i}.codon"], t[f"{i}.rbs"], t[f"{i}.matrix"]), e.get("code", 11))
+            for i, e in enumerate(index)]
 
 
 def find_genes_meta(records: list[list[_StrandData]], settings: ProkaryoteSettings,
-                    sets: list[ParameterSet] | None = None) -> tuple[list[list[OrfGene]], list[str]]:
-    """Genes of each record with the parameter set that scores it best, and that set's name."""
+                    sets: list[ParameterSet] | None = None, code: int | None = None,
+                    gc_window: float | None = None) -> tuple[list[list[OrfGene]], list[str]]:
+    """Genes of each record with the parameter set that scores it best, and that set's name.
+    With `code`, only the sets fitted under that genetic code compete (all of them if none was)."""
     sets = load_sets() if sets is None else sets
+    if code is not None and any(s.code == code for s in sets):
+        sets = [s for s in sets if s.code == code]
     ensure_start_net(records, settings, meta=True)
     out, names = [], []
     for rec in records:
         best = None
         wvec = weight_vector(settings, [rec], meta=True)
-        for s in sets:
-            scores = score_records([rec], s.coding, s.starts, settings, wvec)
+        cache = ContextCache()  # the sets share one chain order: the contexts are read once
+        for s in competing(sets, record_gc(rec), gc_window):
+            scores = score_records([rec], s.coding, s.starts, settings, wvec, cache)
             chosen = _decode([rec], scores, settings)
             total = sum(float(sc[idx].sum()) for sc, idx in zip(scores[0], chosen[0]))
             if best is None or total > best[0]:
@@ -76,6 +83,22 @@ def find_genes_meta(records: list[list[_StrandData]], settings: ProkaryoteSettin
         out.append(_genes(rec, best[2], best[3]))
         names.append(best[1])
     return out, names
+
+def record_gc(rec: list[_StrandData]) -> float:
+    """G+C share of the A/C/G/T bases of one prepared record (its forward segments)."""
+    seq = b"".join(d.cand.seq for d in rec if d.cand.strand == "+").upper()
+    acgt = sum(seq.count(b) for b in (b"A", b"C", b"G", b"T"))
+    return (seq.count(b"G") + seq.count(b"C")) / acgt if acgt else 0.5
+
+
+def competing(sets: list[ParameterSet], gc: float, window: float | None) -> list[ParameterSet]:
+    """The sets whose GC lies within `window` of the sequence's (the nearest one if none does);
+    every set without a window."""
+    if window is None or not sets:
+        return sets
+    near = [s for s in sets if abs(s.gc - gc) <= window]
+    return near or [min(sets, key=lambda s: abs(s.gc - gc))]
+
 
 # `--mode auto` decodes genomes smaller than this in meta mode (measured on pieces cut from the
 # validation genomes, docs/benchmarks.md).

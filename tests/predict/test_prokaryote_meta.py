@@ -1,0 +1,47 @@
+"""Meta mode (predict/prokaryote/meta.py): which shipped parameter sets compete for a sequence."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from genet5.genome.codes import genetic_code
+from genet5.predict.decoders import COMMON_PROKARYOTIC_STARTS
+from genet5.predict.prokaryote.decoder import ProkaryoteSettings, prepare_record
+from genet5.predict.prokaryote.meta import competing, find_genes_meta, load_sets, record_gc
+
+
+def _record(code: int, gc: float = 0.4, n: int = 6000):
+    rng = np.random.default_rng(1)
+    p = [(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2]
+    seq = bytes(rng.choice(np.frombuffer(b"ACGT", dtype=np.uint8), size=n, p=p))
+    table = genetic_code(code)
+    settings = ProkaryoteSettings(use_net=False, start_net_model=None)
+    return [prepare_record("r", seq, table, table.starts & COMMON_PROKARYOTIC_STARTS, settings)], settings
+
+
+def test_bundled_sets_cover_codes_11_and_4():
+    sets = load_sets()
+    assert {s.code for s in sets} == {4, 11}
+    assert len({s.coding.k for s in sets}) == 1  # one chain order: gene-set scores compare alike
+    gcs = [s.gc for s in sets if s.code == 11]
+    assert min(gcs) < 0.36 and max(gcs) > 0.66
+
+
+def test_only_sets_of_the_sequence_code_compete():
+    sets = load_sets()
+    by_code = {c: {s.name for s in sets if s.code == c} for c in (4, 11)}
+    for code in (4, 11):
+        records, settings = _record(code)
+        _, names = find_genes_meta(records, settings, sets, code=code)
+        assert names[0] in by_code[code], (code, names)
+
+
+def test_gc_window_keeps_near_sets_or_the_nearest():
+    sets = load_sets()
+    records, _ = _record(11, gc=0.5)
+    gc = record_gc(records[0])
+    assert abs(gc - 0.5) < 0.03
+    near = competing(sets, gc, 0.03)
+    assert near and all(abs(s.gc - gc) <= 0.03 for s in near) and len(near) < len(sets)
+    assert len(competing(sets, 0.05, 0.01)) == 1  # nothing that low: the nearest alone
+    assert competing(sets, gc, None) == sets
