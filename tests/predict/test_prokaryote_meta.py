@@ -45,3 +45,28 @@ def test_gc_window_keeps_near_sets_or_the_nearest():
     assert near and all(abs(s.gc - gc) <= 0.03 for s in near) and len(near) < len(sets)
     assert len(competing(sets, 0.05, 0.01)) == 1  # nothing that low: the nearest alone
     assert competing(sets, gc, None) == sets
+
+
+def test_auto_mode_switches_at_meta_below_and_single_mode_keeps_its_minimum():
+    import gzip
+    from pathlib import Path
+
+    import genet5
+    from genet5.genome.fasta import FastaRecord
+    from genet5.predict.pipeline import PredictConfig
+    from genet5.predict.prokaryote.decoder import ProkaryoteDecoder
+    from genet5.predict.prokaryote.meta import META_BELOW, SINGLE_MIN
+
+    example = Path(genet5.__file__).parent / "examples" / "erwinia_phage_MT939486" / "genome.fa.gz"
+    with gzip.open(example, "rb") as f:
+        seq = b"".join(ln.strip() for ln in f if not ln.startswith(b">"))
+    assert SINGLE_MIN < 30_000 < META_BELOW
+
+    def decode(n: int, mode: str) -> str:
+        dec = ProkaryoteDecoder(PredictConfig(genetic_code=11, domain="prokaryote", mode=mode))
+        dec.add(FastaRecord("p", "", seq[:n], [], 0), None)
+        return dec.finish().mode
+
+    assert decode(30_000, "auto") == "meta"
+    assert decode(30_000, "single") == "single"  # 20-40 kb: single mode still runs when asked
+    assert decode(META_BELOW, "auto") == "single"

@@ -403,12 +403,12 @@ class ProkaryoteDecoder:
         self.records.append(prepare_record(rec.id, rec.seq, self.code, self.starts, self.settings, track))
 
     def finish(self, on_bases=None) -> Decoded:
-        from genet5.predict.prokaryote.meta import META_BELOW, find_genes_meta
+        from genet5.predict.prokaryote.meta import META_BELOW, SINGLE_MIN, find_genes_meta
 
         mode = self.cfg.mode
-        if mode == "single" and self.bases < META_BELOW:
+        if mode == "single" and self.bases < SINGLE_MIN:
             raise GenomeFormatError(self.source, None, f"{self.bases:,} bp is too little for a genome to teach itself its gene "
-                                    f"statistics (single mode needs >= {META_BELOW:,} bp): use --mode meta or --mode auto")
+                                    f"statistics (single mode needs >= {SINGLE_MIN:,} bp): use --mode meta or --mode auto")
         if mode == "meta" or (mode == "auto" and self.bases < META_BELOW):
             genes, sets = find_genes_meta(self.records, self.settings, code=self.code.id)
             decoded = Decoded(genes, "meta", sets)

@@ -100,6 +100,9 @@ def competing(sets: list[ParameterSet], gc: float, window: float | None) -> list
     return near or [min(sets, key=lambda s: abs(s.gc - gc))]
 
 
-# `--mode auto` decodes genomes smaller than this in meta mode (measured on pieces cut from the
-# validation genomes, docs/benchmarks.md).
-META_BELOW = 20_000
+# `--mode auto` decodes genomes smaller than this in meta mode. Pieces cut from the validation
+# genomes (bench/prokaryote/meta_pieces.py, GC-binned sets, start+stop F1 single / meta):
+# 20 kb 0.857 / 0.891, 30 kb 0.874 / 0.890, 40 kb 0.883 / 0.882, 50 kb 0.897 / 0.882.
+META_BELOW = 40_000
+# `--mode single` refuses genomes smaller than this (too little to teach itself anything).
+SINGLE_MIN = 20_000
