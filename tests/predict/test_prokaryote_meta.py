@@ -68,5 +68,23 @@ def test_auto_mode_switches_at_meta_below_and_single_mode_keeps_its_minimum():
         return dec.finish().mode
 
     assert decode(30_000, "auto") == "meta"
-    assert decode(30_000, "single") == "single"  # 20-40 kb: single mode still runs when asked
+    assert decode(30_000, "single") == "single"  # 20-50 kb: single mode still runs when asked
     assert decode(META_BELOW, "auto") == "single"
+
+
+def test_paired_sets_share_a_bin_chain_and_a_genome_start_model(tmp_path):
+    from genet5.predict.prokaryote.meta import save_sets
+
+    sets = load_sets()
+    by_name = {s.name: s for s in sets}
+    paired = [s for s in sets if s.name.endswith("+Escherichia_coli_starts")]
+    assert paired
+    ecoli = by_name["Escherichia_coli_K12_MG1655"]
+    for s in paired:
+        assert s.coding is by_name[s.name.split("+")[0]].coding and s.starts is ecoli.starts
+    save_sets(tmp_path, sets, {})  # stored once, read back equal
+    again = load_sets(tmp_path)
+    assert [s.name for s in again] == [s.name for s in sets]
+    for a, b in zip(again, sets):
+        np.testing.assert_array_equal(a.coding.ratio, b.coding.ratio)
+        np.testing.assert_array_equal(a.starts.mat, b.starts.mat)

@@ -1,7 +1,9 @@
 """Meta mode: genomes too small to teach themselves (a plasmid, a virus, short contigs of a
 metagenome) are decoded with statistics learned on whole training genomes, as Prodigal's
-`-p meta` does: every shipped parameter set (a coding chain and a start model, one per training
-genome) decodes each sequence, and the set whose gene set scores highest wins for that sequence.
+`-p meta` does: every shipped parameter set of the input's genetic code (a coding chain and a
+start model: per GC bin of the training genomes' pooled genes, per large training genome, a few
+extrapolated to low GC) decodes each sequence, and the set whose gene set scores highest wins
+for that sequence.
 
 The sets are made by scripts/make_meta_models.py from the `train` genomes of
 shared/genomes/splits.tsv and shipped in bundled/prokaryote-meta as safetensors + JSON.
@@ -33,16 +35,27 @@ class ParameterSet:
 
 
 def save_sets(directory: Path, sets: list[ParameterSet], provenance: dict) -> None:
+    """Sets that share a coding chain or a start model (the same object: a GC bin paired with a
+    genome's start model) store it once and name the set it is kept with."""
     from safetensors.numpy import save_file
 
     directory.mkdir(parents=True, exist_ok=True)
-    tensors, index = {}, []
+    tensors, index, coding_at, starts_at = {}, [], {}, {}
     for i, s in enumerate(sets):
-        tensors[f"{i}.coding"] = s.coding.ratio.astype(np.float32)
-        tensors[f"{i}.codon"] = s.starts.codon.astype(np.float32)
-        tensors[f"{i}.rbs"] = s.starts.rbs.astype(np.float32)
-        tensors[f"{i}.matrix"] = s.starts.mat.astype(np.float32)
-        index.append({"name": s.name, "gc": round(s.gc, 4), "order": s.coding.k, "code": s.code})
+        entry = {"name": s.name, "gc": round(s.gc, 4), "order": s.coding.k, "code": s.code}
+        if id(s.coding) in coding_at:
+            entry["coding_from"] = coding_at[id(s.coding)]
+        else:
+            coding_at[id(s.coding)] = i
+            tensors[f"{i}.coding"] = s.coding.ratio.astype(np.float32)
+        if id(s.starts) in starts_at:
+            entry["starts_from"] = starts_at[id(s.starts)]
+        else:
+            starts_at[id(s.starts)] = i
+            tensors[f"{i}.codon"] = s.starts.codon.astype(np.float32)
+            tensors[f"{i}.rbs"] = s.starts.rbs.astype(np.float32)
+            tensors[f"{i}.matrix"] = s.starts.mat.astype(np.float32)
+        index.append(entry)
     save_file(tensors, str(directory / "sets.safetensors"))
     (directory / "sets.json").write_text(json.dumps({"sets": index, **provenance}, indent=1) + "\n")
 
@@ -52,9 +65,13 @@ def load_sets(directory: Path = BUNDLED) -> list[ParameterSet]:
 
     index = json.loads((directory / "sets.json").read_text())["sets"]
     t = load_file(str(directory / "sets.safetensors"))
-    return [ParameterSet(e["name"], e["gc"], CodingModel(e["order"], t[f"{i}.coding"]),
-                         StartModel(t[f"{i}.codon"], t[f"{i}.rbs"], t[f"{i}.matrix"]), e.get("code", 11))
-            for i, e in enumerate(index)]
+    out: list[ParameterSet] = []
+    for i, e in enumerate(index):
+        c, st = e.get("coding_from", i), e.get("starts_from", i)
+        coding = out[c].coding if c != i else CodingModel(e["order"], t[f"{i}.coding"])
+        starts = out[st].starts if st != i else StartModel(t[f"{i}.codon"], t[f"{i}.rbs"], t[f"{i}.matrix"])
+        out.append(ParameterSet(e["name"], e["gc"], coding, starts, e.get("code", 11)))
+    return out
 
 
 def find_genes_meta(records: list[list[_StrandData]], settings: ProkaryoteSettings,
@@ -101,8 +118,8 @@ def competing(sets: list[ParameterSet], gc: float, window: float | None) -> list
 
 
 # `--mode auto` decodes genomes smaller than this in meta mode. Pieces cut from the validation
-# genomes (bench/prokaryote/meta_pieces.py, GC-binned sets, start+stop F1 single / meta):
-# 20 kb 0.857 / 0.891, 30 kb 0.874 / 0.890, 40 kb 0.883 / 0.882, 50 kb 0.897 / 0.882.
-META_BELOW = 40_000
+# genomes (bench/prokaryote/meta_pieces.py, the bundled sets, start+stop F1 single / meta):
+# 20 kb 0.857 / 0.903, 30 kb 0.874 / 0.898, 40 kb 0.883 / 0.889, 50 kb 0.897 / 0.889.
+META_BELOW = 50_000
 # `--mode single` refuses genomes smaller than this (too little to teach itself anything).
 SINGLE_MIN = 20_000
