@@ -116,3 +116,18 @@ def test_fsdp_full_objective_trains_and_saves_the_whole_model(bake_dir, tmp_path
     assert proc.returncode == 0, proc.stderr[-3000:]
     final, last = load_file(out / "model" / "model.safetensors"), load_file(out / "step-00000002" / "model.safetensors")
     assert set(final) == set(last) and all(torch.equal(final[k], last[k]) for k in final)
+
+
+def test_the_1_55b_recipe_config_builds_its_model():
+    """configs/genet5-1.55b-seq2seq.yaml loads as genet5 train's run config and gives the 1.55B
+    encoder-decoder with the pointer's position term (built on the meta device: no memory)."""
+    from genet5.train import GeneT5RunConfig, load_run_config
+    from genet5.train.genet5_task import genet5_model
+
+    path = Path(__file__).resolve().parents[2] / "configs" / "genet5-1.55b-seq2seq.yaml"
+    cfg = load_run_config(path, ["train.out_dir=unused"], cls=GeneT5RunConfig)
+    assert (cfg.model.objective, cfg.parallel.mode) == ("full", "fsdp")
+    with torch.device("meta"):
+        model = genet5_model(cfg.model)
+    assert model.config.pointer_rel_buckets == 32
+    assert sum(p.numel() for p in model.parameters()) == 1_535_370_272
