@@ -76,14 +76,11 @@ def whole_genomes() -> dict:
     import time
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from vs_prodigal import WORK, genetic_code_of, run_prodigal, scores, validation_genomes
+    from vs_prodigal import WORK, genetic_code_of, run_prodigal, scores, validation_genomes, write_genes
 
     from genet5.genome.codes import genetic_code
     from genet5.genome.fasta import read_fasta
-    from genet5.genome.gff3_writer import write_gff3
-    from genet5.genome.models import Annotation
     from genet5.predict.decoders import COMMON_PROKARYOTIC_STARTS
-    from genet5.predict.genes import predicted_gene
     from genet5.predict.prokaryote.decoder import ProkaryoteSettings, prepare_record
     from genet5.predict.prokaryote.meta import find_genes_meta, load_sets
 
@@ -100,12 +97,7 @@ def whole_genomes() -> dict:
         prepared = [prepare_record(sid, seq, gc, gc.starts & COMMON_PROKARYOTIC_STARTS, settings) for sid, seq in records]
         found, picked = find_genes_meta(prepared, settings, sets, code=code)
         secs = time.perf_counter() - t0
-        ann = Annotation(source=str(fasta))
-        for (sid, _), genes in zip(records, found):
-            ann.genetic_codes[sid] = code
-            for i, g in enumerate(genes, 1):
-                ann.add_gene(predicted_gene(g, sid, i, "genet5"))
-        write_gff3(wd / "genet5_meta.gff3", ann, {sid: len(seq) for sid, seq in records})
+        write_genes(wd / "genet5_meta.gff3", fasta, records, found, code)
         prod = run_prodigal(fasta, code, wd, "meta")
         out[genome_dir] = {"genetic_code": code, "bp": sum(len(s) for _, s in records),
                            "genet5_meta": {"scores": scores(ref, wd / "genet5_meta.gff3", fasta), "seconds": round(secs, 2),

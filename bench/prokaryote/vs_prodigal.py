@@ -102,15 +102,26 @@ def run_prodigal(genome: Path, code: int, wd: Path, mode: str = "single") -> dic
     return {"seconds": round(secs, 3), "file": out}
 
 
+def write_genes(path: Path, source: Path, records: list[tuple[str, bytes]], found: list, code: int) -> None:
+    """Each record's decoded genes as GFF3 (genet5 IDs, the genetic code on every CDS)."""
+    from genet5.genome.gff3_writer import write_gff3
+    from genet5.genome.models import Annotation
+    from genet5.predict.genes import predicted_gene
+
+    ann = Annotation(source=str(source))
+    for (sid, _), genes in zip(records, found):
+        ann.genetic_codes[sid] = code
+        for i, g in enumerate(genes, 1):
+            ann.add_gene(predicted_gene(g, sid, i, "genet5"))
+    write_gff3(path, ann, {sid: len(seq) for sid, seq in records})
+
+
 def run_ours(genome: Path, code: int, wd: Path, threads: int) -> dict:
     import torch
 
     from genet5.genome.fasta import read_fasta
-    from genet5.genome.gff3_writer import write_gff3
-    from genet5.genome.models import Annotation
     from genet5.models.genet5 import GeneT5PerBase
     from genet5.models.weights import BUNDLED_GENE_MODEL, load_model
-    from genet5.predict.genes import predicted_gene
     from genet5.predict.decoders import start_codon_set
     from genet5.predict.pipeline import PredictConfig, per_base_logprobs
     from genet5.predict.prokaryote.decoder import find_genes, prepare_record, settings_for
@@ -126,7 +137,6 @@ def run_ours(genome: Path, code: int, wd: Path, threads: int) -> dict:
     records = [(r.id, r.seq) for r in read_fasta(genome)]
     tracks = {sid: per_base_logprobs(net, seq, cfg) for sid, seq in records}
     t_net = time.perf_counter() - t0
-    lengths = {sid: len(seq) for sid, seq in records}
     out: dict = {"network_seconds": round(t_net, 3), "variants": {}}
     for name, change in [*VARIANTS.items(), ("meta", {})]:
         if "weights" in change:  # a dict of weights to change
@@ -137,13 +147,8 @@ def run_ours(genome: Path, code: int, wd: Path, threads: int) -> dict:
                                    tracks[sid] if settings.use_net else None) for sid, seq in records]
         found = find_genes_meta(prepared, settings, code=code)[0] if name == "meta" else find_genes(prepared, settings)
         t_dec = time.perf_counter() - t1
-        ann = Annotation(source=str(genome))
-        for (sid, _), genes in zip(records, found):
-            ann.genetic_codes[sid] = code
-            for i, g in enumerate(genes, 1):
-                ann.add_gene(predicted_gene(g, sid, i, "genet5"))
         path = wd / f"genet5_{name}.gff3"
-        write_gff3(path, ann, lengths)
+        write_genes(path, genome, records, found, code)
         total = t_dec + (t_net if settings.use_net else 0.0)
         out["variants"][name] = {"decode_seconds": round(t_dec, 3), "seconds": round(total, 3), "file": path}
     return out
