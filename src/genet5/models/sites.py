@@ -80,7 +80,9 @@ class SiteNet(nn.Module):
     def features(self, codes: torch.Tensor) -> torch.Tensor:
         """(B, T) base codes (A C G T N = 0..4) -> (B, channels, T - 2 * margin) trunk features;
         column j describes base j + margin."""
-        x = nn.functional.one_hot(codes.long(), 5).to(torch.float32).transpose(1, 2)
+        # contiguous: the first convolution's weight gradient from a transposed (strided) one-hot
+        # takes oneDNN's slow path (a fine-tune step of 512 windows 1.5x slower); same values
+        x = nn.functional.one_hot(codes.long(), 5).to(torch.float32).transpose(1, 2).contiguous()
         return self.trunk(x)
 
     def read(self, site_type: str, feats: torch.Tensor) -> torch.Tensor:
