@@ -16,7 +16,11 @@ def random_dna(n: int, seed: int) -> bytes:
     return bytes(np.random.default_rng(seed).choice(list(b"ACGT"), size=n).astype(np.uint8))
 
 
-def test_whole_sequence_scores_equal_the_window_at_a_time_model():
+@pytest.mark.parametrize("bf16, tol", [(False, 1e-4), (True, 2e-2)])
+def test_whole_sequence_scores_equal_the_window_at_a_time_model(monkeypatch, bf16, tol):
+    import genet5.predict.eukaryote.sites as sites
+
+    monkeypatch.setattr(sites, "READ_BF16", bf16)  # the readout's first layer in bfloat16 or float32
     torch.manual_seed(0)
     model = SiteNet(SiteConfig(prior_logit_donor=-1.5, prior_logit_acceptor=-2.0, prior_logit_start=-3.0)).eval()
     seq = random_dna(1500, 1)
@@ -32,7 +36,7 @@ def test_whole_sequence_scores_equal_the_window_at_a_time_model():
         windows = torch.from_numpy(np.stack([padded[i : i + 2 * reach] for i in sites]).astype(np.int64))
         with torch.no_grad():
             expect = model(site_type, windows).numpy() - prior
-        np.testing.assert_allclose(llr[site_type][sites], expect, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(llr[site_type][sites], expect, rtol=tol, atol=tol)
         others = np.setdiff1d(np.arange(len(seq)), sites)
         assert not llr[site_type][others].any()  # no dinucleotide, no score
 
@@ -132,3 +136,25 @@ def test_trunk_reads_a_contiguous_one_hot_and_trains_as_before():
     strided = torch.nn.functional.one_hot(codes, 5).to(torch.float32).transpose(1, 2)
     grad = torch.autograd.grad(model.read("donor", model.trunk(strided)).sum(), model.trunk[0].weight)[0]
     torch.testing.assert_close(model.trunk[0].weight.grad, grad)
+
+
+def test_bfloat16_readout_moves_the_bundled_scores_by_hundredths():
+    """READ_BF16 (where the CPU has bfloat16 arithmetic): the bundled classifier's log-ratios,
+    which span tens of units, stay within a few hundredths of float32's."""
+    import genet5.predict.eukaryote.sites as sites
+
+    model = load_site_model()
+    codes = base_codes(random_dna(20_000, 5))
+    runs = {}
+    for bf16 in (False, True):
+        sites.READ_BF16, before = bf16, sites.READ_BF16
+        try:
+            runs[bf16] = oriented_site_llr(model, codes)
+        finally:
+            sites.READ_BF16 = before
+    for t in runs[False]:
+        scored = runs[False][t] != 0
+        assert np.array_equal(scored, runs[True][t] != 0) and scored.sum() > 100
+        diff = np.abs(runs[True][t] - runs[False][t])[scored]
+        assert diff.max() < 0.1 and diff.mean() < 0.02
+        assert np.ptp(runs[False][t][scored]) > 10
