@@ -20,7 +20,8 @@ session, and yeast chromosomes I, III, VI from the training split, marked as suc
    (no start-codon context matrix), no_long_intron_rule (never the long intron-length class; by
    default it is chosen where the introns of the first round have a long tail),
    no_score_floor (weak genes kept: no minimum gene score), no_intron_floor (no shortest intron
-   fitted to the genome: introns from 20 bp, the length model starting there),
+   fitted to the genome: introns from 20 bp, the length model starting there), no_species_prior
+   (no training species' chains mixed into the genome's own: predict/eukaryote/priors.py),
    with_long_intron_class (the long class on every genome, at the usual gene prior: rejected),
    with_terminal_exon_min (terminal exons of 24+ bp only: rejected);
 3. JSON goes to bench/results/eukaryote_vs_augustus.json; `--table` prints docs/benchmarks.md's
@@ -65,6 +66,7 @@ VARIANTS = {
     "no_long_intron_rule": {"intron_long_share": 0.0},
     "no_score_floor": {"min_score": 0.0},  # weak genes kept (default: a gene must score above 10)
     "no_intron_floor": {"intron_min_quantile": 0.0},  # introns from 20 bp on every genome
+    "no_species_prior": {"prior_weight": 0.0},  # the genome's own counts only (priors.py)
     "with_long_intron_class": {"intron_long_classes": True},  # the long class on every genome, prior -16: rejected
     "with_terminal_exon_min": {"terminal_exon_min": 24},  # no terminal exon under 24 bp: rejected
 }
@@ -151,8 +153,8 @@ def run_genet5(genome: Path, ref: Path, work: Path, variants: list[str] | None =
 
 
 def table(doc: dict) -> str:
-    rows = ["| case | split | AUGUSTUS | **genet5** | no UTR states | no self-training | no intron learning | no splice matrices | no site model | no site adaptation | no start context | with intergenic chain | no long intron rule | no score floor | no intron floor | with long intron class (everywhere) | with terminal exon min | no density adaptation (single-ORF fraction) | CDS/transcript ref / ours / AUGUSTUS | genet5 / AUGUSTUS bp/s |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| case | split | AUGUSTUS | **genet5** | no UTR states | no self-training | no intron learning | no splice matrices | no site model | no site adaptation | no start context | with intergenic chain | no long intron rule | no score floor | no intron floor | no species prior | with long intron class (everywhere) | with terminal exon min | no density adaptation (single-ORF fraction) | CDS/transcript ref / ours / AUGUSTUS | genet5 / AUGUSTUS bp/s |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def cell(s):
         return f"{s['gene']['f1']:.3f} ({s['exon']['f1']:.3f}; {s['nucleotide']['f1']:.3f})"
@@ -171,7 +173,7 @@ def table(doc: dict) -> str:
         rows.append(f"| {name} | {c['split'].split(';')[0]} | {cell(a['scores'])} | **{cell(g['full']['scores'])}** | {opt('no_utr_states')} | "
                     f"{cell(g['no_self_training']['scores'])} | {cell(g['no_intron_learning']['scores'])} | "
                     f"{cell(g['no_splice_matrices']['scores'])} | {opt('no_site_model')} | {opt('no_site_adaptation')} | {opt('no_start_context')} | {cell(g['with_intergenic_chain']['scores'])} | "
-                    f"{opt('no_long_intron_rule')} | {opt('no_score_floor')} | {opt('no_intron_floor')} | {opt('with_long_intron_class')} | {opt('with_terminal_exon_min')} | {density(g)} | {c['ref_cds_per_transcript']} / {g['full']['cds_per_transcript']} / "
+                    f"{opt('no_long_intron_rule')} | {opt('no_score_floor')} | {opt('no_intron_floor')} | {opt('no_species_prior')} | {opt('with_long_intron_class')} | {opt('with_terminal_exon_min')} | {density(g)} | {c['ref_cds_per_transcript']} / {g['full']['cds_per_transcript']} / "
                     f"{a['cds_per_transcript']} | {g['full']['bp_per_s']:,} / {a['bp_per_s']:,} |")
     return "\n".join(rows)
 

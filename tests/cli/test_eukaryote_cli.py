@@ -54,3 +54,22 @@ def test_domain_eukaryote_without_a_table_uses_the_standard_code(tmp_path):
     tables = {x for ln in gff.read_text().splitlines() if ln.count("\t") == 8 and "\tCDS\t" in ln
               for x in ln.split("\t")[8].split(";") if x.startswith("transl_table=")}
     assert tables == {"transl_table=1"}
+
+
+def test_species_prior_is_chosen_named_or_refused(tmp_path):
+    """`--species`: auto records the training species it chose in the header, a name is used as
+    given, an unknown name is one clear line, a non-zero exit and no output file."""
+    seq, _ = synthetic_genome(genes=4)
+    fasta = tmp_path / "syn.fa"
+    fasta.write_bytes(b">syn\n" + seq + b"\n")
+    for species, want in (("auto", "; species prior "), ("fly", "; species prior fly,"), ("none", None)):
+        gff = tmp_path / f"{species}.gff3"
+        r = subprocess.run([*CLI, "predict", fasta, "-o", gff, "-g", "1", "--species", species, "-q"],
+                           capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr
+        header = gff.read_text().splitlines()[1]
+        assert (want in header) if want else ("species prior" not in header), header
+    bad = tmp_path / "bad.gff3"
+    r = subprocess.run([*CLI, "predict", fasta, "-o", bad, "-g", "1", "--species", "mouse"], capture_output=True, text=True)
+    assert r.returncode != 0 and not bad.exists()
+    assert r.stderr.strip().splitlines()[-1] == "genet5: error: --species: 'mouse' is not one of auto, none, yeast, fly, arabidopsis, human"

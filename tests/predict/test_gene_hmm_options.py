@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from genet5.genome.codes import genetic_code, reverse_complement
-from genet5.predict.eukaryote.decoder import EukaryoteSettings, GenomeModels, fit_intron_lengths, gene_hmm, with_fitted_intron_min, with_long_introns
+from genet5.predict.eukaryote.decoder import EukaryoteSettings, GenomeModels, gene_hmm, with_fitted_intron_min, with_long_introns
+from genet5.predict.eukaryote.refit import fit_intron_lengths
 from genet5.predict.viterbi_decoder import ViterbiGene, decode_regions
 from genet5.predict.viterbi_hmm import E_MCDS, E_MINTRON, E_MUTR3, E_PCDS, E_PINTRON, E_PUTR3, N_EMIT, GeneHMM, _Ctx, padded_base_codes, splice_site_pwms
 

@@ -42,6 +42,7 @@ def predict(
     decoder: Optional[str] = typer.Option(None, "--decoder", help=_decoder_help()),
     mode: str = typer.Option("auto", "--mode", "-p", help="Prokaryote: single (the genome teaches itself its statistics; >= 20 kb), meta (parameter sets from training genomes, per sequence: plasmids, viruses, metagenome contigs), or auto: meta below 50 kb."),
     network: bool = typer.Option(False, "--network/--no-network", help="Prokaryote: add the model's per-base evidence to the self-trained statistics (off by default: it adds nothing on the validation genomes and costs ~10x the time, docs/benchmarks.md; for ablations)."),
+    species: str = typer.Option("auto", "--species", help="Eukaryote (selftrained): the training species whose chains are mixed into the genome's own (a short input leans on them): auto (the one whose coding chain best fits the genome's long ORFs), none, or a name: yeast, fly, arabidopsis, human."),
     softmask: bool = typer.Option(False, "--softmask/--no-softmask", help="Eukaryote (selftrained): take lower-case (soft-masked) bases as repeats, less likely coding. Off by default: it did not help on the validation genomes (docs/benchmarks.md)."),
     min_gene_length: int = typer.Option(90, "--min-gene-length", help="Shortest CDS to report (bases, stop included)."),
     id_prefix: str = typer.Option("genet5", "--id-prefix", help="Prefix of gene IDs."),
@@ -82,6 +83,12 @@ def predict(
         fail(f"--mode: {mode!r} is not one of auto, single, meta")
     if domain not in ("auto", "prokaryote", "eukaryote"):
         fail(f"--domain: {domain!r} is not one of auto, prokaryote, eukaryote")
+    if species not in ("auto", "none"):
+        from genet5.predict.eukaryote.priors import load_priors
+
+        known = [p.name for p in load_priors()]
+        if species not in known:
+            fail(f"--species: {species!r} is not one of auto, none, {', '.join(known)}")
     from genet5.predict.decoders import DECODERS, default_decoder
 
     if decoder is not None and decoder not in DECODERS:
@@ -131,7 +138,7 @@ def predict(
     net = load_model(model_dir, GeneT5PerBase, device=dev)
     cfg = PredictConfig(
         genetic_code=genetic_code, decoder=decoder, domain=domain, use_network=network, mode=mode,
-        min_gene_length=min_gene_length, softmask=softmask,
+        min_gene_length=min_gene_length, softmask=softmask, species=species,
         id_prefix=id_prefix, batch_size=batch_size, learn_starts=learn_starts,
         start_codons=_parse_codons(start_codons), workers=threads or 0, seq2seq_model=seq2seq_model,
     )

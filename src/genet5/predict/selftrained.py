@@ -31,6 +31,10 @@ class SelfTrainedDecoder:
             settings = replace(settings, min_score=cfg.min_score)
         if cfg.softmask:
             settings = replace(settings, softmask_penalty=SOFTMASK_PENALTY)
+        if cfg.species == "none":
+            settings = replace(settings, prior_weight=0.0)
+        elif cfg.species != "auto":
+            settings = replace(settings, prior_name=cfg.species)
         # progress in genome bases: each pass decodes the genome or its training pieces
         scale = sum(len(seq) for _, seq in self.records) / max(planned_bases(self.records, settings), 1)
 
@@ -45,4 +49,6 @@ class SelfTrainedDecoder:
             t = models.compactness
             kind = "intron-rich" if t == 0 else "compact" if t == 1 else f"{t:.0%} compact"
             mode = f"{kind} (single-ORF fraction {models.single_orf_fraction:.2f})"
+        if models.prior is not None:
+            mode += f"; species prior {models.prior.name}"
         return Decoded(genes, mode)

@@ -24,11 +24,15 @@ class ContentModel:
         self.k, self.ratio = k, ratio
 
     @classmethod
-    def fit(cls, pieces: list[bytes], background: np.ndarray, k: int, pseudo: float = 0.5) -> "ContentModel":
+    def fit(cls, pieces: list[bytes], background: np.ndarray, k: int, pseudo: float = 0.5,
+            prior: np.ndarray | None = None, prior_weight: float = 0.0) -> "ContentModel":
         """`pieces`: oriented training sequences; `background`: counts (4^k, 4) of the genome
-        (background_counts)."""
-        counts = background_counts(pieces, k)
-        p = np.log((counts + pseudo) / (counts + pseudo).sum(axis=1, keepdims=True))
+        (background_counts); `prior`: (4^k, 4) P(base | context) of other genomes, mixed in as
+        prior_weight pseudo-observations per context."""
+        counts = background_counts(pieces, k) + pseudo
+        if prior is not None and prior_weight > 0:
+            counts = counts + prior_weight * prior
+        p = np.log(counts / counts.sum(axis=1, keepdims=True))
         bg = np.log((background + pseudo) / (background + pseudo).sum(axis=1, keepdims=True))
         return cls(k, (p - bg).astype(np.float32))
 
@@ -54,7 +58,22 @@ def background_counts(seqs: list[bytes], k: int) -> np.ndarray:
     return counts
 
 
-def fit_coding(cds: list[bytes], background: list[bytes], k: int) -> CodingModel:
-    """Periodic chain from spliced, in-frame CDS sequences (codon position 0 at their first base)."""
+def fit_coding(cds: list[bytes], background: list[bytes], k: int, prior: np.ndarray | None = None,
+               prior_weight: float = 0.0) -> CodingModel:
+    """Periodic chain from spliced, in-frame CDS sequences (codon position 0 at their first base);
+    `prior`, `prior_weight`: as CodingModel.fit."""
     genes = [(s, np.array([0]), np.array([len(s) - 1])) for s in cds if len(s) >= 3]
-    return CodingModel.fit(genes, background, k=k)
+    return CodingModel.fit(genes, background, k=k, prior=prior, prior_weight=prior_weight)
+
+
+def periodic_counts(cds: list[bytes], k: int) -> np.ndarray:
+    """(3, 4^k, 4) counts of each base by codon position and the k bases before it, over spliced
+    in-frame CDS sequences (codon position 0 at their first base)."""
+    m = 4**k
+    out = np.zeros((3, m, 4))
+    for s in cds:
+        codes = base_codes(s)
+        ctx, ok = contexts(codes, k)
+        phase = np.arange(len(codes)) % 3
+        out += np.bincount((phase[ok] * m + ctx[ok]) * 4 + codes[ok], minlength=3 * m * 4).reshape(3, m, 4)
+    return out

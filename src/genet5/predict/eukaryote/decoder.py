@@ -5,16 +5,19 @@ GeneMark-ES self-trains.
 One genome is decoded at once (all its sequences share the statistics):
 
 1. round 0: a periodic coding chain from the genome's long open reading frames (long ORFs of a
-   eukaryote are mostly exons), no intron or intergenic chain yet, and splice-site matrices
-   counted on the training eukaryotes (predict/splice_pwm.json);
+   eukaryote are mostly exons), mixed with the coding chain of the training species that best
+   explains them (priors.py: a small genome leans on it, a large one on its own counts), no
+   intron or intergenic chain yet, and splice-site matrices counted on the training eukaryotes
+   (predict/splice_pwm.json);
 2. each round: the gene-structure HMM (predict/viterbi_hmm.py: start codon, in-frame codons,
    stop codon, GT..AG introns that keep the frame and never hide a stop, both strands, partial
    genes at sequence ends) decodes every sequence with per-base emissions
        coding chain log-ratio by codon position / intron chain / intergenic chain / 5' and 3'
        UTR chains (the untranslated flanks of genes, states of their own)
-   (all against one background chain of the genome); its genes then re-estimate the chains, the
-   splice-site matrices (counts mixed with the training prior), a start-codon context matrix
-   (12 bases before ATG, 3 after) and the intron length. GT-AG and GC-AG introns;
+   (all against one background chain of the genome); its genes then re-estimate (refit.py) the
+   chains (mixed with the species prior's), the splice-site matrices (counts mixed with the
+   training prior), a start-codon context matrix (12 bases before ATG, 3 after) and the intron
+   length. GT-AG and GC-AG introns;
 3. the trained site classifier (models/sites.py) scores every donor, acceptor and start at
    each splice and start edge; after round 1 a copy of it is fine-tuned on the genome's own
    genes (site_examples.py) and the sites rescored, so its evidence adapts to the genome too.
@@ -38,179 +41,29 @@ classifier's candidates (a few bytes per base) are kept.
 
 from __future__ import annotations
 
-import bisect
-import json
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
 from genet5.genome.codes import GeneticCode, reverse_complement
-from genet5.predict.eukaryote.content import ContentModel, background_counts, fit_coding
+from genet5.predict.eukaryote.content import background_counts, fit_coding
 from genet5.predict.eukaryote.density import orf_spans, single_orf_fraction
-from genet5.predict.prokaryote.coding import CodingModel, ContextCache, order_for
+from genet5.predict.eukaryote.refit import refit
+from genet5.predict.eukaryote.settings import EukaryoteSettings, GenomeModels  # the decoder's public names too
+from genet5.predict.prokaryote.coding import ContextCache, order_for
 from genet5.predict.viterbi_decoder import (
-    SPLICE_PWM_FILE, RegionJob, ViterbiGene, candidate_regions, decode_jobs, start_set, worker_count,
+    RegionJob, ViterbiGene, candidate_regions, decode_jobs, start_set, worker_count,
 )
 from genet5.predict.viterbi_hmm import (
     E_IG, E_MCDS, E_MINTRON, E_MUTR3, E_MUTR5, E_PCDS, E_PINTRON, E_PUTR3, E_PUTR5, N_EMIT, GeneHMM, padded_base_codes,
 )
 
-DONOR_EXON, DONOR_INTRON = 3, 6  # splice_pwm.json windows (transcription orientation)
-ACCEPTOR_INTRON, ACCEPTOR_EXON = 20, 1
-START_UP, START_DOWN = 12, 3  # start-codon context: bases before the codon, bases after it
 
 
 # `--softmask`: the per-base cost of a coding state on a lower-case base. Off by default: on the
 # two soft-masked validation genomes (dev harness, 2026-12-04) 0.1 gave fly chr4 gene F1 0.109 ->
 # 0.114 but exon F1 0.468 -> 0.416, Zymoseptoria 0.348 -> 0.349; 0.5 lost on both (fly 0.033).
 SOFTMASK_PENALTY = 0.1
-
-
-@dataclass
-class EukaryoteSettings:
-    rounds: int = 4  # self-training rounds after the seed pass
-    seed_min_codons: int = 250  # ORFs at least this long seed the coding chain
-    coding_order: int = 4
-    content_order: int = 3  # intron and intergenic chains
-    # log-prior of a gene: -10 without UTR states; with them each gene also collects its flanks'
-    # UTR log-ratio, so the prior is dearer (validation mean gene F1, utr_mean 200: -13 0.333,
-    # -16 0.345, -19 0.334)
-    gene_logp: float = -16.0
-    intron_logp: float = -8.0
-    intron_min: int = 20
-    intron_mean: float = 100.0  # round 0; re-estimated after
-    # intron length: a short and a long geometric class (viterbi_hmm.GeneHMM); round 0 starts
-    # from this long class, later rounds fit both to the introns found (fit_intron_lengths)
-    intron_long_classes: bool = False
-    intron_long_weight: float = 0.1
-    intron_long_mean: float = 1000.0
-    fit_intron_long: bool = True  # False: the long class stays as set above
-    intron_long_max_weight: float = 0.3
-    intron_split: float = 250.0  # introns longer than intron_min + this count as the long class
-    # The long class where the genome has long introns: when at least this share of the introns
-    # found by pass intron_long_round is longer than intron_min + intron_split, the later rounds
-    # decode with the long class and the gene prior intron_long_gene_logp (a cheap long intron
-    # makes joining two genes cheap: the dearer -16 prior joins more); 0: never. Compact
-    # genomes (density adaptation) keep theirs. Share after pass 1 (dev harness, 2026-12-04):
-    # worm 0.50, fly chr4 0.42, Arabidopsis 0.12, Zymoseptoria 0.04. Worm gene F1 over three
-    # site fine-tune samples 0.347 / 0.335 / 0.349 (without 0.302 / 0.326 / 0.319), fly
-    # 0.192 / 0.182 / 0.181 (0.180 / 0.171 / 0.180); forced on at -12 everywhere: Zymoseptoria
-    # 0.353, Arabidopsis 0.524 (joins through false long introns); at -14 / -16: worm
-    # 0.316 / 0.269, Arabidopsis 0.457 / 0.494; prior -10 instead of -12: worm 0.351, fly 0.184.
-    intron_long_share: float = 0.25
-    intron_long_round: int = 1
-    intron_long_gene_logp: float = -12.0
-    # The shortest intron, fitted per genome: from the pass after intron_long_round on,
-    # intron_min rises to intron_min_scale times this quantile of the introns found (never
-    # falls; 0: off), and the intron length model starts there: a genome whose introns start
-    # at 40-70 bp gets no 20-35 bp false ones and a short-intron class as narrow as its peak.
-    # Fitted floor after pass 1 (dev harness, 2026-12-04): worm 39, fly chr4 47, Arabidopsis
-    # 63, Zymoseptoria 42. Validation gene F1 over three site fine-tune samples (mean of the
-    # four; worm / fly / Arabidopsis / Zymoseptoria): off 0.372 (0.343 / 0.213 / 0.550 / 0.382),
-    # 0.05 x 0.9 0.390 (0.325 / 0.255 / 0.580 / 0.399), 0.05 x 0.8 0.387; the floor alone with
-    # the length model still starting at 20: 0.377 (worm 0.324), so most of the gain is the
-    # narrower length model, and worm loses either way.
-    intron_min_quantile: float = 0.05
-    intron_min_scale: float = 0.9
-    terminal_exon_min: int = 0  # shortest terminal exon (stop codon included) after an intron; 0: none
-    gc_ag_logp: float = -4.6  # GC-AG introns (~1% of real ones) allowed at this log-prior
-    # Soft-masked (lower-case) repeats as a hint: each masked base costs a coding state this much
-    # (log units), as AUGUSTUS's --softmasking makes exons in repeats unlikely; 0 ignores the mask.
-    softmask_penalty: float = 0.0
-    splice_weight: float = 1.0  # scale of the splice-site log-odds
-    # the trained splice-site classifier (models/sites.py, bundled "gene-sites"): its
-    # log-likelihood ratio, times this, is added at every splice edge; 0: not used
-    site_model_weight: float = 1.0
-    site_start_weight: float = 1.0  # the classifier's start evidence, relative to its splice evidence
-    # Per-genome adaptation of the classifier: after this self-training round, a copy is
-    # fine-tuned on the genome's own genes (site_examples.adapted_site_model) and the sites
-    # rescored; 0: the bundled classifier throughout. Chosen on the validation genomes (dev
-    # harness, 2026-12-04, mean gene / exon F1 of worm, fly chr4, Arabidopsis, Zymoseptoria):
-    # none 0.315 / 0.630; round 1, lr 5e-4, 2 epochs 0.314 / 0.638; round 1, 2e-3, 3 epochs
-    # 0.327 / 0.640; round 1, 4e-3, 4 epochs 0.316 / 0.641; round 2, 2e-3, 3 epochs 0.318 / 0.641.
-    site_adapt_round: int = 1
-    site_adapt_epochs: int = 3
-    site_adapt_lr: float = 2e-3
-    splice_prior_weight: float = 50.0  # pseudo-introns of the training matrices mixed into the counts
-    # A start-codon context matrix (12 bases before the codon, 3 after) learned from each
-    # round's genes, beside the site classifier's start evidence. Validation gene F1 without it
-    # (bench 2026-12-04, with the score floor): mean 0.361 against 0.380 (worm -0.025, fly -0.019,
-    # Arabidopsis -0.009, Zymoseptoria -0.023). Before the floor it was flat on the mean (0.365
-    # without, 0.362 with); redesigns measured then (dev harness): 100 background pseudo-starts
-    # instead of 20 0.360, dropped with the classifier's start evidence doubled 0.349.
-    learn_start_context: bool = True
-    start_prior_weight: float = 20.0  # pseudo-starts of background composition mixed into its counts
-    min_len: int = 90
-    # Genes whose evidence (the sum over their bases of the path's log-ratio to intergenic) is at
-    # most this are dropped, in every self-training pass, so weak false genes neither reach the
-    # output nor teach the next round. Validation mean gene F1 (dev harness, 2026-12-04, with the
-    # long intron rule): 0 0.362, 5 0.369, 10 0.380, 15 0.369, 20 0.364; at 10 over two more site
-    # fine-tune samples 0.368 / 0.368 (0: 0.358 / 0.360). Compact genomes move to
-    # compact_min_score (yeast, a train genome, lost sensitivity at 10: 0.780 -> 0.705).
-    min_score: float = 10.0
-    max_region: int = 50_000
-    # Genomes over 2 x train_bases self-train on pieces of it: the seed pass and the rounds
-    # before the last decode train_piece-base pieces spread evenly over the genome, about
-    # train_bases in all, and only the last round decodes (and the adapted site classifier
-    # scores) every base; 0: every round decodes the whole genome. Unless the seed pass finds
-    # train_min_genes complete genes in the pieces: then the whole genome trains (gene-poor
-    # genomes). Dev harness, 2026-12-04: Zymoseptoria chr_10+11 (3.3 Mb; 447 genes in 1.6 Mb of
-    # pieces) gene / exon F1 0.376 / 0.514 whole, 0.377 / 0.518 on 1.5 Mb, 0.362 / 0.503 on
-    # 1 Mb, 0.359 / 0.496 on 0.4 Mb; on 0.4 Mb of the 1 Mb genomes worm 0.333 -> 0.285, Arabidopsis
-    # 0.492 -> 0.425 (about 100 genes each: under train_min_genes, so they train whole). With
-    # the UTR states' dearer gene prior the Zymoseptoria seed pass finds 357 genes in its pieces
-    # (was 447); on the pieces 0.379 / 0.516, whole 0.380 / 0.515 at 1.4x the CPU: floor 300.
-    train_bases: int = 1_500_000
-    train_piece: int = 200_000
-    train_min_genes: int = 300
-    # processes decoding a round's Viterbi batches (viterbi_decoder.decode_jobs); 0: the CPUs
-    # that other jobs leave idle when find_genes starts, at most viterbi_decoder.MAX_WORKERS
-    # (viterbi_decoder.worker_count). The genes do not depend on it.
-    workers: int = 0
-    use_self_training: bool = True  # False: the seed pass alone (ablation)
-    learn_introns: bool = True  # intron/intergenic chains and site matrices re-estimated (ablation)
-    learn_intron_chain: bool = True
-    # An intergenic chain learned from what lies between the genes found feeds back: missed genes
-    # and joins make it cheaper to miss and join more. Validation gene F1 (worm, fly chr4,
-    # Arabidopsis, Zymoseptoria) 0.152 with it, 0.227 without (Zymoseptoria 0.013 -> 0.305).
-    learn_intergenic_chain: bool = False
-    # Untranslated flanks as states of their own (viterbi_hmm, utr_mean): chains of the 5' and
-    # 3' flanks (utr_flank bases beyond each gene found, oriented with it) give them their
-    # statistics; 0: none (flanks are intergenic). Without them an AT-rich 3' UTR reads better
-    # as an intron plus a tiny terminal exon than as intergenic sequence (Arabidopsis: 16 genes
-    # with the true stop spliced out). Validation mean gene F1 (exon F1), gene_logp -16, dev
-    # harness 2026-12-04: utr_mean 100 0.333 (0.653), 200 0.345 (0.659), 400 0.350 (0.658),
-    # 800 0.348 (0.657); utr_flank 400 (mean 200) 0.334 (0.650); none 0.327 (0.640) at
-    # gene_logp -10. Another seed of the site fine-tune: 400 0.355, none 0.316.
-    utr_mean: float = 400.0
-    utr_flank: int = 200
-    # Compact, intron-poor genomes (density.py): with the intron-rich settings the HMM joins
-    # neighbouring yeast genes through false introns (gene F1 0.163 on yeast chr I/III/VI). The
-    # share of the genome inside exactly one 300+ codon ORF decides: at or below compact_from the
-    # settings above hold, from compact_full on the compact ones, linearly between. Validation
-    # genomes sit at 0.03-0.35 (worm, Arabidopsis, fly, Zymoseptoria, all best at the settings
-    # above); the compact values come from yeast, a *train* genome (0.59; no compact eukaryote is
-    # among the validation genomes): gene F1 0.163 -> 0.761 there (0.200 -> 0.751 with the start context).
-    adapt_to_density: bool = True
-    compact_from: float = 0.40
-    compact_full: float = 0.55
-    compact_intron_logp: float = -20.0
-    compact_gene_logp: float = -6.0
-    compact_min_score: float = 0.0
-
-
-@dataclass
-class GenomeModels:
-    coding: CodingModel
-    intron: ContentModel | None = None
-    intergenic: ContentModel | None = None
-    splice: dict = field(default_factory=lambda: json.loads(SPLICE_PWM_FILE.read_text()))
-    intron_mean: float = 100.0
-    intron_long: tuple[float, float] | None = None  # (weight, mean) of the long class; None: the settings' start values
-    utr5: ContentModel | None = None  # chains of genes' untranslated flanks, oriented with the gene
-    utr3: ContentModel | None = None
-    single_orf_fraction: float | None = None  # density.py; None: not measured
-    compactness: float = 0.0  # 0 intron-rich settings .. 1 compact settings
 
 
 def long_orfs(seq: bytes, code: GeneticCode, min_codons: int) -> list[bytes]:
@@ -369,24 +222,6 @@ def gene_hmm(code: GeneticCode, models: GenomeModels, settings: EukaryoteSetting
                    utr_mean=settings.utr_mean or None, site_terms=settings.site_model_weight > 0)
 
 
-def fit_intron_lengths(lengths: list[int], short_mean: float, long: tuple[float, float], split: float = 250.0,
-                       max_weight: float = 0.3) -> tuple[float, tuple[float, float]]:
-    """(short mean, (long weight, long mean)) from the intron lengths beyond intron_min: the
-    short class from the median of those up to `split` (the short-intron peak is not geometric,
-    and a median keeps it where the peak is), the long class from the share and mean of the
-    rest. The long weight is held within 2%..max_weight: joined genes (very long false introns)
-    must not make every long intron cheap in the next round."""
-    x = np.asarray(lengths, dtype=np.float64)
-    if x.size < 30:
-        return short_mean, long
-    short, rest = x[x <= split], x[x > split]
-    ms = float(np.clip(np.median(short), 10.0, 500.0)) if short.size >= 10 else short_mean
-    if rest.size < 5:
-        return ms, long
-    w = float(np.clip(rest.size / x.size, 0.02, max_weight))
-    return ms, (w, float(np.clip(rest.mean(), 4.0 * ms, 20000.0)))
-
-
 def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: EukaryoteSettings | None = None,
                starts=None, on_round=None, on_record=None, initial: GenomeModels | None = None,
                masks: list[list[tuple[int, int]]] | None = None, site_model=None) -> tuple[list[list[ViterbiGene]], GenomeModels]:
@@ -406,11 +241,22 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     seeds = [o for _, s in records for o in long_orfs(s, code, settings.seed_min_codons)]
     if not seeds:
         seeds = [o for _, s in records for o in long_orfs(s, code, 100)]
-    models = initial or GenomeModels(coding=fit_coding(seeds, both, min(settings.coding_order, order_for(sum(map(len, seeds))))),
-                                     intron_mean=settings.intron_mean)
+    bg = background_counts(both, settings.content_order)
+    prior = None
+    if settings.prior_weight > 0 and initial is None:
+        from genet5.predict.eukaryote.priors import choose_prior, load_priors
+
+        prior = choose_prior(load_priors(), seeds, settings.prior_name)
+    if initial is not None:
+        models = initial
+    elif prior is not None:  # the seed pass reads the prior's coding chain only (its intron and UTR chains cost)
+        models = GenomeModels(coding=fit_coding(seeds, both, prior.order, prior.coding, settings.prior_weight),
+                              intron_mean=settings.intron_mean, prior=prior)
+    else:
+        models = GenomeModels(coding=fit_coding(seeds, both, min(settings.coding_order, order_for(sum(map(len, seeds))))),
+                              intron_mean=settings.intron_mean)
     counts = np.array([sum(s.count(b) for s in both) for b in (b"A", b"C", b"G", b"T")], dtype=np.float64)
     models.splice["background"] = (counts / counts.sum()).tolist()
-    bg = background_counts(both, settings.content_order)
     rounds = settings.rounds if settings.use_self_training else 0
     pieces = training_pieces(records, settings) if rounds else None
     # what the passes before the last decode: the records, or pieces of them
@@ -560,144 +406,3 @@ def for_gene_density(records, code: GeneticCode, settings: EukaryoteSettings) ->
                            gene_logp=(1 - t) * settings.gene_logp + t * settings.compact_gene_logp,
                            min_score=(1 - t) * settings.min_score + t * settings.compact_min_score)  # fmt: skip
     return settings, density, t
-
-
-def refit(records, genes, models: GenomeModels, bg: np.ndarray, both: list[bytes], settings: EukaryoteSettings) -> GenomeModels:
-    """Models re-estimated from the genes of the last pass (complete genes only for coding and
-    sites; the rest of the sequence, outside any gene, for the intergenic chain; up to
-    settings.utr_flank bases beyond each gene for the UTR chains)."""
-    cds, introns, intergenic = [], [], []
-    utr5, utr3 = [], []
-    donors, acceptors, intron_lengths, starts = [], [], [], []
-    for (_, seq), found in zip(records, genes):
-        _collect_flanks(seq, found, settings.utr_flank, utr5, utr3)
-        last = 0
-        for g in sorted(found, key=lambda g: g.start):
-            if g.start - 1 > last:
-                intergenic.append(seq[last : g.start - 1])
-            last = max(last, g.end)
-            if g.start_partial or g.end_partial:
-                continue
-            segs = sorted(g.cds)
-            if g.strand == "+":
-                first = segs[0][0] - 1  # 0-based first base of the start codon
-                context = seq[first - START_UP : first + 3 + START_DOWN] if first >= START_UP else b""
-            else:
-                codon_end = segs[-1][1]  # 0-based end (exclusive) of the minus gene's start codon
-                context = (reverse_complement(seq[codon_end - 3 - START_DOWN : codon_end + START_UP])
-                           if codon_end >= 3 + START_DOWN else b"")
-            if len(context) == START_UP + 3 + START_DOWN:
-                starts.append(context)
-            spliced = b"".join(seq[a - 1 : b] for a, b in segs)
-            cds.append(spliced if g.strand == "+" else reverse_complement(spliced))
-            for (a1, b1), (a2, b2) in zip(segs, segs[1:]):
-                intron = seq[b1 : a2 - 1]  # forward, 0-based [b1, a2-1)
-                don = seq[b1 - DONOR_EXON : b1 + DONOR_INTRON]
-                acc = seq[a2 - 1 - ACCEPTOR_INTRON : a2 - 1 + ACCEPTOR_EXON]
-                if g.strand == "-":
-                    intron = reverse_complement(intron)
-                    don = reverse_complement(seq[a2 - 1 - DONOR_INTRON : a2 - 1 + DONOR_EXON])
-                    acc = reverse_complement(seq[b1 - ACCEPTOR_EXON : b1 + ACCEPTOR_INTRON])
-                introns.append(intron)
-                intron_lengths.append(len(intron))
-                if len(don) == DONOR_EXON + DONOR_INTRON:
-                    donors.append(don)
-                if len(acc) == ACCEPTOR_INTRON + ACCEPTOR_EXON:
-                    acceptors.append(acc)
-        if last < len(seq):
-            intergenic.append(seq[last:])
-    if len(cds) < 20:
-        return models  # too little to learn from: keep the last models
-    coding = fit_coding(cds, both, min(settings.coding_order, order_for(sum(map(len, cds)))))
-    if not settings.learn_introns:
-        return GenomeModels(coding=coding, splice=models.splice, intron_mean=models.intron_mean, intron_long=models.intron_long)
-    k = settings.content_order
-    intron_model = None
-    if settings.intron_long_classes:  # the chain serves the short class only (the long one reads as intergenic)
-        introns = [s for s in introns if len(s) <= settings.intron_min + settings.intron_split] or introns
-    if settings.learn_intron_chain and sum(map(len, introns)) > 50 * 4 ** (k + 1):
-        intron_model = ContentModel.fit(introns, bg, k)
-    ig_model = None
-    if settings.learn_intergenic_chain:
-        ig_model = ContentModel.fit(intergenic + [reverse_complement(s) for s in intergenic], bg, k)
-    splice = _splice_counts(models.splice, donors, acceptors, settings.splice_prior_weight)
-    if settings.learn_start_context and len(starts) >= 20:
-        background = models.splice["background"]
-        prior = [background] * (START_UP + 3 + START_DOWN)
-        splice["start"] = {"upstream": START_UP, "freq": _site_freq(starts, prior, settings.start_prior_weight), "sites": len(starts)}
-    # the median, not the mean: a few false long introns (two genes joined) must not make all
-    # long introns cheap in the next round, and the short-intron peak of most genomes sets it
-    mean = float(np.median(intron_lengths)) - settings.intron_min if intron_lengths else models.intron_mean
-    mean = float(np.clip(mean, 30.0, 5000.0))
-    long = models.intron_long
-    if settings.intron_long_classes and settings.fit_intron_long and intron_lengths:
-        beyond = [n - settings.intron_min for n in intron_lengths]
-        mean, long = fit_intron_lengths(beyond, mean, long or (settings.intron_long_weight, settings.intron_long_mean),
-                                        split=settings.intron_split, max_weight=settings.intron_long_max_weight)
-    u5 = u3 = None
-    if settings.utr_mean > 0 and sum(map(len, utr3)) > 50 * 4 ** (k + 1):
-        u5, u3 = ContentModel.fit(utr5, bg, k), ContentModel.fit(utr3, bg, k)
-    return GenomeModels(coding, intron_model, ig_model, splice, mean, long, u5, u3)
-
-
-def _collect_flanks(seq: bytes, found, flank: int, utr5: list[bytes], utr3: list[bytes]) -> None:
-    """Up to `flank` bases beyond each gene, stopping at a neighbouring gene, oriented with it."""
-    spans = sorted((g.start - 1, g.end) for g in found)  # 0-based half-open
-    starts = [a for a, _ in spans]
-    ends = sorted(b for _, b in spans)
-    for g in found:
-        a, b = g.start - 1, g.end
-        i = bisect.bisect_left(ends, a + 1) - 1  # the nearest gene ending at or before a
-        left = seq[max(a - flank, ends[i] if i >= 0 else 0, 0) : a]
-        j = bisect.bisect_right(starts, b - 1)  # the nearest gene starting at or after b
-        right = seq[b : min(b + flank, starts[j] if j < len(starts) else len(seq))]
-        if g.strand == "+":
-            five, three = left, right
-        else:
-            five, three = reverse_complement(right), reverse_complement(left)
-        if len(five) > 10:
-            utr5.append(five)
-        if len(three) > 10:
-            utr3.append(three)
-
-
-def _site_freq(sites: list[bytes], prior_freq, weight: float) -> list[list[float]]:
-    """Per-position base frequencies of equal-length sites, with `weight` pseudo-sites of
-    `prior_freq` mixed in."""
-    lut = {ord("A"): 0, ord("C"): 1, ord("G"): 2, ord("T"): 3}
-    p = np.asarray(prior_freq, dtype=np.float64) * weight
-    c = np.zeros_like(p)
-    for s in sites:
-        for i, ch in enumerate(s):
-            j = lut.get(ch)
-            if j is not None:
-                c[i, j] += 1
-    f = c + p
-    return (f / f.sum(axis=1, keepdims=True)).tolist()
-
-
-def _splice_counts(prior: dict, donors: list[bytes], acceptors: list[bytes], weight: float) -> dict:
-    out = dict(prior)
-    out["donor"] = dict(prior["donor"], freq=_site_freq(donors, prior["donor"]["freq"], weight))
-    out["acceptor"] = dict(prior["acceptor"], freq=_site_freq(acceptors, prior["acceptor"]["freq"], weight))
-    out["introns"] = len(donors)
-    return out
-
-
-def annotated_genes(ann, records: list[tuple[str, bytes]]) -> list[list[ViterbiGene]]:
-    """Per record, one ViterbiGene per annotated coding gene (its longest complete coding
-    transcript), the form refit() learns from: how a reference annotation becomes a model."""
-    out = []
-    for seqid, seq in records:
-        genes = []
-        for g in ann.genes.get(seqid, []):
-            tx = [t for t in g.coding_transcripts if not (t.start_partial or t.end_partial or t.pseudo)]
-            if g.pseudo or not tx:
-                continue
-            t = max(tx, key=lambda t: t.cds_length)
-            segs = [(s.start, s.end) for s in t.cds]
-            if max(b for _, b in segs) > len(seq):
-                continue
-            genes.append(ViterbiGene(t.strand, segs, 0.0))
-        out.append(genes)
-    return out

@@ -77,12 +77,15 @@ class CodingModel:
     @classmethod
     def fit(cls, genes: list[tuple[bytes, np.ndarray, np.ndarray]], background: list[bytes],
             k: int | None = None, pseudo: float = 0.5, cache: ContextCache | None = None,
-            per_parameter: int = 40) -> "CodingModel":
+            per_parameter: int = 40, prior: np.ndarray | None = None, prior_weight: float = 0.0) -> "CodingModel":
         """genes: per oriented sequence, (sequence, first bases, last bases) of its training CDS
         (stop codons excluded by the caller or not: three bases change nothing);
         background: oriented sequences of the genome (pass both strands); cache: a ContextCache
         shared between calls on the same sequences; per_parameter: without k, the order is the
-        highest with this many coding bases per parameter (order_for)."""
+        highest with this many coding bases per parameter (order_for); prior: (3, 4^k, 4)
+        P(base | codon position, context) of other genomes, mixed in as prior_weight
+        pseudo-observations per context (a Dirichlet prior: contexts the genome has seen
+        often follow the genome, rare ones the prior)."""
         read = cache or _uncached
         n_cod = int(sum(int((e - a + 1).sum()) for _, a, e in genes))
         k = order_for(n_cod, per_parameter) if k is None else k
@@ -103,6 +106,8 @@ class CodingModel:
             flat = phase[sel] * m * 4 + ctx[sel] * 4 + codes[sel]
             cod += np.bincount(flat, minlength=3 * m * 4).reshape(3, m, 4)
         cod += pseudo
+        if prior is not None and prior_weight > 0:
+            cod += prior_weight * prior
         bg += pseudo
         cod_p = np.log(cod / cod.sum(axis=2, keepdims=True))
         bg_p = np.log(bg / bg.sum(axis=1, keepdims=True))

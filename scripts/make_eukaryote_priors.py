@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Build bundled/eukaryote-priors (predict/eukaryote/priors.py) from the reference genes of the
+`train` eukaryotes of shared/genomes/splits.tsv: per species, the coding, intron and UTR chains
+of its annotated genes (the longest complete coding transcript of each).
+
+    python scripts/make_eukaryote_priors.py [--genomes ../shared/genomes] [--out src/genet5/bundled/eukaryote-priors]
+
+Only `train` genomes are read (the script refuses any other split), so the priors never saw a
+validation genome.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from genet5.genome.fasta import read_fasta  # noqa: E402
+from genet5.genome.readers import load_annotation  # noqa: E402
+from genet5.predict.eukaryote.refit import annotated_genes, training_set  # noqa: E402
+from genet5.predict.eukaryote.settings import EukaryoteSettings  # noqa: E402
+from genet5.predict.eukaryote.priors import BUNDLED, build_prior, save_priors  # noqa: E402
+
+SPECIES = {  # prior name: genome directory under shared/genomes
+    "yeast": "fungi/Saccharomyces_cerevisiae_S288C",
+    "fly": "invertebrates/Drosophila_melanogaster_dm3_chr2R",
+    "arabidopsis": "plants/Arabidopsis_thaliana_TAIR10_chr1",
+    "human": "vertebrates/Homo_sapiens_GRCh37_chrX",
+}
+
+
+def split_of(genomes: Path) -> dict[str, str]:
+    rows = (ln.split("\t") for ln in (genomes / "splits.tsv").read_text().splitlines()[1:] if ln.strip())
+    return {r[0]: r[1] for r in rows}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--genomes", type=Path, default=REPO.parent / "shared" / "genomes")
+    ap.add_argument("--out", type=Path, default=BUNDLED)
+    args = ap.parse_args()
+    splits = split_of(args.genomes)
+    flank = EukaryoteSettings().utr_flank
+    priors = []
+    for name, rel in SPECIES.items():
+        if splits.get(rel) != "train":
+            raise SystemExit(f"{rel} is not a train genome in splits.tsv ({splits.get(rel)}): refusing to learn a prior from it")
+        gdir = args.genomes / rel
+        records = [(r.id, r.seq) for r in read_fasta(gdir / "genome.fa.gz")]
+        ann_file = next(p for p in gdir.iterdir() if p.name.startswith("annotation."))
+        genes = annotated_genes(load_annotation(ann_file), records)
+        t = training_set(records, genes, flank)
+        prior = build_prior(name, t.cds, t.introns, t.utr5, t.utr3)
+        print(f"{name}: {prior.genes} genes, {prior.coding_bases:,} coding bases, {len(t.introns)} introns", flush=True)
+        priors.append(prior)
+    save_priors(priors, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

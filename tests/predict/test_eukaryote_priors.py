@@ -1,0 +1,93 @@
+"""Species priors of the eukaryote decoder (predict/eukaryote/priors.py): Dirichlet mixing into
+the chains, choosing a species by its coding chain, the bundled file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from genet5.genome.codes import reverse_complement
+from genet5.predict.eukaryote.content import ContentModel, background_counts, fit_coding, periodic_counts
+from genet5.predict.eukaryote.priors import (
+    BUNDLED, SpeciesPrior, build_prior, choose_prior, coding_loglik, load_priors, save_priors,
+)
+
+
+def _genes(codons: list[bytes], n: int, length: int, seed: int) -> list[bytes]:
+    """n in-frame ORF-like sequences drawn from a codon usage (a list to sample from)."""
+    rng = np.random.default_rng(seed)
+    return [b"ATG" + b"".join(codons[i] for i in rng.integers(0, len(codons), length)) + b"TAA" for _ in range(n)]
+
+
+GC_RICH = [b"GCC", b"GGC", b"CGC", b"GCG", b"CTG", b"ACC", b"GAC", b"CAG"]
+AT_RICH = [b"AAA", b"TTA", b"ATT", b"AAT", b"GAA", b"TTT", b"ATA", b"AGA"]
+
+
+def _prior(name: str, codons: list[bytes], seed: int) -> SpeciesPrior:
+    cds = _genes(codons, 40, 200, seed)
+    return build_prior(name, cds, introns=cds, utr5=cds, utr3=cds)
+
+
+def _probabilities(ratio: np.ndarray, background: list[bytes], k: int) -> np.ndarray:
+    """P(base | context) of a chain from its log-ratio table and the background it was fitted against."""
+    bg = background_counts(background, k) + 0.5
+    return np.exp(ratio + np.log(bg / bg.sum(axis=1, keepdims=True)))
+
+
+def test_the_prior_fills_what_the_genome_has_not_seen_and_yields_where_it_has():
+    prior = _prior("gc", GC_RICH, 0)
+    genome = _genes(AT_RICH, 30, 300, 1)
+    both = genome + [reverse_complement(s) for s in genome]
+    mixed = _probabilities(fit_coding(genome, both, prior.order, prior.coding, 50.0).ratio, both, prior.order)
+    counts = periodic_counts(genome, prior.order)
+    seen = counts.sum(axis=2) >= 500  # (codon position, context) the genome's genes teach well
+    unseen = counts.sum(axis=2) == 0
+    assert seen.any() and unseen.any()
+    empirical = (counts + 0.5) / (counts + 0.5).sum(axis=2, keepdims=True)
+    assert np.abs(mixed[seen] - empirical[seen]).max() < 0.05  # the genome's own usage wins where it has data
+    expected = (prior.coding * 50.0 + 0.5) / (prior.coding * 50.0 + 0.5).sum(axis=2, keepdims=True)
+    assert np.allclose(mixed[unseen], expected[unseen], atol=1e-4)  # the prior's where it has none
+    assert np.abs(mixed[unseen] - 0.25).max() > 0.3  # and that is not a flat guess
+
+
+def test_content_chain_mixes_the_prior_the_same_way():
+    seqs = [b"ACGT" * 200]
+    background = seqs + [b"AT" * 400]
+    bg = background_counts(background, 3)
+    flat = np.full((64, 4), 0.25, dtype=np.float32)
+    own = _probabilities(ContentModel.fit(seqs, bg, 3).ratio, background, 3)
+    mixed = _probabilities(ContentModel.fit(seqs, bg, 3, prior=flat, prior_weight=1000.0).ratio, background, 3)
+    # each context of the data is always followed by one base; a strong flat prior pulls it back toward 1/4
+    assert own.max() > 0.95 and mixed.max() < 0.5
+
+
+def test_the_species_whose_codon_usage_made_the_orfs_is_chosen():
+    priors = [_prior("gc", GC_RICH, 0), _prior("at", AT_RICH, 1)]
+    orfs = _genes(AT_RICH, 10, 150, 7)
+    assert coding_loglik(priors[1], orfs) > coding_loglik(priors[0], orfs)
+    assert choose_prior(priors, orfs).name == "at"
+    assert choose_prior(priors, orfs, "gc").name == "gc"  # a named prior wins over the fit
+    assert choose_prior(priors, []) is None
+    with pytest.raises(ValueError, match="no species prior 'mouse'"):
+        choose_prior(priors, orfs, "mouse")
+
+
+def test_priors_round_trip_through_safetensors(tmp_path):
+    priors = [_prior("gc", GC_RICH, 0), _prior("at", AT_RICH, 1)]
+    save_priors(priors, tmp_path)
+    back = load_priors(tmp_path)
+    assert [p.name for p in back] == ["gc", "at"]
+    for a, b in zip(priors, back):
+        for part in ("coding", "intron", "utr5", "utr3"):
+            assert np.array_equal(getattr(a, part), getattr(b, part))
+        assert (a.genes, a.coding_bases, a.order) == (b.genes, b.coding_bases, b.order)
+
+
+def test_bundled_priors_are_the_training_species_and_are_distributions():
+    priors = load_priors(BUNDLED)
+    assert {p.name for p in priors} == {"yeast", "fly", "arabidopsis", "human"}  # train genomes only (splits.tsv)
+    for p in priors:
+        assert p.order == 4 and p.coding.shape == (3, 256, 4) and p.intron.shape == (64, 4)
+        for part in ("coding", "intron", "utr5", "utr3"):
+            assert np.allclose(getattr(p, part).sum(axis=-1), 1.0, atol=1e-4)
+        assert p.genes > 300
