@@ -99,7 +99,9 @@ def oriented_site_llr(model: SiteNet, codes: np.ndarray) -> dict[str, np.ndarray
         x = torch.from_numpy(padded[b0 : b1 + 2 * reach][None, :].astype(np.int64))
         feats = model.features(x)[0]
         # window of site i: columns i - b0 .. i - b0 + 2 half - 1; a strided view of every window
-        # (no copy), gathered at the candidates in one step (6x faster than 2-D column indexing)
+        # (no copy), gathered at the candidates in one step (6x faster than 2-D column indexing;
+        # index_select: 6.5x faster again than indexing with [], the same windows: 512 of them
+        # 0.72 -> 0.11 ms in bfloat16, 1.19 -> 0.17 ms in float32)
         if READ_BF16:
             feats = feats.bfloat16()  # gathered at half the bytes too
         windows = feats.unfold(1, 2 * half, 1).permute(1, 0, 2)  # (b1 - b0 + 1, channels, window)
@@ -107,7 +109,7 @@ def oriented_site_llr(model: SiteNet, codes: np.ndarray) -> dict[str, np.ndarray
             cand = cand[(cand >= b0) & (cand < b1)]
             for lo in range(0, len(cand), _CHUNK):
                 c = cand[lo : lo + _CHUNK]
-                win = windows[torch.from_numpy(c - b0)]
+                win = windows.index_select(0, torch.from_numpy(c - b0))
                 logit = _read_bf16(readouts[site_type], win) if READ_BF16 else model.read(site_type, win)
                 out[site_type][c] = (logit - model.prior_logit(site_type)).numpy()
     return out
