@@ -18,10 +18,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from genet5.genome.codes import genetic_code  # noqa: E402
 from genet5.genome.fasta import read_fasta  # noqa: E402
 from genet5.genome.readers import load_annotation  # noqa: E402
 from genet5.predict.eukaryote.refit import annotated_genes, training_set  # noqa: E402
 from genet5.predict.eukaryote.settings import EukaryoteSettings  # noqa: E402
+from genet5.predict.eukaryote.density import single_orf_fraction  # noqa: E402
 from genet5.predict.eukaryote.priors import BUNDLED, build_prior, save_priors  # noqa: E402
 
 SPECIES = {  # prior name: genome directory under shared/genomes
@@ -53,8 +55,10 @@ def main() -> int:
         ann_file = next(p for p in gdir.iterdir() if p.name.startswith("annotation."))
         genes = annotated_genes(load_annotation(ann_file), records)
         t = training_set(records, genes, flank)
-        prior = build_prior(name, t.cds, t.introns, t.utr5, t.utr3)
-        print(f"{name}: {prior.genes} genes, {prior.coding_bases:,} coding bases, {len(t.introns)} introns", flush=True)
+        density = single_orf_fraction(records, genetic_code(1))
+        prior = build_prior(name, t.cds, t.introns, t.utr5, t.utr3, density)
+        print(f"{name}: {prior.genes} genes, {prior.coding_bases:,} coding bases, {len(t.introns)} introns, "
+              f"single-ORF fraction {density:.3f}", flush=True)
         priors.append(prior)
     save_priors(priors, args.out)
     print(f"wrote {args.out}")

@@ -72,6 +72,16 @@ def test_the_species_whose_codon_usage_made_the_orfs_is_chosen():
         choose_prior(priors, orfs, "mouse")
 
 
+def test_an_intron_rich_genome_gets_no_compact_species_prior():
+    compact, rich = _prior("at_compact", AT_RICH, 1), _prior("gc_rich", GC_RICH, 0)
+    compact.single_orf_fraction, rich.single_orf_fraction = 0.65, 0.11
+    orfs = _genes(AT_RICH, 10, 150, 7)  # codon usage of the compact species
+    assert choose_prior([compact, rich], orfs).name == "at_compact"
+    assert choose_prior([compact, rich], orfs, density=0.05, compact_from=0.4).name == "gc_rich"
+    assert choose_prior([compact, rich], orfs, density=0.6, compact_from=0.4).name == "at_compact"
+    assert choose_prior([rich], orfs, density=0.6, compact_from=0.4).name == "gc_rich"  # none on its side: all compete
+
+
 def test_priors_round_trip_through_safetensors(tmp_path):
     priors = [_prior("gc", GC_RICH, 0), _prior("at", AT_RICH, 1)]
     save_priors(priors, tmp_path)
@@ -80,7 +90,7 @@ def test_priors_round_trip_through_safetensors(tmp_path):
     for a, b in zip(priors, back):
         for part in ("coding", "intron", "utr5", "utr3"):
             assert np.array_equal(getattr(a, part), getattr(b, part))
-        assert (a.genes, a.coding_bases, a.order) == (b.genes, b.coding_bases, b.order)
+        assert (a.genes, a.coding_bases, a.order, a.single_orf_fraction) == (b.genes, b.coding_bases, b.order, b.single_orf_fraction)
 
 
 def test_bundled_priors_are_the_training_species_and_are_distributions():
@@ -91,3 +101,5 @@ def test_bundled_priors_are_the_training_species_and_are_distributions():
         for part in ("coding", "intron", "utr5", "utr3"):
             assert np.allclose(getattr(p, part).sum(axis=-1), 1.0, atol=1e-4)
         assert p.genes > 300
+    density = {p.name: p.single_orf_fraction for p in priors}
+    assert density["yeast"] > 0.5 and max(density["fly"], density["arabidopsis"], density["human"]) < 0.2

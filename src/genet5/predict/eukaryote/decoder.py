@@ -246,7 +246,8 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     if settings.prior_weight > 0 and initial is None:
         from genet5.predict.eukaryote.priors import choose_prior, load_priors
 
-        prior = choose_prior(load_priors(), seeds, settings.prior_name)
+        prior = choose_prior(load_priors(), seeds, settings.prior_name, density if settings.prior_by_density else None,
+                             settings.compact_from)
     if initial is not None:
         models = initial
     elif prior is not None:  # the seed pass reads the prior's coding chain only (its intron and UTR chains cost)

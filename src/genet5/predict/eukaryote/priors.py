@@ -44,6 +44,7 @@ class SpeciesPrior:
     utr3: np.ndarray
     genes: int = 0  # reference genes it was counted from
     coding_bases: int = 0
+    single_orf_fraction: float = 0.0  # of the species' genome (density.py): compact (yeast) or intron-rich
 
     @property
     def order(self) -> int:
@@ -55,13 +56,14 @@ def _normalised(counts: np.ndarray, pseudo: float = 0.5) -> np.ndarray:
     return (c / c.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
-def build_prior(name: str, cds: list[bytes], introns: list[bytes], utr5: list[bytes], utr3: list[bytes]) -> SpeciesPrior:
+def build_prior(name: str, cds: list[bytes], introns: list[bytes], utr5: list[bytes], utr3: list[bytes],
+                single_orf_fraction: float = 0.0) -> SpeciesPrior:
     """A species prior from oriented reference sequences (refit.training_set of the reference genes)."""
     return SpeciesPrior(name, _normalised(periodic_counts(cds, CODING_ORDER)),
                         _normalised(background_counts(introns, CONTENT_ORDER)),
                         _normalised(background_counts(utr5, CONTENT_ORDER)),
                         _normalised(background_counts(utr3, CONTENT_ORDER)),
-                        genes=len(cds), coding_bases=sum(map(len, cds)))
+                        genes=len(cds), coding_bases=sum(map(len, cds)), single_orf_fraction=single_orf_fraction)
 
 
 def save_priors(priors: list[SpeciesPrior], directory: Path) -> None:
@@ -71,7 +73,8 @@ def save_priors(priors: list[SpeciesPrior], directory: Path) -> None:
     tensors = {f"{p.name}.{part}": getattr(p, part) for p in priors for part in ("coding", "intron", "utr5", "utr3")}
     save_file(tensors, str(directory / "priors.safetensors"))
     doc = {"priors": [{"name": p.name, "coding_order": p.order, "content_order": CONTENT_ORDER, "genes": p.genes,
-                       "coding_bases": p.coding_bases} for p in priors]}
+                       "coding_bases": p.coding_bases, "single_orf_fraction": round(p.single_orf_fraction, 4)}
+                      for p in priors]}
     (directory / "priors.json").write_text(json.dumps(doc, indent=1) + "\n")
 
 
@@ -86,7 +89,8 @@ def load_priors(directory: Path = BUNDLED) -> list[SpeciesPrior]:
         t = load_file(str(directory / "priors.safetensors"))
         doc = json.loads((directory / "priors.json").read_text())
         _CACHE[directory] = [SpeciesPrior(d["name"], t[f"{d['name']}.coding"], t[f"{d['name']}.intron"],
-                                          t[f"{d['name']}.utr5"], t[f"{d['name']}.utr3"], d["genes"], d["coding_bases"])
+                                          t[f"{d['name']}.utr5"], t[f"{d['name']}.utr3"], d["genes"], d["coding_bases"],
+                                          d.get("single_orf_fraction", 0.0))
                              for d in doc["priors"]]
     return _CACHE[directory]
 
@@ -105,9 +109,13 @@ def coding_loglik(prior: SpeciesPrior, orfs: list[bytes]) -> float:
     return total / max(n, 1)
 
 
-def choose_prior(priors: list[SpeciesPrior], orfs: list[bytes], name: str = "") -> SpeciesPrior | None:
+def choose_prior(priors: list[SpeciesPrior], orfs: list[bytes], name: str = "",
+                 density: float | None = None, compact_from: float = 1.0) -> SpeciesPrior | None:
     """The prior named `name`, or else the one whose coding chain gives the genome's long ORFs
-    the highest likelihood (None without ORFs)."""
+    the highest likelihood (None without ORFs), among the species on the genome's side of
+    `compact_from` in single-ORF fraction when `density` (the genome's) is given: a compact
+    species' intron and UTR chains, learned from a few hundred introns, do not serve an
+    intron-rich genome however alike their codon usage."""
     if name:
         known = {p.name: p for p in priors}
         if name not in known:
@@ -115,5 +123,7 @@ def choose_prior(priors: list[SpeciesPrior], orfs: list[bytes], name: str = "") 
         return known[name]
     if not priors or not orfs:
         return None
+    if density is not None:
+        priors = [p for p in priors if (p.single_orf_fraction >= compact_from) == (density >= compact_from)] or priors
     return max(priors, key=lambda p: coding_loglik(p, orfs))
 
