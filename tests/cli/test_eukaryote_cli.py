@@ -73,3 +73,6 @@ def test_species_prior_is_chosen_named_or_refused(tmp_path):
     r = subprocess.run([*CLI, "predict", fasta, "-o", bad, "-g", "1", "--species", "mouse"], capture_output=True, text=True)
     assert r.returncode != 0 and not bad.exists()
     assert r.stderr.strip().splitlines()[-1] == "genet5: error: --species: 'mouse' is not one of auto, none, yeast, fly, arabidopsis, human"
+    r = subprocess.run([*CLI, "predict", fasta, "-o", bad, "-g", "11", "--species", "fly"], capture_output=True, text=True)
+    assert r.returncode != 0 and not bad.exists()
+    assert "--species chooses the training species of the eukaryote decoder (selftrained); --decoder prokaryote has none" in r.stderr

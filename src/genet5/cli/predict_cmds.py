@@ -103,6 +103,8 @@ def predict(
         fail(f"--decoder {decoder} decodes {' and '.join(DECODERS[decoder].domains)} genomes; drop it or use "
              f"--domain {DECODERS[decoder].domains[0]}")
     decoder = decoder or default_decoder(domain)
+    if species != "auto" and decoder != "selftrained":
+        fail(f"--species chooses the training species of the eukaryote decoder (selftrained); --decoder {decoder} has none")
     from genet5.cli.app import check_outputs
 
     check_outputs([genome], {"--output": output, "--gtf": gtf, "--proteins": proteins, "--cds": cds})
