@@ -9,8 +9,9 @@ For each genome (default: the prokaryotic `validation` genomes of shared/genomes
    `genet5 eval --genome`);
 2. the bundled network's per-base track is computed once (timed) and the decoder is run in
    process in several variants, each written to GFF3 and scored the same way:
-   full (the default: self-trained statistics + the learned start classifier + DP, no per-base
-   network), statistics_alone (without the classifier), classifier_alone (the classifier at
+   full (the default: self-trained statistics + the Prodigal-method dicodon score + the learned
+   start classifier + DP, no per-base network), no_dicodon (without the dicodon score, the
+   default until 2026-12-04), statistics_alone (without the classifier), classifier_alone (the classifier at
    full weight in place of the self-trained start model), with_network (the default + the
    per-base network, `--network`), network_alone (per-base network + fixed start prior + DP,
    no self-training, no classifier), no_self_training (long-ORF first pass + classifier),
@@ -51,6 +52,7 @@ OUT = RESULTS / "prokaryote_vs_prodigal.json"
 PROKARYOTIC = ("prokaryotes/", "archaea/", "phages/")
 VARIANTS = {
     "full": {},
+    "no_dicodon": {"use_dicodon": False},
     "statistics_alone": {"start_net_model": None},
     "classifier_alone": {"use_start_model": False, "start_net_full_below": 10**12, "start_net_max_bases": 10**12,
                          "weights": {"start_net": 1.0}},
@@ -187,14 +189,15 @@ def run_genome(genome_dir: str, threads: int) -> dict:
 
 
 def table(data: dict) -> str:
-    lines = ["| genome | bp | Prodigal start+stop (stop) | genet5 start+stop (stop) | statistics alone | classifier alone | with network | network alone | no self-training | no start model | greedy | genet5 / Prodigal bp/s | meta mode | Prodigal -p meta |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| genome | bp | Prodigal start+stop (stop) | genet5 start+stop (stop) | no dicodon score | statistics alone | classifier alone | with network | network alone | no self-training | no start model | greedy | genet5 / Prodigal bp/s | meta mode | Prodigal -p meta |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in data["genomes"]:
         v = r["genet5"]["variants"]
         f = lambda s: f"{s['start_stop']['f1']:.3f} ({s['stop']['f1']:.3f})"
         p = r["prodigal"]
         lines.append(
             f"| {r['genome'].split('/')[-1]} | {r['bp']:,} | {f(p['scores'])} | **{f(v['full']['scores'])}** | "
+            f"{f(v['no_dicodon']['scores']) if 'no_dicodon' in v else ''} | "
             f"{f(v['statistics_alone']['scores'])} | {f(v['classifier_alone']['scores'])} | "
             f"{f(v['with_network']['scores'])} | {f(v['network_alone']['scores'])} | {f(v['no_self_training']['scores'])} | {f(v['no_start_model']['scores'])} | "
             f"{f(v['greedy']['scores'])} | {v['full']['bp_per_s']:,} / {p['bp_per_s']:,} | "

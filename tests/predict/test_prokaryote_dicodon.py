@@ -1,0 +1,104 @@
+"""The Prodigal-method dicodon score (predict/prokaryote/dicodon.py) on built cases, and that the
+decoder uses it by default."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from genet5.genome.codes import genetic_code
+from genet5.predict.prokaryote.decoder import FEATURES, ProkaryoteSettings, dicodon_weights, prepare_record, self_train
+from genet5.predict.prokaryote.dicodon import (CLIP_CODING, SHORT_GENE, UPSTREAM, DicodonModel, _codon_sums,
+                                               _group_running_max, hexamers)
+from genet5.predict.prokaryote.orfs import Strand, base_codes
+from tests.predict.test_prokaryote import STARTS, _planted_genome
+
+CODE11 = genetic_code(11)
+
+
+def test_hexamer_index_and_unreadable_positions():
+    h = hexamers(base_codes(b"AAAAACNAAAAAAT"))
+    assert h[0] == 1  # AAAAAC: the last base is the lowest digit
+    assert (h[1:7] == -1).all()  # every hexamer over the N
+    assert h[7] == 0 and h[8] == 3  # AAAAAA, AAAAAT
+    assert (h[9:] == -1).all()  # runs off the end
+
+
+def test_codon_sums_and_group_running_max_match_loops():
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=200)
+    a = rng.integers(0, 150, size=40)
+    last = a + 3 * rng.integers(-1, 15, size=40)
+    want = [sum(values[j] for j in range(s, l + 1, 3)) for s, l in zip(a, last)]
+    assert np.allclose(_codon_sums(values, a, last), want)
+    group, pos = rng.integers(0, 6, size=50), rng.permutation(50)
+    order = np.lexsort((pos, group))
+    got = _group_running_max(values[:50], group, order)
+    for i in range(50):
+        before = [k for k in range(50) if group[k] == group[i] and pos[k] <= pos[i]]
+        assert np.isclose(got[i], max(values[k] for k in before))
+
+
+def _strand(seq: bytes, a: list[int], e: list[int], orf: list[int]) -> Strand:
+    n = len(a)
+    return Strand("s", "+", 0, len(seq), seq, np.array(a), np.array(e), np.array(orf), np.zeros(n, bool), np.zeros(n, bool))
+
+
+def test_fit_scores_in_frame_hexamers_of_genes_above_the_background():
+    rng = np.random.default_rng(1)
+    gene = b"ATG" + b"GCTGAA" * 100 + b"TAA"
+    acgt = np.frombuffer(b"ACGT", dtype=np.uint8)
+    seq = rng.choice(acgt, size=300).tobytes() + gene + rng.choice(acgt, size=300).tobytes()
+    a, e = np.array([300]), np.array([300 + len(gene) - 1])
+    m = DicodonModel.fit([(seq, a, e)], [seq], gc=0.5, start_weight=4.35)
+    idx = lambda k: int(hexamers(base_codes(k))[0])
+    assert m.coding[idx(b"GCTGAA")] > 1 and m.coding[idx(b"CTGAAG")] == -CLIP_CODING  # out of frame: never in a gene
+    assert np.abs(m.coding).max() <= CLIP_CODING
+    assert m.codons == len(range(300, 300 + len(gene) - 5, 3))
+    # a background-weighted pseudo-count pulls unseen hexamers towards 0
+    smooth = DicodonModel.fit([(seq, a, e)], [seq], gc=0.5, start_weight=4.35, pseudo=65536)
+    assert -CLIP_CODING < smooth.coding[idx(b"CTGAAG")] < 0
+
+
+def test_interior_start_is_charged_for_the_coding_it_leaves_upstream():
+    seq = b"ATG" + b"GCTGAA" * 50 + b"ATG" + b"GCTGAA" * 20 + b"TAA"
+    e = len(seq) - 1
+    cand = _strand(seq, [0, 303], [e, e], [0, 0])
+    m = DicodonModel(np.zeros(4096), np.zeros((len(UPSTREAM), 4)), 4.35)
+    m.coding[int(hexamers(base_codes(b"GCTGAA"))[0])] = 1.0
+    m.coding[int(hexamers(base_codes(b"TGAAGC"))[0])] = 1.0
+    lengths = np.zeros(2)
+    raw = _codon_sums(np.where(hexamers(base_codes(seq)) >= 0, m.coding[hexamers(base_codes(seq))], 0.0), cand.a, cand.e - 5)
+    got = m.coding_scores(cand, lengths)
+    assert got[0] == raw[0]
+    assert got[1] == raw[1] - (raw[0] - raw[1])  # twice the coding it leaves upstream
+
+
+def test_start_parts_of_short_genes_scale_with_length_and_negative_coding_costs():
+    body = lambda n: b"ATG" + b"GCA" * n + b"TAA"
+    m = DicodonModel(np.zeros(4096), np.zeros((len(UPSTREAM), 4)), 4.35)
+    for codons in (40, 200):
+        seq = body(codons)
+        cand = _strand(seq, [0], [len(seq) - 1], [0])
+        span = len(seq) - 3
+        _, start = m.scores(cand, np.zeros(1), codon=np.array([1.0]), rbs=np.array([-1.0]))
+        scale = span / SHORT_GENE if span < SHORT_GENE else 1.0
+        inverse = SHORT_GENE / span if span < SHORT_GENE else 1.0
+        assert np.isclose(start[0], 4.35 * (scale - inverse))
+        cod, start_neg = m.scores(cand, np.array([-1.0]), codon=np.array([1.0]), rbs=np.array([-1.0]))
+        assert cod[0] == -1.0 and np.isclose(start_neg[0], start[0] - 0.5)
+
+
+def test_decoder_uses_the_dicodon_score_by_default():
+    seq, _ = _planted_genome(3)
+    settings = ProkaryoteSettings(use_net=False)
+    rec = prepare_record("s", seq, CODE11, STARTS, settings)
+    st = self_train([rec], settings)
+    assert st.dicodon is not None and st.dicodon.codons > 1000
+    cols = [FEATURES.index("dicodon"), FEATURES.index("dicodon_start")]
+    assert all(np.abs(d.features[:, cols]).sum() > 0 for d in rec)
+    w = dicodon_weights(np.ones(len(FEATURES)), st.dicodon, settings)
+    share = st.dicodon.codons / (st.dicodon.codons + settings.dicodon_half_codons)
+    assert np.allclose(w[cols], share)
+    assert np.isclose(w[FEATURES.index("codon")], 1 - (1 - settings.codon_rbs_with_dicodon) * share)
+    off = ProkaryoteSettings(use_net=False, use_dicodon=False)
+    assert self_train([prepare_record("s", seq, CODE11, STARTS, off)], off).dicodon is None
