@@ -14,7 +14,6 @@ single-exon genes.
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
 import pickle
 import sys
@@ -22,6 +21,9 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from phage_errors import reference  # noqa: E402  (the exact CDS set of a reference, shared)
 
 REPO = Path(__file__).resolve().parents[2]
 GENOMES = Path(os.environ.get("GENET5_SHARED", REPO.parent / "shared")) / "genomes"
@@ -50,14 +52,6 @@ def genetic_code_of(genome_dir: str) -> int:
     return {e.path.strip("/"): e.genetic_code for e in read_manifest(GENOMES / "manifest.tsv")}[genome_dir]
 
 
-def reference(path: Path) -> set:
-    out = set()
-    with gzip.open(path, "rt") as fh:
-        for ln in fh:
-            f = ln.rstrip("\n").split("\t")
-            if len(f) == 9 and f[2] == "CDS":
-                out.add((f[0], f[6], int(f[3]), int(f[4])))
-    return out
 
 
 def prepared(genome_dir: str, settings):
