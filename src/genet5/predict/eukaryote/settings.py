@@ -14,7 +14,12 @@ from genet5.predict.viterbi_decoder import SPLICE_PWM_FILE
 
 @dataclass
 class EukaryoteSettings:
-    rounds: int = 4  # self-training rounds after the seed pass
+    # Self-training rounds after the seed pass. With the species priors (2026-12-04, session 24;
+    # dev harness, validation gene F1, mean of worm / fly chr4 / Arabidopsis / Zymoseptoria over
+    # three site fine-tune samples): 4 rounds 0.394, 3 rounds 0.397 (Arabidopsis seed 0 0.577 ->
+    # 0.585), 2 rounds 0.390 (one sample); pieces 0.359 / 0.357; yeast I/III/VI 0.811 / 0.809;
+    # 3 saves one pass over the genome.
+    rounds: int = 3
     seed_min_codons: int = 250  # ORFs at least this long seed the coding chain
     coding_order: int = 4
     content_order: int = 3  # intron and intergenic chains
