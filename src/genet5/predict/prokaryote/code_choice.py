@@ -10,8 +10,6 @@ with an internal TGA decides.
 
 from __future__ import annotations
 
-import numpy as np
-
 from genet5.genome.codes import genetic_code
 from genet5.predict.prokaryote.decoder import ProkaryoteSettings, find_genes, prepare_record
 from genet5.predict.prokaryote.orfs import base_codes

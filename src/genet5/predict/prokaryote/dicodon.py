@@ -69,7 +69,6 @@ def _uncached(s: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 def _codon_sums(values: np.ndarray, a: np.ndarray, last: np.ndarray) -> np.ndarray:
     """sum of values[j] for j = a, a+3, ..., last (inclusive; 0 where last < a)."""
-    n = len(values)
     out = np.zeros(len(a))
     for g in range(3):
         sel = (a % 3) == g
