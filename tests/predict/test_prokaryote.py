@@ -218,3 +218,41 @@ def test_length_log_odds_grows_with_length_and_falls_with_gc():
     assert gc_rich[3] < at_rich[3]
     # table 4 reads TGA: stops rarer again, long ORFs weaker evidence
     assert length_log_odds(codons, 0.30, 4)[3] < at_rich[3]
+
+
+def _junctions(n: int, rescue=None) -> dp.Junctions:
+    unit = 0.15 * 4.35  # Prodigal's: 0.15 x its start weight
+    return dp.Junctions(-unit, unit, np.zeros(n) if rescue is None else np.asarray(rescue, dtype=float))
+
+
+def test_dp_junctions_cost_each_gene_and_reward_close_same_strand_neighbours():
+    plus = np.array([True, True])
+    # far apart: the second gene (0.4) does not pay its junction (-0.65)
+    far_lo, far_hi = np.array([1, 801]), np.array([300, 1100])
+    score = np.array([5.0, 0.4])
+    assert dp.select(far_lo, far_hi, plus, score).tolist() == [0, 1]
+    assert dp.select(far_lo, far_hi, plus, score, junctions=_junctions(2)).tolist() == [0]
+    # 20 bp downstream on the same strand: an operon, (2 - 23/60) x 0.65 is added
+    near_lo, near_hi = np.array([1, 321]), np.array([300, 620])
+    assert dp.select(near_lo, near_hi, plus, score, junctions=_junctions(2)).tolist() == [0, 1]
+    # on opposite strands the same distance is no operon
+    assert dp.select(near_lo, near_hi, np.array([True, False]), score, junctions=_junctions(2)).tolist() == [0]
+
+
+def test_dp_junctions_forgive_a_start_riding_on_the_upstream_stop():
+    # ATGA: the second gene's start begins 3 bases before the first gene's last base
+    lo, hi, plus = np.array([1, 297]), np.array([300, 600]), np.array([True, True])
+    score = np.array([5.0, -2.0])
+    assert dp.select(lo, hi, plus, score, junctions=_junctions(2)).tolist() == [0]
+    assert dp.select(lo, hi, plus, score, junctions=_junctions(2, [0.0, 2.0])).tolist() == [0, 1]
+    # 6 bases further the start no longer rides on the stop: no rescue
+    assert dp.select(lo + np.array([0, 6]), hi + np.array([0, 6]), plus, score,
+                     junctions=_junctions(2, [0.0, 2.0])).tolist() == [0]
+
+
+def test_dp_junctions_drop_a_gene_whose_own_score_and_junction_are_negative():
+    # gene 0 (-1) is chosen only to carry gene 1's operon rescue; afterwards it is dropped, as
+    # Prodigal's eliminate_bad_genes does, and gene 1 keeps its place
+    lo, hi, plus = np.array([1, 297]), np.array([300, 600]), np.array([True, True])
+    got = dp.select(lo, hi, plus, np.array([-1.0, -3.0]), junctions=_junctions(2, [0.0, 5.0]))
+    assert got.tolist() == [1]

@@ -80,11 +80,11 @@ def test_start_parts_of_short_genes_scale_with_length_and_negative_coding_costs(
         seq = body(codons)
         cand = _strand(seq, [0], [len(seq) - 1], [0])
         span = len(seq) - 3
-        _, start = m.scores(cand, np.zeros(1), codon=np.array([1.0]), rbs=np.array([-1.0]))
+        _, start, _ = m.scores(cand, np.zeros(1), codon=np.array([1.0]), rbs=np.array([-1.0]))
         scale = span / SHORT_GENE if span < SHORT_GENE else 1.0
         inverse = SHORT_GENE / span if span < SHORT_GENE else 1.0
         assert np.isclose(start[0], 4.35 * (scale - inverse))
-        cod, start_neg = m.scores(cand, np.array([-1.0]), codon=np.array([1.0]), rbs=np.array([-1.0]))
+        cod, start_neg, _ = m.scores(cand, np.array([-1.0]), codon=np.array([1.0]), rbs=np.array([-1.0]))
         assert cod[0] == -1.0 and np.isclose(start_neg[0], start[0] - 0.5)
 
 
@@ -102,3 +102,12 @@ def test_decoder_uses_the_dicodon_score_by_default():
     assert np.isclose(w[FEATURES.index("codon")], 1 - (1 - settings.codon_rbs_with_dicodon) * share)
     off = ProkaryoteSettings(use_net=False, use_dicodon=False)
     assert self_train([prepare_record("s", seq, CODE11, STARTS, off)], off).dicodon is None
+
+
+def test_rescue_is_the_negative_part_of_the_rbs_and_upstream_scores():
+    seq = b"ATG" + b"GCA" * 100 + b"TAA"
+    cand = _strand(seq, [0], [len(seq) - 1], [0])
+    m = DicodonModel(np.zeros(4096), np.zeros((len(UPSTREAM), 4)), 4.35)
+    _, _, weak = m.scores(cand, np.zeros(1), codon=np.array([-1.0]), rbs=np.array([-2.0]))
+    _, _, strong = m.scores(cand, np.zeros(1), codon=np.array([-1.0]), rbs=np.array([2.0]))
+    assert np.isclose(weak[0], 4.35 * 2.0) and strong[0] == 0.0  # the codon's part is never forgiven

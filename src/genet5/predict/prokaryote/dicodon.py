@@ -180,9 +180,11 @@ class DicodonModel:
         return table[np.arange(len(UPSTREAM))[None, :], b].sum(axis=1)
 
     def scores(self, cand: Strand, length_log_odds: np.ndarray, codon: np.ndarray, rbs: np.ndarray,
-               cache: HexamerCache | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(coding, start) score of each candidate, Prodigal's way (its whole score is their
-        sum). codon, rbs: the start model's log-odds of each candidate's start codon and RBS class."""
+               cache: HexamerCache | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(coding, start, rescue) score of each candidate, Prodigal's way (its whole score is
+        coding + start; rescue: the negative part of the RBS and upstream scores, which a start
+        overlapping its operon neighbour's stop gets back, dp.Junctions). codon, rbs: the start
+        model's log-odds of each candidate's start codon and RBS class."""
         cscore = self.coding_scores(cand, length_log_odds, cache)
         w = self.start_weight
         parts = [w * np.clip(codon, -CLIP_START, CLIP_START), w * np.clip(rbs, -CLIP_START, CLIP_START),
@@ -191,7 +193,9 @@ class DicodonModel:
         short = (~cand.edge) & (span < SHORT_GENE)
         neg = np.where(short, SHORT_GENE / np.maximum(span, 1.0), 1.0)
         pos = np.where(short, span / SHORT_GENE, 1.0)
-        sscore = sum(np.where(p < 0, p * neg, p * pos) for p in parts)
-        sscore = np.where(cand.edge, 0.0, sscore)
+        scaled = [np.where(p < 0, p * neg, p * pos) for p in parts]
+        sscore = np.where(cand.edge, 0.0, sum(scaled))
         sscore = sscore - np.where((cscore < 0) & ~cand.edge, 0.5, 0.0)
-        return cscore, sscore
+        # what a start riding on its upstream neighbour's stop (ATGA, TAATG) gets back (dp.Junctions)
+        rescue = np.where(cand.edge, 0.0, -(np.minimum(scaled[1], 0.0) + np.minimum(scaled[2], 0.0)))
+        return cscore, sscore, rescue

@@ -15,15 +15,57 @@ running prefix maximum, found by bisection) and (b) each candidate that ends ins
 from __future__ import annotations
 
 import bisect
+from dataclasses import dataclass
 
 import numpy as np
 
+OPERON_DIST = 60  # bp: same-strand neighbours this close are scored as one operon (Prodigal's)
+
+
+@dataclass
+class Junctions:
+    """Prodigal's score of the space between two consecutive genes of a chain (its intergenic
+    term; learned from its method). `apart` for neighbours on opposite strands or more than
+    3 x OPERON_DIST apart (Prodigal: -0.15 x its start weight, in effect a cost per gene); same-strand
+    neighbours closer than OPERON_DIST (or overlapping by more than 3/4 of it) gain
+    (2 - distance / OPERON_DIST) x `operon`; and where a start overlaps its same-strand upstream
+    neighbour's stop as in ATGA or TAATG (a coupled operon), the downstream gene gets back
+    `rescue` (per candidate: the negative part of its RBS and upstream scores)."""
+
+    apart: float
+    operon: float
+    rescue: np.ndarray
+
+    def pair(self, lo1: int, hi1: int, plus1: bool, idx1: int, lo2: int, plus2: bool, idx2: int) -> float:
+        """Score of gene 2 (starting at lo2) following gene 1 (ending at hi1) on its left."""
+        if plus1 != plus2:
+            return self.apart
+        dist = abs(lo2 - hi1 + 2)  # Prodigal's: from the stop codon's first base to the start
+        val = 0.0
+        if lo2 == hi1 or lo2 == hi1 - 3:  # TAATG / ATGA: the downstream gene's start rides on the stop
+            val += self.rescue[idx2] if plus2 else self.rescue[idx1]
+        if dist > 3 * OPERON_DIST:
+            return val + self.apart
+        if (dist <= OPERON_DIST and hi1 < lo2) or dist < OPERON_DIST / 4:
+            val += (2.0 - dist / OPERON_DIST) * self.operon
+        return val
+
+    def best_bonus(self) -> np.ndarray:
+        """The most any junction can add to each candidate."""
+        return self.rescue + max(2.0 * self.operon, 0.0)
+
 
 def select(lo: np.ndarray, hi: np.ndarray, plus: np.ndarray, score: np.ndarray, *,
-           same: int = 60, convergent: int = 200, divergent: int = 0) -> np.ndarray:
+           same: int = 60, convergent: int = 200, divergent: int = 0,
+           junctions: Junctions | None = None) -> np.ndarray:
     """Indices (into the inputs) of the best-scoring compatible set. Only positive scores can
-    be chosen. lo/hi: 1-based inclusive; plus: True for '+' strand."""
-    keep = np.flatnonzero(score > 0)
+    be chosen. lo/hi: 1-based inclusive; plus: True for '+' strand. With `junctions`, each
+    pair of consecutive genes adds its junction score, and a gene is then kept only if its own
+    score plus the junction that belongs to its start (Prodigal's eliminate_bad_genes) is >= 0."""
+    if junctions is None:
+        keep = np.flatnonzero(score > 0)
+    else:
+        keep = np.flatnonzero(score + junctions.best_bonus() > 0)
     if keep.size == 0:
         return keep
     order = keep[np.lexsort((lo[keep], hi[keep]))]
@@ -32,43 +74,71 @@ def select(lo: np.ndarray, hi: np.ndarray, plus: np.ndarray, score: np.ndarray, 
     n = len(order)
     best = [0.0] * n
     back = [-1] * n
+    link = [0.0] * n  # junction score between a chosen gene and the one before it
     prefix = [0.0] * n  # max of best[0..i]
     prefix_at = [-1] * n  # which index reaches it
     reach = max(same, convergent, divergent)
+    # neighbours ending this close before a start may earn more than the `apart` score
+    near = 3 * OPERON_DIST + 3 if junctions is not None else 0
+    apart = junctions.apart if junctions is not None else 0.0
     for i in range(n):
         li, hi_i, pi = L[i], H[i], P[i]
-        j0 = bisect.bisect_left(H, li, 0, i)  # candidates 0..j0-1 end left of i
-        b, arg = 0.0, -1
-        if j0 > 0 and prefix[j0 - 1] > 0:
-            b, arg = prefix[j0 - 1], prefix_at[j0 - 1]
+        j0 = bisect.bisect_left(H, li - near, 0, i)  # candidates 0..j0-1 end well left of i
+        b, arg, jn = 0.0, -1, 0.0
+        if j0 > 0 and prefix[j0 - 1] + apart > 0:
+            b, arg, jn = prefix[j0 - 1] + apart, prefix_at[j0 - 1], apart
         j = j0
         limit = li + reach
         while j < i and H[j] < limit:
             hj = H[j]
-            if hj < hi_i and L[j] < li and best[j] > b:
-                ov = hj - li + 1
+            if hj < hi_i and L[j] < li:
                 pj = P[j]
-                if pj == pi:
-                    allowed = same
-                elif pj:  # j on '+', i on '-': 3' ends face each other
-                    allowed = convergent
-                else:  # j on '-', i on '+': 5' ends overlap
-                    allowed = divergent
-                if ov <= allowed:
-                    b, arg = best[j], j
+                ok = True
+                if hj >= li:
+                    ov = hj - li + 1
+                    if pj == pi:
+                        ok = ov <= same
+                    elif pj:  # j on '+', i on '-': 3' ends face each other
+                        ok = ov <= convergent
+                    else:  # j on '-', i on '+': 5' ends overlap
+                        ok = ov <= divergent
+                if ok:
+                    pair = junctions.pair(L[j], hj, pj, order[j], li, pi, order[i]) if junctions is not None else 0.0
+                    if best[j] + pair > b:
+                        b, arg, jn = best[j] + pair, j, pair
             j += 1
         best[i] = S[i] + b
         back[i] = arg
+        link[i] = jn
         if i and prefix[i - 1] >= best[i]:
             prefix[i], prefix_at[i] = prefix[i - 1], prefix_at[i - 1]
         else:
             prefix[i], prefix_at[i] = best[i], i
-    chosen = []
+    chain = []
     i = prefix_at[n - 1]
     while i >= 0:
-        chosen.append(order[i])
+        chain.append(i)
         i = back[i]
-    return np.array(sorted(chosen), dtype=np.int64)
+    chain.reverse()
+    if junctions is not None:
+        chain = _eliminate_bad(chain, S, P, link, back)
+    return np.array(sorted(order[i] for i in chain), dtype=np.int64)
+
+
+def _eliminate_bad(chain: list[int], S: list[float], P: list[bool], link: list[float], back: list[int]) -> list[int]:
+    """Drop chosen genes whose score plus the junction at their start is negative (a junction
+    belongs to the downstream gene of a same-strand pair, to the left gene when it is on '-',
+    to neither of a convergent pair)."""
+    own = {i: S[i] for i in chain}
+    for i in chain:
+        j = back[i]
+        if j < 0:
+            continue
+        if not P[j]:
+            own[j] += link[i]
+        elif P[i]:
+            own[i] += link[i]
+    return [i for i in chain if own[i] >= 0]
 
 
 def greedy(lo: np.ndarray, hi: np.ndarray, plus: np.ndarray, score: np.ndarray, *,
