@@ -111,3 +111,19 @@ def test_rescue_is_the_negative_part_of_the_rbs_and_upstream_scores():
     _, _, weak = m.scores(cand, np.zeros(1), codon=np.array([-1.0]), rbs=np.array([-2.0]))
     _, _, strong = m.scores(cand, np.zeros(1), codon=np.array([-1.0]), rbs=np.array([2.0]))
     assert np.isclose(weak[0], 4.35 * 2.0) and strong[0] == 0.0  # the codon's part is never forgiven
+
+
+def test_start_training_on_sure_orfs_learns_the_planted_codon_and_motif():
+    from genet5.predict.prokaryote.dicodon import _best_start_per_orf, _orf_groups
+
+    seq, _ = _planted_genome(3)
+    settings = ProkaryoteSettings(use_net=False, dicodon_own_starts=True)
+    rec = prepare_record("s", seq, CODE11, STARTS, settings)
+    st = self_train([rec], settings)
+    m = st.dicodon
+    assert m.sure_starts > 20 and m.type_wt[0] > 0  # ATG, every planted start
+    assert m.rbs_wt[27] == m.rbs_wt.max() and m.rbs_wt[27] > 1  # AGGAGG, spacer 5-10
+    assert 0 < m.start_share < 1
+    # ties go to the downstream start; an ORF with no usable start gives none
+    cand = _strand(b"A" * 30, [0, 3, 6, 9], [29, 29, 29, 29], [0, 0, 0, 1])
+    assert _best_start_per_orf(np.array([1.0, 2.0, 2.0, -np.inf]), _orf_groups(cand)).tolist() == [2]

@@ -7,10 +7,12 @@ weighted sum (decoder.py):
   a start is charged for coding evidence it leaves upstream in its ORF, and the ORF-length
   log-odds is added, lowered for interior starts by what they leave upstream, with a floor of
   half of it on the coding of long ORFs;
-- start: start codon and Shine-Dalgarno log-odds (the start model's, starts.py) plus the base
-  composition at -1, -2 and -15..-44 against the genome's GC, all times a start weight; the
-  start parts of genes under 250 bp shrink (positive) or grow (negative) with 250 / length, and
-  a start whose coding is negative loses 0.5.
+- start: start codon and Shine-Dalgarno log-odds plus the base composition at -1, -2 and
+  -15..-44 against the genome's GC, all times a start weight; the start parts of genes under
+  250 bp shrink (positive) or grow (negative) with 250 / length, and a start whose coding is
+  negative loses 0.5. The codon and motif weights (over Prodigal's motif bins, sd_bins.py) and
+  the composition are learned from sure ORFs (train_starts), blended with the decoder's start
+  model (starts.py) where there are few.
 
 What it adds to the decoder's own terms is a different *shape* (coding per codon and clipped,
 the start weight well above the coding's, the short-gene scaling); docs/benchmarks.md, issue 11.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from genet5.predict.prokaryote.orfs import Strand, base_codes
+from genet5.predict.prokaryote.sd_bins import N_BINS, best_bins
 
 CLIP_CODING = 5.0
 CLIP_START = 4.0
@@ -28,6 +31,8 @@ CLIP_START = 4.0
 UPSTREAM = np.array([1, 2] + list(range(15, 45)))
 UPSTREAM_SHARE = 0.4  # weight of each upstream column relative to the codon and RBS terms
 SHORT_GENE = 250  # bp below which a gene's start parts are rescaled by length
+START_TRAIN_ROUNDS = 10  # Prodigal's start training: rounds, and the whole score of a sure gene
+START_TRAIN_MIN = 35.0
 
 
 def hexamers(codes: np.ndarray) -> np.ndarray:
@@ -98,6 +103,65 @@ def _group_running_max(values: np.ndarray, group: np.ndarray, order: np.ndarray)
     return res
 
 
+def _upstream_counts(codes: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """(len(UPSTREAM), 4) base counts at the upstream columns of the starts `a`."""
+    up = a[:, None] - UPSTREAM[None, :]
+    b = np.where(up >= 0, codes[np.clip(up, 0, None)], 4)
+    return np.stack([np.bincount(b[:, col][b[:, col] < 4], minlength=4)[:4] for col in range(len(UPSTREAM))]).astype(np.float64)
+
+
+def _upstream_log_odds(counts: np.ndarray, gc: float, pseudo_starts: float) -> np.ndarray:
+    """Each upstream column's base log-odds against the genome's GC (clipped), `pseudo_starts`
+    starts of the GC-expected mix added to every column."""
+    gc = min(max(gc, 0.1), 0.9)
+    expected = np.array([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2])
+    ups = counts + pseudo_starts * expected[None, :]
+    tot = ups.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        up_lo = np.where(tot > 0, np.log(ups / np.maximum(tot, 1) / expected[None, :]), 0.0)
+    return np.clip(np.nan_to_num(up_lo, neginf=-CLIP_START), -CLIP_START, CLIP_START)
+
+
+def _class_log_ratio(counts: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """log(share among the picked starts / share among all starts), clipped; -4 for a class no
+    candidate has, 0 for all when nothing was picked (Prodigal's)."""
+    if counts.sum() == 0:
+        return np.zeros(len(counts))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(background > 0, np.log(counts / counts.sum() / background), -CLIP_START)
+    return np.clip(np.nan_to_num(out, neginf=-CLIP_START), -CLIP_START, CLIP_START)
+
+
+def _training_bin(exact: np.ndarray, mism: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The motif bin a start counts under while the weights are trained: the exact motif's
+    unless the one-mismatch motif's weighs more than 1 above it (or there is no exact one);
+    within 1 of each other, the higher bin."""
+    we, wm = weights[exact], weights[mism]
+    return np.where((we > wm + 1.0) | (mism == 0), exact,
+                    np.where((we < wm - 1.0) | (exact == 0), mism, np.maximum(exact, mism)))
+
+
+def _orf_groups(cand: Strand) -> tuple[np.ndarray, np.ndarray]:
+    """(order, first): candidates sorted by ORF, upstream start first, and where each ORF
+    begins in that order (for _best_start_per_orf, once per strand)."""
+    order = upstream_order(cand)
+    o = cand.orf[order]
+    return order, np.flatnonzero(np.r_[True, o[1:] != o[:-1]]) if len(o) else np.zeros(0, dtype=np.int64)
+
+
+def _best_start_per_orf(total: np.ndarray, groups: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Index of the best-scoring candidate of each ORF (ties: the downstream one; ORFs whose
+    every candidate scores -inf give none)."""
+    order, first = groups
+    if len(order) == 0:
+        return np.zeros(0, dtype=np.int64)
+    t = total[order]
+    top = np.repeat(np.maximum.reduceat(t, first), np.diff(np.r_[first, len(t)]))
+    at = np.maximum.reduceat(np.where(t == top, np.arange(len(t)), -1), first)
+    best = order[at]
+    return best[np.isfinite(total[best])]
+
+
 def upstream_order(cand: Strand) -> np.ndarray:
     """Candidates sorted by ORF, the most upstream start first."""
     return np.lexsort((cand.a, cand.orf))
@@ -110,6 +174,10 @@ class DicodonModel:
     def __init__(self, coding: np.ndarray, upstream: np.ndarray, start_weight: float, codons: int = 0):
         self.coding, self.upstream, self.start_weight = coding, upstream, start_weight
         self.codons = codons  # codons of the genes it was fitted on
+        self.type_wt: np.ndarray | None = None  # own start codon and RBS class weights (train_starts)
+        self.rbs_wt: np.ndarray | None = None
+        self.sure_starts = 0
+        self.start_share = 0.0
 
     @classmethod
     def fit(cls, genes: list[tuple[bytes, np.ndarray, np.ndarray]], background: list[bytes], gc: float,
@@ -136,11 +204,7 @@ class DicodonModel:
             pos = np.repeat(a, lengths) + 3 * (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
             hp = h[pos]
             cnt += np.bincount(hp[hp >= 0], minlength=4096)
-            up = a[:, None] - UPSTREAM[None, :]
-            inside = up >= 0
-            b = np.where(inside, codes[np.clip(up, 0, None)], 4)
-            for col in range(len(UPSTREAM)):
-                ups[col] += np.bincount(b[:, col][b[:, col] < 4], minlength=4)[:4]
+            ups += _upstream_counts(codes, a)
         bg_frac = bg / max(bg.sum(), 1)
         cnt = cnt + pseudo * bg_frac
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -148,14 +212,67 @@ class DicodonModel:
         ratio[(cnt == 0) & (bg > 0)] = -CLIP_CODING
         ratio[bg == 0] = 0.0
         coding = np.clip(ratio, -CLIP_CODING, CLIP_CODING)
-        gc = min(max(gc, 0.1), 0.9)
-        expected = np.array([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2])
-        ups = ups + pseudo_starts * expected[None, :]
-        tot = ups.sum(axis=1, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            up_lo = np.where(tot > 0, np.log(ups / np.maximum(tot, 1) / expected[None, :]), 0.0)
-        upstream = np.clip(np.nan_to_num(up_lo, neginf=-CLIP_START), -CLIP_START, CLIP_START)
-        return cls(coding, upstream, start_weight, int(cnt.sum() - pseudo))
+        return cls(coding, _upstream_log_odds(ups, gc, pseudo_starts), start_weight, int(cnt.sum() - pseudo))
+
+    def train_starts(self, strands: list[tuple[Strand, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]],
+                     gc: float, half_starts: float = 0.0, cache: HexamerCache | None = None) -> None:
+        """Start codon and Shine-Dalgarno bin weights (sd_bins.py), and the upstream composition,
+        learned Prodigal's way (its train_starts_sd) instead of from the decoder's genes: in
+        every ORF the start with the best coding + start weight x (codon + motif weight) is
+        taken if that reaches START_TRAIN_MIN (a sure gene); each class's weight is the
+        log-ratio of its share among those starts to its share among all candidate starts
+        (clipped +-4, no pseudo-counts); START_TRAIN_ROUNDS rounds from zero weights; the last
+        round's starts give the upstream composition. strands: (candidates, length log-odds,
+        codon class, (exact, one-mismatch) motif bin masks) per strand. half_starts: the codon
+        and motif weights count n / (n + half_starts) against the decoder's start model's
+        log-odds, and the composition against the one fitted on the decoder's genes, n the sure
+        starts they were learned from (a 50 kb phage has ~30)."""
+        from genet5.predict.prokaryote.starts import N_CODON
+
+        real = []
+        for c, ln, cod, (exact, mism) in strands:
+            zero = np.zeros(N_BINS)  # before training every bin weighs 0: a start's highest bin
+            real.append((c, self.coding_scores(c, ln, cache), cod, best_bins(exact, zero), best_bins(mism, zero), _orf_groups(c)))
+        all_codon = np.concatenate([cod[~c.edge] for c, _, cod, *_ in real] + [np.zeros(0, dtype=np.int64)])
+        bg_codon = np.bincount(all_codon, minlength=N_CODON) / max(len(all_codon), 1)
+        nodes = len(all_codon) + sum(len(np.unique(c.orf)) for c, *_ in real)
+        type_wt, rbs_wt = np.zeros(N_CODON), np.zeros(N_BINS)
+        threshold = START_TRAIN_MIN
+        picked: list[np.ndarray] = []
+        for _ in range(START_TRAIN_ROUNDS):
+            n_codon, n_bin, bg_bin, picked = np.zeros(N_CODON), np.zeros(N_BINS), np.zeros(N_BINS), []
+            for c, cscore, cod, b_exact, b_mism, groups in real:
+                motif = _training_bin(b_exact, b_mism, rbs_wt)
+                bg_bin += np.bincount(motif[~c.edge], minlength=N_BINS)
+                total = np.where(c.edge, -np.inf, cscore + self.start_weight * (rbs_wt[motif] + type_wt[cod]))
+                best = _best_start_per_orf(total, groups)
+                best = best[total[best] >= threshold]
+                picked.append(best)
+                n_codon += np.bincount(cod[best], minlength=N_CODON)
+                n_bin += np.bincount(motif[best], minlength=N_BINS)
+            type_wt = _class_log_ratio(n_codon, bg_codon)
+            rbs_wt = _class_log_ratio(n_bin, bg_bin / max(bg_bin.sum(), 1))
+            if n_codon.sum() <= nodes / 2000.0:  # too few sure genes: Prodigal halves its bar
+                threshold /= 2.0
+        self.type_wt, self.rbs_wt = type_wt, rbs_wt
+        self.sure_starts = int(n_codon.sum())  # starts the last round learned from
+        self.start_share = self.sure_starts / (self.sure_starts + half_starts) if self.sure_starts else 0.0
+        counts = np.zeros((len(UPSTREAM), 4))
+        for (c, *_), best in zip(real, picked):
+            counts += _upstream_counts((cache or _uncached)(c.seq)[0], c.a[best])
+        # blended like the weights: a few sure starts cannot fill 32 x 4 columns
+        self.upstream = self.start_share * _upstream_log_odds(counts, gc, 0.0) + (1 - self.start_share) * self.upstream
+
+    def start_log_odds(self, codon_class: np.ndarray, masks: tuple[np.ndarray, np.ndarray] | None,
+                       codon: np.ndarray, rbs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The codon and RBS log-odds the start score uses: its own (train_starts; the better
+        of the best exact and best one-mismatch motif) where it has them, else the given ones
+        (the decoder's start model)."""
+        if self.type_wt is None or masks is None:
+            return codon, rbs
+        w, share = self.rbs_wt, self.start_share
+        own_rbs = np.maximum(w[best_bins(masks[0], w)], w[best_bins(masks[1], w)])
+        return share * self.type_wt[codon_class] + (1 - share) * codon, share * own_rbs + (1 - share) * rbs
 
     def coding_scores(self, cand: Strand, length_log_odds: np.ndarray, cache: HexamerCache | None = None) -> np.ndarray:
         """Each candidate's coding score: hexamer sum, charged for coding left upstream, plus the

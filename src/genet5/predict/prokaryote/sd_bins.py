@@ -1,0 +1,102 @@
+"""Shine-Dalgarno motifs binned the way Prodigal bins them (Hyatt et al. 2010; learned from its
+method and documentation, written anew), for the Prodigal-method start score (dicodon.py).
+
+A motif is a piece of AGGAGG, 3 to 6 bases, ending 4 to 15 bases before the start codon
+(the spacer) and lying within 20 bases of it, found exactly or, for 5 and 6 bases, with one
+mismatch away from its two first and two last bases (AGxAGG, AGGxGG, AGxAG, GGxGG). Each motif
+has a strength (A counts 2, G 3, a mismatched A -3 and G -2, less 2) and a spacer group
+(4, 5-10, 11-12, 13-15 bases); strength and group give one of N_BINS bins, bin 0 being "no
+motif". A start may carry several motifs: which one it is scored by depends on the bins'
+weights (`best_bins`), so a candidate keeps the set of bins it has, as a bit mask.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from genet5.predict.prokaryote.orfs import base_codes
+
+N_BINS = 28
+SD = b"AGGAGG"
+MIN_SPACER, MAX_SPACER = 4, 15
+REACH = 20  # the motif's region starts at most this many bases before the start codon
+
+
+def _group(spacer: int, exact: bool, length: int) -> int:
+    """Spacer group: 0 for 5-10, 1 / 2 for the short (4) and medium (11-12) spacers, 3 for 13-15.
+    For exact motifs of 5-6 bases the short and medium groups swap (a long motif sits further
+    upstream best), as in Prodigal."""
+    if spacer >= 13:
+        return 3
+    if spacer < 5:
+        short = 2 if (exact and length < 5) else 1
+        return short
+    if spacer > 10:
+        return 1 if (exact and length < 5) else 2
+    return 0
+
+
+# bin of an exact motif by (strength, spacer group), and of a one-mismatch motif likewise
+_EXACT = {(6, 2): 1, (6, 3): 2, (8, 3): 3, (9, 3): 3, (6, 1): 6, (11, 3): 10, (12, 3): 10, (14, 3): 10,
+          (8, 2): 11, (9, 2): 11, (8, 1): 12, (9, 1): 12, (6, 0): 13, (8, 0): 15, (9, 0): 16,
+          (11, 2): 20, (11, 1): 21, (11, 0): 22, (12, 2): 20, (12, 1): 23, (12, 0): 24,
+          (14, 2): 25, (14, 1): 26, (14, 0): 27}
+_MISMATCH = {(6, 3): 2, (7, 3): 2, (9, 3): 3, (6, 2): 4, (6, 1): 5, (6, 0): 9, (7, 2): 7, (7, 1): 8,
+             (7, 0): 14, (9, 2): 17, (9, 1): 18, (9, 0): 19}
+
+
+def _pieces() -> list[tuple[bytes, int, int | None]]:
+    """(pattern, offset in AGGAGG, mismatch position or None) of every motif kind; a pattern
+    is matched where it lies whole within REACH bases of the start."""
+    out = []
+    for length in range(3, 7):
+        for off in range(0, 7 - length):
+            out.append((SD[off : off + length], off, None))
+            if length >= 5:
+                for k in range(2, length - 2):  # one mismatch, never in the first or last two
+                    out.append((SD[off : off + length], off, k))
+    return out
+
+
+def _strength(piece: bytes, mismatch: int | None) -> int:
+    is_a = [b == ord("A") for b in piece]
+    return sum((-3 if is_a[i] else -2) if i == mismatch else (2 if is_a[i] else 3) for i in range(len(piece))) - 2
+
+
+def bin_masks(seq: bytes, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(exact, mismatch) bit masks over N_BINS of the motifs before each start `a` (oriented,
+    0-based) of `seq`; bit 0 (no motif) is always set."""
+    codes = base_codes(seq)
+    a = np.asarray(a, dtype=np.int64)
+    exact = np.ones(len(a), dtype=np.int64)
+    mism = np.ones(len(a), dtype=np.int64)
+    for piece, off, k in _pieces():
+        pc = base_codes(piece)
+        strength = _strength(piece, k)
+        for spacer in range(MIN_SPACER, MAX_SPACER + 1):
+            if spacer + len(piece) + off > REACH:
+                continue
+            group = _group(spacer, k is None, len(piece))
+            b = (_EXACT if k is None else _MISMATCH).get((strength, group))
+            if b is None:
+                continue
+            beg = a - spacer - len(piece)
+            ok = beg - off >= 0  # the AGGAGG frame it was found in starts inside the sequence
+            hit = ok.copy()
+            for i in range(len(pc)):
+                base = codes[np.clip(beg + i, 0, max(len(codes) - 1, 0))] if len(codes) else np.zeros(len(a), dtype=np.int8)
+                hit &= (base != pc[i]) if i == k else (base == pc[i])
+            if k is None:
+                exact |= np.where(hit, 1 << b, 0)
+            else:
+                mism |= np.where(hit, 1 << b, 0)
+    return exact, mism
+
+
+def best_bins(mask: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The bin each start is scored by: the best-weighted of the bins it has (ties: the higher
+    bin)."""
+    present = ((mask[:, None] >> np.arange(N_BINS)[None, :]) & 1) == 1
+    w = np.where(present, weights[None, :], -np.inf)
+    top = present & (w == w.max(axis=1, keepdims=True))
+    return N_BINS - 1 - np.argmax(top[:, ::-1], axis=1)

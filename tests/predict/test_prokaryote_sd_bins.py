@@ -1,0 +1,43 @@
+"""Prodigal's Shine-Dalgarno motif bins (predict/prokaryote/sd_bins.py) on built upstream regions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from genet5.predict.prokaryote.sd_bins import N_BINS, best_bins, bin_masks
+
+
+def _start_after(motif: bytes, spacer: int) -> tuple[bytes, np.ndarray]:
+    """A sequence with `motif`, `spacer` C's and then ATG, after 30 C's; the start's index."""
+    seq = b"C" * 30 + motif + b"C" * spacer + b"ATG" + b"C" * 30
+    return seq, np.array([30 + len(motif) + spacer])
+
+
+def _bins(mask: int) -> set[int]:
+    return {b for b in range(N_BINS) if mask >> b & 1}
+
+
+def test_full_motif_at_a_usual_spacer_is_the_top_bin_and_carries_its_pieces():
+    seq, a = _start_after(b"AGGAGG", 7)
+    exact, mism = bin_masks(seq, a)
+    assert 27 in _bins(int(exact[0])) and _bins(int(mism[0])) == {0}
+    assert {24, 22, 16, 15, 13} <= _bins(int(exact[0]))  # GGAGG, AGGAG, GAGG, AGGA, 3-base pieces
+    assert best_bins(exact, np.zeros(N_BINS))[0] == 27  # equal weights: the higher bin
+    weights = np.zeros(N_BINS)
+    weights[27], weights[24] = -1.0, 2.0
+    assert best_bins(exact, weights)[0] == 24  # trained weights choose among the motifs a start has
+
+
+def test_spacer_groups_and_reach():
+    assert _bins(int(bin_masks(*_start_after(b"GGA", 4))[0][0])) == {0, 1}  # 3 bases, spacer 4
+    assert _bins(int(bin_masks(*_start_after(b"GGA", 14))[0][0])) == {0, 2}  # 3 bases, spacer 13-15
+    assert _bins(int(bin_masks(*_start_after(b"AGGAGG", 12))[0][0])) >= {25}  # 6 bases, spacer 11-12
+    assert _bins(int(bin_masks(*_start_after(b"GGA", 3))[0][0])) == {0}  # too close to the start
+    assert _bins(int(bin_masks(*_start_after(b"AGGAGG", 16))[0][0])) == {0}  # too far
+
+
+def test_one_mismatch_motifs_only_inside():
+    exact, mism = bin_masks(*_start_after(b"GGTGG", 7))  # GGxGG
+    assert 14 in _bins(int(mism[0]))
+    _, end = bin_masks(*_start_after(b"GGAGT", 7))  # the mismatch at the last base: no motif of 5
+    assert _bins(int(end[0])) == {0}
