@@ -93,6 +93,33 @@ def test_adaptation_learns_the_genomes_own_donors():
     assert abs(separation(bundled) - before) < 1e-6
 
 
+def test_adaptation_of_the_readouts_alone_learns_donors_and_keeps_the_trunk():
+    """The decoder's default (settings.site_adapt_trunk False): the trunk's features computed
+    once, only the readouts trained; they still learn the genome's own donors."""
+    import torch
+
+    rng = np.random.default_rng(2)
+    seq, genes = planted_genome(rng)
+    bundled = load_site_model()
+    donors = np.array([g.cds[0][1] for g in genes])
+    codes = base_codes(seq)
+    gc = np.flatnonzero((codes[:-1] == 2) & (codes[1:] == 1))
+    decoys = np.setdiff1d(gc, donors)
+
+    def ranking(model) -> float:  # share of (donor, decoy) pairs the donor outscores
+        llr = oriented_site_llr(model, codes)["donor"]
+        return float((llr[donors][:, None] > llr[decoys][None, :]).mean())
+
+    tuned = adapted_site_model(bundled, [("s", seq)], [genes], epochs=6, lr=4e-3, train_trunk=False)
+    assert tuned is not None
+    trunk, tuned_trunk = bundled.trunk.state_dict(), tuned.trunk.state_dict()
+    assert all(torch.equal(trunk[k], tuned_trunk[k]) for k in trunk)
+    before, after = ranking(bundled), ranking(tuned)
+    # measured 0.900 -> 0.949 (the whole model, trunk too: 0.990; these planted donors are GC
+    # donors, which the trunk's bundled features separate less well than real genomes' GT ones)
+    assert after > before + 0.03, (before, after)
+
+
 def test_adaptation_declines_when_the_genes_give_too_few_sites():
     rng = np.random.default_rng(3)
     seq, genes = planted_genome(rng, genes=20)

@@ -383,7 +383,8 @@ def _adapted_model(site_model, records, genes, settings: EukaryoteSettings):
     from genet5.predict.eukaryote.sites import one_thread
 
     with one_thread():  # 9x faster on 2 busy cores, and the same weights on every machine
-        return adapted_site_model(site_model, records, genes, settings.site_adapt_epochs, settings.site_adapt_lr)
+        return adapted_site_model(site_model, records, genes, settings.site_adapt_epochs, settings.site_adapt_lr,
+                                  train_trunk=settings.site_adapt_trunk)
 
 
 def _site_arrays(site_model, records, settings: EukaryoteSettings) -> list:

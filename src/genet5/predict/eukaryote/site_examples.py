@@ -138,10 +138,19 @@ class AdamW:
 
 
 def fit_sites(model: SiteNet, data: dict[str, tuple[np.ndarray, np.ndarray]], epochs: int, lr: float,
-              rng: np.random.Generator, batch: int = 512, on_epoch=None) -> list[float]:
+              rng: np.random.Generator, batch: int = 512, on_epoch=None, train_trunk: bool = True) -> list[float]:
     """Binary cross-entropy on each site type's windows, AdamW, the rate halved after each
-    epoch; `on_epoch(epoch, mean loss)` after each. Returns the per-epoch mean losses."""
-    opt = AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    epoch; `on_epoch(epoch, mean loss)` after each. Returns the per-epoch mean losses.
+    `train_trunk` False: only the readouts learn; the trunk's features of every window are
+    computed once (no gradient through the convolutions: most of a step's cost)."""
+    params = model.parameters() if train_trunk else (p for t in SITE_TYPES for p in model.readout[t].parameters())
+    opt = AdamW(params, lr=lr, weight_decay=1e-4)
+    feats = None
+    if not train_trunk:
+        with torch.no_grad():
+            feats = {t: torch.cat([model.features(torch.from_numpy(data[t][0][i : i + 4096]))
+                                   for i in range(0, len(data[t][1]), 4096)]) if len(data[t][1]) else None
+                     for t in SITE_TYPES}
     history = []
     for epoch in range(epochs):
         model.train()
@@ -151,7 +160,10 @@ def fit_sites(model: SiteNet, data: dict[str, tuple[np.ndarray, np.ndarray]], ep
             order = rng.permutation(len(y))
             for i in range(0, len(order), batch):
                 b = order[i : i + batch]
-                logit = model(t, torch.from_numpy(w[b]))
+                if feats is None:
+                    logit = model(t, torch.from_numpy(w[b]))
+                else:
+                    logit = model.read(t, feats[t].index_select(0, torch.from_numpy(b)))
                 loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, torch.from_numpy(y[b]).float())
                 opt.zero_grad()
                 loss.backward()
@@ -167,7 +179,8 @@ def fit_sites(model: SiteNet, data: dict[str, tuple[np.ndarray, np.ndarray]], ep
 
 
 def adapted_site_model(model: SiteNet, records: list[tuple[str, bytes]], genes, epochs: int, lr: float,
-                       max_pos: int = 5000, neg_per_pos: int = 10, seed: int = 0) -> SiteNet | None:
+                       max_pos: int = 5000, neg_per_pos: int = 10, seed: int = 0,
+                       train_trunk: bool = True) -> SiteNet | None:
     """A copy of `model` fine-tuned on one genome's own decoded genes (per-genome adaptation, as
     the decoder's chains and matrices self-train); None when the genes give too few sites.
     The negatives are drawn at the training script's ratio, so the model's prior logit (the
@@ -185,5 +198,5 @@ def adapted_site_model(model: SiteNet, records: list[tuple[str, bytes]], genes, 
         return None
     tuned = copy.deepcopy(model)
     with torch.enable_grad():
-        fit_sites(tuned, data, epochs, lr, rng)
+        fit_sites(tuned, data, epochs, lr, rng, train_trunk=train_trunk)
     return tuned
