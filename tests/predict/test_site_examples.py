@@ -120,6 +120,29 @@ def test_adaptation_of_the_readouts_alone_learns_donors_and_keeps_the_trunk():
     assert after > before + 0.03, (before, after)
 
 
+def test_sampled_features_are_the_trunk_features_of_the_sampled_windows():
+    """sampled_features convolves each strand once; the windows it reads out are those
+    sample_windows cuts from the same draw, convolved one by one."""
+    import torch
+
+    from genet5.predict.eukaryote.site_examples import sample_sites, sampled_features
+
+    rng = np.random.default_rng(4)
+    seq, genes = planted_genome(rng, genes=60)
+    model = load_site_model()
+    txs = [SiteTranscript(g.strand, sorted(g.cds), True) for g in genes]
+    found = site_candidates(seq, txs, model.config)
+    windows = sample_windows(found, model.config, np.random.default_rng(7), max_pos=40, neg_per_pos=5)
+    picks = sample_sites(found, np.random.default_rng(7), max_pos=40, neg_per_pos=5)
+    feats = sampled_features(model, found, picks, block=3000)  # several blocks per strand
+    for t, (w, labels) in windows.items():
+        assert np.array_equal(np.concatenate([lab for *_, lab in picks[t]]), labels)
+        with torch.no_grad():
+            one_by_one = model.features(torch.from_numpy(w.astype(np.int64)))
+        assert feats[t].shape == one_by_one.shape and len(labels) > 0
+        assert torch.allclose(feats[t], one_by_one, atol=1e-5)
+
+
 def test_adaptation_declines_when_the_genes_give_too_few_sites():
     rng = np.random.default_rng(3)
     seq, genes = planted_genome(rng, genes=20)
