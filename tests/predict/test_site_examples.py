@@ -140,7 +140,8 @@ def test_sampled_features_are_the_trunk_features_of_the_sampled_windows():
         with torch.no_grad():
             one_by_one = model.features(torch.from_numpy(w.astype(np.int64)))
         assert feats[t].shape == one_by_one.shape and len(labels) > 0
-        assert torch.allclose(feats[t], one_by_one, atol=1e-5)
+        tol = 1e-5 if feats[t].dtype == torch.float32 else 1e-2  # bfloat16 where the CPU has it (sites.READ_BF16)
+        assert torch.allclose(feats[t].float(), one_by_one, rtol=tol, atol=tol)
 
 
 def test_adaptation_declines_when_the_genes_give_too_few_sites():
