@@ -256,3 +256,16 @@ def test_dp_junctions_drop_a_gene_whose_own_score_and_junction_are_negative():
     lo, hi, plus = np.array([1, 297]), np.array([300, 600]), np.array([True, True])
     got = dp.select(lo, hi, plus, np.array([-1.0, -3.0]), junctions=_junctions(2, [0.0, 5.0]))
     assert got.tolist() == [1]
+
+
+def test_dp_junctions_inlined_match_the_pair_rule():
+    # for every kind of neighbour (strand, distance, ATGA / TAATG), select takes the second gene
+    # exactly when its score beats minus Junctions.pair (its junction after the first gene)
+    j = _junctions(2, [1.5, 2.5])
+    for plus2 in (True, False):
+        for lo2 in (283, 284, 297, 300, 301, 310, 358, 359, 420, 478, 479, 600):
+            lo, hi, plus = np.array([1, lo2]), np.array([300, lo2 + 299]), np.array([True, plus2])
+            pair = j.pair(1, 300, True, 0, lo2, plus2, 1)
+            for margin, want in ((0.01, [0, 1]), (-0.01, [0])):
+                got = dp.select(lo, hi, plus, np.array([5.0, margin - pair]), convergent=200, junctions=j)
+                assert got.tolist() == want, (lo2, plus2, margin, pair)

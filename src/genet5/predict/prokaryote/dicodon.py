@@ -178,6 +178,7 @@ class DicodonModel:
         self.rbs_wt: np.ndarray | None = None
         self.sure_starts = 0
         self.start_share = 0.0
+        self._coding_memo: dict = {}  # id(candidates) -> (candidates, coding scores)
 
     @classmethod
     def fit(cls, genes: list[tuple[bytes, np.ndarray, np.ndarray]], background: list[bytes], gc: float,
@@ -232,7 +233,9 @@ class DicodonModel:
         real = []
         for c, ln, cod, (exact, mism) in strands:
             zero = np.zeros(N_BINS)  # before training every bin weighs 0: a start's highest bin
-            real.append((c, self.coding_scores(c, ln, cache), cod, best_bins(exact, zero), best_bins(mism, zero), _orf_groups(c)))
+            cscore = self.coding_scores(c, ln, cache)
+            self._coding_memo[id(c)] = (c, cscore)  # scores() needs the same, next
+            real.append((c, cscore, cod, best_bins(exact, zero), best_bins(mism, zero), _orf_groups(c)))
         all_codon = np.concatenate([cod[~c.edge] for c, _, cod, *_ in real] + [np.zeros(0, dtype=np.int64)])
         bg_codon = np.bincount(all_codon, minlength=N_CODON) / max(len(all_codon), 1)
         nodes = len(all_codon) + sum(len(np.unique(c.orf)) for c, *_ in real)
@@ -302,7 +305,8 @@ class DicodonModel:
         coding + start; rescue: the negative part of the RBS and upstream scores, which a start
         overlapping its operon neighbour's stop gets back, dp.Junctions). codon, rbs: the start
         model's log-odds of each candidate's start codon and RBS class."""
-        cscore = self.coding_scores(cand, length_log_odds, cache)
+        memo = self._coding_memo.get(id(cand))
+        cscore = memo[1] if memo is not None and memo[0] is cand else self.coding_scores(cand, length_log_odds, cache)
         w = self.start_weight
         parts = [w * np.clip(codon, -CLIP_START, CLIP_START), w * np.clip(rbs, -CLIP_START, CLIP_START),
                  w * UPSTREAM_SHARE * self.upstream_scores(cand, cache)]

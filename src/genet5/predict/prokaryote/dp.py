@@ -81,29 +81,41 @@ def select(lo: np.ndarray, hi: np.ndarray, plus: np.ndarray, score: np.ndarray, 
     # neighbours ending this close before a start may earn more than the `apart` score
     near = 3 * OPERON_DIST + 3 if junctions is not None else 0
     apart = junctions.apart if junctions is not None else 0.0
+    operon = junctions.operon if junctions is not None else 0.0
     for i in range(n):
         li, hi_i, pi = L[i], H[i], P[i]
         j0 = bisect.bisect_left(H, li - near, 0, i)  # candidates 0..j0-1 end well left of i
+        j1 = bisect.bisect_left(H, li, j0, i)  # j0..j1-1 end just left of i, j1.. overlap it
         b, arg, jn = 0.0, -1, 0.0
-        if j0 > 0 and prefix[j0 - 1] + apart > 0:
-            b, arg, jn = prefix[j0 - 1] + apart, prefix_at[j0 - 1], apart
-        j = j0
+        if j1 > 0 and prefix[j1 - 1] + apart > 0:
+            # any gene ending left of i, at the `apart` score; closer ones may earn more, below
+            b, arg, jn = prefix[j1 - 1] + apart, prefix_at[j1 - 1], apart
+        for j in range(j0, j1):
+            # Junctions.pair for a same-strand gene ending just before i, inlined (the hot spot)
+            if P[j] != pi or best[j] + 2.0 * operon <= b:
+                continue
+            dist = li - H[j] + 2
+            if dist <= OPERON_DIST:
+                pair = (2.0 - dist / OPERON_DIST) * operon
+            else:
+                pair = 0.0 if dist <= 3 * OPERON_DIST else apart
+            if best[j] + pair > b:
+                b, arg, jn = best[j] + pair, j, pair
+        j = j1
         limit = li + reach
         while j < i and H[j] < limit:
             hj = H[j]
             if hj < hi_i and L[j] < li:
                 pj = P[j]
-                ok = True
-                if hj >= li:
-                    ov = hj - li + 1
-                    if pj == pi:
-                        ok = ov <= same
-                    elif pj:  # j on '+', i on '-': 3' ends face each other
-                        ok = ov <= convergent
-                    else:  # j on '-', i on '+': 5' ends overlap
-                        ok = ov <= divergent
+                ov = hj - li + 1
+                if pj == pi:
+                    ok = ov <= same
+                elif pj:  # j on '+', i on '-': 3' ends face each other
+                    ok = ov <= convergent
+                else:  # j on '-', i on '+': 5' ends overlap
+                    ok = ov <= divergent
                 if ok:
-                    pair = junctions.pair(L[j], hj, pj, order[j], li, pi, order[i]) if junctions is not None else 0.0
+                    pair = junctions.pair(L[j], hj, pj, order[j], li, pi, order[i]) if near else 0.0
                     if best[j] + pair > b:
                         b, arg, jn = best[j] + pair, j, pair
             j += 1

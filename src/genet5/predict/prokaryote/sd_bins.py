@@ -96,7 +96,14 @@ def bin_masks(seq: bytes, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def best_bins(mask: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """The bin each start is scored by: the best-weighted of the bins it has (ties: the higher
     bin)."""
-    present = ((mask[:, None] >> np.arange(N_BINS)[None, :]) & 1) == 1
-    w = np.where(present, weights[None, :], -np.inf)
-    top = present & (w == w.max(axis=1, keepdims=True))
-    return N_BINS - 1 - np.argmax(top[:, ::-1], axis=1)
+    out = np.zeros(len(mask), dtype=np.int64)
+    todo = np.ones(len(mask), dtype=bool)
+    # bins from the best weight down (ties: higher bin first); each start takes the first it has,
+    # and keeps bin 0 (no motif, always present) if it has none weighing at least as much
+    for b in sorted(range(1, N_BINS), key=lambda k: (-weights[k], -k)):
+        if weights[b] < weights[0]:
+            break
+        has = todo & ((mask >> b) & 1).astype(bool)
+        out[has] = b
+        todo &= ~has
+    return out
