@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from genet5.genome.codes import reverse_complement
 from genet5.models.sites import SiteConfig
@@ -93,10 +94,16 @@ def test_adaptation_learns_the_genomes_own_donors():
     assert abs(separation(bundled) - before) < 1e-6
 
 
-def test_adaptation_of_the_readouts_alone_learns_donors_and_keeps_the_trunk():
+@pytest.mark.parametrize("bf16", [False, True])
+def test_adaptation_of_the_readouts_alone_learns_donors_and_keeps_the_trunk(bf16, monkeypatch):
     """The decoder's default (settings.site_adapt_trunk False): the trunk's features computed
-    once, only the readouts trained; they still learn the genome's own donors."""
+    once, only the readouts trained; they still learn the genome's own donors, in float32 and
+    in bfloat16 (the path taken where the CPU has native bfloat16, sites.READ_BF16)."""
     import torch
+
+    import genet5.predict.eukaryote.site_examples as se
+
+    monkeypatch.setattr(se, "READ_BF16", bf16)
 
     rng = np.random.default_rng(2)
     seq, genes = planted_genome(rng)
