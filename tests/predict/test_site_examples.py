@@ -151,6 +151,22 @@ def test_sampled_features_are_the_trunk_features_of_the_sampled_windows():
         assert torch.allclose(feats[t].float(), one_by_one, rtol=tol, atol=tol)
 
 
+def test_readouts_only_fine_tune_caps_the_cached_windows(monkeypatch):
+    """The frozen-trunk fine-tune keeps every sampled window's features in memory, so it draws
+    at most FROZEN_MAX_POS positives per site type (10 negatives each)."""
+    import genet5.predict.eukaryote.site_examples as se
+
+    rng = np.random.default_rng(2)
+    seq, genes = planted_genome(rng)  # 150 donors and acceptors
+    seen = []
+    real = se.sample_sites
+    monkeypatch.setattr(se, "sample_sites", lambda found, r, max_pos, neg: seen.append(real(found, r, max_pos, neg)) or seen[-1])
+    monkeypatch.setattr(se, "FROZEN_MAX_POS", 120)
+    assert se.adapted_site_model(load_site_model(), [("s", seq)], [genes], epochs=1, lr=4e-3, train_trunk=False) is not None
+    positives = {t: sum(int(lab.sum()) for *_, lab in picks) for t, picks in seen[0].items()}
+    assert 95 <= positives["donor"] <= 140 and 95 <= positives["acceptor"] <= 140, positives  # each kept with p = 120 / 150; all 150 uncapped
+
+
 def test_adaptation_declines_when_the_genes_give_too_few_sites():
     rng = np.random.default_rng(3)
     seq, genes = planted_genome(rng, genes=20)

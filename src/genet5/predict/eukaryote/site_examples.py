@@ -24,6 +24,7 @@ from genet5.predict.prokaryote.orfs import base_codes
 
 FLANK = 1000
 MIN_INTRON = 30
+FROZEN_MAX_POS = 1800  # positives per site type for the readouts-only fine-tune (memory; see adapted_site_model)
 
 
 @dataclass
@@ -253,7 +254,10 @@ def adapted_site_model(model: SiteNet, records: list[tuple[str, bytes]], genes, 
     if train_trunk:
         data, features = sample_windows(found, cfg, rng, max_pos, neg_per_pos), None
     else:
-        picks = sample_sites(found, rng, max_pos, neg_per_pos)
+        # the cached features take 5 kB a window in bfloat16 (10 kB in float32): at most
+        # FROZEN_MAX_POS positives per type keeps them near 300 MB (600 MB) on a genome with
+        # many introns; the validation genomes give 600-1,000 a type, so none is capped
+        picks = sample_sites(found, rng, min(max_pos, FROZEN_MAX_POS), neg_per_pos)
         data = {t: (None, np.concatenate([lab for *_, lab in p]) if p else np.zeros(0, bool)) for t, p in picks.items()}
     if min(int(data[t][1].sum()) for t in ("donor", "acceptor")) < 100:
         return None
