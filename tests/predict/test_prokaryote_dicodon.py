@@ -127,3 +127,25 @@ def test_start_training_on_sure_orfs_learns_the_planted_codon_and_motif():
     # ties go to the downstream start; an ORF with no usable start gives none
     cand = _strand(b"A" * 30, [0, 3, 6, 9], [29, 29, 29, 29], [0, 0, 0, 1])
     assert _best_start_per_orf(np.array([1.0, 2.0, 2.0, -np.inf]), _orf_groups(cand)).tolist() == [2]
+
+
+def test_fit_to_the_last_sense_codon_never_sees_the_hexamer_reading_the_stop():
+    gene = b"ATG" + b"GCTGAA" * 50 + b"TAA"
+    a, e = np.array([0]), np.array([len(gene) - 1])
+    stop_hexamer = int(hexamers(base_codes(b"GAATAA"))[0])
+    through = DicodonModel.fit([(gene, a, e)], [gene], gc=0.5, start_weight=4.35)
+    before = DicodonModel.fit([(gene, a, e)], [gene], gc=0.5, start_weight=4.35, through_stop=False)
+    assert through.coding[stop_hexamer] > 0 and before.coding[stop_hexamer] == -CLIP_CODING
+    assert before.codons == through.codons - 1
+
+
+def test_prodigal_training_fits_the_score_once_on_the_first_pass():
+    seq, genes = _planted_genome(3)
+    # the hexamers that read the planted '+' genes' stops (last sense codon + TAA)
+    stop_hexamers = sorted({int(hexamers(base_codes(seq[hi - 6 : hi]))[0]) for st, _, hi in genes if st == "+"})
+    for prodigal_way in (False, True):
+        settings = ProkaryoteSettings(use_net=False, dicodon_prodigal_training=prodigal_way, dicodon_pseudo_codons=0.0)
+        st = self_train([prepare_record("s", seq, CODE11, STARTS, settings)], settings)
+        assert st.dicodon.codons > 1000
+        never_seen = st.dicodon.coding[stop_hexamers] == -CLIP_CODING
+        assert never_seen.all() if prodigal_way else not never_seen.any()

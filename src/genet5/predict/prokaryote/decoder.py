@@ -32,6 +32,7 @@ from genet5.predict.orf_decoder import OrfGene
 from genet5.predict.prokaryote import dp
 from genet5.predict.prokaryote.coding import CodingModel, ContextCache
 from genet5.predict.prokaryote.dicodon import DicodonModel, HexamerCache
+from genet5.predict.prokaryote.gc_frame import first_pass_scores
 from genet5.predict.prokaryote.learned_starts import base_counts, genome_freq, load_start_net, start_scores
 from genet5.predict.prokaryote.orfs import Strand, frame_sums, record_candidates
 from genet5.predict.prokaryote.sd_bins import bin_masks
@@ -186,6 +187,13 @@ class ProkaryoteSettings:
     # training 0.7478 -> 0.7490, training phages 0.8546 -> 0.8536 (0.8498 at full weight)
     dicodon_own_starts: bool = True
     dicodon_half_starts: float = 100.0
+    # Fit the dicodon score once, Prodigal's way, instead of every round on the decoder's genes:
+    # its hexamer table on the gene set of a first pass scored by GC frame bias (gc_frame.py),
+    # counted to the last sense codon, and its start weights from that. Off: it brings the score
+    # alone closer to Prodigal's calls (with dicodon_pseudo_codons=0: F1 against them on the
+    # four Erwinia phages 0.988 -> 0.992) but not the default (harness validation 0.9363 ->
+    # 0.9355-0.9358, training phages 0.8492-0.8514), docs/benchmarks.md
+    dicodon_prodigal_training: bool = False
     dicodon_junction_share: float = 0.15
     weights: ProkaryoteWeights = field(default_factory=ProkaryoteWeights)
 
@@ -363,7 +371,8 @@ def dicodon_weights(wvec: np.ndarray, dicodon: DicodonModel, settings: Prokaryot
     return w
 
 
-def _fit_dicodon(records, chosen, settings: ProkaryoteSettings, cache: HexamerCache | None = None) -> DicodonModel:
+def _fit_dicodon(records, chosen, settings: ProkaryoteSettings, cache: HexamerCache | None = None,
+                 through_stop: bool = True) -> DicodonModel:
     genes, background, gc, acgt = [], [], 0, 0
     for rec, ch in zip(records, chosen):
         for d, idx in zip(rec, ch):
@@ -375,7 +384,7 @@ def _fit_dicodon(records, chosen, settings: ProkaryoteSettings, cache: HexamerCa
             idx = idx[~d.cand.edge[idx] & ~d.cand.open3[idx]]
             genes.append((d.cand.seq, d.cand.a[idx], d.cand.e[idx]))
     model = DicodonModel.fit(genes, background, gc / max(acgt, 1), settings.dicodon_start_weight,
-                             settings.dicodon_pseudo_codons, settings.dicodon_pseudo_starts, cache)
+                             settings.dicodon_pseudo_codons, settings.dicodon_pseudo_starts, cache, through_stop)
     if settings.dicodon_own_starts and settings.use_start_model:  # without it, no start is learned at all
         for rec in records:
             for d in rec:
@@ -428,13 +437,19 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings) -
     coding, start_model, dicodon = None, StartModel.prior(), None
     rounds = settings.rounds if settings.use_self_training else 0
     cache, hex_cache = ContextCache(), HexamerCache()
+    fixed_dicodon = None
+    if settings.use_dicodon and settings.dicodon_prodigal_training and rounds:
+        # fitted once, on Prodigal's own first gene set, as Prodigal does
+        fp = iter(first_pass_scores([d.cand for rec in records for d in rec]))
+        first = _decode(records, [[next(fp) for _ in rec] for rec in records], settings)
+        fixed_dicodon = _fit_dicodon(records, first, settings, hex_cache, through_stop=False)
     for _ in range(rounds):
         coding = _fit_coding(records, chosen, cache, settings.coding_per_parameter)
         start_model = _fit_starts(records, chosen) if settings.use_start_model else None
         start_model = start_model or StartModel.prior()
         wround = wvec
         if settings.use_dicodon:
-            dicodon = _fit_dicodon(records, chosen, settings, hex_cache)
+            dicodon = fixed_dicodon or _fit_dicodon(records, chosen, settings, hex_cache)
             wround = dicodon_weights(wvec, dicodon, settings)
         scores = score_records(records, coding, start_model, settings, wround, cache, dicodon, hex_cache)
         junction_weight = wround[FEATURES.index("dicodon_start")] if settings.dicodon_junctions else 0.0

@@ -183,12 +183,14 @@ class DicodonModel:
     @classmethod
     def fit(cls, genes: list[tuple[bytes, np.ndarray, np.ndarray]], background: list[bytes], gc: float,
             start_weight: float, pseudo: float = 0.0, pseudo_starts: float = 0.0,
-            cache: HexamerCache | None = None) -> "DicodonModel":
+            cache: HexamerCache | None = None, through_stop: bool = True) -> "DicodonModel":
         """genes: per oriented sequence, (sequence, starts, last bases incl. the stop) of the chosen
         complete genes; background: oriented sequences of the genome (both strands); pseudo:
         codons of the background's hexamer mix added to the genes' counts (pulls a small genome's
         table towards 0 where it has seen a hexamer a few times); pseudo_starts: starts of the
-        GC-expected composition added to each upstream column's counts."""
+        GC-expected composition added to each upstream column's counts; through_stop: count the
+        hexamer that reads the stop codon too (Prodigal counts to the last sense codon only, so
+        that hexamer, which every candidate's score reads, is never seen in its genes)."""
         read = cache or _uncached
         bg = np.zeros(4096)
         for s in background:
@@ -200,8 +202,9 @@ class DicodonModel:
             if len(a) == 0:
                 continue
             codes, h = read(s)
-            # hexamers at each codon from the start to the last sense codon (it reads the stop)
-            lengths = (e - 5 - a) // 3 + 1
+            # hexamers at each codon from the start to the last sense codon (it reads the stop),
+            # or to the one before
+            lengths = np.maximum((e - 5 - a) // 3 + 1 - (0 if through_stop else 1), 0)
             pos = np.repeat(a, lengths) + 3 * (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
             hp = h[pos]
             cnt += np.bincount(hp[hp >= 0], minlength=4096)
