@@ -3,13 +3,17 @@ the chains, choosing a species by its coding chain, the bundled file."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+
+from genet5.genome.codes import genetic_code
 
 from genet5.genome.codes import reverse_complement
 from genet5.predict.eukaryote.content import ContentModel, background_counts, fit_coding, periodic_counts
 from genet5.predict.eukaryote.priors import (
-    BUNDLED, SpeciesPrior, build_prior, choose_prior, coding_loglik, load_priors, save_priors,
+    BUNDLED, SpeciesPrior, build_prior, candidate_priors, choose_prior, coding_loglik, load_priors, save_priors,
 )
 
 
@@ -19,6 +23,7 @@ def _genes(codons: list[bytes], n: int, length: int, seed: int) -> list[bytes]:
     return [b"ATG" + b"".join(codons[i] for i in rng.integers(0, len(codons), length)) + b"TAA" for _ in range(n)]
 
 
+CODE1 = genetic_code(1)
 GC_RICH = [b"GCC", b"GGC", b"CGC", b"GCG", b"CTG", b"ACC", b"GAC", b"CAG"]
 AT_RICH = [b"AAA", b"TTA", b"ATT", b"AAT", b"GAA", b"TTT", b"ATA", b"AGA"]
 
@@ -80,6 +85,50 @@ def test_an_intron_rich_genome_gets_no_compact_species_prior():
     assert choose_prior([compact, rich], orfs, density=0.05, compact_from=0.4).name == "gc_rich"
     assert choose_prior([compact, rich], orfs, density=0.6, compact_from=0.4).name == "at_compact"
     assert choose_prior([rich], orfs, density=0.6, compact_from=0.4).name == "gc_rich"  # none on its side: all compete
+
+
+def test_candidate_priors_are_those_within_the_margin_best_first():
+    priors = [_prior("gc", GC_RICH, 0), _prior("at", AT_RICH, 1), _prior("mixed", GC_RICH + AT_RICH, 2)]
+    orfs = _genes(AT_RICH, 10, 150, 7)
+    ll = {p.name: coding_loglik(p, orfs) for p in priors}
+    assert ll["at"] > ll["mixed"] > ll["gc"]
+    assert [p.name for p in candidate_priors(priors, orfs)] == ["at"]
+    margin = (ll["at"] - ll["mixed"] + ll["at"] - ll["gc"]) / 2  # takes "mixed", not "gc"
+    assert [p.name for p in candidate_priors(priors, orfs, margin=margin)] == ["at", "mixed"]
+    assert [p.name for p in candidate_priors(priors, orfs, margin=1e9)] == ["at", "mixed", "gc"]
+
+
+def test_a_small_genome_keeps_the_prior_whose_seed_pass_explains_it_best(monkeypatch):
+    """Every candidate decodes the seed pass; the summed gene score decides, whatever the order
+    of the candidates (here the worse one comes first)."""
+    import sys
+    from pathlib import Path
+
+    import genet5.predict.eukaryote.decoder as dec
+    import genet5.predict.eukaryote.priors as pri
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_eukaryote import PREFERRED, synthetic_genome
+
+    seq, _ = synthetic_genome(seed=3, genes=25)
+    match, other = _prior("match", PREFERRED, 0), _prior("other", AT_RICH, 1)
+    monkeypatch.setattr(pri, "load_priors", lambda *a: [other, match])
+    monkeypatch.setattr(pri, "candidate_priors", lambda priors, *a, **k: [other, match])
+    scores = []
+    real = dec._best_seed_pass
+
+    def spy(candidates, *args):
+        models, genes = real(candidates, *args)
+        scores.append(models.prior.name)
+        return models, genes
+
+    monkeypatch.setattr(dec, "_best_seed_pass", spy)
+    settings = dec.EukaryoteSettings(rounds=1, seed_min_codons=200, site_model_weight=0.0)
+    _, models = dec.find_genes([("syn", seq)], CODE1, settings)
+    assert scores == ["match"] and models.prior.name == "match"
+    scores.clear()
+    dec.find_genes([("syn", seq)], CODE1, replace(settings, prior_decode_max_bases=len(seq) - 1))
+    assert scores == []  # above the size: the coding likelihood alone
 
 
 def test_priors_round_trip_through_safetensors(tmp_path):

@@ -242,12 +242,16 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     if not seeds:
         seeds = [o for _, s in records for o in long_orfs(s, code, 100)]
     bg = background_counts(both, settings.content_order)
-    prior = None
+    prior, candidates = None, []
     if settings.prior_weight > 0 and initial is None:
-        from genet5.predict.eukaryote.priors import choose_prior, load_priors
+        from genet5.predict.eukaryote.priors import candidate_priors, choose_prior, load_priors
 
         prior = choose_prior(load_priors(), seeds, settings.prior_name, density if settings.prior_by_density else None,
                              settings.compact_from)
+        if (not settings.prior_name and settings.prior_decode_margin > 0 and seeds
+                and sum(len(s) for _, s in records) <= settings.prior_decode_max_bases):
+            candidates = candidate_priors(load_priors(), seeds, density if settings.prior_by_density else None,
+                                          settings.compact_from, settings.prior_decode_margin)
     if initial is not None:
         models = initial
     elif prior is not None:  # the seed pass reads the prior's coding chain only (its intron and UTR chains cost)
@@ -269,7 +273,13 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
 
         site_model = site_model or load_site_model()
         sites = _site_arrays(site_model, train, settings)
-    genes = decode(train, code, models, settings, starts, on_record, train_masks, sites)
+    if len(candidates) > 1:  # each candidate species decodes the seed pass; the best-explained one stays
+        models, genes = _best_seed_pass(candidates, seeds, both, models.splice["background"], train, code, settings,
+                                        starts, train_masks, sites)
+        for seqid, seq in train if on_record else ():  # progress: one seed pass, as planned_bases counts it
+            on_record(seqid, len(seq))
+    else:
+        genes = decode(train, code, models, settings, starts, on_record, train_masks, sites)
     if pieces is not None and sum(not (g.start_partial or g.end_partial) for found in genes for g in found) < settings.train_min_genes:
         # too few genes in the pieces to learn from (a gene-poor genome): train on all of it
         pieces, train, train_masks = None, records, masks
@@ -304,6 +314,22 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
                     sites = [whole_sites[k].cut(a, b) for _, k, a, b in pieces]
     models.single_orf_fraction, models.compactness = density, compactness
     return genes, models
+
+
+def _best_seed_pass(candidates, seeds, both, background, train, code, settings, starts, masks, sites):
+    """(seed models, seed-pass genes) of the candidate species prior whose genes have the
+    highest summed score: the Viterbi path's log-ratio to an all-intergenic path, the same
+    background for every candidate, so the species that explains the sequence best."""
+    best = None
+    for prior in candidates:
+        models = GenomeModels(coding=fit_coding(seeds, both, prior.order, prior.coding, settings.prior_weight),
+                              intron_mean=settings.intron_mean, prior=prior)
+        models.splice["background"] = background
+        genes = decode(train, code, models, settings, starts, None, masks, sites)
+        score = sum(g.score for found in genes for g in found)
+        if best is None or score > best[0]:
+            best = (score, models, genes)
+    return best[1], best[2]
 
 
 def _intron_lengths(genes: list[list[ViterbiGene]]) -> list[int]:

@@ -123,7 +123,15 @@ def choose_prior(priors: list[SpeciesPrior], orfs: list[bytes], name: str = "",
         return known[name]
     if not priors or not orfs:
         return None
+    return candidate_priors(priors, orfs, density, compact_from)[0]
+
+
+def candidate_priors(priors: list[SpeciesPrior], orfs: list[bytes], density: float | None = None,
+                     compact_from: float = 1.0, margin: float = 0.0) -> list[SpeciesPrior]:
+    """The species on the genome's side of compact_from (see choose_prior) whose coding chain
+    gives the long ORFs a mean log-likelihood per base within `margin` of the best, best first."""
     if density is not None:
         priors = [p for p in priors if (p.single_orf_fraction >= compact_from) == (density >= compact_from)] or priors
-    return max(priors, key=lambda p: coding_loglik(p, orfs))
+    scored = sorted(((coding_loglik(p, orfs), k) for k, p in enumerate(priors)), reverse=True)
+    return [priors[k] for ll, k in scored if ll >= scored[0][0] - margin]
 

@@ -159,6 +159,19 @@ class EukaryoteSettings:
     # whole genomes (three samples) 0.398 -> 0.394 (fly chr4 0.255 -> 0.237).
     prior_by_density: bool = True
     prior_name: str = ""  # this species' prior instead of the best-fitting one (e.g. "arabidopsis")
+    # Inputs up to prior_decode_max_bases (where the prior outweighs the genome's own counts):
+    # the species whose coding chain gives the long ORFs a likelihood per base within
+    # prior_decode_margin nats of the best each decode the seed pass, and the one whose genes
+    # explain the sequence best (the highest summed gene score: the path's log-ratio to an
+    # all-intergenic path, the same background for all) is kept; 0: the coding likelihood alone.
+    # Validation pieces of 0.14-0.25 Mb (dev harness, 2026-12-04, session 25; 26 pieces of the
+    # four genomes, each prior forced, pooled gene F1, mean of the four): coding likelihood
+    # alone 0.356, margin 0.02 0.356, 0.03 / 0.04 / 0.06 0.3635 (one worm piece: fly -> arabidopsis,
+    # 0.204 -> 0.393), the best prior per piece (oracle) 0.378; whole genomes choose the same
+    # species either way (and would decode two more seed passes: worm, fly and Zymoseptoria have
+    # two rivals within 0.04).
+    prior_decode_margin: float = 0.04
+    prior_decode_max_bases: int = 500_000
     # Compact, intron-poor genomes (density.py): with the intron-rich settings the HMM joins
     # neighbouring yeast genes through false introns (gene F1 0.163 on yeast chr I/III/VI). The
     # share of the genome inside exactly one 300+ codon ORF decides: at or below compact_from the
