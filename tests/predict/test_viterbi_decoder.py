@@ -392,6 +392,11 @@ def test_worker_count_takes_the_cpus_other_jobs_leave_idle(monkeypatch):
     import genet5.predict.viterbi_decoder as vd
 
     monkeypatch.setattr(vd.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    for busy, want in ((0.1, 2), (0.9, 1), (2.0, 1)):  # sampled busy CPUs decide where they can be read
+        monkeypatch.setattr(vd, "busy_cpus", lambda allowed, busy=busy: busy)
+        monkeypatch.setattr(vd.os, "getloadavg", lambda: (5.0, 5.0, 5.0))  # a lagging load average is not read
+        assert vd.worker_count() == want
+    monkeypatch.setattr(vd, "busy_cpus", lambda allowed: None)  # no /proc/stat: the load average
     for load, want in ((0.2, 2), (0.7, 1), (1.6, 1), (7.0, 1)):
         monkeypatch.setattr(vd.os, "getloadavg", lambda load=load: (load, load, load))
         assert vd.worker_count() == want
@@ -399,6 +404,21 @@ def test_worker_count_takes_the_cpus_other_jobs_leave_idle(monkeypatch):
     monkeypatch.setattr(vd.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
     monkeypatch.setattr(vd.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert vd.worker_count() == vd.MAX_WORKERS
+
+
+def test_busy_cpus_reads_the_allowed_cpus_times_between_two_samples(tmp_path, monkeypatch):
+    import genet5.predict.viterbi_decoder as vd
+
+    stat = tmp_path / "stat"
+    samples = iter([
+        "cpu  0 0 0 0 0 0 0 0\ncpu0 100 0 0 900 0 0 0 0\ncpu1 100 0 0 900 0 0 0 0\ncpu2 0 0 0 0 0 0 0 0\n",
+        "cpu  0 0 0 0 0 0 0 0\ncpu0 200 0 0 900 0 0 0 0\ncpu1 100 0 0 1000 0 0 0 0\ncpu2 50 0 0 50 0 0 0 0\n",
+    ])
+    stat.write_text(next(samples))
+    monkeypatch.setattr("time.sleep", lambda s: stat.write_text(next(samples)))
+    # cpu0 busy the whole interval, cpu1 idle: one busy CPU of the two allowed (cpu2 not allowed)
+    assert vd.busy_cpus([0, 1], stat=str(stat)) == 1.0
+    assert vd.busy_cpus([0, 1], stat=str(tmp_path / "missing")) is None
 
 
 def test_compiled_steps_take_small_batches_with_the_same_genes(monkeypatch):
