@@ -283,3 +283,23 @@ def test_gene_score_floor_drops_weak_genes_in_every_pass():
     assert kept[0] and all(g.score > floor for g in dropped[0])
     assert len(dropped[0]) < len(kept[0])
 
+
+
+def test_seed_orfs_leave_out_tandem_repeats():
+    """A satellite-like tandem repeat makes a long ORF too; it must not seed the coding chain."""
+    from genet5.predict.eukaryote.decoder import seed_orfs
+
+    rng = np.random.default_rng(5)
+    gene = b"ATG" + b"".join(PREFERRED[i] for i in rng.integers(0, len(PREFERRED), 300)) + b"TAA"
+    repeat = b"ATG" + b"GCCGAGTATAGTACCAGTACGCGACCAGTAC" * 30 + b"TAA"  # 31-base period, no stop in frame
+    records = [("a", _random(rng, 500, 0.35) + gene + _random(rng, 500, 0.35)),
+               ("b", _random(rng, 500, 0.35) + repeat + _random(rng, 500, 0.35))]
+    core, unit = gene[3:-3], repeat[3:93]  # long_orfs gives stop-to-stop ORFs, either strand
+
+    def holds(orfs, piece):
+        return any(piece in o or reverse_complement(piece) in o for o in orfs)
+
+    every = seed_orfs(records, CODE, 250, 0.0)  # no threshold: every long ORF
+    assert holds(every, core) and holds(every, unit)
+    kept = seed_orfs(records, CODE, 250, 0.15)
+    assert holds(kept, core) and not holds(kept, unit)

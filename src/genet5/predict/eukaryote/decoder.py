@@ -66,6 +66,19 @@ from genet5.predict.viterbi_hmm import (
 SOFTMASK_PENALTY = 0.1
 
 
+def seed_orfs(records, code: GeneticCode, min_codons: int, min_complexity: float) -> list[bytes]:
+    """The long ORFs of every record that are not low-complexity sequence: tandem repeats and
+    satellites (unmasked chromosome ends, centromeres) make long ORFs too, and a seed chain
+    counted from them reads every repeat as coding, so self-training joins repeats into giant
+    genes (D. melanogaster dm6, first 1% of each arm: 389 of its 520 seed ORFs). Complexity:
+    zlib's compressed size over the length; most ORFs of real genes come out at 0.30-0.35, the
+    arm-end repeats at 0.06-0.25 (settings.seed_min_complexity)."""
+    import zlib
+
+    orfs = [o for _, s in records for o in long_orfs(s, code, min_codons)]
+    return [o for o in orfs if len(zlib.compress(o, 6)) >= min_complexity * len(o)]
+
+
 def long_orfs(seq: bytes, code: GeneticCode, min_codons: int) -> list[bytes]:
     """Open reading frames (stop to stop, both strands, no N) of at least `min_codons` codons,
     as oriented sequences in frame."""
@@ -238,9 +251,9 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     if settings.adapt_to_density:
         settings, density, compactness = for_gene_density(records, code, settings)
     both = [s for _, s in records] + [reverse_complement(s) for _, s in records]
-    seeds = [o for _, s in records for o in long_orfs(s, code, settings.seed_min_codons)]
+    seeds = seed_orfs(records, code, settings.seed_min_codons, settings.seed_min_complexity)
     if not seeds:
-        seeds = [o for _, s in records for o in long_orfs(s, code, 100)]
+        seeds = seed_orfs(records, code, 100, settings.seed_min_complexity)
     bg = background_counts(both, settings.content_order)
     prior, candidates = None, []
     if settings.prior_weight > 0 and initial is None:

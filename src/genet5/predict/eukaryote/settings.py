@@ -88,6 +88,12 @@ class EukaryoteSettings:
     site_adapt_epochs: int = 6
     site_adapt_lr: float = 4e-3
     site_adapt_trunk: bool = False  # True: the whole classifier learns (the trunk too)
+    # Seed ORFs compressing below this share of their length (zlib) are repeats, not genes
+    # (decoder.seed_orfs). Validation (dev harness, 2026-12-04, session 25): D. melanogaster dm6 1%
+    # without 2R (arm ends: 389 of 520 seed ORFs are tandem repeats) gene F1 0.082 (exon 0.011)
+    # -> 0.219 (0.519) over three fine-tune samples (0.25: 0.196, 0.30: 0.181 on one); the four
+    # other validation genomes 0.4006 -> 0.3968 (worm and fly chr4 -0.008; 0.25: 0.3959).
+    seed_min_complexity: float = 0.15
     splice_prior_weight: float = 50.0  # pseudo-introns of the training matrices mixed into the counts
     # A start-codon context matrix (12 bases before the codon, 3 after) learned from each
     # round's genes, beside the site classifier's start evidence. Validation gene F1 without it
