@@ -42,4 +42,6 @@ def test_self_training_and_splice_matrices_each_carry_weight():
     full = score()
     assert full[0] >= 0.42 and full[1] >= 0.12, full
     seed_only = score(use_self_training=False)
-    assert seed_only[0] < full[0] - 0.2, (full, seed_only)
+    # since low-complexity ORFs no longer seed the chain (2026-12-04, session 25) the seed pass
+    # alone is much better (exon / gene F1 0.574 / 0.227, was 0.245 / 0.122), full 0.715 / 0.365
+    assert seed_only[0] < full[0] - 0.08 and seed_only[1] < full[1] - 0.08, (full, seed_only)
