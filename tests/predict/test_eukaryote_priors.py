@@ -113,7 +113,9 @@ def test_a_small_genome_keeps_the_prior_whose_seed_pass_explains_it_best(monkeyp
     seq, _ = synthetic_genome(seed=3, genes=25)
     match, other = _prior("match", PREFERRED, 0), _prior("other", AT_RICH, 1)
     monkeypatch.setattr(pri, "load_priors", lambda *a: [other, match])
-    monkeypatch.setattr(pri, "candidate_priors", lambda priors, *a, **k: [other, match])
+    # both within any margin, the worse one first; margin 0 (inputs above the size): the best alone
+    monkeypatch.setattr(pri, "candidate_priors",
+                        lambda priors, orfs, density=None, compact_from=1.0, margin=0.0: [other, match] if margin else [match])
     scores = []
     real = dec._best_seed_pass
 

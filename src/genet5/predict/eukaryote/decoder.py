@@ -259,17 +259,17 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     if settings.prior_weight > 0 and initial is None:
         from genet5.predict.eukaryote.priors import candidate_priors, choose_prior, load_priors
 
-        prior = choose_prior(load_priors(), seeds, settings.prior_name, density if settings.prior_by_density else None,
-                             settings.compact_from)
-        if (not settings.prior_name and settings.prior_decode_margin > 0 and seeds
-                and sum(len(s) for _, s in records) <= settings.prior_decode_max_bases):
+        if settings.prior_name or not seeds:
+            prior = choose_prior(load_priors(), seeds, settings.prior_name)
+        else:  # best coding likelihood first; small inputs let the close rivals decode too
+            small = sum(len(s) for _, s in records) <= settings.prior_decode_max_bases
             candidates = candidate_priors(load_priors(), seeds, density if settings.prior_by_density else None,
-                                          settings.compact_from, settings.prior_decode_margin)
+                                          settings.compact_from, settings.prior_decode_margin if small else 0.0)
+            prior = candidates[0] if candidates else None
     if initial is not None:
         models = initial
-    elif prior is not None:  # the seed pass reads the prior's coding chain only (its intron and UTR chains cost)
-        models = GenomeModels(coding=fit_coding(seeds, both, prior.order, prior.coding, settings.prior_weight),
-                              intron_mean=settings.intron_mean, prior=prior)
+    elif prior is not None:
+        models = _prior_seed_models(prior, seeds, both, settings)
     else:
         models = GenomeModels(coding=fit_coding(seeds, both, min(settings.coding_order, order_for(sum(map(len, seeds))))),
                               intron_mean=settings.intron_mean)
@@ -329,14 +329,21 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     return genes, models
 
 
+def _prior_seed_models(prior, seeds, both, settings: EukaryoteSettings) -> GenomeModels:
+    """The seed pass's models with a species prior: its coding chain mixed with the seed ORFs'
+    counts (the prior's intron and UTR chains join from the first refit on: in the seed pass
+    they cost)."""
+    return GenomeModels(coding=fit_coding(seeds, both, prior.order, prior.coding, settings.prior_weight),
+                        intron_mean=settings.intron_mean, prior=prior)
+
+
 def _best_seed_pass(candidates, seeds, both, background, train, code, settings, starts, masks, sites):
     """(seed models, seed-pass genes) of the candidate species prior whose genes have the
     highest summed score: the Viterbi path's log-ratio to an all-intergenic path, the same
     background for every candidate, so the species that explains the sequence best."""
     best = None
     for prior in candidates:
-        models = GenomeModels(coding=fit_coding(seeds, both, prior.order, prior.coding, settings.prior_weight),
-                              intron_mean=settings.intron_mean, prior=prior)
+        models = _prior_seed_models(prior, seeds, both, settings)
         models.splice["background"] = background
         genes = decode(train, code, models, settings, starts, None, masks, sites)
         score = sum(g.score for found in genes for g in found)

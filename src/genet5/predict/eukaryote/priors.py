@@ -129,7 +129,10 @@ def choose_prior(priors: list[SpeciesPrior], orfs: list[bytes], name: str = "",
 def candidate_priors(priors: list[SpeciesPrior], orfs: list[bytes], density: float | None = None,
                      compact_from: float = 1.0, margin: float = 0.0) -> list[SpeciesPrior]:
     """The species on the genome's side of compact_from (see choose_prior) whose coding chain
-    gives the long ORFs a mean log-likelihood per base within `margin` of the best, best first."""
+    gives the long ORFs a mean log-likelihood per base within `margin` of the best, best first
+    (none without priors or ORFs)."""
+    if not priors or not orfs:
+        return []
     if density is not None:
         priors = [p for p in priors if (p.single_orf_fraction >= compact_from) == (density >= compact_from)] or priors
     scored = sorted(((coding_loglik(p, orfs), k) for k, p in enumerate(priors)), reverse=True)

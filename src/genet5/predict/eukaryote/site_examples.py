@@ -19,7 +19,7 @@ import torch
 
 from genet5.genome.codes import reverse_complement
 from genet5.models.sites import SITE_TYPES, SiteConfig, SiteNet
-from genet5.predict.eukaryote.sites import READ_BF16
+from genet5.predict.eukaryote.sites import READ_BF16, _read_bf16
 from genet5.predict.prokaryote.orfs import base_codes
 
 FLANK = 1000
@@ -228,12 +228,12 @@ def fit_sites(model: SiteNet, data: dict[str, tuple[np.ndarray, np.ndarray]], ep
 
 
 def _read_mixed(readout: torch.nn.Sequential, windows: torch.Tensor) -> torch.Tensor:
-    """SiteNet.read of bfloat16 features with the first layer's product in bfloat16 (the
-    float32 weights cast for it, so their gradients reach them in float32): 3x faster a step
-    than float32 where the CPU has native bfloat16 (sites.READ_BF16), as the scoring reads them."""
+    """SiteNet.read of bfloat16 features with the first layer's product in bfloat16, as the
+    scoring reads them (sites._read_bf16), the float32 weights cast on each call so that their
+    gradients reach them in float32: 3x faster a step than float32 where the CPU has native
+    bfloat16 (sites.READ_BF16)."""
     _, first, _, last = readout  # Flatten, Linear, ReLU, Linear (models/sites.py)
-    hidden = torch.relu(torch.nn.functional.linear(windows.flatten(1), first.weight.bfloat16(), first.bias.bfloat16()))
-    return last(hidden.float()).squeeze(-1)
+    return _read_bf16((first.weight.bfloat16(), first.bias.bfloat16(), last), windows)
 
 
 def adapted_site_model(model: SiteNet, records: list[tuple[str, bytes]], genes, epochs: int, lr: float,
