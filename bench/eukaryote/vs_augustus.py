@@ -22,6 +22,7 @@ session, and yeast chromosomes I, III, VI from the training split, marked as suc
    no_score_floor (weak genes kept: no minimum gene score), no_intron_floor (no shortest intron
    fitted to the genome: introns from 20 bp, the length model starting there), no_species_prior
    (no training species' chains mixed into the genome's own: predict/eukaryote/priors.py),
+   no_repeat_filter (genes made of the genome's own repeats kept: predict/eukaryote/repeats.py),
    with_long_intron_class (the long class on every genome, at the usual gene prior: rejected),
    with_terminal_exon_min (terminal exons of 24+ bp only: rejected);
 3. JSON goes to bench/results/eukaryote_vs_augustus.json; `--table` prints docs/benchmarks.md's
@@ -67,6 +68,7 @@ VARIANTS = {
     "no_score_floor": {"min_score": 0.0},  # weak genes kept (default: a gene must score above 10)
     "no_intron_floor": {"intron_min_quantile": 0.0},  # introns from 20 bp on every genome
     "no_species_prior": {"prior_weight": 0.0},  # the genome's own counts only (priors.py)
+    "no_repeat_filter": {"max_repeat_share": 1.0},  # genes in the genome's own repeats kept (repeats.py)
     "with_long_intron_class": {"intron_long_classes": True},  # the long class on every genome, prior -16: rejected
     "with_terminal_exon_min": {"terminal_exon_min": 24},  # no terminal exon under 24 bp: rejected
 }
@@ -157,8 +159,8 @@ def run_genet5(genome: Path, ref: Path, work: Path, variants: list[str] | None =
 
 
 def table(doc: dict) -> str:
-    rows = ["| case | split | AUGUSTUS | **genet5** | no UTR states | no self-training | no intron learning | no splice matrices | no site model | no site adaptation | no start context | with intergenic chain | no long intron rule | no score floor | no intron floor | no species prior | with long intron class (everywhere) | with terminal exon min | no density adaptation (single-ORF fraction) | CDS/transcript ref / ours / AUGUSTUS | genet5 / AUGUSTUS bp/s |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| case | split | AUGUSTUS | **genet5** | no UTR states | no self-training | no intron learning | no splice matrices | no site model | no site adaptation | no start context | with intergenic chain | no long intron rule | no score floor | no intron floor | no species prior | no repeat filter | with long intron class (everywhere) | with terminal exon min | no density adaptation (single-ORF fraction) | CDS/transcript ref / ours / AUGUSTUS | genet5 / AUGUSTUS bp/s |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def cell(s):
         return f"{s['gene']['f1']:.3f} ({s['exon']['f1']:.3f}; {s['nucleotide']['f1']:.3f})"
@@ -177,7 +179,7 @@ def table(doc: dict) -> str:
         rows.append(f"| {name} | {c['split'].split(';')[0]} | {cell(a['scores'])} | **{cell(g['full']['scores'])}** | {opt('no_utr_states')} | "
                     f"{cell(g['no_self_training']['scores'])} | {cell(g['no_intron_learning']['scores'])} | "
                     f"{cell(g['no_splice_matrices']['scores'])} | {opt('no_site_model')} | {opt('no_site_adaptation')} | {opt('no_start_context')} | {cell(g['with_intergenic_chain']['scores'])} | "
-                    f"{opt('no_long_intron_rule')} | {opt('no_score_floor')} | {opt('no_intron_floor')} | {opt('no_species_prior')} | {opt('with_long_intron_class')} | {opt('with_terminal_exon_min')} | {density(g)} | {c['ref_cds_per_transcript']} / {g['full']['cds_per_transcript']} / "
+                    f"{opt('no_long_intron_rule')} | {opt('no_score_floor')} | {opt('no_intron_floor')} | {opt('no_species_prior')} | {opt('no_repeat_filter')} | {opt('with_long_intron_class')} | {opt('with_terminal_exon_min')} | {density(g)} | {c['ref_cds_per_transcript']} / {g['full']['cds_per_transcript']} / "
                     f"{a['cds_per_transcript']} | {g['full']['bp_per_s']:,} / {a['bp_per_s']:,} |")
     return "\n".join(rows)
 

@@ -20,7 +20,10 @@ One genome is decoded at once (all its sequences share the statistics):
    length. GT-AG and GC-AG introns;
 3. the trained site classifier (models/sites.py) scores every donor, acceptor and start at
    each splice and start edge; after round 1 a copy of it is fine-tuned on the genome's own
-   genes (site_examples.py) and the sites rescored, so its evidence adapts to the genome too.
+   genes (site_examples.py) and the sites rescored, so its evidence adapts to the genome too;
+4. in every pass, genes made mostly of repeats that the genome itself shows (repeats.py: 16-mers
+   in three or more copies) are dropped: transposon ORFs neither reach the output nor teach the
+   next round (unmasked drafts, heterochromatin).
 
 Measured and left off by default (bench/eukaryote/vs_augustus.py, docs/benchmarks.md): a second,
 long intron-length class (better exon F1, more joined genes), a minimum terminal exon, and the
@@ -157,9 +160,11 @@ def regions_of(em: np.ndarray, max_region: int) -> list[tuple[int, int]]:
 
 
 def decode(records: list[tuple[str, bytes]], code: GeneticCode, models: GenomeModels, settings: EukaryoteSettings,
-           starts=None, on_record=None, masks=None, sites=None) -> list[list[ViterbiGene]]:
+           starts=None, on_record=None, masks=None, sites=None, repeats=None) -> list[list[ViterbiGene]]:
     """Genes of each record under `models`; `sites`, per record, the site classifier's
-    per-position arrays (predict/eukaryote/sites.py) when settings.site_model_weight is set.
+    per-position arrays (predict/eukaryote/sites.py) when settings.site_model_weight is set;
+    `repeats`, per record, its repeats.RepeatCover: genes with more than
+    settings.max_repeat_share of their coding bases in repeats are dropped.
     Records (and blocks of long ones) are pooled up to POOL_BASES and decoded together
     (viterbi_decoder.decode_jobs: regions of several sequences share numpy steps)."""
     hmm = gene_hmm(code, models, settings, starts)
@@ -171,7 +176,7 @@ def decode(records: list[tuple[str, bytes]], code: GeneticCode, models: GenomeMo
         found = decode_jobs([job for _, job in pool], hmm, code, min_len=settings.min_len, min_score=settings.min_score,
                             batch_bases=POOL_BASES, workers=workers)
         for (k, _), genes in zip(pool, found):
-            out[k] += genes
+            out[k] += [g for g in genes if repeats is None or repeats[k].share(g.cds) <= settings.max_repeat_share]
         pool.clear()
 
     for k, (seqid, seq) in enumerate(records):
@@ -254,6 +259,13 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     seeds = seed_orfs(records, code, settings.seed_min_codons, settings.seed_min_complexity)
     if not seeds:
         seeds = seed_orfs(records, code, 100, settings.seed_min_complexity)
+    repeats = None  # per record: repeats.RepeatCover of the repeats found in the genome itself
+    if settings.max_repeat_share < 1:
+        from genet5.predict.eukaryote.repeats import RepeatCover, RepeatTable
+
+        table = RepeatTable(records, settings.repeat_min_copies)
+        runs = [table.runs(seq) for _, seq in records]
+        repeats = [RepeatCover(r) for r in runs]
     bg = background_counts(both, settings.content_order)
     prior, candidates = None, []
     if settings.prior_weight > 0 and initial is None:
@@ -280,6 +292,8 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     # what the passes before the last decode: the records, or pieces of them
     train = records if pieces is None else [(seqid, records[k][1][a:b]) for seqid, k, a, b in pieces]
     train_masks = masks if pieces is None or not masks else [_cut_mask(masks[k], a, b) for _, k, a, b in pieces]
+    train_repeats = repeats if pieces is None or repeats is None else [
+        RepeatCover(_cut_mask(runs[k], a, b)) for _, k, a, b in pieces]
     sites = None
     if settings.site_model_weight > 0:  # the classifier's evidence changes only where it is adapted
         from genet5.predict.eukaryote.sites import load_site_model
@@ -288,16 +302,16 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
         sites = _site_arrays(site_model, train, settings)
     if len(candidates) > 1:  # each candidate species decodes the seed pass; the best-explained one stays
         models, genes = _best_seed_pass(candidates, seeds, both, models.splice["background"], train, code, settings,
-                                        starts, train_masks, sites)
+                                        starts, train_masks, sites, train_repeats)
         for seqid, seq in train if on_record else ():  # progress: one seed pass, as planned_bases counts it
             on_record(seqid, len(seq))
     else:
-        genes = decode(train, code, models, settings, starts, on_record, train_masks, sites)
+        genes = decode(train, code, models, settings, starts, on_record, train_masks, sites, train_repeats)
     if pieces is not None and sum(not (g.start_partial or g.end_partial) for found in genes for g in found) < settings.train_min_genes:
         # too few genes in the pieces to learn from (a gene-poor genome): train on all of it
-        pieces, train, train_masks = None, records, masks
+        pieces, train, train_masks, train_repeats = None, records, masks, repeats
         sites = _site_arrays(site_model, records, settings) if sites is not None else None
-        genes = decode(train, code, models, settings, starts, on_record, train_masks, sites)
+        genes = decode(train, code, models, settings, starts, on_record, train_masks, sites, train_repeats)
     if on_round:
         on_round(0, genes)
     whole_sites = None  # pieces: the adapted classifier's arrays of the whole records, for the last pass
@@ -311,9 +325,9 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
         if r == rounds and pieces is not None:  # the last pass: the whole genome, once
             if sites is not None:
                 sites = whole_sites if whole_sites is not None else _site_arrays(site_model, records, settings)
-            genes = decode(records, code, models, settings, starts, on_record, masks, sites)
+            genes = decode(records, code, models, settings, starts, on_record, masks, sites, repeats)
         else:
-            genes = decode(train, code, models, settings, starts, on_record, train_masks, sites)
+            genes = decode(train, code, models, settings, starts, on_record, train_masks, sites, train_repeats)
         if on_round:
             on_round(r, genes)
         if sites is not None and r == settings.site_adapt_round and r < rounds:
@@ -337,7 +351,7 @@ def _prior_seed_models(prior, seeds, both, settings: EukaryoteSettings) -> Genom
                         intron_mean=settings.intron_mean, prior=prior)
 
 
-def _best_seed_pass(candidates, seeds, both, background, train, code, settings, starts, masks, sites):
+def _best_seed_pass(candidates, seeds, both, background, train, code, settings, starts, masks, sites, repeats):
     """(seed models, seed-pass genes) of the candidate species prior whose genes have the
     highest summed score: the Viterbi path's log-ratio to an all-intergenic path, the same
     background for every candidate, so the species that explains the sequence best."""
@@ -345,7 +359,7 @@ def _best_seed_pass(candidates, seeds, both, background, train, code, settings, 
     for prior in candidates:
         models = _prior_seed_models(prior, seeds, both, settings)
         models.splice["background"] = background
-        genes = decode(train, code, models, settings, starts, None, masks, sites)
+        genes = decode(train, code, models, settings, starts, None, masks, sites, repeats)
         score = sum(g.score for found in genes for g in found)
         if best is None or score > best[0]:
             best = (score, models, genes)

@@ -1,0 +1,116 @@
+"""Interspersed repeats found in the genome itself: the stretches covered by k-mers that occur
+several times in it (both strands), as WindowMasker and Red find repeats without a library.
+
+Why: users of ab initio gene finders mask repeats first (RepeatMasker, then AUGUSTUS
+--softmasking, BRAKER, Tiberius), but many drafts arrive unmasked. Transposons carry real open
+reading frames (gag, pol, transposase) that a self-trained coding chain reads as genes, and
+self-training then learns from them: on the first 1% of each D. melanogaster arm (pericentric
+heterochromatin, telomeric retrotransposons) 61% of our genes outside any reference gene had
+over a fifth of their coding 16-mers in three or more copies, against none of the genes on
+reference genes (worm: 3% of false genes, no true one). The decoder drops genes mostly made of
+such k-mers (settings.max_repeat_share), in every pass, so they neither reach the output nor
+teach the next round.
+
+Written here with numpy rather than calling a masking tool: none ships as a Python wheel, and
+counting canonical 16-mers of a few megabases is a sort of a few million integers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+K = 16  # 4^16 = 2^32: a k-mer fits a uint32; chance repeats are rare within REPEAT_SAMPLE_BASES
+# Genomes larger than this count k-mers on evenly spread pieces of about this many bases
+# (copies are counted within the sample): memory and time stay bounded on a large genome.
+REPEAT_SAMPLE_BASES = 16_000_000
+_SAMPLE_PIECE = 200_000
+
+_CODES = np.full(256, 255, dtype=np.uint8)
+for _i, _b in enumerate(b"ACGT"):
+    _CODES[_b] = _CODES[_b + 32] = _i  # lower case (soft-masked) too
+
+
+def canonical_kmers(seq: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(canonical k-mer of each window as uint32, whether the window is all A/C/G/T), for the
+    len(seq) - K + 1 windows of seq. Canonical: the smaller of the k-mer and its reverse
+    complement, so a copy on either strand counts as the same k-mer."""
+    codes = _CODES[np.frombuffer(seq, dtype=np.uint8)]
+    n = len(codes) - K + 1
+    if n <= 0:
+        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=bool)
+    fwd = np.zeros(n, dtype=np.uint32)
+    rev = np.zeros(n, dtype=np.uint32)
+    valid = np.ones(n, dtype=bool)
+    for j in range(K):
+        c = codes[j : j + n]
+        valid &= c != 255
+        c32 = (c & 3).astype(np.uint32)
+        fwd = (fwd << np.uint32(2)) | c32
+        rev |= (np.uint32(3) - c32) << np.uint32(2 * j)
+    return np.minimum(fwd, rev), valid
+
+
+class RepeatTable:
+    """The canonical k-mers seen at least `min_copies` times in a genome (or its sample)."""
+
+    def __init__(self, records: list[tuple[str, bytes]], min_copies: int = 3):
+        total = sum(len(s) for _, s in records)
+        parts = [s for _, s in records] if total <= REPEAT_SAMPLE_BASES else list(_sample(records, total))
+        kmers = []
+        for s in parts:
+            h, valid = canonical_kmers(s)
+            kmers.append(h[valid])
+        allk = np.concatenate(kmers) if kmers else np.zeros(0, dtype=np.uint32)
+        values, counts = np.unique(allk, return_counts=True)
+        self.repeated = values[counts >= min_copies]
+
+    def runs(self, seq: bytes, block: int = 4_000_000) -> list[tuple[int, int]]:
+        """0-based half-open runs of seq covered by repeated k-mers (read in blocks: a few
+        bytes per base of one block at a time)."""
+        if not len(self.repeated):
+            return []
+        starts = []
+        for lo in range(0, max(1, len(seq) - K + 1), block):
+            h, valid = canonical_kmers(seq[lo : lo + block + K - 1])
+            i = np.searchsorted(self.repeated, h).clip(0, len(self.repeated) - 1)
+            starts.append(np.flatnonzero(valid & (self.repeated[i] == h)) + lo)
+        hits = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
+        if not len(hits):
+            return []
+        breaks = np.flatnonzero(np.diff(hits) > K)  # the next window starts after this one's last base
+        firsts = np.concatenate(([hits[0]], hits[breaks + 1]))
+        lasts = np.concatenate((hits[breaks], [hits[-1]])) + K
+        return list(zip(firsts.tolist(), lasts.tolist()))
+
+
+def _sample(records, total: int):
+    """Evenly spread pieces of about REPEAT_SAMPLE_BASES in all."""
+    n = REPEAT_SAMPLE_BASES // _SAMPLE_PIECE
+    ends = np.cumsum([len(s) for _, s in records])
+    for i in range(n):
+        at = (2 * i + 1) * total // (2 * n)
+        k = int(np.searchsorted(ends, at, side="right"))
+        a = at - (int(ends[k - 1]) if k else 0)
+        yield records[k][1][max(0, a - _SAMPLE_PIECE // 2) : a + _SAMPLE_PIECE // 2]
+
+
+class RepeatCover:
+    """Masked bases per record, for the share of a gene's coding bases that lie in repeats."""
+
+    def __init__(self, runs: list[tuple[int, int]]):
+        self.starts = np.array([a for a, _ in runs], dtype=np.int64)
+        self.ends = np.array([b for _, b in runs], dtype=np.int64)
+        self.before = np.concatenate(([0], np.cumsum(self.ends - self.starts)))  # masked bases before run i
+
+    def masked_before(self, x: int) -> int:
+        """Masked bases among 0-based positions < x."""
+        i = int(np.searchsorted(self.ends, x, side="right"))  # runs wholly before x
+        inside = max(0, x - int(self.starts[i])) if i < len(self.starts) else 0
+        return int(self.before[i]) + inside
+
+    def share(self, cds: list[tuple[int, int]]) -> float:
+        """Share of the bases of 1-based closed segments `cds` that are masked."""
+        total = sum(b - a + 1 for a, b in cds)
+        if not total or not len(self.starts):
+            return 0.0
+        return sum(self.masked_before(b) - self.masked_before(a - 1) for a, b in cds) / total
