@@ -72,7 +72,7 @@ class _Terminated(BaseException):
 def _exit_now(code: int) -> None:
     """End a finished command without the interpreter's teardown: freeing every module and
     object of a process that imported torch took 0.6-1.0 s after a 7 s `genet5 predict` (AMD
-    EPYC, 2 cores, 2026-12-05), time the user waits for nothing. The exit handlers still run
+    EPYC, 2 cores, 2026-12-04), time the user waits for nothing. The exit handlers still run
     (multiprocessing pools, logging, temporary directories) and the output streams are flushed;
     every output file is closed by then (written whole, then renamed into place)."""
     import atexit
