@@ -197,3 +197,36 @@ def test_tair_protein_alias_parent_is_not_a_second_transcript(tmp_path):
     )
     ann = read_annotation(write(tmp_path, text))
     assert only_tx(ann).id == "AT1.1"
+
+
+AUGUSTUS_NATIVE = [  # AUGUSTUS 3.5's default output (abridged): bare-ID gene and transcript rows, then GTF rows
+    ("I_0", "AUGUSTUS", "gene", 4118, 10195, "0.2", "-", ".", "g1"),
+    ("I_0", "AUGUSTUS", "transcript", 4118, 10195, "0.2", "-", ".", "g1.t1"),
+    ("I_0", "AUGUSTUS", "tts", 4118, 4118, ".", "-", ".", 'transcript_id "g1.t1"; gene_id "g1";'),
+    ("I_0", "AUGUSTUS", "stop_codon", 4221, 4223, ".", "-", "0", 'transcript_id "g1.t1"; gene_id "g1";'),
+    ("I_0", "AUGUSTUS", "intron", 4359, 5194, "0.72", "-", ".", 'transcript_id "g1.t1"; gene_id "g1";'),
+    ("I_0", "AUGUSTUS", "CDS", 4221, 4358, "1", "-", "0", 'transcript_id "g1.t1"; gene_id "g1";'),
+    ("I_0", "AUGUSTUS", "CDS", 5195, 5296, "0.72", "-", "0", 'transcript_id "g1.t1"; gene_id "g1";'),
+    ("I_0", "AUGUSTUS", "start_codon", 5294, 5296, ".", "-", "0", 'transcript_id "g1.t1"; gene_id "g1";'),
+]
+
+
+@pytest.mark.parametrize("name", ["aug.gff", "aug.gff3", "aug.txt"])
+def test_augustus_native_output_is_read_as_gtf_whatever_its_name(tmp_path, name):
+    """Its first rows carry bare IDs (neither dialect); the GTF rows after them decide, and the
+    content wins over a .gff3 name (AUGUSTUS writes to any file it is told)."""
+    path = write(tmp_path, "# This output was generated with AUGUSTUS\n" + "".join(
+        "\t".join(map(str, r)) + "\n" for r in AUGUSTUS_NATIVE), name=name)
+    assert sniff_format(path) == "gtf"
+    tx = only_tx(read_annotation(path))
+    assert (tx.id, tx.gene_id) == ("g1.t1", "g1")
+    assert tx.cds == [Segment(5195, 5296, "-"), Segment(4221, 4358, "-")]
+
+
+def test_a_gff3_transcript_with_only_codon_rows_is_skipped_not_a_crash(tmp_path):
+    text = gff(("chr1", "src", "gene", 100, 400, ".", "+", ".", "ID=G1"),
+               ("chr1", "src", "mRNA", 100, 400, ".", "+", ".", "ID=T1;Parent=G1"),
+               ("chr1", "src", "CDS", 100, 400, ".", "+", "0", "ID=C1;Parent=T1"),
+               ("chr1", "src", "start_codon", 700, 702, ".", "+", "0", "Parent=T2"))
+    ann = read_annotation(write(tmp_path, text))
+    assert [t.id for t in ann.iter_transcripts()] == ["T1"]

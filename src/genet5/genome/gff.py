@@ -69,25 +69,30 @@ def iter_lines(path: str | Path):
 
 
 def sniff_format(path: str | Path) -> str:
-    """'gff3' or 'gtf', from the name and, when that is unclear, the first feature line."""
-    name = str(path).lower().removesuffix(".gz")
-    if name.endswith(".gtf") or name.endswith(".gff2"):
-        return "gtf"
-    if name.endswith(".gff3"):
-        return "gff3"
+    """'gff3' or 'gtf': a ##gff-version 3 line, else the first feature rows (GTF's `key "value";`
+    or GFF3's key=value attributes), else the name (.gtf / .gff2), else GFF3. Content before
+    name: AUGUSTUS writes GTF rows to whatever file it is told, often *.gff or *.gff3."""
+    # AUGUSTUS's own output starts each gene with bare-ID gene and transcript rows ("g1", "g1.t1")
+    # before GTF rows: the first rows whose attributes take either form decide
+    seen = 0
     for _, line in iter_lines(path):
         if line.startswith("##gff-version 3"):
             return "gff3"
         if not line or line.startswith("#"):
             continue
         cols = line.split("\t")
-        if len(cols) >= 9:
-            attrs = cols[8]
-            if re.search(r'\w+ "[^"]*"', attrs):
-                return "gtf"
+        if len(cols) < 9:
+            break
+        attrs = cols[8]
+        if re.search(r'\w+ "[^"]*"', attrs):
+            return "gtf"
+        if "=" in attrs:
             return "gff3"
-        break
-    return "gff3"
+        seen += 1
+        if seen >= 100:
+            break
+    name = str(path).lower().removesuffix(".gz")
+    return "gtf" if name.endswith((".gtf", ".gff2")) else "gff3"
 
 
 def read_annotation(path: str | Path, fmt: str | None = None, strict: bool = False) -> Annotation:
@@ -402,6 +407,8 @@ def _build_gff3(path, rows: list[_Row], by_id: dict[str, list[int]], ann: Annota
         gene_id = tx_gene[key]
         feature_id = tx_feature[key]
         tx_id = feature_id if feature_id else (key[1] or key[0]) if isinstance(key, tuple) else str(key)
+        if not crows and not erows:
+            continue  # only start/stop codon rows: no transcript structure to read
         lead = crows[0] if crows else erows[0]
         gene = genes.get(gene_id)
         if gene is None:
