@@ -37,6 +37,7 @@ class SiteConfig:
     window: int = 160  # bases read around a site (half on each side)
     channels: int = 16  # trunk width
     kernel: int = 9
+    layers: int = 2  # trunk convolutions, dilations 1, 2, 4, ...
     hidden: int = 32  # readout hidden units per site type
     # log(positives / negatives) of the training set, per site type: subtracted from the logit
     # so that the score is a log-likelihood ratio, free of the training set's class balance
@@ -52,8 +53,7 @@ class SiteConfig:
     @property
     def margin(self) -> int:
         """Bases the trunk's unpadded convolutions eat on each side."""
-        k = self.kernel
-        return (k - 1) // 2 + (k - 1)  # layer 1 (dilation 1) + layer 2 (dilation 2)
+        return (self.kernel - 1) // 2 * (2**self.layers - 1)  # layer i (dilation 2^i) eats (k - 1) / 2 x 2^i
 
 
 class SiteNet(nn.Module):
@@ -64,10 +64,8 @@ class SiteNet(nn.Module):
         super().__init__()
         self.config = cfg
         c, k = cfg.channels, cfg.kernel
-        self.trunk = nn.Sequential(
-            nn.Conv1d(5, c, k), nn.ReLU(),
-            nn.Conv1d(c, c, k, dilation=2), nn.ReLU(),
-        )
+        convs = [nn.Conv1d(5 if i == 0 else c, c, k, dilation=2**i) for i in range(cfg.layers)]
+        self.trunk = nn.Sequential(*[m for conv in convs for m in (conv, nn.ReLU())])
         self.readout = nn.ModuleDict({
             t: nn.Sequential(nn.Flatten(), nn.Linear(c * cfg.window, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 1))
             for t in SITE_TYPES
