@@ -112,3 +112,39 @@ def test_start_model_learns_a_planted_motif_and_the_decoder_uses_it(tmp_path):
         assert (d.start_net <= 1e-9).all() and (d.start_net[d.cand.edge] == 0).all()
         np.testing.assert_allclose(d.start_net, start_scores(loaded, d.cand, freq))
     find_genes([rec], ProkaryoteSettings(use_net=False))  # the term flows through the decoder
+
+
+def test_the_numpy_scorer_gives_the_torch_models_logits():
+    """The decoder scores starts with numpy (learned_starts.StartScorer), the model trains in
+    torch: same weights, same logits (float32 sums in another order: within 1e-5)."""
+    from genet5.predict.prokaryote.learned_starts import StartScorer
+
+    torch.manual_seed(3)
+    net = StartNet(StartNetConfig())
+    rng = np.random.default_rng(3)
+    wins = rng.integers(0, 5, (300, net.config.window)).astype(np.int8)
+    freq = np.array([0.3, 0.2, 0.2, 0.3], dtype=np.float32)
+    place = rng.random((300, 6)).astype(np.float32)
+    with torch.no_grad():
+        want = net(torch.from_numpy(wins), torch.from_numpy(freq).expand(300, 4), torch.from_numpy(place)).numpy()
+    got = StartScorer.from_module(net).logits(wins, freq, place)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_the_prokaryote_decoder_runs_without_importing_torch():
+    """`genet5 predict --domain prokaryote` (no --network) must not pay torch's import (~1 s of
+    a phage's 1-2 s run): the pipeline, the decoder and the bundled start classifier."""
+    import subprocess
+    import sys
+
+    import genet5
+
+    example = Path(genet5.__file__).parent / "examples" / "erwinia_phage_MT939486" / "genome.fa.gz"
+    code = ("import sys\n"
+            "from genet5.predict.pipeline import PredictConfig, predict_genome\n"
+            f"ann, lengths, stats = predict_genome(None, {str(example)!r}, PredictConfig(domain='prokaryote', genetic_code=11))\n"
+            "assert stats.genes > 400, stats.genes\n"
+            "print('torch' in sys.modules)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "False"

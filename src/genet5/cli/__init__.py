@@ -74,9 +74,14 @@ def _exit_now(code: int) -> None:
     object of a process that imported torch took 0.6-1.0 s after a 7 s `genet5 predict` (AMD
     EPYC, 2 cores, 2026-12-04), time the user waits for nothing. The exit handlers still run
     (multiprocessing pools, logging, temporary directories) and the output streams are flushed;
-    every output file is closed by then (written whole, then renamed into place)."""
+    every output file is closed by then (written whole, then renamed into place). Under a
+    profiler or tracer (python -m cProfile, a debugger) the interpreter exits as usual, so that
+    they write what they collected."""
     import atexit
     import os
+
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)
 
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):

@@ -58,11 +58,8 @@ def predict(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Predict protein-coding genes of a genome and write them as GFF3."""
-    import torch
-
     from genet5.genome.gff3_writer import write_gff3
-    from genet5.models.genet5 import GeneT5PerBase
-    from genet5.models.weights import BUNDLED_GENE_MODEL, load_model, resolve_model_path
+    from genet5.model_paths import BUNDLED_GENE_MODEL, resolve_model_path
     from genet5.predict.pipeline import PredictConfig, predict_genome
 
     from genet5.genome.codes import known_codes
@@ -129,15 +126,27 @@ def predict(
             fail(f"--model: {err}")
         seq2seq_model = str(resolve_model_path(model))
     model_dir = resolve_model_path(model if model is not None else BUNDLED_GENE_MODEL)
-    if model is None and not (model_dir / "config.json").is_file():
+    # the per-base network runs only for the decoders that read its track (and --bedgraph);
+    # the prokaryote default never imports torch (~1 s of start-up: a phage decodes in 0.2 s)
+    uses_network = bool(bedgraph) or decoder in ("orf", "viterbi") or (decoder == "prokaryote" and network)
+    load_network = uses_network or (model is not None and decoder != "seq2seq")  # a --model given is checked
+    net = None
+    if uses_network and model is None and not (model_dir / "config.json").is_file():
         fail(f"no bundled model in this installation ({BUNDLED_GENE_MODEL}); pass --model DIR")
-    if threads:
-        torch.set_num_threads(threads)
-    torch.manual_seed(0)  # nothing is sampled; fixed anyway so runs are reproducible
-    if device == "cuda" and not torch.cuda.is_available():
-        fail("--device cuda: this torch has no usable CUDA device; use --device cpu (or auto)")
-    dev = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
-    net = load_model(model_dir, GeneT5PerBase, device=dev)
+    if load_network or decoder == "seq2seq":
+        import torch
+
+        if threads:
+            torch.set_num_threads(threads)
+        torch.manual_seed(0)  # nothing is sampled; fixed anyway so runs are reproducible
+        if device == "cuda" and not torch.cuda.is_available():
+            fail("--device cuda: this torch has no usable CUDA device; use --device cpu (or auto)")
+    if load_network:
+        from genet5.models.genet5 import GeneT5PerBase
+        from genet5.models.weights import load_model
+
+        dev = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
+        net = load_model(model_dir, GeneT5PerBase, device=dev)
     cfg = PredictConfig(
         genetic_code=genetic_code, decoder=decoder, domain=domain, use_network=network, mode=mode,
         min_gene_length=min_gene_length, softmask=softmask, species=species,
@@ -149,8 +158,9 @@ def predict(
     # kept as they came (nothing is written beside the input, no second read).
     sequences: dict[str, bytes] = {}
     keep = (lambda rec: sequences.__setitem__(rec.id, rec.seq)) if (proteins or cds) else None
-    if decoder == "selftrained" and domain == "eukaryote":
-        import genet5.predict.eukaryote.decoder  # noqa: F401  (numba and its kernels: imported before the freeze below)
+    if decoder == "selftrained":  # numba and its kernels, torch for the site classifier: imported before the freeze below
+        import genet5.predict.eukaryote.decoder  # noqa: F401
+        import genet5.predict.eukaryote.sites  # noqa: F401
     import gc
 
     # The objects of the modules imported so far (torch alone: a few hundred thousand) live as
@@ -187,7 +197,9 @@ def predict(
                 + (f", decoder {cfg.decoder}" if domain == "eukaryote" or cfg.decoder == "seq2seq" else "")
                 + f", genetic code {stats.genetic_code or genetic_code}"
                 + ("" if network or domain != "prokaryote" or cfg.decoder == "seq2seq" else ", no network"))
-    comments = [f"genet5 {__version__} predict; model {model_dir.name}; {settings}",
+    used = (model_dir.name if uses_network else Path(seq2seq_model).name if seq2seq_model
+            else {"prokaryote": "prokaryote-starts", "selftrained": "gene-sites"}.get(decoder, model_dir.name))
+    comments = [f"genet5 {__version__} predict; model {used}; {settings}",
                 "command: " + " ".join(shlex.quote(a) for a in ["genet5", *sys.argv[1:]])]
     from genet5.atomic import OutputSet
     from genet5.genome.gff3_writer import write_gff3_handle

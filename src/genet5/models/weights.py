@@ -35,11 +35,8 @@ from genet5.models.configs import (
     model_class_for,
 )
 
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
-# Models shipped inside the package (docs/model_card.md), loadable by name.
-BUNDLED_DIR = Path(__file__).resolve().parents[1] / "bundled"
-BUNDLED_GENE_MODEL = "genet5-cpu"  # genet5 predict's default
+from genet5.model_paths import BUNDLED_DIR, BUNDLED_GENE_MODEL, CONFIG_NAME, WEIGHTS_NAME, resolve_model_path  # noqa: E402,F401  (torch-free; the names this module always had)
+
 _MAX_LISTED = 8  # names listed per kind of mismatch before "... and N more"
 _BUILD_REAL_BELOW_BYTES = 64 << 20
 
@@ -222,15 +219,6 @@ def from_pretrained(
         real.load_state_dict(model.state_dict(), strict=True)
         model = real.to(dtype) if dtype is not None else real
     return model
-
-
-def resolve_model_path(path: str | os.PathLike) -> Path:
-    """A model directory, or the name of a model bundled with the package (`genet5-cpu`,
-    `genos-tiny-prok`) when no such directory exists here."""
-    p = Path(path)
-    if not p.exists() and p.name == str(path) and (BUNDLED_DIR / p.name / CONFIG_NAME).is_file():
-        return BUNDLED_DIR / p.name
-    return p
 
 
 def load_model(

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import torch
 
 from genet5.genome.fasta import read_fasta
 from genet5.genome.models import Annotation, GenomeFormatError
@@ -58,7 +57,6 @@ def window_starts(length: int, window: int, context: int) -> list[int]:
     return starts
 
 
-@torch.no_grad()
 def per_base_logprobs(
     model,
     seq: bytes,
@@ -66,7 +64,15 @@ def per_base_logprobs(
     on_bases: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """(L, n_classes) float32 log-probabilities of the per-base head over a whole sequence.
-    `model`: a GeneT5PerBase (the bundled model), or a GeneT5 whose encoder and head are used."""
+    `model`: a GeneT5PerBase (the bundled model), or a GeneT5 whose encoder and head are used.
+    torch is imported here, not with the module: decoders without the network never load it."""
+    import torch
+
+    with torch.no_grad():
+        return _per_base_logprobs(torch, model, seq, cfg, on_bases)
+
+
+def _per_base_logprobs(torch, model, seq: bytes, cfg: PredictConfig, on_bases) -> np.ndarray:
     model = model.per_base()
     tok = NucleotideTokenizer(model.config.enc_vocab_size)
     n = len(seq)

@@ -12,22 +12,82 @@ what the model learned and what the decoder asks of it cannot drift apart.
 from __future__ import annotations
 
 import functools
+import json
+from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from genet5.models.prok_starts import StartNet
-from genet5.models.weights import load_model
 from genet5.predict.prokaryote.orfs import Strand, base_codes
 
 BUNDLED_START_MODEL = "prokaryote-starts"
 _CHUNK = 65536  # candidates scored at once
 
 
+@dataclass
+class StartScorer:
+    """The trained StartNet's forward pass in numpy (inference only): three linear layers over
+    the genome-relative one-hot window and the place features. numpy, not torch, so that
+    `genet5 predict --domain prokaryote` never imports torch (~1 s of a 1-2 s run on a phage)."""
+
+    up: int
+    down: int
+    n_place: int
+    layers: list[tuple[np.ndarray, np.ndarray]]  # (weight (out, in), bias (out,)) float32, ReLU between
+
+    @classmethod
+    def from_state(cls, config: dict, state: dict[str, np.ndarray]) -> "StartScorer":
+        n = sum(1 for k in state if k.startswith("mlp.") and k.endswith(".weight"))
+        idx = sorted(int(k.split(".")[1]) for k in state if k.startswith("mlp.") and k.endswith(".weight"))
+        assert len(idx) == n
+        layers = [(np.asarray(state[f"mlp.{i}.weight"], np.float32), np.asarray(state[f"mlp.{i}.bias"], np.float32))
+                  for i in idx]
+        return cls(int(config["up"]), int(config["down"]), int(config["n_place"]), layers)
+
+    @classmethod
+    def from_module(cls, net) -> "StartScorer":
+        """From a torch StartNet (models/prok_starts.py), e.g. one being trained."""
+        cfg = net.config
+        state = {k: v.detach().cpu().float().numpy() for k, v in net.state_dict().items()}
+        return cls.from_state({"up": cfg.up, "down": cfg.down, "n_place": cfg.n_place}, state)
+
+    def logits(self, wins: np.ndarray, freq: np.ndarray, place: np.ndarray) -> np.ndarray:
+        """(k,) logits of k windows (k, up + down) int8 codes, the genome's (4,) base
+        frequencies and (k, >= n_place) place features."""
+        out = np.zeros(len(wins), dtype=np.float32)
+        f = np.asarray(freq, dtype=np.float32)
+        eye = np.vstack([np.eye(4, dtype=np.float32), np.zeros((1, 4), np.float32)])
+        for lo in range(0, len(wins), _CHUNK):
+            w = wins[lo : lo + _CHUNK].astype(np.int64)
+            x = eye[w]  # (b, window, 4); N reads 0
+            x = np.where((w < 4)[..., None], x - f, 0.0).astype(np.float32)  # genome-relative
+            h = np.concatenate([x.reshape(len(w), -1), place[lo : lo + _CHUNK, : self.n_place].astype(np.float32)], axis=1)
+            for i, (weight, bias) in enumerate(self.layers):
+                h = h @ weight.T + bias
+                if i < len(self.layers) - 1:
+                    np.maximum(h, 0.0, out=h)
+            out[lo : lo + len(w)] = h[:, 0]
+        return out
+
+
 @functools.lru_cache(maxsize=4)
-def load_start_net(name_or_dir: str = BUNDLED_START_MODEL) -> StartNet:
-    """The classifier (cached: a run decodes many genomes or sequences with one model)."""
-    return load_model(name_or_dir, StartNet)
+def load_start_net(name_or_dir: str = BUNDLED_START_MODEL) -> StartScorer:
+    """The classifier as a numpy scorer, read from its directory (config.json +
+    model.safetensors) or the bundled one of that name, without torch (cached: a run decodes
+    many genomes or sequences with one model)."""
+    from safetensors.numpy import load_file
+
+    from genet5.errors import UserError
+    from genet5.model_paths import resolve_model_path
+
+    path = resolve_model_path(name_or_dir)
+    try:
+        config = json.loads((path / "config.json").read_text())
+        state = load_file(str(path / "model.safetensors"))
+    except (OSError, ValueError) as err:
+        raise UserError(f"{path}: cannot read the prokaryote start classifier ({err})") from None
+    if config.get("model_type") != "prokaryote-starts":
+        raise UserError(f"{path}: holds a {config.get('model_type')!r} model, not the prokaryote start classifier")
+    return StartScorer.from_state(config, state)
 
 
 def base_counts(seq: bytes) -> np.ndarray:
@@ -81,17 +141,6 @@ def place_features(cand: Strand) -> np.ndarray:
     return out
 
 
-@torch.no_grad()
-def logits(model: StartNet, wins: np.ndarray, freq: np.ndarray, place: np.ndarray) -> np.ndarray:
-    model.eval()
-    out = np.zeros(len(wins), dtype=np.float32)
-    f = torch.from_numpy(np.asarray(freq, dtype=np.float32))
-    for lo in range(0, len(wins), _CHUNK):
-        w = torch.from_numpy(wins[lo : lo + _CHUNK])
-        out[lo : lo + len(w)] = model(w, f.expand(len(w), 4), torch.from_numpy(place[lo : lo + _CHUNK])).numpy()
-    return out
-
-
 def orf_relative(score: np.ndarray, orf: np.ndarray, edge: np.ndarray) -> np.ndarray:
     """score minus the best real start's score of the same ORF; 0 at 5'-partial candidates."""
     out = np.zeros(len(score), dtype=np.float64)
@@ -105,10 +154,11 @@ def orf_relative(score: np.ndarray, orf: np.ndarray, edge: np.ndarray) -> np.nda
     return out
 
 
-def start_scores(model: StartNet, cand: Strand, freq: np.ndarray) -> np.ndarray:
-    """(k,) the decoder's term: logit minus the best logit of the ORF (0 at partial starts)."""
+def start_scores(model, cand: Strand, freq: np.ndarray) -> np.ndarray:
+    """(k,) the decoder's term: logit minus the best logit of the ORF (0 at partial starts);
+    `model`: a StartScorer, or a torch StartNet (scored through its weights)."""
     if len(cand.a) == 0:
         return np.zeros(0)
-    cfg = model.config
-    raw = logits(model, windows(cand, cfg.up, cfg.down), freq, place_features(cand))
+    scorer = model if isinstance(model, StartScorer) else StartScorer.from_module(model)
+    raw = scorer.logits(windows(cand, scorer.up, scorer.down), freq, place_features(cand))
     return orf_relative(raw, cand.orf, cand.edge)
