@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from small_inputs import CASES, RESULTS, gff_inside  # noqa: E402
+from small_inputs import CASES, RESULTS, gff_inside, load_case  # noqa: E402
 
 OUT = RESULTS / "eukaryote_drafts.json"
 
@@ -71,7 +71,6 @@ def main() -> int:
 
     from genet5.evaluate.compare import compare_files
     from genet5.genome.codes import genetic_code
-    from genet5.genome.fasta import read_fasta
     from genet5.genome.gff3_writer import write_gff3
     from genet5.genome.models import Annotation
     from genet5.predict.eukaryote.decoder import EukaryoteSettings, find_genes
@@ -83,12 +82,7 @@ def main() -> int:
                contigs=f"{args.min}-{args.max} bp, seed {args.seed}")
     tmp = Path(tempfile.mkdtemp(prefix="drafts_"))
     for name in args.cases or list(CASES):
-        work_name, what = CASES[name]
-        work = RESULTS / "work" / work_name
-        if not (work / "prediction.gff3").is_file():
-            raise SystemExit(f"{work} has no AUGUSTUS prediction: run bench/eukaryote/vs_augustus.py {name} first")
-        ref = next(work.glob("reference.*"))
-        records = [(r.id, r.seq) for r in read_fasta(work / "genome.fa")]
+        work, what, ref, records = load_case(name)
         seqs = dict(records)
         contigs = contigs_of(records, args.min, args.max, args.seed)
         draft = [(f"{sid.split()[0]}_{lo}", seqs[sid][lo:hi]) for sid, lo, hi in contigs]

@@ -73,6 +73,18 @@ def gff_inside(src: Path, dst: Path, seqid: str, lo: int, hi: int, new_id: str) 
     dst.write_text("\n".join(lines) + "\n")
 
 
+def load_case(name: str) -> tuple[Path, str, Path, list[tuple[str, bytes]]]:
+    """(work directory, what the genome is, reference annotation, records) of a case, whose
+    AUGUSTUS prediction vs_augustus.py must have made."""
+    from genet5.genome.fasta import read_fasta
+
+    work_name, what = CASES[name]
+    work = RESULTS / "work" / work_name
+    if not (work / "prediction.gff3").is_file():
+        raise SystemExit(f"{work} has no AUGUSTUS prediction: run bench/eukaryote/vs_augustus.py {name} first")
+    return work, what, next(work.glob("reference.*")), [(r.id, r.seq) for r in read_fasta(work / "genome.fa")]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("cases", nargs="*", help=f"default all: {', '.join(CASES)}")
@@ -86,7 +98,6 @@ def main() -> int:
 
     from genet5.evaluate.compare import compare_files
     from genet5.genome.codes import genetic_code
-    from genet5.genome.fasta import read_fasta
     from genet5.genome.gff3_writer import write_gff3
     from genet5.genome.models import Annotation
     from genet5.predict.eukaryote.decoder import EukaryoteSettings, find_genes
@@ -97,12 +108,7 @@ def main() -> int:
     doc.update(date=dt.date.today().isoformat(), cpu=platform.processor() or platform.machine(), size=args.size)
     tmp = Path(tempfile.mkdtemp(prefix="small_inputs_"))
     for name in args.cases or list(CASES):
-        work_name, what = CASES[name]
-        work = RESULTS / "work" / work_name
-        if not (work / "prediction.gff3").is_file():
-            raise SystemExit(f"{work} has no AUGUSTUS prediction: run bench/eukaryote/vs_augustus.py {name} first")
-        ref = next(work.glob("reference.*"))
-        records = [(r.id, r.seq) for r in read_fasta(work / "genome.fa")]
+        work, what, ref, records = load_case(name)
         seqs = dict(records)
         case = doc["cases"].setdefault(name, {"genome": what})
         totals: dict[str, dict] = {}
