@@ -31,7 +31,12 @@ def test_only_n_and_single_mode_on_a_short_genome_fail_cleanly(tmp_path):
     assert p.returncode == 2 and "protein FASTA" in p.stderr and not (tmp_path / "p.gff3").exists()
     short = piece(tmp_path, 500)
     p = run_cli("predict", short, "-o", tmp_path / "s.gff3", "--mode", "single", "-q")
-    assert p.returncode == 2 and "--mode meta" in p.stderr and not (tmp_path / "s.gff3").exists()
+    assert p.returncode == 2 and "use --meta" in p.stderr and not (tmp_path / "s.gff3").exists()
+    p = run_cli("predict", short, "-o", tmp_path / "s.gff3", "--meta", "--mode", "single", "-q")
+    assert p.returncode == 2 and "contradict" in p.stderr and not (tmp_path / "s.gff3").exists()
+    p = run_cli("predict", short, "-o", tmp_path / "s.gff3", "--meta", "-q")  # Prodigal's -p meta, by its issue's name
+    assert p.returncode == 0, p.stderr
+    assert "meta mode" in " ".join(p.stderr.split())
 
 
 @pytest.mark.slow

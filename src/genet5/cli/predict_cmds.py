@@ -41,6 +41,7 @@ def predict(
     domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids), eukaryote, or auto: the domain of an explicit --decoder, else eukaryote with -g 1 and prokaryote otherwise."),
     decoder: Optional[str] = typer.Option(None, "--decoder", help=_decoder_help()),
     mode: str = typer.Option("auto", "--mode", "-p", help="Prokaryote: single (the genome teaches itself its statistics; >= 20 kb), meta (parameter sets from training genomes, per sequence: plasmids, viruses, metagenome contigs), or auto: meta below 50 kb."),
+    meta: bool = typer.Option(False, "--meta", help="Prokaryote: the same as --mode meta (Prodigal's -p meta)."),
     network: bool = typer.Option(False, "--network/--no-network", help="Prokaryote: add the model's per-base evidence to the self-trained statistics (off by default: it adds nothing on the validation genomes and costs ~10x the time, docs/benchmarks.md; for ablations)."),
     species: str = typer.Option("auto", "--species", help="Eukaryote (selftrained): the training species whose chains are mixed into the genome's own (a short input leans on them): auto (the one whose coding chain best fits the genome's long ORFs), none, or a name: yeast, fly, arabidopsis, human."),
     softmask: bool = typer.Option(False, "--softmask/--no-softmask", help="Eukaryote (selftrained): take lower-case (soft-masked) bases as repeats, less likely coding. Off by default: it did not help on the validation genomes (docs/benchmarks.md)."),
@@ -76,6 +77,10 @@ def predict(
             fail(f"--genetic-code: {genetic_code_text!r} is not a table number or auto")
         if genetic_code not in known_codes():
             fail(f"--genetic-code: {genetic_code} is not an NCBI translation table (known: {', '.join(map(str, known_codes()))})")
+    if meta:
+        if mode not in ("auto", "meta"):
+            fail(f"--meta and --mode {mode} contradict each other: give one")
+        mode = "meta"
     if mode not in ("auto", "single", "meta"):
         fail(f"--mode: {mode!r} is not one of auto, single, meta")
     if domain not in ("auto", "prokaryote", "eukaryote"):

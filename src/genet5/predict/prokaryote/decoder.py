@@ -516,7 +516,7 @@ class ProkaryoteDecoder:
         mode = self.cfg.mode
         if mode == "single" and self.bases < SINGLE_MIN:
             raise GenomeFormatError(self.source, None, f"{self.bases:,} bp is too little for a genome to teach itself its gene "
-                                    f"statistics (single mode needs >= {SINGLE_MIN:,} bp): use --mode meta or --mode auto")
+                                    f"statistics (single mode needs >= {SINGLE_MIN:,} bp): use --meta (--mode meta) or --mode auto")
         if mode == "meta" or (mode == "auto" and self.bases < META_BELOW):
             genes, sets = find_genes_meta(self.records, self.settings, code=self.code.id)
             decoded = Decoded(genes, "meta", sets)
