@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from small_inputs import CASES, RESULTS, gff_inside, load_case  # noqa: E402
+from small_inputs import CASES, RESULTS, gff_inside, load_case, mask_of  # noqa: E402
 
 OUT = RESULTS / "eukaryote_drafts.json"
 
@@ -82,7 +82,7 @@ def main() -> int:
                contigs=f"{args.min}-{args.max} bp, seed {args.seed}")
     tmp = Path(tempfile.mkdtemp(prefix="drafts_"))
     for name in args.cases or list(CASES):
-        work, what, ref, records = load_case(name)
+        work, what, ref, records, masks = load_case(name)
         seqs = dict(records)
         contigs = contigs_of(records, args.min, args.max, args.seed)
         draft = [(f"{sid.split()[0]}_{lo}", seqs[sid][lo:hi]) for sid, lo, hi in contigs]
@@ -96,7 +96,8 @@ def main() -> int:
                 parts += inside_contig([ln for ln in one.read_text().splitlines() if not ln.startswith("#")], hi - lo)
             (tmp / f"{name}.{kind}.gff3").write_text("##gff-version 3\n" + "".join(ln + "\n" for ln in parts))
         t0 = time.perf_counter()
-        genes, models = find_genes(draft, genetic_code(1), EukaryoteSettings())
+        genes, models = find_genes(draft, genetic_code(1), EukaryoteSettings(),
+                                   masks=[mask_of(masks[sid], lo, hi) for sid, lo, hi in contigs])
         seconds = round(time.perf_counter() - t0, 1)
         ann = Annotation(source=str(fa))
         partial = 0

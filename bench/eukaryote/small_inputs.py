@@ -73,16 +73,23 @@ def gff_inside(src: Path, dst: Path, seqid: str, lo: int, hi: int, new_id: str) 
     dst.write_text("\n".join(lines) + "\n")
 
 
-def load_case(name: str) -> tuple[Path, str, Path, list[tuple[str, bytes]]]:
-    """(work directory, what the genome is, reference annotation, records) of a case, whose
-    AUGUSTUS prediction vs_augustus.py must have made."""
+def load_case(name: str) -> tuple[Path, str, Path, list[tuple[str, bytes]], dict[str, list]]:
+    """(work directory, what the genome is, reference annotation, records, soft-masked runs per
+    record) of a case, whose AUGUSTUS prediction vs_augustus.py must have made."""
     from genet5.genome.fasta import read_fasta
 
     work_name, what = CASES[name]
     work = RESULTS / "work" / work_name
     if not (work / "prediction.gff3").is_file():
         raise SystemExit(f"{work} has no AUGUSTUS prediction: run bench/eukaryote/vs_augustus.py {name} first")
-    return work, what, next(work.glob("reference.*")), [(r.id, r.seq) for r in read_fasta(work / "genome.fa")]
+    recs = list(read_fasta(work / "genome.fa"))
+    return work, what, next(work.glob("reference.*")), [(r.id, r.seq) for r in recs], {r.id: r.mask for r in recs}
+
+
+def mask_of(runs: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    """The soft-masked runs of bases lo .. hi - 1, in the piece's coordinates (as `genet5
+    predict` reads them from a piece's own FASTA)."""
+    return [(max(a, lo) - lo, min(b, hi) - lo) for a, b in runs if b > lo and a < hi]
 
 
 def main() -> int:
@@ -108,7 +115,7 @@ def main() -> int:
     doc.update(date=dt.date.today().isoformat(), cpu=platform.processor() or platform.machine(), size=args.size)
     tmp = Path(tempfile.mkdtemp(prefix="small_inputs_"))
     for name in args.cases or list(CASES):
-        work, what, ref, records = load_case(name)
+        work, what, ref, records, masks = load_case(name)
         seqs = dict(records)
         case = doc["cases"].setdefault(name, {"genome": what})
         totals: dict[str, dict] = {}
@@ -125,7 +132,8 @@ def main() -> int:
                 seconds = None
                 if variant != "augustus":
                     t0 = time.perf_counter()
-                    genes, models = find_genes([(pid, seq)], genetic_code(1), replace(EukaryoteSettings(), **VARIANTS[variant]))
+                    genes, models = find_genes([(pid, seq)], genetic_code(1), replace(EukaryoteSettings(), **VARIANTS[variant]),
+                                               masks=[mask_of(masks[sid], lo, hi)])
                     seconds = round(time.perf_counter() - t0, 1)
                     ann = Annotation(source=str(fa))
                     for i, g in enumerate(genes[0], 1):

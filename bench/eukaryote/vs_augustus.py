@@ -23,6 +23,7 @@ session, and yeast chromosomes I, III, VI from the training split, marked as suc
    fitted to the genome: introns from 20 bp, the length model starting there), no_species_prior
    (no training species' chains mixed into the genome's own: predict/eukaryote/priors.py),
    no_repeat_filter (genes made of the genome's own repeats kept: predict/eukaryote/repeats.py),
+   no_softmask (`--no-softmask`: soft-masked bases not counted as repeats),
    with_long_intron_class (the long class on every genome, at the usual gene prior: rejected),
    with_terminal_exon_min (terminal exons of 24+ bp only: rejected);
 3. JSON goes to bench/results/eukaryote_vs_augustus.json; `--table` prints docs/benchmarks.md's
@@ -68,7 +69,8 @@ VARIANTS = {
     "no_score_floor": {"min_score": 0.0},  # weak genes kept (default: a gene must score above 10)
     "no_intron_floor": {"intron_min_quantile": 0.0},  # introns from 20 bp on every genome
     "no_species_prior": {"prior_weight": 0.0},  # the genome's own counts only (priors.py)
-    "no_repeat_filter": {"max_repeat_share": 1.0},  # genes in the genome's own repeats kept (repeats.py)
+    "no_repeat_filter": {"max_repeat_share": 1.0},  # genes in repeats kept (repeats.py; soft-masked ones too)
+    "no_softmask": {},  # `--no-softmask`: lower-case bases not counted as repeats (run_genet5 passes no masks)
     "with_long_intron_class": {"intron_long_classes": True},  # the long class on every genome, prior -16: rejected
     "with_terminal_exon_min": {"terminal_exon_min": 24},  # no terminal exon under 24 bp: rejected
 }
@@ -134,14 +136,17 @@ def run_genet5(genome: Path, ref: Path, work: Path, variants: list[str] | None =
     from genet5.predict.eukaryote.decoder import EukaryoteSettings, find_genes
     from genet5.predict.genes import predicted_gene
 
-    records = [(r.id, r.seq) for r in read_fasta(genome)]
+    recs = list(read_fasta(genome))
+    records = [(r.id, r.seq) for r in recs]
+    masks = [r.mask for r in recs]  # soft-masked runs, as `genet5 predict` passes them (--softmask, the default)
     bases = sum(len(s) for _, s in records)
     out = {}
     for name, change in VARIANTS.items():
         if variants and name not in variants:
             continue
         t0 = time.perf_counter()
-        genes, models = find_genes(records, genetic_code(1), replace(EukaryoteSettings(), **change))
+        genes, models = find_genes(records, genetic_code(1), replace(EukaryoteSettings(), **change),
+                                   masks=None if name == "no_softmask" else masks)
         seconds = time.perf_counter() - t0
         ann = Annotation(source=str(genome))
         for (sid, _), found in zip(records, genes):
@@ -159,8 +164,8 @@ def run_genet5(genome: Path, ref: Path, work: Path, variants: list[str] | None =
 
 
 def table(doc: dict) -> str:
-    rows = ["| case | split | AUGUSTUS | **genet5** | no UTR states | no self-training | no intron learning | no splice matrices | no site model | no site adaptation | no start context | with intergenic chain | no long intron rule | no score floor | no intron floor | no species prior | no repeat filter | with long intron class (everywhere) | with terminal exon min | no density adaptation (single-ORF fraction) | CDS/transcript ref / ours / AUGUSTUS | genet5 / AUGUSTUS bp/s |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| case | split | AUGUSTUS | **genet5** | no UTR states | no self-training | no intron learning | no splice matrices | no site model | no site adaptation | no start context | with intergenic chain | no long intron rule | no score floor | no intron floor | no species prior | no repeat filter | no softmask | with long intron class (everywhere) | with terminal exon min | no density adaptation (single-ORF fraction) | CDS/transcript ref / ours / AUGUSTUS | genet5 / AUGUSTUS bp/s |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def cell(s):
         return f"{s['gene']['f1']:.3f} ({s['exon']['f1']:.3f}; {s['nucleotide']['f1']:.3f})"
@@ -179,7 +184,7 @@ def table(doc: dict) -> str:
         rows.append(f"| {name} | {c['split'].split(';')[0]} | {cell(a['scores'])} | **{cell(g['full']['scores'])}** | {opt('no_utr_states')} | "
                     f"{cell(g['no_self_training']['scores'])} | {cell(g['no_intron_learning']['scores'])} | "
                     f"{cell(g['no_splice_matrices']['scores'])} | {opt('no_site_model')} | {opt('no_site_adaptation')} | {opt('no_start_context')} | {cell(g['with_intergenic_chain']['scores'])} | "
-                    f"{opt('no_long_intron_rule')} | {opt('no_score_floor')} | {opt('no_intron_floor')} | {opt('no_species_prior')} | {opt('no_repeat_filter')} | {opt('with_long_intron_class')} | {opt('with_terminal_exon_min')} | {density(g)} | {c['ref_cds_per_transcript']} / {g['full']['cds_per_transcript']} / "
+                    f"{opt('no_long_intron_rule')} | {opt('no_score_floor')} | {opt('no_intron_floor')} | {opt('no_species_prior')} | {opt('no_repeat_filter')} | {opt('no_softmask')} | {opt('with_long_intron_class')} | {opt('with_terminal_exon_min')} | {density(g)} | {c['ref_cds_per_transcript']} / {g['full']['cds_per_transcript']} / "
                     f"{a['cds_per_transcript']} | {g['full']['bp_per_s']:,} / {a['bp_per_s']:,} |")
     return "\n".join(rows)
 

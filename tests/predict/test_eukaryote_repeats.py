@@ -88,3 +88,19 @@ def test_genes_inside_interspersed_copies_are_dropped_and_single_copy_genes_kept
     whole = lambda genes: {(g.strand, tuple(sorted(g.cds))) for g in genes}  # noqa: E731
     found = len(whole(filtered[0]) & {(s, tuple(c)) for s, c in planted})
     assert found >= 0.8 * len(planted)
+
+
+def test_soft_masked_genes_count_as_repeats_when_the_mask_is_given():
+    """`--softmask` (the default): a gene lying in lower-case sequence is dropped like one made
+    of the genome's own repeats; without the mask (`--no-softmask`) it is called."""
+    seq, planted = synthetic_genome(seed=5, genes=16)
+    strand, segs = planted[7]
+    lo, hi = segs[0][0] - 1, segs[-1][1]  # 0-based half-open span of the gene's CDS
+    settings = EukaryoteSettings(rounds=1, seed_min_codons=200, intron_long_share=0.0)
+    key = (strand, tuple(segs))
+    called = lambda genes: {(g.strand, tuple(sorted(g.cds))) for g in genes[0]}  # noqa: E731
+    unmasked, _ = find_genes([("g", seq)], CODE, settings)
+    masked, _ = find_genes([("g", seq)], CODE, settings, masks=[[(lo, hi)]])
+    assert key in called(unmasked)
+    assert not any(g.start <= hi and g.end > lo for g in masked[0])
+    assert len(called(masked) & {(s, tuple(c)) for s, c in planted}) >= len(called(unmasked) & {(s, tuple(c)) for s, c in planted}) - 1

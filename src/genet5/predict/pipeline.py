@@ -41,7 +41,7 @@ class PredictConfig:
     learn_starts: bool = True  # orf and prokaryote decoders: self-trained per-genome start model
     use_network: bool = False  # prokaryote: add the per-base network's evidence (off by default: it adds nothing on validation genomes, docs/benchmarks.md)
     mode: str = "auto"  # prokaryote: single (self-trained), meta (shipped parameter sets), auto (by size)
-    softmask: bool = False  # eukaryote selftrained: lower-case repeats make coding less likely (decoder.py)
+    softmask: bool = True  # eukaryote selftrained: lower-case bases count as repeats (eukaryote/decoder.py, repeats.py)
     species: str = "auto"  # eukaryote selftrained: species prior (eukaryote/priors.py): auto, none, or a name
     seq2seq_model: str | None = None  # seq2seq decoder: checkpoint directory or bundled name (None: genet5-seq2seq)
     workers: int = 0  # eukaryote selftrained: processes for the Viterbi batches; 0: the idle CPUs (CPUs less the load average; at most 4)

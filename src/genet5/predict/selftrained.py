@@ -23,14 +23,12 @@ class SelfTrainedDecoder:
         self.masks.append(rec.mask)
 
     def finish(self, on_bases=None) -> Decoded:
-        from genet5.predict.eukaryote.decoder import SOFTMASK_PENALTY, EukaryoteSettings, find_genes, planned_bases
+        from genet5.predict.eukaryote.decoder import EukaryoteSettings, find_genes, planned_bases
 
         cfg = self.cfg
         settings = EukaryoteSettings(min_len=cfg.min_gene_length, workers=cfg.workers)
         if cfg.min_score is not None:
             settings = replace(settings, min_score=cfg.min_score)
-        if cfg.softmask:
-            settings = replace(settings, softmask_penalty=SOFTMASK_PENALTY)
         if cfg.species == "none":
             settings = replace(settings, prior_weight=0.0)
         elif cfg.species != "auto":

@@ -26,8 +26,9 @@ One genome is decoded at once (all its sequences share the statistics):
    next round (unmasked drafts, heterochromatin).
 
 Measured and left off by default (bench/eukaryote/vs_augustus.py, docs/benchmarks.md): a second,
-long intron-length class (better exon F1, more joined genes), a minimum terminal exon, and the
-soft-mask hint (`--softmask`).
+long intron-length class (better exon F1, more joined genes), a minimum terminal exon, and a
+per-base coding penalty on soft-masked bases (settings.softmask_penalty; `--softmask`, the
+default, counts soft-masked bases as repeats for the gene filter instead).
 
 Large genomes (over 2 x EukaryoteSettings.train_bases, 3 Mb) self-train on evenly spread pieces
 of about train_bases when the seed pass finds enough genes in them: every round but the last
@@ -62,11 +63,6 @@ from genet5.predict.viterbi_hmm import (
 )
 
 
-
-# `--softmask`: the per-base cost of a coding state on a lower-case base. Off by default: on the
-# two soft-masked validation genomes (dev harness, 2026-12-04) 0.1 gave fly chr4 gene F1 0.109 ->
-# 0.114 but exon F1 0.468 -> 0.416, Zymoseptoria 0.348 -> 0.349; 0.5 lost on both (fly 0.033).
-SOFTMASK_PENALTY = 0.1
 
 
 def seed_orfs(records, code: GeneticCode, min_codons: int, min_complexity: float) -> list[bytes]:
@@ -248,7 +244,8 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     training pieces, not of the records, in passes on pieces: settings.train_bases),
     `on_record(seqid, bases)` after each record (or piece) of each pass (progress; planned_bases
     gives the total); `initial` replaces the seed models; `masks`, per record, its soft-masked
-    runs (used with settings.softmask_penalty); `site_model`, the splice-site classifier to use
+    runs: counted as repeats by the gene filter (settings.max_repeat_share) and, with
+    settings.softmask_penalty, made dearer for coding states; `site_model`, the splice-site classifier to use
     when settings.site_model_weight is set (default: the bundled one)."""
     settings = settings or EukaryoteSettings()
     settings = replace(settings, workers=worker_count(settings.workers))  # chosen once, by the load at the start
@@ -265,6 +262,8 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
 
         table = RepeatTable(records, settings.repeat_min_copies)
         runs = [table.runs(seq) for _, seq in records]
+        if masks:  # soft-masked runs (`--softmask`, the default) are repeats too
+            runs = [_union(r, m) for r, m in zip(runs, masks)]
         repeats = [RepeatCover(r) for r in runs]
     bg = background_counts(both, settings.content_order)
     prior, candidates = None, []
@@ -431,6 +430,17 @@ def planned_bases(records: list[tuple[str, bytes]], settings: EukaryoteSettings 
     if pieces is None:
         return genome * (rounds + 1)
     return sum(b - a for *_, a, b in pieces) * rounds + genome
+
+
+def _union(a, b) -> list[tuple[int, int]]:
+    """The union of two lists of 0-based half-open runs, as sorted disjoint runs."""
+    out: list[tuple[int, int]] = []
+    for x, y in sorted(list(a) + list(b)):
+        if out and x <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], y))
+        else:
+            out.append((x, y))
+    return out
 
 
 def _cut_mask(mask: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:

@@ -65,8 +65,14 @@ class EukaryoteSettings:
     intron_min_scale: float = 0.9
     terminal_exon_min: int = 0  # shortest terminal exon (stop codon included) after an intron; 0: none
     gc_ag_logp: float = -4.6  # GC-AG introns (~1% of real ones) allowed at this log-prior
-    # Soft-masked (lower-case) repeats as a hint: each masked base costs a coding state this much
-    # (log units), as AUGUSTUS's --softmasking makes exons in repeats unlikely; 0 ignores the mask.
+    # Soft-masked (lower-case) bases, when find_genes is given them (`--softmask`, the default),
+    # count as repeats for the gene filter (max_repeat_share). Besides, each masked base can cost
+    # a coding state this much (log units), as AUGUSTUS's --softmasking makes exons in repeats
+    # unlikely; left at 0: on the two soft-masked validation genomes (dev harness, 2026-12-04) 0.1
+    # gave fly chr4 gene F1 0.109 -> 0.114 but exon F1 0.468 -> 0.416, Zymoseptoria 0.348 ->
+    # 0.349; 0.5 lost on both (fly 0.033). As repeats (session 26, three fine-tune samples): fly
+    # chr4 0.282 -> 0.296, Zymoseptoria 0.394 -> 0.393; D. melanogaster dm3 chr2R (a train
+    # genome, 43% soft-masked; a check) 0.464 -> 0.467.
     softmask_penalty: float = 0.0
     splice_weight: float = 1.0  # scale of the splice-site log-odds
     # the trained splice-site classifier (models/sites.py, bundled "gene-sites"): its
