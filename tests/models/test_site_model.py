@@ -158,3 +158,25 @@ def test_bfloat16_readout_moves_the_bundled_scores_by_hundredths():
         diff = np.abs(runs[True][t] - runs[False][t])[scored]
         assert diff.max() < 0.1 and diff.mean() < 0.02
         assert np.ptp(runs[False][t][scored]) > 10
+
+
+def test_a_deeper_trunk_eats_the_margin_its_config_says():
+    """`layers` (train_site_model.py --layers): dilations 1, 2, 4, ...; a window of
+    window + 2 * margin bases gives exactly `window` feature columns, and whole-sequence scoring
+    still equals the window-at-a-time model."""
+    torch.manual_seed(1)
+    model = SiteNet(SiteConfig(layers=3)).eval()
+    cfg = model.config
+    assert cfg.margin == (cfg.kernel - 1) // 2 * 7
+    with torch.no_grad():
+        feats = model.features(torch.full((2, cfg.window + 2 * cfg.margin), 1, dtype=torch.int64))
+    assert feats.shape == (2, cfg.channels, cfg.window)
+    seq = random_dna(900, 2)
+    codes = base_codes(seq)
+    llr = oriented_site_llr(model, codes)
+    reach = cfg.half + cfg.margin
+    padded = np.concatenate([np.full(reach, 4, np.int8), codes, np.full(reach, 4, np.int8)])
+    donors = [i for i in range(len(seq) - 1) if seq[i : i + 2] in (b"GT", b"GC")]
+    with torch.no_grad():
+        expect = model("donor", torch.from_numpy(np.stack([padded[i : i + 2 * reach] for i in donors]).astype(np.int64))).numpy()
+    np.testing.assert_allclose(llr["donor"][donors], expect, rtol=2e-2, atol=2e-2)
