@@ -65,22 +65,27 @@ class RepeatTable:
         self.repeated = values[counts >= min_copies]
 
     def runs(self, seq: bytes, block: int = 4_000_000) -> list[tuple[int, int]]:
-        """0-based half-open runs of seq covered by repeated k-mers (read in blocks: a few
-        bytes per base of one block at a time)."""
+        """0-based half-open runs of seq covered by repeated k-mers, read in blocks (a few
+        bytes per base of one block at a time; runs merged across block edges), so a 100 Mb
+        chromosome needs neither its k-mers nor its hits at once."""
+        out: list[tuple[int, int]] = []
         if not len(self.repeated):
-            return []
-        starts = []
+            return out
         for lo in range(0, max(1, len(seq) - K + 1), block):
             h, valid = canonical_kmers(seq[lo : lo + block + K - 1])
             i = np.searchsorted(self.repeated, h).clip(0, len(self.repeated) - 1)
-            starts.append(np.flatnonzero(valid & (self.repeated[i] == h)) + lo)
-        hits = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
-        if not len(hits):
-            return []
-        breaks = np.flatnonzero(np.diff(hits) > K)  # the next window starts after this one's last base
-        firsts = np.concatenate(([hits[0]], hits[breaks + 1]))
-        lasts = np.concatenate((hits[breaks], [hits[-1]])) + K
-        return list(zip(firsts.tolist(), lasts.tolist()))
+            hits = np.flatnonzero(valid & (self.repeated[i] == h)) + lo
+            if not len(hits):
+                continue
+            breaks = np.flatnonzero(np.diff(hits) > K)  # the next window starts after this one's last base
+            firsts = np.concatenate(([hits[0]], hits[breaks + 1]))
+            lasts = np.concatenate((hits[breaks], [hits[-1]])) + K
+            for a, b in zip(firsts.tolist(), lasts.tolist()):
+                if out and a <= out[-1][1]:  # touches the last run (of the block before)
+                    out[-1] = (out[-1][0], max(out[-1][1], b))
+                else:
+                    out.append((a, b))
+        return out
 
 
 def _sample(records, total: int):
