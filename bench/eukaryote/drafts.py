@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from small_inputs import CASES, RESULTS, gff_inside, load_case, mask_of  # noqa: E402
+from small_inputs import CASES, RESULTS, gff_inside, load_case  # noqa: E402
 
 OUT = RESULTS / "eukaryote_drafts.json"
 
@@ -74,6 +74,7 @@ def main() -> int:
     from genet5.genome.gff3_writer import write_gff3
     from genet5.genome.models import Annotation
     from genet5.predict.eukaryote.decoder import EukaryoteSettings, find_genes
+    from genet5.predict.eukaryote.repeats import cut_runs
     from genet5.predict.genes import predicted_gene
 
     torch.set_num_threads(1)
@@ -97,7 +98,7 @@ def main() -> int:
             (tmp / f"{name}.{kind}.gff3").write_text("##gff-version 3\n" + "".join(ln + "\n" for ln in parts))
         t0 = time.perf_counter()
         genes, models = find_genes(draft, genetic_code(1), EukaryoteSettings(),
-                                   masks=[mask_of(masks[sid], lo, hi) for sid, lo, hi in contigs])
+                                   masks=[cut_runs(masks[sid], lo, hi) for sid, lo, hi in contigs])
         seconds = round(time.perf_counter() - t0, 1)
         ann = Annotation(source=str(fa))
         partial = 0

@@ -86,12 +86,6 @@ def load_case(name: str) -> tuple[Path, str, Path, list[tuple[str, bytes]], dict
     return work, what, next(work.glob("reference.*")), [(r.id, r.seq) for r in recs], {r.id: r.mask for r in recs}
 
 
-def mask_of(runs: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
-    """The soft-masked runs of bases lo .. hi - 1, in the piece's coordinates (as `genet5
-    predict` reads them from a piece's own FASTA)."""
-    return [(max(a, lo) - lo, min(b, hi) - lo) for a, b in runs if b > lo and a < hi]
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("cases", nargs="*", help=f"default all: {', '.join(CASES)}")
@@ -108,6 +102,7 @@ def main() -> int:
     from genet5.genome.gff3_writer import write_gff3
     from genet5.genome.models import Annotation
     from genet5.predict.eukaryote.decoder import EukaryoteSettings, find_genes
+    from genet5.predict.eukaryote.repeats import cut_runs
     from genet5.predict.genes import predicted_gene
 
     torch.set_num_threads(1)
@@ -133,7 +128,7 @@ def main() -> int:
                 if variant != "augustus":
                     t0 = time.perf_counter()
                     genes, models = find_genes([(pid, seq)], genetic_code(1), replace(EukaryoteSettings(), **VARIANTS[variant]),
-                                               masks=[mask_of(masks[sid], lo, hi)])
+                                               masks=[cut_runs(masks[sid], lo, hi)])
                     seconds = round(time.perf_counter() - t0, 1)
                     ann = Annotation(source=str(fa))
                     for i, g in enumerate(genes[0], 1):

@@ -53,6 +53,7 @@ from genet5.genome.codes import GeneticCode, reverse_complement
 from genet5.predict.eukaryote.content import background_counts, fit_coding
 from genet5.predict.eukaryote.density import orf_spans, single_orf_fraction
 from genet5.predict.eukaryote.refit import refit
+from genet5.predict.eukaryote.repeats import RepeatCover, RepeatTable, cut_runs, union_runs
 from genet5.predict.eukaryote.settings import EukaryoteSettings, GenomeModels  # the decoder's public names too
 from genet5.predict.prokaryote.coding import ContextCache, order_for
 from genet5.predict.viterbi_decoder import (
@@ -94,8 +95,7 @@ def emission_table(seq: bytes, models: GenomeModels, mask: list[tuple[int, int]]
     hi = len(seq) if hi is None else hi
     a, b = max(0, lo - _CHAIN_CONTEXT), min(len(seq), hi + _CHAIN_CONTEXT)
     if (a, b) != (0, len(seq)):
-        shifted = [(max(x, a) - a, min(y, b) - a) for x, y in mask if y > a and x < b]
-        return emission_table(seq[a:b], models, shifted, mask_penalty)[lo - a : hi - a]
+        return emission_table(seq[a:b], models, cut_runs(mask, a, b), mask_penalty)[lo - a : hi - a]
     n = len(seq)
     rc = reverse_complement(seq)
     cache = ContextCache()  # the intron and UTR chains read the same contexts of each strand
@@ -258,12 +258,10 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
         seeds = seed_orfs(records, code, 100, settings.seed_min_complexity)
     repeats = None  # per record: repeats.RepeatCover of the repeats found in the genome itself
     if settings.max_repeat_share < 1:
-        from genet5.predict.eukaryote.repeats import RepeatCover, RepeatTable
-
         table = RepeatTable(records, settings.repeat_min_copies)
         runs = [table.runs(seq) for _, seq in records]
         if masks:  # soft-masked runs (`--softmask`, the default) are repeats too
-            runs = [_union(r, m) for r, m in zip(runs, masks)]
+            runs = [union_runs(r, m) for r, m in zip(runs, masks)]
         repeats = [RepeatCover(r) for r in runs]
     bg = background_counts(both, settings.content_order)
     prior, candidates = None, []
@@ -290,9 +288,9 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     pieces = training_pieces(records, settings) if rounds else None
     # what the passes before the last decode: the records, or pieces of them
     train = records if pieces is None else [(seqid, records[k][1][a:b]) for seqid, k, a, b in pieces]
-    train_masks = masks if pieces is None or not masks else [_cut_mask(masks[k], a, b) for _, k, a, b in pieces]
+    train_masks = masks if pieces is None or not masks else [cut_runs(masks[k], a, b) for _, k, a, b in pieces]
     train_repeats = repeats if pieces is None or repeats is None else [
-        RepeatCover(_cut_mask(runs[k], a, b)) for _, k, a, b in pieces]
+        RepeatCover(cut_runs(runs[k], a, b)) for _, k, a, b in pieces]
     sites = None
     if settings.site_model_weight > 0:  # the classifier's evidence changes only where it is adapted
         from genet5.predict.eukaryote.sites import load_site_model
@@ -430,21 +428,6 @@ def planned_bases(records: list[tuple[str, bytes]], settings: EukaryoteSettings 
     if pieces is None:
         return genome * (rounds + 1)
     return sum(b - a for *_, a, b in pieces) * rounds + genome
-
-
-def _union(a, b) -> list[tuple[int, int]]:
-    """The union of two lists of 0-based half-open runs, as sorted disjoint runs."""
-    out: list[tuple[int, int]] = []
-    for x, y in sorted(list(a) + list(b)):
-        if out and x <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], y))
-        else:
-            out.append((x, y))
-    return out
-
-
-def _cut_mask(mask: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
-    return [(max(x, a) - a, min(y, b) - a) for x, y in mask if y > a and x < b]
 
 
 def _adapted_model(site_model, records, genes, settings: EukaryoteSettings):

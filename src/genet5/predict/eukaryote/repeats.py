@@ -119,3 +119,19 @@ class RepeatCover:
         if not total or not len(self.starts):
             return 0.0
         return sum(self.masked_before(b) - self.masked_before(a - 1) for a, b in cds) / total
+
+
+def cut_runs(runs: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
+    """The parts of 0-based half-open `runs` inside [a, b), in that piece's coordinates."""
+    return [(max(x, a) - a, min(y, b) - a) for x, y in runs if y > a and x < b]
+
+
+def union_runs(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The union of two lists of 0-based half-open runs, as sorted disjoint runs."""
+    out: list[tuple[int, int]] = []
+    for x, y in sorted(list(a) + list(b)):
+        if out and x <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], y))
+        else:
+            out.append((x, y))
+    return out

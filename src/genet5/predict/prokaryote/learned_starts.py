@@ -36,9 +36,7 @@ class StartScorer:
 
     @classmethod
     def from_state(cls, config: dict, state: dict[str, np.ndarray]) -> "StartScorer":
-        n = sum(1 for k in state if k.startswith("mlp.") and k.endswith(".weight"))
         idx = sorted(int(k.split(".")[1]) for k in state if k.startswith("mlp.") and k.endswith(".weight"))
-        assert len(idx) == n
         layers = [(np.asarray(state[f"mlp.{i}.weight"], np.float32), np.asarray(state[f"mlp.{i}.bias"], np.float32))
                   for i in idx]
         return cls(int(config["up"]), int(config["down"]), int(config["n_place"]), layers)
