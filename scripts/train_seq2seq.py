@@ -38,7 +38,8 @@ def _windows(entries, args, subset, seed):
     out = []
     for e in entries:
         t = time.time()
-        got = list(entry_windows(e, window=args.window, overlap=args.overlap, subset=subset, seed=seed))
+        got = list(entry_windows(e, window=args.window, overlap=args.overlap, subset=subset, seed=seed,
+                                 target_strands=args.target_strands))
         out.extend(w.item() for w in got)
         print(f"  {e.path}: {len(got)} windows ({time.time() - t:.0f} s)", flush=True)
     return out
@@ -50,10 +51,14 @@ def build_model(args) -> GeneT5:
         key, value = kv.split("=", 1)
         setattr(cfg, key, type(getattr(cfg, key))(value))
     cfg.pointer_rel_buckets = args.pointer_rel_buckets
+    cfg.target_strands = args.target_strands
     cfg.aux_loss_weight = 0.0 if args.freeze_encoder else cfg.aux_loss_weight
     model = GeneT5(cfg)
     if args.init_from:  # continue a seq2seq checkpoint; parameters it lacks (a new pointer term) keep their init
-        got = model.load_state_dict(load_model(args.init_from).state_dict(), strict=False)
+        init = load_model(args.init_from)
+        if init.config.target_strands != args.target_strands:
+            raise SystemExit(f"{args.init_from} was trained with target_strands {init.config.target_strands!r}")
+        got = model.load_state_dict(init.state_dict(), strict=False)
         assert not got.unexpected_keys, got.unexpected_keys
         print(f"from {args.init_from}; new: {', '.join(got.missing_keys) or 'none'}")
     elif args.encoder:
@@ -143,10 +148,12 @@ def evaluate(args) -> None:
     from genet5.genome.gff3_writer import write_gff3
     from genet5.genome.models import Annotation
     from genet5.predict.genes import predicted_gene
-    from genet5.predict.seq2seq import decode_sequence
+    from genet5.predict.seq2seq import decode_sequence, default_strands
 
     root, out = Path(args.genomes), Path(args.out)
     model = load_model(out / args.model_dir)
+    if args.strands is None:
+        args.strands = default_strands(model)
     split = read_splits(root / "splits.tsv")
     entries = {e.path: e for e in read_manifest(root / "manifest.tsv")}
     report = json.loads((out / "eval.json").read_text()) if (out / "eval.json").is_file() else {}
@@ -204,7 +211,10 @@ def main() -> None:
     ap.add_argument("--pointer-rel-buckets", type=int, default=0, help="GeneT5Config.pointer_rel_buckets (0: no position term)")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides, e.g. dec_layers=1")
     ap.add_argument("--save-at", type=int, nargs="*", default=[], help="steps at which to save OUT/model_stepN")
-    ap.add_argument("--strands", default="both", choices=("both", "plus_rc"), help="decode_sequence's strands")
+    ap.add_argument("--target-strands", default="both", choices=("both", "plus"),
+                    help="GeneT5Config.target_strands: 'plus' trains on plus-strand genes only (decoded plus_rc)")
+    ap.add_argument("--strands", default=None, choices=("both", "plus_rc"),
+                    help="decode_sequence's strands (default: plus_rc for a model trained on plus genes, else both)")
     ap.add_argument("--first-pointer-margin", type=float, default=None, help="decode_greedy's first_pointer_margin (nats)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

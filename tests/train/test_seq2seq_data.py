@@ -124,3 +124,29 @@ def test_cut_windows_keep_the_pointer_that_lies_inside(collection):
     w = by_start[801]  # holds 801..1800: the + gene's stop (900) and the - gene's stop (1501)
     assert w.types == [Tok.GENE_PLUS, Tok.CUT_LEFT, Tok.CDS_END, Tok.GENE_MINUS, Tok.CDS_END, Tok.CUT_RIGHT, Tok.EOS]
     assert w.ptrs[2] == PLUS[1] - 801 and w.ptrs[4] == MINUS[0] - 801
+
+
+def test_plus_targets_keep_each_strands_plus_genes_cut_ones_too(collection):
+    """target_strands "plus": a window lists only its plus genes (cut flags kept), so the planted
+    - gene is written once, as the plus gene of the reverse complement's window."""
+    root, seq = collection
+    (entry,) = train_entries(root / "manifest.tsv", root / "splits.tsv")
+    both = list(entry_windows(entry, window=1000, overlap=200))
+    plus = list(entry_windows(entry, window=1000, overlap=200, target_strands="plus"))
+    assert [(w.start, w.strand) for w in plus] == [(w.start, w.strand) for w in both]
+    for wb, wp in zip(both, plus):
+        assert Tok.GENE_MINUS not in wp.types and wp.types[-1] == Tok.EOS
+        n = len(wb.ids)
+        kept = [g for g in decode_genes(wb.types, wb.ptrs, n) if g.strand == "+"]
+        assert decode_genes(wp.types, wp.ptrs, n) == kept  # segments and cut flags unchanged
+        assert np.array_equal(wp.labels, wb.labels) and np.array_equal(wp.ids, wb.ids)
+    w = next(w for w in plus if w.start == 801 and w.strand == 1)  # the + gene's cut 3' end only
+    assert w.types == [Tok.GENE_PLUS, Tok.CUT_LEFT, Tok.CDS_END, Tok.EOS] and w.ptrs[2] == PLUS[1] - 801
+    # whole windows: each planted gene once as a plus gene, the - one on the reverse complement
+    whole = list(entry_windows(entry, window=3000, overlap=0, target_strands="plus"))
+    n = len(seq)
+    got = {w.strand: [(p, t) for t, p in zip(w.types, w.ptrs) if t in (Tok.CDS_START, Tok.CDS_END)] for w in whole}
+    assert got[1] == [(PLUS[0] - 1, Tok.CDS_START), (PLUS[1] - 1, Tok.CDS_END)]
+    assert got[-1] == [(n - MINUS[1], Tok.CDS_START), (n - MINUS[0], Tok.CDS_END)]
+    with pytest.raises(ValueError, match="target_strands"):
+        next(entry_windows(entry, target_strands="minus"))

@@ -84,6 +84,11 @@ class GeneT5Config(PerBaseConfig):
     # decoder can say "the next start after the last gene", which q . k alone cannot (the
     # encoder's states are translation-equivariant). 0: off (checkpoints before it).
     pointer_rel_buckets: int = 0
+    # Which genes a window's target lists. "both": every gene of the window, each with its
+    # strand token, in genomic order. "plus": only the plus-strand genes; the minus genes are
+    # the plus genes of the reverse complement, decoded as a second pass
+    # (predict.seq2seq.decode_sequence strands="plus_rc"), so the decoder never chooses a strand.
+    target_strands: str = "both"
     # losses -------------------------------------------------------------------------------
     token_loss_weight: float = 1.0
     pointer_loss_weight: float = 1.0
@@ -93,6 +98,8 @@ class GeneT5Config(PerBaseConfig):
         super().__post_init__()
         if self.dec_vocab_size < NUM_TOKEN_TYPES:
             raise ValueError(f"dec_vocab_size must be >= {NUM_TOKEN_TYPES}")
+        if self.target_strands not in ("both", "plus"):
+            raise ValueError(f"target_strands must be 'both' or 'plus', got {self.target_strands!r}")
 
 
 PRESETS: dict[str, GeneT5Config] = {

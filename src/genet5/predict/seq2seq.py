@@ -137,6 +137,12 @@ def _first_stop(seq: bytes, frame_from: int, strand: str, stops: frozenset[bytes
     return None
 
 
+def default_strands(model) -> str:
+    """How to decode a model: "plus_rc" for one trained on plus-strand genes only
+    (GeneT5Config.target_strands "plus"), else "both"."""
+    return "plus_rc" if getattr(getattr(model, "config", None), "target_strands", "both") == "plus" else "both"
+
+
 def decode_sequence(
     model,
     seq: str | bytes,
@@ -148,17 +154,18 @@ def decode_sequence(
     start_codons: Sequence[str] = PROKARYOTE_STARTS,
     max_steps: int = 256,
     min_gene: int = 90,
-    strands: str = "both",
+    strands: str | None = None,
     first_pointer_margin: float | None = None,
     on_bases=None,
 ) -> list[Seq2SeqGene]:
     """Genes of one sequence (prokaryote: single-exon, at least ``min_gene`` bases), sorted by
-    position. ``strands``: "both" decodes each window once, both gene tokens allowed;
+    position. ``strands`` (None: the model's own, `default_strands`): "both" decodes each window once, both gene tokens allowed;
     "plus_rc" decodes the sequence and its reverse complement with plus-strand genes only (the
     minus genes are the reverse complement's plus genes), so the decoder never chooses a strand.
     ``first_pointer_margin``: see `decode_greedy` (None: plain greedy). ``on_bases(n)``:
     progress, in bases of the sequence. Genes that break the output contract (`valid_gene`)
     are dropped, a guard: the constraint should never emit one."""
+    strands = default_strands(model) if strands is None else strands
     if strands not in ("both", "plus_rc"):
         raise ValueError(f"strands must be 'both' or 'plus_rc', not {strands!r}")
     seq_b = (seq.encode() if isinstance(seq, str) else bytes(seq)).upper()
@@ -268,4 +275,4 @@ def valid_gene(g: Seq2SeqGene, seq_b: bytes, code: int, start_codons: Sequence[s
     return (g.end_partial or codons[-1] in stops) and not any(c in stops for c in body)
 
 
-__all__ = ["PROKARYOTE_STARTS", "Seq2SeqGene", "SingleExonConstraint", "decode_sequence", "valid_gene"]
+__all__ = ["PROKARYOTE_STARTS", "Seq2SeqGene", "SingleExonConstraint", "decode_sequence", "default_strands", "valid_gene"]

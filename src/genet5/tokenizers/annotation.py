@@ -200,6 +200,12 @@ def decode_genes(types: Iterable[int], ptrs: Iterable[int], length: int) -> list
     return [g for g in genes if g.segments]
 
 
+def plus_strand_target(types: Sequence[int], ptrs: Sequence[int], length: int) -> tuple[list[int], list[int]]:
+    """The target (types, pointers) with only its plus-strand genes (GeneT5Config.target_strands
+    "plus": the reverse complement's window carries the minus genes as plus genes)."""
+    return encode_genes([g for g in decode_genes(types, ptrs, length) if g.strand == "+"], length)
+
+
 # -- gene models (genet5.genome.models) -> window targets -----------------------------------
 def _clip_transcript(tx, win_start: int, length: int) -> GeneStructure | None:
     """CDS of one transcript clipped to the window [win_start, win_start+length) (1-based)."""

@@ -26,6 +26,7 @@ import numpy as np
 from genet5.data.bake import BakeConfig, _new_stats, sequence_samples
 from genet5.data.splits import Entry, read_manifest, read_splits
 from genet5.genome.fasta import read_fasta
+from genet5.tokenizers.annotation import plus_strand_target
 from genet5.tokenizers.nucleotide import NucleotideTokenizer
 
 # taxa (manifest column) whose genes have no introns: the first curriculum of the seq2seq model
@@ -76,9 +77,13 @@ class Seq2SeqWindow:
 
 def entry_windows(
     entry: Entry, *, window: int = 2048, overlap: int = 256, subset: float = 1.0, seed: int = 0,
-    stats: dict | None = None,
+    stats: dict | None = None, target_strands: str = "both",
 ) -> Iterator[Seq2SeqWindow]:
-    """Every kept window of one genome on both strands (bake's geometry and targets)."""
+    """Every kept window of one genome on both strands (bake's geometry and targets).
+    ``target_strands`` "plus": each target keeps only the window's plus-strand genes (its
+    reverse complement's window, also kept, carries the minus ones): GeneT5Config.target_strands."""
+    if target_strands not in ("both", "plus"):
+        raise ValueError(f"target_strands must be 'both' or 'plus', not {target_strands!r}")
     from genet5.genome.readers import load_annotation
 
     cfg = BakeConfig(window=window, overlap=overlap, subset=subset, seed=seed)
@@ -92,7 +97,10 @@ def entry_windows(
         code = annot.genetic_codes.get(rec.id) or entry.genetic_code or 1
         ids_all = _TOKENIZER.encode(rec.seq, dtype=np.uint8)
         for s in sequence_samples(0, rec.id, ids_all, genes, cfg, entry.key, stats):
-            yield Seq2SeqWindow(entry.key, rec.id, s.start, s.end, s.strand, code, s.ids, s.labels, s.types, s.ptrs)
+            types, ptrs = s.types, s.ptrs
+            if target_strands == "plus":
+                types, ptrs = plus_strand_target(types, ptrs, len(s.ids))
+            yield Seq2SeqWindow(entry.key, rec.id, s.start, s.end, s.strand, code, s.ids, s.labels, types, ptrs)
 
 
 __all__ = ["SINGLE_EXON_TAXA", "Seq2SeqWindow", "entry_windows", "train_entries"]
