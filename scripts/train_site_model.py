@@ -3,6 +3,7 @@
 eukaryotes of shared/genomes/splits.tsv and report it on the `validation` ones.
 
     python scripts/train_site_model.py OUT_DIR [--epochs 4] [--threads 2]
+    python scripts/train_site_model.py OUT_DIR --add-stop gene-sites   # a stop readout on a trained model
 
 Examples, per genome: every intron between two CDS segments of a coding transcript gives a
 positive donor (GT or GC) and a positive acceptor (AG); every other GT/GC and AG on the same
@@ -13,6 +14,11 @@ most NEG_PER_POS negatives per positive. At most MAX_POS positives per site type
 the large human and Arabidopsis chromosomes do not drown yeast and fly. Splits by species,
 never by window: validation genomes are only scored (average precision, beside the generic
 splice matrices of predict/splice_pwm.json read over the same windows).
+
+--add-stop MODEL: keep MODEL's trunk and its donor, acceptor and start readouts as they are and
+train only a fourth readout, for stop codons: positives the stop codon of every complete coding
+transcript, negatives every other TAA/TAG/TGA on the same strand within a gene's span (stops
+read into introns or in other frames among them), drawn as for the other types.
 
 Writes OUT_DIR/config.json + model.safetensors (genet5.models.weights.save_pretrained) and
 OUT_DIR/training.json (data counts, per-epoch loss, validation average precision).
@@ -33,7 +39,7 @@ import torch
 from genet5.data.splits import read_splits
 from genet5.genome.fasta import read_fasta
 from genet5.genome.gff import read_annotation
-from genet5.models.sites import SITE_TYPES, SiteConfig, SiteNet
+from genet5.models.sites import SITE_TYPES, STOP, SiteConfig, SiteNet
 from genet5.models.weights import save_pretrained
 from genet5.predict.eukaryote.site_examples import SiteTranscript, fit_sites, sample_windows, site_candidates
 
@@ -66,12 +72,12 @@ def genome_sites(name: str, cfg: SiteConfig, rng: np.random.Generator,
     drop = DROP.get(name, ())
     seqs = {r.id: (r.seq if isinstance(r.seq, bytes) else r.seq.encode()).upper() for r in read_fasta(_find(directory, "genome"))
             if r.id not in drop and (keep is None or r.id in keep)}
-    found: dict[str, list] = {t: [] for t in SITE_TYPES}
+    found: dict[str, list] = {t: [] for t in cfg.site_types}
     for seqid, genes in ann.genes.items():
         seq = seqs.get(seqid)
         if seq is None:
             continue
-        txs = [SiteTranscript(tx.strand, sorted((s.start, s.end) for s in tx.cds), not tx.start_partial)
+        txs = [SiteTranscript(tx.strand, sorted((s.start, s.end) for s in tx.cds), not tx.start_partial, not tx.end_partial)
                for gene in genes for tx in gene.transcripts if tx.is_coding and not tx.pseudo and tx.cds]
         for t, parts in site_candidates(seq, txs, cfg).items():
             found[t] += parts
@@ -93,8 +99,8 @@ def pwm_scores(site_type: str, windows: np.ndarray, cfg: SiteConfig) -> np.ndarr
     doc = json.loads((REPO / "src/genet5/predict/splice_pwm.json").read_text())
     bg = np.asarray(doc["background"])
     centre = cfg.half + cfg.margin
-    if site_type == "start":
-        return np.zeros(len(windows))  # no generic start matrix: the baseline is chance
+    if site_type in ("start", STOP):
+        return np.zeros(len(windows))  # no generic start or stop matrix: the baseline is chance
     if site_type == "donor":
         freq, first = np.asarray(doc["donor"]["freq"]), centre - int(doc["donor"]["exon_bases"])
     else:
@@ -106,13 +112,14 @@ def pwm_scores(site_type: str, windows: np.ndarray, cfg: SiteConfig) -> np.ndarr
 
 
 def collect(names: list[str], cfg: SiteConfig, rng) -> tuple[dict, dict]:
-    data = {t: ([], []) for t in SITE_TYPES}
+    types = cfg.site_types
+    data = {t: ([], []) for t in types}
     counts = {}
     for name in names:
         t0 = time.time()
         sites = genome_sites(name, cfg, rng)
-        counts[name] = {t: [int(sites[t][1].sum()), int((~sites[t][1]).sum())] for t in SITE_TYPES}
-        for t in SITE_TYPES:
+        counts[name] = {t: [int(sites[t][1].sum()), int((~sites[t][1]).sum())] for t in types}
+        for t in types:
             data[t][0].append(sites[t][0])
             data[t][1].append(sites[t][1])
         print(f"  {name}: {counts[name]} ({time.time() - t0:.0f} s)", file=sys.stderr)
@@ -134,11 +141,22 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--channels", type=int, default=SiteConfig.channels, help="trunk width (default %(default)s)")
     ap.add_argument("--layers", type=int, default=SiteConfig.layers, help="trunk convolutions (default %(default)s)")
+    ap.add_argument("--add-stop", metavar="MODEL", help="train only a stop readout on MODEL (a name or directory)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    cfg = SiteConfig(channels=args.channels, layers=args.layers)
+    base = None
+    if args.add_stop:
+        from dataclasses import replace
+
+        from genet5.predict.eukaryote.sites import load_site_model
+
+        base = load_site_model(args.add_stop)
+        cfg = replace(base.config, stop_readout=True)
+    else:
+        cfg = SiteConfig(channels=args.channels, layers=args.layers)
+    trained_types = (STOP,) if base is not None else SITE_TYPES
     train_names, val_names = split_genomes("train"), split_genomes("validation")
     print("train genomes:", file=sys.stderr)
     train, train_counts = collect(train_names, cfg, rng)
@@ -146,21 +164,26 @@ def main() -> None:
     val_by_genome = {}
     for name in val_names:
         val_by_genome[name], _ = collect([name], cfg, rng)
-    for t in SITE_TYPES:
+    for t in trained_types:
         y = train[t][1]
         setattr(cfg, f"prior_logit_{t}", float(np.log(y.sum() / (~y).sum())))
     model = SiteNet(cfg)
+    if base is not None:  # the trained model's tensors; only the new readout learns
+        got = model.load_state_dict(base.state_dict(), strict=False)
+        assert not got.unexpected_keys and all(k.startswith(f"readout.{STOP}.") for k in got.missing_keys), got
+        for name, p in model.named_parameters():
+            p.requires_grad_(name.startswith(f"readout.{STOP}."))
     history = []
     clock = [time.time()]
 
     def report(epoch: int, loss: float) -> None:
-        ap_val = {name: {t: average_precision(logits(model, t, d[t][0]), d[t][1]) for t in SITE_TYPES} for name, d in val_by_genome.items()}
+        ap_val = {name: {t: average_precision(logits(model, t, d[t][0]), d[t][1]) for t in cfg.site_types} for name, d in val_by_genome.items()}
         history.append({"epoch": epoch + 1, "train_loss": loss, "seconds": round(time.time() - clock[0], 1), "validation_ap": ap_val})
         print(json.dumps(history[-1]), file=sys.stderr)
         clock[0] = time.time()
 
-    fit_sites(model, train, args.epochs, 2e-3, rng, on_epoch=report)
-    baseline = {name: {t: average_precision(pwm_scores(t, d[t][0], cfg), d[t][1]) for t in SITE_TYPES} for name, d in val_by_genome.items()}
+    fit_sites(model, {t: train[t] for t in trained_types}, args.epochs, 2e-3, rng, on_epoch=report)
+    baseline = {name: {t: average_precision(pwm_scores(t, d[t][0], cfg), d[t][1]) for t in cfg.site_types} for name, d in val_by_genome.items()}
     save_pretrained(model, args.out)
     report = {"train_genomes": train_counts, "validation_genomes": val_names, "epochs": history,
               "validation_ap_generic_pwm": baseline, "parameters": sum(p.numel() for p in model.parameters()),

@@ -180,3 +180,38 @@ def test_a_deeper_trunk_eats_the_margin_its_config_says():
     with torch.no_grad():
         expect = model("donor", torch.from_numpy(np.stack([padded[i : i + 2 * reach] for i in donors]).astype(np.int64))).numpy()
     np.testing.assert_allclose(llr["donor"][donors], expect, rtol=2e-2, atol=2e-2)
+
+
+def test_stop_readout_scores_every_stop_codon_and_its_gates_mirror_on_the_minus_strand():
+    torch.manual_seed(2)
+    model = SiteNet(SiteConfig(stop_readout=True, prior_logit_stop=-2.0)).eval()
+    seq = random_dna(1200, 3)
+    n = len(seq)
+    codes = base_codes(seq)
+    llr = oriented_site_llr(model, codes)
+    reach = model.config.half + model.config.margin
+    padded = np.concatenate([np.full(reach, 4, np.int8), codes, np.full(reach, 4, np.int8)])
+    stops = [i for i in range(n - 2) if seq[i : i + 3] in (b"TAA", b"TAG", b"TGA")]
+    windows = torch.from_numpy(np.stack([padded[i : i + 2 * reach] for i in stops]).astype(np.int64))
+    with torch.no_grad():
+        expect = model("stop", windows).numpy() + 2.0
+    np.testing.assert_allclose(llr["stop"][stops], expect, rtol=1e-2, atol=1e-2)
+    assert not llr["stop"][np.setdiff1d(np.arange(n), stops)].any()
+    fwd, rev = site_scores(model, seq), site_scores(model, reverse_complement(seq))
+    # plus gate just past the codon (t = i + 3); a stop of the reverse complement at i covers
+    # forward bases n-3-i .. n-1-i and is gated at the first of them
+    assert np.array_equal(np.flatnonzero(fwd["stop"]), np.array(stops) + 3)
+    j = np.arange(3, n)
+    np.testing.assert_allclose(rev["stop"][j], fwd["rstop"][n - j], atol=1e-5)
+    assert np.count_nonzero(fwd["rstop"]) > 20
+    # a model without the readout gives no stop arrays: checkpoints before it decode as they did
+    assert "stop" not in site_scores(SiteNet(SiteConfig()).eval(), seq)
+
+
+def test_the_bundled_model_has_a_stop_readout_and_its_other_readouts_load_alone():
+    """--add-stop kept the trunk and the three first readouts: the bundled tensors minus the
+    stop readout load into a model without it, strictly."""
+    bundled = load_site_model()
+    assert bundled.config.stop_readout and bundled.config.prior_logit_stop < 0
+    plain = SiteNet(SiteConfig(**{k: v for k, v in vars(bundled.config).items() if k not in ("stop_readout", "prior_logit_stop")}))
+    plain.load_state_dict({k: v for k, v in bundled.state_dict().items() if not k.startswith("readout.stop.")})

@@ -284,3 +284,29 @@ def test_gates_sum_the_matrices_at_candidate_sites_only_with_the_same_values():
     for a, b in zip(fast, slow):
         assert np.array_equal(a, b)
         assert np.isfinite(a).any() and np.isinf(a).any()
+
+
+@pytest.mark.parametrize("strand", ["+", "-"])
+def test_stop_evidence_is_read_at_the_gene_end_gate_and_nowhere_else(strand):
+    """A site model's stop readout ("stop" / "rstop" arrays) is read where the gene ends: just
+    past a plus stop codon, on the first forward base of a minus one; a strong penalty there
+    moves the gene's end, the same penalty one base off changes nothing."""
+    seq, segs = planted(["ATG" + codons(60, 1) + "TAA"], seed=4)
+    if strand == "-":
+        seq, segs = minus(seq, segs)
+    em = coding_evidence(len(seq), strand, segs)
+    planted_gene = [(strand, segs)]
+    hmm = hmm_with(site_terms=True)
+    assert decode(seq, em, hmm) == planted_gene
+    (a, b), = segs
+    which, gate = ("stop", b) if strand == "+" else ("rstop", a - 1)  # 0-based gate positions
+
+    def with_stop_penalty(pos: int):
+        sites = {k: np.zeros(len(seq), dtype=np.float32) for k in ("don", "acc", "racc", "rdon", "stop", "rstop")}
+        sites[which][pos] = -50.0
+        return [(g.strand, g.cds) for g in decode_regions(seq.encode(), [(0, len(seq))], lambda g: em[g], hmm, CODE,
+                                                           sites=sites)]
+
+    assert with_stop_penalty(gate) != planted_gene
+    for off in (-1, 1, 3):
+        assert with_stop_penalty(gate + off) == planted_gene

@@ -197,3 +197,24 @@ def test_fit_sites_optimizer_matches_torch_adamw_bit_for_bit(monkeypatch):
         weights.append(model.state_dict())
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
     assert not all(torch.equal(weights[0][k], start[k]) for k in start)  # it trained
+
+
+def test_a_stop_readout_gets_the_transcripts_stop_codon_as_its_positive_on_both_strands():
+    rng = np.random.default_rng(5)
+    cfg = SiteConfig(stop_readout=True)
+    seq = bytearray(random_dna(3000, rng))
+    seq[1000:1003], seq[1297:1300] = b"ATG", b"TAA"  # CDS 1001..1300 (1-based), stop codon 1298..1300
+    seq = bytes(seq)
+    n = len(seq)
+    cases = ((seq, SiteTranscript("+", [(1001, 1300)], True)),
+             (reverse_complement(seq), SiteTranscript("-", [(n - 1300 + 1, n - 1001 + 1)], True)))
+    for s, tx in cases:
+        found = site_candidates(s, [tx], cfg)
+        positives = {t: sorted(int(p) for _, cand, pos in parts for p in cand[pos]) for t, parts in found.items()}
+        assert positives == {"donor": [], "acceptor": [], "start": [1000], "stop": [1297]}
+        (c, cand, pos), = found["stop"]
+        assert all(bytes(b"ACGT"[k] for k in c[i : i + 3]) in (b"TAA", b"TAG", b"TGA") for i in cand)
+        assert len(cand) > 10  # the span's other stops (every frame) are the negatives
+        # a 3' partial transcript has no stop positive
+        partial = SiteTranscript(tx.strand, tx.segs, True, complete_end=False)
+        assert not any(pos.any() for _, _, pos in site_candidates(s, [partial], cfg)["stop"])

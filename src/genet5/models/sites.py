@@ -15,7 +15,8 @@ the trunk's features across the window (what a matrix is to bases, over learned 
 
 Coordinates (oriented sequence, 0-based): a donor at i has its dinucleotide at i, i+1 (the
 intron's first bases; the exon ends at i-1); an acceptor at i has its AG at i-2, i-1 (the exon
-starts at i); a start at i has its ATG at i, i+1, i+2. Either way the window is bases i - HALF .. i + HALF - 1.
+starts at i); a start at i has its ATG at i, i+1, i+2; a stop at i (optional readout) has its
+TAA/TAG/TGA at i, i+1, i+2. Either way the window is bases i - HALF .. i + HALF - 1.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from genet5.models.configs import register_config, register_model
 
 MODEL_TYPE = "gene-sites"
 SITE_TYPES = ("donor", "acceptor", "start")
+STOP = "stop"  # a fourth readout, where the config asks for it (SiteConfig.stop_readout)
 
 
 @register_config
@@ -44,7 +46,17 @@ class SiteConfig:
     prior_logit_donor: float = 0.0
     prior_logit_acceptor: float = 0.0
     prior_logit_start: float = 0.0
+    # a readout for stop codons (TAA/TAG/TGA at i .. i+2): is this where the coding sequence
+    # ends, or a stop read into an intron, another frame, non-coding sequence? Off in
+    # checkpoints trained before it; added to a trained model with its trunk kept
+    # (scripts/train_site_model.py --add-stop), so the other three readouts stay as they were
+    stop_readout: bool = False
+    prior_logit_stop: float = 0.0
     model_type: str = MODEL_TYPE
+
+    @property
+    def site_types(self) -> tuple[str, ...]:
+        return SITE_TYPES + ((STOP,) if self.stop_readout else ())
 
     @property
     def half(self) -> int:
@@ -68,7 +80,7 @@ class SiteNet(nn.Module):
         self.trunk = nn.Sequential(*[m for conv in convs for m in (conv, nn.ReLU())])
         self.readout = nn.ModuleDict({
             t: nn.Sequential(nn.Flatten(), nn.Linear(c * cfg.window, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 1))
-            for t in SITE_TYPES
+            for t in cfg.site_types
         })
 
     @classmethod

@@ -249,6 +249,8 @@ class GeneHMM:
         rstart_pwm = (("pwm", "rstart"),) if "rstart" in self.pwm else ()
         if site_terms:
             start_pwm, rstart_pwm = start_pwm + (("site", "start"),), rstart_pwm + (("site", "rstart"),)
+        # gene ends: the classifier's stop evidence (zero where no "stop" / "rstop" array is given)
+        stop_site, rstop_site = ((("site", "stop"),), (("site", "rstop"),)) if site_terms else ((), ())
         ig = state("IG", IG)
         c = [state(f"+C{k}", PLUS_CDS, k) for k in range(3)]
         m = [state(f"-C{k}", MINUS_CDS, k) for k in range(3)]
@@ -275,7 +277,7 @@ class GeneHMM:
             before_plus = after_plus = before_minus = after_minus = ig
         edges += [
             (ig, ig, (), 0.0),
-            (after_plus, c[2], (("in", "stop", -3, 3),), 0.0),
+            (after_plus, c[2], (("in", "stop", -3, 3),) + stop_site, 0.0),
             (c[0], c[2], (("notin", "stop", -3, 3),), 0.0),
             (c[1], c[0], (), 0.0),
             (c[2], c[1], (), 0.0),
@@ -285,7 +287,7 @@ class GeneHMM:
             (sb0, before_plus, (("in", "start1", 0, 1),), gene_logp),
             (sc0, before_plus, (("in", "start2", 0, 2),), gene_logp),
             (sc1, sc0, (), 0.0),
-            (m[2], before_minus, (("in", "rcstop", 0, 3),), gene_logp),
+            (m[2], before_minus, (("in", "rcstop", 0, 3),) + rstop_site, gene_logp),
             (m[2], m[0], (("notin", "rcstop", 0, 3),), 0.0),
             (m[1], m[2], (), 0.0),
             (m[0], m[1], (), 0.0),

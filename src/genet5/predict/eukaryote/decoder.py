@@ -445,7 +445,8 @@ def _site_arrays(site_model, records, settings: EukaryoteSettings) -> list:
     from genet5.predict.eukaryote.sites import SparseSites
 
     threads = worker_count(settings.workers)  # the two strands at once
-    return [SparseSites(site_model, seq, settings.site_model_weight, settings.site_start_weight, threads=threads)
+    return [SparseSites(site_model, seq, settings.site_model_weight, settings.site_start_weight, threads=threads,
+                        stop_weight=settings.site_stop_weight)
             if len(seq) >= settings.min_len else None for _, seq in records]
 
 

@@ -79,6 +79,7 @@ class EukaryoteSettings:
     # log-likelihood ratio, times this, is added at every splice edge; 0: not used
     site_model_weight: float = 1.0
     site_start_weight: float = 1.0  # the classifier's start evidence, relative to its splice evidence
+    site_stop_weight: float = 1.0  # its stop evidence at gene ends (a model with a stop readout)
     # Per-genome adaptation of the classifier: after this self-training round, a copy is
     # fine-tuned on the genome's own genes (site_examples.adapted_site_model) and the sites
     # rescored; 0: the bundled classifier throughout. Chosen on the validation genomes (dev

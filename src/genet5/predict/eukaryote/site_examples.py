@@ -4,8 +4,9 @@ per-genome adaptation in the eukaryote decoder (the genome's own first-pass gene
 
 Examples of one sequence: every intron (of at least MIN_INTRON bases) between two CDS segments
 gives a positive donor (GT or GC) and a positive acceptor (AG); the start codon of every complete
-transcript a positive start (ATG); every other GT/GC, AG and ATG on the same strand within a
-transcript's span (FLANK bases on each side) is a negative. Positions are oriented: on the minus
+transcript a positive start (ATG), and, for a model with a stop readout, its stop codon a positive
+stop; every other GT/GC, AG, ATG (and TAA/TAG/TGA) on the same strand within a transcript's span
+(FLANK bases on each side) is a negative: stops read into the introns among them. Positions are oriented: on the minus
 strand they index the reverse complement.
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 
 from genet5.genome.codes import reverse_complement
-from genet5.models.sites import SITE_TYPES, SiteConfig, SiteNet
+from genet5.models.sites import STOP, SiteConfig, SiteNet
 from genet5.predict.eukaryote.sites import READ_BF16, _read_bf16
 from genet5.predict.prokaryote.orfs import base_codes
 
@@ -32,19 +33,23 @@ class SiteTranscript:
     strand: str
     segs: list[tuple[int, int]]  # 1-based closed CDS segments, forward order
     complete_start: bool  # the start codon is in the sequence (not a partial gene)
+    complete_end: bool = True  # the CDS's last three bases are its stop codon (not a 3' partial gene)
 
 
 def site_candidates(seq: bytes, transcripts: list[SiteTranscript], cfg: SiteConfig) -> dict[str, list]:
     """{site type: [(oriented codes, candidate positions, is-positive), one per strand]}."""
     n = len(seq)
     reach = cfg.half + cfg.margin
-    true = {(s, t): set() for s in "+-" for t in SITE_TYPES}
+    types = cfg.site_types
+    true = {(s, t): set() for s in "+-" for t in types}
     spans: dict[str, list] = {"+": [], "-": []}
     for tx in transcripts:
         segs, strand = tx.segs, tx.strand
         spans[strand].append((segs[0][0] - 1 - FLANK, segs[-1][1] + FLANK))
         if tx.complete_start:  # the start codon's first base, oriented
             true[(strand, "start")].add(segs[0][0] - 1 if strand == "+" else n - segs[-1][1])
+        if tx.complete_end and STOP in types:  # the stop codon's first base, oriented
+            true[(strand, STOP)].add(segs[-1][1] - 3 if strand == "+" else n - 2 - segs[0][0])
         for (_, left_end), (right_start, _) in zip(segs, segs[1:]):
             i0, i1 = left_end, right_start - 1  # intron = seq[i0:i1], forward 0-based
             if i1 - i0 < MIN_INTRON:
@@ -55,7 +60,7 @@ def site_candidates(seq: bytes, transcripts: list[SiteTranscript], cfg: SiteConf
             else:  # oriented (reverse-complement) coordinates: p -> n - 1 - p
                 true[("-", "donor")].add(n - i1)
                 true[("-", "acceptor")].add(n - i0)
-    found: dict[str, list] = {t: [] for t in SITE_TYPES}
+    found: dict[str, list] = {t: [] for t in types}
     for strand in "+-":
         if not spans[strand]:
             continue
@@ -69,12 +74,21 @@ def site_candidates(seq: bytes, transcripts: list[SiteTranscript], cfg: SiteConf
         don = np.flatnonzero((c[:-1] == 2) & ((c[1:] == 3) | (c[1:] == 1)))  # GT or GC at i, i+1
         acc = np.flatnonzero((c[:-1] == 0) & (c[1:] == 2)) + 2  # AG at i-2, i-1
         atg = np.flatnonzero((c[:-2] == 0) & (c[1:-1] == 3) & (c[2:] == 2))
-        for site_type, cand in (("donor", don), ("acceptor", acc), ("start", atg)):
+        cands = [("donor", don), ("acceptor", acc), ("start", atg)]
+        if STOP in types:
+            cands.append((STOP, stop_codon_positions(c)))
+        for site_type, cand in cands:
             cand = cand[(cand >= reach) & (cand < n - reach)]
             cand = cand[inside[cand]]
             pos = np.isin(cand, np.fromiter(true[(strand, site_type)], dtype=np.int64))
             found[site_type].append((c, cand, pos))
     return found
+
+
+def stop_codon_positions(codes: np.ndarray) -> np.ndarray:
+    """Positions i of TAA, TAG and TGA (i, i+1, i+2) in base codes (A C G T = 0 1 2 3)."""
+    a, b, c = codes[:-2], codes[1:-1], codes[2:]
+    return np.flatnonzero((a == 3) & (((b == 0) & ((c == 0) | (c == 2))) | ((b == 2) & (c == 0))))
 
 
 def sample_sites(found: dict[str, list], rng: np.random.Generator, max_pos: int,
@@ -196,13 +210,13 @@ def fit_sites(model: SiteNet, data: dict[str, tuple[np.ndarray, np.ndarray]], ep
     `features` ({site type: (n, channels, window)}, e.g. sampled_features'): the trunk's
     features of the windows, computed once; then only the readouts learn (no gradient through
     the convolutions, most of a step's cost) and data's windows are not read (its labels are)."""
-    params = model.parameters() if features is None else (p for t in SITE_TYPES for p in model.readout[t].parameters())
+    params = model.parameters() if features is None else (p for t in data for p in model.readout[t].parameters())
     opt = AdamW(params, lr=lr, weight_decay=1e-4)
     history = []
     for epoch in range(epochs):
         model.train()
         losses = []
-        for t in SITE_TYPES:
+        for t in data:
             w, y = data[t]
             order = rng.permutation(len(y))
             for i in range(0, len(order), batch):
@@ -245,7 +259,7 @@ def adapted_site_model(model: SiteNet, records: list[tuple[str, bytes]], genes, 
     training set's class balance, subtracted to give a likelihood ratio) still holds."""
     cfg = model.config
     rng = np.random.default_rng(seed)
-    found: dict[str, list] = {t: [] for t in SITE_TYPES}
+    found: dict[str, list] = {t: [] for t in cfg.site_types}
     for (_, seq), found_genes in zip(records, genes):
         txs = [SiteTranscript(g.strand, sorted(g.cds), not g.start_partial) for g in found_genes if not g.end_partial]
         if txs:

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from genet5.genome.codes import reverse_complement
-from genet5.models.sites import SiteNet
+from genet5.models.sites import STOP, SiteNet
 from genet5.models.weights import load_model
 from genet5.predict.prokaryote.orfs import base_codes
 
@@ -76,7 +76,7 @@ def one_thread():
 
 @torch.no_grad()
 def oriented_site_llr(model: SiteNet, codes: np.ndarray) -> dict[str, np.ndarray]:
-    """{"donor", "acceptor", "start": (L,) float32} log-likelihood ratios on one oriented
+    """{"donor", "acceptor", "start"(, "stop"): (L,) float32} log-likelihood ratios on one oriented
     sequence of base codes (0 where the site's bases are absent): donor at i = GT/GC at i, i+1;
     acceptor at i = AG at i-2, i-1; start at i = ATG at i .. i+2. The sequence is read in
     blocks of _BLOCK bases (each with its windows' reach on both sides), so memory does not grow
@@ -91,6 +91,9 @@ def oriented_site_llr(model: SiteNet, codes: np.ndarray) -> dict[str, np.ndarray
         "start": np.flatnonzero((codes[:-2] == 0) & (codes[1:-1] == 3) & (codes[2:] == 2)),
     }
     candidates["acceptor"] = candidates["acceptor"][candidates["acceptor"] < n]
+    if STOP in model.readout:  # a model with a stop readout (SiteConfig.stop_readout)
+        a, b, c = codes[:-2], codes[1:-1], codes[2:]
+        candidates[STOP] = np.flatnonzero((a == 3) & (((b == 0) & ((c == 0) | (c == 2))) | ((b == 2) & (c == 0))))
     out = {t: np.zeros(n, dtype=np.float32) for t in candidates}
     readouts = _bf16_readouts(model) if READ_BF16 else None
     for b0 in range(0, n, _BLOCK):
@@ -132,6 +135,7 @@ def _read_bf16(readout: tuple, windows: torch.Tensor) -> torch.Tensor:
 
 
 SITE_KEYS = ("don", "acc", "racc", "rdon", "start", "rstart")
+STOP_KEYS = ("stop", "rstop")  # gene ends, from a model with a stop readout
 
 
 def site_scores(model: SiteNet, seq: bytes, weight: float = 1.0, lo: int = 0, hi: int | None = None,
@@ -171,6 +175,12 @@ def _site_scores(model: SiteNet, seq: bytes, threads: int = 1) -> dict[str, np.n
     out["start"][:] = plus["start"]
     # a minus start at oriented i covers forward bases n-3-i .. n-1-i; its gate is the middle one
     out["rstart"][: n - 1] = minus["start"][::-1][1:]
+    if STOP in plus:
+        # the plus gene-end gate sits just past the stop codon (t = i + 3); a minus stop at
+        # oriented i covers forward bases n-3-i .. n-1-i, gated at its first forward base
+        out["stop"], out["rstop"] = np.zeros(n, dtype=np.float32), np.zeros(n, dtype=np.float32)
+        out["stop"][3:] = plus[STOP][: n - 3]
+        out["rstop"][: n - 2] = minus[STOP][::-1][2:]
     return out
 
 
@@ -180,15 +190,19 @@ class SparseSites:
     block by block and handed to the decoder as dense arrays one block at a time."""
 
     def __init__(self, model: SiteNet, seq: bytes, weight: float, start_weight: float, block: int = 1 << 21,
-                 threads: int = 1):
+                 threads: int = 1, stop_weight: float = 1.0):
         self.n = len(seq)
-        parts: dict[str, list] = {k: [] for k in SITE_KEYS}
+        keys = SITE_KEYS + (STOP_KEYS if STOP in model.readout and stop_weight else ())
+        parts: dict[str, list] = {k: [] for k in keys}
         for lo in range(0, self.n, block):
             with one_thread():
                 dense = site_scores(model, seq, weight, lo, min(lo + block, self.n), threads)
             for k in ("start", "rstart"):
                 dense[k] *= np.float32(start_weight)
-            for k, v in dense.items():
+            for k in STOP_KEYS if STOP_KEYS[0] in keys else ():
+                dense[k] *= np.float32(stop_weight)
+            for k in keys:
+                v = dense[k]
                 nz = np.flatnonzero(v)
                 parts[k].append((nz + lo, v[nz]))
         self.pos = {k: np.concatenate([p for p, _ in v]) if v else np.zeros(0, np.int64) for k, v in parts.items()}
@@ -199,7 +213,7 @@ class SparseSites:
         read with the whole sequence around it)."""
         out = SparseSites.__new__(SparseSites)
         out.n, out.pos, out.val = hi - lo, {}, {}
-        for k in SITE_KEYS:
+        for k in self.pos:
             i, j = np.searchsorted(self.pos[k], lo), np.searchsorted(self.pos[k], hi)
             out.pos[k], out.val[k] = self.pos[k][i:j] - lo, self.val[k][i:j]
         return out
@@ -207,7 +221,7 @@ class SparseSites:
     def dense(self, lo: int = 0, hi: int | None = None) -> dict[str, np.ndarray]:
         hi = self.n if hi is None else hi
         out = {}
-        for k in SITE_KEYS:
+        for k in self.pos:
             p, v = self.pos[k], self.val[k]
             i, j = np.searchsorted(p, lo), np.searchsorted(p, hi)
             arr = np.zeros(hi - lo, dtype=np.float32)
