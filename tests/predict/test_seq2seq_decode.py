@@ -249,3 +249,17 @@ def test_same_gene_is_the_start_codons_of_one_orf():
     same = c.same_gene(0, Tok.CDS_START, 17)
     assert np.flatnonzero(same & c.signals[0].ok[("+", Tok.CDS_START)]).tolist() == [11, 17, 23]
     assert np.flatnonzero(c.same_gene(0, Tok.CDS_END, 29)).tolist() == [29]
+
+
+def test_strand_conflicts_keep_the_more_confident_gene_and_allow_short_overlaps():
+    from genet5.predict.seq2seq import Seq2SeqGene, without_strand_conflicts
+
+    real = Seq2SeqGene("+", 1001, 1900, "ATG", confidence=-0.01)
+    shadow = Seq2SeqGene("-", 1201, 1800, "ATG", confidence=-0.7)  # antisense, inside the real gene
+    tail = Seq2SeqGene("-", 1751, 2600, "ATG", confidence=-2.0)  # 150 bases of 3' overlap: allowed
+    same = Seq2SeqGene("+", 1501, 1950, "GTG", confidence=-3.0)  # same strand as real: not this rule's; 200 with tail
+    kept = without_strand_conflicts([shadow, tail, real, same], 200)
+    assert kept == [real, same, tail]
+    assert without_strand_conflicts([real, shadow], 1000) == [real, shadow]  # limit above the overlap
+    # the shadow wins where the model was surer of it
+    assert without_strand_conflicts([real, Seq2SeqGene("-", 1201, 1800, "ATG", confidence=-0.001)], 200)[0].strand == "-"

@@ -378,6 +378,7 @@ def decode_greedy(
     base_to_token_BL: torch.Tensor | None = None,
     use_cache: bool = True,
     first_pointer_margin: float | None = None,
+    token_logp: list | None = None,
 ) -> list[tuple[list[int], list[int]]]:
     """Greedy (types, pointers) per window, BOS excluded, EOS included when reached.
 
@@ -388,6 +389,9 @@ def decode_greedy(
     best, not the best: genes come in genomic order, so the next gene, not a later one. A
     constraint with ``same_gene(b, tok, p) -> bool[L]`` (positions naming the same gene as p,
     e.g. the other starts of its ORF) then has the best pointer among those taken.
+    ``token_logp``: a list to fill with one list per window, the log-probability of each token
+    taken among the tokens allowed at its step (a gene token's is the model's confidence that
+    another gene follows rather than the end).
     """
     from genet5.nn.pointer_position import last_pointer
 
@@ -404,6 +408,7 @@ def decode_greedy(
         in_t = torch.full((B, 1), int(Tok.BOS), dtype=torch.long, device=dev)
         in_p = torch.full((B, 1), IGNORE, dtype=torch.long, device=dev)
         out: list[tuple[list[int], list[int]]] = [([], []) for _ in range(B)]
+        logps: list[list[float]] = [[] for _ in range(B)]
         done = [False] * B
         real_V = torch.zeros(model.config.dec_vocab_size, dtype=torch.bool)
         real_V[[int(t) for t in Tok if t not in (Tok.PAD, Tok.BOS)]] = True
@@ -423,7 +428,10 @@ def decode_greedy(
                     allowed[:NUM_TOKEN_TYPES] &= torch.from_numpy(constraint.allowed_types(b))
                     if not allowed.any():  # cannot happen with GeneConstraint; end cleanly
                         allowed[Tok.EOS] = True
-                t = int(tok_BV[b].masked_fill(~allowed, float("-inf")).argmax())
+                masked = tok_BV[b].masked_fill(~allowed, float("-inf"))
+                t = int(masked.argmax())
+                if token_logp is not None:
+                    logps[b].append(float(torch.log_softmax(masked.float(), 0)[t]))
                 p = IGNORE
                 if t in POINTER_TOKENS:
                     pm = ~enc.base_pad_BL[b].cpu()
@@ -448,14 +456,18 @@ def decode_greedy(
             in_p = torch.cat([in_p, torch.tensor(next_p, device=dev)[:, None]], 1)
             if all(done):
                 break
+        if token_logp is not None:
+            token_logp.extend(logps)
         return out
     finally:
         model.train(was_training)
 
 
 def predict_genes(model, enc_input_ids_BS, enc_padding_mask_BS=None, **kwargs) -> list[list[GeneStructure]]:
-    """decode_greedy, then parse each window's output into gene structures."""
-    results = decode_greedy(model, enc_input_ids_BS, enc_padding_mask_BS, **kwargs)
+    """decode_greedy, then parse each window's output into gene structures, each with its gene
+    token's log-probability as its score."""
+    logps: list[list[float]] = []
+    results = decode_greedy(model, enc_input_ids_BS, enc_padding_mask_BS, token_logp=logps, **kwargs)
     # each window's own length: a gene cut at the right edge ends at its last real base
     if kwargs.get("base_to_token_BL") is not None:
         lengths = (kwargs["base_to_token_BL"] >= 0).sum(1).tolist()
@@ -463,4 +475,4 @@ def predict_genes(model, enc_input_ids_BS, enc_padding_mask_BS=None, **kwargs) -
         lengths = (~enc_padding_mask_BS.bool()).sum(1).tolist()
     else:
         lengths = [enc_input_ids_BS.shape[1]] * enc_input_ids_BS.shape[0]
-    return [decode_genes(t, p, n) for (t, p), n in zip(results, lengths)]
+    return [decode_genes(t, p, n, scores=lp) for (t, p), n, lp in zip(results, lengths, logps)]

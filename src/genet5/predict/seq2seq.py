@@ -33,6 +33,8 @@ from genet5.tokenizers.annotation import ROLES, Tok
 from genet5.tokenizers.nucleotide import NucleotideTokenizer
 
 PROKARYOTE_STARTS = ("ATG", "GTG", "TTG")
+# the longest overlap of two genes on opposite strands kept (Prodigal's limit for them)
+OPPOSITE_OVERLAP = 200
 _TOKENIZER = NucleotideTokenizer()
 
 
@@ -47,6 +49,7 @@ class Seq2SeqGene:
     start_partial: bool = False
     end_partial: bool = False
     score: float = 0.0  # distance (bases) of the start from the nearest edge of its window
+    confidence: float = 0.0  # log-probability of its gene token (the model's "another gene here")
 
 
 class SingleExonConstraint(GeneConstraint):
@@ -157,11 +160,14 @@ def decode_sequence(
     strands: str | None = None,
     first_pointer_margin: float | None = None,
     on_bases=None,
+    max_opposite_overlap: int = OPPOSITE_OVERLAP,
 ) -> list[Seq2SeqGene]:
     """Genes of one sequence (prokaryote: single-exon, at least ``min_gene`` bases), sorted by
     position. ``strands`` (None: the model's own, `default_strands`): "both" decodes each window once, both gene tokens allowed;
     "plus_rc" decodes the sequence and its reverse complement with plus-strand genes only (the
-    minus genes are the reverse complement's plus genes), so the decoder never chooses a strand.
+    minus genes are the reverse complement's plus genes), so the decoder never chooses a strand;
+    genes of the two passes overlapping on opposite strands by more than
+    ``max_opposite_overlap`` bases are resolved by confidence (`without_strand_conflicts`).
     ``first_pointer_margin``: see `decode_greedy` (None: plain greedy). ``on_bases(n)``:
     progress, in bases of the sequence. Genes that break the output contract (`valid_gene`)
     are dropped, a guard: the constraint should never emit one."""
@@ -179,9 +185,23 @@ def decode_sequence(
         n = len(seq_b)
         for (_, end), g in _decode_windows(model, reverse_complement(seq_b), plus_only=True, on_bases=half, **kw).items():
             best[("-", n + 1 - end)] = Seq2SeqGene("-", n + 1 - g.end, n + 1 - g.start, g.start_codon,
-                                                   g.start_partial, g.end_partial, score=g.score)  # fmt: skip
+                                                   g.start_partial, g.end_partial, score=g.score,
+                                                   confidence=g.confidence)  # fmt: skip
     genes = [g for g in best.values() if valid_gene(g, seq_b, code, start_codons)]
+    if strands == "plus_rc":  # the two passes never saw each other's genes
+        genes = without_strand_conflicts(genes, max_opposite_overlap)
     return sorted(genes, key=lambda g: (g.start, g.end, g.strand))
+
+
+def without_strand_conflicts(genes: list[Seq2SeqGene], max_overlap: int) -> list[Seq2SeqGene]:
+    """The genes kept, most confident first, when no kept gene on the other strand overlaps
+    them by more than ``max_overlap`` bases: one ORF's antisense shadow, written by the pass
+    over the other strand, gives way to the gene the model was surer of."""
+    kept: list[Seq2SeqGene] = []
+    for g in sorted(genes, key=lambda g: -g.confidence):
+        if all(k.strand == g.strand or min(k.end, g.end) - max(k.start, g.start) + 1 <= max_overlap for k in kept):
+            kept.append(g)
+    return sorted(kept, key=lambda g: (g.start, g.end, g.strand))
 
 
 def _decode_windows(model, seq_b: bytes, *, code, window, stride, batch, start_codons, max_steps, min_gene,
@@ -243,7 +263,7 @@ def _on_sequence(g, seq_b: bytes, s: int, e: int, stops) -> Seq2SeqGene | None:
         stop0 = s - 1 + b - 2 if not g.cut_right else _first_stop(seq_b, start0, "+", stops)
         end = stop0 + 3 if stop0 is not None else start0 + 3 * ((n_seq - start0) // 3)  # none: 3' partial
         codon = seq_b[start0 : start0 + 3].decode()
-        return Seq2SeqGene("+", start0 + 1, end, codon, partial5, stop0 is None, score=edge)
+        return Seq2SeqGene("+", start0 + 1, end, codon, partial5, stop0 is None, score=edge, confidence=g.score)
     if g.cut_left and g.cut_right:
         return None
     if g.cut_right:
@@ -256,7 +276,7 @@ def _on_sequence(g, seq_b: bytes, s: int, e: int, stops) -> Seq2SeqGene | None:
         stop0 = s - 1 + a if not g.cut_left else _first_stop(seq_b, start0, "-", stops)
     left = stop0 if stop0 is not None else (start0 + 1) % 3  # none: 3' partial, whole codons to base 1
     codon = reverse_complement(seq_b[start0 - 2 : start0 + 1]).decode()
-    return Seq2SeqGene("-", left + 1, start0 + 1, codon, partial5, stop0 is None, score=edge)
+    return Seq2SeqGene("-", left + 1, start0 + 1, codon, partial5, stop0 is None, score=edge, confidence=g.score)
 
 
 def valid_gene(g: Seq2SeqGene, seq_b: bytes, code: int, start_codons: Sequence[str]) -> bool:
@@ -275,4 +295,5 @@ def valid_gene(g: Seq2SeqGene, seq_b: bytes, code: int, start_codons: Sequence[s
     return (g.end_partial or codons[-1] in stops) and not any(c in stops for c in body)
 
 
-__all__ = ["PROKARYOTE_STARTS", "Seq2SeqGene", "SingleExonConstraint", "decode_sequence", "default_strands", "valid_gene"]
+__all__ = ["PROKARYOTE_STARTS", "Seq2SeqGene", "SingleExonConstraint", "decode_sequence", "default_strands", "valid_gene",
+           "without_strand_conflicts"]

@@ -99,6 +99,7 @@ class GeneStructure:
     segments: list[tuple[int, int]] = field(default_factory=list)
     cut_left: bool = False  # the first segment (or an intron) runs past the left edge
     cut_right: bool = False
+    score: float = field(default=0.0, compare=False)  # decoded genes: their gene token's log-probability
 
 
 # -- structures -> tokens -------------------------------------------------------------------
@@ -153,8 +154,10 @@ def shift_right(types: Sequence[int], ptrs: Sequence[int]) -> tuple[list[int], l
 
 
 # -- tokens -> structures -------------------------------------------------------------------
-def decode_genes(types: Iterable[int], ptrs: Iterable[int], length: int) -> list[GeneStructure]:
+def decode_genes(types: Iterable[int], ptrs: Iterable[int], length: int,
+                 scores: Sequence[float] | None = None) -> list[GeneStructure]:
     """Parse a decoded sequence back into genes; malformed genes are dropped, not guessed.
+    ``scores`` (one per token): each gene's score is its gene token's.
 
     Stops at EOS. A gene is complete when its strand's last right-side token or CUT_RIGHT
     arrives; a token that does not fit the grammar discards the gene being read.
@@ -163,12 +166,13 @@ def decode_genes(types: Iterable[int], ptrs: Iterable[int], length: int) -> list
     cur: GeneStructure | None = None
     open_left = 0  # left end of the segment being read
     expect = "gene"
-    for t, p in zip(types, ptrs):
+    for k, (t, p) in enumerate(zip(types, ptrs)):
         t, p = int(t), int(p)
         if t == Tok.EOS:
             break
         if t in (Tok.GENE_PLUS, Tok.GENE_MINUS):
             cur, expect = GeneStructure("+" if t == Tok.GENE_PLUS else "-"), "first"
+            cur.score = 0.0 if scores is None else float(scores[k])
             continue
         if cur is None:
             continue
