@@ -20,7 +20,7 @@ import torch
 
 from genet5.genome.codes import reverse_complement
 from genet5.models.sites import STOP, SiteConfig, SiteNet
-from genet5.predict.eukaryote.sites import READ_BF16, _read_bf16
+from genet5.predict.eukaryote.sites import READ_BF16, _read_bf16, stop_codon_positions
 from genet5.predict.prokaryote.orfs import base_codes
 
 FLANK = 1000
@@ -83,12 +83,6 @@ def site_candidates(seq: bytes, transcripts: list[SiteTranscript], cfg: SiteConf
             pos = np.isin(cand, np.fromiter(true[(strand, site_type)], dtype=np.int64))
             found[site_type].append((c, cand, pos))
     return found
-
-
-def stop_codon_positions(codes: np.ndarray) -> np.ndarray:
-    """Positions i of TAA, TAG and TGA (i, i+1, i+2) in base codes (A C G T = 0 1 2 3)."""
-    a, b, c = codes[:-2], codes[1:-1], codes[2:]
-    return np.flatnonzero((a == 3) & (((b == 0) & ((c == 0) | (c == 2))) | ((b == 2) & (c == 0))))
 
 
 def sample_sites(found: dict[str, list], rng: np.random.Generator, max_pos: int,

@@ -1,5 +1,6 @@
-"""Splice-site and start evidence from the trained classifier (models/sites.py) for the
-gene-structure HMM: per-position log-likelihood ratios of donors, acceptors and starts on both strands,
+"""Splice-site, start and stop evidence from the trained classifier (models/sites.py) for the
+gene-structure HMM: per-position log-likelihood ratios of donors, acceptors, starts (and stops,
+for a model with a stop readout) on both strands,
 aligned to the positions where the HMM's splice edges are gated (viterbi_hmm.GeneHMM "site"
 terms):
 
@@ -9,6 +10,8 @@ terms):
     "rdon"  minus donor,     at t, the first base (forward) of the exon right of the intron
     "start"  plus start,     at t, the ATG's first base
     "rstart" minus start,    at t, the middle base of the forward CAT
+    "stop"  plus stop,       at t, the base after the stop codon (the gene ends at t - 1)
+    "rstop" minus stop,      at t, the first base of the forward TTA/CTA/TCA
 
 Positions that are not a candidate dinucleotide get 0 (the HMM's dinucleotide gates already
 forbid them). Each strand is convolved once; windows are then read at the candidates only, in
@@ -74,6 +77,12 @@ def one_thread():
         torch.set_num_threads(before)
 
 
+def stop_codon_positions(codes: np.ndarray) -> np.ndarray:
+    """Positions i of TAA, TAG and TGA (bases i, i+1, i+2) in base codes (A C G T = 0 1 2 3)."""
+    a, b, c = codes[:-2], codes[1:-1], codes[2:]
+    return np.flatnonzero((a == 3) & (((b == 0) & ((c == 0) | (c == 2))) | ((b == 2) & (c == 0))))
+
+
 @torch.no_grad()
 def oriented_site_llr(model: SiteNet, codes: np.ndarray) -> dict[str, np.ndarray]:
     """{"donor", "acceptor", "start"(, "stop"): (L,) float32} log-likelihood ratios on one oriented
@@ -92,8 +101,7 @@ def oriented_site_llr(model: SiteNet, codes: np.ndarray) -> dict[str, np.ndarray
     }
     candidates["acceptor"] = candidates["acceptor"][candidates["acceptor"] < n]
     if STOP in model.readout:  # a model with a stop readout (SiteConfig.stop_readout)
-        a, b, c = codes[:-2], codes[1:-1], codes[2:]
-        candidates[STOP] = np.flatnonzero((a == 3) & (((b == 0) & ((c == 0) | (c == 2))) | ((b == 2) & (c == 0))))
+        candidates[STOP] = stop_codon_positions(codes)
     out = {t: np.zeros(n, dtype=np.float32) for t in candidates}
     readouts = _bf16_readouts(model) if READ_BF16 else None
     for b0 in range(0, n, _BLOCK):
