@@ -235,4 +235,5 @@ def predict(
         + (f"; genetic code {stats.genetic_code} chosen from the genome ({stats.tga_share:.0%} of table-4 genes read an in-frame TGA)"
            if stats.tga_share is not None else ""),
         highlight=False,
+        soft_wrap=True,  # one line, as a log reader or grep expects: no break inserted at 80 columns
     )
