@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -98,6 +99,23 @@ def test_model_config_sets_fields_of_the_preset(bake_dir, tmp_path):
     assert json.loads((tmp_path / "run" / "model" / "config.json").read_text())["pointer_rel_buckets"] == 8
 
 
+def test_collate_keeps_only_plus_genes_for_a_plus_target_model():
+    """GeneT5Config.target_strands "plus" through `genet5 train`: its batches' targets hold the
+    window's plus genes only, teacher-forcing inputs shifted from them."""
+    from genet5.tokenizers.annotation import GeneStructure, Tok, encode_genes
+    from genet5.train.genet5_task import collate_windows
+
+    types, ptrs = encode_genes([GeneStructure("+", [(10, 99)]), GeneStructure("-", [(120, 209)]),
+                                GeneStructure("+", [(230, 299)], cut_right=True)], 300)  # fmt: skip
+    item = {"input_ids": np.ones(300, np.uint8), "base_labels": np.zeros(300, np.uint8),
+            "target_types": types, "target_pointers": ptrs}  # fmt: skip
+    both, plus = collate_windows([item]), collate_windows([item], target_strands="plus")
+    got = [t for t in plus["target_types"][0].tolist() if t != Tok.PAD]
+    assert Tok.GENE_MINUS in both["target_types"][0].tolist() and Tok.GENE_MINUS not in got
+    assert got == [Tok.GENE_PLUS, Tok.CDS_START, Tok.CDS_END, Tok.GENE_PLUS, Tok.CDS_START, Tok.CUT_RIGHT, Tok.EOS]
+    assert plus["dec_types"][0, 0] == Tok.BOS and plus["dec_types"][0, 1:len(got)].tolist() == got[:-1]
+
+
 def test_fsdp_full_objective_trains_and_saves_the_whole_model(bake_dir, tmp_path):
     """torchrun, 2 gloo processes, parallel.mode=fsdp, the encoder-decoder: the decoder blocks'
     memory projections run outside their forward (so they are not sharded block by block), and
@@ -129,5 +147,5 @@ def test_the_1_55b_recipe_config_builds_its_model():
     assert (cfg.model.objective, cfg.parallel.mode) == ("full", "fsdp")
     with torch.device("meta"):
         model = genet5_model(cfg.model)
-    assert model.config.pointer_rel_buckets == 32
+    assert model.config.pointer_rel_buckets == 32 and model.config.target_strands == "plus"
     assert sum(p.numel() for p in model.parameters()) == 1_535_370_272

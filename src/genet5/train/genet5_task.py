@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genet5.genome.models import GenomeFormatError
-from genet5.tokenizers.annotation import IGNORE, Tok, shift_right
+from genet5.tokenizers.annotation import IGNORE, Tok, plus_strand_target, shift_right
 from genet5.train.config import GeneT5ModelConfig, GeneT5RunConfig, RunConfigError
 from genet5.train.distributed import DistInfo, init_distributed
 from genet5.train.mesh import ParallelDims
@@ -28,8 +29,11 @@ from genet5.train.run import Run
 PAD_ID = 0  # nucleotide tokenizer [PAD]
 
 
-def collate_windows(samples: list[dict[str, Any]]) -> dict[str, Any]:
-    """Pad a list of WindowDataset items into tensors (padding: [PAD] ids, IGNORE labels)."""
+def collate_windows(samples: list[dict[str, Any]], target_strands: str = "both") -> dict[str, Any]:
+    """Pad a list of WindowDataset items into tensors (padding: [PAD] ids, IGNORE labels).
+    ``target_strands`` "plus" (GeneT5Config.target_strands): each target keeps only its window's
+    plus-strand genes (bakes hold both strands' genes; the reverse complement's window, also in
+    the bake, carries the minus ones as plus genes)."""
     B = len(samples)
     L = max(len(s["input_ids"]) for s in samples)
     T = max(len(s["target_types"]) for s in samples)  # decoder inputs: BOS + targets[:-1]
@@ -46,6 +50,8 @@ def collate_windows(samples: list[dict[str, Any]]) -> dict[str, Any]:
         labels[i, :n] = s["base_labels"]
         pad[i, :n] = False
         t_types, t_ptrs = list(s["target_types"]), list(s["target_pointers"])
+        if target_strands == "plus":
+            t_types, t_ptrs = plus_strand_target(t_types, t_ptrs, n)
         d_types, d_ptrs = shift_right(t_types, t_ptrs)
         dec_types[i, : len(d_types)] = d_types
         dec_ptrs[i, : len(d_ptrs)] = d_ptrs
@@ -180,7 +186,8 @@ def build_genet5_run(cfg: GeneT5RunConfig, data: str | Path, *, info: DistInfo |
     valid_ds = WindowDataset(data, split="valid")
     if len(train_ds) == 0:
         raise GenomeFormatError(str(data), None, "no training windows")
-    loader = build_loader(train_ds, collate_windows, cfg.data, seed=cfg.train.seed, rank=mesh.batch_rank,
+    collate = functools.partial(collate_windows, target_strands=getattr(model.config, "target_strands", "both"))
+    loader = build_loader(train_ds, collate, cfg.data, seed=cfg.train.seed, rank=mesh.batch_rank,
                           world_size=mesh.batch_world)  # fmt: skip
     loss_fn = LOSSES[m.objective]
     val_fn = None  # no held-out species: train without validation
@@ -188,7 +195,7 @@ def build_genet5_run(cfg: GeneT5RunConfig, data: str | Path, *, info: DistInfo |
         # a fixed, small validation sample keeps evaluation cheap on a CPU
         step = max(1, len(valid_ds) // 64)
         val_items = [valid_ds[i] for i in range(0, len(valid_ds), step)][:64]
-        val_batches = [collate_windows(val_items[i : i + 4]) for i in range(0, len(val_items), 4)]
+        val_batches = [collate(val_items[i : i + 4]) for i in range(0, len(val_items), 4)]
 
         def val_fn(model):
             return evaluate_loss(model, loss_fn, val_batches, device=next(model.parameters()).device, batch_weight=batch_bases)
