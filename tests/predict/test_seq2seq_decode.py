@@ -263,3 +263,26 @@ def test_strand_conflicts_keep_the_more_confident_gene_and_allow_short_overlaps(
     assert without_strand_conflicts([real, shadow], 1000) == [real, shadow]  # limit above the overlap
     # the shadow wins where the model was surer of it
     assert without_strand_conflicts([real, Seq2SeqGene("-", 1201, 1800, "ATG", confidence=-0.001)], 200)[0].strand == "-"
+
+
+def test_strand_conflicts_match_the_all_pairs_rule_on_random_gene_sets():
+    """The look-up by start (kept genes starting within the longest gene's reach) gives what
+    checking every kept gene gives."""
+    import random
+
+    from genet5.predict.seq2seq import Seq2SeqGene, without_strand_conflicts
+
+    def all_pairs(genes, limit):
+        kept = []
+        for g in sorted(genes, key=lambda g: -g.confidence):
+            if all(k.strand == g.strand or min(k.end, g.end) - max(k.start, g.start) + 1 <= limit for k in kept):
+                kept.append(g)
+        return sorted(kept, key=lambda g: (g.start, g.end, g.strand))
+
+    rng = random.Random(3)
+    for _ in range(100):
+        genes = []
+        for _ in range(rng.randint(0, 50)):
+            a = rng.randint(1, 20_000)
+            genes.append(Seq2SeqGene(rng.choice("+-"), a, a + rng.randint(90, 3000), "ATG", confidence=-5 * rng.random()))
+        assert without_strand_conflicts(genes, 200) == all_pairs(genes, 200)

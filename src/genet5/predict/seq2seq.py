@@ -20,6 +20,7 @@ length that is a multiple of 3 (or it runs off a window edge). Genes are then pu
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -198,8 +199,23 @@ def without_strand_conflicts(genes: list[Seq2SeqGene], max_overlap: int) -> list
     them by more than ``max_overlap`` bases: one ORF's antisense shadow, written by the pass
     over the other strand, gives way to the gene the model was surer of."""
     kept: list[Seq2SeqGene] = []
+    starts: list[int] = []  # kept genes' starts, sorted, for the overlap look-up
+    by_start: list[Seq2SeqGene] = []
+    longest = 0
     for g in sorted(genes, key=lambda g: -g.confidence):
-        if all(k.strand == g.strand or min(k.end, g.end) - max(k.start, g.start) + 1 <= max_overlap for k in kept):
+        i = bisect.bisect_right(starts, g.end)  # kept genes starting after g cannot overlap it
+        clash = False
+        while i > 0 and starts[i - 1] >= g.start - longest:  # only these can reach g
+            i -= 1
+            k = by_start[i]
+            if k.strand != g.strand and min(k.end, g.end) - max(k.start, g.start) + 1 > max_overlap:
+                clash = True
+                break
+        if not clash:
+            j = bisect.bisect_right(starts, g.start)
+            starts.insert(j, g.start)
+            by_start.insert(j, g)
+            longest = max(longest, g.end - g.start + 1)
             kept.append(g)
     return sorted(kept, key=lambda g: (g.start, g.end, g.strand))
 
