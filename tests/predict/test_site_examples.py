@@ -218,3 +218,55 @@ def test_a_stop_readout_gets_the_transcripts_stop_codon_as_its_positive_on_both_
         # a 3' partial transcript has no stop positive
         partial = SiteTranscript(tx.strand, tx.segs, True, complete_end=False)
         assert not any(pos.any() for _, _, pos in site_candidates(s, [partial], cfg)["stop"])
+
+
+def test_kept_trunk_features_give_the_same_scores_and_convolve_each_block_once(monkeypatch):
+    """Inside keep_trunk_features the scoring before the fine-tune, the fine-tune's examples and
+    the scoring after it (a readouts-only copy: the same trunk) share one convolution per block,
+    and every score is the same as without the cache; a trunk that changed convolves anew."""
+    import copy
+
+    import torch
+
+    from genet5.predict.eukaryote import sites
+    from genet5.predict.eukaryote.site_examples import sample_sites, sampled_features
+
+    rng = np.random.default_rng(5)
+    seq, genes = planted_genome(rng, genes=40)
+    model = load_site_model()
+    plain = sites.site_scores(model, seq)
+    calls = []
+    real = type(model).features
+    monkeypatch.setattr(type(model), "features", lambda self, x: calls.append(x.shape[1]) or real(self, x))
+    txs = [SiteTranscript(g.strand, sorted(g.cds), True) for g in genes]
+    found = site_candidates(seq, txs, model.config)
+    picks = sample_sites(found, np.random.default_rng(7), max_pos=40, neg_per_pos=5)
+    with sites.keep_trunk_features():
+        first = sites.site_scores(model, seq)
+        assert len(calls) == 2  # one block a strand
+        feats = sampled_features(model, found, picks)
+        tuned = copy.deepcopy(model)
+        with torch.no_grad():
+            tuned.readout["donor"][1].weight.mul_(1.5)  # a fine-tuned readout, the trunk kept
+        again = sites.site_scores(tuned, seq)
+        assert len(calls) == 2, calls  # the examples and the second scoring read the kept features
+        with torch.no_grad():
+            tuned.trunk[0].weight.mul_(1.1)
+        sites.site_scores(tuned, seq)
+        assert len(calls) == 4, calls  # another trunk: its own features
+    assert sum(len(f) for f in feats.values()) > 0
+    for t in plain:
+        assert np.array_equal(plain[t], first[t]), t
+    assert np.array_equal(plain["acc"], again["acc"]) and not np.array_equal(plain["don"], again["don"])
+    assert sites._trunk_cache is None  # released on leaving
+
+
+def test_kept_trunk_features_stay_within_their_budget():
+    from genet5.predict.eukaryote import sites
+
+    rng = np.random.default_rng(6)
+    model = load_site_model()
+    codes = base_codes(random_dna(5000, rng))
+    with sites.keep_trunk_features(budget=1000):  # less than one block's features
+        oriented_site_llr(model, codes)
+        assert len(sites._trunk_cache) == 1 and sites._trunk_cache_bytes == 0  # only the budget entry

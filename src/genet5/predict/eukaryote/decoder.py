@@ -137,19 +137,21 @@ def regions_of(em: np.ndarray, max_region: int) -> list[tuple[int, int]]:
     n = em.shape[0]
     if n <= max_region:
         return [(0, n)]
-    w = 401
+    h = 200  # the mean over bases i - h .. i + h, clipped to the sequence
     best = np.full(n, -np.inf, dtype=np.float32)
     pos = np.arange(n)
-    lo, hi = np.clip(pos - w // 2, 0, n), np.clip(pos + w // 2 + 1, 0, n)
-    span = (hi - lo).astype(np.float64)
+    span = (np.minimum(pos + h + 1, n) - np.maximum(pos - h, 0)).astype(np.float64)
     v = np.empty(n, dtype=np.float32)
-    c = np.zeros(n + 1)
+    # prefix sums with h copies of the first and last on either side: c[clip(j - h, 0, n)] sits
+    # at j, so the window sums are two slices (no gathers; the same values)
+    c = np.zeros(n + 1 + 2 * h)
     for col in (E_PCDS, E_MCDS):
         for f in range(3):
             for r in range(3):  # bases r, r + 3, ...: frame f reads codon position (r - f) % 3 there
                 np.subtract(em[r::3, col + (r - f) % 3], em[r::3, E_IG], out=v[r::3])
-            np.cumsum(v, dtype=np.float64, out=c[1:])
-            np.maximum(best, ((c[hi] - c[lo]) / span).astype(np.float32), out=best)
+            np.cumsum(v, dtype=np.float64, out=c[h + 1 : h + 1 + n])
+            c[h + 1 + n :] = c[h + n]
+            np.maximum(best, ((c[2 * h + 1 : 2 * h + 1 + n] - c[:n]) / span).astype(np.float32), out=best)
     # candidate_regions cuts where exp(em_ig) is highest: pass log P(intergenic) ~ -softplus(best)
     em_ig = -np.logaddexp(0.0, 20.0 * best)
     return candidate_regions(em_ig.astype(np.float32), 0.0, 0, max_region)
@@ -248,6 +250,16 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     settings.softmask_penalty, made dearer for coding states; `site_model`, the splice-site classifier to use
     when settings.site_model_weight is set (default: the bundled one)."""
     settings = settings or EukaryoteSettings()
+    args = (records, code, settings, starts, on_round, on_record, initial, masks, site_model)
+    if settings.site_model_weight <= 0:
+        return _find_genes(*args)
+    from genet5.predict.eukaryote.sites import keep_trunk_features
+
+    with keep_trunk_features():  # the classifier's passes convolve each block once
+        return _find_genes(*args)
+
+
+def _find_genes(records, code, settings, starts, on_round, on_record, initial, masks, site_model):
     settings = replace(settings, workers=worker_count(settings.workers))  # chosen once, by the load at the start
     density, compactness = None, 0.0
     if settings.adapt_to_density:

@@ -20,7 +20,7 @@ import torch
 
 from genet5.genome.codes import reverse_complement
 from genet5.models.sites import STOP, SiteConfig, SiteNet
-from genet5.predict.eukaryote.sites import READ_BF16, _read_bf16, stop_codon_positions
+from genet5.predict.eukaryote.sites import READ_BF16, _read_bf16, stop_codon_positions, trunk_features
 from genet5.predict.prokaryote.orfs import base_codes
 
 FLANK = 1000
@@ -150,8 +150,8 @@ def sampled_features(model: SiteNet, found: dict[str, list], picks: dict[str, li
             if not any(inside.any() for *_, inside in hits):
                 continue
             # columns of bases b0 - half .. b1 + half - 1; the window of site i starts at column i - b0
-            feats = model.features(torch.from_numpy(padded[b0 : b1 + 2 * reach][None, :].astype(np.int64)))[0]
-            windows = feats.to(out[hits[0][0]].dtype).unfold(1, 2 * half, 1).permute(1, 0, 2)
+            feats = trunk_features(model, padded[b0 : b1 + 2 * reach], out[hits[0][0]].dtype)
+            windows = feats.unfold(1, 2 * half, 1).permute(1, 0, 2)
             for t, slot, sel, inside in hits:
                 rows = np.flatnonzero(inside)
                 if rows.size:
