@@ -19,7 +19,8 @@ session, and yeast chromosomes I, III, VI from the training split, marked as suc
    no_density_adaptation (the intron-rich settings even on a compact genome), no_start_context
    (no start-codon context matrix), no_stop_site (the classifier's stop readout not read at gene ends), no_long_intron_rule (never the long intron-length class; by
    default it is chosen where the introns of the first round have a long tail),
-   no_score_floor (weak genes kept: no minimum gene score), no_intron_floor (no shortest intron
+   no_score_floor (weak genes kept: no minimum gene score), no_report_floor (genes reported
+   from the training floor, 10, instead of 15), no_intron_floor (no shortest intron
    fitted to the genome: introns from 20 bp, the length model starting there), no_species_prior
    (no training species' chains mixed into the genome's own: predict/eukaryote/priors.py),
    no_repeat_filter (genes made of the genome's own repeats kept: predict/eukaryote/repeats.py),
@@ -67,7 +68,8 @@ VARIANTS = {
     "no_stop_site": {"site_stop_weight": 0.0},  # gene ends without the classifier's stop evidence
     # the long intron-length class only where the introns of pass 1 have a long tail (default)
     "no_long_intron_rule": {"intron_long_share": 0.0},
-    "no_score_floor": {"min_score": 0.0},  # weak genes kept (default: a gene must score above 10)
+    "no_score_floor": {"min_score": 0.0, "report_min_score": 0.0},  # weak genes kept (default: above 10, reported above 15)
+    "no_report_floor": {"report_min_score": 10.0},  # genes reported at the training floor (10), as before 2026-12-05
     "no_intron_floor": {"intron_min_quantile": 0.0},  # introns from 20 bp on every genome
     "no_species_prior": {"prior_weight": 0.0},  # the genome's own counts only (priors.py)
     "no_repeat_filter": {"max_repeat_share": 1.0},  # genes in repeats kept (repeats.py; soft-masked ones too)
@@ -165,8 +167,8 @@ def run_genet5(genome: Path, ref: Path, work: Path, variants: list[str] | None =
 
 
 def table(doc: dict) -> str:
-    rows = ["| case | split | AUGUSTUS | **genet5** | no UTR states | no self-training | no intron learning | no splice matrices | no site model | no site adaptation | no start context | no stop site | with intergenic chain | no long intron rule | no score floor | no intron floor | no species prior | no repeat filter | no softmask | with long intron class (everywhere) | with terminal exon min | no density adaptation (single-ORF fraction) | CDS/transcript ref / ours / AUGUSTUS | genet5 / AUGUSTUS bp/s |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| case | split | AUGUSTUS | **genet5** | no UTR states | no self-training | no intron learning | no splice matrices | no site model | no site adaptation | no start context | no stop site | with intergenic chain | no long intron rule | no score floor | no report floor | no intron floor | no species prior | no repeat filter | no softmask | with long intron class (everywhere) | with terminal exon min | no density adaptation (single-ORF fraction) | CDS/transcript ref / ours / AUGUSTUS | genet5 / AUGUSTUS bp/s |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def cell(s):
         return f"{s['gene']['f1']:.3f} ({s['exon']['f1']:.3f}; {s['nucleotide']['f1']:.3f})"
@@ -185,7 +187,7 @@ def table(doc: dict) -> str:
         rows.append(f"| {name} | {c['split'].split(';')[0]} | {cell(a['scores'])} | **{cell(g['full']['scores'])}** | {opt('no_utr_states')} | "
                     f"{cell(g['no_self_training']['scores'])} | {cell(g['no_intron_learning']['scores'])} | "
                     f"{cell(g['no_splice_matrices']['scores'])} | {opt('no_site_model')} | {opt('no_site_adaptation')} | {opt('no_start_context')} | {opt('no_stop_site')} | {cell(g['with_intergenic_chain']['scores'])} | "
-                    f"{opt('no_long_intron_rule')} | {opt('no_score_floor')} | {opt('no_intron_floor')} | {opt('no_species_prior')} | {opt('no_repeat_filter')} | {opt('no_softmask')} | {opt('with_long_intron_class')} | {opt('with_terminal_exon_min')} | {density(g)} | {c['ref_cds_per_transcript']} / {g['full']['cds_per_transcript']} / "
+                    f"{opt('no_long_intron_rule')} | {opt('no_score_floor')} | {opt('no_report_floor')} | {opt('no_intron_floor')} | {opt('no_species_prior')} | {opt('no_repeat_filter')} | {opt('no_softmask')} | {opt('with_long_intron_class')} | {opt('with_terminal_exon_min')} | {density(g)} | {c['ref_cds_per_transcript']} / {g['full']['cds_per_transcript']} / "
                     f"{a['cds_per_transcript']} | {g['full']['bp_per_s']:,} / {a['bp_per_s']:,} |")
     return "\n".join(rows)
 

@@ -277,11 +277,27 @@ def test_pieces_with_too_few_genes_fall_back_to_the_whole_genome():
 
 def test_gene_score_floor_drops_weak_genes_in_every_pass():
     seq, _ = synthetic_genome(seed=3, genes=8)
-    kept, _ = find_genes([("syn", seq)], CODE, EukaryoteSettings(rounds=1, seed_min_codons=200, min_score=0.0))
+    settings = EukaryoteSettings(rounds=1, seed_min_codons=200, min_score=0.0, report_min_score=0.0)
+    kept, _ = find_genes([("syn", seq)], CODE, settings)
     floor = min(g.score for g in kept[0]) + 1e-3  # just above the weakest gene found
-    dropped, _ = find_genes([("syn", seq)], CODE, EukaryoteSettings(rounds=1, seed_min_codons=200, min_score=floor))
+    dropped, _ = find_genes([("syn", seq)], CODE, replace(settings, min_score=floor, report_min_score=floor))
     assert kept[0] and all(g.score > floor for g in dropped[0])
     assert len(dropped[0]) < len(kept[0])
+
+
+def test_report_floor_drops_weak_genes_from_the_output_only():
+    """report_min_score filters the last pass's genes; every pass still decodes (and the rounds
+    learn from) the genes above min_score, so the reported genes are the unfiltered run's strong ones."""
+    seq, _ = synthetic_genome(seed=3, genes=8)
+    settings = EukaryoteSettings(rounds=1, seed_min_codons=200, min_score=0.0, report_min_score=0.0)
+    kept, _ = find_genes([("syn", seq)], CODE, settings)
+    floor = min(g.score for g in kept[0]) + 1e-3
+    passes = []
+    reported, _ = find_genes([("syn", seq)], CODE, replace(settings, report_min_score=floor),
+                             on_round=lambda r, genes: passes.append(genes))
+    key = lambda genes: [(g.strand, g.cds, g.score) for g in genes]  # noqa: E731
+    assert key(passes[-1][0]) == key(kept[0])  # the last pass itself kept the weak gene
+    assert key(reported[0]) == [k for k in key(kept[0]) if k[2] > floor] and len(reported[0]) < len(kept[0])
 
 
 

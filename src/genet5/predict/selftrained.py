@@ -28,7 +28,7 @@ class SelfTrainedDecoder:
         cfg = self.cfg
         settings = EukaryoteSettings(min_len=cfg.min_gene_length, workers=cfg.workers)
         if cfg.min_score is not None:
-            settings = replace(settings, min_score=cfg.min_score)
+            settings = replace(settings, min_score=cfg.min_score, report_min_score=cfg.min_score)
         if cfg.species == "none":
             settings = replace(settings, prior_weight=0.0)
         elif cfg.species != "auto":

@@ -349,6 +349,8 @@ def _find_genes(records, code, settings, starts, on_round, on_record, initial, m
                     whole_sites = _site_arrays(tuned, records, settings)
                     sites = [whole_sites[k].cut(a, b) for _, k, a, b in pieces]
     models.single_orf_fraction, models.compactness = density, compactness
+    if settings.report_min_score > settings.min_score:  # weak genes taught the rounds; they are not reported
+        genes = [[g for g in found if g.score > settings.report_min_score] for found in genes]
     return genes, models
 
 
@@ -472,5 +474,6 @@ def for_gene_density(records, code: GeneticCode, settings: EukaryoteSettings) ->
         settings = replace(settings,
                            intron_logp=(1 - t) * settings.intron_logp + t * settings.compact_intron_logp,
                            gene_logp=(1 - t) * settings.gene_logp + t * settings.compact_gene_logp,
-                           min_score=(1 - t) * settings.min_score + t * settings.compact_min_score)  # fmt: skip
+                           min_score=(1 - t) * settings.min_score + t * settings.compact_min_score,
+                           report_min_score=(1 - t) * settings.report_min_score + t * settings.compact_min_score)  # fmt: skip
     return settings, density, t
