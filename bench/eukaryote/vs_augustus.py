@@ -17,7 +17,8 @@ session, and yeast chromosomes I, III, VI from the training split, marked as suc
    classifier left out; matrices on), no_site_adaptation (the classifier as bundled, not
    fine-tuned on the genome's first-pass genes), with_intergenic_chain (an intergenic chain learned too: rejected),
    no_density_adaptation (the intron-rich settings even on a compact genome), no_start_context
-   (no start-codon context matrix), no_stop_site (the classifier's stop readout not read at gene ends), no_long_intron_rule (never the long intron-length class; by
+   (no start-codon context matrix), no_stop_site (the classifier's stop readout not read at gene ends), no_scan_penalty (ATGs with
+   an in-frame ATG shortly upstream not made dearer: predict/eukaryote/scanning.py), no_long_intron_rule (never the long intron-length class; by
    default it is chosen where the introns of the first round have a long tail),
    no_score_floor (weak genes kept: no minimum gene score), no_report_floor (genes reported
    from the training floor, 10, instead of 15), no_intron_floor (no shortest intron
@@ -66,6 +67,7 @@ VARIANTS = {
     "no_density_adaptation": {"adapt_to_density": False},  # intron-rich settings on every genome
     "no_start_context": {"learn_start_context": False},
     "no_stop_site": {"site_stop_weight": 0.0},  # gene ends without the classifier's stop evidence
+    "no_scan_penalty": {"scan_penalty": 0.0},  # ATGs shadowed by an upstream in-frame ATG not made dearer
     # the long intron-length class only where the introns of pass 1 have a long tail (default)
     "no_long_intron_rule": {"intron_long_share": 0.0},
     "no_score_floor": {"min_score": 0.0, "report_min_score": 0.0},  # weak genes kept (default: above 10, reported above 15)
@@ -167,8 +169,8 @@ def run_genet5(genome: Path, ref: Path, work: Path, variants: list[str] | None =
 
 
 def table(doc: dict) -> str:
-    rows = ["| case | split | AUGUSTUS | **genet5** | no UTR states | no self-training | no intron learning | no splice matrices | no site model | no site adaptation | no start context | no stop site | with intergenic chain | no long intron rule | no score floor | no report floor | no intron floor | no species prior | no repeat filter | no softmask | with long intron class (everywhere) | with terminal exon min | no density adaptation (single-ORF fraction) | CDS/transcript ref / ours / AUGUSTUS | genet5 / AUGUSTUS bp/s |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| case | split | AUGUSTUS | **genet5** | no UTR states | no self-training | no intron learning | no splice matrices | no site model | no site adaptation | no start context | no stop site | no scan penalty | with intergenic chain | no long intron rule | no score floor | no report floor | no intron floor | no species prior | no repeat filter | no softmask | with long intron class (everywhere) | with terminal exon min | no density adaptation (single-ORF fraction) | CDS/transcript ref / ours / AUGUSTUS | genet5 / AUGUSTUS bp/s |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def cell(s):
         return f"{s['gene']['f1']:.3f} ({s['exon']['f1']:.3f}; {s['nucleotide']['f1']:.3f})"
@@ -186,7 +188,7 @@ def table(doc: dict) -> str:
 
         rows.append(f"| {name} | {c['split'].split(';')[0]} | {cell(a['scores'])} | **{cell(g['full']['scores'])}** | {opt('no_utr_states')} | "
                     f"{cell(g['no_self_training']['scores'])} | {cell(g['no_intron_learning']['scores'])} | "
-                    f"{cell(g['no_splice_matrices']['scores'])} | {opt('no_site_model')} | {opt('no_site_adaptation')} | {opt('no_start_context')} | {opt('no_stop_site')} | {cell(g['with_intergenic_chain']['scores'])} | "
+                    f"{cell(g['no_splice_matrices']['scores'])} | {opt('no_site_model')} | {opt('no_site_adaptation')} | {opt('no_start_context')} | {opt('no_stop_site')} | {opt('no_scan_penalty')} | {cell(g['with_intergenic_chain']['scores'])} | "
                     f"{opt('no_long_intron_rule')} | {opt('no_score_floor')} | {opt('no_report_floor')} | {opt('no_intron_floor')} | {opt('no_species_prior')} | {opt('no_repeat_filter')} | {opt('no_softmask')} | {opt('with_long_intron_class')} | {opt('with_terminal_exon_min')} | {density(g)} | {c['ref_cds_per_transcript']} / {g['full']['cds_per_transcript']} / "
                     f"{a['cds_per_transcript']} | {g['full']['bp_per_s']:,} / {a['bp_per_s']:,} |")
     return "\n".join(rows)

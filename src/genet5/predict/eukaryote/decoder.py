@@ -460,7 +460,8 @@ def _site_arrays(site_model, records, settings: EukaryoteSettings) -> list:
 
     threads = worker_count(settings.workers)  # the two strands at once
     return [SparseSites(site_model, seq, settings.site_model_weight, settings.site_start_weight, threads=threads,
-                        stop_weight=settings.site_stop_weight)
+                        stop_weight=settings.site_stop_weight, scan_penalty=settings.scan_penalty,
+                        scan_reach=settings.scan_reach)
             if len(seq) >= settings.min_len else None for _, seq in records]
 
 

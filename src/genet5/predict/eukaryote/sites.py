@@ -248,7 +248,7 @@ class SparseSites:
     block by block and handed to the decoder as dense arrays one block at a time."""
 
     def __init__(self, model: SiteNet, seq: bytes, weight: float, start_weight: float, block: int = 1 << 21,
-                 threads: int = 1, stop_weight: float = 1.0):
+                 threads: int = 1, stop_weight: float = 1.0, scan_penalty: float = 0.0, scan_reach: int = 60):
         self.n = len(seq)
         keys = SITE_KEYS + (STOP_KEYS if STOP in model.readout and stop_weight else ())
         parts: dict[str, list] = {k: [] for k in keys}
@@ -257,6 +257,13 @@ class SparseSites:
                 dense = site_scores(model, seq, weight, lo, min(lo + block, self.n), threads)
             for k in ("start", "rstart"):
                 dense[k] *= np.float32(start_weight)
+            if scan_penalty:  # ATGs a scanning ribosome would have passed (scanning.py)
+                from genet5.predict.eukaryote.scanning import scan_penalties
+
+                hi = min(lo + block, self.n)
+                a, b = max(0, lo - scan_reach - 3), min(self.n, hi + scan_reach + 3)
+                for k, v in scan_penalties(seq[a:b], scan_reach, scan_penalty).items():
+                    dense[k] += v[lo - a : hi - a]
             for k in STOP_KEYS if STOP_KEYS[0] in keys else ():
                 dense[k] *= np.float32(stop_weight)
             for k in keys:
