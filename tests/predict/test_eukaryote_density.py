@@ -56,5 +56,6 @@ def test_compact_genome_moves_the_settings():
     assert t == 1.0 and moved.intron_logp == base.compact_intron_logp and moved.gene_logp == base.compact_gene_logp
     assert base.min_score > 0 and moved.min_score == base.compact_min_score  # yeast keeps its short weak genes
     assert base.report_min_score > base.min_score and moved.report_min_score == base.compact_min_score
+    assert moved.scan_reach == base.compact_scan_reach > base.scan_reach  # short 5' UTRs: the first ATG of the ORF
     kept, _, t = for_gene_density(random_dna, code, base)
     assert t == 0.0 and kept == base

@@ -476,5 +476,6 @@ def for_gene_density(records, code: GeneticCode, settings: EukaryoteSettings) ->
                            intron_logp=(1 - t) * settings.intron_logp + t * settings.compact_intron_logp,
                            gene_logp=(1 - t) * settings.gene_logp + t * settings.compact_gene_logp,
                            min_score=(1 - t) * settings.min_score + t * settings.compact_min_score,
-                           report_min_score=(1 - t) * settings.report_min_score + t * settings.compact_min_score)  # fmt: skip
+                           report_min_score=(1 - t) * settings.report_min_score + t * settings.compact_min_score,
+                           scan_reach=round((1 - t) * settings.scan_reach + t * settings.compact_scan_reach))  # fmt: skip
     return settings, density, t
