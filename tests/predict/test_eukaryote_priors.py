@@ -135,6 +135,7 @@ def test_a_small_genome_keeps_the_prior_whose_seed_pass_explains_it_best(monkeyp
 
 def test_priors_round_trip_through_safetensors(tmp_path):
     priors = [_prior("gc", GC_RICH, 0), _prior("at", AT_RICH, 1)]
+    priors[0].settings = {"intron_logp": -12.0}
     save_priors(priors, tmp_path)
     back = load_priors(tmp_path)
     assert [p.name for p in back] == ["gc", "at"]
@@ -142,6 +143,7 @@ def test_priors_round_trip_through_safetensors(tmp_path):
         for part in ("coding", "intron", "utr5", "utr3"):
             assert np.array_equal(getattr(a, part), getattr(b, part))
         assert (a.genes, a.coding_bases, a.order, a.single_orf_fraction) == (b.genes, b.coding_bases, b.order, b.single_orf_fraction)
+        assert a.settings == b.settings
 
 
 def test_bundled_priors_are_the_training_species_and_are_distributions():
@@ -154,3 +156,27 @@ def test_bundled_priors_are_the_training_species_and_are_distributions():
         assert p.genes > 300
     density = {p.name: p.single_orf_fraction for p in priors}
     assert density["yeast"] > 0.5 and max(density["fly"], density["arabidopsis"], density["human"]) < 0.2
+
+
+def test_the_chosen_species_settings_apply_from_the_first_round(monkeypatch):
+    """A prior's decoder settings (the bundled human one: dearer introns) replace the genome's
+    from round 1 on; the seed pass decodes with the settings as given."""
+    import sys
+    from pathlib import Path
+
+    import genet5.predict.eukaryote.decoder as dec
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_eukaryote import synthetic_genome
+
+    assert {p.name: p.settings for p in load_priors(BUNDLED)}["human"] == {"intron_logp": -12.0}
+    seq, _ = synthetic_genome(seed=3, genes=25)
+    seen = []
+    real = dec.decode
+    monkeypatch.setattr(dec, "decode", lambda records, code, models, settings, *a, **k: seen.append(settings.intron_logp) or real(records, code, models, settings, *a, **k))
+    settings = dec.EukaryoteSettings(rounds=2, seed_min_codons=200, site_model_weight=0.0, prior_name="human")
+    _, models = dec.find_genes([("syn", seq)], CODE1, settings)
+    assert models.prior.name == "human" and seen == [settings.intron_logp, -12.0, -12.0]
+    seen.clear()
+    dec.find_genes([("syn", seq)], CODE1, replace(settings, prior_name="arabidopsis"))
+    assert seen == [settings.intron_logp] * 3  # no settings of its own

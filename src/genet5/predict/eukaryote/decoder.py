@@ -316,6 +316,8 @@ def _find_genes(records, code, settings, starts, on_round, on_record, initial, m
             on_record(seqid, len(seq))
     else:
         genes = decode(train, code, models, settings, starts, on_record, train_masks, sites, train_repeats)
+    if models.prior is not None and models.prior.settings:  # the chosen species' own decoder settings, from round 1
+        settings = replace(settings, **models.prior.settings)
     if pieces is not None and sum(not (g.start_partial or g.end_partial) for found in genes for g in found) < settings.train_min_genes:
         # too few genes in the pieces to learn from (a gene-poor genome): train on all of it
         pieces, train, train_masks, train_repeats = None, records, masks, repeats

@@ -22,7 +22,7 @@ Shipped in bundled/eukaryote-priors as safetensors (tables) + JSON (names, order
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,9 @@ class SpeciesPrior:
     genes: int = 0  # reference genes it was counted from
     coding_bases: int = 0
     single_orf_fraction: float = 0.0  # of the species' genome (density.py): compact (yeast) or intron-rich
+    # decoder settings (EukaryoteSettings fields) for genomes this species stands for, as
+    # AUGUSTUS's species carry theirs: the human one makes introns dearer (scripts/make_eukaryote_priors.py)
+    settings: dict = field(default_factory=dict)
 
     @property
     def order(self) -> int:
@@ -57,13 +60,14 @@ def _normalised(counts: np.ndarray, pseudo: float = 0.5) -> np.ndarray:
 
 
 def build_prior(name: str, cds: list[bytes], introns: list[bytes], utr5: list[bytes], utr3: list[bytes],
-                single_orf_fraction: float = 0.0) -> SpeciesPrior:
+                single_orf_fraction: float = 0.0, settings: dict | None = None) -> SpeciesPrior:
     """A species prior from oriented reference sequences (refit.training_set of the reference genes)."""
     return SpeciesPrior(name, _normalised(periodic_counts(cds, CODING_ORDER)),
                         _normalised(background_counts(introns, CONTENT_ORDER)),
                         _normalised(background_counts(utr5, CONTENT_ORDER)),
                         _normalised(background_counts(utr3, CONTENT_ORDER)),
-                        genes=len(cds), coding_bases=sum(map(len, cds)), single_orf_fraction=single_orf_fraction)
+                        genes=len(cds), coding_bases=sum(map(len, cds)), single_orf_fraction=single_orf_fraction,
+                        settings=dict(settings or {}))
 
 
 def save_priors(priors: list[SpeciesPrior], directory: Path) -> None:
@@ -73,7 +77,8 @@ def save_priors(priors: list[SpeciesPrior], directory: Path) -> None:
     tensors = {f"{p.name}.{part}": getattr(p, part) for p in priors for part in ("coding", "intron", "utr5", "utr3")}
     save_file(tensors, str(directory / "priors.safetensors"))
     doc = {"priors": [{"name": p.name, "coding_order": p.order, "content_order": CONTENT_ORDER, "genes": p.genes,
-                       "coding_bases": p.coding_bases, "single_orf_fraction": round(p.single_orf_fraction, 4)}
+                       "coding_bases": p.coding_bases, "single_orf_fraction": round(p.single_orf_fraction, 4),
+                       "settings": p.settings}
                       for p in priors]}
     (directory / "priors.json").write_text(json.dumps(doc, indent=1) + "\n")
 
@@ -90,7 +95,7 @@ def load_priors(directory: Path = BUNDLED) -> list[SpeciesPrior]:
         doc = json.loads((directory / "priors.json").read_text())
         _CACHE[directory] = [SpeciesPrior(d["name"], t[f"{d['name']}.coding"], t[f"{d['name']}.intron"],
                                           t[f"{d['name']}.utr5"], t[f"{d['name']}.utr3"], d["genes"], d["coding_bases"],
-                                          d.get("single_orf_fraction", 0.0))
+                                          d.get("single_orf_fraction", 0.0), d.get("settings", {}))
                              for d in doc["priors"]]
     return _CACHE[directory]
 
