@@ -84,7 +84,7 @@ def one_thread():
 # convolutions run once instead of three times (Arabidopsis 1%: 0.4-0.6 s of a 5.4 s command,
 # 2026-12-05). Features take 32 bytes a base and strand in bfloat16 (64 in float32), so a budget
 # bounds them: blocks past it are convolved again, as without the cache.
-TRUNK_CACHE_BYTES = 512 << 20
+TRUNK_CACHE_BYTES = 256 << 20  # both strands of 4 Mb in bfloat16
 _trunk_cache: dict | None = None  # (trunk digest, input digest) -> features; None: not keeping
 _trunk_cache_bytes = 0
 
