@@ -76,3 +76,17 @@ def test_species_prior_is_chosen_named_or_refused(tmp_path):
     r = subprocess.run([*CLI, "predict", fasta, "-o", bad, "-g", "11", "--species", "fly"], capture_output=True, text=True)
     assert r.returncode != 0 and not bad.exists()
     assert "--species chooses the training species of the eukaryote decoder (selftrained); --decoder prokaryote has none" in r.stderr
+
+
+def test_domain_auto_reads_a_eukaryote_from_the_genome(tmp_path):
+    """No --domain and no -g: the genome's broken long ORFs make it a eukaryote (predict/domain.py);
+    the header and the summary line say why."""
+    seq, _ = synthetic_genome()
+    fasta = tmp_path / "syn.fa"
+    fasta.write_bytes(b">syn\n" + seq + b"\n")
+    gff = tmp_path / "out.gff3"
+    r = subprocess.run([*CLI, "predict", fasta, "-o", gff], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "domain eukaryote (auto: long ORFs cover " in gff.read_text()
+    assert "domain eukaryote chosen from the genome (long ORFs cover" in r.stdout + r.stderr
+    assert "transl_table=1" in gff.read_text()

@@ -38,7 +38,7 @@ def predict(
     output: Path = typer.Option(..., "--output", "-o", help="Output GFF3 (- for standard output)."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (default: the bundled genet5-cpu model; with --decoder seq2seq a seq2seq checkpoint, default the bundled genet5-seq2seq)."),
     genetic_code_text: Optional[str] = typer.Option(None, "--genetic-code", "-g", show_default=False, help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes). Default: 1 for --domain eukaryote (or a eukaryote --decoder), 11 otherwise."),
-    domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids), eukaryote, or auto: the domain of an explicit --decoder, else eukaryote with -g 1 and prokaryote otherwise."),
+    domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids), eukaryote, or auto: the domain of an explicit --decoder, else eukaryote with -g 1, prokaryote with another -g, else the genome's own: eukaryote where introns break its long ORFs or its genes lie far apart (organelles read as eukaryotes: give --domain there)."),
     decoder: Optional[str] = typer.Option(None, "--decoder", help=_decoder_help()),
     mode: str = typer.Option("auto", "--mode", "-p", help="Prokaryote: single (the genome teaches itself its statistics; >= 20 kb), meta (parameter sets from training genomes, per sequence: plasmids, viruses, metagenome contigs), or auto: meta below 50 kb."),
     meta: bool = typer.Option(False, "--meta", help="Prokaryote: the same as --mode meta (Prodigal's -p meta)."),
@@ -95,8 +95,24 @@ def predict(
 
     if decoder is not None and decoder not in DECODERS:
         fail(f"--decoder: {decoder!r} is not one of {', '.join(DECODERS)}")
-    if domain == "auto":  # a decoder implies its domain; else the genetic code says
-        domain = DECODERS[decoder].domains[0] if decoder else "eukaryote" if genetic_code == 1 else "prokaryote"
+    chosen = None  # the genome's own answer to --domain auto (predict/domain.py)
+    records = None  # the FASTA's records, where choosing the domain began reading them
+    if domain == "auto":  # a decoder implies its domain; else the genetic code says; else the genome
+        if decoder:
+            domain = DECODERS[decoder].domains[0]
+        elif genetic_code is not None:
+            domain = "eukaryote" if genetic_code == 1 else "prokaryote"
+        else:  # the genome's first records, read here and handed on with the rest of the stream
+            import itertools
+
+            from genet5.genome.fasta import read_fasta
+            from genet5.predict.domain import choose_domain, read_head
+
+            stream = read_fasta(genome)
+            head, sample = read_head(stream)
+            chosen = choose_domain(sample)
+            domain = chosen.domain
+            records = itertools.chain(head, stream)
     if genetic_code is None:
         genetic_code = 1 if domain == "eukaryote" else 11
     if genetic_code == 0 and domain != "prokaryote":
@@ -192,13 +208,13 @@ def predict(
 
         # opened before predicting, so a bad PREFIX fails at once; files appear only on success
         with BedGraphWriter(bedgraph) if bedgraph else nullcontext() as tracks:
-            ann, lengths, stats = predict_genome(net, genome, cfg, on_bases, tracks.add if tracks else None, keep)
+            ann, lengths, stats = predict_genome(net, genome, cfg, on_bases, tracks.add if tracks else None, keep, records)
     import shlex
     import sys
 
     from genet5 import __version__
 
-    settings = (f"domain {domain}" + (f", mode {stats.mode}" if stats.mode else "")
+    settings = (f"domain {domain}" + (f" ({chosen.describe()})" if chosen else "") + (f", mode {stats.mode}" if stats.mode else "")
                 + (f", decoder {cfg.decoder}" if domain == "eukaryote" or cfg.decoder == "seq2seq" else "")
                 + f", genetic code {stats.genetic_code or genetic_code}"
                 + ("" if network or domain != "prokaryote" or cfg.decoder == "seq2seq" else ", no network"))
@@ -233,7 +249,8 @@ def predict(
         f"({stats.bases / max(stats.seconds, 1e-9):,.0f} bp/s); wrote {'GFF3 to stdout' if str(output) == '-' else output}"
         + (f"; meta mode (parameter sets: {', '.join(sorted(set(stats.meta_sets)))})" if stats.mode == "meta" else "")
         + (f"; genetic code {stats.genetic_code} chosen from the genome ({stats.tga_share:.0%} of table-4 genes read an in-frame TGA)"
-           if stats.tga_share is not None else ""),
+           if stats.tga_share is not None else "")
+        + (f"; domain {chosen.domain} chosen from the genome ({chosen.describe()[6:]})" if chosen else ""),
         highlight=False,
         soft_wrap=True,  # one line, as a log reader or grep expects: no break inserted at 80 columns
     )

@@ -112,19 +112,20 @@ class PredictionStats:
 
 
 def predict_genome(
-    model, fasta: str | Path, cfg: PredictConfig, on_bases=None, on_track=None, on_record=None,
+    model, fasta: str | Path, cfg: PredictConfig, on_bases=None, on_track=None, on_record=None, records=None,
 ) -> tuple[Annotation, dict[str, int], PredictionStats]:
     """Annotation of every record, the sequence lengths (for ##sequence-region), and stats.
 
     `on_bases(n)`: progress, in bases; `on_track(seqid, logp)`: each record's per-base track
     (bedGraph output; the network then runs whatever the decoder); `on_record(rec)`: each record
     as it is read (the FASTA is read once: a caller that needs the sequences afterwards keeps
-    them)."""
+    them); `records`: the stream of `fasta`'s records where the caller has begun reading it
+    (read_fasta's, with the records already read put back in front)."""
     ann = Annotation(source=str(fasta))
     lengths: dict[str, int] = {}
     stats = PredictionStats()
     t0 = time.perf_counter()
-    records = read_fasta(fasta)
+    records = read_fasta(fasta) if records is None else records
     if cfg.genetic_code == 0:  # auto: needs the whole genome before the first record is decoded
         from genet5.predict.prokaryote.code_choice import choose_code
 

@@ -1,0 +1,69 @@
+"""`--domain auto` from the genome (predict/domain.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from genet5.genome.codes import genetic_code, reverse_complement
+from genet5.predict.domain import EXCESS_BELOW, GAP_ABOVE, MIN_BASES, choose_domain, read_head
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_eukaryote import synthetic_genome  # noqa: E402
+
+SENSE = sorted(c for c in genetic_code(11).codon_to_aa if c not in genetic_code(11).stops and c != b"TGG")
+
+
+def _gene(rng, codons: int) -> bytes:
+    return b"ATG" + b"".join(SENSE[i] for i in rng.integers(0, len(SENSE), codons)) + b"TAA"
+
+
+def _spacer(rng, n: int) -> bytes:  # AT-rich, so it holds stops on every frame
+    return bytes(rng.choice(list(b"AATTTAGC"), n).astype(np.uint8))
+
+
+def _packed(rng, genes: int, gap: int) -> bytes:
+    """Unbroken genes on both strands, `gap` bases apart."""
+    parts = []
+    for k in range(genes):
+        g = _gene(rng, int(rng.integers(200, 400)))
+        parts += [g if k % 3 else reverse_complement(g), _spacer(rng, gap)]
+    return b"".join(parts)
+
+
+def test_unbroken_genes_packed_close_are_prokaryotic():
+    c = choose_domain([("p", _packed(np.random.default_rng(0), 80, 60))])
+    assert c.domain == "prokaryote" and c.excess > 0.85 and c.gap < 100, c
+
+
+def test_unbroken_genes_far_apart_are_a_compact_eukaryote():
+    c = choose_domain([("y", _packed(np.random.default_rng(1), 60, 700))])
+    assert c.domain == "eukaryote" and c.gap > GAP_ABOVE, c
+
+
+def test_genes_broken_by_introns_are_eukaryotic():
+    seq, _ = synthetic_genome()
+    c = choose_domain([("syn", seq)])
+    assert c.domain == "eukaryote" and c.excess < EXCESS_BELOW, c
+    assert "beyond chance" in c.describe()
+
+
+def test_a_short_input_stays_prokaryotic():
+    seq, _ = synthetic_genome(genes=2)
+    assert len(seq) < MIN_BASES
+    c = choose_domain([("s", seq)])
+    assert c.domain == "prokaryote" and "too short" in c.describe()
+
+
+def test_the_head_is_whole_records_and_the_sample_stops_at_its_size():
+    class Rec:
+        def __init__(self, i, n):
+            self.id, self.seq = f"r{i}", b"A" * n
+
+    stream = iter([Rec(0, 300), Rec(1, 500), Rec(2, 400), Rec(3, 100)])
+    head, sample = read_head(stream, bases=700)
+    assert [r.id for r in head] == ["r0", "r1"] and [len(r.seq) for r in head] == [300, 500]
+    assert [(i, len(s)) for i, s in sample] == [("r0", 300), ("r1", 400)]
+    assert [r.id for r in stream] == ["r2", "r3"]  # the rest is left for the caller
