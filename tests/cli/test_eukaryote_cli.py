@@ -81,7 +81,7 @@ def test_species_prior_is_chosen_named_or_refused(tmp_path):
 def test_domain_auto_reads_a_eukaryote_from_the_genome(tmp_path):
     """No --domain and no -g: the genome's broken long ORFs make it a eukaryote (predict/domain.py);
     the header and the summary line say why."""
-    seq, _ = synthetic_genome()
+    seq, _ = synthetic_genome(genes=60)
     fasta = tmp_path / "syn.fa"
     fasta.write_bytes(b">syn\n" + seq + b"\n")
     gff = tmp_path / "out.gff3"

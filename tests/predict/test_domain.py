@@ -34,17 +34,18 @@ def _packed(rng, genes: int, gap: int) -> bytes:
 
 
 def test_unbroken_genes_packed_close_are_prokaryotic():
-    c = choose_domain([("p", _packed(np.random.default_rng(0), 80, 60))])
+    c = choose_domain([("p", _packed(np.random.default_rng(0), 150, 60))])
     assert c.domain == "prokaryote" and c.excess > 0.85 and c.gap < 100, c
 
 
 def test_unbroken_genes_far_apart_are_a_compact_eukaryote():
-    c = choose_domain([("y", _packed(np.random.default_rng(1), 60, 700))])
+    c = choose_domain([("y", _packed(np.random.default_rng(1), 90, 700))])
     assert c.domain == "eukaryote" and c.gap > GAP_ABOVE, c
 
 
 def test_genes_broken_by_introns_are_eukaryotic():
-    seq, _ = synthetic_genome()
+    seq, _ = synthetic_genome(genes=60)
+    assert len(seq) > MIN_BASES
     c = choose_domain([("syn", seq)])
     assert c.domain == "eukaryote" and c.excess < EXCESS_BELOW, c
     assert "beyond chance" in c.describe()

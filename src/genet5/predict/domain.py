@@ -16,7 +16,7 @@ of the genome's base composition; reading TGA as a stop or not, the higher):
 So a genome is called eukaryotic when its excess is under EXCESS_BELOW or its median gap over
 GAP_ABOVE. Organelle genomes read as eukaryotic (Arabidopsis chloroplast 0.64 / 464,
 mitochondrion 0.42 / 542), as would a bacterium with many pseudogenes: give --domain there.
-Inputs under MIN_BASES are too short to tell and stay prokaryotic (meta mode), as before.
+Inputs under MIN_BASES (100 kb) are too short to tell and stay prokaryotic, as before.
 """
 
 from __future__ import annotations
@@ -29,7 +29,10 @@ from genet5.genome.codes import genetic_code
 from genet5.predict.eukaryote.density import orf_spans
 
 SAMPLE_BASES = 2_000_000  # read from the start of the genome
-MIN_BASES = 20_000
+# Below this the call is noisy (pieces of the shared genomes, 2026-12-05: at 20 kb 2-4 of 12
+# pieces of Vibrio and M. alvi read as eukaryotes, at 100 kb 1 of 8 of M. alvi, at 300 kb none;
+# intron-rich eukaryotes' pieces read right from 20 kb): shorter inputs stay prokaryotic
+MIN_BASES = 100_000
 MIN_CODONS = 100
 EXCESS_BELOW = 0.75
 GAP_ABOVE = 280
