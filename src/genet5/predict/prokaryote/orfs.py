@@ -112,7 +112,11 @@ def oriented_candidates(seqid: str, strand: str, offset: int, s: bytes, code: Ge
         idx_hi = np.searchsorted(start_pos, body_end)
         counts = idx_hi - idx_lo
         orf_of_start = np.repeat(np.arange(len(es)), counts)
-        cand_a = start_pos[np.concatenate([np.arange(lo, hi) for lo, hi in zip(idx_lo, idx_hi)])] if counts.sum() else np.zeros(0, dtype=np.int64)
+        # start_pos[idx_lo[i] : idx_hi[i]] for every ORF i, in order, without a Python loop over ORFs
+        # (a loop of np.arange calls: 0.27 s of a 4 Mb genome's candidates)
+        total = int(counts.sum())
+        first = np.cumsum(counts) - counts  # where each ORF's starts begin in the output
+        cand_a = start_pos[np.arange(total) + np.repeat(idx_lo - first, counts)] if total else np.zeros(0, dtype=np.int64)
         cand_edge = np.zeros(len(cand_a), dtype=bool)
         # the first ORF reaches the segment start: a gene may begin before it (5' partial)
         if lefts[0] < 3 and es[0] - lefts[0] + 1 >= min_len and (counts[0] == 0 or start_pos[idx_lo[0]] != lefts[0]):

@@ -66,7 +66,9 @@ def _strength(piece: bytes, mismatch: int | None) -> int:
 def bin_masks(seq: bytes, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(exact, mismatch) bit masks over N_BINS of the motifs before each start `a` (oriented,
     0-based) of `seq`; bit 0 (no motif) is always set."""
-    codes = base_codes(seq)
+    # REACH codes of N before the sequence: every motif base read lies at or after a - REACH,
+    # so no index needs clipping (positions before the sequence are excluded by `ok` anyway)
+    codes = np.concatenate([np.full(REACH, 4, dtype=np.int8), base_codes(seq).astype(np.int8)])
     a = np.asarray(a, dtype=np.int64)
     exact = np.ones(len(a), dtype=np.int64)
     mism = np.ones(len(a), dtype=np.int64)
@@ -84,7 +86,7 @@ def bin_masks(seq: bytes, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             ok = beg - off >= 0  # the AGGAGG frame it was found in starts inside the sequence
             hit = ok.copy()
             for i in range(len(pc)):
-                base = codes[np.clip(beg + i, 0, max(len(codes) - 1, 0))] if len(codes) else np.zeros(len(a), dtype=np.int8)
+                base = codes[beg + i + REACH]
                 hit &= (base != pc[i]) if i == k else (base == pc[i])
             if k is None:
                 exact |= np.where(hit, 1 << b, 0)
