@@ -169,7 +169,7 @@ def test_the_chosen_species_settings_apply_from_the_first_round(monkeypatch):
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from test_eukaryote import synthetic_genome
 
-    assert {p.name: p.settings for p in load_priors(BUNDLED)}["human"] == {"intron_logp": -12.0}
+    assert {p.name: p.settings for p in load_priors(BUNDLED)}["human"] == {"intron_logp": -12.0, "report_min_score": 30.0}
     seq, _ = synthetic_genome(seed=3, genes=25)
     seen = []
     real = dec.decode
