@@ -250,7 +250,7 @@ def predict(
         + (f"; meta mode (parameter sets: {', '.join(sorted(set(stats.meta_sets)))})" if stats.mode == "meta" else "")
         + (f"; genetic code {stats.genetic_code} chosen from the genome ({stats.tga_share:.0%} of table-4 genes read an in-frame TGA)"
            if stats.tga_share is not None else "")
-        + (f"; domain {chosen.domain} chosen from the genome ({chosen.describe()[6:]})" if chosen else ""),
+        + (f"; domain {chosen.domain} chosen from the genome ({chosen.reason()})" if chosen else ""),
         highlight=False,
         soft_wrap=True,  # one line, as a log reader or grep expects: no break inserted at 80 columns
     )

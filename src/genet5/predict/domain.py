@@ -45,10 +45,13 @@ class DomainChoice:
     gap: float  # median stretch between long ORFs (table 11), bases
     bases: int  # bases read
 
-    def describe(self) -> str:
+    def reason(self) -> str:
         if self.bases < MIN_BASES:
-            return f"auto: {self.bases:,} bases, too short to tell"
-        return f"auto: long ORFs cover {self.excess:.2f} beyond chance, median gap {self.gap:.0f} bp"
+            return f"{self.bases:,} bases, too short to tell"
+        return f"long ORFs cover {self.excess:.2f} beyond chance, median gap {self.gap:.0f} bp"
+
+    def describe(self) -> str:
+        return f"auto: {self.reason()}"
 
 
 def _coverage(records: list[tuple[str, bytes]], table: int) -> tuple[float, np.ndarray]:
@@ -76,31 +79,30 @@ def _coverage(records: list[tuple[str, bytes]], table: int) -> tuple[float, np.n
     return covered / max(total, 1), np.concatenate(gaps) if gaps else np.zeros(0, dtype=np.int64)
 
 
-def _chance(records: list[tuple[str, bytes]], table: int, bases: int = 200_000) -> float:
-    """The long-ORF share of random sequence with the genome's base composition (seeded)."""
+def _random_like(records: list[tuple[str, bytes]], bases: int = 200_000) -> list[tuple[str, bytes]]:
+    """Random sequence with the genome's base composition (seeded): what chance gives."""
     counts = np.zeros(4)
     for _, seq in records:
         s = seq.upper()
         counts += [s.count(c) for c in b"ACGT"]
     if counts.sum() == 0:
-        return 0.0
+        return []
     rng = np.random.default_rng(0)
-    rand = rng.choice(np.frombuffer(b"ACGT", dtype=np.uint8), size=bases, p=counts / counts.sum()).tobytes()
-    return _coverage([("random", rand)], table)[0]
+    return [("random", rng.choice(np.frombuffer(b"ACGT", dtype=np.uint8), size=bases, p=counts / counts.sum()).tobytes())]
 
 
 def choose_domain(records: list[tuple[str, bytes]]) -> DomainChoice:
     bases = sum(len(s) for _, s in records)
     if bases < MIN_BASES:
         return DomainChoice("prokaryote", float("nan"), float("nan"), bases)
-    def excess(seen: float, table: int) -> float:
-        chance = _chance(records, table)
-        return (seen - chance) / max(1.0 - chance, 1e-9)
-
+    chance = _random_like(records)
     seen, gaps = _coverage(records, 11)
     gap = float(np.median(gaps)) if gaps.size else 0.0
-    # a table-4 genome's TGAs break its ORFs under table 11: the higher of the two readings
-    best = max(excess(seen, 11), excess(_coverage(records, 4)[0], 4))
+    best = 0.0
+    for table in (11, 4):  # a table-4 genome's TGAs break its ORFs under table 11: the higher reading
+        got = seen if table == 11 else _coverage(records, 4)[0]
+        expected = _coverage(chance, table)[0] if chance else 0.0
+        best = max(best, (got - expected) / max(1.0 - expected, 1e-9))
     eukaryote = best < EXCESS_BELOW or gap > GAP_ABOVE
     return DomainChoice("eukaryote" if eukaryote else "prokaryote", best, gap, bases)
 
