@@ -87,19 +87,20 @@ def one_thread():
 TRUNK_CACHE_BYTES = 256 << 20  # both strands of 4 Mb in bfloat16
 _trunk_cache: dict | None = None  # (trunk digest, input digest) -> features; None: not keeping
 _trunk_cache_bytes = 0
+_trunk_budget = 0
 
 
 @contextmanager
 def keep_trunk_features(budget: int = TRUNK_CACHE_BYTES):
     """Within the block, trunk features are computed once per (trunk weights, block of bases)
     and read again from memory (at most `budget` bytes of them); released on leaving."""
-    global _trunk_cache, _trunk_cache_bytes
-    outer = _trunk_cache, _trunk_cache_bytes
-    _trunk_cache, _trunk_cache_bytes = {"budget": budget}, 0
+    global _trunk_cache, _trunk_cache_bytes, _trunk_budget
+    outer = _trunk_cache, _trunk_cache_bytes, _trunk_budget
+    _trunk_cache, _trunk_cache_bytes, _trunk_budget = {}, 0, budget
     try:
         yield
     finally:
-        _trunk_cache, _trunk_cache_bytes = outer
+        _trunk_cache, _trunk_cache_bytes, _trunk_budget = outer
 
 
 def _trunk_digest(model: SiteNet) -> bytes:
@@ -123,7 +124,7 @@ def trunk_features(model: SiteNet, padded: np.ndarray, dtype: torch.dtype) -> to
     feats = model.features(torch.from_numpy(padded[None, :].astype(np.int64)))[0].to(dtype)
     if cache is not None:
         size = feats.numel() * feats.element_size()
-        if _trunk_cache_bytes + size <= cache["budget"]:
+        if _trunk_cache_bytes + size <= _trunk_budget:
             cache[key] = feats
             _trunk_cache_bytes += size
     return feats
