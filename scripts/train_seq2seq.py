@@ -16,6 +16,7 @@ Results of the first runs: docs/training_logs/seq2seq_20261204.md.
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import json
 import math
@@ -34,11 +35,17 @@ from genet5.train.genet5_task import collate_windows, full_loss
 from genet5.train.seq2seq_data import SINGLE_EXON_TAXA, entry_windows, train_entries
 
 
-def _windows(entries, args, subset, seed):
+# validation genomes with a part that overlaps a training chromosome (splits.tsv notes): left
+# out of the validation-loss sample rather than cut here
+VAL_OVERLAPS_TRAIN = ("invertebrates/Drosophila_melanogaster_dm6_1pct", "plants/Arabidopsis_thaliana_TAIR10_1pct")
+
+
+def _windows(entries, args, subset, seed, subset_for=None):
     out = []
     for e in entries:
         t = time.time()
-        got = list(entry_windows(e, window=args.window, overlap=args.overlap, subset=subset, seed=seed,
+        frac = float((subset_for or {}).get(e.path, subset))
+        got = list(entry_windows(e, window=args.window, overlap=args.overlap, subset=frac, seed=seed,
                                  target_strands=args.target_strands))
         out.extend(w.item() for w in got)
         print(f"  {e.path}: {len(got)} windows ({time.time() - t:.0f} s)", flush=True)
@@ -46,11 +53,13 @@ def _windows(entries, args, subset, seed):
 
 
 def build_model(args) -> GeneT5:
-    cfg = get_preset(args.preset)
+    # a continued checkpoint keeps its own sizes (the learning curve's runs are not the preset's)
+    cfg = copy.deepcopy(load_model(args.init_from).config) if args.init_from else get_preset(args.preset)
     for kv in args.set:  # config overrides (model sizes of the learning curve), e.g. dec_layers=1
         key, value = kv.split("=", 1)
         setattr(cfg, key, type(getattr(cfg, key))(value))
-    cfg.pointer_rel_buckets = args.pointer_rel_buckets
+    if args.pointer_rel_buckets is not None:
+        cfg.pointer_rel_buckets = args.pointer_rel_buckets
     cfg.target_strands = args.target_strands
     cfg.aux_loss_weight = 0.0 if args.freeze_encoder else cfg.aux_loss_weight
     model = GeneT5(cfg)
@@ -79,12 +88,13 @@ def train(args) -> None:
     model = build_model(args)
     trained = [p for p in model.parameters() if p.requires_grad]
     print(f"parameters: total {sum(p.numel() for p in model.parameters()):,}, trained {sum(p.numel() for p in trained):,}")
-    entries = train_entries(root / "manifest.tsv", root / "splits.tsv", SINGLE_EXON_TAXA)
+    taxa = tuple(args.taxa.split(","))
+    entries = train_entries(root / "manifest.tsv", root / "splits.tsv", taxa)
     print(f"train genomes ({len(entries)}): {', '.join(e.path for e in entries)}")
-    train_items = _windows(entries, args, args.subset, args.seed)
+    train_items = _windows(entries, args, args.subset, args.seed, dict(kv.split("=", 1) for kv in args.subset_for))
     split = read_splits(root / "splits.tsv")
     val_entries = [e for e in read_manifest(root / "manifest.tsv")
-                   if split.get(e.path) == "validation" and e.taxon in SINGLE_EXON_TAXA]  # fmt: skip
+                   if split.get(e.path) == "validation" and e.taxon in taxa and e.path not in VAL_OVERLAPS_TRAIN]  # fmt: skip
     val_items = _windows(val_entries, args, 0.02, 1)
     random.Random(1).shuffle(val_items)
     val_batches = [collate_windows(val_items[i : i + args.batch]) for i in range(0, min(len(val_items), 64), args.batch)]
@@ -193,9 +203,14 @@ def main() -> None:
     ap.add_argument("--encoder", default="genet5-cpu", help="per-base model whose encoder starts the run ('' = random)")
     ap.add_argument("--init-from", default="", help="seq2seq checkpoint to continue (instead of --encoder)")
     ap.add_argument("--freeze-encoder", action=argparse.BooleanOptionalAction, default=False)
+    ap.add_argument("--taxa", default=",".join(SINGLE_EXON_TAXA),
+                    help="manifest taxa to train on (comma-separated; default the single-exon ones), "
+                         "e.g. fungi,invertebrates,plants,vertebrates for the eukaryote model")
     ap.add_argument("--window", type=int, default=2048)
     ap.add_argument("--overlap", type=int, default=256)
     ap.add_argument("--subset", type=float, default=0.5)
+    ap.add_argument("--subset-for", nargs="*", default=[], metavar="PATH=FRACTION",
+                    help="another --subset for one genome (e.g. fewer of human chrX's mostly gene-free windows)")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--warmup", type=int, default=100)
@@ -208,7 +223,8 @@ def main() -> None:
     ap.add_argument("--eval", nargs="*", default=[], help="validation genomes (manifest paths) to decode and score")
     ap.add_argument("--eval-only", action="store_true")
     ap.add_argument("--model-dir", default="model", help="the run's model directory to decode with (e.g. model_step400)")
-    ap.add_argument("--pointer-rel-buckets", type=int, default=0, help="GeneT5Config.pointer_rel_buckets (0: no position term)")
+    ap.add_argument("--pointer-rel-buckets", type=int, default=None,
+                    help="GeneT5Config.pointer_rel_buckets (0: no position term; default the preset's, or --init-from's)")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides, e.g. dec_layers=1")
     ap.add_argument("--save-at", type=int, nargs="*", default=[], help="steps at which to save OUT/model_stepN")
     ap.add_argument("--target-strands", default="both", choices=("both", "plus"),

@@ -17,10 +17,10 @@ from genet5.predict.pipeline import PredictConfig, predict_genome
 
 
 def test_table_entries_build_with_the_decoder_shape():
-    assert list(DECODERS) == ["prokaryote", "seq2seq", "selftrained", "orf", "viterbi"]
+    assert list(DECODERS) == ["prokaryote", "selftrained", "orf", "viterbi", "seq2seq"]
     assert default_decoder("prokaryote") == "prokaryote" and default_decoder("eukaryote") == "selftrained"
     assert decoders_for("prokaryote") == ["prokaryote", "seq2seq"]
-    assert decoders_for("eukaryote") == ["selftrained", "orf", "viterbi"]
+    assert decoders_for("eukaryote") == ["selftrained", "orf", "viterbi", "seq2seq"]
     for entry in DECODERS.values():
         dec = entry.build(PredictConfig(genetic_code=11, domain=entry.domains[0], decoder=entry.name), "genome.fa")
         assert isinstance(dec.uses_track, bool)
@@ -73,7 +73,7 @@ def test_cli_decoder_choices_come_from_the_table(tmp_path):
     fa = tmp_path / "g.fa"
     write_fasta(fa, [("a", "ACGT" * 100)])
     r = run_cli("predict", fa, "-o", tmp_path / "x.gff3", "--decoder", "nope")
-    assert r.returncode == 2 and "--decoder: 'nope' is not one of prokaryote, seq2seq, selftrained, orf, viterbi" in r.stderr
+    assert r.returncode == 2 and "--decoder: 'nope' is not one of prokaryote, selftrained, orf, viterbi, seq2seq" in r.stderr
     r = run_cli("predict", fa, "-o", tmp_path / "x.gff3", "--domain", "prokaryote", "--decoder", "orf")
     assert r.returncode == 2 and "--decoder orf decodes eukaryote genomes; drop it or use --domain eukaryote" in r.stderr
     r = run_cli("predict", "--help")

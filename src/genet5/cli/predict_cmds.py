@@ -98,7 +98,7 @@ def predict(
     chosen = None  # the genome's own answer to --domain auto (predict/domain.py)
     records = None  # the FASTA's records, where choosing the domain began reading them
     if domain == "auto":  # a decoder implies its domain; else the genetic code says; else the genome
-        if decoder:
+        if decoder and len(DECODERS[decoder].domains) == 1:
             domain = DECODERS[decoder].domains[0]
         elif genetic_code is not None:
             domain = "eukaryote" if genetic_code == 1 else "prokaryote"
@@ -138,9 +138,9 @@ def predict(
         fail(f"--device: {device!r} is not one of auto, cpu, cuda")
     seq2seq_model = None
     if decoder == "seq2seq":  # --model names its checkpoint; checked before the genome is read
-        from genet5.predict.seq2seq_decoder import BUNDLED_SEQ2SEQ_MODEL, load_seq2seq
+        from genet5.predict.seq2seq_decoder import BUNDLED_SEQ2SEQ_MODELS, load_seq2seq
 
-        model = model if model is not None else Path(BUNDLED_SEQ2SEQ_MODEL)
+        model = model if model is not None else Path(BUNDLED_SEQ2SEQ_MODELS[domain])
         try:
             load_seq2seq(model)
         except ValueError as err:

@@ -71,9 +71,6 @@ class DecoderEntry:
 DECODERS: dict[str, DecoderEntry] = {e.name: e for e in (
     DecoderEntry("prokaryote", ("prokaryote",), "genet5.predict.prokaryote.decoder:ProkaryoteDecoder",
                  "self-trained gene statistics + network + whole-sequence DP (bacteria, archaea, phages, plastids)"),
-    DecoderEntry("seq2seq", ("prokaryote",), "genet5.predict.seq2seq_decoder:Seq2SeqDecoder",
-                 "GeneT5's encoder-decoder writes the genes (pointers to bases, decoding constrained to valid ORFs; "
-                 "bundled genet5-seq2seq or --model DIR); far below the default so far (docs/benchmarks.md)"),
     DecoderEntry("selftrained", ("eukaryote",), "genet5.predict.selftrained:SelfTrainedDecoder",
                  "multi-exon genes from the genome's own coding/intron chains and splice-site matrices, re-estimated over "
                  "rounds, in the gene-structure HMM; no network"),
@@ -81,6 +78,11 @@ DECODERS: dict[str, DecoderEntry] = {e.name: e for e in (
                  "per-base head + ORF selection with a per-genome start model, no introns"),
     DecoderEntry("viterbi", ("eukaryote",), "genet5.predict.viterbi_decoder:ViterbiDecoder",
                  "per-base head + gene-structure HMM"),
+    # last: it is no domain's default (the first entry listing a domain is)
+    DecoderEntry("seq2seq", ("prokaryote", "eukaryote"), "genet5.predict.seq2seq_decoder:Seq2SeqDecoder",
+                 "GeneT5's encoder-decoder writes the genes (pointers to bases, decoding constrained to valid genes; "
+                 "bundled genet5-seq2seq / genet5-seq2seq-eukaryote or --model DIR); far below the defaults so far "
+                 "(docs/benchmarks.md)"),
 )}
 
 

@@ -1,13 +1,15 @@
 """`genet5 predict --decoder seq2seq`: GeneT5's own encoder-decoder writes the genes (issue 14).
 
-The trained seq2seq checkpoint (bundled: `genet5-seq2seq`, its card in
-bundled/genet5-seq2seq/README.md; another one with `--model DIR`) reads each sequence in
-overlapping windows and writes gene tokens whose coordinates are pointers to bases, decoded
-greedily under `SingleExonConstraint` (predict/seq2seq.py): prokaryotes only, single-exon
-genes with a start codon of the run's set, the first in-frame stop of the genetic code, at
-least --min-gene-length bases. Records are cut at assembly gaps (runs of N) first, like the
-prokaryote decoder, so no gene spans a gap and genes running into a gap or a sequence end are
-partial. It does not use the per-base track, nor learn anything from the genome itself.
+A trained seq2seq checkpoint per domain (bundled: `genet5-seq2seq` for prokaryotes,
+`genet5-seq2seq-eukaryote` for eukaryotes, their cards in their bundled/ directories; another
+one with `--model DIR`) reads each sequence in overlapping windows and writes gene tokens whose
+coordinates are pointers to bases, decoded greedily under a constraint. Prokaryotes
+(predict/seq2seq.py, `SingleExonConstraint`): single-exon genes with a start codon of the run's
+set, the first in-frame stop of the genetic code, at least --min-gene-length bases. Eukaryotes
+(predict/seq2seq_eukaryote.py): GT-AG multi-exon genes stitched across windows. Records are cut
+at assembly gaps (runs of N) first, so no gene spans a gap and genes running into a gap or a
+sequence end are partial. It does not use the per-base track, nor learn anything from the
+genome itself.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from genet5.genome.fasta import FastaRecord
 from genet5.predict.decoders import Decoded, start_codon_set
 from genet5.predict.prokaryote.orfs import segments
 from genet5.predict.seq2seq import Seq2SeqGene, decode_sequence
+from genet5.predict.seq2seq_eukaryote import decode_eukaryote_sequence
 
-BUNDLED_SEQ2SEQ_MODEL = "genet5-seq2seq"
-WINDOW, STRIDE = 2048, 1024  # the training windows' length; each base seen by two windows
+BUNDLED_SEQ2SEQ_MODELS = {"prokaryote": "genet5-seq2seq", "eukaryote": "genet5-seq2seq-eukaryote"}
+BUNDLED_SEQ2SEQ_MODEL = BUNDLED_SEQ2SEQ_MODELS["prokaryote"]
+WINDOW, STRIDE = 2048, 1024  # the prokaryote training windows' length; each base seen by two windows
 
 
 def load_seq2seq(path: str | Path | None):
@@ -37,7 +41,7 @@ def load_seq2seq(path: str | Path | None):
         return load_model(where, GeneT5, device="cpu")
     except WeightLoadError as err:
         raise ValueError(f"{where}: not a seq2seq GeneT5 checkpoint ({err}); --decoder seq2seq needs one "
-                         f"such as the bundled {BUNDLED_SEQ2SEQ_MODEL}") from None
+                         f"such as the bundled {' or '.join(BUNDLED_SEQ2SEQ_MODELS.values())}") from None
 
 
 class Seq2SeqDecoder:
@@ -52,16 +56,21 @@ class Seq2SeqDecoder:
 
     def finish(self, on_bases: Callable[[float], None] | None = None) -> Decoded:
         cfg = self.cfg
-        model = load_seq2seq(cfg.seq2seq_model)
+        eukaryote = cfg.domain == "eukaryote"
+        model = load_seq2seq(cfg.seq2seq_model or BUNDLED_SEQ2SEQ_MODELS[cfg.domain])
         starts = tuple(sorted(c.decode() for c in start_codon_set(cfg)))
         out = []
         for seq in self.records:
-            genes: list[Seq2SeqGene] = []
+            genes: list = []
             done = 0
             for lo, hi in segments(seq):  # between assembly gaps
                 if hi - lo >= cfg.min_gene_length:
-                    found = decode_sequence(model, seq[lo:hi], code=cfg.genetic_code, window=WINDOW, stride=STRIDE,
-                                            start_codons=starts, min_gene=cfg.min_gene_length, on_bases=on_bases)  # fmt: skip
+                    if eukaryote:
+                        found = decode_eukaryote_sequence(model, seq[lo:hi], code=cfg.genetic_code, start_codons=starts,
+                                                          min_gene=cfg.min_gene_length, on_bases=on_bases)  # fmt: skip
+                    else:
+                        found = decode_sequence(model, seq[lo:hi], code=cfg.genetic_code, window=WINDOW, stride=STRIDE,
+                                                start_codons=starts, min_gene=cfg.min_gene_length, on_bases=on_bases)  # fmt: skip
                     genes += [_shift(g, lo) for g in found]
                 elif on_bases is not None:
                     on_bases(hi - lo)
@@ -72,7 +81,10 @@ class Seq2SeqDecoder:
         return Decoded(genes=out)
 
 
-def _shift(g: Seq2SeqGene, offset: int) -> Seq2SeqGene:
+def _shift(g, offset: int):
+    """A gene of a gap-free piece on its record (prokaryote Seq2SeqGene or eukaryote ViterbiGene)."""
     from dataclasses import replace
 
-    return replace(g, start=g.start + offset, end=g.end + offset)
+    if isinstance(g, Seq2SeqGene):
+        return replace(g, start=g.start + offset, end=g.end + offset)
+    return replace(g, cds=[(a + offset, b + offset) for a, b in g.cds])
