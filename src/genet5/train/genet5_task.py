@@ -94,9 +94,9 @@ def full_loss(model, batch: dict[str, Any], *, label_smoothing: float = 0.0):
         base_labels_BL=batch["base_labels"],
     )
     return out.loss, {
-        "token_loss": float(out.token_loss),
-        "pointer_loss": float(out.pointer_loss),
-        "aux_loss": float(out.aux_loss),
+        "token_loss": float(out.token_loss.detach()),
+        "pointer_loss": float(out.pointer_loss.detach()),
+        "aux_loss": float(out.aux_loss.detach()),
     }
 
 
