@@ -220,16 +220,10 @@ def without_strand_conflicts(genes: list[Seq2SeqGene], max_overlap: int) -> list
     return sorted(kept, key=lambda g: (g.start, g.end, g.strand))
 
 
-def _decode_windows(model, seq_b: bytes, *, code, window, stride, batch, start_codons, max_steps, min_gene,
-                    plus_only, first_pointer_margin=None, on_bases=None) -> dict[tuple[str, int], Seq2SeqGene]:  # fmt: skip
-    """(strand, stop's outer base) -> gene, over the overlapping windows of ``seq_b``. A gene
-    that runs off an end of the sequence is kept as a partial gene (whole codons up to the end),
-    as Prodigal writes them; one cut by a window edge inside the sequence is completed or left
-    to the window that holds its start."""
-    gc = genetic_code(code)
+def window_batches(seq_b: bytes, window: int, stride: int, batch: int):
+    """The overlapping windows of ``seq_b`` (bake's geometry, the last one aligned to the end),
+    ``batch`` at a time: (1-based closed spans, encoder ids, padding mask, each window's DNA)."""
     spans = window_starts(len(seq_b), window, window - stride)
-    best: dict[tuple[str, int], Seq2SeqGene] = {}
-    done = 0
     for i in range(0, len(spans), batch):
         chunk = spans[i : i + batch]
         n_max = max(e - s + 1 for s, e in chunk)
@@ -241,6 +235,19 @@ def _decode_windows(model, seq_b: bytes, *, code, window, stride, batch, start_c
             ids[j, : len(part)] = torch.from_numpy(_TOKENIZER.encode(part, dtype=np.int64))
             pad[j, : len(part)] = False
             dna.append(part)
+        yield chunk, ids, pad, dna
+
+
+def _decode_windows(model, seq_b: bytes, *, code, window, stride, batch, start_codons, max_steps, min_gene,
+                    plus_only, first_pointer_margin=None, on_bases=None) -> dict[tuple[str, int], Seq2SeqGene]:  # fmt: skip
+    """(strand, stop's outer base) -> gene, over the overlapping windows of ``seq_b``. A gene
+    that runs off an end of the sequence is kept as a partial gene (whole codons up to the end),
+    as Prodigal writes them; one cut by a window edge inside the sequence is completed or left
+    to the window that holds its start."""
+    gc = genetic_code(code)
+    best: dict[tuple[str, int], Seq2SeqGene] = {}
+    done = 0
+    for chunk, ids, pad, dna in window_batches(seq_b, window, stride, batch):
         constraint = SingleExonConstraint(dna, genetic_code_id=code, start_codons=start_codons, min_gene=min_gene,
                                           plus_only=plus_only)  # fmt: skip
         with torch.no_grad():
@@ -312,4 +319,5 @@ def valid_gene(g: Seq2SeqGene, seq_b: bytes, code: int, start_codons: Sequence[s
 
 
 __all__ = ["PROKARYOTE_STARTS", "Seq2SeqGene", "SingleExonConstraint", "decode_sequence", "default_strands", "valid_gene",
+           "window_batches",
            "without_strand_conflicts"]

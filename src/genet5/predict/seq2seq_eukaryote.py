@@ -32,20 +32,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-import numpy as np
 import torch
 
-from genet5.data.bake import window_starts
 from genet5.genome.codes import genetic_code, reverse_complement
 from genet5.models.genet5_decoding import GeneConstraint, predict_genes
+from genet5.predict.seq2seq import window_batches
 from genet5.predict.viterbi_decoder import ViterbiGene, _trim
 from genet5.tokenizers.annotation import GeneStructure, Tok
-from genet5.tokenizers.nucleotide import NucleotideTokenizer
 
 WINDOW, STRIDE = 4096, 2048  # the eukaryote model's training windows; each base seen by two
 MIN_INTRON = 30  # as the default eukaryote decoder's floor: shorter "introns" are frameshift fixes
 OPPOSITE_OVERLAP = 0  # CDS bases two genes on opposite strands may share (nuclear genes: none)
-_TOKENIZER = NucleotideTokenizer()
 
 OUT, EXON, INTRON = 0, 1, 2  # what a window says lies at a base
 
@@ -220,20 +217,9 @@ def to_gene(segs, partial5: bool, partial3: bool, score: float, seq_b: bytes, n:
 
 def _decode_strand(model, seq_b: bytes, *, code: int, window: int, stride: int, batch: int, start_codons,
                    max_steps: int, on_bases) -> list[tuple[int, int, list[GeneStructure]]]:  # fmt: skip
-    spans = window_starts(len(seq_b), window, window - stride)
     out: list[tuple[int, int, list[GeneStructure]]] = []
     done = 0
-    for i in range(0, len(spans), batch):
-        chunk = spans[i : i + batch]
-        n_max = max(e - s + 1 for s, e in chunk)
-        ids = torch.zeros((len(chunk), n_max), dtype=torch.long)
-        pad = torch.ones((len(chunk), n_max), dtype=torch.bool)
-        dna = []
-        for j, (s, e) in enumerate(chunk):
-            part = seq_b[s - 1 : e]
-            ids[j, : len(part)] = torch.from_numpy(_TOKENIZER.encode(part, dtype=np.int64))
-            pad[j, : len(part)] = False
-            dna.append(part)
+    for chunk, ids, pad, dna in window_batches(seq_b, window, stride, batch):
         constraint = PlusGeneConstraint(dna, genetic_code_id=code, start_codons=start_codons, min_intron=MIN_INTRON)
         with torch.no_grad():
             decoded = predict_genes(model, ids, pad, constraint=constraint, max_steps=max_steps)
