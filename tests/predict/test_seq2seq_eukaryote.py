@@ -227,3 +227,16 @@ def test_a_model_overfit_on_a_planted_sequence_decodes_exactly_its_genes():
         torch.set_num_threads(threads)
     assert [(g.strand, g.cds) for g in got] == [_expected(st, ex) for st, ex in genes]
     assert all(not g.start_partial and not g.end_partial for g in got)
+
+
+def test_a_stitched_intron_that_is_not_gt_ag_or_too_short_makes_no_gene(planted):
+    """Introns joined from two windows' boundaries are checked like the constraint checks one
+    window's: GT-AG (CT-AC on + for a - gene), at least MIN_INTRON bases."""
+    s, code, atg = planted.encode(), genetic_code(1), frozenset({b"ATG"})
+    st, exons = GENES[0]
+    segs = [(a - 1, b - 1) for a, b in exons]
+    assert euk.to_gene(segs, False, False, 0.0, s, N, st, code, atg, 90) is not None
+    shifted = [segs[0], (segs[1][0] + 3, segs[1][1]), segs[2]]  # the acceptor moved off its AG
+    assert euk.to_gene(shifted, False, False, 0.0, s, N, st, code, atg, 90) is None
+    assert not euk._introns_ok([(1, 100), (120, 200)], b"A" * 99 + b"GT" + b"A" * 16 + b"AG" + b"A" * 90, "+")  # 19 bases
+    assert euk._introns_ok([(1, 100), (140, 200)], b"A" * 100 + b"GT" + b"A" * 35 + b"AG" + b"A" * 70, "+")

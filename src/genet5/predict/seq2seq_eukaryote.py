@@ -12,9 +12,10 @@ completed from the sequence once its start is known: its exons must be stitched 
 Windows overlap by half, and each base belongs to the window whose centre is nearest it (the
 edges of a window see the least context, as in the per-base track). The genes of a strand are
 read as one stream of boundary events (start, donor, acceptor, stop), each taken from the window
-that owns its base; where two neighbouring windows meet, they must agree on what lies at the
-meeting base (outside any gene, inside an exon, inside an intron), or a gene crossing it is
-dropped: one gene is never made of two windows' different genes. A gene's events must come in
+that owns its base; where two neighbouring windows meet, they must agree on whether the
+meeting base lies in an exon, or a gene crossing it is dropped: one gene is never made of two
+windows' different genes (an intron and "no gene" agree: a window lying wholly inside a long
+intron writes no gene). A gene's events must come in
 the order of a gene (start, then donor-acceptor pairs, then stop); the spliced CDS is then
 checked on the sequence (whole codons, a start and a stop codon, no stop inside) and a gene
 that fails is dropped. Genes running off a sequence end are kept partial (whole codons up to
@@ -42,7 +43,7 @@ from genet5.tokenizers.annotation import GeneStructure, Tok
 
 WINDOW, STRIDE = 4096, 2048  # the eukaryote model's training windows; each base seen by two
 MIN_INTRON = 30  # as the default eukaryote decoder's floor: shorter "introns" are frameshift fixes
-OPPOSITE_OVERLAP = 0  # CDS bases two genes on opposite strands may share (nuclear genes: none)
+MAX_SHARED_CDS = 0  # CDS bases two genes may share (nuclear genes: none; either strand)
 
 OUT, EXON, INTRON = 0, 1, 2  # what a window says lies at a base
 
@@ -200,6 +201,8 @@ def to_gene(segs, partial5: bool, partial3: bool, score: float, seq_b: bytes, n:
         _trim(g, three=total % 3)
     if not g.cds or g.cds_length % 3 or (g.cds_length < min_gene and not (partial5 or partial3)):
         return None
+    if not _introns_ok(sorted(g.cds), seq_b, strand):
+        return None
     parts = [seq_b[a - 1 : b] for a, b in sorted(g.cds)]
     spliced = b"".join(parts)
     if strand == "-":
@@ -213,6 +216,17 @@ def to_gene(segs, partial5: bool, partial3: bool, score: float, seq_b: bytes, n:
         return None
     g.start_codon = "" if partial5 else codons[0].decode()
     return g
+
+
+def _introns_ok(segs: list[tuple[int, int]], seq_b: bytes, strand: str) -> bool:
+    """GT-AG introns (CT-AC read on +, for a - gene) of at least MIN_INTRON bases between the
+    1-based segments in genomic order: each window's constraint holds this, an intron stitched
+    from two windows' boundaries is checked here."""
+    first2, last2 = (b"GT", b"AG") if strand == "+" else (b"CT", b"AC")  # the intron's ends read on +
+    for (_, b), (c, _) in zip(segs, segs[1:]):
+        if c - b - 1 < MIN_INTRON or seq_b[b : b + 2] != first2 or seq_b[c - 3 : c - 1] != last2:
+            return False
+    return True
 
 
 def _decode_strand(model, seq_b: bytes, *, code: int, window: int, stride: int, batch: int, start_codons,
@@ -281,7 +295,7 @@ def candidates(windows: list[tuple[int, int, list[GeneStructure]]], n: int) -> d
     return out
 
 
-def without_cds_conflicts(genes: list[ViterbiGene], max_shared: int = OPPOSITE_OVERLAP,
+def without_cds_conflicts(genes: list[ViterbiGene], max_shared: int = MAX_SHARED_CDS,
                           rank: list | None = None) -> list[ViterbiGene]:  # fmt: skip
     """Best ranked first (``rank``, one sortable per gene, default the gene's confidence), a gene
     is kept when it shares at most ``max_shared`` CDS bases with every gene kept before it
