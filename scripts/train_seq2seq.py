@@ -126,7 +126,7 @@ def train(args) -> None:
             opt.step()
             bases += batch["n_bases"]
             if step % args.log_every == 0 or step == 1:
-                wt.writerow([step, bases, f"{float(loss):.4f}", f"{parts['token_loss']:.4f}",
+                wt.writerow([step, bases, f"{float(loss.detach()):.4f}", f"{parts['token_loss']:.4f}",
                              f"{parts['pointer_loss']:.4f}", f"{parts['aux_loss']:.4f}", f"{lr:.2e}",
                              f"{time.time() - t0:.0f}"])  # fmt: skip
                 ft.flush()
@@ -140,7 +140,7 @@ def train(args) -> None:
                             sums[k] += v / len(val_batches)
                 wv.writerow([step, bases, *(f"{v:.4f}" for v in sums), f"{time.time() - t0:.0f}"])
                 fv.flush()
-                print(f"step {step} bases {bases:,} train {float(loss):.3f} val {sums[0]:.3f} "
+                print(f"step {step} bases {bases:,} train {float(loss.detach()):.3f} val {sums[0]:.3f} "
                       f"(token {sums[1]:.3f} pointer {sums[2]:.3f}) {time.time() - t0:.0f} s", flush=True)  # fmt: skip
             if step in args.save_at:  # snapshots for the learning curve (decoded afterwards)
                 save_pretrained(model, out / f"model_step{step}")
