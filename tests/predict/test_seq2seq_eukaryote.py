@@ -168,8 +168,10 @@ def test_cds_conflicts_keep_the_more_confident_gene():
     a = ViterbiGene("+", [(100, 400), (500, 700)], score=-1.0)
     b = ViterbiGene("-", [(650, 900)], score=-0.5)  # shares 51 CDS bases with a
     c = ViterbiGene("-", [(410, 490)], score=-2.0)  # inside a's intron: no CDS base shared
-    assert without_cds_conflicts([a, b, c]) == [b, c]
-    assert sorted(without_cds_conflicts([a, c]), key=lambda g: g.start) == [a, c]
+    assert without_cds_conflicts([a, b, c]) == [c, b]  # by position
+    assert without_cds_conflicts([a, c]) == [a, c]
+    assert without_cds_conflicts([a, b, c], rank=[3, 1, 2]) == [a, c]  # a ranked first: b gives way to it
+
 
 
 @pytest.mark.slow

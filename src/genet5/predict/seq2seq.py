@@ -198,20 +198,32 @@ def without_strand_conflicts(genes: list[Seq2SeqGene], max_overlap: int) -> list
     """The genes kept, most confident first, when no kept gene on the other strand overlaps
     them by more than ``max_overlap`` bases: one ORF's antisense shadow, written by the pass
     over the other strand, gives way to the gene the model was surer of."""
-    kept: list[Seq2SeqGene] = []
+
+    def clash(k: Seq2SeqGene, g: Seq2SeqGene) -> bool:
+        return k.strand != g.strand and min(k.end, g.end) - max(k.start, g.start) + 1 > max_overlap
+
+    return keep_without_clashes(genes, [g.confidence for g in genes], clash)
+
+
+def keep_without_clashes(genes: list, rank: list, clash) -> list:
+    """Best ``rank`` first, each gene kept unless ``clash(kept, gene)`` with a kept gene whose
+    span (``start``..``end``) meets its own; sorted by position. Only kept genes starting
+    within the longest kept span before it are looked at (a sorted list and bisection)."""
+    kept = []
     starts: list[int] = []  # kept genes' starts, sorted, for the overlap look-up
-    by_start: list[Seq2SeqGene] = []
+    by_start: list = []
     longest = 0
-    for g in sorted(genes, key=lambda g: -g.confidence):
-        i = bisect.bisect_right(starts, g.end)  # kept genes starting after g cannot overlap it
-        clash = False
-        while i > 0 and starts[i - 1] >= g.start - longest:  # only these can reach g
-            i -= 1
-            k = by_start[i]
-            if k.strand != g.strand and min(k.end, g.end) - max(k.start, g.start) + 1 > max_overlap:
-                clash = True
+    for i in sorted(range(len(genes)), key=lambda i: rank[i], reverse=True):
+        g = genes[i]
+        j = bisect.bisect_right(starts, g.end)  # kept genes starting after g cannot meet it
+        hit = False
+        while j > 0 and starts[j - 1] >= g.start - longest:  # only these can reach g
+            j -= 1
+            k = by_start[j]
+            if k.end >= g.start and clash(k, g):
+                hit = True
                 break
-        if not clash:
+        if not hit:
             j = bisect.bisect_right(starts, g.start)
             starts.insert(j, g.start)
             by_start.insert(j, g)
@@ -319,5 +331,5 @@ def valid_gene(g: Seq2SeqGene, seq_b: bytes, code: int, start_codons: Sequence[s
 
 
 __all__ = ["PROKARYOTE_STARTS", "Seq2SeqGene", "SingleExonConstraint", "decode_sequence", "default_strands", "valid_gene",
-           "window_batches",
+           "keep_without_clashes", "window_batches",
            "without_strand_conflicts"]

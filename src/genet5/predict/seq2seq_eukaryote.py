@@ -37,7 +37,7 @@ import torch
 
 from genet5.genome.codes import genetic_code, reverse_complement
 from genet5.models.genet5_decoding import GeneConstraint, predict_genes
-from genet5.predict.seq2seq import window_batches
+from genet5.predict.seq2seq import keep_without_clashes, window_batches
 from genet5.predict.viterbi_decoder import ViterbiGene, _trim
 from genet5.tokenizers.annotation import GeneStructure, Tok
 
@@ -256,11 +256,14 @@ def decode_eukaryote_sequence(
     max_steps: int = 384,
     min_gene: int = 90,
     on_bases: Callable[[float], None] | None = None,
+    whole_window_genes: bool = True,
 ) -> list[ViterbiGene]:
     """Multi-exon genes of one sequence, both strands, sorted by position (see the module
     docstring). Every gene returned is a valid gene of the sequence: whole codons, a start codon
     of ``start_codons`` unless 5' partial, a stop unless 3' partial, no stop inside, GT-AG
-    introns of at least MIN_INTRON bases, at least ``min_gene`` CDS bases when complete."""
+    introns of at least MIN_INTRON bases, at least ``min_gene`` CDS bases when complete.
+    ``whole_window_genes`` False: only the genes stitched from the windows' owned parts (the
+    ablation of `candidates`)."""
     seq_b = (seq.encode() if isinstance(seq, str) else bytes(seq)).upper()
     n = len(seq_b)
     gc = genetic_code(code)
@@ -270,13 +273,15 @@ def decode_eukaryote_sequence(
     genes: list[ViterbiGene] = []
     support: list[int] = []
     for strand, oriented in (("+", seq_b), ("-", reverse_complement(seq_b))):
-        for (segs, p5, p3), (score, windows) in candidates(_decode_strand(model, oriented, **kw), n).items():
+        decoded = _decode_strand(model, oriented, **kw)
+        found = (candidates(decoded, n) if whole_window_genes
+                 else {(tuple(g[0]), g[1], g[2]): [g[3], 0] for g in stitch(decoded, n)})  # fmt: skip
+        for (segs, p5, p3), (score, windows) in found.items():
             g = to_gene(list(segs), p5, p3, score, seq_b, n, strand, gc, starts, min_gene)
             if g is not None:
                 genes.append(g)
                 support.append(windows)
-    kept = without_cds_conflicts(genes, rank=[(w, g.score) for g, w in zip(genes, support)])
-    return sorted(kept, key=lambda g: (g.start, g.end, g.strand))
+    return without_cds_conflicts(genes, rank=[(w, g.score) for g, w in zip(genes, support)])
 
 
 def candidates(windows: list[tuple[int, int, list[GeneStructure]]], n: int) -> dict[tuple, list]:
@@ -302,12 +307,7 @@ def without_cds_conflicts(genes: list[ViterbiGene], max_shared: int = MAX_SHARED
     (either strand): the two passes never saw each other's genes, windows wrote different
     versions of one gene, and one coding region read on both strands is one gene."""
     rank = [g.score for g in genes] if rank is None else rank
-    kept: list[ViterbiGene] = []
-    for i in sorted(range(len(genes)), key=lambda i: rank[i], reverse=True):
-        g = genes[i]
-        if all(_shared(g, k) <= max_shared for k in kept if k.start <= g.end and g.start <= k.end):
-            kept.append(g)
-    return kept
+    return keep_without_clashes(genes, rank, lambda k, g: _shared(g, k) > max_shared)
 
 
 def _shared(g: ViterbiGene, k: ViterbiGene) -> int:
