@@ -9,9 +9,12 @@ vs_augustus.py run made them; a case without them is prepared here without AUGUS
 
     python bench/eukaryote/seq2seq_vs_selftrained.py                       # validation cases
     python bench/eukaryote/seq2seq_vs_selftrained.py celegans_1pct --models genet5-seq2seq-eukaryote runs/x/model
+    python bench/eukaryote/seq2seq_vs_selftrained.py --no-selftrained --ablation   # + stitched parts only
+    python bench/eukaryote/seq2seq_vs_selftrained.py --first-record --out bench/results/eukaryote_seq2seq_curve.json \
+        celegans_1pct athal_1pct_no_chr1 dmel_1pct_no_2R yeast3 --no-selftrained --models RUN/model_step350 ...
     python bench/eukaryote/seq2seq_vs_selftrained.py --table
 
-Writes bench/results/eukaryote_seq2seq.json.
+Writes bench/results/eukaryote_seq2seq.json (or --out).
 """
 
 from __future__ import annotations
@@ -53,13 +56,34 @@ def scores(ref: Path, pred: Path, genome: Path) -> dict:
     return out
 
 
-def run(genome: Path, ref: Path, wd: Path, decoder: str, model: str | None, label: str) -> dict:
+def first_record(wd: Path, genome: Path, ref: Path) -> tuple[Path, Path]:
+    """The case's first sequence alone and its reference rows (the learning curve's pieces)."""
+    from genet5.genome.fasta import read_fasta
+
+    rec = next(iter(read_fasta(genome)))
+    fa, rf = wd / "first_record.fa", wd / f"first_record.ref{ref.suffix}"
+    fa.write_text(f">{rec.id}\n{rec.seq.decode()}\n")
+    rows = [ln for ln in ref.read_text().splitlines(keepends=True) if ln.startswith("#") or ln.split("\t")[0] == rec.id]
+    rf.write_text("".join(rows))
+    return fa, rf
+
+
+def run(genome: Path, ref: Path, wd: Path, decoder: str, model: str | None, label: str, owned_only: bool = False) -> dict:
+    import functools
+
     from genet5.genome.gff3_writer import write_gff3
+    from genet5.predict import seq2seq_decoder
     from genet5.predict.pipeline import PredictConfig, predict_genome
 
     cfg = PredictConfig(domain="eukaryote", decoder=decoder, genetic_code=1, seq2seq_model=model)
+    decode = seq2seq_decoder.decode_eukaryote_sequence
+    if owned_only:  # the ablation: no gene a window wrote whole unless its owned parts stitch to it
+        seq2seq_decoder.decode_eukaryote_sequence = functools.partial(decode, whole_window_genes=False)
     t0 = time.perf_counter()
-    ann, lengths, stats = predict_genome(None, genome, cfg)
+    try:
+        ann, lengths, stats = predict_genome(None, genome, cfg)
+    finally:
+        seq2seq_decoder.decode_eukaryote_sequence = decode
     secs = time.perf_counter() - t0
     gff = wd / f"genet5_{label}.gff3"
     write_gff3(gff, ann, lengths)
@@ -92,9 +116,14 @@ def main() -> int:
     ap.add_argument("--models", nargs="*", default=["genet5-seq2seq-eukaryote"],
                     help="seq2seq checkpoints (bundled names or directories), each a column")
     ap.add_argument("--no-selftrained", action="store_true", help="keep the stored default-decoder cells")
+    ap.add_argument("--ablation", action="store_true",
+                    help="also each model with only the genes stitched from the windows' owned parts (column LABEL_owned_only)")
+    ap.add_argument("--first-record", action="store_true", help="each case's first sequence only (the learning curve's pieces)")
+    ap.add_argument("--out", type=Path, default=OUT, help="results JSON, read and updated (default %(default)s)")
     ap.add_argument("--table", action="store_true")
     args = ap.parse_args()
-    doc = json.loads(OUT.read_text()) if OUT.is_file() else {"cases": {}}
+    out = args.out
+    doc = json.loads(out.read_text()) if out.is_file() else {"cases": {}}
     if args.table:
         print(table(doc))
         return 0
@@ -107,9 +136,12 @@ def main() -> int:
             continue
         print(case.name, flush=True)
         wd, genome, ref = inputs(case)
+        if args.first_record:
+            genome, ref = first_record(wd, genome, ref)
         rec = doc["cases"].setdefault(case.name, {"split": case.split, "genet5": {}})
+        rec["sequences"] = "first" if args.first_record else "all"
         aug = wd / "prediction.gff3"
-        if aug.is_file():
+        if aug.is_file() and not args.first_record:
             meta = json.loads((wd / "run.json").read_text()) if (wd / "run.json").is_file() else {}
             rec["augustus"] = {"scores": scores(ref, aug, genome), "bp_per_s": round(meta.get("bp_per_s", 0)),
                                "cds_per_transcript": va.segments_per_transcript(aug)}  # fmt: skip
@@ -118,7 +150,10 @@ def main() -> int:
         for m in args.models:
             label = Path(m).name if m != "genet5-seq2seq-eukaryote" else "bundled"
             rec["genet5"][label] = run(genome, ref, wd, "seq2seq", m, f"seq2seq_{label}")
-        OUT.write_text(json.dumps(doc, indent=1) + "\n")
+            if args.ablation:
+                rec["genet5"][f"{label}_owned_only"] = run(genome, ref, wd, "seq2seq", m, f"seq2seq_{label}_owned_only",
+                                                           owned_only=True)  # fmt: skip
+        out.write_text(json.dumps(doc, indent=1) + "\n")
     print(table(doc))
     return 0
 

@@ -23,7 +23,8 @@ the end), as the other decoders write them.
 
 Every gene a window wrote whole is a candidate too, even where another window owns its bases
 (the model misses genes, and a window that misses one in its own part need not lose it: on
-yeast chromosome I, 100 kb, gene F1 0.130 with the owned parts alone, 0.224 with these). Of
+the five validation eukaryotes, exon F1 0.071 with these against 0.041 without, gene F1 0.018
+either way; bench/eukaryote/seq2seq_vs_selftrained.py --ablation). Of
 candidates sharing CDS bases (either strand), the one written whole by more windows wins, then
 the more confident one (its gene token's log-probability).
 """
