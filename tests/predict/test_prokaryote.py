@@ -155,6 +155,31 @@ def test_self_trained_statistics_find_planted_genes_exactly():
     assert hit >= 0.95 * len(genes) and len(got) <= len(genes) + 3
 
 
+def test_self_training_stops_once_the_genes_stop_changing(monkeypatch):
+    """Rounds end at a fixed point (the same genes fit the same models, so more rounds could
+    change nothing), and the genes are those the full number of rounds gives."""
+    import genet5.predict.prokaryote.decoder as decoder
+
+    seq, _ = _planted_genome(3)
+    decodes = []
+    real = decoder._decode
+
+    def counting(*args, **kw):
+        decodes.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(decoder, "_decode", counting)
+    calls = {}
+    for name, fraction in (("until stable", 0.0), ("every round", -1.0)):
+        decodes.clear()
+        s = ProkaryoteSettings(use_net=False, rounds=8, stable_fraction=fraction)
+        genes = find_genes([prepare_record("s", seq, CODE11, STARTS, s)], s)[0]
+        calls[name] = (len(decodes), {(g.strand, g.start, g.end) for g in genes})
+    assert calls["every round"][0] == 1 + 8  # the first guess, then one decode per round
+    assert calls["until stable"][0] < calls["every round"][0]
+    assert calls["until stable"][1] == calls["every round"][1]
+
+
 def test_dp_beats_greedy_on_a_chain():
     lo, hi = np.array([1, 201, 500]), np.array([300, 620, 800])
     plus, score = np.array([True] * 3), np.array([9.0, 10.0, 9.0])

@@ -129,7 +129,12 @@ class ProkaryoteSettings:
     same_overlap: int = 60
     convergent_overlap: int = 200
     divergent_overlap: int = 0
+    # at most this many rounds; they stop early once the genes are those of the round before
+    # (a fixed point: the same genes fit the same models), or fewer than stable_fraction of them
+    # changed. On the validation and training genomes the gene set stops changing after 2-4
+    # rounds (docs/benchmarks.md, "Self-training until stable"); negative: every round runs
     rounds: int = 4
+    stable_fraction: float = 0.001
     # coding bases per parameter the self-trained chain's order needs (coding.order_for): at 160
     # a 350 kb phage (~330 kb of genes) gets order 3, M. alvi and T. kodakarensis order 4, Vibrio
     # and E. coli order 5; at 40 (before 2026-12-04) order 4 / 5 / 5
@@ -453,8 +458,19 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings) -
             wround = dicodon_weights(wvec, dicodon, settings)
         scores = score_records(records, coding, start_model, settings, wround, cache, dicodon, hex_cache)
         junction_weight = wround[FEATURES.index("dicodon_start")] if settings.dicodon_junctions else 0.0
-        chosen = _decode(records, scores, settings, junction_weight)
+        before, chosen = chosen, _decode(records, scores, settings, junction_weight)
+        if _changed(before, chosen) <= settings.stable_fraction * max(_count(chosen), 1):
+            break
     return SelfTrained(coding, start_model, dicodon, chosen, scores)
+
+
+def _count(chosen: list[list[np.ndarray]]) -> int:
+    return sum(len(idx) for rec in chosen for idx in rec)
+
+
+def _changed(a: list[list[np.ndarray]], b: list[list[np.ndarray]]) -> int:
+    """Candidates chosen in one gene set and not the other (the same records' candidates)."""
+    return sum(len(np.setxor1d(x, y)) for ra, rb in zip(a, b) for x, y in zip(ra, rb))
 
 
 def score_records(records, coding: CodingModel, start_model: StartModel, settings: ProkaryoteSettings,
