@@ -56,7 +56,9 @@ def test_meta_mode_on_a_short_piece_writes_valid_annotated_gff3(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("genome, table", [("prokaryotes/Mycoplasmoides_alvi_ATCC29626", 4),
-                                           ("prokaryotes/Escherichia_coli_K12_MG1655", 11)])
+                                           ("prokaryotes/Escherichia_coli_K12_MG1655", 11),
+                                           # TGA is its commonest stop: the rule before 2026-12-05 chose 4
+                                           ("archaea/Thermococcus_kodakarensis_KOD1", 11)])
 def test_auto_genetic_code(genome, table, tmp_path):
     fa = shared_file(f"{genome}/genome.fa.gz")
     out = tmp_path / "p.gff3"

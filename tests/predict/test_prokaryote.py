@@ -180,6 +180,38 @@ def test_self_training_stops_once_the_genes_stop_changing(monkeypatch):
     assert calls["until stable"][1] == calls["every round"][1]
 
 
+def _tga_stop_genome(seed: int, n_genes: int = 80) -> bytes:
+    """Table-11 genes that all end in TGA, each followed by random intergenic sequence (TAA and
+    TAG come at chance rate in it) and the next gene one base out of the stopped frame."""
+    rng = np.random.default_rng(seed)
+    sense = [c for c in (a + b + d for a in "ACGT" for b in "ACGT" for d in "ACGT")
+             if c.encode() not in CODE11.stops and c != "ATG"]
+    weights = rng.dirichlet(np.ones(len(sense)) * 0.5)
+    parts = []
+    for _ in range(n_genes):
+        parts.append("ATG" + "".join(rng.choice(sense, p=weights, size=int(rng.integers(100, 300)))) + "TGA")
+        parts.append("".join(rng.choice(list("ACGT"), size=3 * int(rng.integers(30, 50)) + 1)) + "AGGAGGAAAACC")
+    return "".join(parts).encode()
+
+
+def test_auto_code_sees_coding_read_on_past_tga_only_in_table_4_genomes():
+    """-g auto: planted genes that use TGA for tryptophan (table 4) are cut at each TGA when
+    read under table 11 and the frame codes on past it; table-11 genes' TGA stops do not."""
+    from genet5.predict.prokaryote.code_choice import choose_code
+
+    code4 = genetic_code(4)
+    for seed in (1, 2):
+        seq4, _ = _planted_genome(seed, n_genes=80, code=code4)
+        seq11 = _tga_stop_genome(seed)
+        got4, got11 = choose_code([("s", seq4)]), choose_code([("s", seq11)])
+        assert got4.table == 4 and got4.readthroughs >= 8 and got4.coding >= 0.8 * got4.readthroughs, got4
+        assert got11.table == 11 and got11.readthroughs >= 20 and got11.coding <= 0.3 * got11.readthroughs, got11
+    # too little sequence to judge: the default table, and the summary says why
+    short = choose_code([("s", seq4[:1500])])
+    assert short.table == 11, short
+    assert "table 11, the default" in short.describe() or "too few to choose table 4" in short.describe()
+
+
 def test_dp_beats_greedy_on_a_chain():
     lo, hi = np.array([1, 201, 500]), np.array([300, 620, 800])
     plus, score = np.array([True] * 3), np.array([9.0, 10.0, 9.0])

@@ -248,8 +248,8 @@ def predict(
         f"{stats.genes:,} genes on {stats.sequences:,} sequences ({stats.bases:,} bp) in {stats.seconds:.1f} s "
         f"({stats.bases / max(stats.seconds, 1e-9):,.0f} bp/s); wrote {'GFF3 to stdout' if str(output) == '-' else output}"
         + (f"; meta mode (parameter sets: {', '.join(sorted(set(stats.meta_sets)))})" if stats.mode == "meta" else "")
-        + (f"; genetic code {stats.genetic_code} chosen from the genome ({stats.tga_share:.0%} of table-4 genes read an in-frame TGA)"
-           if stats.tga_share is not None else "")
+        + (f"; genetic code {stats.genetic_code} chosen from the genome ({stats.code_choice.describe()})"
+           if stats.code_choice is not None else "")
         + (f"; domain {chosen.domain} chosen from the genome ({chosen.reason()})" if chosen else ""),
         highlight=False,
         soft_wrap=True,  # one line, as a log reader or grep expects: no break inserted at 80 columns

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from genet5.genome.models import Annotation, GenomeFormatError
 from genet5.predict.decoders import build_decoder
 from genet5.predict.genes import predicted_gene
 from genet5.tokenizers.nucleotide import NucleotideTokenizer
+
+if TYPE_CHECKING:  # imported where -g auto runs: it pulls in the prokaryote decoder
+    from genet5.predict.prokaryote.code_choice import CodeChoice
 
 
 @dataclass
@@ -105,7 +108,7 @@ class PredictionStats:
     genes: int = 0
     seconds: float = 0.0
     genetic_code: int = 0  # the table used (chosen from the genome under -g auto)
-    tga_share: float | None = None  # -g auto: share of table-4 genes with an in-frame TGA
+    code_choice: CodeChoice | None = None  # -g auto: the table and the evidence for it
     mode: str = ""  # prokaryote: single or meta; eukaryote (selftrained): intron-rich or compact
     meta_sets: list[str] = field(default_factory=list)  # meta: the parameter set of each sequence
     per_sequence: dict[str, int] = field(default_factory=dict)
@@ -130,8 +133,8 @@ def predict_genome(
         from genet5.predict.prokaryote.code_choice import choose_code
 
         records = list(records)
-        code, stats.tga_share = choose_code([(r.id, r.seq) for r in records])
-        cfg = replace(cfg, genetic_code=code)
+        stats.code_choice = choose_code([(r.id, r.seq) for r in records])
+        cfg = replace(cfg, genetic_code=stats.code_choice.table)
     stats.genetic_code = cfg.genetic_code
     decoder = build_decoder(cfg, str(fasta))
     order: list[str] = []
