@@ -212,6 +212,17 @@ def test_auto_code_sees_coding_read_on_past_tga_only_in_table_4_genomes():
     assert "table 11, the default" in short.describe() or "too few to choose table 4" in short.describe()
 
 
+def test_genes_do_not_depend_on_the_number_of_threads():
+    seq, _ = _planted_genome(5)
+    seq = seq + b"NNNNN" + _planted_genome(6, n_genes=30)[0]  # two segments: four strands
+    found = {}
+    for threads in (1, 3):
+        s = ProkaryoteSettings(use_net=False, threads=threads)
+        genes = find_genes([prepare_record("s", seq, CODE11, STARTS, s)], s)[0]
+        found[threads] = [(g.strand, g.start, g.end, round(g.score, 9)) for g in genes]
+    assert found[1] == found[3] and len(found[1]) >= 80
+
+
 def test_dp_beats_greedy_on_a_chain():
     lo, hi = np.array([1, 201, 500]), np.array([300, 620, 800])
     plus, score = np.array([True] * 3), np.array([9.0, 10.0, 9.0])

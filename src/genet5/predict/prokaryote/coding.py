@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from genet5.predict.prokaryote.orfs import base_codes
+from genet5.predict.prokaryote.threads import thread_map
 
 
 def order_for(coding_bases: int, per_parameter: int = 40) -> int:
@@ -61,6 +62,10 @@ class ContextCache:
             ctx, ok = contexts(codes, k)
             hit = self._memo[key] = (codes, ctx.astype(np.int32), ok)
         return hit
+
+    def fill(self, seqs: list[bytes], k: int, threads: int) -> None:
+        """Compute the missing entries of order k for `seqs` on `threads` threads."""
+        thread_map(lambda s: self(s, k), [s for s in seqs if (s, k) not in self._memo], threads)
 
 
 def _uncached(s: bytes, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

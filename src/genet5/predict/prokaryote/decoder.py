@@ -30,13 +30,14 @@ from genet5.genome.models import GenomeFormatError
 from genet5.predict.decoders import Decoded, start_codon_set
 from genet5.predict.orf_decoder import OrfGene
 from genet5.predict.prokaryote import dp
-from genet5.predict.prokaryote.coding import CodingModel, ContextCache
+from genet5.predict.prokaryote.coding import CodingModel, ContextCache, order_for
 from genet5.predict.prokaryote.dicodon import DicodonModel, HexamerCache
 from genet5.predict.prokaryote.gc_frame import first_pass_scores
 from genet5.predict.prokaryote.learned_starts import base_counts, genome_freq, load_start_net, start_scores
 from genet5.predict.prokaryote.orfs import Strand, frame_sums, record_candidates
 from genet5.predict.prokaryote.sd_bins import bin_masks
 from genet5.predict.prokaryote.starts import StartModel, features
+from genet5.predict.prokaryote.threads import default_threads, thread_map
 from genet5.tokenizers.annotation import BaseClass
 
 
@@ -143,6 +144,7 @@ class ProkaryoteSettings:
     use_self_training: bool = True
     use_start_model: bool = True
     use_dp: bool = True  # False: greedy selection (ablation only)
+    threads: int = 1  # strands scored at once (the genes do not depend on it)
     # the learned start classifier (models/prok_starts.py, scripts/train_start_model.py), a
     # bundled name or a directory, added as the start_net term; None: statistics alone
     start_net_model: str | None = "prokaryote-starts"
@@ -281,12 +283,12 @@ def prepare_record(seqid: str, seq: bytes, code: GeneticCode, start_codons, sett
                    track: np.ndarray | None = None) -> list[_StrandData]:
     """Candidates of one record with everything that does not change between rounds; the
     network track (L, classes) may be dropped afterwards."""
-    out = []
     ratio = _net_ratio(track) if track is not None else None
     up = seq.upper()
     acgt = sum(up.count(b) for b in (b"A", b"C", b"G", b"T"))
     gc = (up.count(b"G") + up.count(b"C")) / acgt if acgt else 0.5
-    for cand in record_candidates(seqid, seq, code, start_codons, settings.min_len):
+
+    def strand_data(cand: Strand) -> _StrandData:
         net = None
         if ratio is not None:
             w = ratio[cand.offset : cand.offset + cand.length]
@@ -295,16 +297,21 @@ def prepare_record(seqid: str, seq: bytes, code: GeneticCode, start_codons, sett
             net = frame_sums(np.ascontiguousarray(w), cand.a, cand.e)
         codon, rbs, mat = features(cand.seq, cand.a, cand.edge)
         length = length_log_odds((cand.e - cand.a + 1) / 3.0, gc, code.id)
-        out.append(_StrandData(cand, net, codon, rbs, mat, length))
-    return out
+        return _StrandData(cand, net, codon, rbs, mat, length)
+
+    return thread_map(strand_data, record_candidates(seqid, seq, code, start_codons, settings.min_len), settings.threads)
 
 
-def add_start_net(records: list[list[_StrandData]], model, freq: np.ndarray) -> None:
+def _each_strand(records: list[list[_StrandData]], fn, threads: int = 1) -> list:
+    """fn(strand) for every strand of every record, in order (threads.py)."""
+    return thread_map(fn, (d for rec in records for d in rec), threads)
+
+
+def add_start_net(records: list[list[_StrandData]], model, freq: np.ndarray, threads: int = 1) -> None:
     """Score every candidate start with the learned classifier (learned_starts.py); `freq`: the
     genome's base frequencies (all records together, as the statistics are)."""
-    for rec in records:
-        for d in rec:
-            d.start_net = start_scores(model, d.cand, freq)
+    for d, scores in zip((d for rec in records for d in rec), _each_strand(records, lambda d: start_scores(model, d.cand, freq), threads)):
+        d.start_net = scores
 
 
 def ensure_start_net(records: list[list[_StrandData]], settings: ProkaryoteSettings, meta: bool = False) -> None:
@@ -317,7 +324,7 @@ def ensure_start_net(records: list[list[_StrandData]], settings: ProkaryoteSetti
     if not meta and settings.start_net_max_bases is not None and sum(c.length for c in plus) > settings.start_net_max_bases:
         return
     freq = genome_freq(sum((base_counts(c.seq) for c in plus), np.zeros(4)))
-    add_start_net(records, load_start_net(settings.start_net_model), freq)
+    add_start_net(records, load_start_net(settings.start_net_model), freq, settings.threads)
 
 
 def _decode(records: list[list[_StrandData]], scores: list[list[np.ndarray]], settings: ProkaryoteSettings,
@@ -356,13 +363,15 @@ def _bootstrap_scores(d: _StrandData, settings: ProkaryoteSettings) -> np.ndarra
     return np.where(length >= 300, (length - 300) / 100.0, -1.0) + prior
 
 
-def _fit_coding(records, chosen, cache: ContextCache | None = None, per_parameter: int = 40) -> CodingModel:
+def _fit_coding(records, chosen, cache: ContextCache | None = None, per_parameter: int = 40, threads: int = 1) -> CodingModel:
     genes, background = [], []
     for rec, ch in zip(records, chosen):
         for d, idx in zip(rec, ch):
             background.append(d.cand.seq)
             idx = idx[~d.cand.edge[idx]]
             genes.append((d.cand.seq, d.cand.a[idx], d.cand.e[idx]))
+    if cache is not None and threads > 1:  # the context tables of the order the fit will choose, at once
+        cache.fill(background, order_for(sum(int((e - a + 1).sum()) for _, a, e in genes), per_parameter), threads)
     return CodingModel.fit(genes, background, cache=cache, per_parameter=per_parameter)
 
 
@@ -442,6 +451,8 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings) -
     coding, start_model, dicodon = None, StartModel.prior(), None
     rounds = settings.rounds if settings.use_self_training else 0
     cache, hex_cache = ContextCache(), HexamerCache()
+    if settings.use_dicodon and rounds:
+        hex_cache.fill([d.cand.seq for rec in records for d in rec], settings.threads)
     fixed_dicodon = None
     if settings.use_dicodon and settings.dicodon_prodigal_training and rounds:
         # fitted once, on Prodigal's own first gene set, as Prodigal does
@@ -449,7 +460,7 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings) -
         first = _decode(records, [[next(fp) for _ in rec] for rec in records], settings)
         fixed_dicodon = _fit_dicodon(records, first, settings, hex_cache, through_stop=False)
     for _ in range(rounds):
-        coding = _fit_coding(records, chosen, cache, settings.coding_per_parameter)
+        coding = _fit_coding(records, chosen, cache, settings.coding_per_parameter, settings.threads)
         start_model = _fit_starts(records, chosen) if settings.use_start_model else None
         start_model = start_model or StartModel.prior()
         wround = wvec
@@ -477,10 +488,12 @@ def score_records(records, coding: CodingModel, start_model: StartModel, setting
                   wvec: np.ndarray | None = None, cache: ContextCache | None = None,
                   dicodon: DicodonModel | None = None, hex_cache: HexamerCache | None = None) -> list[list[np.ndarray]]:
     wvec = weight_vector(settings, records) if wvec is None else wvec
+    feats = iter(_each_strand(records, lambda d: candidate_features(d, coding, start_model, settings.use_net, cache, dicodon, hex_cache),
+                              settings.threads))
     scores = []
     for rec in records:
         for d in rec:
-            d.features = candidate_features(d, coding, start_model, settings.use_net, cache, dicodon, hex_cache)
+            d.features = next(feats)
         scores.append([d.features @ wvec for d in rec])
     return scores
 
@@ -506,7 +519,8 @@ def _genes(rec: list[_StrandData], chosen: list[np.ndarray], scores: list[np.nda
 
 def settings_for(cfg) -> ProkaryoteSettings:
     """The decoder's settings for a run of `genet5 predict` (its PredictConfig)."""
-    return ProkaryoteSettings(min_len=cfg.min_gene_length, use_net=cfg.use_network, use_start_model=cfg.learn_starts)
+    return ProkaryoteSettings(min_len=cfg.min_gene_length, use_net=cfg.use_network, use_start_model=cfg.learn_starts,
+                              threads=cfg.workers or default_threads())
 
 
 class ProkaryoteDecoder:

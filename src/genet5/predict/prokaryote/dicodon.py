@@ -24,6 +24,7 @@ import numpy as np
 
 from genet5.predict.prokaryote.orfs import Strand, base_codes
 from genet5.predict.prokaryote.sd_bins import N_BINS, best_bins
+from genet5.predict.prokaryote.threads import thread_map
 
 CLIP_CODING = 5.0
 CLIP_START = 4.0
@@ -65,6 +66,10 @@ class HexamerCache:
             codes = base_codes(s)
             hit = self._memo[s] = (codes, hexamers(codes))
         return hit
+
+    def fill(self, seqs: list[bytes], threads: int) -> None:
+        """Compute the missing entries for `seqs` on `threads` threads."""
+        thread_map(self, [s for s in seqs if s not in self._memo], threads)
 
 
 def _uncached(s: bytes) -> tuple[np.ndarray, np.ndarray]:
