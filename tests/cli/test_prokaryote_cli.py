@@ -66,3 +66,17 @@ def test_auto_genetic_code(genome, table, tmp_path):
     assert p.returncode == 0, p.stderr
     assert f"genetic code {table} chosen" in " ".join(p.stderr.split())  # rich wraps long lines
     assert f"transl_table={table}" in out.read_text()
+
+
+@pytest.mark.slow
+def test_mycoplasma_without_a_table_gets_table_4(tmp_path):
+    """No -g at all: the table-11 decoding shows TGA read as tryptophan, so the genes are
+    decoded again under table 4 (docs/benchmarks.md, "-g auto")."""
+    fa = shared_file("prokaryotes/Mycoplasmoides_alvi_ATCC29626/genome.fa.gz")
+    out = tmp_path / "p.gff3"
+    p = run_cli("predict", fa, "-o", out)
+    assert p.returncode == 0, p.stderr
+    said = " ".join(p.stderr.split())
+    assert "genetic code 4 chosen from the genome" in said and "pass -g 11 to keep table 11" in said
+    text = out.read_text()
+    assert "genetic code 4" in text.splitlines()[1] and "transl_table=11" not in text

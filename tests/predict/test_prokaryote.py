@@ -3,6 +3,8 @@ DP, the RBS features, the coding chain, and whole decoding of a planted genome."
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from genet5.genome.codes import genetic_code, reverse_complement
@@ -210,6 +212,27 @@ def test_auto_code_sees_coding_read_on_past_tga_only_in_table_4_genomes():
     short = choose_code([("s", seq4[:1500])])
     assert short.table == 11, short
     assert "table 11, the default" in short.describe() or "too few to choose table 4" in short.describe()
+
+
+def test_table_4_genome_without_a_table_given_is_decoded_again_under_table_4(tmp_path):
+    """No -g: the table-11 decoding's own genes show TGA read as tryptophan, so the pipeline
+    decodes again under table 4 and says so; with the table given (code_from_genome False)
+    table 11 stays, and a table-11 genome is left alone."""
+    from genet5.predict.pipeline import PredictConfig, predict_genome
+
+    seq4, genes4 = _planted_genome(1, n_genes=80, code=genetic_code(4))
+    fa = tmp_path / "g.fa"
+    fa.write_text(">g\n" + seq4.decode() + "\n")
+    cfg = PredictConfig(domain="prokaryote", genetic_code=11, mode="single", code_from_genome=True)
+    ann, _, stats = predict_genome(None, fa, cfg)
+    assert stats.genetic_code == 4 and stats.code_choice.table == 4 and ann.genetic_codes == {"g": 4}
+    found = {(t.strand, t.cds[0].start, t.cds[0].end) for t in ann.iter_transcripts()}
+    assert len(found & set(genes4)) >= 0.9 * len(genes4)
+    _, _, kept = predict_genome(None, fa, dataclasses.replace(cfg, code_from_genome=False))
+    assert kept.genetic_code == 11 and kept.code_choice is None
+    fa.write_text(">g\n" + _tga_stop_genome(1).decode() + "\n")
+    _, _, stats11 = predict_genome(None, fa, cfg)
+    assert stats11.genetic_code == 11 and stats11.code_choice is None
 
 
 def test_genes_do_not_depend_on_the_number_of_threads():

@@ -37,7 +37,7 @@ def predict(
     genome: Path = typer.Argument(..., help="Genome FASTA (plain, gzip or bgzip), any number of sequences."),
     output: Path = typer.Option(..., "--output", "-o", help="Output GFF3 (- for standard output)."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (default: the bundled genet5-cpu model; with --decoder seq2seq a seq2seq checkpoint, default the bundled genet5-seq2seq)."),
-    genetic_code_text: Optional[str] = typer.Option(None, "--genetic-code", "-g", show_default=False, help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes). Default: 1 for --domain eukaryote (or a eukaryote --decoder), 11 otherwise."),
+    genetic_code_text: Optional[str] = typer.Option(None, "--genetic-code", "-g", show_default=False, help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes). Default: 1 for --domain eukaryote (or a eukaryote --decoder), 11 otherwise, or 4 where the genes found under 11 read on past TGA (a Mycoplasma: decoded again, and said)."),
     domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids), eukaryote, or auto: the domain of an explicit --decoder, else eukaryote with -g 1, prokaryote with another -g, else the genome's own: eukaryote where introns break its long ORFs or its genes lie far apart (organelles read as eukaryotes: give --domain there)."),
     decoder: Optional[str] = typer.Option(None, "--decoder", help=_decoder_help()),
     mode: str = typer.Option("auto", "--mode", "-p", help="Prokaryote: single (the genome teaches itself its statistics; >= 20 kb), meta (parameter sets from training genomes, per sequence: plasmids, viruses, metagenome contigs), or auto: meta below 50 kb."),
@@ -173,6 +173,7 @@ def predict(
         min_gene_length=min_gene_length, softmask=softmask, species=species,
         id_prefix=id_prefix, batch_size=batch_size, learn_starts=learn_starts,
         start_codons=_parse_codons(start_codons), workers=threads or 0, seq2seq_model=seq2seq_model,
+        code_from_genome=genetic_code_text is None and domain == "prokaryote",
     )
     # The FASTA is read once, as it streams through the pipeline: the total is not known ahead,
     # so progress counts the bases done. The writers of --proteins / --cds take the sequences
@@ -249,6 +250,7 @@ def predict(
         f"({stats.bases / max(stats.seconds, 1e-9):,.0f} bp/s); wrote {'GFF3 to stdout' if str(output) == '-' else output}"
         + (f"; meta mode (parameter sets: {', '.join(sorted(set(stats.meta_sets)))})" if stats.mode == "meta" else "")
         + (f"; genetic code {stats.genetic_code} chosen from the genome ({stats.code_choice.describe()})"
+           + ("; -g not given: pass -g 11 to keep table 11" if genetic_code_text is None else "")
            if stats.code_choice is not None else "")
         + (f"; domain {chosen.domain} chosen from the genome ({chosen.reason()})" if chosen else ""),
         highlight=False,

@@ -37,6 +37,8 @@ class Decoded:
     genes: list[list]  # per record, in the order added: OrfGene or ViterbiGene (predict/genes.py)
     mode: str = ""  # the variant it chose, said in the GFF3 header (prokaryote: single/meta, ...)
     meta_sets: list[str] = field(default_factory=list)  # prokaryote meta mode: each record's parameter set
+    # prokaryote single mode under table 11: whether its genes read on past TGA (code_choice.py)
+    code_choice: object | None = None
 
 
 class Decoder(Protocol):

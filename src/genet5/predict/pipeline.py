@@ -34,6 +34,9 @@ class PredictConfig:
     context: int = 256  # bases at each window edge used only as context
     batch_size: int = 4
     genetic_code: int = 11  # 0: auto (prokaryotes: 11 or 4 from the genome, predict/prokaryote/code_choice.py)
+    # the table was not asked for: a prokaryote genome decoded under table 11 whose genes read on
+    # past TGA (code_choice.py, from the decoding itself) is decoded again under table 4
+    code_from_genome: bool = False
     domain: str = "eukaryote"  # prokaryote or eukaryote: the default decoder, and the start codons
     decoder: str | None = None  # a name in predict/decoders.py DECODERS; None: the domain's default
     min_gene_length: int = 90  # bases, stop codon included
@@ -137,6 +140,9 @@ def predict_genome(
         cfg = replace(cfg, genetic_code=stats.code_choice.table)
     stats.genetic_code = cfg.genetic_code
     decoder = build_decoder(cfg, str(fasta))
+    # the records, kept where the decoding may have to be redone under table 4 (prokaryotes
+    # fit in memory: the decoder holds their candidates anyway)
+    kept = [] if cfg.code_from_genome and cfg.genetic_code == 11 and not decoder.uses_track else None
     order: list[str] = []
     acgt = 0
     for rec in records:
@@ -157,10 +163,21 @@ def predict_genome(
         elif decoder.uses_track and on_bases is not None:
             on_bases(len(rec.seq))
         decoder.add(rec, track if decoder.uses_track else None)
+        if kept is not None:
+            kept.append(rec)
         del track  # one record's track in memory at a time
     if stats.bases == 0 or acgt == 0:
         raise GenomeFormatError(str(fasta), None, "no A/C/G/T bases in any sequence (only N or empty): nothing to annotate")
     decoded = decoder.finish(None if decoder.uses_track else on_bases)
+    if kept is not None and decoded.code_choice is not None and decoded.code_choice.table == 4:
+        # TGA reads as tryptophan here (a Mycoplasma, a Spiroplasma): table 4, as -g auto would
+        stats.code_choice, cfg = decoded.code_choice, replace(cfg, genetic_code=4)
+        stats.genetic_code = 4
+        decoder = build_decoder(cfg, str(fasta))
+        for rec in kept:
+            decoder.add(rec, None)
+        decoded = decoder.finish()
+        ann.genetic_codes = {seqid: 4 for seqid in ann.genetic_codes}
     stats.mode, stats.meta_sets = decoded.mode, decoded.meta_sets
     for seqid, found in zip(order, decoded.genes):
         for i, g in enumerate(found, 1):

@@ -69,18 +69,25 @@ def _first_bases(records: list[tuple[str, bytes]], limit: int) -> list[tuple[str
 
 
 def readthrough_counts(records: list[tuple[str, bytes]], min_len: int = 90) -> tuple[int, int]:
-    """(n, k): genes of a table-11 decoding that end in TGA with a stretch of MIN_EXTENSION+
-    bases after it in frame before a TAA/TAG (or a sequence end or N), and how many of those
-    stretches (their first MAX_EXTENSION bases) the genome's own coding chain scores above 0."""
+    """(n, k) of a quick table-11 decoding of `records` (one round, no start model): see
+    count_readthroughs."""
     settings = ProkaryoteSettings(min_len=min_len, use_net=False, rounds=1, use_start_model=False,
                                   use_dicodon=False, start_net_model=None)
     starts = frozenset({b"ATG", b"GTG", b"TTG"})
     prepared = [prepare_record(sid, seq, genetic_code(11), starts, settings) for sid, seq in records]
     trained = self_train(prepared, settings)
+    return count_readthroughs(prepared, trained.chosen, trained.coding)
+
+
+def count_readthroughs(prepared, chosen, coding) -> tuple[int, int]:
+    """(n, k): genes of a table-11 decoding (prepared records, the chosen candidates of each
+    strand, the coding chain it fitted) that end in TGA with a stretch of MIN_EXTENSION+ bases
+    after it in frame before a TAA/TAG (or a sequence end or N), and how many of those
+    stretches (their first MAX_EXTENSION bases) the coding chain scores above 0."""
     tga = base_codes(b"TGA")
     n = k = 0
-    for rec, chosen in zip(prepared, trained.chosen):
-        for d, idx in zip(rec, chosen):
+    for rec, picked in zip(prepared, chosen):
+        for d, idx in zip(rec, picked):
             c = d.cand
             codes = base_codes(c.seq)
             e = c.e[idx[~c.open3[idx]]]  # last base of each complete gene's stop codon
@@ -103,14 +110,18 @@ def readthrough_counts(records: list[tuple[str, bytes]], min_len: int = 90) -> t
             long = last - after + 1 >= MIN_EXTENSION
             if not long.any():
                 continue
-            score = frame_sums(trained.coding.track(c.seq), after[long], last[long])
+            score = frame_sums(coding.track(c.seq), after[long], last[long])
             n += int(long.sum())
             k += int((score > 0).sum())
     return n, k
 
 
-def choose_code(records: list[tuple[str, bytes]]) -> CodeChoice:
-    """Table 4 or 11 for these records (one genome), from its first MAX_BASES bases."""
-    n, k = readthrough_counts(_first_bases(records, MAX_BASES))
+def decide(n: int, k: int) -> CodeChoice:
+    """Table 4 when k of n read-throughs coding give odds of MIN_ODDS to 1 for it, else 11."""
     log_odds = k * math.log(P_TABLE4 / P_TABLE11) + (n - k) * math.log((1 - P_TABLE4) / (1 - P_TABLE11))
     return CodeChoice(4 if log_odds >= math.log(MIN_ODDS) else 11, n, k)
+
+
+def choose_code(records: list[tuple[str, bytes]]) -> CodeChoice:
+    """Table 4 or 11 for these records (one genome), from its first MAX_BASES bases."""
+    return decide(*readthrough_counts(_first_bases(records, MAX_BASES)))

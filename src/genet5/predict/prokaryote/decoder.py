@@ -551,7 +551,12 @@ class ProkaryoteDecoder:
             genes, sets = find_genes_meta(self.records, self.settings, code=self.code.id)
             decoded = Decoded(genes, "meta", sets)
         else:
-            decoded = Decoded(find_genes(self.records, self.settings), "single")
+            st = self_train(self.records, self.settings)
+            decoded = Decoded([_genes(rec, ch, sc) for rec, ch, sc in zip(self.records, st.chosen, st.scores)], "single")
+            if self.code.id == 11 and st.coding is not None:  # does the genome read TGA as tryptophan?
+                from genet5.predict.prokaryote.code_choice import count_readthroughs, decide
+
+                decoded.code_choice = decide(*count_readthroughs(self.records, st.chosen, st.coding))
         if on_bases is not None:  # without the network, the decoding is the work
             on_bases(self.bases)
         return decoded
