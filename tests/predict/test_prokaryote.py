@@ -214,6 +214,20 @@ def test_auto_code_sees_coding_read_on_past_tga_only_in_table_4_genomes():
     assert "table 11, the default" in short.describe() or "too few to choose table 4" in short.describe()
 
 
+def test_readthrough_count_where_no_taa_or_tag_follows():
+    """A TGA-ended gene on a short contig with no TAA or TAG after it in any frame (a draft's
+    small contig): its stretch runs to the end of the contig (this raised an IndexError)."""
+    from genet5.predict.prokaryote.code_choice import count_readthroughs
+
+    seq = b"ATG" + b"GCT" * 100 + b"TGA" + b"GCC" * 30
+    rec = prepare_record("s", seq, CODE11, STARTS, ProkaryoteSettings(start_net_model=None))
+    plus = next(i for i, d in enumerate(rec) if d.cand.strand == "+")
+    gene = np.flatnonzero(rec[plus].cand.a == 0)
+    chosen = [[gene if i == plus else np.zeros(0, dtype=np.int64) for i in range(len(rec))]]
+    flat = CodingModel(1, np.zeros((3, 4, 4), dtype=np.float32))  # scores every stretch 0: not coding
+    assert count_readthroughs([rec], chosen, flat) == (1, 0)
+
+
 def test_table_4_genome_without_a_table_given_is_decoded_again_under_table_4(tmp_path):
     """No -g: the table-11 decoding's own genes show TGA read as tryptophan, so the pipeline
     decodes again under table 4 and says so; with the table given (code_from_genome False)

@@ -103,8 +103,11 @@ def count_readthroughs(prepared, chosen, coding) -> tuple[int, int]:
             for f in range(3):
                 sel = after % 3 == f
                 pos = np.flatnonzero(ends[f::3]) * 3 + f
-                i = np.searchsorted(pos, after[sel])
                 last_whole = f + 3 * ((len(codes) - f) // 3)  # end of the frame's last whole codon
+                if not len(pos):  # no TAA/TAG in this frame: the stretch runs to the end
+                    stop_at[sel] = last_whole
+                    continue
+                i = np.searchsorted(pos, after[sel])
                 stop_at[sel] = np.where(i < len(pos), pos[np.minimum(i, len(pos) - 1)], last_whole)
             last = np.minimum(stop_at, after + MAX_EXTENSION) - 1
             long = last - after + 1 >= MIN_EXTENSION
