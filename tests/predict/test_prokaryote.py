@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
 from genet5.genome.codes import genetic_code, reverse_complement
 from genet5.predict.prokaryote import dp
@@ -212,6 +213,30 @@ def test_auto_code_sees_coding_read_on_past_tga_only_in_table_4_genomes():
     short = choose_code([("s", seq4[:1500])])
     assert short.table == 11, short
     assert "table 11, the default" in short.describe() or "too few to choose table 4" in short.describe()
+
+
+@pytest.mark.parametrize("mode", ["single", "meta"])
+def test_a_draft_of_many_tiny_contigs_decodes(tmp_path, mode):
+    """Contigs of 20 bases to 3 kb cut from a planted genome (strands whose only candidates are
+    5'-partial, contigs shorter than a gene, one of N only, soft-masked bases), decoded as one
+    genome with the table left to the genome: every contig gets an answer, no error."""
+    from genet5.predict.pipeline import PredictConfig, predict_genome
+
+    seq = (_planted_genome(7, n_genes=120)[0] + _planted_genome(8, n_genes=60, code=genetic_code(4))[0]).decode()
+    rng = np.random.default_rng(0)
+    pieces, pos = [], 0
+    while pos < len(seq):
+        n = int(rng.choice([20, 60, 95, 150, 400, 1200, 3000]))
+        pieces.append(seq[pos : pos + n])
+        pos += n
+    pieces[3] = "N" * 500
+    pieces[5] = pieces[5].lower()
+    fa = tmp_path / "draft.fa"
+    fa.write_text("".join(f">c{i}\n{p}\n" for i, p in enumerate(pieces)))
+    cfg = PredictConfig(domain="prokaryote", genetic_code=11, mode=mode, code_from_genome=True)
+    ann, lengths, stats = predict_genome(None, fa, cfg)
+    assert stats.sequences == len(pieces) and len(lengths) == len(pieces)
+    assert stats.genes > 50 and all(t.cds for t in ann.iter_transcripts())
 
 
 def test_readthrough_count_where_no_taa_or_tag_follows():

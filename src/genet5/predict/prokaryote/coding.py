@@ -65,7 +65,8 @@ class ContextCache:
 
     def fill(self, seqs: list[bytes], k: int, threads: int) -> None:
         """Compute the missing entries of order k for `seqs` on `threads` threads."""
-        thread_map(lambda s: self(s, k), [s for s in seqs if (s, k) not in self._memo], threads)
+        todo = [s for s in seqs if (s, k) not in self._memo]
+        thread_map(lambda s: self(s, k), todo, threads, bases=sum(map(len, todo)))
 
 
 def _uncached(s: bytes, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

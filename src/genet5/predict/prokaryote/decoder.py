@@ -299,12 +299,14 @@ def prepare_record(seqid: str, seq: bytes, code: GeneticCode, start_codons, sett
         length = length_log_odds((cand.e - cand.a + 1) / 3.0, gc, code.id)
         return _StrandData(cand, net, codon, rbs, mat, length)
 
-    return thread_map(strand_data, record_candidates(seqid, seq, code, start_codons, settings.min_len), settings.threads)
+    return thread_map(strand_data, record_candidates(seqid, seq, code, start_codons, settings.min_len), settings.threads,
+                      bases=2 * len(seq))
 
 
 def _each_strand(records: list[list[_StrandData]], fn, threads: int = 1) -> list:
     """fn(strand) for every strand of every record, in order (threads.py)."""
-    return thread_map(fn, (d for rec in records for d in rec), threads)
+    strands = [d for rec in records for d in rec]
+    return thread_map(fn, strands, threads, bases=sum(d.cand.length for d in strands))
 
 
 def add_start_net(records: list[list[_StrandData]], model, freq: np.ndarray, threads: int = 1) -> None:

@@ -69,7 +69,8 @@ class HexamerCache:
 
     def fill(self, seqs: list[bytes], threads: int) -> None:
         """Compute the missing entries for `seqs` on `threads` threads."""
-        thread_map(self, [s for s in seqs if s not in self._memo], threads)
+        todo = [s for s in seqs if s not in self._memo]
+        thread_map(self, todo, threads, bases=sum(map(len, todo)))
 
 
 def _uncached(s: bytes) -> tuple[np.ndarray, np.ndarray]:

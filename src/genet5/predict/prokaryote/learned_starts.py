@@ -130,6 +130,8 @@ def place_features(cand: Strand) -> np.ndarray:
     real = ~edge
     # rank of each real start within its ORF and the ORF's first real start
     idx = np.flatnonzero(real)
+    if len(idx) == 0:  # only 5'-partial candidates (a short contig): nothing to place
+        return out
     o = orf[idx]
     new = np.concatenate([[True], o[1:] != o[:-1]])
     group_first = np.maximum.accumulate(np.where(new, np.arange(len(idx)), 0))
