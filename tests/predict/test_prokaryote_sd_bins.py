@@ -41,3 +41,23 @@ def test_one_mismatch_motifs_only_inside():
     assert 14 in _bins(int(mism[0]))
     _, end = bin_masks(*_start_after(b"GGAGT", 7))  # the mismatch at the last base: no motif of 5
     assert _bins(int(end[0])) == {0}
+
+
+def test_masks_of_many_sequences_at_once_equal_each_alone():
+    """One pass over several strands (bin_masks_many) gives each strand's own masks: no motif
+    is read across the join, and a motif frame must start inside its own sequence."""
+    from genet5.predict.prokaryote.sd_bins import bin_masks, bin_masks_many
+
+    rng = np.random.default_rng(0)
+    items = []
+    for n in (40, 300, 5, 2000):
+        seq = bytes(rng.choice(list(b"ACGT"), size=n, p=[0.3, 0.15, 0.4, 0.15]))
+        seq = b"GGAGGAGG" + seq[8:] if n > 8 else seq  # a motif at the very start
+        items.append((seq, np.arange(0, max(n - 3, 0), 7)))
+    items.append((b"AGGAGGTTAAACATG" * 3, np.array([12, 27, 42])))
+    together = bin_masks_many(items)
+    for (seq, a), (exact, mism) in zip(items, together):
+        alone = bin_masks(seq, a) if len(a) else (np.ones(0, dtype=np.int64), np.ones(0, dtype=np.int64))
+        np.testing.assert_array_equal(exact, alone[0])
+        np.testing.assert_array_equal(mism, alone[1])
+    assert any((e > 1).any() for e, _ in together)  # motifs were found at all

@@ -35,7 +35,7 @@ from genet5.predict.prokaryote.dicodon import DicodonModel, HexamerCache
 from genet5.predict.prokaryote.gc_frame import first_pass_scores
 from genet5.predict.prokaryote.learned_starts import base_counts, genome_freq, load_start_net, start_scores
 from genet5.predict.prokaryote.orfs import Strand, frame_sums, record_candidates
-from genet5.predict.prokaryote.sd_bins import bin_masks
+from genet5.predict.prokaryote.sd_bins import bin_masks_many
 from genet5.predict.prokaryote.starts import StartModel, features
 from genet5.predict.prokaryote.threads import default_threads, thread_map
 from genet5.tokenizers.annotation import BaseClass
@@ -402,10 +402,9 @@ def _fit_dicodon(records, chosen, settings: ProkaryoteSettings, cache: HexamerCa
     model = DicodonModel.fit(genes, background, gc / max(acgt, 1), settings.dicodon_start_weight,
                              settings.dicodon_pseudo_codons, settings.dicodon_pseudo_starts, cache, through_stop)
     if settings.dicodon_own_starts and settings.use_start_model:  # without it, no start is learned at all
-        for rec in records:
-            for d in rec:
-                if d.sd_masks is None:
-                    d.sd_masks = bin_masks(d.cand.seq, d.cand.a)
+        todo = [d for rec in records for d in rec if d.sd_masks is None]
+        for d, masks in zip(todo, bin_masks_many([(d.cand.seq, d.cand.a) for d in todo])):
+            d.sd_masks = masks
         model.train_starts([(d.cand, d.length, d.codon, d.sd_masks) for rec in records for d in rec], gc / max(acgt, 1),
                            settings.dicodon_half_starts, cache)
     return model

@@ -66,10 +66,33 @@ def _strength(piece: bytes, mismatch: int | None) -> int:
 def bin_masks(seq: bytes, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(exact, mismatch) bit masks over N_BINS of the motifs before each start `a` (oriented,
     0-based) of `seq`; bit 0 (no motif) is always set."""
-    # REACH codes of N before the sequence: every motif base read lies at or after a - REACH,
-    # so no index needs clipping (positions before the sequence are excluded by `ok` anyway)
-    codes = np.concatenate([np.full(REACH, 4, dtype=np.int8), base_codes(seq).astype(np.int8)])
-    a = np.asarray(a, dtype=np.int64)
+    return bin_masks_many([(seq, a)])[0]
+
+
+def bin_masks_many(items: list[tuple[bytes, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """bin_masks of each (sequence, starts), in one pass over all of them: the pass costs ~3 ms
+    of Python whatever its length, and a draft of 300 contigs has 600 strands."""
+    # each sequence behind REACH codes of N: every motif base read lies at or after a - REACH,
+    # so no index needs clipping and no motif reaches into the sequence before
+    parts, starts, origin, offset = [], [], [], 0
+    for seq, a in items:
+        parts += [np.full(REACH, 4, dtype=np.int8), base_codes(seq).astype(np.int8)]
+        offset += REACH
+        starts.append(np.asarray(a, dtype=np.int64) + offset)
+        origin.append(np.full(len(a), offset, dtype=np.int64))
+        offset += len(seq)
+    if not items:
+        return []
+    codes = np.concatenate(parts)
+    a, origin = np.concatenate(starts) - REACH, np.concatenate(origin) - REACH
+    exact, mism = _masks(codes, a, origin)
+    bounds = np.cumsum([0] + [len(x) for x in starts])
+    return [(exact[i:j], mism[i:j]) for i, j in zip(bounds[:-1], bounds[1:])]
+
+
+def _masks(codes: np.ndarray, a: np.ndarray, origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """codes: REACH codes of N, then the sequences (each behind REACH of N); a: the starts in
+    those coordinates less REACH; origin: where each start's own sequence begins, likewise."""
     exact = np.ones(len(a), dtype=np.int64)
     mism = np.ones(len(a), dtype=np.int64)
     for piece, off, k in _pieces():
@@ -83,7 +106,7 @@ def bin_masks(seq: bytes, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             if b is None:
                 continue
             beg = a - spacer - len(piece)
-            ok = beg - off >= 0  # the AGGAGG frame it was found in starts inside the sequence
+            ok = beg - off >= origin  # the AGGAGG frame it was found in starts inside the sequence
             hit = ok.copy()
             for i in range(len(pc)):
                 base = codes[beg + i + REACH]
