@@ -239,39 +239,53 @@ class DicodonModel:
         starts they were learned from (a 50 kb phage has ~30)."""
         from genet5.predict.prokaryote.starts import N_CODON
 
-        real = []
-        for c, ln, cod, (exact, mism) in strands:
-            zero = np.zeros(N_BINS)  # before training every bin weighs 0: a start's highest bin
+        # every strand's candidates as one flat set (a draft of 300 contigs has 600 strands: the
+        # rounds below cost Python per call, not per candidate); ORFs stay apart by strand
+        cands, cscores, offsets = [], [], [0]
+        for c, ln, _, _ in strands:
             cscore = self.coding_scores(c, ln, cache)
             self._coding_memo[id(c)] = (c, cscore)  # scores() needs the same, next
-            real.append((c, cscore, cod, best_bins(exact, zero), best_bins(mism, zero), _orf_groups(c)))
-        all_codon = np.concatenate([cod[~c.edge] for c, _, cod, *_ in real] + [np.zeros(0, dtype=np.int64)])
+            cands.append(c)
+            cscores.append(cscore)
+            offsets.append(offsets[-1] + len(c.a))
+        cat = (lambda xs, dt: np.concatenate(xs).astype(dt, copy=False) if xs else np.zeros(0, dtype=dt))
+        cscore = cat(cscores, np.float64)
+        cod = cat([x[2] for x in strands], np.int64)
+        edge = cat([c.edge for c in cands], bool)
+        masks = [x[3] for x in strands]
+        zero = np.zeros(N_BINS)  # before training every bin weighs 0: a start's highest bin
+        b_exact = best_bins(cat([m[0] for m in masks], np.int64), zero)
+        b_mism = best_bins(cat([m[1] for m in masks], np.int64), zero)
+        groups = [_orf_groups(c) for c in cands]
+        order = cat([g[0] + off for g, off in zip(groups, offsets)], np.int64)
+        first = cat([g[1] + off for g, off in zip(groups, offsets)], np.int64)
+        all_codon = cod[~edge]
         bg_codon = np.bincount(all_codon, minlength=N_CODON) / max(len(all_codon), 1)
-        nodes = len(all_codon) + sum(len(np.unique(c.orf)) for c, *_ in real)
+        nodes = len(all_codon) + sum(len(np.unique(c.orf)) for c in cands)
         type_wt, rbs_wt = np.zeros(N_CODON), np.zeros(N_BINS)
         threshold = START_TRAIN_MIN
-        picked: list[np.ndarray] = []
+        best = np.zeros(0, dtype=np.int64)
         for _ in range(START_TRAIN_ROUNDS):
-            n_codon, n_bin, bg_bin, picked = np.zeros(N_CODON), np.zeros(N_BINS), np.zeros(N_BINS), []
-            for c, cscore, cod, b_exact, b_mism, groups in real:
-                motif = _training_bin(b_exact, b_mism, rbs_wt)
-                bg_bin += np.bincount(motif[~c.edge], minlength=N_BINS)
-                total = np.where(c.edge, -np.inf, cscore + self.start_weight * (rbs_wt[motif] + type_wt[cod]))
-                best = _best_start_per_orf(total, groups)
-                best = best[total[best] >= threshold]
-                picked.append(best)
-                n_codon += np.bincount(cod[best], minlength=N_CODON)
-                n_bin += np.bincount(motif[best], minlength=N_BINS)
+            motif = _training_bin(b_exact, b_mism, rbs_wt)
+            bg_bin = np.bincount(motif[~edge], minlength=N_BINS).astype(np.float64)
+            total = np.where(edge, -np.inf, cscore + self.start_weight * (rbs_wt[motif] + type_wt[cod]))
+            best = _best_start_per_orf(total, (order, first))
+            best = best[total[best] >= threshold]
+            n_codon = np.bincount(cod[best], minlength=N_CODON).astype(np.float64)
+            n_bin = np.bincount(motif[best], minlength=N_BINS).astype(np.float64)
             type_wt = _class_log_ratio(n_codon, bg_codon)
             rbs_wt = _class_log_ratio(n_bin, bg_bin / max(bg_bin.sum(), 1))
             if n_codon.sum() <= nodes / 2000.0:  # too few sure genes: Prodigal halves its bar
                 threshold /= 2.0
+        # the last round's starts, back per strand (best is in flat order, not sorted)
+        strand_of = np.searchsorted(offsets, best, side="right") - 1
+        picked = [np.sort(best[strand_of == i]) - offsets[i] for i in range(len(cands))]
         self.type_wt, self.rbs_wt = type_wt, rbs_wt
         self.sure_starts = int(n_codon.sum())  # starts the last round learned from
         self.start_share = self.sure_starts / (self.sure_starts + half_starts) if self.sure_starts else 0.0
         counts = np.zeros((len(UPSTREAM), 4))
-        for (c, *_), best in zip(real, picked):
-            counts += _upstream_counts((cache or _uncached)(c.seq)[0], c.a[best])
+        for c, idx in zip(cands, picked):
+            counts += _upstream_counts((cache or _uncached)(c.seq)[0], c.a[idx])
         # blended like the weights: a few sure starts cannot fill 32 x 4 columns
         self.upstream = self.start_share * _upstream_log_odds(counts, gc, 0.0) + (1 - self.start_share) * self.upstream
 
