@@ -39,11 +39,11 @@ def main() -> int:
     rows = []
     for r in csv.DictReader(open(args.genomes / "manifest.tsv"), delimiter="\t"):
         t0 = time.perf_counter()
-        _, sample = read_head(read_fasta(args.genomes / r["path"] / "genome.fa.gz"))
-        c = choose_domain(sample)
+        head, sample = read_head(read_fasta(args.genomes / r["path"] / "genome.fa.gz"))
+        c = choose_domain(sample, [rec.description for rec in head])  # as the CLI asks: the headers too
         want = "eukaryote" if r["taxon"] in EUKARYOTE_TAXA else "prokaryote"
         rows.append({"genome": r["path"], "taxon": r["taxon"], "split": splits.get(r["path"], ""), "chosen": c.domain,
-                     "expected": want, "right": c.domain == want, "excess": round(c.excess, 3), "gap": c.gap,
+                     "expected": want, "right": c.domain == want, "excess": round(c.excess, 3), "gap": c.gap, "organelle": c.organelle,
                      "bases": c.bases, "seconds": round(time.perf_counter() - t0, 2)})
         print(f"{r['path']:58s} {c.domain:10s} {'ok ' if c.domain == want else 'WRONG'} {c.reason()}", flush=True)
     doc = {"date": dt.datetime.now().isoformat(timespec="seconds"), "machine": platform.processor() or platform.machine(),

@@ -80,3 +80,24 @@ def test_mycoplasma_without_a_table_gets_table_4(tmp_path):
     assert "genetic code 4 chosen from the genome" in said and "pass -g 11 to keep table 11" in said
     text = out.read_text()
     assert "genetic code 4" in text.splitlines()[1] and "transl_table=11" not in text
+
+
+def test_organelle_headers_choose_the_prokaryote_decoder(tmp_path):
+    """A plastid is decoded as a prokaryote (table 11); a mitochondrion needs its lineage's table
+    (one clear line, no output), and with -g 1 (plants) is decoded as a prokaryote too, not as
+    the nuclear eukaryote -g 1 means otherwise."""
+    seq = piece(tmp_path, 60_000).read_text().split("\n", 1)[1]
+    plastid = tmp_path / "cp.fa"
+    plastid.write_text(">NC_1 Some plant chloroplast, complete genome\n" + seq)
+    p = run_cli("predict", plastid, "-o", tmp_path / "cp.gff3")
+    said = " ".join(p.stderr.split())
+    assert p.returncode == 0 and "name a plastid genome" in said and "transl_table=11" in (tmp_path / "cp.gff3").read_text()
+    mito = tmp_path / "mt.fa"
+    mito.write_text(">NC_2 Some plant mitochondrion, complete genome\n" + seq)
+    p = run_cli("predict", mito, "-o", tmp_path / "mt.gff3")
+    assert p.returncode == 2 and "give it with -g" in p.stderr and not (tmp_path / "mt.gff3").exists()
+    assert len(p.stderr.strip().splitlines()) == 1
+    p = run_cli("predict", mito, "-o", tmp_path / "mt.gff3", "-g", "1")
+    assert p.returncode == 0, p.stderr
+    header = (tmp_path / "mt.gff3").read_text().splitlines()[1]
+    assert "domain prokaryote (auto: the FASTA headers name a mitochondrion genome" in header and "genetic code 1" in header

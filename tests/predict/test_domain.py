@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from genet5.genome.codes import genetic_code, reverse_complement
-from genet5.predict.domain import EXCESS_BELOW, GAP_ABOVE, MIN_BASES, choose_domain, read_head
+from genet5.predict.domain import EXCESS_BELOW, GAP_ABOVE, MIN_BASES, choose_domain, organelle_named, read_head
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_eukaryote import synthetic_genome  # noqa: E402
@@ -68,3 +68,20 @@ def test_the_head_is_whole_records_and_the_sample_stops_at_its_size():
     assert [r.id for r in head] == ["r0", "r1"] and [len(r.seq) for r in head] == [300, 500]
     assert [(i, len(s)) for i, s in sample] == [("r0", 300), ("r1", 400)]
     assert [r.id for r in stream] == ["r2", "r3"]  # the rest is left for the caller
+
+
+def test_an_organelle_named_in_every_header_is_decoded_as_a_prokaryote():
+    """Organelle genomes read as eukaryotic by their ORFs (far-apart genes), but their genes are
+    a bacterium's: the name in NCBI's headers decides."""
+    far_apart = _packed(np.random.default_rng(1), 90, 700)
+    assert choose_domain([("y", far_apart)]).domain == "eukaryote"
+    c = choose_domain([("cp", far_apart)], ["NC_000932.1 Arabidopsis thaliana chloroplast, complete genome"])
+    assert c.domain == "prokaryote" and c.organelle == "plastid" and "plastid genome" in c.describe()
+    assert organelle_named(["NC_001284.2 Arabidopsis thaliana mitochondrion, complete genome"]) == "mitochondrion"
+    assert organelle_named(["x Homo sapiens mitochondrial DNA", "y Mitochondrion, scaffold 2"]) == "mitochondrion"
+    assert organelle_named(["a chloroplast", "b mitochondrion"]) == "organelle"
+    # a nuclear assembly with an organelle contig among its records is not an organelle genome,
+    # nor is a word that only contains one ("plastidial" protein names, "chloroplastic")
+    assert organelle_named(["chr1 Arabidopsis thaliana chromosome 1", "ChrC chloroplast"]) is None
+    assert organelle_named(["scaffold_1 chloroplastic-like region"]) is None
+    assert choose_domain([("y", far_apart)], ["chr1", "ChrC chloroplast"]).domain == "eukaryote"

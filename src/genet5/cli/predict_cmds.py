@@ -97,22 +97,28 @@ def predict(
         fail(f"--decoder: {decoder!r} is not one of {', '.join(DECODERS)}")
     chosen = None  # the genome's own answer to --domain auto (predict/domain.py)
     records = None  # the FASTA's records, where choosing the domain began reading them
-    if domain == "auto":  # a decoder implies its domain; else the genetic code says; else the genome
+    if domain == "auto":  # a decoder implies its domain; else an organelle's name; else the genetic code; else the genome
         if decoder and len(DECODERS[decoder].domains) == 1:
             domain = DECODERS[decoder].domains[0]
-        elif genetic_code is not None:
-            domain = "eukaryote" if genetic_code == 1 else "prokaryote"
         else:  # the genome's first records, read here and handed on with the rest of the stream
             import itertools
 
             from genet5.genome.fasta import read_fasta
-            from genet5.predict.domain import choose_domain, read_head
+            from genet5.predict.domain import choose_domain, organelle_named, read_head
 
             stream = read_fasta(genome)
             head, sample = read_head(stream)
-            chosen = choose_domain(sample)
-            domain = chosen.domain
             records = itertools.chain(head, stream)
+            headers = [r.description for r in head]
+            if genetic_code is None or organelle_named(headers):
+                chosen = choose_domain(sample, headers)
+                domain = chosen.domain
+            else:
+                domain = "eukaryote" if genetic_code == 1 else "prokaryote"
+            if chosen is not None and chosen.organelle in ("mitochondrion", "organelle") and genetic_code is None:
+                fail(f"{genome}: the FASTA headers name a mitochondrial genome, whose translation table depends on "
+                     "its lineage: give it with -g (1 plants, 2 vertebrates, 3 yeasts, 4 other fungi and protists, "
+                     "5 invertebrates, 9 echinoderms and flatworms, ...)")
     if genetic_code is None:
         genetic_code = 1 if domain == "eukaryote" else 11
     if genetic_code == 0 and domain != "prokaryote":

@@ -14,13 +14,19 @@ of the genome's base composition; reading TGA as a stop or not, the higher):
     worm 0.62 / 584, Arabidopsis 0.52-0.55 / 616-669, human chrX 0.40 / 333
 
 So a genome is called eukaryotic when its excess is under EXCESS_BELOW or its median gap over
-GAP_ABOVE. Organelle genomes read as eukaryotic (Arabidopsis chloroplast 0.64 / 464,
-mitochondrion 0.42 / 542), as would a bacterium with many pseudogenes: give --domain there.
-Inputs under MIN_BASES (100 kb) are too short to tell and stay prokaryotic, as before.
+GAP_ABOVE. Organelle genomes read as eukaryotic by these numbers (Arabidopsis chloroplast
+0.64 / 464, mitochondrion 0.42 / 542), yet their genes are a bacterium's, unbroken and without
+the nucleus's splice sites: decoded as prokaryotes they get gene F1 0.58 (chloroplast, table 11)
+and 0.53 (mitochondrion, table 1) against 0.24 and 0.18 as eukaryotes (2026-12-05, session 30).
+So where every record's FASTA header names an organelle (as NCBI's do: "... chloroplast,
+complete genome") the genome is decoded as a prokaryote, and the summary says why. A bacterium
+with many pseudogenes could also read as eukaryotic: give --domain there. Inputs under
+MIN_BASES (100 kb) are too short to tell and stay prokaryotic, as before.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,14 +44,36 @@ EXCESS_BELOW = 0.75
 GAP_ABOVE = 280
 
 
+# A FASTA header that names an organelle genome (NCBI: "NC_000932.1 Arabidopsis thaliana
+# chloroplast, complete genome"); the kind it names, as the summary says it
+ORGANELLE_WORDS = re.compile(r"\b(chloroplast|plastid|apicoplast|cyanelle|chromatophore|mitochondri(?:on|al|a)|kinetoplast)\b",
+                             re.IGNORECASE)
+
+
+def organelle_named(descriptions: list[str]) -> str | None:
+    """The organelle every header names ("plastid" or "mitochondrion"), or None where one does
+    not (a nuclear assembly with an organelle contig among its records is not one)."""
+    kinds = set()
+    for d in descriptions:
+        m = ORGANELLE_WORDS.search(d)
+        if m is None:
+            return None
+        word = m.group(1).lower()
+        kinds.add("mitochondrion" if word.startswith(("mitochondri", "kinetoplast")) else "plastid")
+    return kinds.pop() if len(kinds) == 1 else ("organelle" if kinds else None)
+
+
 @dataclass
 class DomainChoice:
     domain: str
     excess: float  # share of the genome in long ORFs beyond chance (the higher of tables 11 and 4)
     gap: float  # median stretch between long ORFs (table 11), bases
     bases: int  # bases read
+    organelle: str | None = None  # the organelle the headers name (decoded as a prokaryote)
 
     def reason(self) -> str:
+        if self.organelle:
+            return f"the FASTA headers name a {self.organelle} genome: its genes are decoded as a prokaryote's"
         if self.bases < MIN_BASES:
             return f"{self.bases:,} bases, too short to tell"
         return f"long ORFs cover {self.excess:.2f} beyond chance, median gap {self.gap:.0f} bp"
@@ -91,8 +119,13 @@ def _random_like(records: list[tuple[str, bytes]], bases: int = 200_000) -> list
     return [("random", rng.choice(np.frombuffer(b"ACGT", dtype=np.uint8), size=bases, p=counts / counts.sum()).tobytes())]
 
 
-def choose_domain(records: list[tuple[str, bytes]]) -> DomainChoice:
+def choose_domain(records: list[tuple[str, bytes]], descriptions: list[str] | None = None) -> DomainChoice:
+    """records: the genome's first records (read_head's sample); descriptions: their FASTA
+    header lines, where an organelle's name decides."""
     bases = sum(len(s) for _, s in records)
+    organelle = organelle_named(descriptions) if descriptions else None
+    if organelle:
+        return DomainChoice("prokaryote", float("nan"), float("nan"), bases, organelle)
     if bases < MIN_BASES:
         return DomainChoice("prokaryote", float("nan"), float("nan"), bases)
     chance = _random_like(records)
