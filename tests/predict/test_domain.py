@@ -24,11 +24,14 @@ def _spacer(rng, n: int) -> bytes:  # AT-rich, so it holds stops on every frame
     return bytes(rng.choice(list(b"AATTTAGC"), n).astype(np.uint8))
 
 
-def _packed(rng, genes: int, gap: int) -> bytes:
-    """Unbroken genes on both strands, `gap` bases apart."""
+def _packed(rng, genes: int, gap: int, rbs: bool = False) -> bytes:
+    """Unbroken genes on both strands, `gap` bases apart; rbs: each start behind a
+    Shine-Dalgarno motif."""
     parts = []
     for k in range(genes):
         g = _gene(rng, int(rng.integers(200, 400)))
+        if rbs:
+            g = b"AGGAGGTTAAAC" + g
         parts += [g if k % 3 else reverse_complement(g), _spacer(rng, gap)]
     return b"".join(parts)
 
@@ -85,3 +88,17 @@ def test_an_organelle_named_in_every_header_is_decoded_as_a_prokaryote():
     assert organelle_named(["chr1 Arabidopsis thaliana chromosome 1", "ChrC chloroplast"]) is None
     assert organelle_named(["scaffold_1 chloroplastic-like region"]) is None
     assert choose_domain([("y", far_apart)], ["chr1", "ChrC chloroplast"]).domain == "eukaryote"
+
+
+def test_starts_behind_a_shine_dalgarno_motif_overrule_far_apart_genes():
+    """A bacterium with much non-coding DNA (a decaying symbiont: long ORFs a median 700 bases
+    apart) reads as a compact eukaryote by its ORFs; its starts' ribosome binding sites say
+    prokaryote. The same genes without the motif stay eukaryotic, as does too small a sample."""
+    rng = np.random.default_rng(3)
+    with_rbs = choose_domain([("b", _packed(rng, 400, 700, rbs=True))])
+    assert with_rbs.domain == "prokaryote" and with_rbs.gap > GAP_ABOVE, with_rbs
+    assert with_rbs.sd_low >= 1.2 and "Shine-Dalgarno" in with_rbs.describe()
+    without = choose_domain([("y", _packed(np.random.default_rng(3), 400, 700))])
+    assert without.domain == "eukaryote" and without.sd_low < 1.2, without
+    few = choose_domain([("b", _packed(np.random.default_rng(4), 100, 700, rbs=True))])
+    assert few.domain == "eukaryote", few  # 100 ORFs: too few to overrule
