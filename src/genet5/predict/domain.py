@@ -14,7 +14,8 @@ of the genome's base composition; reading TGA as a stop or not, the higher):
     worm 0.62 / 584, Arabidopsis 0.52-0.55 / 616-669, human chrX 0.40 / 333
 
 So a genome is called eukaryotic when its excess is under EXCESS_BELOW or its median gap over
-GAP_ABOVE. Organelle genomes read as eukaryotic by these numbers (Arabidopsis chloroplast
+GAP_ABOVE, unless its long ORFs' first starts carry a Shine-Dalgarno motif (SD_RATIO_ABOVE,
+below: a bacterium with much non-coding DNA). Organelle genomes read as eukaryotic by these numbers (Arabidopsis chloroplast
 0.64 / 464, mitochondrion 0.42 / 542), yet their genes are a bacterium's, unbroken and without
 the nucleus's splice sites: decoded as prokaryotes they get gene F1 0.58 (chloroplast, table 11)
 and 0.53 (mitochondrion, table 1) against 0.24 and 0.18 as eukaryotes (2026-12-05, session 30).
