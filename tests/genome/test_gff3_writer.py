@@ -77,3 +77,25 @@ def test_gt_gff3validator_accepts_output(tmp_path):
     write_gff3(out, _annotation())
     proc = subprocess.run(["gt", "gff3validator", str(out)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_predicted_genes_carry_score_and_start_type_as_prodigal_writes_them(tmp_path):
+    """A decoder's gene (predict/genes.py): its score in column 6 of the mRNA and CDS rows and
+    Prodigal's start_type on the CDS (the codon, or Edge where the 5' end runs off the
+    sequence); a gene without a score (a reference) keeps "."."""
+    from genet5.predict.genes import predicted_gene
+    from genet5.predict.orf_decoder import OrfGene
+
+    ann = Annotation()
+    ann.add_gene(predicted_gene(OrfGene("+", 10, 99, 12.34, False, False, "GTG"), "s", 1, "p"))
+    ann.add_gene(predicted_gene(OrfGene("-", 200, 290, 3.0, True, False, ""), "s", 2, "p"))
+    ann.add_gene(Gene(id="r", seqid="s", strand="+", transcripts=[
+        Transcript(id="r.t1", gene_id="r", seqid="s", strand="+", cds=[Segment(400, 489, "+")])]))
+    out = tmp_path / "p.gff3"
+    write_gff3(out, ann, {"s": 1000})
+    rows = [ln.split("\t") for ln in out.read_text().splitlines() if not ln.startswith("#")]
+    cds = {r[3]: r for r in rows if r[2] == "CDS"}
+    assert cds["10"][5] == "12.3" and cds["10"][8].endswith("start_type=GTG")
+    assert cds["200"][5] == "3.0" and "start_type=Edge" in cds["200"][8] and "partial=true" in cds["200"][8]
+    assert cds["400"][5] == "." and "start_type" not in cds["400"][8]
+    assert [r[5] for r in rows if r[2] == "mRNA"] == ["12.3", "3.0", "."]

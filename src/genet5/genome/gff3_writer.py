@@ -59,8 +59,29 @@ class _Ids:
         return cand
 
 
-def _row(seqid: str, source: str, ftype: str, start: int, end: int, strand: str, phase: str, attrs: str) -> str:
-    return f"{seqid.translate(_ESCAPE_SEQID)}\t{source}\t{ftype}\t{start}\t{end}\t.\t{strand}\t{phase}\t{attrs}\n"
+def _row(seqid: str, source: str, ftype: str, start: int, end: int, strand: str, phase: str, attrs: str,
+         score: str = ".") -> str:
+    return f"{seqid.translate(_ESCAPE_SEQID)}\t{source}\t{ftype}\t{start}\t{end}\t{score}\t{strand}\t{phase}\t{attrs}\n"
+
+
+def _score(tx: Transcript) -> str:
+    """Column 6 of a predicted transcript's rows: its decoder's score (predict/genes.py), as
+    Prodigal and AUGUSTUS write theirs, so genes can be filtered on it; "." for others."""
+    value = tx.attributes.get("score", "")
+    try:
+        float(value)
+    except ValueError:
+        return "."
+    return value
+
+
+def _start_type(tx: Transcript) -> list[tuple[str, str]]:
+    """Prodigal's start_type on a predicted CDS: its start codon, or Edge where the gene runs off
+    the sequence at its 5' end."""
+    codon = tx.attributes.get("start_codon", "")
+    if tx.start_partial:
+        return [("start_type", "Edge")] if "start_codon" in tx.attributes else []
+    return [("start_type", codon)] if codon else []
 
 
 def _partial_pairs(tx: Transcript) -> list[tuple[str, str]]:
@@ -95,7 +116,7 @@ def _gene_rows(gene: Gene, ids: _Ids, source: str, seqid: str, code: int | None 
         for key in ("Name", "product"):
             if key in tx.attributes:
                 t_pairs.append((key, tx.attributes[key]))
-        rows.append(_row(seqid, source, tx_type, tx.start, tx.end, tx.strand, ".", _attrs(t_pairs)))
+        rows.append(_row(seqid, source, tx_type, tx.start, tx.end, tx.strand, ".", _attrs(t_pairs), _score(tx)))
         exons: list[Segment] = tx.exons or tx.cds
         for i, ex in enumerate(sorted(exons, key=lambda s: s.start), 1):
             rows.append(_row(seqid, source, "exon", ex.start, ex.end, ex.strand, ".", _attrs([("Parent", tid)])))
@@ -109,8 +130,10 @@ def _gene_rows(gene: Gene, ids: _Ids, source: str, seqid: str, code: int | None 
             c_pairs = [("ID", cid), ("Parent", tid)] + _partial_pairs(tx)
             if table:
                 c_pairs.append(("transl_table", str(table)))
+            c_pairs += _start_type(tx)
             for seg in cds_rows:
-                rows.append(_row(seqid, source, "CDS", seg.start, seg.end, seg.strand, str(phases[seg]), _attrs(c_pairs)))
+                rows.append(_row(seqid, source, "CDS", seg.start, seg.end, seg.strand, str(phases[seg]), _attrs(c_pairs),
+                                 _score(tx)))
     return rows
 
 
