@@ -441,10 +441,11 @@ class SelfTrained:
     scores: list[list[np.ndarray]]
 
 
-def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings) -> SelfTrained:
+def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, stop_after_first=None) -> SelfTrained:
     """Rounds of fitting the coding chain and start model on the current genes and decoding
     again. After it returns, each strand's `features` hold the candidates' features under the
-    last round's models."""
+    last round's models. stop_after_first(chosen, coding): asked after the first round; True
+    ends the training there (the caller will not use these genes)."""
     ensure_start_net(records, settings)
     wvec = weight_vector(settings, records)
     scores = [[_bootstrap_scores(d, settings) for d in rec] for rec in records]
@@ -471,6 +472,9 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings) -
         scores = score_records(records, coding, start_model, settings, wround, cache, dicodon, hex_cache)
         junction_weight = wround[FEATURES.index("dicodon_start")] if settings.dicodon_junctions else 0.0
         before, chosen = chosen, _decode(records, scores, settings, junction_weight)
+        if stop_after_first is not None and stop_after_first(chosen, coding):
+            break
+        stop_after_first = None
         if _changed(before, chosen) <= settings.stable_fraction * max(_count(chosen), 1):
             break
     return SelfTrained(coding, start_model, dicodon, chosen, scores)
@@ -552,12 +556,21 @@ class ProkaryoteDecoder:
             genes, sets = find_genes_meta(self.records, self.settings, code=self.code.id)
             decoded = Decoded(genes, "meta", sets)
         else:
-            st = self_train(self.records, self.settings)
-            decoded = Decoded([_genes(rec, ch, sc) for rec, ch, sc in zip(self.records, st.chosen, st.scores)], "single")
-            if self.code.id == 11 and st.coding is not None:  # does the genome read TGA as tryptophan?
+            # under table 11, does the genome read TGA as tryptophan? Its genes say so after the
+            # first round already (as -g auto's one-round decoding does): a table-4 genome is
+            # decoded again under table 4 (pipeline.py), so its rounds under 11 stop there
+            check = None
+            if self.code.id == 11 and self.cfg.code_from_genome:
                 from genet5.predict.prokaryote.code_choice import count_readthroughs, decide
 
-                decoded.code_choice = decide(*count_readthroughs(self.records, st.chosen, st.coding))
+                def check(chosen, coding) -> bool:
+                    self.code_choice = decide(*count_readthroughs(self.records, chosen, coding))
+                    return self.code_choice.table == 4
+
+            self.code_choice = None
+            st = self_train(self.records, self.settings, check)
+            decoded = Decoded([_genes(rec, ch, sc) for rec, ch, sc in zip(self.records, st.chosen, st.scores)], "single")
+            decoded.code_choice = self.code_choice
         if on_bases is not None:  # without the network, the decoding is the work
             on_bases(self.bases)
         return decoded
