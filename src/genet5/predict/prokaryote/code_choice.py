@@ -7,7 +7,9 @@ a table-11 genome the bases after a real TGA stop are intergenic or another gene
 frame, and score as non-coding. So the genome is decoded once under table 11 with its own
 statistics (no network, no start model, one round: about a second for 2 Mb), and for every gene
 that ends in TGA the next 60-300 bases in its frame (up to a TAA or TAG) are scored with the
-genome's coding chain; the count of read-throughs that score positive decides.
+genome's coding chain; the count of read-throughs that score positive decides. Without `-g`
+the same count is taken on the single-mode decoder's own genes after its first round
+(decoder.py, ProkaryoteDecoder.finish), and a table-4 genome is decoded again (pipeline.py).
 
 An earlier rule (until 2026-12-05) decoded under table 4 and counted the genes with an
 internal TGA; on GC-rich and TGA-rich table-11 genomes it chose table 4 (Bradyrhizobium 0.61,
@@ -30,10 +32,11 @@ from genet5.predict.prokaryote.decoder import ProkaryoteSettings, prepare_record
 from genet5.predict.prokaryote.orfs import base_codes, codon_hits, frame_sums
 
 # The decision weighs k positive read-throughs of n as a likelihood ratio between the two
-# tables: a table-4 genome's read-throughs score positive with probability ~P_TABLE4, a
-# table-11 genome's with ~P_TABLE11 (observed up to 0.4 in 20-50 kb pieces of table-11 genomes:
-# the value here is set a little above it); table 4 needs odds of at least MIN_ODDS to 1.
-# Table 11 is the default: too little evidence (a short input, few TGA-ended genes) keeps it.
+# tables: a table-4 genome's read-throughs score positive with probability ~P_TABLE4 (whole
+# genomes 0.96-0.97), a table-11 genome's with ~P_TABLE11 (whole genomes 0-0.22, 10-50 kb pieces
+# up to 0.4 of a few read-throughs); table 4 needs odds of at least MIN_ODDS to 1, so a piece at
+# 0.4 stays table 11 (no false table 4 in 384 pieces, docs/benchmarks.md). Table 11 is the
+# default: too little evidence (a short input, few TGA-ended genes) keeps it.
 P_TABLE4, P_TABLE11 = 0.9, 0.3
 MIN_ODDS = 1000.0
 # What is read: at most this much of the genome (its first records), as the domain check does.
