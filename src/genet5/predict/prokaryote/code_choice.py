@@ -35,7 +35,7 @@ from genet5.predict.prokaryote.orfs import base_codes, codon_hits, frame_sums
 # tables: a table-4 genome's read-throughs score positive with probability ~P_TABLE4 (whole
 # genomes 0.96-0.97), a table-11 genome's with ~P_TABLE11 (whole genomes 0-0.22, 10-50 kb pieces
 # up to 0.4 of a few read-throughs); table 4 needs odds of at least MIN_ODDS to 1, so a piece at
-# 0.4 stays table 11 (no false table 4 in 384 pieces, docs/benchmarks.md). Table 11 is the
+# 0.4 stays table 11 (no table 4 in 288 pieces of table-11 genomes, docs/benchmarks.md). Table 11 is the
 # default: too little evidence (a short input, few TGA-ended genes) keeps it.
 P_TABLE4, P_TABLE11 = 0.9, 0.3
 MIN_ODDS = 1000.0
