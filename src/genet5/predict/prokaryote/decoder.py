@@ -427,9 +427,10 @@ def _fit_dicodon(records, chosen, settings: ProkaryoteSettings, cache: HexamerCa
     return model
 
 
-def _start_examples(records, chosen, half: int | None = None):
+def _start_examples(records, chosen):
     """(examples, background) for StartModel.fit: per strand, the start codons of the chosen
-    genes' ORFs with the chosen one marked; half 0/1: only the ORFs of that parity."""
+    genes' ORFs (codon, RBS, matrix window, chosen or not, ORF index); background: the codon and
+    RBS classes of every candidate start."""
     examples, bg_codon, bg_rbs = [], [], []
     for rec, ch in zip(records, chosen):
         for d, idx in zip(rec, ch):
@@ -437,20 +438,16 @@ def _start_examples(records, chosen, half: int | None = None):
             bg_codon.append(d.codon[real])
             bg_rbs.append(d.rbs[real])
             idx = idx[~d.cand.edge[idx]]
-            if half is not None:
-                idx = idx[d.cand.orf[idx] % 2 == half]
             if idx.size == 0:
                 continue
-            orfs = d.cand.orf[idx]
-            in_orf = np.isin(d.cand.orf, orfs) & ~d.cand.edge
+            in_orf = np.isin(d.cand.orf, d.cand.orf[idx]) & real
             is_chosen = np.zeros(len(d.cand.a), dtype=bool)
             is_chosen[idx] = True
             examples.append((d.codon[in_orf], d.rbs[in_orf], d.mat[in_orf], is_chosen[in_orf], d.cand.orf[in_orf]))
     return examples, (np.concatenate(bg_codon), np.concatenate(bg_rbs)) if bg_codon else None
 
 
-def _fit_starts(records, chosen) -> StartModel | None:
-    examples, background = _start_examples(records, chosen)
+def _fit_starts(examples, background) -> StartModel | None:
     if not examples:
         return None
     return StartModel.fit([e[:4] for e in examples], background=background)
@@ -464,15 +461,24 @@ def _chosen_log_prob(x: np.ndarray, group: np.ndarray, is_chosen: np.ndarray) ->
     return float((x[is_chosen] - norm[group[is_chosen]]).sum())
 
 
-def _matrix_gain(records, chosen, weight: float) -> float | None:
-    """How much the start matrix, fitted on half of the chosen genes' ORFs, raises the
-    log-probability of the chosen start among its ORF's starts in the other half (nats per
-    start, at `weight`, over codon + RBS alone); None with too few genes."""
+def _halves(examples, half: int) -> list:
+    """The examples' ORFs of one parity (ORF index even or odd)."""
+    out = []
+    for e in examples:
+        keep = e[4] % 2 == half
+        if keep.any():
+            out.append(tuple(x[keep] for x in e))
+    return out
+
+
+def _matrix_gain(examples, background, weight: float) -> float | None:
+    """How much the start matrix, fitted on half of the chosen genes' ORFs (_start_examples),
+    raises the log-probability of the chosen start among its ORF's starts in the other half
+    (nats per start, at `weight`, over codon + RBS alone); None with too few genes."""
     total, n = 0.0, 0
     for half in (0, 1):
-        train, background = _start_examples(records, chosen, half)
-        test, _ = _start_examples(records, chosen, 1 - half)
-        model = StartModel.fit([e[:4] for e in train], background=background) if train else None
+        train, test = _halves(examples, half), _halves(examples, 1 - half)
+        model = _fit_starts(train, background)
         if model is None or not test:
             return None
         for codon, rbs, mat, is_chosen, orf in test:
@@ -517,11 +523,11 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
         fixed_dicodon = _fit_dicodon(records, first, settings, hex_cache, through_stop=False)
     for _ in range(rounds):
         coding = _fit_coding(records, chosen, cache, settings.coding_per_parameter, settings.threads)
-        start_model = _fit_starts(records, chosen) if settings.use_start_model else None
-        start_model = start_model or StartModel.prior()
+        examples, background = _start_examples(records, chosen) if settings.use_start_model else ([], None)
+        start_model = _fit_starts(examples, background) or StartModel.prior()
         wround = wvec.copy()
         if settings.matrix_gain_full > 0 and settings.use_start_model:
-            gain = _matrix_gain(records, chosen, wvec[FEATURES.index("matrix")])
+            gain = _matrix_gain(examples, background, wvec[FEATURES.index("matrix")])
             if gain is not None:
                 wround[FEATURES.index("matrix")] *= min(1.0, max(gain, 0.0) / settings.matrix_gain_full)
         if settings.use_dicodon:
