@@ -623,18 +623,17 @@ class ProkaryoteDecoder:
             # under table 11, does the genome read TGA as tryptophan? Its genes say so after the
             # first round already (as -g auto's one-round decoding does): a table-4 genome is
             # decoded again under table 4 (pipeline.py), so its rounds under 11 stop there
-            check = None
+            check, evidence = None, []
             if self.code.id == 11 and self.cfg.code_from_genome:
                 from genet5.predict.prokaryote.code_choice import count_readthroughs, decide
 
                 def check(chosen, coding) -> bool:
-                    self.code_choice = decide(*count_readthroughs(self.records, chosen, coding))
-                    return self.code_choice.table == 4
+                    evidence.append(decide(*count_readthroughs(self.records, chosen, coding)))
+                    return evidence[-1].table == 4
 
-            self.code_choice = None
             st = self_train(self.records, self.settings, check)
-            decoded = Decoded([_genes(rec, ch, sc) for rec, ch, sc in zip(self.records, st.chosen, st.scores)], "single")
-            decoded.code_choice = self.code_choice
+            decoded = Decoded([_genes(rec, ch, sc) for rec, ch, sc in zip(self.records, st.chosen, st.scores)], "single",
+                              code_choice=evidence[0] if evidence else None)
         if on_bases is not None:  # without the network, the decoding is the work
             on_bases(self.bases)
         return decoded
