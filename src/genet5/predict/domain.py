@@ -34,10 +34,8 @@ import numpy as np
 
 from genet5.genome.codes import genetic_code, reverse_complement
 from genet5.predict.eukaryote.density import orf_spans
-
-_CODES = np.full(256, 4, dtype=np.int8)  # A C G T (either case) -> 0..3, anything else 4
-for _i, _b in enumerate(b"ACGT"):
-    _CODES[_b] = _CODES[_b + 32] = _i
+from genet5.predict.prokaryote.orfs import base_codes, word_hits
+from genet5.predict.prokaryote.starts import CODONS, SD_GROUPS
 
 SAMPLE_BASES = 2_000_000  # read from the start of the genome
 # Below this the call is noisy (pieces of the shared genomes, 2026-12-05: at 20 kb 2-4 of 12
@@ -147,21 +145,8 @@ SD_RATIO_ABOVE = 1.2
 # pass by chance (one of 48 Zymoseptoria, yeast, worm, fly, Arabidopsis and human pieces of 100 kb
 # did; none of 300 kb or 1 Mb), a 1 Mb bacterium has ~1,500
 SD_MIN_ORFS = 300
-_SD_PIECES = (b"AGGA", b"GGAG", b"GAGG")
-_STARTS = (b"ATG", b"GTG", b"TTG")
-
-
-def _hits(ids: np.ndarray, words) -> np.ndarray:
-    """hit[i]: one of the (equal-length) words begins at i of the coded sequence."""
-    k = len(words[0])
-    out = np.zeros(max(len(ids) - k + 1, 0), dtype=bool)
-    for w in words:
-        c = _CODES[np.frombuffer(w, dtype=np.uint8)]
-        h = np.ones(len(out), dtype=bool)
-        for j in range(k):
-            h &= ids[j : j + len(out)] == c[j]
-        out |= h
-    return out
+_SD_PIECES = SD_GROUPS[2]  # AGGA, GGAG, GAGG: the start model's 4-base motifs
+_STARTS = CODONS  # ATG, GTG, TTG
 
 
 def sd_enrichment(records: list[tuple[str, bytes]]) -> tuple[float, float, int]:
@@ -171,9 +156,9 @@ def sd_enrichment(records: list[tuple[str, bytes]]) -> tuple[float, float, int]:
     first = n_first = inner = n_inner = 0
     for _, seq in records:
         for strand_seq in (seq, reverse_complement(seq)):
-            ids = _CODES[np.frombuffer(strand_seq, dtype=np.uint8)]
-            sd = np.concatenate([[0], np.cumsum(_hits(ids, _SD_PIECES))])  # motifs begun before i
-            starts = np.flatnonzero(_hits(ids, _STARTS))
+            ids = base_codes(strand_seq)
+            sd = np.concatenate([[0], np.cumsum(word_hits(ids, _SD_PIECES))])  # motifs begun before i
+            starts = np.flatnonzero(word_hits(ids, _STARTS))
             for strand, lo, hi in orf_spans(strand_seq, genetic_code(11), MIN_CODONS):
                 if strand != 1:
                     continue  # each strand is read forwards, once

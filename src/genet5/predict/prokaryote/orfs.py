@@ -45,13 +45,20 @@ def segments(seq: bytes, min_gap: int = MIN_GAP) -> list[tuple[int, int]]:
 
 def codon_hits(codes: np.ndarray, codons) -> np.ndarray:
     """hit[i]: a codon of `codons` (bytes) starts at i (length len(codes) - 2)."""
-    n = len(codes)
-    hit = np.zeros(max(n - 2, 0), dtype=bool)
-    if n < 3:
-        return hit
-    for codon in codons:
-        c = base_codes(codon.upper())
-        hit |= (codes[:-2] == c[0]) & (codes[1:-1] == c[1]) & (codes[2:] == c[2])
+    return word_hits(codes, codons)
+
+
+def word_hits(codes: np.ndarray, words) -> np.ndarray:
+    """hit[i]: one of `words` (bytes, all of one length k) starts at i (length len(codes) - k + 1)."""
+    k = len(next(iter(words)))
+    n = max(len(codes) - k + 1, 0)
+    hit = np.zeros(n, dtype=bool)
+    for word in words:
+        c = base_codes(word.upper())
+        h = np.ones(n, dtype=bool)
+        for j in range(k):
+            h &= codes[j : j + n] == c[j]
+        hit |= h
     return hit
 
 
