@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Whole-command speed and memory of `genet5 predict` beside Prodigal on prokaryotic genomes.
+
+Each round runs, on the same uncompressed FASTA, `prodigal -i G -g CODE -f gff -q` and then
+`genet5 predict G -o OUT --domain prokaryote -g CODE -q` (fresh processes, start-up, reading and
+writing included, as a user runs them), under `/usr/bin/time` for the peak RSS; the rounds
+alternate the two so load changes hit both. Medians of the rounds are reported with the ratio of
+bp/s, the machine's load average and the CPU.
+
+    python bench/prokaryote/command_speed.py [--rounds 3] [--genomes DIR,DIR]
+        # -> bench/results/prokaryote_command_speed.json
+
+Default genomes: three validation genomes (Vibrio 4.1 Mb, T. kodakarensis 2.1 Mb, the phage
+MT939486 0.36 Mb) and Bradyrhizobium (train, 9.1 Mb: the largest, for memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "bench"))
+from io_speed import cpu_model  # noqa: E402
+
+GENOMES = Path(os.environ.get("GENET5_SHARED", REPO.parent / "shared")) / "genomes"
+OUT = REPO / "bench" / "results" / "prokaryote_command_speed.json"
+DEFAULT = ["prokaryotes/Vibrio_cholerae_RFB16", "archaea/Thermococcus_kodakarensis_KOD1",
+           "phages/erwinia_phage_MT939486", "prokaryotes/Bradyrhizobium_japonicum_USDA110"]
+
+
+def timed(cmd: list[str]) -> tuple[float, int]:
+    """(wall seconds, peak RSS in kB) of one command."""
+    t0 = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True)
+    secs = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{p.stderr[-500:]}")
+    return secs, int(p.stderr.strip().splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--genomes", default=",".join(DEFAULT))
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+    if not GENOMES.exists() or not shutil.which("prodigal") or not Path("/usr/bin/time").exists():
+        print("needs ../shared/genomes, prodigal and /usr/bin/time", file=sys.stderr)
+        return 1
+    from genet5.data.splits import read_manifest, read_splits
+
+    codes = {e.path.strip("/"): e.genetic_code for e in read_manifest(GENOMES / "manifest.tsv")}
+    splits = read_splits(GENOMES / "splits.tsv")
+    genet5 = str(Path(sys.executable).parent / "genet5")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for genome_dir in args.genomes.split(","):
+            fa = Path(tmp) / "genome.fa"
+            with gzip.open(GENOMES / genome_dir / "genome.fa.gz", "rb") as src, open(fa, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            bp = sum(len(ln.strip()) for ln in open(fa, "rb") if not ln.startswith(b">"))
+            code = str(codes[genome_dir])
+            ours, theirs = [], []
+            for _ in range(args.rounds):
+                theirs.append(timed(["prodigal", "-i", str(fa), "-g", code, "-f", "gff", "-q", "-o", os.devnull]))
+                ours.append(timed([genet5, "predict", str(fa), "-o", str(Path(tmp) / "out.gff3"), "--domain", "prokaryote",
+                                   "-g", code, "-q"]))
+            o, t = statistics.median(s for s, _ in ours), statistics.median(s for s, _ in theirs)
+            row = {"genome": genome_dir, "split": splits.get(genome_dir, ""), "bp": bp, "genet5_seconds": [round(s, 3) for s, _ in ours],
+                   "prodigal_seconds": [round(s, 3) for s, _ in theirs], "genet5_median_s": round(o, 3), "prodigal_median_s": round(t, 3),
+                   "ratio_bp_per_s": round(t / o, 3), "genet5_peak_rss_mb": round(max(r for _, r in ours) / 1024, 1),
+                   "prodigal_peak_rss_mb": round(max(r for _, r in theirs) / 1024, 1), "load_average": os.getloadavg()}
+            rows.append(row)
+            print(f"{genome_dir:45s} {bp:>10,} bp  genet5 {o:.2f} s  Prodigal {t:.2f} s  ratio {t / o:.2f}x  "
+                  f"peak RSS {row['genet5_peak_rss_mb']} MB  load {row['load_average'][0]:.2f}", flush=True)
+    args.out.write_text(json.dumps({"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                                    "device": {"cpu": cpu_model(), "cores": os.cpu_count()}, "rounds": args.rounds,
+                                    "rows": rows}, indent=1) + "\n")
+    print(f"wrote {args.out.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
