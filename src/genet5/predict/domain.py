@@ -18,7 +18,8 @@ GAP_ABOVE, unless its long ORFs' first starts carry a Shine-Dalgarno motif (SD_R
 below: a bacterium with much non-coding DNA). Organelle genomes read as eukaryotic by these numbers (Arabidopsis chloroplast
 0.64 / 464, mitochondrion 0.42 / 542), yet their genes are a bacterium's, unbroken and without
 the nucleus's splice sites: decoded as prokaryotes they get gene F1 0.58 (chloroplast, table 11)
-and 0.53 (mitochondrion, table 1) against 0.24 and 0.18 as eukaryotes (2026-12-05, session 30).
+and 0.52 (mitochondrion, table 1) against 0.24 and 0.18 as eukaryotes (bench/organelles.py,
+2026-12-05, session 30).
 So where every record's FASTA header names an organelle (as NCBI's do: "... chloroplast,
 complete genome") the genome is decoded as a prokaryote, and the summary says why. A bacterium
 with many pseudogenes could also read as eukaryotic: give --domain there. Inputs under
