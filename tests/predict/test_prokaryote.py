@@ -352,7 +352,7 @@ def test_length_log_odds_grows_with_length_and_falls_with_gc():
 
 def _junctions(n: int, rescue=None) -> dp.Junctions:
     unit = 0.15 * 4.35  # Prodigal's: 0.15 x its start weight
-    return dp.Junctions(-unit, unit, np.zeros(n) if rescue is None else np.asarray(rescue, dtype=float))
+    return dp.Junctions.prodigal(-unit, unit, np.zeros(n) if rescue is None else np.asarray(rescue, dtype=float))
 
 
 def test_dp_junctions_cost_each_gene_and_reward_close_same_strand_neighbours():

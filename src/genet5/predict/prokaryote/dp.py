@@ -7,9 +7,10 @@ start: ATGA, TGATG); genes on opposite strands may overlap by their 3' ends (con
 `convergent` bases) but by their 5' ends only up to `divergent`; no gene lies inside another.
 
 Weighted interval scheduling with bounded overlaps: candidates sorted by right end; the best
-chain ending in candidate i is its score plus the best of (a) any chain ending left of i (a
-running prefix maximum, found by bisection) and (b) each candidate that ends inside i's first
-`convergent` bases and may overlap it. Time O(n log n + n * overlapping neighbours).
+chain ending in candidate i is its score plus the best of (a) any chain ending far left of i (a
+running maximum per strand, found by bisection), (b) each candidate ending within `near` bases
+left of i and (c) each candidate that ends inside i's first `convergent` bases and may overlap
+it, each with the junction score of the pair (Junctions). Time O(n log n + n * neighbours).
 """
 
 from __future__ import annotations
@@ -21,38 +22,61 @@ import numpy as np
 
 OPERON_DIST = 60  # bp: same-strand neighbours this close are scored as one operon (Prodigal's)
 
+# how two consecutive genes of a chain face each other
+SAME, CONVERGENT, DIVERGENT = 0, 1, 2  # same strand; left on '+' and right on '-'; left on '-' and right on '+'
+
+
+def facing(left_plus: bool, right_plus: bool) -> int:
+    if left_plus == right_plus:
+        return SAME
+    return CONVERGENT if left_plus else DIVERGENT
+
 
 @dataclass
 class Junctions:
-    """Prodigal's score of the space between two consecutive genes of a chain (its intergenic
-    term; learned from its method). `apart` for neighbours on opposite strands or more than
-    3 x OPERON_DIST apart (Prodigal: -0.15 x its start weight, in effect a cost per gene); same-strand
-    neighbours closer than OPERON_DIST (or overlapping by more than 3/4 of it) gain
-    (2 - distance / OPERON_DIST) x `operon`; and where a start overlaps its same-strand upstream
-    neighbour's stop as in ATGA or TAATG (a coupled operon), the downstream gene gets back
-    `rescue` (per candidate: the negative part of its RBS and upstream scores)."""
+    """Score of the junction between two consecutive genes of a chain, by how they face each
+    other and the bases d between them (d = right gene's first base - left gene's last base - 1;
+    negative: they overlap): `table[facing, d + reach]` for -reach <= d <= near, and beyond
+    `near` `tail[facing] - slope * (d - near - 1)` (a geometric tail, so the DP can still keep one
+    running maximum per strand for far neighbours). Where a start overlaps its same-strand
+    upstream neighbour's stop as in ATGA or TAATG (a coupled operon), the downstream gene also
+    gets back `rescue` (per candidate: the negative part of its RBS and upstream scores)."""
 
-    apart: float
-    operon: float
+    table: np.ndarray  # (3, reach + near + 1)
+    reach: int
+    tail: np.ndarray  # (3,)
+    slope: float
     rescue: np.ndarray
+
+    @property
+    def near(self) -> int:
+        return self.table.shape[1] - self.reach - 1
+
+    @classmethod
+    def prodigal(cls, apart: float, operon: float, rescue: np.ndarray, reach: int = 200) -> Junctions:
+        """Prodigal's intergenic term (learned from its method): `apart` for neighbours on
+        opposite strands or more than 3 x OPERON_DIST apart (Prodigal: -0.15 x its start weight,
+        in effect a cost per gene); same-strand neighbours closer than OPERON_DIST (or
+        overlapping by more than 3/4 of it) gain (2 - distance / OPERON_DIST) x `operon`, the
+        distance counted from the stop codon's first base to the start."""
+        near = 3 * OPERON_DIST - 3
+        d = np.arange(-reach, near + 1)
+        dist = np.abs(d + 3)
+        same = np.where(((dist <= OPERON_DIST) & (d >= 0)) | (dist < OPERON_DIST / 4), (2.0 - dist / OPERON_DIST) * operon, 0.0)
+        table = np.stack([same, np.full(len(d), apart), np.full(len(d), apart)])
+        return cls(table, reach, np.full(3, apart), 0.0, rescue)
 
     def pair(self, lo1: int, hi1: int, plus1: bool, idx1: int, lo2: int, plus2: bool, idx2: int) -> float:
         """Score of gene 2 (starting at lo2) following gene 1 (ending at hi1) on its left."""
-        if plus1 != plus2:
-            return self.apart
-        dist = abs(lo2 - hi1 + 2)  # Prodigal's: from the stop codon's first base to the start
-        val = 0.0
-        if lo2 == hi1 or lo2 == hi1 - 3:  # TAATG / ATGA: the downstream gene's start rides on the stop
+        f, d = facing(plus1, plus2), lo2 - hi1 - 1
+        val = self.table[f, d + self.reach] if d <= self.near else self.tail[f] - self.slope * (d - self.near - 1)
+        if f == SAME and d in (-1, -4):  # TAATG / ATGA: the downstream gene's start rides on the stop
             val += self.rescue[idx2] if plus2 else self.rescue[idx1]
-        if dist > 3 * OPERON_DIST:
-            return val + self.apart
-        if (dist <= OPERON_DIST and hi1 < lo2) or dist < OPERON_DIST / 4:
-            val += (2.0 - dist / OPERON_DIST) * self.operon
-        return val
+        return float(val)
 
     def best_bonus(self) -> np.ndarray:
         """The most any junction can add to each candidate."""
-        return self.rescue + max(2.0 * self.operon, 0.0)
+        return self.rescue + max(float(self.table.max()), float(self.tail.max()), 0.0)
 
 
 def select(lo: np.ndarray, hi: np.ndarray, plus: np.ndarray, score: np.ndarray, *,
@@ -78,27 +102,35 @@ def select(lo: np.ndarray, hi: np.ndarray, plus: np.ndarray, score: np.ndarray, 
     prefix = [0.0] * n  # max of best[0..i]
     prefix_at = [-1] * n  # which index reaches it
     reach = max(same, convergent, divergent)
-    # neighbours ending this close before a start may earn more than the `apart` score
-    near = 3 * OPERON_DIST + 3 if junctions is not None else 0
-    apart = junctions.apart if junctions is not None else 0.0
-    operon = junctions.operon if junctions is not None else 0.0
+    if junctions is None:
+        near, slope, top, tail, offset = 0, 0.0, 0.0, [0.0] * 3, 0
+        table = [[0.0] * (reach + 1)] * 3
+    else:
+        if junctions.reach < reach:
+            raise ValueError(f"junction table reaches {junctions.reach} bp of overlap, the rules allow {reach}")
+        near, slope, offset = junctions.near, junctions.slope, junctions.reach
+        table, tail = junctions.table.tolist(), junctions.tail.tolist()
+        top = max(max(map(max, table)), max(tail))
+    # far neighbours (more than `near` bases to the left): per strand of the left gene, the
+    # running maximum of best + slope x its end, with the index reaching it
+    far = {True: ([0.0] * n, [-1] * n), False: ([0.0] * n, [-1] * n)}
     for i in range(n):
         li, hi_i, pi = L[i], H[i], P[i]
-        j0 = bisect.bisect_left(H, li - near, 0, i)  # candidates 0..j0-1 end well left of i
+        j0 = bisect.bisect_left(H, li - 1 - near, 0, i)  # candidates 0..j0-1 end more than `near` left of i
         j1 = bisect.bisect_left(H, li, j0, i)  # j0..j1-1 end just left of i, j1.. overlap it
         b, arg, jn = 0.0, -1, 0.0
-        if j1 > 0 and prefix[j1 - 1] + apart > 0:
-            # any gene ending left of i, at the `apart` score; closer ones may earn more, below
-            b, arg, jn = prefix[j1 - 1] + apart, prefix_at[j1 - 1], apart
+        if j0 > 0:
+            for s in (True, False):
+                val, at = far[s]
+                if at[j0 - 1] >= 0:
+                    pair = tail[SAME if s == pi else (CONVERGENT if s else DIVERGENT)] - slope * (li - 2 - near - H[at[j0 - 1]])
+                    if best[at[j0 - 1]] + pair > b:
+                        b, arg, jn = best[at[j0 - 1]] + pair, at[j0 - 1], pair
         for j in range(j0, j1):
-            # Junctions.pair for a same-strand gene ending just before i, inlined (the hot spot)
-            if P[j] != pi or best[j] + 2.0 * operon <= b:
+            # a gene ending within `near` bases left of i: its junction from the table (the hot spot)
+            if best[j] + top <= b:
                 continue
-            dist = li - H[j] + 2
-            if dist <= OPERON_DIST:
-                pair = (2.0 - dist / OPERON_DIST) * operon
-            else:
-                pair = 0.0 if dist <= 3 * OPERON_DIST else apart
+            pair = table[SAME if P[j] == pi else (CONVERGENT if P[j] else DIVERGENT)][li - H[j] - 1 + offset]
             if best[j] + pair > b:
                 b, arg, jn = best[j] + pair, j, pair
         j = j1
@@ -115,7 +147,7 @@ def select(lo: np.ndarray, hi: np.ndarray, plus: np.ndarray, score: np.ndarray, 
                 else:  # j on '-', i on '+': 5' ends overlap
                     ok = ov <= divergent
                 if ok:
-                    pair = junctions.pair(L[j], hj, pj, order[j], li, pi, order[i]) if near else 0.0
+                    pair = junctions.pair(L[j], hj, pj, order[j], li, pi, order[i]) if junctions is not None else 0.0
                     if best[j] + pair > b:
                         b, arg, jn = best[j] + pair, j, pair
             j += 1
@@ -126,6 +158,13 @@ def select(lo: np.ndarray, hi: np.ndarray, plus: np.ndarray, score: np.ndarray, 
             prefix[i], prefix_at[i] = prefix[i - 1], prefix_at[i - 1]
         else:
             prefix[i], prefix_at[i] = best[i], i
+        for s in (True, False):
+            val, at = far[s]
+            cur = best[i] + slope * hi_i if s == pi else -np.inf
+            if i and at[i - 1] >= 0 and val[i - 1] >= cur:
+                val[i], at[i] = val[i - 1], at[i - 1]
+            elif s == pi:
+                val[i], at[i] = cur, i
     chain = []
     i = prefix_at[n - 1]
     while i >= 0:
