@@ -233,10 +233,17 @@ class ProkaryoteSettings:
     # center -7: 0.9428 / 0.7506 / 0.8594; weight 0.7: 0.9428 / 0.7514 / 0.8573; 1.5: 0.9425 /
     # 0.7502 / 0.8552; own mean: 0.9418 / 0.7507 / 0.8599; in place of Prodigal's: 0.9427 /
     # 0.7514 / 0.8584; with the gene constant at -1.5 too: 0.9428 / 0.7505 / 0.8587; a 6 bp
-    # kernel instead of 25: 0.9406 (starts move to fit the kernel's fine detail)
+    # kernel instead of 25: 0.9406 (starts move to fit the kernel's fine detail). The weight is
+    # times pairs / (pairs + spacing_half_pairs), the neighbour pairs it was fitted on: a 5-10 kb
+    # input has a handful, and a density from them is noise (single mode on 5 / 10 / 20 / 50 kb
+    # pieces of the validation genomes, bench/prokaryote/meta_pieces.py's: off 0.817 / 0.851 /
+    # 0.860 / 0.899; unscaled 0.795 / 0.836 / 0.857 / 0.902; half at 15: 0.820 / 0.842 / 0.860 /
+    # 0.900; 30: 0.820 / 0.845 / 0.861 / 0.900; 100: 0.820 / 0.849 / 0.859 / 0.899). Harness at
+    # 30: 0.9434 / 0.7511 / 0.8573 (15: 0.9429 / 0.7511 / 0.8584; 100: 0.9430 / 0.7511 / 0.8533)
     spacing_weight: float = 1.0
     spacing_replaces_prodigal: bool = False
     spacing_center: float | None = -6.5
+    spacing_half_pairs: float = 30.0
     weights: ProkaryoteWeights = field(default_factory=ProkaryoteWeights)
 
 
@@ -385,7 +392,8 @@ def _decode(records: list[list[_StrandData]], scores: list[list[np.ndarray]], se
             kw["junctions"] = dp.Junctions.prodigal(-unit, unit, rescue, reach=max(settings.convergent_overlap, settings.same_overlap))
             if spacing is not None and settings.spacing_weight > 0:
                 base = None if settings.spacing_replaces_prodigal else kw["junctions"]
-                kw["junctions"] = spacing.junctions(settings.spacing_weight, rescue, base, settings.spacing_center)
+                weight = settings.spacing_weight * spacing.pairs / (spacing.pairs + settings.spacing_half_pairs)
+                kw["junctions"] = spacing.junctions(weight, rescue, base, settings.spacing_center)
         # segments of one record never share bases, so one DP over the record is exact
         pick = (dp.select if settings.use_dp else dp.greedy)(lo, hi, pl, s, same=settings.same_overlap, convergent=settings.convergent_overlap,
                          divergent=settings.divergent_overlap, **kw)
