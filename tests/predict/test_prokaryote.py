@@ -175,12 +175,37 @@ def test_self_training_stops_once_the_genes_stop_changing(monkeypatch):
     calls = {}
     for name, fraction in (("until stable", 0.0), ("every round", -1.0)):
         decodes.clear()
-        s = ProkaryoteSettings(use_net=False, rounds=8, stable_fraction=fraction)
+        s = ProkaryoteSettings(use_net=False, rounds=8, stable_fraction=fraction, meta_seed_below=0)
         genes = find_genes([prepare_record("s", seq, CODE11, STARTS, s)], s)[0]
         calls[name] = (len(decodes), {(g.strand, g.start, g.end) for g in genes})
     assert calls["every round"][0] == 1 + 8  # the first guess, then one decode per round
     assert calls["until stable"][0] < calls["every round"][0]
     assert calls["until stable"][1] == calls["every round"][1]
+
+
+def test_small_inputs_start_self_training_from_meta_modes_scores_too(monkeypatch):
+    """Under meta_seed_below bases the first gene set adds the best shipped parameter set's
+    scores to the long-ORF guess; above it (or with the threshold at 0) meta mode is not run."""
+    import genet5.predict.prokaryote.meta as meta
+
+    seq, genes = _planted_genome(3)
+    calls = []
+    real = meta.best_sets
+
+    def counting(records, settings, *args, **kw):
+        calls.append(kw.get("code"))
+        return real(records, settings, *args, **kw)
+
+    monkeypatch.setattr(meta, "best_sets", counting)
+    found = {}
+    for below in (10**6, 0):
+        calls.clear()
+        s = ProkaryoteSettings(use_net=False, meta_seed_below=below)
+        found[below] = {(g.strand, g.start, g.end) for g in find_genes([prepare_record("s", seq, CODE11, STARTS, s)], s)[0]}
+        assert calls == ([11] if below else [])
+    # the planted genes are found either way (no shipped set knows them: the long ORFs lead)
+    for got in found.values():
+        assert len(got & set(genes)) >= 0.9 * len(genes)
 
 
 def _tga_stop_genome(seed: int, n_genes: int = 80) -> bytes:

@@ -244,6 +244,18 @@ class ProkaryoteSettings:
     spacing_replaces_prodigal: bool = False
     spacing_center: float | None = -6.5
     spacing_half_pairs: float = 30.0
+    # Inputs under this many bases add meta mode's scores (meta.py: the shipped parameter set that
+    # scores them best) to the long-ORF guess that starts self-training: a small genome's first
+    # genes decide what it teaches itself. 2026-12-05 (session 31), single mode on
+    # bench/prokaryote/meta_pieces.py's pieces of the validation genomes, start+stop F1 at 5 / 10 /
+    # 20 / 50 kb: long-ORF guess 0.820 / 0.845 / 0.861 / 0.900; meta mode's genes alone as the
+    # first set 0.834 / 0.870 / 0.876 / 0.907; added to the guess 0.834 / 0.865 / 0.873 / 0.910
+    # (meta mode itself 0.878 / 0.881 / 0.903 / 0.889: the 50 kb switch stands). Training phages
+    # (harness; 44-170 kb) 0.8573 -> 0.8610 (alone) / 0.8624 (added). Meta's genes alone failed a
+    # built genome whose genes no shipped set knows (test_prokaryote.py's planted table-4 genome:
+    # 0 of 80 found, self-training never left the wrong first set); added to the long-ORF guess,
+    # the long ORFs still lead there. Cost: meta mode's scoring, ~0.15-0.3 s for 50-150 kb.
+    meta_seed_below: int = 150_000
     weights: ProkaryoteWeights = field(default_factory=ProkaryoteWeights)
 
 
@@ -259,6 +271,7 @@ class _StrandData:
     start_net: np.ndarray | None = None  # learned start classifier's term (add_start_net)
     rescue: np.ndarray | None = None  # dicodon start score an operon-coupled start gets back (dp.Junctions)
     sd_masks: tuple[np.ndarray, np.ndarray] | None = None  # Prodigal's motif bins (sd_bins.bin_masks), when used
+    code: int = 11  # the genetic code its candidates were read under
 
 
 def candidate_features(d: _StrandData, coding: CodingModel, start_model: StartModel, use_net: bool,
@@ -339,7 +352,7 @@ def prepare_record(seqid: str, seq: bytes, code: GeneticCode, start_codons, sett
             net = frame_sums(np.ascontiguousarray(w), cand.a, cand.e)
         codon, rbs, mat = features(cand.seq, cand.a, cand.edge)
         length = length_log_odds((cand.e - cand.a + 1) / 3.0, gc, code.id)
-        return _StrandData(cand, net, codon, rbs, mat, length)
+        return _StrandData(cand, net, codon, rbs, mat, length, code=code.id)
 
     return thread_map(strand_data, record_candidates(seqid, seq, code, start_codons, settings.min_len), settings.threads,
                       bases=2 * len(seq))
@@ -552,10 +565,14 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
     """Rounds of fitting the coding chain and start model on the current genes and decoding
     again. After it returns, each strand's `features` hold the candidates' features under the
     last round's models. stop_after_first(chosen, coding): asked after the first round; True
-    ends the training there (the caller will not use these genes)."""
+    ends the training there (the caller will not use these genes). The first gene set is the
+    long-ORF guess (or the network's), with meta mode's scores added for inputs under
+    meta_seed_below bases."""
     ensure_start_net(records, settings)
     wvec = weight_vector(settings, records)
     scores = [[_bootstrap_scores(d, settings) for d in rec] for rec in records]
+    if settings.use_self_training and _bases(records) < settings.meta_seed_below:
+        scores = [[b + m for b, m in zip(rb, rm)] for rb, rm in zip(scores, _meta_scores(records, settings))]
     chosen = _decode(records, scores, settings)
     coding, start_model, dicodon = None, StartModel.prior(), None
     rounds = settings.rounds if settings.use_self_training else 0
@@ -590,6 +607,20 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
         if _changed(before, chosen) <= settings.stable_fraction * max(_count(chosen), 1):
             break
     return SelfTrained(coding, start_model, dicodon, chosen, scores)
+
+
+def _bases(records: list[list[_StrandData]]) -> int:
+    return sum(d.cand.length for rec in records for d in rec if d.cand.strand == "+")
+
+
+def _meta_scores(records: list[list[_StrandData]], settings: ProkaryoteSettings) -> list[list[np.ndarray]]:
+    """Every candidate's score under the shipped parameter set (meta.py) that scores its record
+    best, under the records' genetic code (zeros for a record without one)."""
+    from genet5.predict.prokaryote.meta import best_sets
+
+    code = next((d.code for rec in records for d in rec), 11)
+    return [b[2] if b is not None else [np.zeros(len(d.cand.a)) for d in rec]
+            for rec, b in zip(records, best_sets(records, settings, code=code))]
 
 
 def _count(chosen: list[list[np.ndarray]]) -> int:

@@ -79,11 +79,26 @@ def find_genes_meta(records: list[list[_StrandData]], settings: ProkaryoteSettin
                     gc_window: float | None = None) -> tuple[list[list[OrfGene]], list[str]]:
     """Genes of each record with the parameter set that scores it best, and that set's name.
     With `code`, only the sets fitted under that genetic code compete (all of them if none was)."""
+    out, names = [], []
+    for rec, best in zip(records, best_sets(records, settings, sets, code, gc_window)):
+        if best is None:
+            out.append([]); names.append("")
+            continue
+        name, chosen, scores = best
+        out.append(_genes(rec, chosen, scores))
+        names.append(name)
+    return out, names
+
+
+def best_sets(records: list[list[_StrandData]], settings: ProkaryoteSettings, sets: list[ParameterSet] | None = None,
+              code: int | None = None, gc_window: float | None = None) -> list[tuple[str, list, list] | None]:
+    """Per record: (name of the set whose gene set scores highest, the chosen candidates per
+    strand, every candidate's score under it); None for a record without candidates."""
     sets = load_sets() if sets is None else sets
     if code is not None and any(s.code == code for s in sets):
         sets = [s for s in sets if s.code == code]
     ensure_start_net(records, settings, meta=True)
-    out, names = [], []
+    out: list[tuple[str, list, list] | None] = []
     for rec in records:
         best = None
         wvec = weight_vector(settings, [rec], meta=True)
@@ -94,12 +109,9 @@ def find_genes_meta(records: list[list[_StrandData]], settings: ProkaryoteSettin
             total = sum(float(sc[idx].sum()) for sc, idx in zip(scores[0], chosen[0]))
             if best is None or total > best[0]:
                 best = (total, s.name, chosen[0], scores[0])
-        if best is None:
-            out.append([]); names.append("")
-            continue
-        out.append(_genes(rec, best[2], best[3]))
-        names.append(best[1])
-    return out, names
+        out.append(None if best is None else best[1:])
+    return out
+
 
 def record_gc(rec: list[_StrandData]) -> float:
     """G+C share of the A/C/G/T bases of one prepared record (its forward segments)."""
