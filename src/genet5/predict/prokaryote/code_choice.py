@@ -75,7 +75,7 @@ def readthrough_counts(records: list[tuple[str, bytes]], min_len: int = 90) -> t
     """(n, k) of a quick table-11 decoding of `records` (one round, no start model): see
     count_readthroughs."""
     settings = ProkaryoteSettings(min_len=min_len, use_net=False, rounds=1, use_start_model=False,
-                                  use_dicodon=False, start_net_model=None)
+                                  use_dicodon=False, start_net_model=None, meta_seed_below=0)
     starts = frozenset({b"ATG", b"GTG", b"TTG"})
     prepared = [prepare_record(sid, seq, genetic_code(11), starts, settings) for sid, seq in records]
     trained = self_train(prepared, settings)
