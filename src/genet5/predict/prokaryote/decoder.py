@@ -5,7 +5,8 @@ One genome is decoded at once (a draft's contigs share one set of statistics):
 1. every ORF and start codon of every segment on both strands (orfs.py);
 2. a first gene set: from the long ORFs (most long ORFs of a prokaryote are genes), or from
    the network's per-base evidence when it is asked for (`--network`; off by default: it adds
-   nothing on the validation genomes, see the comment above FEATURES);
+   nothing on the validation genomes, see the comment above FEATURES); below 150 kb meta mode's
+   scores are added (`meta_seed_below`);
 3. rounds of self-training, as Prodigal and GeneMarkS-2 do: the coding chain (coding.py) and
    the start model (starts.py) are fitted on the current gene set, every candidate is rescored
        w_coding * coding log-ratio + w_start * start log-odds + w_length * length + bias
