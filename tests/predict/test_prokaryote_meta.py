@@ -90,3 +90,21 @@ def test_paired_sets_share_a_bin_chain_and_a_genome_start_model(tmp_path):
     for a, b in zip(again, sets):
         np.testing.assert_array_equal(a.coding.ratio, b.coding.ratio)
         np.testing.assert_array_equal(a.starts.mat, b.starts.mat)
+
+
+def test_meta_mode_scores_junctions_between_genes():
+    """Meta mode's DP adds Prodigal's junction terms at meta_junction_unit: at a very high unit
+    the operon bonus for close same-strand neighbours dominates, and random sequence comes out
+    as chains of tightly packed ORFs; without junction terms it gives almost no genes."""
+    import dataclasses
+
+    records, settings = _record(11, gc=0.5, n=20000)
+    sets = [s for s in load_sets() if s.code == 11][:3]
+    found = {}
+    for unit in (0.0, 8.0):
+        genes, _ = find_genes_meta(records, dataclasses.replace(settings, meta_junction_unit=unit), sets, code=11)
+        found[unit] = sorted(genes[0], key=lambda g: g.end)
+    assert len(found[0.0]) < 10 < len(found[8.0])
+    pairs = list(zip(found[8.0], found[8.0][1:]))
+    close = [a.strand == b.strand and b.start - a.end - 1 <= 60 for a, b in pairs]
+    assert sum(close) > 0.5 * len(pairs)

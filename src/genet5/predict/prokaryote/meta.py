@@ -105,7 +105,7 @@ def best_sets(records: list[list[_StrandData]], settings: ProkaryoteSettings, se
         cache = ContextCache()  # the sets share one chain order: the contexts are read once
         for s in competing(sets, record_gc(rec), gc_window):
             scores = score_records([rec], s.coding, s.starts, settings, wvec, cache)
-            chosen = _decode([rec], scores, settings)
+            chosen = _decode([rec], scores, settings, junction_unit=settings.meta_junction_unit)
             total = sum(float(sc[idx].sum()) for sc, idx in zip(scores[0], chosen[0]))
             if best is None or total > best[0]:
                 best = (total, s.name, chosen[0], scores[0])
