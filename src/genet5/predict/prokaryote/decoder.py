@@ -308,10 +308,15 @@ def candidate_features(d: _StrandData, coding: CodingModel, start_model: StartMo
 META_START_NET_SCALE = 0.5
 
 
+def _bases(records: list[list[_StrandData]]) -> int:
+    """Bases of the records' segments (each segment's '+' strand once)."""
+    return sum(d.cand.length for rec in records for d in rec if d.cand.strand == "+")
+
+
 def weight_vector(settings: ProkaryoteSettings, records: list[list[_StrandData]], meta: bool = False) -> np.ndarray:
     """FEATURES' weights for these records (one genome, or one sequence in meta mode)."""
     w = settings.weights.vector()
-    bases = sum(d.cand.length for rec in records for d in rec if d.cand.strand == "+")
+    bases = _bases(records)
     i = FEATURES.index("start_net")
     full = w[i]
     w[i] = max(min(full, settings.start_net_floor), full * min(1.0, settings.start_net_full_below / max(bases, 1)))
@@ -409,18 +414,19 @@ def _decode(records: list[list[_StrandData]], scores: list[list[np.ndarray]], se
             lo, hi = d.cand.genomic_all()
             los.append(lo); his.append(hi); plus.append(np.full(len(lo), d.cand.strand == "+"))
         lo, hi, pl, s = (np.concatenate(x) for x in (los, his, plus, sc))
-        kw = {}
-        if junction_weight > 0 and settings.use_dp and all(d.rescue is not None for d in rec):
+        kw, unit = {}, 0.0
+        if junction_weight > 0 and all(d.rescue is not None for d in rec):
             unit = junction_weight * settings.dicodon_start_weight * settings.dicodon_junction_share
             rescue = junction_weight * np.concatenate([d.rescue for d in rec])
-            kw["junctions"] = dp.Junctions.prodigal(-unit, unit, rescue, reach=max(settings.convergent_overlap, settings.same_overlap))
+        elif junction_unit > 0:
+            unit, rescue = junction_unit, np.zeros(len(lo))
+        if unit > 0 and settings.use_dp:
+            junctions = dp.Junctions.prodigal(-unit, unit, rescue, reach=max(settings.convergent_overlap, settings.same_overlap))
             if spacing is not None and settings.spacing_weight > 0:
-                base = None if settings.spacing_replaces_prodigal else kw["junctions"]
                 weight = settings.spacing_weight * spacing.pairs / (spacing.pairs + settings.spacing_half_pairs)
-                kw["junctions"] = spacing.junctions(weight, rescue, base, settings.spacing_center)
-        elif junction_unit > 0 and settings.use_dp:
-            kw["junctions"] = dp.Junctions.prodigal(-junction_unit, junction_unit, np.zeros(len(lo)),
-                                                    reach=max(settings.convergent_overlap, settings.same_overlap))
+                junctions = spacing.junctions(weight, rescue, None if settings.spacing_replaces_prodigal else junctions,
+                                              settings.spacing_center)
+            kw["junctions"] = junctions
         # segments of one record never share bases, so one DP over the record is exact
         pick = (dp.select if settings.use_dp else dp.greedy)(lo, hi, pl, s, same=settings.same_overlap, convergent=settings.convergent_overlap,
                          divergent=settings.divergent_overlap, **kw)
@@ -621,10 +627,6 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
         if _changed(before, chosen) <= settings.stable_fraction * max(_count(chosen), 1):
             break
     return SelfTrained(coding, start_model, dicodon, chosen, scores)
-
-
-def _bases(records: list[list[_StrandData]]) -> int:
-    return sum(d.cand.length for rec in records for d in rec if d.cand.strand == "+")
 
 
 def _meta_scores(records: list[list[_StrandData]], settings: ProkaryoteSettings) -> list[list[np.ndarray]]:
