@@ -12,6 +12,11 @@ network); the genes it chooses are then pooled across genomes and cut by GC:
   archaeon's starts are not a GC bin's average);
 - each code-11 bin's coding chain with the start model of the genomes in CROSS_STARTS.
 
+Each set also carries a Prodigal-method score (predict/prokaryote/dicodon.py): a bin's hexamer
+table from its pooled genes against their genomes' hexamers (pooled_dicodon), a genome's the one
+single mode fits on its genes, with start weights trained on its sure ORFs; a bin paired with a
+genome's start model takes that genome's start weights too.
+
 Every set's coding chain has the same order (ORDER), so the gene-set scores that choose a set per
 sequence compare alike. Deterministic: rerunning it reproduces the bundled files
 (tests/scripts/test_make_meta_models.py rebuilds the code-4 sets and compares).
@@ -72,7 +77,8 @@ def genome_pool(name: str, code_number: int, records=None) -> dict:
     from genet5.genome.fasta import read_fasta
     from genet5.predict.decoders import start_codon_set
     from genet5.predict.pipeline import PredictConfig
-    from genet5.predict.prokaryote.decoder import prepare_record, self_train, settings_for
+    from genet5.predict.prokaryote.decoder import _fit_dicodon, prepare_record, self_train, settings_for
+    from genet5.predict.prokaryote.dicodon import UPSTREAM, background_counts
 
     records = list(read_fasta(GENOMES / name / "genome.fa.gz")) if records is None else records
     cfg = PredictConfig(genetic_code=code_number, domain="prokaryote")
@@ -81,10 +87,12 @@ def genome_pool(name: str, code_number: int, records=None) -> dict:
     settings, code = replace(settings_for(cfg), use_dicodon=False), genetic_code(code_number)
     prepared = [prepare_record(r.id, r.seq, code, start_codon_set(cfg), settings) for r in records]
     st = self_train(prepared, settings)
-    genes, bg = [], []
+    genes, bg, hexamer_bg = [], [], np.zeros(4096)
+    pad = int(UPSTREAM.max())
     for rec, ch in zip(prepared, st.chosen):
         for d, idx in zip(rec, ch):
             c = d.cand
+            hexamer_bg += background_counts([c.seq])
             gc_cum = np.concatenate([[0], np.cumsum(np.frombuffer(c.seq.upper(), dtype=np.uint8) == ord("G"))
                                      + np.cumsum(np.frombuffer(c.seq.upper(), dtype=np.uint8) == ord("C"))])
             span_gc = (gc_cum[c.e + 1] - gc_cum[c.a]) / np.maximum(c.e - c.a + 1, 1)
@@ -93,8 +101,15 @@ def genome_pool(name: str, code_number: int, records=None) -> dict:
             for k in idx[~c.edge[idx] & ~c.open3[idx]]:
                 in_orf = (c.orf == c.orf[k]) & real
                 genes.append((float(span_gc[k]), c.seq[c.a[k]: c.e[k] + 1], d.codon[in_orf], d.rbs[in_orf],
-                              d.mat[in_orf], np.flatnonzero(in_orf) == k))
-    return {"name": name, "code": code_number, "genes": genes, "background": np.concatenate(bg)}
+                              d.mat[in_orf], np.flatnonzero(in_orf) == k, c.seq[max(c.a[k] - pad, 0): c.a[k]].rjust(pad, b"N")))
+    seq = b"".join(r.seq for r in records).upper()
+    acgt = sum(seq.count(b) for b in (b"A", b"C", b"G", b"T"))
+    # the genome's own Prodigal-method score as single mode fits it on these genes (its start
+    # weights trained on the genome's sure ORFs: what a GC bin's pooled counts cannot give)
+    own = _fit_dicodon(prepared, st.chosen, replace(settings, use_dicodon=True))
+    own._coding_memo = {}  # this genome's candidates: nothing another sequence can use
+    return {"name": name, "code": code_number, "genes": genes, "background": np.concatenate(bg),
+            "hexamers": hexamer_bg, "gc": (seq.count(b"G") + seq.count(b"C")) / max(acgt, 1), "dicodon": own}
 
 
 def binned_set(pools: list[dict], center: float, half: float, order: int):
@@ -116,10 +131,43 @@ def binned_set(pools: list[dict], center: float, half: float, order: int):
     coding = CodingModel.fit([(joined, a, a + lengths - 1)], [joined, reverse_complement(joined)], k=order)
     bg = np.concatenate([p["background"] for p in pools])
     bg = bg[np.abs(bg[:, 0] - center) <= half]
-    starts = StartModel.fit([g[2:] for g in genes], background=(bg[:, 1].astype(np.int64), bg[:, 2].astype(np.int64)))
+    starts = StartModel.fit([g[2:6] for g in genes], background=(bg[:, 1].astype(np.int64), bg[:, 2].astype(np.int64)))
     gc = round(float(np.mean([g[0] for g in genes])), 4)  # as sets.json keeps it: rebuilt sets compare exactly
     codes = sorted({p["code"] for p in pools})
-    return ParameterSet(f"gc{center:.2f}_code{'+'.join(map(str, codes))}", gc, coding, starts or StartModel.prior())
+    return ParameterSet(f"gc{center:.2f}_code{'+'.join(map(str, codes))}", gc, coding, starts or StartModel.prior(),
+                        dicodon=pooled_dicodon(genes, pools, center, half))
+
+
+def pooled_dicodon(genes: list, pools: list[dict], center: float, half: float):
+    """The Prodigal-method score (dicodon.py) of pooled genes: their in-frame hexamers against
+    the hexamers of their genomes' two strands, each genome weighted by its share of the genes
+    (Prodigal's per-genome table, pooled), and the bases upstream of their starts against the
+    genomes' GC likewise; fitted with the single mode's pseudo-counts."""
+    from genet5.predict.prokaryote.decoder import ProkaryoteSettings
+    from genet5.predict.prokaryote.dicodon import DicodonModel, gene_counts
+
+    settings = ProkaryoteSettings()
+    pad = len(genes[0][6])
+    joined = b"N".join(g[6] + g[1] for g in genes)  # hexamers with an N are not counted
+    lengths = np.array([pad + len(g[1]) + 1 for g in genes])
+    a = np.concatenate([[0], np.cumsum(lengths)[:-1]]) + pad
+    cnt, ups = gene_counts([(joined, a, a + np.array([len(g[1]) for g in genes]) - 1)])
+    share = np.array([sum(abs(g[0] - center) <= half for g in p["genes"]) for p in pools], dtype=np.float64)
+    share /= share.sum()
+    bg = sum(w * p["hexamers"] / p["hexamers"].sum() for w, p in zip(share, pools))
+    gc = float(sum(w * p["gc"] for w, p in zip(share, pools)))
+    return DicodonModel.from_counts(cnt, bg * cnt.sum(), ups, gc, settings.dicodon_start_weight,
+                                    settings.dicodon_pseudo_codons, settings.dicodon_pseudo_starts)
+
+
+def crossed(coding_from, starts_from):
+    """A Prodigal-method score with one model's hexamer table and another's start weights and
+    upstream composition (a GC bin's coding with a genome's starts, as CROSS_STARTS pairs them)."""
+    from genet5.predict.prokaryote.dicodon import DicodonModel
+
+    out = DicodonModel(coding_from.coding, starts_from.upstream, coding_from.start_weight, coding_from.codons)
+    out.type_wt, out.rbs_wt, out.start_share = starts_from.type_wt, starts_from.rbs_wt, starts_from.start_share
+    return out
 
 
 def gc_slope(bins: list) -> np.ndarray:
@@ -166,11 +214,12 @@ def make_sets(pools: list[dict], code11_bins: list | None = None) -> list:
     for p in pools:
         if len(p["genes"]) >= GENOME_SET_GENES:
             s = binned_set([p], 0.5, 1.0, ORDER)
-            sets.append(replace(s, name=p["name"].split("/")[-1], code=p["code"]))
+            sets.append(replace(s, name=p["name"].split("/")[-1], code=p["code"], dicodon=p["dicodon"]))
     bins11 = [b for b in sets if b.code == 11 and b.name.startswith("gc")]
     for g in [g for g in sets if g.name.startswith(CROSS_STARTS) and g.code == 11]:
         short = "_".join(g.name.split("_")[:2])
-        sets += [replace(b, name=f"{b.name}+{short}_starts", starts=g.starts) for b in bins11]
+        sets += [replace(b, name=f"{b.name}+{short}_starts", starts=g.starts, dicodon=crossed(b.dicodon, g.dicodon))
+                 for b in bins11]
     return sets
 
 
@@ -204,6 +253,8 @@ def main() -> int:
                                "genomes": [p["name"] for p in pools],
                                "bins": f"GC every {BIN_STEP} +-{BIN_HALF}, >= {MIN_BIN_GENES} genes; genome sets >= {GENOME_SET_GENES} genes",
                                "order": ORDER,
+                               "dicodon": "per set: a bin's hexamer table pooled from its genes; a genome's single-mode "
+                                          "fit, start weights trained on its sure ORFs",
                                "decoder": "default prokaryote settings (settings_for), no per-base network"})
     print(f"wrote {len(sets)} sets to {args.out}")
     return 0

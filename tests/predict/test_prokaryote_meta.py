@@ -87,9 +87,40 @@ def test_paired_sets_share_a_bin_chain_and_a_genome_start_model(tmp_path):
     save_sets(tmp_path, sets, {})  # stored once, read back equal
     again = load_sets(tmp_path)
     assert [s.name for s in again] == [s.name for s in sets]
+    for s in paired:  # the bin's hexamer table, E. coli's start weights and upstream composition
+        assert s.dicodon.coding is by_name[s.name.split("+")[0]].dicodon.coding
+        assert s.dicodon.type_wt is ecoli.dicodon.type_wt and s.dicodon.upstream is ecoli.dicodon.upstream
     for a, b in zip(again, sets):
         np.testing.assert_array_equal(a.coding.ratio, b.coding.ratio)
         np.testing.assert_array_equal(a.starts.mat, b.starts.mat)
+        np.testing.assert_array_equal(a.dicodon.coding, b.dicodon.coding)
+        np.testing.assert_array_equal(a.dicodon.upstream, b.dicodon.upstream)
+        assert (a.dicodon.type_wt is None) == (b.dicodon.type_wt is None) and a.dicodon.codons == b.dicodon.codons
+        if a.dicodon.type_wt is not None:
+            np.testing.assert_array_equal(a.dicodon.rbs_wt, b.dicodon.rbs_wt)
+            assert a.dicodon.start_share == b.dicodon.start_share
+
+
+def test_sets_carry_a_prodigal_method_score_that_meta_mode_uses():
+    """Every shipped set has its dicodon score (scripts/make_meta_models.py); meta mode adds it
+    to each candidate (the dicodon features) unless meta_dicodon is off, and then the DP's
+    junction terms come in its units."""
+    import dataclasses
+
+    from genet5.predict.prokaryote.decoder import FEATURES
+    from genet5.predict.prokaryote.meta import best_sets
+
+    sets = load_sets()
+    assert all(s.dicodon is not None and s.dicodon.coding.shape == (4096,) for s in sets)
+    genomes = [s for s in sets if not s.name.startswith(("gc", "x"))]
+    assert genomes and all(s.dicodon.type_wt is not None and s.dicodon.start_share > 0.5 for s in genomes)
+    records, settings = _record(11, gc=0.5, n=8000)
+    used = {}
+    for on in (True, False):
+        best_sets(records, dataclasses.replace(settings, meta_dicodon=on), sets[:4], code=11)
+        feats = np.concatenate([d.features for d in records[0]])
+        used[on] = np.abs(feats[:, [FEATURES.index("dicodon"), FEATURES.index("dicodon_start")]]).sum()
+    assert used[True] > 0 and used[False] == 0
 
 
 def test_meta_mode_scores_junctions_between_genes():
@@ -99,6 +130,7 @@ def test_meta_mode_scores_junctions_between_genes():
     import dataclasses
 
     records, settings = _record(11, gc=0.5, n=20000)
+    settings = dataclasses.replace(settings, meta_dicodon=False)  # with it, the junctions are in its units
     sets = [s for s in load_sets() if s.code == 11][:3]
     found = {}
     for unit in (0.0, 8.0):

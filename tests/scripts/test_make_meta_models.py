@@ -48,3 +48,12 @@ def test_script_reproduces_the_code4_sets():
         np.testing.assert_allclose(s.coding.ratio, b.coding.ratio, rtol=0, atol=1e-5)
         for part in ("codon", "rbs", "mat"):
             np.testing.assert_allclose(getattr(s.starts, part), getattr(b.starts, part), rtol=0, atol=1e-5)
+        # the Prodigal-method score: hexamer table, upstream composition and (the genome's own
+        # set; the bins and the sets extrapolated from them have none) start weights
+        assert s.dicodon is not None and b.dicodon is not None and s.dicodon.codons == b.dicodon.codons
+        for part in ("coding", "upstream", "type_wt", "rbs_wt"):
+            x, y = getattr(s.dicodon, part), getattr(b.dicodon, part)
+            assert (x is None) == (y is None), (s.name, part)
+            if x is not None:
+                np.testing.assert_allclose(x, y, rtol=0, atol=1e-5)
+        assert (s.dicodon.type_wt is not None) == (s.name == MYCOPLASMA.split("/")[-1])

@@ -257,14 +257,27 @@ class ProkaryoteSettings:
     # 0 of 80 found, self-training never left the wrong first set); added to the long-ORF guess,
     # the long ORFs still lead there. Cost: meta mode's scoring, ~0.15-0.3 s for 50-150 kb.
     meta_seed_below: int = 150_000
-    # Meta mode has no dicodon term, so no junction scores came with it; Prodigal's (dp.Junctions
-    # .prodigal) at this unit instead (0: none). 2026-12-05 (session 31), meta mode, start+stop F1:
+    # Meta mode without a dicodon term (meta_dicodon off, or a set without one) has no junction
+    # scores from it; Prodigal's (dp.Junctions.prodigal) at this unit instead (0: none). 2026-12-05 (session 31), meta mode, start+stop F1:
     # meta_pieces' pieces at 5 / 10 / 20 / 50 kb 0.878 / 0.881 / 0.903 / 0.889 -> 0.882 / 0.884 /
     # 0.904 / 0.892 at 0.6 (0.3: 0.878 / 0.877 / 0.903 / 0.888; 1.0: 0.885 / 0.883 / 0.904 /
     # 0.889); whole validation genomes (harness candidates): LT960552 / MT939486 / 87 / 88 +0.005
     # / +0.000 / +0.004 / +0.005, Vibrio +0.002, T. kodakarensis +0.002, M. alvi -0.003;
     # training phages 8 of 11 up
     meta_junction_unit: float = 0.6
+    # Meta mode scores each set's dicodon score too (meta.ParameterSet.dicodon: made by
+    # scripts/make_meta_models.py, a GC bin's hexamer table pooled from its genes, a training
+    # genome's own fit with its start weights trained on sure ORFs), with the junction terms in
+    # its units as single mode has them (meta_junction_unit then unused). 2026-12-05 (session 32),
+    # meta mode, start+stop F1 on meta_pieces' 5 / 10 / 20 / 50 kb pieces: 0.882 / 0.884 / 0.904 /
+    # 0.892 -> 0.887 / 0.903 / 0.903 / 0.901 (all pieces 0.8936 -> 0.9009, stop F1 0.976 -> 0.982;
+    # the bins' hexamer tables alone, no genome start weights: 0.8953; the sets' coding chain
+    # left out: 0.9002), then 0.894 / 0.900 / 0.903 / 0.903 without the start classifier
+    # (META_START_NET_WEIGHT); whole validation genomes 0.918 -> 0.927 on average (T.
+    # kodakarensis 0.819 -> 0.857). Single mode under meta_seed_below starts from these scores
+    # too: pieces 0.834 / 0.865 / 0.873 / 0.910 -> 0.834 / 0.867 / 0.881 / 0.909, training phages
+    # 0.8624 -> 0.8629. docs/benchmarks.md
+    meta_dicodon: bool = True
     weights: ProkaryoteWeights = field(default_factory=ProkaryoteWeights)
 
 
@@ -302,10 +315,15 @@ def candidate_features(d: _StrandData, coding: CodingModel, start_model: StartMo
 
 
 
-# In meta mode the classifier's weight is halved: the borrowed start model already knows a similar
-# genome's starts (validation pieces, start+stop F1 at 5/10/20/50 kb: 0.865/0.856/0.873/0.867
-# without it; 0.854/0.863/0.875/0.871 at full weight; 0.865/0.863/0.875/0.872 at half).
-META_START_NET_SCALE = 0.5
+# Meta mode leaves the start classifier out: beside each set's start model and its dicodon start
+# weights (trained on a genome's sure ORFs) it adds nothing. 2026-12-05 (session 32),
+# bench/prokaryote/meta_pieces.py, meta mode start+stop F1 at 5 / 10 / 20 / 50 kb: classifier at
+# half weight (the setting until then) 0.887 / 0.903 / 0.903 / 0.901, left out 0.894 / 0.900 /
+# 0.903 / 0.903 (dev script, all pieces: 0.9009 / 0.9024, at a quarter 0.9032); single mode
+# seeded by meta mode 0.834 / 0.867 / 0.880 / 0.910 -> 0.834 / 0.867 / 0.881 / 0.909; training
+# phages (harness) 0.8629 either way. (Before the sets had dicodon scores, half weight helped:
+# 0.865 / 0.863 / 0.875 / 0.872 against 0.865 / 0.856 / 0.873 / 0.867 without it.)
+META_START_NET_WEIGHT = 0.0
 
 
 def _bases(records: list[list[_StrandData]]) -> int:
@@ -320,7 +338,8 @@ def weight_vector(settings: ProkaryoteSettings, records: list[list[_StrandData]]
     i = FEATURES.index("start_net")
     full = w[i]
     w[i] = max(min(full, settings.start_net_floor), full * min(1.0, settings.start_net_full_below / max(bases, 1)))
-    w[i] *= META_START_NET_SCALE if meta else 1.0
+    if meta:
+        w[i] = META_START_NET_WEIGHT
     return w
 
 
@@ -385,14 +404,13 @@ def add_start_net(records: list[list[_StrandData]], model, freq: np.ndarray, thr
         d.start_net = scores
 
 
-def ensure_start_net(records: list[list[_StrandData]], settings: ProkaryoteSettings, meta: bool = False) -> None:
+def ensure_start_net(records: list[list[_StrandData]], settings: ProkaryoteSettings) -> None:
     """Add the settings' start classifier's term to records that lack it, unless the genome is
-    larger than start_net_max_bases (no limit by default; meta mode weighs each sequence on its
-    own, so it always runs there)."""
+    larger than start_net_max_bases (no limit by default)."""
     if not settings.start_net_model or all(d.start_net is not None for rec in records for d in rec):
         return
     plus = [d.cand for rec in records for d in rec if d.cand.strand == "+"]
-    if not meta and settings.start_net_max_bases is not None and sum(c.length for c in plus) > settings.start_net_max_bases:
+    if settings.start_net_max_bases is not None and sum(c.length for c in plus) > settings.start_net_max_bases:
         return
     freq = genome_freq(sum((base_counts(c.seq) for c in plus), np.zeros(4)))
     add_start_net(records, load_start_net(settings.start_net_model), freq, settings.threads)
@@ -482,12 +500,17 @@ def _fit_dicodon(records, chosen, settings: ProkaryoteSettings, cache: HexamerCa
     model = DicodonModel.fit(genes, background, gc / max(acgt, 1), settings.dicodon_start_weight,
                              settings.dicodon_pseudo_codons, settings.dicodon_pseudo_starts, cache, through_stop)
     if settings.dicodon_own_starts and settings.use_start_model:  # without it, no start is learned at all
-        todo = [d for rec in records for d in rec if d.sd_masks is None]
-        for d, masks in zip(todo, bin_masks_many([(d.cand.seq, d.cand.a) for d in todo])):
-            d.sd_masks = masks
+        ensure_sd_masks(records)
         model.train_starts([(d.cand, d.length, d.codon, d.sd_masks) for rec in records for d in rec], gc / max(acgt, 1),
                            settings.dicodon_half_starts, cache)
     return model
+
+
+def ensure_sd_masks(records: list[list[_StrandData]]) -> None:
+    """Prodigal's Shine-Dalgarno motif bins (sd_bins.py) of every candidate start, where missing."""
+    todo = [d for rec in records for d in rec if d.sd_masks is None]
+    for d, masks in zip(todo, bin_masks_many([(d.cand.seq, d.cand.a) for d in todo])):
+        d.sd_masks = masks
 
 
 def _fit_spacing(records, chosen, settings: ProkaryoteSettings) -> SpacingModel | None:

@@ -173,6 +173,37 @@ def upstream_order(cand: Strand) -> np.ndarray:
     return np.lexsort((cand.a, cand.orf))
 
 
+def background_counts(seqs: list[bytes], cache: HexamerCache | None = None) -> np.ndarray:
+    """Counts of the 4096 hexamers at every position of `seqs` (a genome's two strands)."""
+    read = cache or _uncached
+    bg = np.zeros(4096)
+    for s in seqs:
+        h = read(s)[1]
+        bg += np.bincount(h[h >= 0], minlength=4096)
+    return bg
+
+
+def gene_counts(genes: list[tuple[bytes, np.ndarray, np.ndarray]], cache: HexamerCache | None = None,
+                through_stop: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(in-frame hexamer counts (4096), upstream base counts (len(UPSTREAM), 4)) of the genes
+    (DicodonModel.fit's `genes` and `through_stop`)."""
+    read = cache or _uncached
+    cnt = np.zeros(4096)
+    ups = np.zeros((len(UPSTREAM), 4))
+    for s, a, e in genes:
+        if len(a) == 0:
+            continue
+        codes, h = read(s)
+        # hexamers at each codon from the start to the last sense codon (it reads the stop),
+        # or to the one before
+        lengths = np.maximum((e - 5 - a) // 3 + 1 - (0 if through_stop else 1), 0)
+        pos = np.repeat(a, lengths) + 3 * (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+        hp = h[pos]
+        cnt += np.bincount(hp[hp >= 0], minlength=4096)
+        ups += _upstream_counts(codes, a)
+    return cnt, ups
+
+
 class DicodonModel:
     """Prodigal-style coding table (4096 in-frame hexamer log-ratios) and upstream composition
     (len(UPSTREAM), 4) log-odds against the genome's GC."""
@@ -197,24 +228,16 @@ class DicodonModel:
         GC-expected composition added to each upstream column's counts; through_stop: count the
         hexamer that reads the stop codon too (Prodigal counts to the last sense codon only, so
         that hexamer, which every candidate's score reads, is never seen in its genes)."""
-        read = cache or _uncached
-        bg = np.zeros(4096)
-        for s in background:
-            h = read(s)[1]
-            bg += np.bincount(h[h >= 0], minlength=4096)
-        cnt = np.zeros(4096)
-        ups = np.zeros((len(UPSTREAM), 4))
-        for s, a, e in genes:
-            if len(a) == 0:
-                continue
-            codes, h = read(s)
-            # hexamers at each codon from the start to the last sense codon (it reads the stop),
-            # or to the one before
-            lengths = np.maximum((e - 5 - a) // 3 + 1 - (0 if through_stop else 1), 0)
-            pos = np.repeat(a, lengths) + 3 * (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
-            hp = h[pos]
-            cnt += np.bincount(hp[hp >= 0], minlength=4096)
-            ups += _upstream_counts(codes, a)
+        cnt, ups = gene_counts(genes, cache, through_stop)
+        bg = background_counts(background, cache)
+        return cls.from_counts(cnt, bg, ups, gc, start_weight, pseudo, pseudo_starts)
+
+    @classmethod
+    def from_counts(cls, cnt: np.ndarray, bg: np.ndarray, ups: np.ndarray, gc: float, start_weight: float,
+                    pseudo: float = 0.0, pseudo_starts: float = 0.0) -> "DicodonModel":
+        """The model of in-frame hexamer counts `cnt` (4096) against background hexamer counts
+        `bg` (4096), and upstream base counts `ups` (len(UPSTREAM), 4); `fit` explains the rest
+        (scripts/make_meta_models.py pools counts of several genomes this way)."""
         bg_frac = bg / max(bg.sum(), 1)
         cnt = cnt + pseudo * bg_frac
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -1,9 +1,9 @@
 """Meta mode: genomes too small to teach themselves (a plasmid, a virus, short contigs of a
 metagenome) are decoded with statistics learned on whole training genomes, as Prodigal's
-`-p meta` does: every shipped parameter set of the input's genetic code (a coding chain and a
-start model: per GC bin of the training genomes' pooled genes, per large training genome, a few
-extrapolated to low GC) decodes each sequence, and the set whose gene set scores highest wins
-for that sequence.
+`-p meta` does: every shipped parameter set of the input's genetic code (a coding chain, a
+start model and a Prodigal-method dicodon score: per GC bin of the training genomes' pooled
+genes, per large training genome, a few extrapolated to low GC) decodes each sequence, and the
+set whose gene set scores highest wins for that sequence.
 
 The sets are made by scripts/make_meta_models.py from the `train` genomes of
 shared/genomes/splits.tsv and shipped in bundled/prokaryote-meta as safetensors + JSON.
@@ -19,7 +19,9 @@ import numpy as np
 
 from genet5.predict.orf_decoder import OrfGene
 from genet5.predict.prokaryote.coding import CodingModel, ContextCache
-from genet5.predict.prokaryote.decoder import ProkaryoteSettings, _decode, _genes, _StrandData, ensure_start_net, score_records, weight_vector
+from genet5.predict.prokaryote.decoder import (FEATURES, ProkaryoteSettings, _decode, _genes, _StrandData, dicodon_weights,
+                                               ensure_sd_masks, score_records, weight_vector)
+from genet5.predict.prokaryote.dicodon import DicodonModel, HexamerCache
 from genet5.predict.prokaryote.starts import StartModel
 
 BUNDLED = Path(__file__).resolve().parents[2] / "bundled" / "prokaryote-meta"
@@ -32,15 +34,17 @@ class ParameterSet:
     coding: CodingModel
     starts: StartModel
     code: int = 11  # genetic code of the genes it was fitted on
+    dicodon: DicodonModel | None = None  # the Prodigal-method score of those genes (dicodon.py)
 
 
 def save_sets(directory: Path, sets: list[ParameterSet], provenance: dict) -> None:
-    """Sets that share a coding chain or a start model (the same object: a GC bin paired with a
-    genome's start model) store it once and name the set it is kept with."""
+    """Sets that share a coding chain, a start model or a part of their dicodon score (its
+    hexamer table; its start weights and upstream composition) store it once and name the set
+    it is kept with (a GC bin paired with a genome's starts shares both ways)."""
     from safetensors.numpy import save_file
 
     directory.mkdir(parents=True, exist_ok=True)
-    tensors, index, coding_at, starts_at = {}, [], {}, {}
+    tensors, index, coding_at, starts_at, hexamers_at, upstream_at = {}, [], {}, {}, {}, {}
     for i, s in enumerate(sets):
         entry = {"name": s.name, "gc": round(s.gc, 4), "order": s.coding.k, "code": s.code}
         if id(s.coding) in coding_at:
@@ -55,6 +59,23 @@ def save_sets(directory: Path, sets: list[ParameterSet], provenance: dict) -> No
             tensors[f"{i}.codon"] = s.starts.codon.astype(np.float32)
             tensors[f"{i}.rbs"] = s.starts.rbs.astype(np.float32)
             tensors[f"{i}.matrix"] = s.starts.mat.astype(np.float32)
+        if s.dicodon is not None:  # its hexamer table and its start part, each stored once
+            dc = s.dicodon
+            if id(dc.coding) in hexamers_at:
+                entry["hexamers_from"] = hexamers_at[id(dc.coding)]
+            else:
+                hexamers_at[id(dc.coding)] = i
+                entry["hexamers"] = {"start_weight": dc.start_weight, "codons": dc.codons}
+                tensors[f"{i}.hexamers"] = dc.coding.astype(np.float32)
+            if id(dc.upstream) in upstream_at:
+                entry["dicodon_starts_from"] = upstream_at[id(dc.upstream)]
+            else:
+                upstream_at[id(dc.upstream)] = i
+                entry["dicodon_starts"] = {"start_share": dc.start_share}
+                tensors[f"{i}.upstream"] = dc.upstream.astype(np.float32)
+                if dc.type_wt is not None:
+                    tensors[f"{i}.start_codons"] = dc.type_wt.astype(np.float32)
+                    tensors[f"{i}.sd_bins"] = dc.rbs_wt.astype(np.float32)
         index.append(entry)
     save_file(tensors, str(directory / "sets.safetensors"))
     (directory / "sets.json").write_text(json.dumps({"sets": index, **provenance}, indent=1) + "\n")
@@ -70,8 +91,33 @@ def load_sets(directory: Path = BUNDLED) -> list[ParameterSet]:
         c, st = e.get("coding_from", i), e.get("starts_from", i)
         coding = out[c].coding if c != i else CodingModel(e["order"], t[f"{i}.coding"])
         starts = out[st].starts if st != i else StartModel(t[f"{i}.codon"], t[f"{i}.rbs"], t[f"{i}.matrix"])
-        out.append(ParameterSet(e["name"], e["gc"], coding, starts, e.get("code", 11)))
+        out.append(ParameterSet(e["name"], e["gc"], coding, starts, e.get("code", 11), _load_dicodon(e, i, t, out)))
     return out
+
+
+def _load_dicodon(e: dict, i: int, t: dict, out: list[ParameterSet]) -> DicodonModel | None:
+    """Set i's dicodon score from its hexamer part and its start part (save_sets), each read
+    once: a set whose two parts come from one earlier set shares that set's model."""
+    if "hexamers" not in e and "hexamers_from" not in e:
+        return None
+    h, u = e.get("hexamers_from", i), e.get("dicodon_starts_from", i)
+    if h == u != i:
+        return out[h].dicodon
+    if h != i:
+        coding, info = out[h].dicodon.coding, {"start_weight": out[h].dicodon.start_weight, "codons": out[h].dicodon.codons}
+    else:
+        coding, info = t[f"{i}.hexamers"].astype(np.float64), e["hexamers"]
+    if u != i:
+        src = out[u].dicodon
+        upstream, type_wt, rbs_wt, share = src.upstream, src.type_wt, src.rbs_wt, src.start_share
+    else:
+        upstream, share = t[f"{i}.upstream"].astype(np.float64), e["dicodon_starts"]["start_share"]
+        own = f"{i}.start_codons" in t
+        type_wt = t[f"{i}.start_codons"].astype(np.float64) if own else None
+        rbs_wt = t[f"{i}.sd_bins"].astype(np.float64) if own else None
+    model = DicodonModel(coding, upstream, info["start_weight"], info["codons"])
+    model.type_wt, model.rbs_wt, model.start_share = type_wt, rbs_wt, share
+    return model
 
 
 def find_genes_meta(records: list[list[_StrandData]], settings: ProkaryoteSettings,
@@ -97,15 +143,23 @@ def best_sets(records: list[list[_StrandData]], settings: ProkaryoteSettings, se
     sets = load_sets() if sets is None else sets
     if code is not None and any(s.code == code for s in sets):
         sets = [s for s in sets if s.code == code]
-    ensure_start_net(records, settings, meta=True)
     out: list[tuple[str, list, list] | None] = []
     for rec in records:
         best = None
         wvec = weight_vector(settings, [rec], meta=True)
         cache = ContextCache()  # the sets share one chain order: the contexts are read once
+        hex_cache = HexamerCache()
+        if any(s.dicodon is not None and s.dicodon.type_wt is not None for s in sets):
+            ensure_sd_masks([rec])
         for s in competing(sets, record_gc(rec), gc_window):
-            scores = score_records([rec], s.coding, s.starts, settings, wvec, cache)
-            chosen = _decode([rec], scores, settings, junction_unit=settings.meta_junction_unit)
+            if s.dicodon is not None and settings.use_dicodon and settings.meta_dicodon:
+                w = dicodon_weights(wvec, s.dicodon, settings)
+                scores = score_records([rec], s.coding, s.starts, settings, w, cache, s.dicodon, hex_cache)
+                junction = w[FEATURES.index("dicodon_start")] if settings.dicodon_junctions else 0.0
+                chosen = _decode([rec], scores, settings, junction_weight=junction)
+            else:
+                scores = score_records([rec], s.coding, s.starts, settings, wvec, cache)
+                chosen = _decode([rec], scores, settings, junction_unit=settings.meta_junction_unit)
             total = sum(float(sc[idx].sum()) for sc, idx in zip(scores[0], chosen[0]))
             if best is None or total > best[0]:
                 best = (total, s.name, chosen[0], scores[0])
