@@ -38,6 +38,20 @@ def test_only_sets_of_the_sequence_code_compete():
         assert names[0] in by_code[code], (code, names)
 
 
+def test_a_code_without_sets_borrows_those_of_a_code_with_its_stops():
+    """Code 25 (TGA glycine) has no sets; code 4's (TGA tryptophan) genes read the same codons in
+    frame, so they compete; a code whose stops no set's code shares gets them all."""
+    from genet5.predict.prokaryote.meta import sets_for_code
+
+    sets = load_sets()
+    assert {s.code for s in sets_for_code(sets, 25)} == {4}
+    assert {s.code for s in sets_for_code(sets, 11)} == {11}
+    assert sets_for_code(sets, 2) == sets  # vertebrate mitochondria: AGA / AGG stop too
+    records, settings = _record(25, gc=0.3)
+    _, names = find_genes_meta(records, settings, sets, code=25)
+    assert names[0] in {s.name for s in sets if s.code == 4}
+
+
 def test_gc_window_keeps_near_sets_or_the_nearest():
     sets = load_sets()
     records, _ = _record(11, gc=0.5)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genet5.genome.codes import genetic_code
 from genet5.predict.orf_decoder import OrfGene
 from genet5.predict.prokaryote.coding import CodingModel, ContextCache
 from genet5.predict.prokaryote.decoder import (FEATURES, ProkaryoteSettings, _decode, _genes, _StrandData, dicodon_weights,
@@ -124,7 +125,7 @@ def find_genes_meta(records: list[list[_StrandData]], settings: ProkaryoteSettin
                     sets: list[ParameterSet] | None = None, code: int | None = None,
                     gc_window: float | None = None) -> tuple[list[list[OrfGene]], list[str]]:
     """Genes of each record with the parameter set that scores it best, and that set's name.
-    With `code`, only the sets fitted under that genetic code compete (all of them if none was)."""
+    With `code`, only the sets fitted under that genetic code compete (sets_for_code)."""
     out, names = [], []
     for rec, best in zip(records, best_sets(records, settings, sets, code, gc_window)):
         if best is None:
@@ -140,9 +141,7 @@ def best_sets(records: list[list[_StrandData]], settings: ProkaryoteSettings, se
               code: int | None = None, gc_window: float | None = None) -> list[tuple[str, list, list] | None]:
     """Per record: (name of the set whose gene set scores highest, the chosen candidates per
     strand, every candidate's score under it); None for a record without candidates."""
-    sets = load_sets() if sets is None else sets
-    if code is not None and any(s.code == code for s in sets):
-        sets = [s for s in sets if s.code == code]
+    sets = sets_for_code(load_sets() if sets is None else sets, code)
     out: list[tuple[str, list, list] | None] = []
     for rec in records:
         best = None
@@ -165,6 +164,20 @@ def best_sets(records: list[list[_StrandData]], settings: ProkaryoteSettings, se
                 best = (total, s.name, chosen[0], scores[0])
         out.append(None if best is None else best[1:])
     return out
+
+
+def sets_for_code(sets: list[ParameterSet], code: int | None) -> list[ParameterSet]:
+    """The sets fitted under genetic code `code`; without any, those fitted under a code with the
+    same stop codons (code 25 reads TGA as glycine, code 4 as tryptophan: their genes have the
+    same in-frame codons, so code 4's statistics fit), else all of them."""
+    if code is None:
+        return sets
+    same = [s for s in sets if s.code == code]
+    if same:
+        return same
+    stops = genetic_code(code).stops
+    alike = [s for s in sets if genetic_code(s.code).stops == stops]
+    return alike or sets
 
 
 def record_gc(rec: list[_StrandData]) -> float:
