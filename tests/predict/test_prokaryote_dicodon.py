@@ -7,8 +7,8 @@ import numpy as np
 
 from genet5.genome.codes import genetic_code
 from genet5.predict.prokaryote.decoder import FEATURES, ProkaryoteSettings, dicodon_weights, prepare_record, self_train
-from genet5.predict.prokaryote.dicodon import (CLIP_CODING, SHORT_GENE, UPSTREAM, DicodonModel, _codon_sums,
-                                               _group_running_max, hexamers)
+from genet5.predict.prokaryote.dicodon import (CLIP_CODING, EDGE_BONUS, EDGE_CLOSING, SHORT_GENE, UPSTREAM, DicodonModel,
+                                               _codon_sums, _group_running_max, hexamers)
 from genet5.predict.prokaryote.orfs import Strand, base_codes
 from tests.predict.test_prokaryote import STARTS, _planted_genome
 
@@ -71,6 +71,30 @@ def test_interior_start_is_charged_for_the_coding_it_leaves_upstream():
     got = m.coding_scores(cand, lengths)
     assert got[0] == raw[0]
     assert got[1] == raw[1] - (raw[0] - raw[1])  # twice the coding it leaves upstream
+
+
+def test_genes_cut_by_an_edge_are_scored_as_prodigal_scores_them():
+    """An ORF running off the 5' edge: its edge candidate (a partial gene) gets EDGE_BONUS start
+    weights, each start codon in it pays EDGE_CLOSING in its upstream part (a start of a long
+    gene: not rescaled); a gene whose stop lies past the 3' edge pays half the bonus, and a whole
+    start weight (not 0.5) where its coding is negative."""
+    seq = b"GCA" * 20 + b"ATG" + b"GCA" * 150 + b"TAA" + b"ATG" + b"GCA" * 150
+    n = len(seq)
+    a, e = [0, 60, 516], [515, 515, n - 1]
+    cand = Strand("s", "+", 0, n, seq, np.array(a), np.array(e), np.array([0, 0, 1]),
+                  np.array([True, False, False]), np.array([False, False, True]))
+    w = 4.35
+    m = DicodonModel(np.zeros(4096), np.zeros((len(UPSTREAM), 4)), w)
+    zero = np.zeros(3)
+    _, start, _ = m.scores(cand, zero, codon=zero, rbs=zero)
+    assert np.isclose(start[0], EDGE_BONUS * w)  # the partial gene's edge candidate
+    assert np.isclose(start[1], EDGE_CLOSING * w)  # the start codon that would close it
+    assert np.isclose(start[2], -0.5 * EDGE_BONUS * w)  # 3'-partial
+    _, neg, _ = m.scores(cand, np.array([0.0, 0.0, -1.0]), codon=zero, rbs=zero)
+    assert np.isclose(neg[2], start[2] - w)
+    # the same start codon in an ORF with a stop upstream (no edge candidate) pays nothing
+    closed = Strand("s", "+", 0, n, seq, np.array([60]), np.array([515]), np.array([0]), np.zeros(1, bool), np.zeros(1, bool))
+    assert m.scores(closed, np.zeros(1), codon=np.zeros(1), rbs=np.zeros(1))[1][0] == 0.0
 
 
 def test_start_parts_of_short_genes_scale_with_length_and_negative_coding_costs():

@@ -10,7 +10,9 @@ weighted sum (decoder.py):
 - start: start codon and Shine-Dalgarno log-odds plus the base composition at -1, -2 and
   -15..-44 against the genome's GC, all times a start weight; the start parts of genes under
   250 bp shrink (positive) or grow (negative) with 250 / length, and a start whose coding is
-  negative loses 0.5. The codon and motif weights (over Prodigal's motif bins, sd_bins.py) and
+  negative loses 0.5; genes cut by a sequence edge are scored as Prodigal scores them (a
+  partial gene's edge candidate gets a bonus, a start codon in an ORF that runs off the edge a
+  cost, a 3'-partial gene half the bonus off). The codon and motif weights (over Prodigal's motif bins, sd_bins.py) and
   the composition are learned from sure ORFs (train_starts), blended with the decoder's start
   model (starts.py) where there are few.
 
@@ -32,6 +34,11 @@ CLIP_START = 4.0
 UPSTREAM = np.array([1, 2] + list(range(15, 45)))
 UPSTREAM_SHARE = 0.4  # weight of each upstream column relative to the codon and RBS terms
 SHORT_GENE = 250  # bp below which a gene's start parts are rescaled by length
+# Genes cut by a sequence edge, in start-weight units (Prodigal's values): an edge candidate's
+# start score; a 3'-partial gene pays half of it; a start codon whose ORF runs off the 5' edge
+# pays EDGE_CLOSING in its upstream part
+EDGE_BONUS = 0.74
+EDGE_CLOSING = -1.0
 START_TRAIN_ROUNDS = 10  # Prodigal's start training: rounds, and the whole score of a sure gene
 START_TRAIN_MIN = 35.0
 
@@ -354,15 +361,21 @@ class DicodonModel:
         memo = self._coding_memo.get(id(cand))
         cscore = memo[1] if memo is not None and memo[0] is cand else self.coding_scores(cand, length_log_odds, cache)
         w = self.start_weight
+        # a start codon in an ORF that runs off the sequence's edge pays for closing a gene that
+        # could go on past it (the edge candidate, a partial gene, gets a bonus instead): on a
+        # contig, the true start of such a gene lies beyond the edge more often than not
+        open5 = np.isin(cand.orf, cand.orf[cand.edge]) & ~cand.edge
         parts = [w * np.clip(codon, -CLIP_START, CLIP_START), w * np.clip(rbs, -CLIP_START, CLIP_START),
-                 w * UPSTREAM_SHARE * self.upstream_scores(cand, cache)]
+                 w * (UPSTREAM_SHARE * self.upstream_scores(cand, cache) + np.where(open5, EDGE_CLOSING, 0.0))]
         span = (cand.e - cand.a + 1 - 3).astype(np.float64)  # start to the stop codon's first base
-        short = (~cand.edge) & (span < SHORT_GENE)
+        short = (~cand.edge) & (~cand.open3) & (span < SHORT_GENE)
         neg = np.where(short, SHORT_GENE / np.maximum(span, 1.0), 1.0)
         pos = np.where(short, span / SHORT_GENE, 1.0)
         scaled = [np.where(p < 0, p * neg, p * pos) for p in parts]
-        sscore = np.where(cand.edge, 0.0, sum(scaled))
-        sscore = sscore - np.where((cscore < 0) & ~cand.edge, 0.5, 0.0)
+        sscore = np.where(cand.edge, EDGE_BONUS * w, sum(scaled)) - np.where(cand.open3, 0.5 * EDGE_BONUS * w, 0.0)
+        # negative coding costs a start 0.5, or the whole start weight where the gene's stop is
+        # past the edge (less coding stands behind the start there)
+        sscore = sscore - np.where((cscore < 0) & ~cand.edge, np.where(cand.open3, w, 0.5), 0.0)
         # what a start riding on its upstream neighbour's stop (ATGA, TAATG) gets back (dp.Junctions)
         rescue = np.where(cand.edge, 0.0, -(np.minimum(scaled[1], 0.0) + np.minimum(scaled[2], 0.0)))
         return cscore, sscore, rescue
