@@ -11,7 +11,9 @@ bp/s, the machine's load average and the CPU.
         # -> bench/results/prokaryote_command_speed.json
 
 Default genomes: three validation genomes (Vibrio 4.1 Mb, T. kodakarensis 2.1 Mb, the phage
-MT939486 0.36 Mb) and Bradyrhizobium (train, 9.1 Mb: the largest, for memory).
+MT939486 0.36 Mb), Bradyrhizobium (train, 9.1 Mb: the largest, for memory) and MOCK_METAGENOME:
+400 contigs of 2-20 kb cut from Vibrio, T. kodakarensis, the phage LT960552 and E. coli (fixed
+seed), run as a metagenome is, `prodigal -p meta` beside `genet5 predict --meta`.
 """
 
 from __future__ import annotations
@@ -35,8 +37,28 @@ from io_speed import cpu_model  # noqa: E402
 
 GENOMES = Path(os.environ.get("GENET5_SHARED", REPO.parent / "shared")) / "genomes"
 OUT = REPO / "bench" / "results" / "prokaryote_command_speed.json"
+MOCK_METAGENOME = "mock-metagenome"
+MOCK_SOURCES = ["prokaryotes/Vibrio_cholerae_RFB16", "archaea/Thermococcus_kodakarensis_KOD1",
+                "phages/erwinia_phage_LT960552", "prokaryotes/Escherichia_coli_K12_MG1655"]
 DEFAULT = ["prokaryotes/Vibrio_cholerae_RFB16", "archaea/Thermococcus_kodakarensis_KOD1",
-           "phages/erwinia_phage_MT939486", "prokaryotes/Bradyrhizobium_japonicum_USDA110"]
+           "phages/erwinia_phage_MT939486", "prokaryotes/Bradyrhizobium_japonicum_USDA110", MOCK_METAGENOME]
+
+
+def write_mock_metagenome(path: Path, per_genome: int = 100, seed: int = 0) -> None:
+    """Contigs of 2, 5, 10 or 20 kb from random places of MOCK_SOURCES (all code 11)."""
+    import random
+
+    rng = random.Random(seed)
+    with open(path, "w") as out:
+        n = 0
+        for genome_dir in MOCK_SOURCES:
+            with gzip.open(GENOMES / genome_dir / "genome.fa.gz", "rt") as f:
+                seq = "".join(ln.strip() for ln in f if not ln.startswith(">"))
+            for _ in range(per_genome):
+                size = rng.choice([2000, 5000, 10000, 20000])
+                at = rng.randrange(0, len(seq) - size)
+                out.write(f">contig{n}\n{seq[at:at + size]}\n")
+                n += 1
 
 
 def timed(cmd: list[str]) -> tuple[float, int]:
@@ -67,17 +89,23 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for genome_dir in args.genomes.split(","):
             fa = Path(tmp) / "genome.fa"
-            with gzip.open(GENOMES / genome_dir / "genome.fa.gz", "rb") as src, open(fa, "wb") as dst:
-                shutil.copyfileobj(src, dst)
+            meta = genome_dir == MOCK_METAGENOME
+            if meta:
+                write_mock_metagenome(fa)
+            else:
+                with gzip.open(GENOMES / genome_dir / "genome.fa.gz", "rb") as src, open(fa, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
             bp = sum(len(ln.strip()) for ln in open(fa, "rb") if not ln.startswith(b">"))
-            code = str(codes[genome_dir])
+            code = "11" if meta else str(codes[genome_dir])
             ours, theirs = [], []
             for _ in range(args.rounds):
-                theirs.append(timed(["prodigal", "-i", str(fa), "-g", code, "-f", "gff", "-q", "-o", os.devnull]))
+                theirs.append(timed(["prodigal", "-i", str(fa), "-g", code, "-f", "gff", "-q", "-o", os.devnull]
+                                    + (["-p", "meta"] if meta else [])))
                 ours.append(timed([genet5, "predict", str(fa), "-o", str(Path(tmp) / "out.gff3"), "--domain", "prokaryote",
-                                   "-g", code, "-q"]))
+                                   "-g", code, "-q"] + (["--meta"] if meta else [])))
             o, t = statistics.median(s for s, _ in ours), statistics.median(s for s, _ in theirs)
-            row = {"genome": genome_dir, "split": splits.get(genome_dir, ""), "bp": bp, "genet5_seconds": [round(s, 3) for s, _ in ours],
+            row = {"genome": genome_dir, "split": "validation + train pieces" if meta else splits.get(genome_dir, ""),
+                   "mode": "meta" if meta else "single", "bp": bp, "genet5_seconds": [round(s, 3) for s, _ in ours],
                    "prodigal_seconds": [round(s, 3) for s, _ in theirs], "genet5_median_s": round(o, 3), "prodigal_median_s": round(t, 3),
                    "ratio_bp_per_s": round(t / o, 3), "genet5_peak_rss_mb": round(max(r for _, r in ours) / 1024, 1),
                    "prodigal_peak_rss_mb": round(max(r for _, r in theirs) / 1024, 1), "load_average": os.getloadavg()}

@@ -154,3 +154,39 @@ def test_meta_mode_scores_junctions_between_genes():
     pairs = list(zip(found[8.0], found[8.0][1:]))
     close = [a.strand == b.strand and b.start - a.end - 1 <= 60 for a, b in pairs]
     assert sum(close) > 0.5 * len(pairs)
+
+
+def test_parts_shared_between_sets_are_scored_once_and_alike():
+    """best_sets memoizes what sets share (a bin's chain and hexamer table with its E. coli
+    pairing, E. coli's start model and weights): every set's scores equal those scored alone."""
+    from genet5.predict.prokaryote.coding import ContextCache
+    from genet5.predict.prokaryote.decoder import dicodon_weights, ensure_sd_masks, score_records, weight_vector
+    from genet5.predict.prokaryote.dicodon import HexamerCache
+    from genet5.predict.prokaryote.meta import best_sets
+    from genet5.predict.prokaryote.threads import memoized
+
+    calls = []
+    assert memoized(None, ("k",), lambda: calls.append(1) or 1) == 1 and calls == [1]
+    memo: dict = {}
+    assert [memoized(memo, ("k",), lambda: calls.append(1) or 2) for _ in range(3)] == [2, 2, 2] and calls == [1, 1]
+    by_name = {s.name: s for s in load_sets()}
+    trio = [by_name["gc0.50_code11"], by_name["gc0.50_code11+Escherichia_coli_starts"], by_name["Escherichia_coli_K12_MG1655"]]
+    records, settings = _record(11, gc=0.5, n=12000)
+    ensure_sd_masks(records)
+    for s in trio:  # each set alone: its scores without a memo
+        name, _, scores = best_sets(records, settings, [s], code=11)[0]
+        w = dicodon_weights(weight_vector(settings, records, meta=True), s.dicodon, settings)
+        alone = score_records(records, s.coding, s.starts, settings, w, ContextCache(), s.dicodon, HexamerCache())[0]
+        for a, b in zip(scores, alone):
+            np.testing.assert_array_equal(a, b)
+    memo = {}
+    for s in trio:  # all three through one memo: the shared parts are computed once
+        w = dicodon_weights(weight_vector(settings, records, meta=True), s.dicodon, settings)
+        shared = score_records(records, s.coding, s.starts, settings, w, ContextCache(), s.dicodon, HexamerCache(), memo)[0]
+        alone = score_records(records, s.coding, s.starts, settings, w, ContextCache(), s.dicodon, HexamerCache())[0]
+        for a, b in zip(shared, alone):
+            np.testing.assert_array_equal(a, b)
+    kinds = sorted(k[0] for k in memo)
+    # two chains, two hexamer tables, two start models, two upstream tables, one set of SD weights
+    # (the bin has none), per strand
+    assert kinds.count("chain") == 4 and kinds.count("hexamers") == 4 and kinds.count("starts") == 4

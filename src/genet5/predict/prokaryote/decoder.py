@@ -41,7 +41,7 @@ from genet5.predict.prokaryote.orfs import Strand, frame_sums, record_candidates
 from genet5.predict.prokaryote.sd_bins import bin_masks_many
 from genet5.predict.prokaryote.spacing import SpacingModel, neighbour_pairs
 from genet5.predict.prokaryote.starts import StartModel, features
-from genet5.predict.prokaryote.threads import default_threads, thread_map
+from genet5.predict.prokaryote.threads import default_threads, memoized, thread_map
 from genet5.tokenizers.annotation import BaseClass
 
 
@@ -298,16 +298,17 @@ class _StrandData:
 
 def candidate_features(d: _StrandData, coding: CodingModel, start_model: StartModel, use_net: bool,
                        cache: ContextCache | None = None, dicodon: DicodonModel | None = None,
-                       hex_cache: HexamerCache | None = None) -> np.ndarray:
-    """(candidates, len(FEATURES)) for one strand under the current self-trained models."""
-    parts = start_model.parts(d.codon, d.rbs, d.mat)
-    cod = frame_sums(coding.track(d.cand.seq, cache), d.cand.a, d.cand.e)
+                       hex_cache: HexamerCache | None = None, memo: dict | None = None) -> np.ndarray:
+    """(candidates, len(FEATURES)) for one strand under the current self-trained models; memo:
+    threads.memoized's, for parts shared between meta mode's parameter sets."""
+    parts = memoized(memo, ("starts", id(start_model), id(d.cand)), lambda: start_model.parts(d.codon, d.rbs, d.mat))
+    cod = memoized(memo, ("chain", id(coding), id(d.cand)), lambda: frame_sums(coding.track(d.cand.seq, cache), d.cand.a, d.cand.e))
     net = d.net if (use_net and d.net is not None) else np.zeros(len(cod))
     snet = d.start_net if d.start_net is not None else np.zeros(len(cod))
     zero = np.zeros(len(cod))
     if dicodon is not None:
-        codon_lo, rbs_lo = dicodon.start_log_odds(d.codon, d.sd_masks, parts["codon"], parts["rbs"])
-        dcod, dstart, d.rescue = dicodon.scores(d.cand, d.length, codon_lo, rbs_lo, hex_cache)
+        codon_lo, rbs_lo = dicodon.start_log_odds(d.codon, d.sd_masks, parts["codon"], parts["rbs"], memo)
+        dcod, dstart, d.rescue = dicodon.scores(d.cand, d.length, codon_lo, rbs_lo, hex_cache, memo)
     else:
         dcod, dstart, d.rescue = zero, zero, None
     return np.stack([cod, net, parts["codon"], parts["rbs"], parts["matrix"], d.length, np.ones(len(cod)), snet, dcod, dstart], axis=1)
@@ -673,10 +674,11 @@ def _changed(a: list[list[np.ndarray]], b: list[list[np.ndarray]]) -> int:
 
 def score_records(records, coding: CodingModel, start_model: StartModel, settings: ProkaryoteSettings,
                   wvec: np.ndarray | None = None, cache: ContextCache | None = None,
-                  dicodon: DicodonModel | None = None, hex_cache: HexamerCache | None = None) -> list[list[np.ndarray]]:
+                  dicodon: DicodonModel | None = None, hex_cache: HexamerCache | None = None,
+                  memo: dict | None = None) -> list[list[np.ndarray]]:
     wvec = weight_vector(settings, records) if wvec is None else wvec
-    feats = iter(_each_strand(records, lambda d: candidate_features(d, coding, start_model, settings.use_net, cache, dicodon, hex_cache),
-                              settings.threads))
+    feats = iter(_each_strand(records, lambda d: candidate_features(d, coding, start_model, settings.use_net, cache, dicodon,
+                                                                    hex_cache, memo), settings.threads))
     scores = []
     for rec in records:
         for d in rec:

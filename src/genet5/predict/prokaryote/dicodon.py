@@ -26,7 +26,7 @@ import numpy as np
 
 from genet5.predict.prokaryote.orfs import Strand, base_codes
 from genet5.predict.prokaryote.sd_bins import N_BINS, best_bins
-from genet5.predict.prokaryote.threads import thread_map
+from genet5.predict.prokaryote.threads import memoized, thread_map
 
 CLIP_CODING = 5.0
 CLIP_START = 4.0
@@ -320,14 +320,15 @@ class DicodonModel:
         self.upstream = self.start_share * _upstream_log_odds(counts, gc, 0.0) + (1 - self.start_share) * self.upstream
 
     def start_log_odds(self, codon_class: np.ndarray, masks: tuple[np.ndarray, np.ndarray] | None,
-                       codon: np.ndarray, rbs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                       codon: np.ndarray, rbs: np.ndarray, memo: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The codon and RBS log-odds the start score uses: its own (train_starts; the better
         of the best exact and best one-mismatch motif) where it has them, else the given ones
-        (the decoder's start model)."""
+        (the decoder's start model). memo: threads.memoized's."""
         if self.type_wt is None or masks is None:
             return codon, rbs
         w, share = self.rbs_wt, self.start_share
-        own_rbs = np.maximum(w[best_bins(masks[0], w)], w[best_bins(masks[1], w)])
+        own_rbs = memoized(memo, ("sd_bins", id(w), id(masks)),
+                           lambda: np.maximum(w[best_bins(masks[0], w)], w[best_bins(masks[1], w)]))
         return share * self.type_wt[codon_class] + (1 - share) * codon, share * own_rbs + (1 - share) * rbs
 
     def coding_scores(self, cand: Strand, length_log_odds: np.ndarray, cache: HexamerCache | None = None) -> np.ndarray:
@@ -353,20 +354,26 @@ class DicodonModel:
         return table[np.arange(len(UPSTREAM))[None, :], b].sum(axis=1)
 
     def scores(self, cand: Strand, length_log_odds: np.ndarray, codon: np.ndarray, rbs: np.ndarray,
-               cache: HexamerCache | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               cache: HexamerCache | None = None, memo: dict | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(coding, start, rescue) score of each candidate, Prodigal's way (its whole score is
         coding + start; rescue: the negative part of the RBS and upstream scores, which a start
         overlapping its operon neighbour's stop gets back, dp.Junctions). codon, rbs: the start
-        model's log-odds of each candidate's start codon and RBS class."""
-        memo = self._coding_memo.get(id(cand))
-        cscore = memo[1] if memo is not None and memo[0] is cand else self.coding_scores(cand, length_log_odds, cache)
+        model's log-odds of each candidate's start codon and RBS class. memo: threads.memoized's
+        (the hexamer and upstream sums, by table)."""
+        trained = self._coding_memo.get(id(cand))
+        if trained is not None and trained[0] is cand:
+            cscore = trained[1]
+        else:
+            cscore = memoized(memo, ("hexamers", id(self.coding), id(cand)),
+                              lambda: self.coding_scores(cand, length_log_odds, cache))
+        upstream = memoized(memo, ("upstream", id(self.upstream), id(cand)), lambda: self.upstream_scores(cand, cache))
         w = self.start_weight
         # a start codon in an ORF that runs off the sequence's edge pays for closing a gene that
         # could go on past it (the edge candidate, a partial gene, gets a bonus instead): on a
         # contig, the true start of such a gene lies beyond the edge more often than not
         open5 = np.isin(cand.orf, cand.orf[cand.edge]) & ~cand.edge
         parts = [w * np.clip(codon, -CLIP_START, CLIP_START), w * np.clip(rbs, -CLIP_START, CLIP_START),
-                 w * (UPSTREAM_SHARE * self.upstream_scores(cand, cache) + np.where(open5, EDGE_CLOSING, 0.0))]
+                 w * (UPSTREAM_SHARE * upstream + np.where(open5, EDGE_CLOSING, 0.0))]
         span = (cand.e - cand.a + 1 - 3).astype(np.float64)  # start to the stop codon's first base
         short = (~cand.edge) & (~cand.open3) & (span < SHORT_GENE)
         neg = np.where(short, SHORT_GENE / np.maximum(span, 1.0), 1.0)

@@ -148,16 +148,17 @@ def best_sets(records: list[list[_StrandData]], settings: ProkaryoteSettings, se
         wvec = weight_vector(settings, [rec], meta=True)
         cache = ContextCache()  # the sets share one chain order: the contexts are read once
         hex_cache = HexamerCache()
+        memo: dict = {}  # parts the sets share, scored once for this record (threads.memoized)
         if any(s.dicodon is not None and s.dicodon.type_wt is not None for s in sets):
             ensure_sd_masks([rec])
         for s in competing(sets, record_gc(rec), gc_window):
             if s.dicodon is not None and settings.use_dicodon and settings.meta_dicodon:
                 w = dicodon_weights(wvec, s.dicodon, settings)
-                scores = score_records([rec], s.coding, s.starts, settings, w, cache, s.dicodon, hex_cache)
+                scores = score_records([rec], s.coding, s.starts, settings, w, cache, s.dicodon, hex_cache, memo)
                 junction = w[FEATURES.index("dicodon_start")] if settings.dicodon_junctions else 0.0
                 chosen = _decode([rec], scores, settings, junction_weight=junction)
             else:
-                scores = score_records([rec], s.coding, s.starts, settings, wvec, cache)
+                scores = score_records([rec], s.coding, s.starts, settings, wvec, cache, memo=memo)
                 chosen = _decode([rec], scores, settings, junction_unit=settings.meta_junction_unit)
             total = sum(float(sc[idx].sum()) for sc, idx in zip(scores[0], chosen[0]))
             if best is None or total > best[0]:

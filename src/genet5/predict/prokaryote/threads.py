@@ -43,3 +43,16 @@ def thread_map(fn: Callable[[T], R], items: Iterable[T], threads: int = 1, bases
         return [fn(x) for x in items]
     with ThreadPoolExecutor(max_workers=min(threads, len(items))) as pool:
         return list(pool.map(fn, items))
+
+
+def memoized(memo: dict | None, key: tuple, fn: Callable[[], T]) -> T:
+    """fn() once per key while `memo` lives (None: no memo). Meta mode scores one sequence under
+    ~46 parameter sets that share parts (a GC bin's chain and hexamer table with its pairing
+    with E. coli's starts; E. coli's start model with 20 pairings): keyed by the ids of the part
+    and of the strand's candidates, each is computed once per sequence."""
+    if memo is None:
+        return fn()
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = fn()
+    return hit
