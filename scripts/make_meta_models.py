@@ -107,7 +107,6 @@ def genome_pool(name: str, code_number: int, records=None) -> dict:
     # the genome's own Prodigal-method score as single mode fits it on these genes (its start
     # weights trained on the genome's sure ORFs: what a GC bin's pooled counts cannot give)
     own = _fit_dicodon(prepared, st.chosen, replace(settings, use_dicodon=True))
-    own._coding_memo = {}  # this genome's candidates: nothing another sequence can use
     return {"name": name, "code": code_number, "genes": genes, "background": np.concatenate(bg),
             "hexamers": hexamer_bg, "gc": (seq.count(b"G") + seq.count(b"C")) / max(acgt, 1), "dicodon": own}
 

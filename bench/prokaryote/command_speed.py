@@ -115,7 +115,7 @@ def main() -> int:
     args.out.write_text(json.dumps({"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                                     "device": {"cpu": cpu_model(), "cores": os.cpu_count()}, "rounds": args.rounds,
                                     "rows": rows}, indent=1) + "\n")
-    print(f"wrote {args.out.relative_to(REPO)}")
+    print(f"wrote {args.out}")
     return 0
 
 

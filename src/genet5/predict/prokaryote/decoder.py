@@ -487,7 +487,7 @@ def dicodon_weights(wvec: np.ndarray, dicodon: DicodonModel, settings: Prokaryot
 
 
 def _fit_dicodon(records, chosen, settings: ProkaryoteSettings, cache: HexamerCache | None = None,
-                 through_stop: bool = True) -> DicodonModel:
+                 through_stop: bool = True, memo: dict | None = None) -> DicodonModel:
     genes, background, gc, acgt = [], [], 0, 0
     for rec, ch in zip(records, chosen):
         for d, idx in zip(rec, ch):
@@ -503,7 +503,7 @@ def _fit_dicodon(records, chosen, settings: ProkaryoteSettings, cache: HexamerCa
     if settings.dicodon_own_starts and settings.use_start_model:  # without it, no start is learned at all
         ensure_sd_masks(records)
         model.train_starts([(d.cand, d.length, d.codon, d.sd_masks) for rec in records for d in rec], gc / max(acgt, 1),
-                           settings.dicodon_half_starts, cache)
+                           settings.dicodon_half_starts, cache, memo)
     return model
 
 
@@ -638,10 +638,11 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
             gain = _matrix_gain(examples, background, wvec[FEATURES.index("matrix")])
             if gain is not None:
                 wround[FEATURES.index("matrix")] *= min(1.0, max(gain, 0.0) / settings.matrix_gain_full)
+        memo: dict = {}  # this round's models' coding scores, from their start training to the scoring
         if settings.use_dicodon:
-            dicodon = fixed_dicodon or _fit_dicodon(records, chosen, settings, hex_cache)
+            dicodon = fixed_dicodon or _fit_dicodon(records, chosen, settings, hex_cache, memo=memo)
             wround = dicodon_weights(wround, dicodon, settings)
-        scores = score_records(records, coding, start_model, settings, wround, cache, dicodon, hex_cache)
+        scores = score_records(records, coding, start_model, settings, wround, cache, dicodon, hex_cache, memo)
         junction_weight = wround[FEATURES.index("dicodon_start")] if settings.dicodon_junctions else 0.0
         spacing = _fit_spacing(records, chosen, settings) if settings.spacing_weight > 0 else None
         before, chosen = chosen, _decode(records, scores, settings, junction_weight, spacing)

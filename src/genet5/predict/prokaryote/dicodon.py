@@ -222,7 +222,6 @@ class DicodonModel:
         self.rbs_wt: np.ndarray | None = None
         self.sure_starts = 0
         self.start_share = 0.0
-        self._coding_memo: dict = {}  # id(candidates) -> (candidates, coding scores)
 
     @classmethod
     def fit(cls, genes: list[tuple[bytes, np.ndarray, np.ndarray]], background: list[bytes], gc: float,
@@ -255,7 +254,8 @@ class DicodonModel:
         return cls(coding, _upstream_log_odds(ups, gc, pseudo_starts), start_weight, int(cnt.sum() - pseudo))
 
     def train_starts(self, strands: list[tuple[Strand, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]],
-                     gc: float, half_starts: float = 0.0, cache: HexamerCache | None = None) -> None:
+                     gc: float, half_starts: float = 0.0, cache: HexamerCache | None = None,
+                     memo: dict | None = None) -> None:
         """Start codon and Shine-Dalgarno bin weights (sd_bins.py), and the upstream composition,
         learned Prodigal's way (its train_starts_sd) instead of from the decoder's genes: in
         every ORF the start with the best coding + start weight x (codon + motif weight) is
@@ -273,8 +273,8 @@ class DicodonModel:
         # rounds below cost Python per call, not per candidate); ORFs stay apart by strand
         cands, cscores, offsets = [], [], [0]
         for c, ln, _, _ in strands:
-            cscore = self.coding_scores(c, ln, cache)
-            self._coding_memo[id(c)] = (c, cscore)  # scores() needs the same, next
+            # memo (threads.memoized): scores() reads the same coding scores next
+            cscore = memoized(memo, ("hexamers", id(self.coding), id(c)), lambda: self.coding_scores(c, ln, cache))
             cands.append(c)
             cscores.append(cscore)
             offsets.append(offsets[-1] + len(c.a))
@@ -360,12 +360,7 @@ class DicodonModel:
         overlapping its operon neighbour's stop gets back, dp.Junctions). codon, rbs: the start
         model's log-odds of each candidate's start codon and RBS class. memo: threads.memoized's
         (the hexamer and upstream sums, by table)."""
-        trained = self._coding_memo.get(id(cand))
-        if trained is not None and trained[0] is cand:
-            cscore = trained[1]
-        else:
-            cscore = memoized(memo, ("hexamers", id(self.coding), id(cand)),
-                              lambda: self.coding_scores(cand, length_log_odds, cache))
+        cscore = memoized(memo, ("hexamers", id(self.coding), id(cand)), lambda: self.coding_scores(cand, length_log_odds, cache))
         upstream = memoized(memo, ("upstream", id(self.upstream), id(cand)), lambda: self.upstream_scores(cand, cache))
         w = self.start_weight
         # a start codon in an ORF that runs off the sequence's edge pays for closing a gene that

@@ -142,6 +142,7 @@ def best_sets(records: list[list[_StrandData]], settings: ProkaryoteSettings, se
     """Per record: (name of the set whose gene set scores highest, the chosen candidates per
     strand, every candidate's score under it); None for a record without candidates."""
     sets = sets_for_code(load_sets() if sets is None else sets, code)
+    with_sd_weights = any(s.dicodon is not None and s.dicodon.type_wt is not None for s in sets)
     out: list[tuple[str, list, list] | None] = []
     for rec in records:
         best = None
@@ -149,7 +150,7 @@ def best_sets(records: list[list[_StrandData]], settings: ProkaryoteSettings, se
         cache = ContextCache()  # the sets share one chain order: the contexts are read once
         hex_cache = HexamerCache()
         memo: dict = {}  # parts the sets share, scored once for this record (threads.memoized)
-        if any(s.dicodon is not None and s.dicodon.type_wt is not None for s in sets):
+        if with_sd_weights:
             ensure_sd_masks([rec])
         for s in competing(sets, record_gc(rec), gc_window):
             if s.dicodon is not None and settings.use_dicodon and settings.meta_dicodon:
