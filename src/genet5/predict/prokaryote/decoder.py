@@ -258,7 +258,8 @@ class ProkaryoteSettings:
     # the long ORFs still lead there. Cost: meta mode's scoring, ~0.15-0.3 s for 50-150 kb.
     meta_seed_below: int = 150_000
     # Meta mode without a dicodon term (meta_dicodon off, or a set without one) has no junction
-    # scores from it; Prodigal's (dp.Junctions.prodigal) at this unit instead (0: none). 2026-12-05 (session 31), meta mode, start+stop F1:
+    # scores from it; Prodigal's (dp.Junctions.prodigal) at this unit instead (0: none).
+    # 2026-12-05 (session 31), meta mode, start+stop F1:
     # meta_pieces' pieces at 5 / 10 / 20 / 50 kb 0.878 / 0.881 / 0.903 / 0.889 -> 0.882 / 0.884 /
     # 0.904 / 0.892 at 0.6 (0.3: 0.878 / 0.877 / 0.903 / 0.888; 1.0: 0.885 / 0.883 / 0.904 /
     # 0.889); whole validation genomes (harness candidates): LT960552 / MT939486 / 87 / 88 +0.005
@@ -300,7 +301,8 @@ def candidate_features(d: _StrandData, coding: CodingModel, start_model: StartMo
                        cache: ContextCache | None = None, dicodon: DicodonModel | None = None,
                        hex_cache: HexamerCache | None = None, memo: dict | None = None) -> np.ndarray:
     """(candidates, len(FEATURES)) for one strand under the current self-trained models; memo:
-    threads.memoized's, for parts shared between meta mode's parameter sets."""
+    threads.memoized's (a round's dicodon coding scores, from start training to scoring; the
+    parts meta mode's parameter sets share)."""
     parts = memoized(memo, ("starts", id(start_model), id(d.cand)), lambda: start_model.parts(d.codon, d.rbs, d.mat))
     cod = memoized(memo, ("chain", id(coding), id(d.cand)), lambda: frame_sums(coding.track(d.cand.seq, cache), d.cand.a, d.cand.e))
     net = d.net if (use_net and d.net is not None) else np.zeros(len(cod))

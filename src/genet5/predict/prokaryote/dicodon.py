@@ -12,7 +12,8 @@ weighted sum (decoder.py):
   250 bp shrink (positive) or grow (negative) with 250 / length, and a start whose coding is
   negative loses 0.5; genes cut by a sequence edge are scored as Prodigal scores them (a
   partial gene's edge candidate gets a bonus, a start codon in an ORF that runs off the edge a
-  cost, a 3'-partial gene half the bonus off). The codon and motif weights (over Prodigal's motif bins, sd_bins.py) and
+  cost, a 3'-partial gene half the bonus off). The codon and motif weights (over Prodigal's
+  motif bins, sd_bins.py) and
   the composition are learned from sure ORFs (train_starts), blended with the decoder's start
   model (starts.py) where there are few.
 
