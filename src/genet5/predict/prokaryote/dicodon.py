@@ -13,9 +13,8 @@ weighted sum (decoder.py):
   negative loses 0.5; genes cut by a sequence edge are scored as Prodigal scores them (a
   partial gene's edge candidate gets a bonus, a start codon in an ORF that runs off the edge a
   cost, a 3'-partial gene half the bonus off). The codon and motif weights (over Prodigal's
-  motif bins, sd_bins.py) and
-  the composition are learned from sure ORFs (train_starts), blended with the decoder's start
-  model (starts.py) where there are few.
+  motif bins, sd_bins.py) and the composition are learned from sure ORFs (train_starts),
+  blended with the decoder's start model (starts.py) where there are few.
 
 What it adds to the decoder's own terms is a different *shape* (coding per codon and clipped,
 the start weight well above the coding's, the short-gene scaling); docs/benchmarks.md, issue 11.
