@@ -138,7 +138,7 @@ def test_rescue_is_the_negative_part_of_the_rbs_and_upstream_scores():
 
 
 def test_start_training_on_sure_orfs_learns_the_planted_codon_and_motif():
-    from genet5.predict.prokaryote.dicodon import _best_start_per_orf, _orf_groups
+    from genet5.predict.prokaryote.dicodon import best_start_per_orf, orf_groups
 
     seq, _ = _planted_genome(3)
     settings = ProkaryoteSettings(use_net=False, dicodon_own_starts=True)
@@ -150,7 +150,7 @@ def test_start_training_on_sure_orfs_learns_the_planted_codon_and_motif():
     assert 0 < m.start_share < 1
     # ties go to the downstream start; an ORF with no usable start gives none
     cand = _strand(b"A" * 30, [0, 3, 6, 9], [29, 29, 29, 29], [0, 0, 0, 1])
-    assert _best_start_per_orf(np.array([1.0, 2.0, 2.0, -np.inf]), _orf_groups(cand)).tolist() == [2]
+    assert best_start_per_orf(np.array([1.0, 2.0, 2.0, -np.inf]), orf_groups(cand)).tolist() == [2]
 
 
 def test_fit_to_the_last_sense_codon_never_sees_the_hexamer_reading_the_stop():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from genet5.genome.codes import genetic_code
@@ -190,3 +192,42 @@ def test_parts_shared_between_sets_are_scored_once_and_alike():
     # two chains, two hexamer tables, two start models, two upstream tables, one set of SD weights
     # (the bin has none), per strand
     assert kinds.count("chain") == 4 and kinds.count("hexamers") == 4 and kinds.count("starts") == 4
+
+
+def test_chain_stack_reads_every_chain_as_its_own_track_does():
+    from genet5.predict.prokaryote.coding import ChainStack, ContextCache
+    from genet5.predict.prokaryote.orfs import frame_sums
+
+    chains = list({id(s.coding): s.coding for s in load_sets()}.values())[:7]
+    rng = np.random.default_rng(3)
+    seq = bytearray(rng.choice(np.frombuffer(b"ACGT", dtype=np.uint8), size=3000))
+    seq[1000:1003] = b"NNN"  # bases without a full context read 0
+    a, e = np.array([0, 1, 2, 500, 990, 2990]), np.array([299, 2000, 2999, 502, 1100, 2999])
+    cache = ContextCache()
+    got = ChainStack(chains).frame_sums(bytes(seq), a, e, cache)
+    for chain, row in zip(chains, got):
+        np.testing.assert_array_equal(row, frame_sums(chain.track(bytes(seq), cache), a, e))
+
+
+def test_the_screen_decodes_only_the_best_fitting_chains_and_keeps_the_winner():
+    """meta_screen_sets: only the sets whose chains score the ORFs highest are decoded in full;
+    on a piece of the example genome the winner and its genes are those of all sets decoded."""
+    import genet5
+    from genet5.genome.fasta import read_fasta
+    from genet5.predict.prokaryote.coding import ContextCache
+    from genet5.predict.prokaryote.meta import best_sets, screened
+
+    rec = next(iter(read_fasta(Path(genet5.__file__).parent / "examples" / "erwinia_phage_MT939486" / "genome.fa.gz")))
+    table = genetic_code(11)
+    sets = [s for s in load_sets() if s.code == 11]
+    every, few = (ProkaryoteSettings(use_net=False, meta_screen_sets=k) for k in (0, 12))
+    records = [prepare_record("r", rec.seq[100_000:110_000], table, table.starts & COMMON_PROKARYOTIC_STARTS, every)]
+    kept = screened(records[0], sets, 12, ContextCache(), {})
+    assert len(kept) == 12 and [s for s in sets if s in kept] == kept  # the sets' own order
+    assert screened(records[0], sets[:5], 12, ContextCache(), {}) == sets[:5]
+    assert screened(records[0], sets, 0, ContextCache(), {}) == sets
+    (name_all, chosen_all, _), = best_sets(records, every, sets, code=11)
+    (name_few, chosen_few, _), = best_sets(records, few, sets, code=11)
+    assert name_few == name_all and any(s.name == name_all for s in kept)
+    for a, b in zip(chosen_all, chosen_few):
+        np.testing.assert_array_equal(a, b)

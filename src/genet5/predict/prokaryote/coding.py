@@ -129,6 +129,39 @@ class CodingModel:
         return out
 
 
+class ChainStack:
+    """Several coding chains of one order, stacked so one gather reads a sequence under all of
+    them (meta mode scores every shipped parameter set's chain on each contig: one numpy call
+    per chain cost more in call overhead than in work on contigs of a few kb)."""
+
+    def __init__(self, models: list[CodingModel]):
+        if len({m.k for m in models}) != 1:
+            raise ValueError("ChainStack needs chains of one order")
+        self.k, self.models = models[0].k, models
+        # (chains, 3 * 4^k * 4 + 1): the last column, 0, for bases without a full context
+        self.flat = np.stack([np.append(m.ratio.reshape(-1), np.float32(0.0)) for m in models])
+
+    def frame_sums(self, s: bytes, a: np.ndarray, e: np.ndarray, cache: ContextCache | None = None) -> np.ndarray:
+        """(chains, candidates): orfs.frame_sums(chain.track(s), a, e) of each chain, the same
+        numbers, with one gather per codon alignment instead of a track per chain."""
+        codes, ctx, ok = (cache or _uncached)(s, self.k)
+        n, m4 = len(codes), 4 ** self.k * 4
+        flat = self.flat
+        at = np.where(ok, ctx.astype(np.int64) * 4 + np.where(ok, codes, 0), -1)
+        pos = np.arange(n)
+        out = np.zeros((len(flat), len(a)))
+        c = np.zeros((len(flat), n + 1))
+        for g in range(3):
+            sel = (a % 3) == g
+            if not sel.any():
+                continue
+            # base i of a candidate aligned at g is read in codon position (i - g) mod 3
+            idx = np.where(at >= 0, at + ((pos - g) % 3) * m4, flat.shape[1] - 1)
+            np.cumsum(flat[:, idx], axis=1, dtype=np.float64, out=c[:, 1:])
+            out[:, sel] = c[:, e[sel] + 1] - c[:, a[sel]]
+        return out
+
+
 def _gene_positions(a: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(positions, codon position) of every base of the CDS [a, e] (vectorised)."""
     lengths = (e - a + 1).astype(np.int64)

@@ -279,6 +279,11 @@ class ProkaryoteSettings:
     # too: pieces 0.834 / 0.865 / 0.873 / 0.910 -> 0.834 / 0.867 / 0.881 / 0.909, training phages
     # 0.8624 -> 0.8629. docs/benchmarks.md
     meta_dicodon: bool = True
+    # Meta mode decodes in full only the sets whose coding chain explains the sequence's ORFs
+    # best (meta.screened: the summed positive chain score of each ORF's best start; 0: every
+    # set). The winner was among the chain's top 10 of 43 on every one of ~700 sequences tried
+    # (2-20 kb, bacteria, archaea, phages, code 4). docs/benchmarks.md
+    meta_screen_sets: int = 12
     weights: ProkaryoteWeights = field(default_factory=ProkaryoteWeights)
 
 

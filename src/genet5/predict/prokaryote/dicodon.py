@@ -154,15 +154,15 @@ def _training_bin(exact: np.ndarray, mism: np.ndarray, weights: np.ndarray) -> n
                     np.where((we < wm - 1.0) | (exact == 0), mism, np.maximum(exact, mism)))
 
 
-def _orf_groups(cand: Strand) -> tuple[np.ndarray, np.ndarray]:
+def orf_groups(cand: Strand) -> tuple[np.ndarray, np.ndarray]:
     """(order, first): candidates sorted by ORF, upstream start first, and where each ORF
-    begins in that order (for _best_start_per_orf, once per strand)."""
+    begins in that order (for best_start_per_orf, once per strand)."""
     order = upstream_order(cand)
     o = cand.orf[order]
     return order, np.flatnonzero(np.r_[True, o[1:] != o[:-1]]) if len(o) else np.zeros(0, dtype=np.int64)
 
 
-def _best_start_per_orf(total: np.ndarray, groups: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+def best_start_per_orf(total: np.ndarray, groups: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """Index of the best-scoring candidate of each ORF (ties: the downstream one; ORFs whose
     every candidate scores -inf give none)."""
     order, first = groups
@@ -286,7 +286,7 @@ class DicodonModel:
         zero = np.zeros(N_BINS)  # before training every bin weighs 0: a start's highest bin
         b_exact = best_bins(cat([m[0] for m in masks], np.int64), zero)
         b_mism = best_bins(cat([m[1] for m in masks], np.int64), zero)
-        groups = [_orf_groups(c) for c in cands]
+        groups = [orf_groups(c) for c in cands]
         order = cat([g[0] + off for g, off in zip(groups, offsets)], np.int64)
         first = cat([g[1] + off for g, off in zip(groups, offsets)], np.int64)
         all_codon = cod[~edge]
@@ -299,7 +299,7 @@ class DicodonModel:
             motif = _training_bin(b_exact, b_mism, rbs_wt)
             bg_bin = np.bincount(motif[~edge], minlength=N_BINS).astype(np.float64)
             total = np.where(edge, -np.inf, cscore + self.start_weight * (rbs_wt[motif] + type_wt[cod]))
-            best = _best_start_per_orf(total, (order, first))
+            best = best_start_per_orf(total, (order, first))
             best = best[total[best] >= threshold]
             n_codon = np.bincount(cod[best], minlength=N_CODON).astype(np.float64)
             n_bin = np.bincount(motif[best], minlength=N_BINS).astype(np.float64)

@@ -11,6 +11,7 @@ shared/genomes/splits.tsv and shipped in bundled/prokaryote-meta as safetensors 
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +20,10 @@ import numpy as np
 
 from genet5.genome.codes import genetic_code
 from genet5.predict.orf_decoder import OrfGene
-from genet5.predict.prokaryote.coding import CodingModel, ContextCache
+from genet5.predict.prokaryote.coding import ChainStack, CodingModel, ContextCache
 from genet5.predict.prokaryote.decoder import (FEATURES, ProkaryoteSettings, _decode, _genes, _StrandData, dicodon_weights,
                                                ensure_sd_masks, score_records, weight_vector)
-from genet5.predict.prokaryote.dicodon import DicodonModel, HexamerCache
+from genet5.predict.prokaryote.dicodon import DicodonModel, HexamerCache, best_start_per_orf, orf_groups
 from genet5.predict.prokaryote.starts import StartModel
 
 BUNDLED = Path(__file__).resolve().parents[2] / "bundled" / "prokaryote-meta"
@@ -152,7 +153,7 @@ def best_sets(records: list[list[_StrandData]], settings: ProkaryoteSettings, se
         memo: dict = {}  # parts the sets share, scored once for this record (threads.memoized)
         if with_sd_weights:
             ensure_sd_masks([rec])
-        for s in competing(sets, record_gc(rec), gc_window):
+        for s in screened(rec, competing(sets, record_gc(rec), gc_window), settings.meta_screen_sets, cache, memo):
             if s.dicodon is not None and settings.use_dicodon and settings.meta_dicodon:
                 w = dicodon_weights(wvec, s.dicodon, settings)
                 scores = score_records([rec], s.coding, s.starts, settings, w, cache, s.dicodon, hex_cache, memo)
@@ -166,6 +167,42 @@ def best_sets(records: list[list[_StrandData]], settings: ProkaryoteSettings, se
                 best = (total, s.name, chosen[0], scores[0])
         out.append(None if best is None else best[1:])
     return out
+
+
+def screened(rec: list[_StrandData], sets: list[ParameterSet], keep: int, cache: ContextCache,
+             memo: dict) -> list[ParameterSet]:
+    """The `keep` sets (in their order) whose coding chain scores the record's ORFs highest: for
+    each ORF its best start's chain score, the positive ones summed. Scoring a set in full (its
+    start model, its dicodon score, the DP) costs several times its chain, and the set that wins
+    the DP is nearly always one whose chain fits. The chains are read together (ChainStack) and
+    their scores go into the memo that candidate_features reads."""
+    if keep <= 0 or len(sets) <= keep:
+        return sets
+    fit: dict[int, float] = {id(s.coding): 0.0 for s in sets}
+    for stack in chain_stacks(sets):
+        for d in rec:
+            sums = stack.frame_sums(d.cand.seq, d.cand.a, d.cand.e, cache)
+            groups = orf_groups(d.cand)
+            for c, cod in zip(stack.models, sums):
+                memo[("chain", id(c), id(d.cand))] = cod
+                best = best_start_per_orf(cod, groups)
+                fit[id(c)] += float(np.maximum(cod[best], 0.0).sum())
+    order = np.argsort(-np.array([fit[id(s.coding)] for s in sets]), kind="stable")
+    top = set(order[:keep].tolist())
+    return [s for i, s in enumerate(sets) if i in top]
+
+
+@functools.lru_cache(maxsize=8)
+def _stacks(chains: tuple[CodingModel, ...]) -> list[ChainStack]:
+    by_order: dict[int, list[CodingModel]] = {}
+    for c in chains:
+        by_order.setdefault(c.k, []).append(c)
+    return [ChainStack(group) for group in by_order.values()]
+
+
+def chain_stacks(sets: list[ParameterSet]) -> list[ChainStack]:
+    """The sets' distinct coding chains, stacked by order (kept for the next record)."""
+    return _stacks(tuple({id(s.coding): s.coding for s in sets}.values()))
 
 
 def sets_for_code(sets: list[ParameterSet], code: int | None) -> list[ParameterSet]:
