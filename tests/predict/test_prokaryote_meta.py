@@ -231,3 +231,26 @@ def test_the_screen_decodes_only_the_best_fitting_chains_and_keeps_the_winner():
     assert name_few == name_all and any(s.name == name_all for s in kept)
     for a, b in zip(chosen_all, chosen_few):
         np.testing.assert_array_equal(a, b)
+
+
+def test_many_records_split_over_processes_give_the_genes_of_one_process(monkeypatch):
+    """A metagenome's contigs are decoded in forked processes (consecutive runs of about equal
+    bases); each contig is decoded alone, so the genes and chosen sets are those of one process."""
+    import genet5
+    from genet5.genome.fasta import read_fasta
+    from genet5.predict.prokaryote import meta
+
+    rec = next(iter(read_fasta(Path(genet5.__file__).parent / "examples" / "erwinia_phage_MT939486" / "genome.fa.gz")))
+    table = genetic_code(11)
+    settings = ProkaryoteSettings(use_net=False, threads=1)
+    sizes = [3000, 9000, 4000, 12000, 5000, 2500, 8000]
+    cuts = np.cumsum([0] + sizes)
+    records = [prepare_record(f"c{i}", rec.seq[a:b], table, table.starts & COMMON_PROKARYOTIC_STARTS, settings)
+               for i, (a, b) in enumerate(zip(cuts[:-1], cuts[1:]))]
+    monkeypatch.setattr(meta, "MIN_PROCESS_BASES", 10_000)
+    groups = meta._process_groups(records, 3)
+    assert len(groups) == 3 and [i for g in groups for i in g] == list(range(len(records)))
+    assert meta._process_groups(records, 1) == [range(len(records))]
+    one = find_genes_meta(records, settings, code=11)
+    three = find_genes_meta(records, ProkaryoteSettings(use_net=False, threads=3), code=11)
+    assert three == one and sum(map(len, one[0])) > 20

@@ -365,7 +365,7 @@ def test_split_lanes_evens_out_batches_and_keeps_each_longest_first():
 
 
 def test_a_failing_worker_process_is_reported():
-    from genet5.predict.viterbi_decoder import in_processes
+    from genet5.predict.processes import in_processes
 
     def fn(x):
         if x == 2:

@@ -54,7 +54,7 @@ def predict(
     gtf: Optional[Path] = typer.Option(None, "--gtf", help="Also write GTF."),
     bedgraph: Optional[str] = typer.Option(None, "--bedgraph", help="Also write per-base probability tracks PREFIX.coding.bedgraph and PREFIX.intron.bedgraph."),
     batch_size: int = typer.Option(4, "--batch-size", help="Windows per forward pass."),
-    threads: Optional[int] = typer.Option(None, "--threads", "-j", help="CPU threads for torch and the prokaryote decoder, and processes of the eukaryote decoder (default: torch's choice; the prokaryote decoder: the CPUs it may use, at most 4; the eukaryote decoder: the CPUs other jobs leave idle, at most 4; the genes do not depend on it)."),
+    threads: Optional[int] = typer.Option(None, "--threads", "-j", help="CPU threads for torch and the prokaryote decoder, and processes of the eukaryote decoder and of meta mode on many contigs (default: torch's choice; the prokaryote decoder: the CPUs it may use, at most 4; the eukaryote decoder: the CPUs other jobs leave idle, at most 4; the genes do not depend on it)."),
     device: str = typer.Option("auto", "--device", help="auto (GPU when present), cpu or cuda."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from genet5.genome.codes import GeneticCode, genetic_code, reverse_complement
+from genet5.predict.processes import in_processes
 from genet5.genome.models import Gene
 from genet5.predict import viterbi_kernels
 from genet5.predict.decoders import Decoded, start_codon_set
@@ -357,47 +358,6 @@ def split_lanes(lanes: list, batch_bases: int, workers: int = 1) -> list[list]:
         batches[i].append(lane)
         size[i] += lane[1] - lane[0]
     return batches
-
-
-def in_processes(fn, items: list) -> list:
-    """[fn(item) for item in items], the first in this process and each other in a forked
-    child (results pickled back); in this process alone where fork is not available (then
-    the items run one after another)."""
-    import multiprocessing as mp
-
-    if len(items) < 2 or "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
-        return [fn(item) for item in items]  # (a daemonic process may not have children)
-    ctx = mp.get_context("fork")
-    children = []
-    for item in items[1:]:
-        recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(fn, item, send))
-        proc.start()
-        send.close()
-        children.append((proc, recv))
-    out = [fn(items[0])]
-    for proc, recv in children:
-        try:
-            ok, value = recv.recv()
-        except EOFError:
-            ok, value = False, "the worker process ended without a result"
-        proc.join()
-        recv.close()
-        if not ok:
-            raise RuntimeError(f"decoding worker failed: {value}")
-        out.append(value)
-    return out
-
-
-def _child(fn, item, send) -> None:
-    try:
-        result = (True, fn(item))
-    except BaseException:  # reported to the parent, which raises
-        import traceback
-
-        result = (False, traceback.format_exc())
-    send.send(result)
-    send.close()
 
 
 def _decode_batch(jobs: list[RegionJob], lanes, hmm: GeneHMM, code, allow_partial, min_len, min_score,

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from genet5.genome.codes import genetic_code
 from genet5.predict.orf_decoder import OrfGene
+from genet5.predict.processes import in_processes
 from genet5.predict.prokaryote.coding import ChainStack, CodingModel, ContextCache
 from genet5.predict.prokaryote.decoder import (FEATURES, ProkaryoteSettings, _decode, _genes, _StrandData, dicodon_weights,
                                                ensure_sd_masks, score_records, weight_vector)
@@ -122,11 +123,46 @@ def _load_dicodon(e: dict, i: int, t: dict, out: list[ParameterSet]) -> DicodonM
     return model
 
 
+# Meta mode splits its records over `settings.threads` forked processes when they hold at least
+# this many bases (forking and sending the genes back: ~0.05 s a process). Each record is decoded
+# alone, so the genes do not depend on the split.
+MIN_PROCESS_BASES = 1_000_000
+
+
 def find_genes_meta(records: list[list[_StrandData]], settings: ProkaryoteSettings,
                     sets: list[ParameterSet] | None = None, code: int | None = None,
                     gc_window: float | None = None) -> tuple[list[list[OrfGene]], list[str]]:
     """Genes of each record with the parameter set that scores it best, and that set's name.
-    With `code`, only the sets fitted under that genetic code compete (sets_for_code)."""
+    With `code`, only the sets fitted under that genetic code compete (sets_for_code). Many
+    records (a metagenome) are split over settings.threads processes (MIN_PROCESS_BASES)."""
+    groups = _process_groups(records, settings.threads)
+    if len(groups) > 1:
+        alone = replace(settings, threads=1)
+        sets = load_sets() if sets is None else sets  # read once, before the fork
+        parts = in_processes(lambda g: _find_genes_meta([records[i] for i in g], alone, sets, code, gc_window), groups)
+        return [x for p in parts for x in p[0]], [x for p in parts for x in p[1]]
+    return _find_genes_meta(records, settings, sets, code, gc_window)
+
+
+def _process_groups(records: list[list[_StrandData]], processes: int) -> list[range]:
+    """Consecutive runs of records with about equal bases, one per process (one run where the
+    records are too few or too small to be worth a process)."""
+    size = [sum(d.cand.length for d in rec if d.cand.strand == "+") for rec in records]
+    total = sum(size)
+    if processes < 2 or len(records) < 2 or total < MIN_PROCESS_BASES:
+        return [range(len(records))]
+    groups, first, acc = [], 0, 0
+    for i, n in enumerate(size):
+        acc += n
+        if acc * processes >= total * (len(groups) + 1) and len(groups) < processes - 1:
+            groups.append(range(first, i + 1))
+            first = i + 1
+    if first < len(records):
+        groups.append(range(first, len(records)))
+    return groups
+
+
+def _find_genes_meta(records, settings, sets, code, gc_window) -> tuple[list[list[OrfGene]], list[str]]:
     out, names = [], []
     for rec, best in zip(records, best_sets(records, settings, sets, code, gc_window)):
         if best is None:
