@@ -13,7 +13,8 @@ For each genome (default: the prokaryotic `validation` genomes of shared/genomes
    start classifier + DP, no per-base network), no_dicodon (without the dicodon score, the
    default until 2026-12-04), no_matrix_check (the start matrix at its full weight whatever its
    held-out gain, the default until 2026-12-05), no_spacing (without the self-trained gene
-   spacing's junction term, the default until 2026-12-05, session 31), statistics_alone (without the classifier), classifier_alone (the classifier at
+   spacing's junction term, the default until 2026-12-05, session 31), no_atypical (without
+   the shipped GC-bin chains for atypical genes, the default until session 33), statistics_alone (without the classifier), classifier_alone (the classifier at
    full weight in place of the self-trained start model), with_network (the default + the
    per-base network, `--network`), network_alone (per-base network + fixed start prior + DP,
    no self-training, no classifier), no_self_training (long-ORF first pass + classifier),
@@ -57,6 +58,7 @@ VARIANTS = {
     "no_dicodon": {"use_dicodon": False},
     "no_matrix_check": {"matrix_gain_full": 0.0},
     "no_spacing": {"spacing_weight": 0.0},
+    "no_atypical": {"atypical_penalty": None},
     "statistics_alone": {"start_net_model": None},
     "classifier_alone": {"use_start_model": False, "start_net_full_below": 10**12, "start_net_max_bases": 10**12,
                          "weights": {"start_net": 1.0}},
@@ -193,8 +195,8 @@ def run_genome(genome_dir: str, threads: int) -> dict:
 
 
 def table(data: dict) -> str:
-    lines = ["| genome | bp | Prodigal start+stop (stop) | genet5 start+stop (stop) | no dicodon score | no start-matrix check | no spacing model | statistics alone | classifier alone | with network | network alone | no self-training | no start model | greedy | genet5 / Prodigal bp/s | meta mode | Prodigal -p meta |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| genome | bp | Prodigal start+stop (stop) | genet5 start+stop (stop) | no dicodon score | no start-matrix check | no spacing model | no atypical chains | statistics alone | classifier alone | with network | network alone | no self-training | no start model | greedy | genet5 / Prodigal bp/s | meta mode | Prodigal -p meta |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in data["genomes"]:
         v = r["genet5"]["variants"]
         f = lambda s: f"{s['start_stop']['f1']:.3f} ({s['stop']['f1']:.3f})"
@@ -204,6 +206,7 @@ def table(data: dict) -> str:
             f"{f(v['no_dicodon']['scores']) if 'no_dicodon' in v else ''} | "
             f"{f(v['no_matrix_check']['scores']) if 'no_matrix_check' in v else ''} | "
             f"{f(v['no_spacing']['scores']) if 'no_spacing' in v else ''} | "
+            f"{f(v['no_atypical']['scores']) if 'no_atypical' in v else ''} | "
             f"{f(v['statistics_alone']['scores'])} | {f(v['classifier_alone']['scores'])} | "
             f"{f(v['with_network']['scores'])} | {f(v['network_alone']['scores'])} | {f(v['no_self_training']['scores'])} | {f(v['no_start_model']['scores'])} | "
             f"{f(v['greedy']['scores'])} | {v['full']['bp_per_s']:,} / {p['bp_per_s']:,} | "

@@ -12,7 +12,7 @@ from genet5.genome.codes import genetic_code, reverse_complement
 from genet5.predict.prokaryote import dp
 from genet5.predict.prokaryote.coding import CodingModel
 from genet5.predict.prokaryote.decoder import ProkaryoteSettings, find_genes, prepare_record
-from genet5.predict.prokaryote.orfs import record_candidates, segments
+from genet5.predict.prokaryote.orfs import frame_sums, record_candidates, segments
 from genet5.predict.prokaryote.starts import N_RBS, SPACER_BINS, StartModel, features
 
 CODE11 = genetic_code(11)
@@ -424,3 +424,41 @@ def test_dp_junctions_inlined_match_the_pair_rule():
             for margin, want in ((0.01, [0, 1]), (-0.01, [0])):
                 got = dp.select(lo, hi, plus, np.array([5.0, margin - pair]), convergent=200, junctions=j)
                 assert got.tolist() == want, (lo2, plus2, margin, pair)
+
+
+def test_atypical_genes_are_scored_by_the_shipped_chain_nearest_their_gc():
+    """GeneMarkS-2's atypical models: each candidate also gets its score under the shipped GC-bin
+    chain (of those at the genome's GC +- atypical_offsets) nearest its own GC, and its coding
+    term is the better of that less the penalty and the genome's own chain."""
+    from genet5.predict.prokaryote.coding import ContextCache
+    from genet5.predict.prokaryote.atypical import atypical_coding
+    from genet5.predict.prokaryote.decoder import FEATURES, add_atypical, candidate_features
+    from genet5.predict.prokaryote.meta import load_sets
+
+    rng = np.random.default_rng(4)
+    at_rich = bytes(rng.choice(np.frombuffer(b"AATTGC", dtype=np.uint8), size=3000))
+    gc_rich = bytes(rng.choice(np.frombuffer(b"GGCCAT", dtype=np.uint8), size=3000))
+    seq = at_rich + gc_rich
+    settings = ProkaryoteSettings(use_net=False, start_net_model=None)
+    rec = prepare_record("s", seq, CODE11, STARTS, settings)
+    bins = {s.gc: s.coding for s in load_sets() if s.name.startswith("gc") and s.code == 11}
+    low, high = min(bins), max(bins)
+    chains, gcs = [bins[low], bins[high]], np.array([low, high])
+    cache = ContextCache()
+    for d in rec:
+        got = atypical_coding(d.cand, chains, gcs, cache)
+        own = np.array([(d.cand.seq[a:e + 1].count(b"G") + d.cand.seq[a:e + 1].count(b"C")) / (e - a + 1)
+                        for a, e in zip(d.cand.a.tolist(), d.cand.e.tolist())])
+        for j, chain in enumerate(chains):
+            sel = (own > (low + high) / 2) == bool(j)
+            assert sel.any()
+            np.testing.assert_allclose(got[sel], frame_sums(chain.track(d.cand.seq), d.cand.a[sel], d.cand.e[sel]))
+
+    assert add_atypical([rec], dataclasses.replace(settings, atypical_penalty=None)) is None
+    assert all(d.atypical is None for d in rec)
+    assert add_atypical([rec], settings, cache) == settings.atypical_penalty
+    coding = CodingModel(4, np.zeros_like(bins[low].ratio))  # a genome chain that scores nothing
+    for d in rec:
+        assert d.atypical is not None and len(d.atypical) == len(d.cand.a)
+        f = candidate_features(d, coding, StartModel.prior(), False, cache, atypical=settings.atypical_penalty)
+        np.testing.assert_allclose(f[:, FEATURES.index("coding")], np.maximum(0.0, d.atypical - settings.atypical_penalty))

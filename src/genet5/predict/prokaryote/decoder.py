@@ -284,6 +284,18 @@ class ProkaryoteSettings:
     # set). The winner was among the chain's top 10 of 43 on every one of ~700 sequences tried
     # (2-20 kb, bacteria, archaea, phages, code 4). docs/benchmarks.md
     meta_screen_sets: int = 12
+    # Atypical genes (GeneMarkS-2's idea: genes taken from other genomes, whose composition the
+    # genome's own chain does not fit, are scored by models of other GC): a candidate's coding
+    # term is the better of the genome's chain and, less this penalty, of the shipped GC-bin
+    # chains (meta.py's sets) at the genome's GC + atypical_offsets the one nearest the
+    # candidate's own GC. None: off. 2026-12-05 (session 33), harness, start+stop F1: validation
+    # mean 0.9430 -> 0.9442 (Vibrio 0.9168 -> 0.9192, T. kodakarensis 0.8888 -> 0.8899, M. alvi
+    # 0.9098 -> 0.9106, MT939487 / 88 +0.001 / +0.002, the other phages level); large training
+    # 0.7511 -> 0.7532 (Bradyrhizobium 0.6302 -> 0.6360, E. coli 0.9128 -> 0.9155); training
+    # phages 0.8636 level. Penalty 2 / 5 / 10: validation 0.9439 / 0.9437 / 0.9433 at +-0.1;
+    # offsets +-0.15 / +-0.1 / +-0.06 / four bins: 0.9442 / 0.9439 / 0.9442 / 0.9440. docs/benchmarks.md
+    atypical_penalty: float | None = 2.0
+    atypical_offsets: tuple[float, ...] = (-0.06, 0.06)
     weights: ProkaryoteWeights = field(default_factory=ProkaryoteWeights)
 
 
@@ -298,18 +310,22 @@ class _StrandData:
     features: np.ndarray | None = None  # (candidates, len(FEATURES)) after a self-training round
     start_net: np.ndarray | None = None  # learned start classifier's term (add_start_net)
     rescue: np.ndarray | None = None  # dicodon start score an operon-coupled start gets back (dp.Junctions)
+    atypical: np.ndarray | None = None  # chain score under the shipped GC-bin chain nearest its GC (add_atypical)
     sd_masks: tuple[np.ndarray, np.ndarray] | None = None  # Prodigal's motif bins (sd_bins.bin_masks), when used
     code: int = 11  # the genetic code its candidates were read under
 
 
 def candidate_features(d: _StrandData, coding: CodingModel, start_model: StartModel, use_net: bool,
                        cache: ContextCache | None = None, dicodon: DicodonModel | None = None,
-                       hex_cache: HexamerCache | None = None, memo: dict | None = None) -> np.ndarray:
+                       hex_cache: HexamerCache | None = None, memo: dict | None = None,
+                       atypical: float | None = None) -> np.ndarray:
     """(candidates, len(FEATURES)) for one strand under the current self-trained models; memo:
     threads.memoized's (a round's dicodon coding scores, from start training to scoring; the
     parts meta mode's parameter sets share)."""
     parts = memoized(memo, ("starts", id(start_model), id(d.cand)), lambda: start_model.parts(d.codon, d.rbs, d.mat))
     cod = memoized(memo, ("chain", id(coding), id(d.cand)), lambda: frame_sums(coding.track(d.cand.seq, cache), d.cand.a, d.cand.e))
+    if atypical is not None and d.atypical is not None:
+        cod = np.maximum(cod, d.atypical - atypical)
     net = d.net if (use_net and d.net is not None) else np.zeros(len(cod))
     snet = d.start_net if d.start_net is not None else np.zeros(len(cod))
     zero = np.zeros(len(cod))
@@ -337,6 +353,26 @@ META_START_NET_WEIGHT = 0.0
 def _bases(records: list[list[_StrandData]]) -> int:
     """Bases of the records' segments (each segment's '+' strand once)."""
     return sum(d.cand.length for rec in records for d in rec if d.cand.strand == "+")
+
+
+def add_atypical(records: list[list[_StrandData]], settings: ProkaryoteSettings, cache: ContextCache | None = None) -> float | None:
+    """Give every candidate its atypical chain score (atypical_coding; the shipped GC-bin chains
+    of the records' code nearest the genome's GC + each of atypical_offsets) and return the
+    penalty to charge it, or None when off."""
+    if settings.atypical_penalty is None:
+        return None
+    from genet5.predict.prokaryote.atypical import atypical_coding, atypical_chains
+
+    code = next((d.code for rec in records for d in rec), 11)
+    plus = b"".join(d.cand.seq for rec in records for d in rec if d.cand.strand == "+")
+    acgt = sum(plus.count(b) for b in (b"A", b"C", b"G", b"T"))
+    chains, gcs = atypical_chains(code, (plus.count(b"G") + plus.count(b"C")) / max(acgt, 1), settings.atypical_offsets)
+    if not chains:
+        return None
+    strands = (d for rec in records for d in rec)
+    for d, alt in zip(strands, _each_strand(records, lambda d: atypical_coding(d.cand, chains, gcs, cache), settings.threads)):
+        d.atypical = alt
+    return settings.atypical_penalty
 
 
 def weight_vector(settings: ProkaryoteSettings, records: list[list[_StrandData]], meta: bool = False) -> np.ndarray:
@@ -636,6 +672,7 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
         fp = iter(first_pass_scores([d.cand for rec in records for d in rec]))
         first = _decode(records, [[next(fp) for _ in rec] for rec in records], settings)
         fixed_dicodon = _fit_dicodon(records, first, settings, hex_cache, through_stop=False)
+    atypical = add_atypical(records, settings, cache) if rounds else None
     for _ in range(rounds):
         coding = _fit_coding(records, chosen, cache, settings.coding_per_parameter, settings.threads)
         examples, background = _start_examples(records, chosen) if settings.use_start_model else ([], None)
@@ -649,7 +686,7 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
         if settings.use_dicodon:
             dicodon = fixed_dicodon or _fit_dicodon(records, chosen, settings, hex_cache, memo=memo)
             wround = dicodon_weights(wround, dicodon, settings)
-        scores = score_records(records, coding, start_model, settings, wround, cache, dicodon, hex_cache, memo)
+        scores = score_records(records, coding, start_model, settings, wround, cache, dicodon, hex_cache, memo, atypical)
         junction_weight = wround[FEATURES.index("dicodon_start")] if settings.dicodon_junctions else 0.0
         spacing = _fit_spacing(records, chosen, settings) if settings.spacing_weight > 0 else None
         before, chosen = chosen, _decode(records, scores, settings, junction_weight, spacing)
@@ -683,10 +720,10 @@ def _changed(a: list[list[np.ndarray]], b: list[list[np.ndarray]]) -> int:
 def score_records(records, coding: CodingModel, start_model: StartModel, settings: ProkaryoteSettings,
                   wvec: np.ndarray | None = None, cache: ContextCache | None = None,
                   dicodon: DicodonModel | None = None, hex_cache: HexamerCache | None = None,
-                  memo: dict | None = None) -> list[list[np.ndarray]]:
+                  memo: dict | None = None, atypical: float | None = None) -> list[list[np.ndarray]]:
     wvec = weight_vector(settings, records) if wvec is None else wvec
     feats = iter(_each_strand(records, lambda d: candidate_features(d, coding, start_model, settings.use_net, cache, dicodon,
-                                                                    hex_cache, memo), settings.threads))
+                                                                    hex_cache, memo, atypical), settings.threads))
     scores = []
     for rec in records:
         for d in rec:
