@@ -37,7 +37,7 @@ from genet5.predict.prokaryote.coding import CodingModel, ContextCache, order_fo
 from genet5.predict.prokaryote.dicodon import DicodonModel, HexamerCache
 from genet5.predict.prokaryote.gc_frame import first_pass_scores
 from genet5.predict.prokaryote.learned_starts import base_counts, genome_freq, load_start_net, start_scores
-from genet5.predict.prokaryote.orfs import Strand, frame_sums, record_candidates
+from genet5.predict.prokaryote.orfs import Strand, frame_sums, gc_share, record_candidates
 from genet5.predict.prokaryote.sd_bins import bin_masks_many
 from genet5.predict.prokaryote.spacing import SpacingModel, neighbour_pairs
 from genet5.predict.prokaryote.starts import StartModel, features
@@ -315,6 +315,12 @@ class _StrandData:
     code: int = 11  # the genetic code its candidates were read under
 
 
+def chain_key(coding: CodingModel, cand: Strand) -> tuple:
+    """The memo key of a chain's coding scores of one strand's candidates (candidate_features;
+    meta.screened fills it for many chains at once)."""
+    return ("chain", id(coding), id(cand))
+
+
 def candidate_features(d: _StrandData, coding: CodingModel, start_model: StartModel, use_net: bool,
                        cache: ContextCache | None = None, dicodon: DicodonModel | None = None,
                        hex_cache: HexamerCache | None = None, memo: dict | None = None,
@@ -323,7 +329,7 @@ def candidate_features(d: _StrandData, coding: CodingModel, start_model: StartMo
     threads.memoized's (a round's dicodon coding scores, from start training to scoring; the
     parts meta mode's parameter sets share)."""
     parts = memoized(memo, ("starts", id(start_model), id(d.cand)), lambda: start_model.parts(d.codon, d.rbs, d.mat))
-    cod = memoized(memo, ("chain", id(coding), id(d.cand)), lambda: frame_sums(coding.track(d.cand.seq, cache), d.cand.a, d.cand.e))
+    cod = memoized(memo, chain_key(coding, d.cand), lambda: frame_sums(coding.track(d.cand.seq, cache), d.cand.a, d.cand.e))
     if atypical is not None and d.atypical is not None:
         cod = np.maximum(cod, d.atypical - atypical)
     net = d.net if (use_net and d.net is not None) else np.zeros(len(cod))
@@ -364,9 +370,8 @@ def add_atypical(records: list[list[_StrandData]], settings: ProkaryoteSettings,
     from genet5.predict.prokaryote.atypical import atypical_coding, atypical_chains
 
     code = next((d.code for rec in records for d in rec), 11)
-    plus = b"".join(d.cand.seq for rec in records for d in rec if d.cand.strand == "+")
-    acgt = sum(plus.count(b) for b in (b"A", b"C", b"G", b"T"))
-    chains, gcs = atypical_chains(code, (plus.count(b"G") + plus.count(b"C")) / max(acgt, 1), settings.atypical_offsets)
+    genome_gc = gc_share(b"".join(d.cand.seq for rec in records for d in rec if d.cand.strand == "+"))
+    chains, gcs = atypical_chains(code, genome_gc, settings.atypical_offsets)
     if not chains:
         return None
     strands = (d for rec in records for d in rec)
@@ -416,9 +421,7 @@ def prepare_record(seqid: str, seq: bytes, code: GeneticCode, start_codons, sett
     """Candidates of one record with everything that does not change between rounds; the
     network track (L, classes) may be dropped afterwards."""
     ratio = _net_ratio(track) if track is not None else None
-    up = seq.upper()
-    acgt = sum(up.count(b) for b in (b"A", b"C", b"G", b"T"))
-    gc = (up.count(b"G") + up.count(b"C")) / acgt if acgt else 0.5
+    gc = gc_share(seq)
 
     def strand_data(cand: Strand) -> _StrandData:
         net = None

@@ -22,9 +22,10 @@ from genet5.genome.codes import genetic_code
 from genet5.predict.orf_decoder import OrfGene
 from genet5.predict.processes import in_processes
 from genet5.predict.prokaryote.coding import ChainStack, CodingModel, ContextCache
-from genet5.predict.prokaryote.decoder import (FEATURES, ProkaryoteSettings, _decode, _genes, _StrandData, dicodon_weights,
-                                               ensure_sd_masks, score_records, weight_vector)
+from genet5.predict.prokaryote.decoder import (FEATURES, ProkaryoteSettings, _bases, _decode, _genes, _StrandData, chain_key,
+                                               dicodon_weights, ensure_sd_masks, score_records, weight_vector)
 from genet5.predict.prokaryote.dicodon import DicodonModel, HexamerCache, best_start_per_orf, orf_groups
+from genet5.predict.prokaryote.orfs import gc_share
 from genet5.predict.prokaryote.starts import StartModel
 
 BUNDLED = Path(__file__).resolve().parents[2] / "bundled" / "prokaryote-meta"
@@ -147,7 +148,7 @@ def find_genes_meta(records: list[list[_StrandData]], settings: ProkaryoteSettin
 def _process_groups(records: list[list[_StrandData]], processes: int) -> list[range]:
     """Consecutive runs of records with about equal bases, one per process (one run where the
     records are too few or too small to be worth a process)."""
-    size = [sum(d.cand.length for d in rec if d.cand.strand == "+") for rec in records]
+    size = [_bases([rec]) for rec in records]
     total = sum(size)
     if processes < 2 or len(records) < 2 or total < MIN_PROCESS_BASES:
         return [range(len(records))]
@@ -212,7 +213,7 @@ def _with_sd_masks(records: list[list[_StrandData]], needed: bool, chunk_bases: 
     while i < len(records):
         j, bases = i, 0
         while j < len(records) and (j == i or bases < chunk_bases):
-            bases += sum(d.cand.length for d in records[j])
+            bases += _bases([records[j]])
             j += 1
         if needed:
             ensure_sd_masks(records[i:j])
@@ -235,7 +236,7 @@ def screened(rec: list[_StrandData], sets: list[ParameterSet], keep: int, cache:
             sums = stack.frame_sums(d.cand.seq, d.cand.a, d.cand.e, cache)
             groups = orf_groups(d.cand)
             for c, cod in zip(stack.models, sums):
-                memo[("chain", id(c), id(d.cand))] = cod
+                memo[chain_key(c, d.cand)] = cod
                 best = best_start_per_orf(cod, groups)
                 fit[id(c)] += float(np.maximum(cod[best], 0.0).sum())
     order = np.argsort(-np.array([fit[id(s.coding)] for s in sets]), kind="stable")
@@ -272,9 +273,7 @@ def sets_for_code(sets: list[ParameterSet], code: int | None) -> list[ParameterS
 
 def record_gc(rec: list[_StrandData]) -> float:
     """G+C share of the A/C/G/T bases of one prepared record (its forward segments)."""
-    seq = b"".join(d.cand.seq for d in rec if d.cand.strand == "+").upper()
-    acgt = sum(seq.count(b) for b in (b"A", b"C", b"G", b"T"))
-    return (seq.count(b"G") + seq.count(b"C")) / acgt if acgt else 0.5
+    return gc_share(b"".join(d.cand.seq for d in rec if d.cand.strand == "+"))
 
 
 def competing(sets: list[ParameterSet], gc: float, window: float | None) -> list[ParameterSet]:

@@ -173,3 +173,10 @@ def frame_sums(w_L3: np.ndarray, a: np.ndarray, e: np.ndarray) -> np.ndarray:
         np.cumsum(v, out=c[1:])
         out[sel] = c[e[sel] + 1] - c[a[sel]]
     return out
+
+
+def gc_share(seq: bytes) -> float:
+    """G+C share of the A/C/G/T bases of `seq` (either case); 0.5 without any."""
+    up = seq.upper()
+    acgt = sum(up.count(b) for b in (b"A", b"C", b"G", b"T"))
+    return (up.count(b"G") + up.count(b"C")) / acgt if acgt else 0.5
