@@ -70,7 +70,7 @@ def invoke(*args):
     from genet5.cli import _load_commands
     from genet5.cli.app import app
 
-    _load_commands()
+    _load_commands([])  # every group
     return CliRunner().invoke(app, [str(a) for a in args])
 
 

@@ -132,3 +132,30 @@ def test_lm_pretrain_interrupted_exits_130_without_a_model(tmp_path):
     assert proc.returncode == 130, err
     assert err.strip().splitlines()[-1] == "genet5: error: interrupted" and "Traceback" not in err
     assert not (tmp_path / "run" / "model").exists()
+
+
+def test_each_command_loads_only_its_own_module():
+    """`genet5 NAME` imports only NAME's command module (cli/__init__._MODULES_OF); that module
+    registers NAME, and the map names every command the full app has."""
+    code = (
+        "import sys; from genet5.cli import _load_commands, app; _load_commands(sys.argv[1:]);"
+        "names = {c.name or c.callback.__name__ for c in app.registered_commands} | {g.name for g in app.registered_groups};"
+        "mods = sorted(m for m in sys.modules if m.startswith('genet5.cli.') and m.endswith('_cmds'));"
+        "print(' '.join(sorted(names))); print(' '.join(mods))"
+    )
+    from genet5.cli import _MODULES_OF
+
+    def loaded(*argv):
+        p = subprocess.run([*CLI_ROOT[:-2], "-c", code, *argv], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        names, mods = p.stdout.splitlines()
+        return set(names.split()), set(mods.split())
+
+    every, _ = loaded()
+    assert every == set(_MODULES_OF), "a command the map does not name (or a name no module has)"
+    names, mods = loaded("predict", "x.fa")
+    assert "predict" in names and mods == {"genet5.cli.predict_cmds"}
+    names, mods = loaded("lm", "pretrain")
+    assert "lm" in names and "genet5.cli.plot_cmds" not in mods
+    names, _ = loaded("predcit")  # a misspelt name: everything, so typer can suggest
+    assert names == every
