@@ -21,6 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 
 OPERON_DIST = 60  # bp: same-strand neighbours this close are scored as one operon (Prodigal's)
+# From this many candidates on, the recursion runs compiled (dp_kernel.py) where numba imports,
+# and once it is imported, for any size: below it the Python loop is quicker than numba's
+# import (~0.2 s; a 350 kb phage's DP has ~5,000 candidates at ~3 us each, a 2 Mb archaeon's
+# ~40,000)
+COMPILED_FROM = 20_000
 
 # how two consecutive genes of a chain face each other
 SAME, CONVERGENT, DIVERGENT = 0, 1, 2  # same strand; left on '+' and right on '-'; left on '-' and right on '+'
@@ -111,6 +116,38 @@ def select(lo: np.ndarray, hi: np.ndarray, plus: np.ndarray, score: np.ndarray, 
         near, slope, offset = junctions.near, junctions.slope, junctions.reach
         table, tail = junctions.table.tolist(), junctions.tail.tolist()
         top = max(max(map(max, table)), max(tail))
+    from genet5.predict.prokaryote.dp_kernel import kernel as compiled, loaded
+
+    kernel = compiled() if n >= COMPILED_FROM or loaded() else None  # once imported, for every size
+    if kernel is not None:
+        best_a, back_a, link_a = np.zeros(n), np.full(n, -1, dtype=np.int64), np.zeros(n)
+        prefix_a, prefix_at_a = np.zeros(n), np.full(n, -1, dtype=np.int64)
+        rescue = junctions.rescue if junctions is not None else np.zeros(len(lo))
+        kernel(np.asarray(L, dtype=np.int64), np.asarray(H, dtype=np.int64), np.asarray(P, dtype=np.bool_),
+               np.asarray(S, dtype=np.float64), order.astype(np.int64), np.asarray(table, dtype=np.float64),
+               np.asarray(tail, dtype=np.float64), float(slope), int(near), int(offset), float(top), int(same),
+               int(convergent), int(divergent), int(reach), np.asarray(rescue, dtype=np.float64),
+               junctions is not None, best_a, back_a, link_a, prefix_a, prefix_at_a)
+        back, link, prefix_at = back_a.tolist(), link_a.tolist(), prefix_at_a.tolist()
+    else:
+        _recursion(L, H, P, S, order, table, tail, slope, near, offset, top, same, convergent, divergent, reach,
+                   junctions, best, back, link, prefix, prefix_at)
+    chain = []
+    i = prefix_at[n - 1]
+    while i >= 0:
+        chain.append(i)
+        i = back[i]
+    chain.reverse()
+    if junctions is not None:
+        chain = _eliminate_bad(chain, S, P, link, back)
+    return np.array(sorted(order[i] for i in chain), dtype=np.int64)
+
+
+def _recursion(L, H, P, S, order, table, tail, slope, near, offset, top, same, convergent, divergent, reach,
+               junctions, best, back, link, prefix, prefix_at) -> None:
+    """select's recursion in Python (dp_kernel.py compiles the same): fills best, back, link,
+    prefix and prefix_at (lists of n) in place."""
+    n = len(L)
     # far neighbours (more than `near` bases to the left): per strand of the left gene, the
     # running maximum of best + slope x its end, with the index reaching it
     far = {True: ([0.0] * n, [-1] * n), False: ([0.0] * n, [-1] * n)}
@@ -165,15 +202,6 @@ def select(lo: np.ndarray, hi: np.ndarray, plus: np.ndarray, score: np.ndarray, 
                 val[i], at[i] = val[i - 1], at[i - 1]
             elif s == pi:
                 val[i], at[i] = cur, i
-    chain = []
-    i = prefix_at[n - 1]
-    while i >= 0:
-        chain.append(i)
-        i = back[i]
-    chain.reverse()
-    if junctions is not None:
-        chain = _eliminate_bad(chain, S, P, link, back)
-    return np.array(sorted(order[i] for i in chain), dtype=np.int64)
 
 
 def _eliminate_bad(chain: list[int], S: list[float], P: list[bool], link: list[float], back: list[int]) -> list[int]:
