@@ -4,12 +4,13 @@ choice, and what the GFF3 carries (usage errors: test_entry_point.py)."""
 from __future__ import annotations
 
 import gzip
+import subprocess
 from pathlib import Path
 
 import pytest
 
 import genet5
-from conftest import run_cli, shared_file
+from conftest import CLI, run_cli, shared_file
 
 EXAMPLE = Path(genet5.__file__).parent / "examples" / "erwinia_phage_MT939486"
 def piece(tmp_path: Path, n: int, name="piece.fa") -> Path:
@@ -101,3 +102,42 @@ def test_organelle_headers_choose_the_prokaryote_decoder(tmp_path):
     assert p.returncode == 0, p.stderr
     header = (tmp_path / "mt.gff3").read_text().splitlines()[1]
     assert "domain prokaryote (auto: the FASTA headers name a mitochondrion genome" in header and "genetic code 1" in header
+
+
+def test_genome_from_standard_input(tmp_path):
+    """`-` reads the genome from a pipe (as Prodigal does), gzip or plain: the genes of the
+    file itself; a bad stream is one line naming standard input, and no output is left."""
+    from_file = run_cli("predict", EXAMPLE / "genome.fa.gz", "-o", tmp_path / "file.gff3", "-q")
+    assert from_file.returncode == 0, from_file.stderr
+    packed = (EXAMPLE / "genome.fa.gz").read_bytes()
+    for name, data in (("gz", packed), ("plain", gzip.decompress(packed))):
+        p = subprocess.run([*CLI, "predict", "-", "-o", str(tmp_path / f"{name}.gff3"), "-q"], input=data, capture_output=True, timeout=300)
+        assert p.returncode == 0, p.stderr
+        genes = [ln for ln in (tmp_path / f"{name}.gff3").read_text().splitlines() if not ln.startswith("#")]
+        assert genes == [ln for ln in (tmp_path / "file.gff3").read_text().splitlines() if not ln.startswith("#")]
+    p = subprocess.run([*CLI, "predict", "-", "-o", str(tmp_path / "bad.gff3"), "-q"], input=packed[:2000], capture_output=True, timeout=60)
+    err = p.stderr.decode()
+    assert p.returncode == 2 and len(err.strip().splitlines()) == 1 and "standard input" in err and "truncated gzip" in err
+    assert not (tmp_path / "bad.gff3").exists()
+
+
+def test_closed_writes_complete_genes_only(tmp_path):
+    """-c / --closed (Prodigal's -c): no gene runs off the sequence's ends, where by default the
+    genes cut there are written partial; a eukaryote run refuses it."""
+    # 60 kb beginning in the middle of the example's longest gene: that gene runs off the 5' end
+    with gzip.open(EXAMPLE / "genome.fa.gz", "rt") as f:
+        seq = "".join(ln.strip() for ln in f if not ln.startswith(">"))
+    with gzip.open(EXAMPLE / "annotation.gff3.gz", "rt") as f:
+        cds = [ln.split("\t") for ln in f if "\tCDS\t" in ln]
+    lo, hi = max(((int(c[3]), int(c[4])) for c in cds if int(c[3]) > 1000), key=lambda x: x[1] - x[0])
+    genome = tmp_path / "cut.fa"
+    genome.write_text(">cut\n" + seq[(lo + hi) // 2 : (lo + hi) // 2 + 60_000] + "\n")
+    runs = {}
+    for name, extra in (("open", []), ("closed", ["-c"])):
+        p = run_cli("predict", genome, "-o", tmp_path / f"{name}.gff3", "--domain", "prokaryote", "-q", *extra)
+        assert p.returncode == 0, p.stderr
+        runs[name] = [ln for ln in (tmp_path / f"{name}.gff3").read_text().splitlines() if "\tCDS\t" in ln]
+    assert any("partial=" in ln for ln in runs["open"])
+    assert runs["closed"] and not any("partial" in ln for ln in runs["closed"])
+    p = run_cli("predict", genome, "-o", tmp_path / "e.gff3", "-g", "1", "--closed", "-q")
+    assert p.returncode == 2 and "--closed" in p.stderr and not (tmp_path / "e.gff3").exists()

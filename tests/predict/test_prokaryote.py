@@ -41,6 +41,16 @@ def test_candidates_are_orfs_with_partial_ends():
         glo, ghi = s.genomic_all()
         assert not np.any((glo <= 100) & (ghi >= 91))
 
+    # --closed (Prodigal's -c): the complete candidates only, at the ends and at the gap alike
+    for closed_seq in (seq, gapped):
+        all_strands = record_candidates("s", closed_seq, CODE11, STARTS, 30)
+        closed = record_candidates("s", closed_seq, CODE11, STARTS, 30, closed=True)
+        for a, c in zip(all_strands, closed):
+            assert not c.edge.any() and not c.open3.any()
+            whole = ~a.edge & ~a.open3
+            assert sorted(zip(*c.genomic_all())) == sorted(zip(a.genomic_all()[0][whole], a.genomic_all()[1][whole]))
+        assert sum(a.edge.sum() + a.open3.sum() for a in all_strands) > 0
+
 
 def test_dp_bounded_overlaps_beat_greedy():
     # greedy would take the 10-point gene and lose both neighbours (9 + 9)

@@ -34,7 +34,7 @@ def _parse_codons(text: Optional[str]) -> Optional[tuple[str, ...]]:
 
 @app.command()
 def predict(
-    genome: Path = typer.Argument(..., help="Genome FASTA (plain, gzip or bgzip), any number of sequences."),
+    genome: Path = typer.Argument(..., help="Genome FASTA (plain, gzip or bgzip), any number of sequences; - reads it from standard input."),
     output: Path = typer.Option(..., "--output", "-o", help="Output GFF3 (- for standard output)."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (default: the bundled genet5-cpu model; with --decoder seq2seq a seq2seq checkpoint, default the bundled genet5-seq2seq)."),
     genetic_code_text: Optional[str] = typer.Option(None, "--genetic-code", "-g", show_default=False, help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes). Default: 1 for --domain eukaryote (or a eukaryote --decoder), 11 otherwise, or 4 where the genes found under 11 read on past TGA (a Mycoplasma: decoded again, and said)."),
@@ -42,6 +42,7 @@ def predict(
     decoder: Optional[str] = typer.Option(None, "--decoder", help=_decoder_help()),
     mode: str = typer.Option("auto", "--mode", "-p", help="Prokaryote: single (the genome teaches itself its statistics; >= 20 kb), meta (parameter sets from training genomes, per sequence: plasmids, viruses, metagenome contigs), or auto: meta below 50 kb."),
     meta: bool = typer.Option(False, "--meta", help="Prokaryote: the same as --mode meta (Prodigal's -p meta)."),
+    closed: bool = typer.Option(False, "--closed", "-c", help="Prokaryote: complete genes only: none runs off a sequence end or into a gap of N (Prodigal's -c, closed ends; for finished genomes). By default such genes are written partial."),
     network: bool = typer.Option(False, "--network/--no-network", help="Prokaryote: add the model's per-base evidence to the self-trained statistics (off by default: it adds nothing on the validation genomes and costs ~10x the time, docs/benchmarks.md; for ablations)."),
     species: str = typer.Option("auto", "--species", help="Eukaryote (selftrained): the training species whose chains are mixed into the genome's own (a short input leans on them): auto (the one whose coding chain best fits the genome's long ORFs), none, or a name: yeast, fly, arabidopsis, human."),
     softmask: bool = typer.Option(True, "--softmask/--no-softmask", help="Eukaryote (selftrained): lower-case (soft-masked) bases count as repeats: genes mostly inside repeats are dropped, as are those made of the genome's own repeated sequence (docs/benchmarks.md)."),
@@ -121,6 +122,8 @@ def predict(
                      "5 invertebrates, 9 echinoderms and flatworms, ...)")
     if genetic_code is None:
         genetic_code = 1 if domain == "eukaryote" else 11
+    if closed and domain != "prokaryote":
+        fail("--closed (complete genes only) is for prokaryotes; drop it or use --domain prokaryote")
     if genetic_code == 0 and domain != "prokaryote":
         fail("--genetic-code auto chooses between tables 11 and 4 for prokaryotes; give the table for a eukaryote (-g 1)")
     if decoder is not None and domain not in DECODERS[decoder].domains:
@@ -175,7 +178,7 @@ def predict(
         dev = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
         net = load_model(model_dir, GeneT5PerBase, device=dev)
     cfg = PredictConfig(
-        genetic_code=genetic_code, decoder=decoder, domain=domain, use_network=network, mode=mode,
+        genetic_code=genetic_code, decoder=decoder, domain=domain, use_network=network, mode=mode, closed=closed,
         min_gene_length=min_gene_length, softmask=softmask, species=species,
         id_prefix=id_prefix, batch_size=batch_size, learn_starts=learn_starts,
         start_codons=_parse_codons(start_codons), workers=threads or 0, seq2seq_model=seq2seq_model,

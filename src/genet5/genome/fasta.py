@@ -72,10 +72,18 @@ class RecordSequence:
 PLAIN, GZIP, BGZIP = "plain", "gzip", "bgzip"
 
 
-def detect_compression(path: str | os.PathLike) -> str:
-    """'plain', 'gzip' or 'bgzip' from the magic bytes; other compressors are refused clearly."""
-    with open(path, "rb") as fh:
-        head = fh.read(18)
+# A genome path of "-" is standard input (`zcat genome.fa.gz | genet5 predict - -o out.gff3`,
+# as Prodigal reads its input from a pipe): streamed once, plain or gzip, like a file
+STDIN = "-"
+STDIN_NAME = "standard input"
+
+
+def detect_compression(path: str | os.PathLike, head: bytes | None = None) -> str:
+    """'plain', 'gzip' or 'bgzip' from the magic bytes (`head`: the first bytes, where already
+    read); other compressors are refused clearly."""
+    if head is None:
+        with open(path, "rb") as fh:
+            head = fh.read(18)
     if head[:2] == b"\x1f\x8b":
         # BGZF: gzip with FEXTRA set and a 'BC' subfield (SAM/BAM spec, section 4.1).
         if len(head) >= 14 and head[3] & 4 and head[12:14] == b"BC":
@@ -88,6 +96,14 @@ def detect_compression(path: str | os.PathLike) -> str:
 
 
 def _open_binary(path: str | os.PathLike) -> IO[bytes]:
+    if os.fspath(path) == STDIN:
+        import sys
+
+        stream = sys.stdin.buffer  # buffered: its first bytes can be looked at without reading them
+        head = stream.peek(18)[:18]
+        if detect_compression(STDIN_NAME, head) == PLAIN:
+            return stream
+        return gzip.GzipFile(fileobj=stream, mode="rb")
     try:
         compression = detect_compression(path)
     except FileNotFoundError:
@@ -164,8 +180,12 @@ def _check_preamble(path, chunk: bytes, start: int, end: int, first_line: int) -
 
 
 def read_fasta(path: str | os.PathLike) -> Iterator[FastaRecord]:
-    """Stream the records of a FASTA file (plain, gzip or bgzip), one in memory at a time."""
+    """Stream the records of a FASTA file (plain, gzip or bgzip; "-": standard input), one in
+    memory at a time."""
     path = os.fspath(path)
+    fh = _open_binary(path)
+    if path == STDIN:
+        path = STDIN_NAME  # as errors name it
     seen: set[str] = set()
     header: bytes | None = None
     hline = 0
@@ -173,7 +193,6 @@ def read_fasta(path: str | os.PathLike) -> Iterator[FastaRecord]:
     line = 1  # line number of the first byte of the current chunk
     at_line_start = True
     rest = b""
-    fh = _open_binary(path)
     try:
         try:
             while True:

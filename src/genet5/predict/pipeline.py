@@ -47,6 +47,7 @@ class PredictConfig:
     learn_starts: bool = True  # orf and prokaryote decoders: self-trained per-genome start model
     use_network: bool = False  # prokaryote: add the per-base network's evidence (off by default: it adds nothing on validation genomes, docs/benchmarks.md)
     mode: str = "auto"  # prokaryote: single (self-trained), meta (shipped parameter sets), auto (by size)
+    closed: bool = False  # prokaryote: complete genes only, none partial at a sequence end or gap (Prodigal's -c)
     softmask: bool = True  # eukaryote selftrained: lower-case bases count as repeats (eukaryote/decoder.py, repeats.py)
     species: str = "auto"  # eukaryote selftrained: species prior (eukaryote/priors.py): auto, none, or a name
     seq2seq_model: str | None = None  # seq2seq decoder: checkpoint directory or bundled name (None: genet5-seq2seq)

@@ -131,6 +131,7 @@ class ProkaryoteWeights:
 @dataclass
 class ProkaryoteSettings:
     min_len: int = 90
+    closed: bool = False  # complete genes only: none runs off a sequence end or into a gap (Prodigal's -c)
     same_overlap: int = 60
     convergent_overlap: int = 200
     divergent_overlap: int = 0
@@ -434,7 +435,7 @@ def prepare_record(seqid: str, seq: bytes, code: GeneticCode, start_codons, sett
         length = length_log_odds((cand.e - cand.a + 1) / 3.0, gc, code.id)
         return _StrandData(cand, net, codon, rbs, mat, length, code=code.id)
 
-    return thread_map(strand_data, record_candidates(seqid, seq, code, start_codons, settings.min_len), settings.threads,
+    return thread_map(strand_data, record_candidates(seqid, seq, code, start_codons, settings.min_len, settings.closed), settings.threads,
                       bases=2 * len(seq))
 
 
@@ -757,7 +758,7 @@ def _genes(rec: list[_StrandData], chosen: list[np.ndarray], scores: list[np.nda
 def settings_for(cfg) -> ProkaryoteSettings:
     """The decoder's settings for a run of `genet5 predict` (its PredictConfig)."""
     return ProkaryoteSettings(min_len=cfg.min_gene_length, use_net=cfg.use_network, use_start_model=cfg.learn_starts,
-                              threads=cfg.workers or default_threads())
+                              threads=cfg.workers or default_threads(), closed=cfg.closed)
 
 
 class ProkaryoteDecoder:

@@ -93,7 +93,9 @@ class Strand:
 
 
 def oriented_candidates(seqid: str, strand: str, offset: int, s: bytes, code: GeneticCode,
-                        start_codons, min_len: int) -> Strand:
+                        start_codons, min_len: int, closed: bool = False) -> Strand:
+    """closed: complete genes only (Prodigal's -c): no candidate begins at the segment's edge
+    or runs off its end."""
     n = len(s)
     codes = base_codes(s)
     stops = codon_hits(codes, code.stops)
@@ -126,12 +128,14 @@ def oriented_candidates(seqid: str, strand: str, offset: int, s: bytes, code: Ge
         cand_a = start_pos[np.arange(total) + np.repeat(idx_lo - first, counts)] if total else np.zeros(0, dtype=np.int64)
         cand_edge = np.zeros(len(cand_a), dtype=bool)
         # the first ORF reaches the segment start: a gene may begin before it (5' partial)
-        if lefts[0] < 3 and es[0] - lefts[0] + 1 >= min_len and (counts[0] == 0 or start_pos[idx_lo[0]] != lefts[0]):
+        if not closed and lefts[0] < 3 and es[0] - lefts[0] + 1 >= min_len and (counts[0] == 0 or start_pos[idx_lo[0]] != lefts[0]):
             cand_a = np.concatenate([[lefts[0]], cand_a])
             orf_of_start = np.concatenate([[0], orf_of_start])
             cand_edge = np.concatenate([[True], cand_edge])
         cand_e = es[orf_of_start]
         keep = cand_e - cand_a + 1 >= min_len
+        if closed:
+            keep &= ~open3[orf_of_start]
         cand_a, orf_of_start, cand_edge = cand_a[keep], orf_of_start[keep], cand_edge[keep]
         A.append(cand_a)
         E.append(es[orf_of_start])
@@ -144,15 +148,17 @@ def oriented_candidates(seqid: str, strand: str, offset: int, s: bytes, code: Ge
                   cat(EDGE, bool), cat(OPEN, bool))
 
 
-def record_candidates(seqid: str, seq: bytes, code: GeneticCode, start_codons, min_len: int) -> list[Strand]:
-    """Both strands of every segment of one record (segments shorter than min_len skipped)."""
+def record_candidates(seqid: str, seq: bytes, code: GeneticCode, start_codons, min_len: int,
+                      closed: bool = False) -> list[Strand]:
+    """Both strands of every segment of one record (segments shorter than min_len skipped);
+    closed: no partial candidates (oriented_candidates)."""
     out = []
     for lo, hi in segments(seq):
         if hi - lo < min_len:
             continue
         piece = seq[lo:hi].upper()
-        out.append(oriented_candidates(seqid, "+", lo, piece, code, start_codons, min_len))
-        out.append(oriented_candidates(seqid, "-", lo, reverse_complement(piece), code, start_codons, min_len))
+        out.append(oriented_candidates(seqid, "+", lo, piece, code, start_codons, min_len, closed))
+        out.append(oriented_candidates(seqid, "-", lo, reverse_complement(piece), code, start_codons, min_len, closed))
     return out
 
 
