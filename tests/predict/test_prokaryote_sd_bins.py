@@ -61,3 +61,7 @@ def test_masks_of_many_sequences_at_once_equal_each_alone():
         np.testing.assert_array_equal(exact, alone[0])
         np.testing.assert_array_equal(mism, alone[1])
     assert any((e > 1).any() for e, _ in together)  # motifs were found at all
+    for threads in (2, 3):  # the starts split in parts: the same masks
+        for (e1, m1), (e2, m2) in zip(together, bin_masks_many(items, threads)):
+            np.testing.assert_array_equal(e1, e2)
+            np.testing.assert_array_equal(m1, m2)

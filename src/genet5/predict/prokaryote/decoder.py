@@ -548,16 +548,16 @@ def _fit_dicodon(records, chosen, settings: ProkaryoteSettings, cache: HexamerCa
     model = DicodonModel.fit(genes, background, gc / max(acgt, 1), settings.dicodon_start_weight,
                              settings.dicodon_pseudo_codons, settings.dicodon_pseudo_starts, cache, through_stop)
     if settings.dicodon_own_starts and settings.use_start_model:  # without it, no start is learned at all
-        ensure_sd_masks(records)
+        ensure_sd_masks(records, settings.threads)
         model.train_starts([(d.cand, d.length, d.codon, d.sd_masks) for rec in records for d in rec], gc / max(acgt, 1),
                            settings.dicodon_half_starts, cache, memo)
     return model
 
 
-def ensure_sd_masks(records: list[list[_StrandData]]) -> None:
+def ensure_sd_masks(records: list[list[_StrandData]], threads: int = 1) -> None:
     """Prodigal's Shine-Dalgarno motif bins (sd_bins.py) of every candidate start, where missing."""
     todo = [d for rec in records for d in rec if d.sd_masks is None]
-    for d, masks in zip(todo, bin_masks_many([(d.cand.seq, d.cand.a) for d in todo])):
+    for d, masks in zip(todo, bin_masks_many([(d.cand.seq, d.cand.a) for d in todo], threads)):
         d.sd_masks = masks
 
 

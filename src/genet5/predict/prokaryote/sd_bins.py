@@ -69,9 +69,10 @@ def bin_masks(seq: bytes, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return bin_masks_many([(seq, a)])[0]
 
 
-def bin_masks_many(items: list[tuple[bytes, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+def bin_masks_many(items: list[tuple[bytes, np.ndarray]], threads: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
     """bin_masks of each (sequence, starts), in one pass over all of them: the pass costs ~3 ms
-    of Python whatever its length, and a draft of 300 contigs has 600 strands."""
+    of Python whatever its length, and a draft of 300 contigs has 600 strands. threads: the
+    starts split in that many parts, read at once (numpy without the GIL; the same masks)."""
     # each sequence behind REACH codes of N: every motif base read lies at or after a - REACH,
     # so no index needs clipping and no motif reaches into the sequence before
     parts, starts, origin, offset = [], [], [], 0
@@ -85,7 +86,12 @@ def bin_masks_many(items: list[tuple[bytes, np.ndarray]]) -> list[tuple[np.ndarr
         return []
     codes = np.concatenate(parts)
     a, origin = np.concatenate(starts) - REACH, np.concatenate(origin) - REACH
-    exact, mism = _masks(codes, a, origin)
+    from genet5.predict.prokaryote.threads import thread_map
+
+    cuts = np.linspace(0, len(a), max(threads, 1) + 1).astype(np.int64)
+    parts = thread_map(lambda ij: _masks(codes, a[ij[0] : ij[1]], origin[ij[0] : ij[1]]), list(zip(cuts[:-1], cuts[1:])),
+                       threads, bases=len(codes))
+    exact, mism = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     bounds = np.cumsum([0] + [len(x) for x in starts])
     return [(exact[i:j], mism[i:j]) for i, j in zip(bounds[:-1], bounds[1:])]
 
