@@ -63,10 +63,24 @@ class ContextCache:
             hit = self._memo[key] = (codes, ctx.astype(np.int32), ok)
         return hit
 
+    def background_counts(self, s: bytes, k: int) -> np.ndarray:
+        """(4^k * 4,) counts of (context, base) over `s`: the background of CodingModel.fit,
+        the same every round while the order stays."""
+        key = ("counts", s, k)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._memo[key] = _context_counts(self(s, k), k)
+        return hit
+
     def fill(self, seqs: list[bytes], k: int, threads: int) -> None:
         """Compute the missing entries of order k for `seqs` on `threads` threads."""
         todo = [s for s in seqs if (s, k) not in self._memo]
         thread_map(lambda s: self(s, k), todo, threads, bases=sum(map(len, todo)))
+
+
+def _context_counts(read: tuple[np.ndarray, np.ndarray, np.ndarray], k: int) -> np.ndarray:
+    codes, ctx, ok = read
+    return np.bincount(ctx[ok] * 4 + codes[ok], minlength=4 ** k * 4)
 
 
 def _uncached(s: bytes, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -99,8 +113,8 @@ class CodingModel:
         cod = np.zeros((3, m, 4))
         bg = np.zeros((m, 4))
         for s in background:
-            codes, ctx, ok = read(s, k)
-            bg += np.bincount(ctx[ok] * 4 + codes[ok], minlength=m * 4).reshape(m, 4)
+            counts = cache.background_counts(s, k) if cache is not None else _context_counts(read(s, k), k)
+            bg += counts.reshape(m, 4)
         for s, a, e in genes:
             if len(a) == 0:
                 continue

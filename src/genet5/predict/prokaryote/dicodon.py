@@ -74,10 +74,22 @@ class HexamerCache:
             hit = self._memo[s] = (codes, hexamers(codes))
         return hit
 
+    def counts(self, s: bytes) -> np.ndarray:
+        """(4096,) hexamer counts of `s` (background_counts: the same every round)."""
+        key = ("counts", s)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._memo[key] = _hexamer_counts(self(s)[1])
+        return hit
+
     def fill(self, seqs: list[bytes], threads: int) -> None:
         """Compute the missing entries for `seqs` on `threads` threads."""
         todo = [s for s in seqs if s not in self._memo]
         thread_map(self, todo, threads, bases=sum(map(len, todo)))
+
+
+def _hexamer_counts(h: np.ndarray) -> np.ndarray:
+    return np.bincount(h[h >= 0], minlength=4096)
 
 
 def _uncached(s: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -182,11 +194,9 @@ def upstream_order(cand: Strand) -> np.ndarray:
 
 def background_counts(seqs: list[bytes], cache: HexamerCache | None = None) -> np.ndarray:
     """Counts of the 4096 hexamers at every position of `seqs` (a genome's two strands)."""
-    read = cache or _uncached
     bg = np.zeros(4096)
     for s in seqs:
-        h = read(s)[1]
-        bg += np.bincount(h[h >= 0], minlength=4096)
+        bg += cache.counts(s) if cache is not None else _hexamer_counts(_uncached(s)[1])
     return bg
 
 
