@@ -472,3 +472,24 @@ def test_atypical_genes_are_scored_by_the_shipped_chain_nearest_their_gc():
         assert d.atypical is not None and len(d.atypical) == len(d.cand.a)
         f = candidate_features(d, coding, StartModel.prior(), False, cache, atypical=settings.atypical_penalty)
         np.testing.assert_allclose(f[:, FEATURES.index("coding")], np.maximum(0.0, d.atypical - settings.atypical_penalty))
+
+
+def test_contexts_index_the_k_bases_before_each_base():
+    """coding.contexts: the k bases before i as a base-4 number (the nearest base the lowest
+    digit), ok where those and base i are clean; in the smallest integer type that holds a
+    (context, base) index, checked against a plain loop."""
+    from genet5.predict.prokaryote.coding import contexts
+    from genet5.predict.prokaryote.orfs import base_codes
+
+    rng = np.random.default_rng(5)
+    seq = bytes(rng.choice(list(b"ACGTN"), size=400, p=[0.24, 0.24, 0.24, 0.24, 0.04]))
+    codes = base_codes(seq)
+    for k in (1, 3, 5, 7):
+        ctx, ok = contexts(codes, k)
+        assert ctx.dtype == (np.int16 if k <= 6 else np.int32)
+        for i in range(len(codes)):
+            window = codes[max(i - k, 0) : i]
+            clean = i >= k and (window < 4).all() and codes[i] < 4
+            assert ok[i] == clean
+            if clean:
+                assert ctx[i] == sum(int(b) * 4 ** j for j, b in enumerate(window[::-1]))
