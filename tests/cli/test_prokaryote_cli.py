@@ -53,6 +53,10 @@ def test_meta_mode_on_a_short_piece_writes_valid_annotated_gff3(tmp_path):
     assert len(cds) >= 15 and all("transl_table=11" in ln for ln in cds)
     # genes cut by the piece's ends are partial on the CDS row
     assert any("partial=true" in ln for ln in cds)
+    # Prodigal's rbs_motif / rbs_spacer on every gene with a start codon (a phage: most have one)
+    started = [ln for ln in cds if "start_type=Edge" not in ln]
+    assert all("rbs_motif=" in ln and "rbs_spacer=" in ln for ln in started)
+    assert sum("rbs_motif=None" not in ln for ln in started) > len(started) / 2
 
 
 @pytest.mark.slow

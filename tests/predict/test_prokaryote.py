@@ -493,3 +493,26 @@ def test_contexts_index_the_k_bases_before_each_base():
             assert ok[i] == clean
             if clean:
                 assert ctx[i] == sum(int(b) * 4 ** j for j, b in enumerate(window[::-1]))
+
+
+def test_motif_before_names_the_piece_of_the_starts_rbs_class():
+    """starts.motif_before (the GFF3's rbs_motif / rbs_spacer) reads the motif the RBS class was
+    given for: none exactly where the class is 'no motif', else a piece of the class's group at a
+    spacer of its bin; a planted AGGAGG 8 bases before a start is read as such."""
+    from genet5.predict.prokaryote.starts import SD_GROUPS, motif_before
+
+    s = b"TTTTTTTTTTTTTTTT" + b"AGGAGG" + b"TTTTTTTT" + b"ATGAAA" * 5
+    assert motif_before(s, 30) == ("AGGAGG", 8)
+    rng = np.random.default_rng(11)
+    seq = bytes(rng.choice(list(b"ACGT"), size=20000, p=[0.3, 0.2, 0.3, 0.2]))
+    a = np.arange(40, 19000, 3)
+    _, rbs, _ = features(seq, a)
+    for k, cls in zip(a.tolist(), rbs.tolist()):
+        found = motif_before(seq, k)
+        if cls == N_RBS - 1:
+            assert found is None
+        else:
+            group, spacer_bin = divmod(cls, len(SPACER_BINS))
+            motif, spacer = found
+            lo, hi = SPACER_BINS[spacer_bin]
+            assert motif.encode() in SD_GROUPS[group] and lo <= spacer <= hi

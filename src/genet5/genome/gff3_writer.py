@@ -81,7 +81,9 @@ def _start_type(tx: Transcript) -> list[tuple[str, str]]:
     codon = tx.attributes.get("start_codon", "")
     if tx.start_partial:
         return [("start_type", "Edge")] if "start_codon" in tx.attributes else []
-    return [("start_type", codon)] if codon else []
+    pairs = [("start_type", codon)] if codon else []
+    # Prodigal's rbs_motif / rbs_spacer (the Shine-Dalgarno piece before the start; None without)
+    return pairs + [(k, tx.attributes[k]) for k in ("rbs_motif", "rbs_spacer") if k in tx.attributes]
 
 
 def _partial_pairs(tx: Transcript) -> list[tuple[str, str]]:

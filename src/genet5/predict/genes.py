@@ -21,4 +21,8 @@ def predicted_gene(g, seqid: str, index: int, prefix: str) -> Gene:
         end_partial=g.end_partial,
         attributes={"score": f"{g.score:.1f}", "start_codon": g.start_codon},
     )
+    rbs = getattr(g, "rbs", None)  # the prokaryote decoder's: the Shine-Dalgarno motif before the start
+    if rbs is not None and g.start_codon:
+        motif, spacer = rbs
+        tx.attributes.update({"rbs_motif": motif or "None", "rbs_spacer": f"{spacer}bp" if motif else "None"})
     return Gene(id=gid, seqid=seqid, strand=g.strand, transcripts=[tx])

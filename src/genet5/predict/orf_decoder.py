@@ -43,6 +43,9 @@ class OrfGene:
     start_partial: bool = False  # runs off the sequence at its 5' end
     end_partial: bool = False  # runs off the sequence at its 3' end
     start_codon: str = ""
+    # the Shine-Dalgarno motif and spacer before the start, ("", 0) where there is none; None:
+    # not read (decoders other than the prokaryote one)
+    rbs: tuple[str, int] | None = None
 
 
 @dataclass

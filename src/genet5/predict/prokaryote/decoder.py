@@ -41,7 +41,7 @@ from genet5.predict.prokaryote.orfs import Strand, frame_sums, gc_share, record_
 from genet5.predict.prokaryote.sd_bins import bin_masks_many
 from genet5.predict.prokaryote.settings import FEATURES, ProkaryoteSettings
 from genet5.predict.prokaryote.spacing import SpacingModel, neighbour_pairs
-from genet5.predict.prokaryote.starts import StartModel, features
+from genet5.predict.prokaryote.starts import StartModel, features, motif_before
 from genet5.predict.prokaryote.threads import default_threads, memoized, thread_map
 from genet5.tokenizers.annotation import BaseClass
 
@@ -496,7 +496,8 @@ def _genes(rec: list[_StrandData], chosen: list[np.ndarray], scores: list[np.nda
         for k in idx:
             a = int(c.a[k])
             codon = "" if c.edge[k] else c.seq[a : a + 3].decode()
-            out.append(OrfGene(c.strand, int(lo[k]), int(hi[k]), float(sc[k]), bool(c.edge[k]), bool(c.open3[k]), codon))
+            rbs = None if c.edge[k] else (motif_before(c.seq, a) or ("", 0))
+            out.append(OrfGene(c.strand, int(lo[k]), int(hi[k]), float(sc[k]), bool(c.edge[k]), bool(c.open3[k]), codon, rbs))
     out.sort(key=lambda g: (g.start, g.end))
     return out
 

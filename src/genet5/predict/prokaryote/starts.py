@@ -76,6 +76,21 @@ def features(s: bytes, a: np.ndarray, edge: np.ndarray | None = None) -> tuple[n
     return codon, rbs, mat
 
 
+def motif_before(s: bytes, a: int) -> tuple[str, int] | None:
+    """(motif, spacer) of the Shine-Dalgarno piece the RBS class of the start at `a` (oriented
+    `s`) was read from: the strongest group, then the spacer bins in order (as features()); None
+    without one. For the GFF3's rbs_motif / rbs_spacer, as Prodigal writes them."""
+    up = s[max(a - UP - 6, 0) : a].upper()
+    for group in SD_GROUPS:
+        for s_lo, s_hi in SPACER_BINS:
+            for spacer in range(s_lo, s_hi + 1):
+                for motif in group:
+                    end = len(up) - spacer
+                    if end - len(motif) >= 0 and up[end - len(motif) : end] == motif:
+                        return motif.decode(), spacer
+    return None
+
+
 def _log_odds(pos: np.ndarray, neg: np.ndarray, k: int, pseudo: float) -> np.ndarray:
     p = np.bincount(pos, minlength=k) + pseudo
     q = np.bincount(neg, minlength=k) + pseudo
