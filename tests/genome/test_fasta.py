@@ -327,3 +327,49 @@ def test_single_line_sequence_longer_than_a_block(tmp_path, monkeypatch):
     recs = list(read_fasta(_write(tmp_path / "long.fa", data)))
     assert [(r.id, len(r.seq)) for r in recs] == [("a", 200), ("b", 60)]
     assert recs[1].mask == [(0, 60)]
+
+
+def _flat_files(tmp_path, seqs):
+    from Bio import SeqIO
+    from Bio.Seq import Seq
+    from Bio.SeqRecord import SeqRecord
+
+    recs = [SeqRecord(Seq(s), id=rid, name=rid.split(".")[0], description=f"{rid} test contig",
+                      annotations={"molecule_type": "DNA"}) for rid, s in seqs]
+    out = {}
+    for fmt in ("genbank", "embl"):
+        out[fmt] = tmp_path / f"g.{fmt}"
+        SeqIO.write(recs, out[fmt], fmt)
+    return out
+
+
+def test_genbank_and_embl_flat_files_read_as_their_sequences(tmp_path):
+    """Prodigal reads GenBank and EMBL too: the records' sequences, normalised as FASTA's
+    (IUPAC -> N, counted), gzip or not; features are not read here (genbank.py reads those)."""
+    seqs = [("AB000001.1", "ACGTRYACGT" * 30), ("AB000002.1", "GGGCCCAAAT" * 12)]
+    for fmt, path in _flat_files(tmp_path, seqs).items():
+        for p in (path, tmp_path / f"{fmt}.gz"):
+            if p.suffix == ".gz":
+                p.write_bytes(gzip.compress(path.read_bytes()))
+            recs = list(read_fasta(p))
+            assert [r.id for r in recs] == ["AB000001.1", "AB000002.1"], fmt
+            assert recs[0].seq == b"ACGTNNACGT" * 30 and recs[0].n_iupac == 60
+            assert recs[1].seq == b"GGGCCCAAAT" * 12
+            assert "test contig" in recs[0].description
+
+
+def test_bad_flat_files_are_one_clear_error(tmp_path):
+    gb = _flat_files(tmp_path, [("AB000001.1", "ACGT" * 500)])["genbank"]
+    cut = tmp_path / "cut.gb"
+    cut.write_bytes(gb.read_bytes()[: len(gb.read_bytes()) // 2])
+    with pytest.raises(GenomeFormatError, match="cut short"):
+        list(read_fasta(cut))
+    contig = tmp_path / "contig.gb"
+    contig.write_text("LOCUS       X1                       100 bp    DNA     linear   UNK 01-JAN-1980\n"
+                      "DEFINITION  x.\nACCESSION   X1\nVERSION     X1.1\nCONTIG      join(A00001.1:1..100)\n//\n")
+    with pytest.raises(GenomeFormatError, match="holds no sequence"):
+        list(read_fasta(contig))
+    empty = tmp_path / "empty.gb"
+    empty.write_text("LOCUS       nothing here\n")
+    with pytest.raises(GenomeFormatError):
+        list(read_fasta(empty))

@@ -34,7 +34,7 @@ def _parse_codons(text: Optional[str]) -> Optional[tuple[str, ...]]:
 
 @app.command()
 def predict(
-    genome: Path = typer.Argument(..., help="Genome FASTA (plain, gzip or bgzip), any number of sequences; - reads it from standard input."),
+    genome: Path = typer.Argument(..., help="Genome FASTA (plain, gzip or bgzip; a GenBank or EMBL flat file's sequences too), any number of sequences; - reads it from standard input."),
     output: Path = typer.Option(..., "--output", "-o", help="Output GFF3 (- for standard output)."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (default: the bundled genet5-cpu model; with --decoder seq2seq a seq2seq checkpoint, default the bundled genet5-seq2seq)."),
     genetic_code_text: Optional[str] = typer.Option(None, "--genetic-code", "-g", show_default=False, help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes). Default: 1 for --domain eukaryote (or a eukaryote --decoder), 11 otherwise, or 4 where the genes found under 11 read on past TGA (a Mycoplasma: decoded again, and said)."),

@@ -16,6 +16,7 @@ import io
 import os
 import re
 import tempfile
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from typing import IO, Iterable, Iterator
@@ -179,13 +180,77 @@ def _check_preamble(path, chunk: bytes, start: int, end: int, first_line: int) -
     raise GenomeFormatError(path, lineno, "not a FASTA file: first line does not start with '>'")
 
 
+def _flatfile_format(fh) -> str | None:
+    """'genbank' or 'embl' where the stream holds such a flat file (its first line), else None."""
+    try:
+        head = fh.peek(64)[:64].lstrip() if hasattr(fh, "peek") else b""
+    except (EOFError, OSError, zlib.error):  # a broken gzip: the reader below says where
+        return None
+    if head.startswith(b"LOCUS"):
+        return "genbank"
+    if head.startswith(b"ID "):
+        return "embl"
+    return None
+
+
+def _read_flatfile(fh, path: str, fmt: str) -> Iterator[FastaRecord]:
+    """The records of a GenBank or EMBL flat file (Prodigal reads these too), through Biopython's
+    parser, checked and normalised as FASTA records are; its features are not read."""
+    from Bio import SeqIO
+    from Bio.Seq import UndefinedSequenceError
+
+    name = {"genbank": "GenBank", "embl": "EMBL"}[fmt]
+    seen: set[str] = set()
+    text = io.TextIOWrapper(fh, encoding="latin-1", newline=None)
+    records = SeqIO.parse(text, fmt)
+    while True:
+        try:
+            with warnings.catch_warnings(record=True) as caught:  # the parser's complaints: checked below
+                warnings.simplefilter("always")
+                rec = next(records)
+                seq = bytes(rec.seq)
+        except StopIteration:
+            break
+        except UndefinedSequenceError:
+            raise GenomeFormatError(path, None, f"{name} record '{rec.id}' holds no sequence (no ORIGIN / SQ "
+                                    "section: a CONTIG or WGS master record?); give the sequence itself") from None
+        except (ValueError, AssertionError) as exc:
+            raise GenomeFormatError(path, None, f"not a readable {name} file ({exc})") from None
+        except EOFError:
+            raise GenomeFormatError(path, None, "truncated gzip file (ends before the end-of-stream marker)") from None
+        except (gzip.BadGzipFile, zlib.error) as exc:
+            raise GenomeFormatError(path, None, f"corrupt gzip data ({exc})") from None
+        for w in caught:  # a cut file reads as a shorter sequence with a warning: refuse it
+            text_w = str(w.message)
+            if "Premature end of file" in text_w or "Expected sequence length" in text_w:
+                raise GenomeFormatError(path, None, f"{name} record '{rec.id}' is cut short ({text_w.splitlines()[0]})")
+        bad = _INVALID_RE.search(seq)
+        if bad:
+            raise GenomeFormatError(path, None, f"invalid character {bad.group().decode('latin-1')!r} in the sequence of "
+                                    f"{name} record '{rec.id}'")
+        if rec.id in seen:
+            raise GenomeFormatError(path, None, f"duplicate sequence id '{rec.id}'")
+        seen.add(rec.id)
+        description = rec.description if rec.description not in ("", ".", "<unknown description>") else ""
+        yield _finish(path, f">{rec.id} {description}".encode(), 0, [seq])
+    if not seen:
+        raise GenomeFormatError(path, None, f"empty {name} file (no records)")
+
+
 def read_fasta(path: str | os.PathLike) -> Iterator[FastaRecord]:
     """Stream the records of a FASTA file (plain, gzip or bgzip; "-": standard input), one in
-    memory at a time."""
+    memory at a time; a GenBank or EMBL flat file is read too (its sequences)."""
     path = os.fspath(path)
     fh = _open_binary(path)
     if path == STDIN:
         path = STDIN_NAME  # as errors name it
+    fmt = _flatfile_format(fh)
+    if fmt is not None:
+        try:
+            yield from _read_flatfile(fh, path, fmt)
+        finally:
+            fh.close()
+        return
     seen: set[str] = set()
     header: bytes | None = None
     hline = 0
