@@ -9,6 +9,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from genet5.genome.codes import genetic_code
@@ -114,13 +115,14 @@ def test_start_model_learns_a_planted_motif_and_the_decoder_uses_it(tmp_path):
     find_genes([rec], ProkaryoteSettings(use_net=False))  # the term flows through the decoder
 
 
-def test_the_numpy_scorer_gives_the_torch_models_logits():
+@pytest.mark.parametrize("up, down", [(30, 30), (31, 30), (20, 12)])  # windows of 60, 61, 32: read 3 at a time, padded
+def test_the_numpy_scorer_gives_the_torch_models_logits(up, down):
     """The decoder scores starts with numpy (learned_starts.StartScorer), the model trains in
     torch: same weights, same logits (float32 sums in another order: within 1e-5)."""
     from genet5.predict.prokaryote.learned_starts import StartScorer
 
     torch.manual_seed(3)
-    net = StartNet(StartNetConfig())
+    net = StartNet(StartNetConfig(up=up, down=down))
     rng = np.random.default_rng(3)
     wins = rng.integers(0, 5, (300, net.config.window)).astype(np.int8)
     freq = np.array([0.3, 0.2, 0.2, 0.3], dtype=np.float32)
