@@ -145,3 +145,26 @@ def test_closed_writes_complete_genes_only(tmp_path):
     assert runs["closed"] and not any("partial" in ln for ln in runs["closed"])
     p = run_cli("predict", genome, "-o", tmp_path / "e.gff3", "-g", "1", "--closed", "-q")
     assert p.returncode == 2 and "--closed" in p.stderr and not (tmp_path / "e.gff3").exists()
+
+
+def test_training_file_written_then_used(tmp_path):
+    """-t / --training (Prodigal's -t): a file that does not exist is written from the genome's
+    single-mode self-training, with the outputs; one that exists decodes another input with its
+    parameters (mode training in the header); misuse is one line and no output."""
+    trn = tmp_path / "phage.trn"
+    p = run_cli("predict", EXAMPLE / "genome.fa.gz", "-o", tmp_path / "whole.gff3", "-t", trn, "-q")
+    assert p.returncode == 0, p.stderr
+    assert trn.is_file() and "wrote the training file" in " ".join(p.stderr.split())
+    short = piece(tmp_path, 15_000)
+    p = run_cli("predict", short, "-o", tmp_path / "piece.gff3", "--training", trn, "-q")
+    assert p.returncode == 0, p.stderr
+    text = (tmp_path / "piece.gff3").read_text()
+    assert "mode training" in text.splitlines()[1]
+    assert sum("\tCDS\t" in ln for ln in text.splitlines()) >= 15
+    for extra, expect in ((["-g", "4"], "trained under table 11"), (["--meta"], "--mode meta")):
+        p = run_cli("predict", short, "-o", tmp_path / "bad.gff3", "-t", trn, "-q", *extra)
+        assert p.returncode == 2 and expect in p.stderr and not (tmp_path / "bad.gff3").exists(), p.stderr
+    p = run_cli("predict", short, "-o", tmp_path / "bad.gff3", "-t", short, "-q")  # not a training file
+    assert p.returncode == 2 and "not a genet5 training file" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    p = run_cli("predict", short, "-o", tmp_path / "bad.gff3", "-t", tmp_path / "new.trn", "--meta", "-q")
+    assert p.returncode == 2 and not (tmp_path / "new.trn").exists() and not (tmp_path / "bad.gff3").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from genet5.genome.codes import genetic_code
 from genet5.predict.decoders import COMMON_PROKARYOTIC_STARTS
@@ -254,3 +255,21 @@ def test_many_records_split_over_processes_give_the_genes_of_one_process(monkeyp
     one = find_genes_meta(records, settings, code=11)
     three = find_genes_meta(records, ProkaryoteSettings(use_net=False, threads=3), code=11)
     assert three == one and sum(map(len, one[0])) > 20
+
+
+def test_training_file_round_trip(tmp_path):
+    """meta.save_training / load_training: one parameter set in one file, read back as saved
+    (float32), and anything else refused."""
+    from genet5.errors import UserError
+    from genet5.predict.prokaryote.meta import load_sets, load_training, save_training
+
+    s = next(x for x in load_sets() if x.dicodon is not None)
+    save_training(tmp_path / "x.trn", s, {"genome": "test"})
+    back = load_training(tmp_path / "x.trn")
+    assert (back.name, back.code, back.coding.k) == (s.name, s.code, s.coding.k)
+    np.testing.assert_array_equal(back.coding.ratio, s.coding.ratio.astype(np.float32))
+    np.testing.assert_array_equal(back.starts.mat, s.starts.mat.astype(np.float32))
+    np.testing.assert_allclose(back.dicodon.coding, s.dicodon.coding, rtol=1e-6)
+    (tmp_path / "junk.trn").write_bytes(b"not safetensors")
+    with pytest.raises(UserError):
+        load_training(tmp_path / "junk.trn")

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from genet5.cli.app import app, fail
+from genet5.errors import UserError
 
 console = Console(stderr=True)
 
@@ -42,6 +43,7 @@ def predict(
     decoder: Optional[str] = typer.Option(None, "--decoder", help=_decoder_help()),
     mode: str = typer.Option("auto", "--mode", "-p", help="Prokaryote: single (the genome teaches itself its statistics; >= 20 kb), meta (parameter sets from training genomes, per sequence: plasmids, viruses, metagenome contigs), or auto: meta below 50 kb."),
     meta: bool = typer.Option(False, "--meta", help="Prokaryote: the same as --mode meta (Prodigal's -p meta)."),
+    training: Optional[Path] = typer.Option(None, "--training", "-t", help="Prodigal's -t. A training file that exists: decode with the parameters it holds (another genome of the species taught them; for plasmids, contigs, bins too small to teach themselves). One that does not: decode this genome in single mode and write what it taught itself there."),
     closed: bool = typer.Option(False, "--closed", "-c", help="Prokaryote: complete genes only: none runs off a sequence end or into a gap of N (Prodigal's -c, closed ends; for finished genomes). By default such genes are written partial."),
     network: bool = typer.Option(False, "--network/--no-network", help="Prokaryote: add the model's per-base evidence to the self-trained statistics (off by default: it adds nothing on the validation genomes and costs ~10x the time, docs/benchmarks.md; for ablations)."),
     species: str = typer.Option("auto", "--species", help="Eukaryote (selftrained): the training species whose chains are mixed into the genome's own (a short input leans on them): auto (the one whose coding chain best fits the genome's long ORFs), none, or a name: yeast, fly, arabidopsis, human."),
@@ -122,6 +124,27 @@ def predict(
                      "5 invertebrates, 9 echinoderms and flatworms, ...)")
     if genetic_code is None:
         genetic_code = 1 if domain == "eukaryote" else 11
+    training_set, write_training = None, False
+    if training is not None:
+        if domain != "prokaryote":
+            fail("--training holds a prokaryote's parameters; drop it or use --domain prokaryote")
+        if training.exists():
+            from genet5.predict.prokaryote.meta import load_training
+
+            try:
+                training_set = load_training(training)
+            except UserError as err:
+                fail(str(err))
+            given = genetic_code_text is not None and genetic_code_text.strip().lower() != "auto"
+            if given and genetic_code != training_set.code:
+                fail(f"--genetic-code {genetic_code_text}: {training} was trained under table {training_set.code}")
+            if mode != "auto":
+                fail(f"--mode {mode}: a training file's parameters decode every sequence; drop --mode / --meta")
+            genetic_code = training_set.code
+        else:
+            if mode == "meta":
+                fail(f"--training {training} does not exist, so it is written from single mode, which --meta contradicts")
+            mode, write_training = "single", True
     if closed and domain != "prokaryote":
         fail("--closed (complete genes only) is for prokaryotes; drop it or use --domain prokaryote")
     if genetic_code == 0 and domain != "prokaryote":
@@ -134,7 +157,8 @@ def predict(
         fail(f"--species chooses the training species of the eukaryote decoder (selftrained); --decoder {decoder} has none")
     from genet5.cli.app import check_outputs
 
-    check_outputs([genome], {"--output": output, "--gtf": gtf, "--proteins": proteins, "--cds": cds})
+    check_outputs([genome], {"--output": output, "--gtf": gtf, "--proteins": proteins, "--cds": cds,
+                             "--training": training if write_training else None})
     if bedgraph:
         check_outputs([genome], {"--bedgraph": Path(f"{bedgraph}.coding.bedgraph")})
     if batch_size < 1:
@@ -179,10 +203,11 @@ def predict(
         net = load_model(model_dir, GeneT5PerBase, device=dev)
     cfg = PredictConfig(
         genetic_code=genetic_code, decoder=decoder, domain=domain, use_network=network, mode=mode, closed=closed,
+        training_set=training_set, write_training=write_training,
         min_gene_length=min_gene_length, softmask=softmask, species=species,
         id_prefix=id_prefix, batch_size=batch_size, learn_starts=learn_starts,
         start_codons=_parse_codons(start_codons), workers=threads or 0, seq2seq_model=seq2seq_model,
-        code_from_genome=genetic_code_text is None and domain == "prokaryote",
+        code_from_genome=genetic_code_text is None and domain == "prokaryote" and training_set is None,
     )
     # The FASTA is read once, as it streams through the pipeline: the total is not known ahead,
     # so progress counts the bases done. The writers of --proteins / --cds take the sequences
@@ -254,10 +279,17 @@ def predict(
                 write_proteins(outputs.take(proteins), ann, g, default_code=stats.genetic_code)
             if cds:
                 write_cds(outputs.take(cds), ann, g)
+        if write_training:
+            from genet5.predict.prokaryote.meta import save_training
+
+            save_training(outputs.take(training), stats.trained, {"genome": str(genome), "genet5": __version__,
+                                                                   "genes": stats.genes, "bases": stats.bases})
     console.print(
         f"{stats.genes:,} genes on {stats.sequences:,} sequences ({stats.bases:,} bp) in {stats.seconds:.1f} s "
         f"({stats.bases / max(stats.seconds, 1e-9):,.0f} bp/s); wrote {'GFF3 to stdout' if str(output) == '-' else output}"
         + (f"; meta mode (parameter sets: {', '.join(sorted(set(stats.meta_sets)))})" if stats.mode == "meta" else "")
+        + (f"; parameters from {training} (trained on {training_set.name})" if training_set is not None else "")
+        + (f"; wrote the training file {training}" if write_training else "")
         + (f"; genetic code {stats.genetic_code} chosen from the genome ({stats.code_choice.describe()})"
            + ("; -g not given: pass -g 11 to keep table 11" if genetic_code_text is None else "")
            if stats.code_choice is not None else "")

@@ -39,6 +39,7 @@ class Decoded:
     meta_sets: list[str] = field(default_factory=list)  # prokaryote meta mode: each record's parameter set
     # prokaryote single mode under table 11: whether its genes read on past TGA (code_choice.py)
     code_choice: object | None = None
+    trained: object | None = None  # prokaryote single mode with PredictConfig.write_training: its meta.ParameterSet
 
 
 class Decoder(Protocol):

@@ -48,6 +48,8 @@ class PredictConfig:
     use_network: bool = False  # prokaryote: add the per-base network's evidence (off by default: it adds nothing on validation genomes, docs/benchmarks.md)
     mode: str = "auto"  # prokaryote: single (self-trained), meta (shipped parameter sets), auto (by size)
     closed: bool = False  # prokaryote: complete genes only, none partial at a sequence end or gap (Prodigal's -c)
+    training_set: object | None = None  # prokaryote: a training file's meta.ParameterSet to decode with (Prodigal's -t)
+    write_training: bool = False  # prokaryote single mode: keep what the genome taught itself (Decoded.trained)
     softmask: bool = True  # eukaryote selftrained: lower-case bases count as repeats (eukaryote/decoder.py, repeats.py)
     species: str = "auto"  # eukaryote selftrained: species prior (eukaryote/priors.py): auto, none, or a name
     seq2seq_model: str | None = None  # seq2seq decoder: checkpoint directory or bundled name (None: genet5-seq2seq)
@@ -115,6 +117,7 @@ class PredictionStats:
     code_choice: CodeChoice | None = None  # -g auto: the table and the evidence for it
     mode: str = ""  # prokaryote: single or meta; eukaryote (selftrained): intron-rich or compact
     meta_sets: list[str] = field(default_factory=list)  # meta: the parameter set of each sequence
+    trained: object | None = None  # with PredictConfig.write_training: the genome's meta.ParameterSet
     per_sequence: dict[str, int] = field(default_factory=dict)
 
 
@@ -179,7 +182,7 @@ def predict_genome(
             decoder.add(rec, None)
         decoded = decoder.finish()
         ann.genetic_codes = {seqid: 4 for seqid in ann.genetic_codes}
-    stats.mode, stats.meta_sets = decoded.mode, decoded.meta_sets
+    stats.mode, stats.meta_sets, stats.trained = decoded.mode, decoded.meta_sets, decoded.trained
     for seqid, found in zip(order, decoded.genes):
         for i, g in enumerate(found, 1):
             ann.add_gene(predicted_gene(g, seqid, i, cfg.id_prefix))

@@ -529,6 +529,11 @@ class ProkaryoteDecoder:
         from genet5.predict.prokaryote.meta import META_BELOW, SINGLE_MIN, find_genes_meta
 
         mode = self.cfg.mode
+        if self.cfg.training_set is not None:  # a training file's parameters (Prodigal's -t), every record
+            genes, sets = find_genes_meta(self.records, self.settings, sets=[self.cfg.training_set], code=self.code.id)
+            if on_bases is not None:
+                on_bases(self.bases)
+            return Decoded(genes, "training", sets)
         if mode == "single" and self.bases < SINGLE_MIN:
             raise GenomeFormatError(self.source, None, f"{self.bases:,} bp is too little for a genome to teach itself its gene "
                                     f"statistics (single mode needs >= {SINGLE_MIN:,} bp): use --meta (--mode meta) or --mode auto")
@@ -550,6 +555,13 @@ class ProkaryoteDecoder:
             st = self_train(self.records, self.settings, check)
             decoded = Decoded([_genes(rec, ch, sc) for rec, ch, sc in zip(self.records, st.chosen, st.scores)], "single",
                               code_choice=evidence[0] if evidence else None)
+            if self.cfg.write_training and st.coding is not None:
+                from pathlib import Path
+
+                from genet5.predict.prokaryote.meta import ParameterSet
+
+                gc = gc_share(b"".join(d.cand.seq for rec in self.records for d in rec if d.cand.strand == "+"))
+                decoded.trained = ParameterSet(Path(self.source).name, gc, st.coding, st.starts, self.code.id, st.dicodon)
         if on_bases is not None:  # without the network, the decoding is the work
             on_bases(self.bases)
         return decoded

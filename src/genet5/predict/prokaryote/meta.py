@@ -48,6 +48,13 @@ def save_sets(directory: Path, sets: list[ParameterSet], provenance: dict) -> No
     from safetensors.numpy import save_file
 
     directory.mkdir(parents=True, exist_ok=True)
+    tensors, index = _pack_sets(sets)
+    save_file(tensors, str(directory / "sets.safetensors"))
+    (directory / "sets.json").write_text(json.dumps({"sets": index, **provenance}, indent=1) + "\n")
+
+
+def _pack_sets(sets: list[ParameterSet]) -> tuple[dict, list]:
+    """(tensors, index entries) of save_sets' layout."""
     tensors, index, coding_at, starts_at, hexamers_at, upstream_at = {}, [], {}, {}, {}, {}
     for i, s in enumerate(sets):
         entry = {"name": s.name, "gc": round(s.gc, 4), "order": s.coding.k, "code": s.code}
@@ -81,15 +88,52 @@ def save_sets(directory: Path, sets: list[ParameterSet], provenance: dict) -> No
                     tensors[f"{i}.start_codons"] = dc.type_wt.astype(np.float32)
                     tensors[f"{i}.sd_bins"] = dc.rbs_wt.astype(np.float32)
         index.append(entry)
-    save_file(tensors, str(directory / "sets.safetensors"))
-    (directory / "sets.json").write_text(json.dumps({"sets": index, **provenance}, indent=1) + "\n")
+    return tensors, index
 
 
 def load_sets(directory: Path = BUNDLED) -> list[ParameterSet]:
     from safetensors.numpy import load_file
 
     index = json.loads((directory / "sets.json").read_text())["sets"]
-    t = load_file(str(directory / "sets.safetensors"))
+    return _unpack_sets(index, load_file(str(directory / "sets.safetensors")))
+
+
+# A training file (`genet5 predict --training FILE`, Prodigal's -t): the parameter set one
+# genome taught itself in single mode, in one safetensors file whose metadata holds its index
+TRAINING_KIND = "genet5-prokaryote-training"
+
+
+def save_training(path: Path, pset: ParameterSet, provenance: dict) -> None:
+    from safetensors.numpy import save_file
+
+    tensors, index = _pack_sets([pset])
+    save_file(tensors, str(path), metadata={"kind": TRAINING_KIND, "sets": json.dumps(index),
+                                            "provenance": json.dumps(provenance)})
+    import os
+
+    mask = os.umask(0)  # safetensors writes 0600; a user's file takes the umask as others do
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
+def load_training(path: Path) -> ParameterSet:
+    """The parameter set of a training file; UserError for anything else."""
+    from safetensors import SafetensorError, safe_open
+
+    from genet5.errors import UserError
+
+    try:
+        with safe_open(str(path), "numpy") as f:
+            meta = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError) as err:
+        raise UserError(f"{path}: not a genet5 training file ({err})") from None
+    if meta.get("kind") != TRAINING_KIND:
+        raise UserError(f"{path}: not a genet5 training file (made by `genet5 predict GENOME --training FILE`)")
+    return _unpack_sets(json.loads(meta["sets"]), tensors)[0]
+
+
+def _unpack_sets(index: list, t: dict) -> list[ParameterSet]:
     out: list[ParameterSet] = []
     for i, e in enumerate(index):
         c, st = e.get("coding_from", i), e.get("starts_from", i)
