@@ -168,3 +168,29 @@ def test_training_file_written_then_used(tmp_path):
     assert p.returncode == 2 and "not a genet5 training file" in p.stderr and len(p.stderr.strip().splitlines()) == 1
     p = run_cli("predict", short, "-o", tmp_path / "bad.gff3", "-t", tmp_path / "new.trn", "--meta", "-q")
     assert p.returncode == 2 and not (tmp_path / "new.trn").exists() and not (tmp_path / "bad.gff3").exists()
+
+
+def test_prodigal_style_fasta_headers(tmp_path):
+    """--fasta-headers prodigal: >SEQID_N # START # END # 1|-1 # ID=1_N;partial=..;start_type=..;
+    rbs_motif=..;rbs_spacer=..;gc_cont=.. on --proteins and --cds, the genes of the GFF3 in order,
+    the same sequences as the default headers carry."""
+    import re
+
+    short = piece(tmp_path, 15_000)
+    runs = {}
+    for style in ("genet5", "prodigal"):
+        p = run_cli("predict", short, "-o", tmp_path / f"{style}.gff3", "--proteins", tmp_path / f"{style}.faa",
+                    "--cds", tmp_path / f"{style}.fna", "--fasta-headers", style, "-q")
+        assert p.returncode == 0, p.stderr
+        recs = (tmp_path / f"{style}.faa").read_text().split(">")[1:]
+        runs[style] = [(r.split("\n", 1)[0], r.split("\n", 1)[1].replace("\n", "")) for r in recs]
+    assert [s for _, s in runs["prodigal"]] == [s for _, s in runs["genet5"]]
+    cds = [ln.split("\t") for ln in (tmp_path / "prodigal.gff3").read_text().splitlines() if "\tCDS\t" in ln]
+    head = re.compile(r"^piece_(\d+) # (\d+) # (\d+) # (1|-1) # ID=1_(\d+);partial=([01]{2});start_type=(\w+);"
+                      r"(rbs_motif=\w+;rbs_spacer=\w+;)?gc_cont=0\.\d{3}$")
+    for n, ((h, _), row) in enumerate(zip(runs["prodigal"], cds), 1):
+        m = head.match(h)
+        assert m, h
+        assert int(m.group(1)) == int(m.group(5)) == n
+        assert (m.group(2), m.group(3), m.group(4)) == (row[3], row[4], "1" if row[6] == "+" else "-1")
+    assert (tmp_path / "prodigal.fna").read_text().startswith(">piece_1 # ")

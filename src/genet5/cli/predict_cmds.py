@@ -54,6 +54,7 @@ def predict(
     learn_starts: bool = typer.Option(True, "--learn-starts/--no-learn-starts", help="Refine start codons with a start model learned on the genome itself (Prodigal-style)."),
     proteins: Optional[Path] = typer.Option(None, "--proteins", help="Also write protein FASTA."),
     cds: Optional[Path] = typer.Option(None, "--cds", help="Also write CDS nucleotide FASTA."),
+    fasta_headers: str = typer.Option("genet5", "--fasta-headers", help="Headers of --proteins / --cds: genet5 (>TRANSCRIPT gene=GENE SEQID:START-END(STRAND)) or prodigal (>SEQID_N # START # END # 1|-1 # ID=..;partial=..;..., as CheckM, GTDB-Tk and other tools made for Prodigal's output read them)."),
     gtf: Optional[Path] = typer.Option(None, "--gtf", help="Also write GTF."),
     bedgraph: Optional[str] = typer.Option(None, "--bedgraph", help="Also write per-base probability tracks PREFIX.coding.bedgraph and PREFIX.intron.bedgraph."),
     batch_size: int = typer.Option(4, "--batch-size", help="Windows per forward pass."),
@@ -145,6 +146,8 @@ def predict(
             if mode == "meta":
                 fail(f"--training {training} does not exist, so it is written from single mode, which --meta contradicts")
             mode, write_training = "single", True
+    if fasta_headers not in ("genet5", "prodigal"):
+        fail(f"--fasta-headers: {fasta_headers!r} is not one of genet5, prodigal")
     if closed and domain != "prokaryote":
         fail("--closed (complete genes only) is for prokaryotes; drop it or use --domain prokaryote")
     if genetic_code == 0 and domain != "prokaryote":
@@ -276,9 +279,9 @@ def predict(
 
             g = SequenceDict(sequences, str(genome))
             if proteins:
-                write_proteins(outputs.take(proteins), ann, g, default_code=stats.genetic_code)
+                write_proteins(outputs.take(proteins), ann, g, default_code=stats.genetic_code, headers=fasta_headers)
             if cds:
-                write_cds(outputs.take(cds), ann, g)
+                write_cds(outputs.take(cds), ann, g, headers=fasta_headers)
         if write_training:
             from genet5.predict.prokaryote.meta import save_training
 

@@ -1,6 +1,9 @@
 """Protein and CDS FASTA for an annotation: one record per coding, non-pseudo transcript.
 
-Header: `>TRANSCRIPT_ID gene=GENE_ID SEQID:START-END(STRAND)`, where START-END spans the CDS.
+Header: `>TRANSCRIPT_ID gene=GENE_ID SEQID:START-END(STRAND)`, where START-END spans the CDS;
+or Prodigal's (`headers="prodigal"`): `>SEQID_N # START # END # 1|-1 # ID=S_N;partial=LR;
+start_type=..;rbs_motif=..;rbs_spacer=..;gc_cont=..`, N the gene's number on its sequence,
+which tools made for Prodigal's output read (CheckM and GTDB-Tk take the contig from SEQID_N).
 Files are written atomically (temporary file, then rename).
 """
 
@@ -27,18 +30,42 @@ def _header(tx: Transcript) -> str:
     return f"{tx.id} gene={tx.gene_id} {tx.seqid}:{lo}-{hi}({tx.strand})"
 
 
-def write_proteins(path: str | os.PathLike, annotation: Annotation, genome: SequenceSource, default_code: int = 1) -> int:
-    """Write translated proteins; returns the number of records."""
-    records = [
-        (_header(tx), protein_sequence(tx, genome, code_for(tx, annotation, default_code)))
-        for tx in _coding(annotation)
-    ]
+HEADER_STYLES = ("genet5", "prodigal")
+
+
+def _headers(annotation: Annotation, genome: SequenceSource, style: str) -> Iterator[tuple[str, Transcript]]:
+    """(header, transcript) of every coding transcript, in the annotation's order."""
+    if style not in HEADER_STYLES:
+        raise ValueError(f"header style {style!r}: one of {', '.join(HEADER_STYLES)}")
+    seq_number: dict[str, int] = {}
+    gene_number: dict[str, int] = {}
+    for tx in _coding(annotation):
+        if style == "genet5":
+            yield _header(tx), tx
+            continue
+        s = seq_number.setdefault(tx.seqid, len(seq_number) + 1)
+        n = gene_number[tx.seqid] = gene_number.get(tx.seqid, 0) + 1
+        lo, hi = min(seg.start for seg in tx.cds), max(seg.end for seg in tx.cds)
+        left, right = (tx.start_partial, tx.end_partial) if tx.strand != "-" else (tx.end_partial, tx.start_partial)
+        codon = tx.attributes.get("start_codon", "")
+        fields = [f"ID={s}_{n}", f"partial={int(left)}{int(right)}", f"start_type={'Edge' if tx.start_partial else codon or 'None'}"]
+        fields += [f"{k}={tx.attributes[k]}" for k in ("rbs_motif", "rbs_spacer") if k in tx.attributes]
+        dna = cds_sequence(tx, genome)
+        fields.append(f"gc_cont={(dna.count(b'G') + dna.count(b'C')) / max(len(dna), 1):.3f}")
+        yield f"{tx.seqid}_{n} # {lo} # {hi} # {-1 if tx.strand == '-' else 1} # {';'.join(fields)}", tx
+
+
+def write_proteins(path: str | os.PathLike, annotation: Annotation, genome: SequenceSource, default_code: int = 1,
+                   headers: str = "genet5") -> int:
+    """Write translated proteins; returns the number of records. headers: genet5 or prodigal."""
+    records = [(h, protein_sequence(tx, genome, code_for(tx, annotation, default_code)))
+               for h, tx in _headers(annotation, genome, headers)]
     write_fasta(path, records)
     return len(records)
 
 
-def write_cds(path: str | os.PathLike, annotation: Annotation, genome: SequenceSource) -> int:
+def write_cds(path: str | os.PathLike, annotation: Annotation, genome: SequenceSource, headers: str = "genet5") -> int:
     """Write coding sequences (phase honored, stop codon kept as annotated); returns the count."""
-    records = [(_header(tx), cds_sequence(tx, genome)) for tx in _coding(annotation)]
+    records = [(h, cds_sequence(tx, genome)) for h, tx in _headers(annotation, genome, headers)]
     write_fasta(path, records)
     return len(records)
