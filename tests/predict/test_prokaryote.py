@@ -509,6 +509,7 @@ def test_motif_before_names_the_piece_of_the_starts_rbs_class():
     _, rbs, _ = features(seq, a)
     for k, cls in zip(a.tolist(), rbs.tolist()):
         found = motif_before(seq, k)
+        assert motif_before(seq, k, cls) == found  # told the class, it searches only there
         if cls == N_RBS - 1:
             assert found is None
         else:

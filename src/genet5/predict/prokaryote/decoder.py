@@ -496,7 +496,7 @@ def _genes(rec: list[_StrandData], chosen: list[np.ndarray], scores: list[np.nda
         for k in idx:
             a = int(c.a[k])
             codon = "" if c.edge[k] else c.seq[a : a + 3].decode()
-            rbs = None if c.edge[k] else (motif_before(c.seq, a) or ("", 0))
+            rbs = None if c.edge[k] else (motif_before(c.seq, a, int(d.rbs[k])) or ("", 0))
             out.append(OrfGene(c.strand, int(lo[k]), int(hi[k]), float(sc[k]), bool(c.edge[k]), bool(c.open3[k]), codon, rbs))
     out.sort(key=lambda g: (g.start, g.end))
     return out

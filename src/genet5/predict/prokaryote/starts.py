@@ -76,13 +76,21 @@ def features(s: bytes, a: np.ndarray, edge: np.ndarray | None = None) -> tuple[n
     return codon, rbs, mat
 
 
-def motif_before(s: bytes, a: int) -> tuple[str, int] | None:
+def motif_before(s: bytes, a: int, rbs: int | None = None) -> tuple[str, int] | None:
     """(motif, spacer) of the Shine-Dalgarno piece the RBS class of the start at `a` (oriented
     `s`) was read from: the strongest group, then the spacer bins in order (as features()); None
-    without one. For the GFF3's rbs_motif / rbs_spacer, as Prodigal writes them."""
+    without one. For the GFF3's rbs_motif / rbs_spacer, as Prodigal writes them. `rbs`: the
+    start's class where known (features()), so only its group and spacer bin are searched."""
+    if rbs is not None:
+        if rbs == N_RBS - 1:
+            return None
+        group_i, bin_i = divmod(int(rbs), len(SPACER_BINS))
+        groups, bins = SD_GROUPS[group_i : group_i + 1], SPACER_BINS[bin_i : bin_i + 1]
+    else:
+        groups, bins = SD_GROUPS, SPACER_BINS
     up = s[max(a - UP - 6, 0) : a].upper()
-    for group in SD_GROUPS:
-        for s_lo, s_hi in SPACER_BINS:
+    for group in groups:
+        for s_lo, s_hi in bins:
             for spacer in range(s_lo, s_hi + 1):
                 for motif in group:
                     end = len(up) - spacer
