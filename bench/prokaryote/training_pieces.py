@@ -37,16 +37,10 @@ GENET5 = [sys.executable, "-m", "genet5"]
 
 
 def longest(genome: str) -> tuple[str, str]:
-    recs, sid, buf = [], None, []
-    for line in gzip.open(GENOMES / genome / "genome.fa.gz", "rt"):
-        if line.startswith(">"):
-            if sid:
-                recs.append((sid, "".join(buf)))
-            sid, buf = line[1:].split()[0], []
-        else:
-            buf.append(line.strip())
-    recs.append((sid, "".join(buf)))
-    return max(recs, key=lambda r: len(r[1]))
+    from genet5.genome.fasta import read_fasta
+
+    rec = max(read_fasta(GENOMES / genome / "genome.fa.gz"), key=lambda r: len(r.seq))
+    return rec.id, rec.seq.decode()
 
 
 def predicted(gff: Path, sid: str) -> set:
