@@ -40,6 +40,17 @@ def _build():
     from numba import njit
 
     @njit(cache=True, nogil=True)
+    def lower_bound(H, x, lo, hi):  # pragma: no cover (compiled)
+        """bisect.bisect_left(H, x, lo, hi)"""
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if H[mid] < x:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    @njit(cache=True, nogil=True)
     def recursion(L, H, P, S, order, table, tail, slope, near, offset, top, same, convergent, divergent, reach,
                   rescue, has_junctions, best, back, link, prefix, prefix_at):  # pragma: no cover (compiled)
         n = len(L)
@@ -47,24 +58,8 @@ def _build():
         far_at = np.full((2, n), -1, dtype=np.int64)
         for i in range(n):
             li, hi_i, pi = L[i], H[i], P[i]
-            # bisect_left(H, li - 1 - near, 0, i) and bisect_left(H, li, j0, i)
-            lo_, hi_ = 0, i
-            x = li - 1 - near
-            while lo_ < hi_:
-                mid = (lo_ + hi_) // 2
-                if H[mid] < x:
-                    lo_ = mid + 1
-                else:
-                    hi_ = mid
-            j0 = lo_
-            hi_ = i
-            while lo_ < hi_:
-                mid = (lo_ + hi_) // 2
-                if H[mid] < li:
-                    lo_ = mid + 1
-                else:
-                    hi_ = mid
-            j1 = lo_
+            j0 = lower_bound(H, li - 1 - near, 0, i)  # candidates 0..j0-1 end more than `near` left of i
+            j1 = lower_bound(H, li, j0, i)  # j0..j1-1 end just left of i, j1.. overlap it
             b, arg, jn = 0.0, -1, 0.0
             if j0 > 0:
                 for s in range(2):  # True ('+') first, as the Python loop
