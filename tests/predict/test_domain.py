@@ -41,6 +41,21 @@ def test_unbroken_genes_packed_close_are_prokaryotic():
     assert c.domain == "prokaryote" and c.excess > 0.85 and c.gap < 100, c
 
 
+def test_lone_ambiguous_bases_do_not_break_the_genes_but_gaps_do():
+    # a draft polished with IUPAC calls (one per 400 bases here) keeps its long ORFs, as the gene
+    # finder reads through them; runs of 3+ N are gaps and do cut them
+    rng = np.random.default_rng(0)
+    seq = bytearray(_packed(rng, 150, 60))
+    for i in rng.choice(len(seq), len(seq) // 400, replace=False):
+        seq[i] = ord(rng.choice(list("RYKMSWN")))
+    c = choose_domain([("p", bytes(seq))])
+    assert c.domain == "prokaryote" and c.excess > 0.85, c
+    gapped = bytearray(seq)
+    for i in range(0, len(gapped) - 3, 400):
+        gapped[i : i + 3] = b"NNN"
+    assert choose_domain([("p", bytes(gapped))]).excess < c.excess - 0.2
+
+
 def test_unbroken_genes_far_apart_are_a_compact_eukaryote():
     c = choose_domain([("y", _packed(np.random.default_rng(1), 90, 700))])
     assert c.domain == "eukaryote" and c.gap > GAP_ABOVE, c

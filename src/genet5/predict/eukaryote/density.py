@@ -21,9 +21,8 @@ for _i, _b in enumerate(b"ACGT"):
 
 
 def _stop_table(code: GeneticCode) -> np.ndarray:
-    """(125,) bool over codon ids 25a+5b+c (base 5 so that N is a symbol): stops and any codon
-    with a non-ACGT base (an ORF does not run through N)."""
-    table = np.ones(125, dtype=bool)
+    """(125,) bool over codon ids 25a+5b+c (base 5 so that N is a symbol): the stops."""
+    table = np.zeros(125, dtype=bool)
     for a in range(4):
         for b in range(4):
             for c in range(4):
@@ -31,22 +30,43 @@ def _stop_table(code: GeneticCode) -> np.ndarray:
     return table
 
 
+def _in_gap(ids: np.ndarray, min_run: int) -> np.ndarray:
+    """(len,) bool: bases in a run of at least `min_run` non-ACGT bases (an assembly gap)."""
+    unknown = np.concatenate([[False], ids == 4, [False]])
+    edges = np.flatnonzero(unknown[1:] != unknown[:-1])  # run starts and ends, alternating
+    depth = np.zeros(len(ids) + 1, dtype=np.int32)
+    for a, b in zip(edges[::2], edges[1::2]):
+        if b - a >= min_run:
+            depth[a] += 1
+            depth[b] -= 1
+    return np.cumsum(depth[:-1]) > 0
+
+
 def orf_spans(seq: bytes, code: GeneticCode, min_codons: int) -> list[tuple[int, int, int]]:
-    """Open reading frames (stop to stop, no N or other non-ACGT base; one running off a sequence
-    end counts) of at least `min_codons` codons, stops excluded, as (strand, start, end): 0-based
-    half-open bounds on the forward sequence for strand 1, on its reverse complement for -1."""
+    """Open reading frames (stop to stop, not through an assembly gap, one running off a
+    sequence end counts) of at least `min_codons` codons, stops excluded, as (strand, start,
+    end): 0-based half-open bounds on the forward sequence for strand 1, on its reverse
+    complement for -1. A lone ambiguous base (IUPAC, or an N shorter than the gene finder's gap,
+    prokaryote/orfs.py MIN_GAP) is read through as the gene finder reads it: a draft polished
+    with ambiguity codes keeps its long ORFs (one per 400 bases once made a phage look
+    eukaryotic to the domain check)."""
+    from genet5.predict.prokaryote.orfs import MIN_GAP
+
     n = len(seq)
     if n < 3:
         return []
     ids = _CODE[np.frombuffer(seq, dtype=np.uint8)]
+    gap = _in_gap(ids, MIN_GAP)
     comp = np.where(ids < 4, 3 - ids, 4)[::-1]  # reverse complement
     stops = _stop_table(code)
     out = []
-    for strand, s in ((1, ids), (-1, comp)):
+    for strand, s, g in ((1, ids, gap), (-1, comp, gap[::-1])):
         codon = 25 * s[:-2].astype(np.int16) + 5 * s[1:-1] + s[2:]  # codon id starting at each base
+        blocked = g[:-2] | g[1:-1] | g[2:]  # a codon touching a gap
+        unknown = (s[:-2] == 4) | (s[1:-1] == 4) | (s[2:] == 4)  # read through unless in a gap
         for f in range(3):
             at = np.arange(f, n - 2, 3)
-            breaks = at[stops[codon[at]]]
+            breaks = at[(stops[codon[at]] & ~unknown[at]) | blocked[at]]
             lefts = np.concatenate([[f], breaks + 3])  # ORF bodies between consecutive breaks
             rights = np.concatenate([breaks, [f + 3 * len(at)]])
             keep = (rights - lefts) // 3 >= min_codons
