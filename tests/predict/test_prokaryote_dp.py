@@ -53,3 +53,27 @@ def test_compiled_recursion_picks_the_python_loops_genes(seed, monkeypatch):
             compiled = dp.select(lo, hi, plus, score, junctions=junctions, **rules)
             assert len(python) > 50
             assert compiled.tolist() == python.tolist()
+
+
+_ONE_RUN = """
+import numpy as np
+from genet5.predict.prokaryote import dp
+from genet5.predict.prokaryote.dp_kernel import kernel
+dp.COMPILED_FROM = 1
+dp.select(np.array([1, 400]), np.array([300, 900]), np.array([True, False]), np.array([2.0, 3.0]))
+print(len(kernel().stats.cache_hits), len(kernel().stats.cache_misses))
+"""
+
+
+def test_a_new_process_loads_the_compiled_recursion_from_the_cache(tmp_path):
+    # the compile takes seconds: a second process must find it on disk (a closure over another
+    # compiled function once made every run compile again)
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", _ONE_RUN], env=env, capture_output=True, text=True, check=True).stdout.split()
+            for _ in range(2)]
+    assert runs[0] == ["0", "1"], runs  # first process: compiled (one signature)
+    assert runs[1] == ["1", "0"], runs  # second: loaded, nothing compiled
