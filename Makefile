@@ -34,10 +34,13 @@ tools:
 	      || echo "warning: could not install $$pkg; tests needing $$cmd will be skipped"; \
 	  else echo "warning: $$cmd ($$pkg) missing and not root; tests needing it will be skipped"; fi; done
 
-# AUGUSTUS with its species parameters, the eukaryotic peer of the benchmarks (large: not for tests).
+# AUGUSTUS with its species parameters, the eukaryotic peer of the benchmarks (large: not for tests);
+# ARAGORN's tRNA genes for bench/prokaryote/phage_errors.py.
 bench-tools: tools
 	@command -v augustus >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq augustus augustus-data; } >/dev/null 2>&1 || echo "warning: could not install augustus"
+	@command -v aragorn >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq aragorn; } >/dev/null 2>&1 || echo "warning: could not install aragorn"
 
 # The main job: annotate the bundled example genome (a validation phage, held out of the bundled
 # model's training) with the bundled model, check the GFF3 with gt where installed, and score it

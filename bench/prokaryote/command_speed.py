@@ -7,7 +7,7 @@ writing included, as a user runs them), under `/usr/bin/time` for the peak RSS; 
 alternate the two so load changes hit both. Medians of the rounds are reported with the ratio of
 bp/s, the machine's load average and the CPU.
 
-    python bench/prokaryote/command_speed.py [--rounds 3] [--genomes DIR,DIR]
+    python bench/prokaryote/command_speed.py [--rounds 3] [--genomes DIR,DIR] [--defaults]
         # -> bench/results/prokaryote_command_speed.json
 
 Default genomes: three validation genomes (Vibrio 4.1 Mb, T. kodakarensis 2.1 Mb, the phage
@@ -76,6 +76,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--genomes", default=",".join(DEFAULT))
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--defaults", action="store_true",
+                    help="also time `genet5 predict G -o OUT -q` (domain, table and mode read from the genome)")
     args = ap.parse_args()
     if not GENOMES.exists() or not shutil.which("prodigal") or not Path("/usr/bin/time").exists():
         print("needs ../shared/genomes, prodigal and /usr/bin/time", file=sys.stderr)
@@ -97,21 +99,28 @@ def main() -> int:
                     shutil.copyfileobj(src, dst)
             bp = sum(len(ln.strip()) for ln in open(fa, "rb") if not ln.startswith(b">"))
             code = "11" if meta else str(codes[genome_dir])
-            ours, theirs = [], []
+            ours, theirs, plain = [], [], []
             for _ in range(args.rounds):
                 theirs.append(timed(["prodigal", "-i", str(fa), "-g", code, "-f", "gff", "-q", "-o", os.devnull]
                                     + (["-p", "meta"] if meta else [])))
                 ours.append(timed([genet5, "predict", str(fa), "-o", str(Path(tmp) / "out.gff3"), "--domain", "prokaryote",
                                    "-g", code, "-q"] + (["--meta"] if meta else [])))
+                if args.defaults:
+                    plain.append(timed([genet5, "predict", str(fa), "-o", str(Path(tmp) / "out.gff3"), "-q"]))
             o, t = statistics.median(s for s, _ in ours), statistics.median(s for s, _ in theirs)
             row = {"genome": genome_dir, "split": "validation + train pieces" if meta else splits.get(genome_dir, ""),
                    "mode": "meta" if meta else "single", "bp": bp, "genet5_seconds": [round(s, 3) for s, _ in ours],
                    "prodigal_seconds": [round(s, 3) for s, _ in theirs], "genet5_median_s": round(o, 3), "prodigal_median_s": round(t, 3),
                    "ratio_bp_per_s": round(t / o, 3), "genet5_peak_rss_mb": round(max(r for _, r in ours) / 1024, 1),
                    "prodigal_peak_rss_mb": round(max(r for _, r in theirs) / 1024, 1), "load_average": os.getloadavg()}
+            if plain:  # what a user gets without naming the domain and table: genet5 reads both from the genome
+                d = statistics.median(s for s, _ in plain)
+                row.update(genet5_defaults_seconds=[round(s, 3) for s, _ in plain], genet5_defaults_median_s=round(d, 3),
+                           defaults_ratio_bp_per_s=round(t / d, 3))
             rows.append(row)
             print(f"{genome_dir:45s} {bp:>10,} bp  genet5 {o:.2f} s  Prodigal {t:.2f} s  ratio {t / o:.2f}x  "
-                  f"peak RSS {row['genet5_peak_rss_mb']} MB  load {row['load_average'][0]:.2f}", flush=True)
+                  f"peak RSS {row['genet5_peak_rss_mb']} MB  load {row['load_average'][0]:.2f}"
+                  + (f"  defaults {d:.2f} s ({t / d:.2f}x)" if plain else ""), flush=True)
     args.out.write_text(json.dumps({"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                                     "device": {"cpu": cpu_model(), "cores": os.cpu_count()}, "rounds": args.rounds,
                                     "rows": rows}, indent=1) + "\n")

@@ -58,6 +58,32 @@ def prodigal_calls(fasta: Path) -> dict:
     return out
 
 
+def rna_spans(fasta: Path) -> dict | None:
+    """tRNA and tmRNA genes by ARAGORN (Debian `aragorn`, `make bench-tools`; None without it):
+    seqid -> [(lo, hi)], 1-based inclusive. Annotation pipelines such as Prokka drop a CDS that
+    touches one, which is where some references part from Prodigal's own calls."""
+    import re
+    import shutil
+
+    if not shutil.which("aragorn"):
+        return None
+    p = subprocess.run(["aragorn", "-t", "-m", "-gcbact", "-l", "-w", str(fasta)], capture_output=True, text=True, check=True)
+    out, sid = {}, None
+    for ln in p.stdout.splitlines():
+        if ln.startswith(">"):
+            sid = ln[1:].split()[0]
+            out[sid] = []
+        elif (m := re.search(r"c?\[(-?\d+),(\d+)\]", ln)) and sid is not None:
+            out[sid].append((int(m.group(1)), int(m.group(2))))
+    return out
+
+
+def touches_rna(key, rnas: dict | None) -> bool | None:
+    if rnas is None:
+        return None
+    return any(min(key[3], b) >= max(key[2], a) for a, b in rnas.get(key[0], []))
+
+
 def describe(key, seqs: dict, ref_sorted: list) -> dict:
     from genet5.genome.codes import reverse_complement
     from genet5.predict.prokaryote.starts import SPACER_BINS, features
@@ -101,11 +127,13 @@ def anatomy(genome_dir: str) -> dict:
         fasta.write_bytes(b"".join(b">" + k.encode() + b"\n" + v + b"\n" for k, v in seqs.items()))
         prod = prodigal_calls(fasta)
         pred = ours(fasta)
+        rnas = rna_spans(fasta)
     stop = lambda k: (k[0], k[1], k[3] if k[1] == "+" else k[2])  # noqa: E731
     rs, ps = {stop(k): k for k in ref}, {stop(k): k for k in pred}
     ref_sorted = sorted(ref, key=lambda k: k[2])
     missed = [describe(rs[s], seqs, ref_sorted) | {"prodigal": prod.get(rs[s])} for s in rs if s not in ps]
-    extra = [describe(ps[s], seqs, ref_sorted) | {"prodigal_calls_it": ps[s] in prod} for s in ps if s not in rs]
+    extra = [describe(ps[s], seqs, ref_sorted) | {"prodigal_calls_it": ps[s] in prod, "touches_trna": touches_rna(ps[s], rnas)}
+             for s in ps if s not in rs]
     wrong = []
     for s in rs:
         if s in ps and ps[s] != rs[s]:
@@ -121,6 +149,11 @@ def anatomy(genome_dir: str) -> dict:
         "f1_start_stop": round(2 * tp / (len(ref) + len(pred)), 4),
         "f1_against_prodigal_output": round(2 * len(pred & set(prod)) / (len(pred) + len(prod)), 4),
         "missed": missed, "extra": extra, "wrong_start": wrong,
+        # ARAGORN's tRNA/tmRNA genes, the reference's CDS and Prodigal's extra calls that touch one
+        "trna_genes": None if rnas is None else sum(map(len, rnas.values())),
+        "reference_touching_trna": None if rnas is None else sum(bool(touches_rna(k, rnas)) for k in ref),
+        "prodigal_extra": len(set(prod) - ref),
+        "prodigal_extra_touching_trna": None if rnas is None else sum(bool(touches_rna(k, rnas)) for k in set(prod) - ref),
     }
 
 
@@ -134,6 +167,9 @@ def summary(r: dict) -> dict:
         "missed_prodigal_conf_median": round(float(np.median(pconf)), 1) if pconf else None,
         "missed_prodigal_conf_under_90": sum(c < 90 for c in pconf),
         "extra": len(x), "extra_prodigal_also_calls": sum(e["prodigal_calls_it"] for e in x),
+        "extra_touching_trna": None if r["trna_genes"] is None else sum(bool(e["touches_trna"]) for e in x),
+        "prodigal_extra": r["prodigal_extra"], "prodigal_extra_touching_trna": r["prodigal_extra_touching_trna"],
+        "reference_touching_trna": r["reference_touching_trna"],
         "wrong_start": len(w), "wrong_start_ours_shorter": sum(e["ours_shorter_by"] > 0 for e in w),
         "wrong_start_reference_no_sd": sum(e["reference"]["sd"] == "none" for e in w),
         "missed_strand": dict(Counter(e["strand"] for e in m)),  # the references are ~85-95% '+'
