@@ -517,3 +517,45 @@ def test_motif_before_names_the_piece_of_the_starts_rbs_class():
             motif, spacer = found
             lo, hi = SPACER_BINS[spacer_bin]
             assert motif.encode() in SD_GROUPS[group] and lo <= spacer <= hi
+
+
+def test_a_cut_gene_reaches_the_edge_that_cut_it_as_ncbi_writes_it():
+    from genet5.genome.models import Segment, Transcript
+    from genet5.predict.genes import gap_edges, reach_edges
+
+    seq = b"AC" + b"A" * 98 + b"NNNN" + b"C" * 100 + b"NN" + b"G" * 50  # a 4-N gap; 2 N are no gap
+    edges = gap_edges(seq)
+    assert edges == [0, 101, 104, len(seq) + 1]
+
+    def cut(strand, lo, hi, start_partial, end_partial):
+        tx = Transcript(id="t", gene_id="g", seqid="s", strand=strand, cds=[Segment(lo, hi, strand)],
+                        start_partial=start_partial, end_partial=end_partial)
+        reach_edges(tx, edges)
+        return tx.cds[0].start, tx.cds[0].end, tx.phase
+
+    assert cut("+", 3, 98, True, False) == (1, 98, 2)  # 5' cut by the sequence start: phase = bases added
+    assert cut("+", 3, 98, False, True) == (3, 100, 0)  # 3' cut by the gap: to its first N, phase kept
+    assert cut("-", 106, 150, True, False) == (106, 150, 0)  # the right end is no edge: unchanged
+    assert cut("-", 106, 201, False, True) == (105, 201, 0)  # 3' end (left on '-') reaches the gap
+    assert cut("-", 50, 98, True, False) == (50, 100, 2)  # 5' end (right on '-') cut by the gap
+    assert cut("+", 30, 60, True, False) == (30, 60, 0)  # 29 bases from an edge: not a cut there, kept
+    assert cut("+", 3, 98, False, False) == (3, 98, 0)  # complete genes never move
+
+
+def test_genes_cut_by_a_gap_end_on_its_edges(tmp_path):
+    from genet5.genome.gff import read_gff3
+    from genet5.predict.pipeline import PredictConfig, predict_genome
+
+    seq, genes = _planted_genome(3)
+    first = next(lo for strand, lo, hi in genes[20:] if strand == "+")
+    mid = first + 151  # the gap goes in after the 2nd base of a codon of this '+' gene
+    genome = seq[:mid] + b"N" * 50 + seq[mid:]
+    fa = tmp_path / "g.fa"
+    fa.write_bytes(b">g\n" + genome + b"\n")
+    ann, _, _ = predict_genome(None, fa, PredictConfig(genetic_code=11, domain="prokaryote", use_network=False, mode="single"))
+    cut = [t for t in ann.iter_transcripts() if t.start_partial or t.end_partial]
+    gap_lo, gap_hi = mid + 1, mid + 50
+    ends = {(t.strand, t.start_partial, t.end_partial): (t.cds[0].start, t.cds[0].end, t.phase) for t in cut}
+    assert ends[("+", False, True)][1] == gap_lo - 1  # the gene's 3' half ends on the base before the gap
+    lo, _, phase = ends[("+", True, False)]  # its 5'-cut rest starts on the base after it
+    assert lo == gap_hi + 1 and phase == (first - (mid + 1)) % 3 == 1

@@ -21,7 +21,7 @@ import numpy as np
 from genet5.genome.fasta import read_fasta
 from genet5.genome.models import Annotation, GenomeFormatError
 from genet5.predict.decoders import build_decoder
-from genet5.predict.genes import predicted_gene
+from genet5.predict.genes import gap_edges, predicted_gene
 from genet5.tokenizers.nucleotide import NucleotideTokenizer
 
 if TYPE_CHECKING:  # imported where -g auto runs: it pulls in the prokaryote decoder
@@ -148,12 +148,14 @@ def predict_genome(
     # fit in memory: the decoder holds their candidates anyway)
     kept = [] if cfg.code_from_genome and cfg.genetic_code == 11 and not decoder.uses_track else None
     order: list[str] = []
+    edges: dict[str, list[int]] = {}  # per record, gap_edges: where a cut gene ends
     acgt = 0
     for rec in records:
         if on_record is not None:
             on_record(rec)
         acgt += len(rec.seq) - rec.seq.upper().count(b"N")
         lengths[rec.id] = len(rec.seq)
+        edges[rec.id] = gap_edges(rec.seq)
         ann.genetic_codes[rec.id] = cfg.genetic_code
         order.append(rec.id)
         stats.sequences += 1
@@ -185,7 +187,7 @@ def predict_genome(
     stats.mode, stats.meta_sets, stats.trained = decoded.mode, decoded.meta_sets, decoded.trained
     for seqid, found in zip(order, decoded.genes):
         for i, g in enumerate(found, 1):
-            ann.add_gene(predicted_gene(g, seqid, i, cfg.id_prefix))
+            ann.add_gene(predicted_gene(g, seqid, i, cfg.id_prefix, edges[seqid]))
         stats.genes += len(found)
         stats.per_sequence[seqid] = len(found)
     stats.seconds = time.perf_counter() - t0
