@@ -112,3 +112,11 @@ def test_a_bad_run_config_and_a_bad_preset_are_one_line(tmp_path):
         proc = run("train", str(tmp_path / "no_bake"), "--out", str(tmp_path / "run"), *args)
         lines = proc.stderr.strip().splitlines()
         assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("genet5: error: ") and words in lines[0], proc.stderr
+
+
+def test_an_option_where_a_file_name_belongs_is_refused(tmp_path):
+    # `--gtf -q` would take -q as the GTF's name; a file called "-q" is never what was meant
+    proc = run_cli("predict", str(BAD / "good.fa"), "-o", str(tmp_path / "out.gff3"), "--gtf", "-q", cwd=tmp_path, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == "genet5: error: --gtf: '-q' looks like an option, not a file name: give the file after --gtf"
+    assert list(tmp_path.iterdir()) == []

@@ -69,6 +69,11 @@ def predict(
 
     from genet5.genome.codes import known_codes
 
+    for flag, path in (("--output", output), ("--training", training), ("--proteins", proteins), ("--cds", cds),
+                       ("--gtf", gtf), ("--bedgraph", bedgraph)):
+        # `--gtf -q` takes -q as the file name: say so rather than write a file called "-q"
+        if path is not None and str(path).startswith("-") and str(path) != "-":
+            fail(f"{flag}: {str(path)!r} looks like an option, not a file name: give the file after {flag}")
     genetic_code: int | None = None  # not given: 1 for eukaryotes, 11 otherwise (once the domain is known)
     if genetic_code_text is None:
         pass
