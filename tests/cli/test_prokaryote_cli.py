@@ -194,3 +194,20 @@ def test_prodigal_style_fasta_headers(tmp_path):
         assert int(m.group(1)) == int(m.group(5)) == n
         assert (m.group(2), m.group(3), m.group(4)) == (row[3], row[4], "1" if row[6] == "+" else "-1")
     assert (tmp_path / "prodigal.fna").read_text().startswith(">piece_1 # ")
+
+
+def test_genbank_output_holds_the_gff3_genes_and_the_proteins(tmp_path):
+    from Bio import SeqIO
+
+    short = piece(tmp_path, 15_000)
+    p = run_cli("predict", short, "-o", tmp_path / "p.gff3", "--genbank", tmp_path / "p.gbk", "--proteins",
+                tmp_path / "p.faa", "-q")
+    assert p.returncode == 0, p.stderr
+    (rec,) = SeqIO.parse(tmp_path / "p.gbk", "genbank")
+    assert len(rec.seq) == 15_000 and rec.id == "piece"
+    cds = [f for f in rec.features if f.type == "CDS"]
+    rows = [ln.split("\t") for ln in (tmp_path / "p.gff3").read_text().splitlines() if "\tCDS\t" in ln]
+    assert [(int(f.location.start) + 1, int(f.location.end)) for f in cds] == [(int(r[3]), int(r[4])) for r in rows]
+    proteins = [str(r.seq) for r in SeqIO.parse(tmp_path / "p.faa", "fasta")]
+    assert [f.qualifiers["translation"][0] for f in cds] == proteins
+    assert all(f.qualifiers["transl_table"] == ["11"] for f in cds)

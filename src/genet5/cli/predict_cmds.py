@@ -56,6 +56,7 @@ def predict(
     cds: Optional[Path] = typer.Option(None, "--cds", help="Also write CDS nucleotide FASTA."),
     fasta_headers: str = typer.Option("genet5", "--fasta-headers", help="Headers of --proteins / --cds: genet5 (>TRANSCRIPT gene=GENE SEQID:START-END(STRAND)) or prodigal (>SEQID_N # START # END # 1|-1 # ID=..;partial=..;..., as CheckM, GTDB-Tk and other tools made for Prodigal's output read them)."),
     gtf: Optional[Path] = typer.Option(None, "--gtf", help="Also write GTF."),
+    genbank: Optional[Path] = typer.Option(None, "--genbank", help="Also write a GenBank flat file: the sequences with gene and CDS features (locus tags, partial ends, translations), as Artemis or antiSMASH read it (Prodigal's -f gbk)."),
     bedgraph: Optional[str] = typer.Option(None, "--bedgraph", help="Also write per-base probability tracks PREFIX.coding.bedgraph and PREFIX.intron.bedgraph."),
     batch_size: int = typer.Option(4, "--batch-size", help="Windows per forward pass."),
     threads: Optional[int] = typer.Option(None, "--threads", "-j", help="CPU threads for torch and the prokaryote decoder, and processes of the eukaryote decoder and of meta mode on many contigs (default: torch's choice; the prokaryote decoder: the CPUs it may use, at most 4; the eukaryote decoder: the CPUs other jobs leave idle, at most 4; the genes do not depend on it)."),
@@ -70,7 +71,7 @@ def predict(
     from genet5.genome.codes import known_codes
 
     for flag, path in (("--output", output), ("--training", training), ("--proteins", proteins), ("--cds", cds),
-                       ("--gtf", gtf), ("--bedgraph", bedgraph)):
+                       ("--gtf", gtf), ("--genbank", genbank), ("--bedgraph", bedgraph)):
         # `--gtf -q` takes -q as the file name: say so rather than write a file called "-q"
         if path is not None and str(path).startswith("-") and str(path) != "-":
             fail(f"{flag}: {str(path)!r} looks like an option, not a file name: give the file after {flag}")
@@ -165,7 +166,7 @@ def predict(
         fail(f"--species chooses the training species of the eukaryote decoder (selftrained); --decoder {decoder} has none")
     from genet5.cli.app import check_outputs
 
-    check_outputs([genome], {"--output": output, "--gtf": gtf, "--proteins": proteins, "--cds": cds,
+    check_outputs([genome], {"--output": output, "--gtf": gtf, "--genbank": genbank, "--proteins": proteins, "--cds": cds,
                              "--training": training if write_training else None})
     if bedgraph:
         check_outputs([genome], {"--bedgraph": Path(f"{bedgraph}.coding.bedgraph")})
@@ -218,10 +219,10 @@ def predict(
         code_from_genome=genetic_code_text is None and domain == "prokaryote" and training_set is None,
     )
     # The FASTA is read once, as it streams through the pipeline: the total is not known ahead,
-    # so progress counts the bases done. The writers of --proteins / --cds take the sequences
-    # kept as they came (nothing is written beside the input, no second read).
+    # so progress counts the bases done. The writers of --proteins / --cds / --genbank take the
+    # sequences kept as they came (nothing is written beside the input, no second read).
     sequences: dict[str, bytes] = {}
-    keep = (lambda rec: sequences.__setitem__(rec.id, rec.seq)) if (proteins or cds) else None
+    keep = (lambda rec: sequences.__setitem__(rec.id, rec.seq)) if (proteins or cds or genbank) else None
     if decoder == "selftrained":  # numba and its kernels, torch for the site classifier: imported before the freeze below
         import genet5.predict.eukaryote.decoder  # noqa: F401
         import genet5.predict.eukaryote.sites  # noqa: F401
@@ -278,11 +279,16 @@ def predict(
             from genet5.genome.gtf_writer import write_gtf
 
             write_gtf(outputs.take(gtf), ann)
-        if proteins or cds:
+        if proteins or cds or genbank:
             from genet5.genome.extract import SequenceDict
             from genet5.genome.writers_fasta import write_cds, write_proteins
 
             g = SequenceDict(sequences, str(genome))
+            if genbank:
+                from genet5.genome.genbank_writer import write_genbank
+
+                write_genbank(outputs.take(genbank), ann, g, default_code=stats.genetic_code or genetic_code or 11,
+                              tool=f"genet5:{__version__}", order=list(lengths))
             if proteins:
                 write_proteins(outputs.take(proteins), ann, g, default_code=stats.genetic_code, headers=fasta_headers)
             if cds:
