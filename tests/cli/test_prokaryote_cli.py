@@ -211,3 +211,9 @@ def test_genbank_output_holds_the_gff3_genes_and_the_proteins(tmp_path):
     proteins = [str(r.seq) for r in SeqIO.parse(tmp_path / "p.faa", "fasta")]
     assert [f.qualifiers["translation"][0] for f in cds] == proteins
     assert all(f.qualifiers["transl_table"] == ["11"] for f in cds)
+    # `genet5 convert --to genbank` makes the same features from the GFF3 and the genome
+    p = run_cli("convert", tmp_path / "p.gff3", "-o", tmp_path / "c.gbk", "--to", "genbank", "--genome", short)
+    assert p.returncode == 0, p.stderr
+    (conv,) = SeqIO.parse(tmp_path / "c.gbk", "genbank")
+    assert [(str(f.location), f.qualifiers["translation"]) for f in conv.features if f.type == "CDS"] == \
+        [(str(f.location), f.qualifiers["translation"]) for f in cds]

@@ -137,23 +137,25 @@ def stats(
 def convert(
     annotation: Path = typer.Argument(..., help="Input annotation: GFF3, GTF or GenBank flat file (plain or gzip)."),
     output: Path = typer.Option(..., "--output", "-o", help="Output file."),
-    to: str = typer.Option("gff3", "--to", help="Output format: gff3 or gtf."),
+    to: str = typer.Option("gff3", "--to", help="Output format: gff3, gtf, or genbank (the sequences with their gene and CDS features; needs --genome)."),
     genome: Optional[Path] = typer.Option(None, "--genome", "-g", help="Genome FASTA: sequence lengths for ##sequence-region headers and a coordinate check."),
     strict: bool = typer.Option(False, "--strict", help="Reject dangling Parent references instead of warning."),
     proteins: Optional[Path] = typer.Option(None, "--proteins", help="Also write protein FASTA (needs --genome)."),
     cds: Optional[Path] = typer.Option(None, "--cds", help="Also write CDS nucleotide FASTA (needs --genome)."),
     genetic_code: Optional[int] = typer.Option(None, "--genetic-code", help="NCBI table for --proteins where the annotation gives no transl_table (default 1)."),
 ) -> None:
-    """Convert an annotation into clean GFF3 (gene -> mRNA -> exon + CDS) or GTF."""
+    """Convert an annotation into clean GFF3 (gene -> mRNA -> exon + CDS), GTF or GenBank."""
     from genet5.genome.fasta import Genome
     from genet5.genome.gff3_writer import write_gff3
     from genet5.genome.readers import load_annotation
     from genet5.genome.validate import check_sequences
 
-    if (proteins or cds) and genome is None:
-        from genet5.cli.app import fail
+    from genet5.cli.app import fail
 
-        fail("--proteins and --cds need --genome")
+    if to not in ("gff3", "gtf", "genbank"):
+        fail(f"--to must be gff3, gtf or genbank, not {to!r}")
+    if (proteins or cds or to == "genbank") and genome is None:
+        fail("--proteins, --cds and --to genbank need --genome")
     ann = load_annotation(annotation, strict=strict)
     lengths = None
     if genome is not None:
@@ -169,9 +171,9 @@ def convert(
 
         write_gtf(output, ann)
     else:
-        from genet5.cli.app import fail
+        from genet5.genome.genbank_writer import write_genbank
 
-        fail(f"--to must be gff3 or gtf, not {to!r}")
+        write_genbank(output, ann, g, default_code=genetic_code or 1, tool="genet5 convert", order=list(g.lengths))
     console.print(f"wrote {ann.n_genes} genes to {output}", highlight=False)
     if proteins or cds:
         from genet5.genome.writers_fasta import write_cds, write_proteins

@@ -90,5 +90,8 @@ def write_genbank_handle(fh: IO[str], annotation: Annotation, genome: SequenceSo
 
 def write_genbank(path: str | os.PathLike, annotation: Annotation, genome: SequenceSource, default_code: int = 11,
                   tool: str = "genet5", order: list[str] | None = None) -> int:
-    with open(path, "w") as fh:
+    """write_genbank_handle to `path`, atomically (a failure leaves no partial file)."""
+    from genet5.atomic import atomic_write
+
+    with atomic_write(path) as fh:
         return write_genbank_handle(fh, annotation, genome, default_code, tool, order)
