@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import replace
 
 from genet5.genome.models import Gene, Segment, Transcript
-from genet5.predict.prokaryote.orfs import MIN_GAP
-
-_GAP = re.compile(rb"N{%d,}" % MIN_GAP)
+from genet5.predict.prokaryote.orfs import segments
 
 
 def gap_edges(seq: bytes) -> list[int]:
-    """Sorted 1-based positions just outside the sequence's runs of bases: 0, len + 1, and the
-    first and last N of every assembly gap (a run of MIN_GAP or more N, as the decoders split
-    records; `seq` upper-case, as the FASTA reader gives it)."""
-    out = [0]
-    for m in _GAP.finditer(seq):
-        out += [m.start() + 1, m.end()]
-    return out + [len(seq) + 1]
+    """Sorted 1-based positions just outside the sequence's stretches of bases, split at assembly
+    gaps as the decoders split records (orfs.segments): 0, len + 1, and the N on each side of a
+    gap."""
+    return sorted({0, len(seq) + 1} | {x for a, b in segments(seq) for x in (a, b + 1)})
 
 
 def reach_edges(tx: Transcript, edges: list[int]) -> None:

@@ -30,16 +30,14 @@ def _stop_table(code: GeneticCode) -> np.ndarray:
     return table
 
 
-def _in_gap(ids: np.ndarray, min_run: int) -> np.ndarray:
-    """(len,) bool: bases in a run of at least `min_run` non-ACGT bases (an assembly gap)."""
-    unknown = np.concatenate([[False], ids == 4, [False]])
-    edges = np.flatnonzero(unknown[1:] != unknown[:-1])  # run starts and ends, alternating
-    depth = np.zeros(len(ids) + 1, dtype=np.int32)
-    for a, b in zip(edges[::2], edges[1::2]):
-        if b - a >= min_run:
-            depth[a] += 1
-            depth[b] -= 1
-    return np.cumsum(depth[:-1]) > 0
+def _in_gap(seq: bytes) -> np.ndarray:
+    """(len,) bool: bases in an assembly gap, as the gene finder splits records (orfs.segments)."""
+    from genet5.predict.prokaryote.orfs import segments
+
+    gap = np.ones(len(seq), dtype=bool)
+    for a, b in segments(seq):
+        gap[a:b] = False
+    return gap
 
 
 def orf_spans(seq: bytes, code: GeneticCode, min_codons: int) -> list[tuple[int, int, int]]:
@@ -50,13 +48,11 @@ def orf_spans(seq: bytes, code: GeneticCode, min_codons: int) -> list[tuple[int,
     prokaryote/orfs.py MIN_GAP) is read through as the gene finder reads it: a draft polished
     with ambiguity codes keeps its long ORFs (one per 400 bases once made a phage look
     eukaryotic to the domain check)."""
-    from genet5.predict.prokaryote.orfs import MIN_GAP
-
     n = len(seq)
     if n < 3:
         return []
     ids = _CODE[np.frombuffer(seq, dtype=np.uint8)]
-    gap = _in_gap(ids, MIN_GAP)
+    gap = _in_gap(seq)
     comp = np.where(ids < 4, 3 - ids, 4)[::-1]  # reverse complement
     stops = _stop_table(code)
     out = []
