@@ -83,7 +83,7 @@ def test_stdout_and_signals(tmp_path):
 
 @pytest.mark.parametrize("args, expect", [
     (["predict", "--bogus", "x"], "No such option: --bogus"),
-    (["predict"], "Missing argument"),
+    (["predict"], "Missing option"),
     ([], "genet5: missing command"),
     (["lm"], "genet5 lm: missing command"),
     (["predict", "g.fa", "-o", "x.gff3", "--batch-size", "abc"], "--batch-size"),
@@ -91,6 +91,10 @@ def test_stdout_and_signals(tmp_path):
     (["predict", "g.fa", "-o", "x.gff3", "--mode", "fast"], "--mode"),
     (["predict", "g.fa", "-o", "x.gff3", "--domain", "plant"], "--domain"),
     (["predict", "g.fa", "-o", "x.gff3", "-g", "auto", "--domain", "eukaryote"], "-g 1"),
+    # Prodigal's flags that mean nothing, or something else, here
+    (["predict", "g.fa", "-o", "x.gff3", "-n"], "Prodigal's -n is not needed"),
+    (["predict", "g.fa", "-o", "x.gff3", "-m"], "N runs masked, is always on"),
+    (["predict", "g.fa", "-o", "x.gff3", "-m", "-q"], "N runs masked, is always on"),
 ])
 def test_usage_errors_are_one_line_and_exit_2(args, expect, tmp_path):
     p = subprocess.run([*CLI_ROOT, *args], capture_output=True, text=True, cwd=tmp_path, timeout=120)

@@ -35,7 +35,7 @@ def test_only_n_and_single_mode_on_a_short_genome_fail_cleanly(tmp_path):
     assert p.returncode == 2 and "use --meta" in p.stderr and not (tmp_path / "s.gff3").exists()
     p = run_cli("predict", short, "-o", tmp_path / "s.gff3", "--meta", "--mode", "single", "-q")
     assert p.returncode == 2 and "contradict" in p.stderr and not (tmp_path / "s.gff3").exists()
-    p = run_cli("predict", short, "-o", tmp_path / "s.gff3", "--meta", "-q")  # Prodigal's -p meta, by its issue's name
+    p = run_cli("predict", short, "-o", tmp_path / "s.gff3", "--meta")  # Prodigal's -p meta, by its issue's name
     assert p.returncode == 0, p.stderr
     assert "meta mode" in " ".join(p.stderr.split())
 
@@ -67,7 +67,7 @@ def test_meta_mode_on_a_short_piece_writes_valid_annotated_gff3(tmp_path):
 def test_auto_genetic_code(genome, table, tmp_path):
     fa = shared_file(f"{genome}/genome.fa.gz")
     out = tmp_path / "p.gff3"
-    p = run_cli("predict", fa, "-o", out, "-g", "auto", "--no-network", "-q")
+    p = run_cli("predict", fa, "-o", out, "-g", "auto", "--no-network")
     assert p.returncode == 0, p.stderr
     assert f"genetic code {table} chosen" in " ".join(p.stderr.split())  # rich wraps long lines
     assert f"transl_table={table}" in out.read_text()
@@ -79,10 +79,11 @@ def test_mycoplasma_without_a_table_gets_table_4(tmp_path):
     decoded again under table 4 (docs/benchmarks.md, "-g auto")."""
     fa = shared_file("prokaryotes/Mycoplasmoides_alvi_ATCC29626/genome.fa.gz")
     out = tmp_path / "p.gff3"
-    p = run_cli("predict", fa, "-o", out)
+    p = run_cli("predict", fa, "-o", out, "-q")  # -q silences the summary, not this
     assert p.returncode == 0, p.stderr
     said = " ".join(p.stderr.split())
-    assert "genetic code 4 chosen from the genome" in said and "pass -g 11 to keep table 11" in said
+    assert said.startswith("note: genetic code 4 chosen from the genome") and "pass -g 11 to keep table 11" in said
+    assert len(p.stderr.strip().splitlines()) == 1
     text = out.read_text()
     assert "genetic code 4" in text.splitlines()[1] and "transl_table=11" not in text
 
@@ -152,7 +153,7 @@ def test_training_file_written_then_used(tmp_path):
     single-mode self-training, with the outputs; one that exists decodes another input with its
     parameters (mode training in the header); misuse is one line and no output."""
     trn = tmp_path / "phage.trn"
-    p = run_cli("predict", EXAMPLE / "genome.fa.gz", "-o", tmp_path / "whole.gff3", "-t", trn, "-q")
+    p = run_cli("predict", EXAMPLE / "genome.fa.gz", "-o", tmp_path / "whole.gff3", "-t", trn)
     assert p.returncode == 0, p.stderr
     assert trn.is_file() and "wrote the training file" in " ".join(p.stderr.split())
     short = piece(tmp_path, 15_000)
@@ -217,3 +218,31 @@ def test_genbank_output_holds_the_gff3_genes_and_the_proteins(tmp_path):
     (conv,) = SeqIO.parse(tmp_path / "c.gbk", "genbank")
     assert [(str(f.location), f.qualifiers["translation"]) for f in conv.features if f.type == "CDS"] == \
         [(str(f.location), f.qualifiers["translation"]) for f in cds]
+
+
+def test_prodigal_command_line(tmp_path):
+    """Prodigal's own flags do what they do there: `-i GENOME -o OUT -f gbk -a PROT -d NUC -q`
+    writes the GenBank file, proteins and genes, and says nothing (-q); `-f gtf`, `-f gff` the
+    other formats of -o, the same genes; sco (not written), and a genome given twice or not at
+    all, are one clear line and no output."""
+    from Bio import SeqIO
+
+    fa = piece(tmp_path, 60_000)
+    plain = run_cli("predict", fa, "-o", tmp_path / "plain.gff3")
+    assert plain.returncode == 0 and "genes on 1 sequences" in plain.stderr
+    starts = sorted(ln.split("\t")[3] for ln in (tmp_path / "plain.gff3").read_text().splitlines() if "\tCDS\t" in ln)
+    p = run_cli("predict", "-i", fa, "-o", tmp_path / "g.gbk", "-f", "gbk", "-a", tmp_path / "g.faa",
+                "-d", tmp_path / "g.fna", "-q")
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    cds = [f for rec in SeqIO.parse(tmp_path / "g.gbk", "genbank") for f in rec.features if f.type == "CDS"]
+    assert sorted(str(int(f.location.start) + 1) for f in cds) == starts
+    for name in ("g.faa", "g.fna"):
+        assert (tmp_path / name).read_text().count(">") == len(starts)
+    p = run_cli("predict", "-i", fa, "-o", "-", "-f", "gtf", "-q")
+    assert p.returncode == 0 and p.stdout.startswith("##gtf-version 2.2\n") and p.stderr == ""
+    assert sorted(ln.split("\t")[3] for ln in p.stdout.splitlines() if "\tstart_codon\t" in ln or "\tCDS\t" in ln)
+    for args, said in ((["-i", fa, "-f", "sco"], "--format: 'sco'"), ([fa, "-i", fa], "given twice"),
+                       ([], "no genome given")):
+        p = run_cli("predict", *args, "-o", tmp_path / "bad.gff3")
+        assert p.returncode == 2 and said in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+        assert not (tmp_path / "bad.gff3").exists()

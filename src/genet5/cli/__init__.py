@@ -57,6 +57,15 @@ def _load_commands(argv: list[str] | None = None) -> None:
                 raise
 
 
+# Prodigal 2.6.3 flags that genet5 predict has no option for, or gives another meaning
+_PRODIGAL_HINTS = {
+    "-m": "-m names a model here; Prodigal's -m, N runs masked, is always on: drop it",
+    "-n": "Prodigal's -n is not needed: the RBS motif is learned per genome, with or without Shine-Dalgarno",
+    "-s": "Prodigal's -s (every potential start) is not written",
+    "-v": "the version: genet5 --version",
+}
+
+
 def _usage_error(err: BaseException) -> int | None:
     """Exit code of a command-line usage error (unknown option, missing argument, bad value),
     after printing it as one line; None for anything else. Checked by shape, not class: typer
@@ -67,8 +76,12 @@ def _usage_error(err: BaseException) -> int | None:
         return None
     ctx = getattr(err, "ctx", None)
     where = f"{ctx.command_path}: " if ctx is not None and getattr(ctx, "command_path", None) else ""
-    hint = " (see --help)" if code == 2 else ""
     message = show() or "missing command"  # no-args help (printed above): typer gives no text
+    hint = " (see --help)" if code == 2 else ""
+    for prodigal_flag, said in _PRODIGAL_HINTS.items():  # Prodigal's habits, typed into genet5 predict
+        if sys.argv[1:2] == ["predict"] and message in (f"No such option: {prodigal_flag}",
+                                                                f"Option '{prodigal_flag}' requires an argument."):
+            hint = f" ({said}; see --help)"
     print(f"genet5: error: {where}{message}{hint}", file=sys.stderr)
     return 2 if code == 2 else code
 

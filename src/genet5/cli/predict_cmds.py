@@ -35,8 +35,10 @@ def _parse_codons(text: Optional[str]) -> Optional[tuple[str, ...]]:
 
 @app.command()
 def predict(
-    genome: Path = typer.Argument(..., help="Genome FASTA (plain, gzip or bgzip; a GenBank or EMBL flat file's sequences too), any number of sequences; - reads it from standard input."),
-    output: Path = typer.Option(..., "--output", "-o", help="Output GFF3 (- for standard output)."),
+    genome: Optional[Path] = typer.Argument(None, show_default=False, help="Genome FASTA (plain, gzip or bgzip; a GenBank or EMBL flat file's sequences too), any number of sequences; - reads it from standard input."),
+    input_file: Optional[Path] = typer.Option(None, "--input", "-i", show_default=False, help="The genome, named as Prodigal's -i names it (instead of GENOME)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output file (- for standard output): GFF3, or what --format names."),
+    output_format: str = typer.Option("gff", "--format", "-f", help="What --output holds: gff (GFF3), gtf, or gbk (GenBank: the sequences with their gene and CDS features); Prodigal's -f, whose own default is gbk."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (default: the bundled genet5-cpu model; with --decoder seq2seq a seq2seq checkpoint, default the bundled genet5-seq2seq)."),
     genetic_code_text: Optional[str] = typer.Option(None, "--genetic-code", "-g", show_default=False, help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes). Default: 1 for --domain eukaryote (or a eukaryote --decoder), 11 otherwise, or 4 where the genes found under 11 read on past TGA (a Mycoplasma: decoded again, and said)."),
     domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids), eukaryote, or auto: the domain of an explicit --decoder, else eukaryote with -g 1, prokaryote with another -g, else the genome's own: eukaryote where introns break its long ORFs or its genes lie far apart (organelles read as eukaryotes: give --domain there)."),
@@ -52,8 +54,8 @@ def predict(
     id_prefix: str = typer.Option("genet5", "--id-prefix", help="Prefix of gene IDs."),
     start_codons: Optional[str] = typer.Option(None, "--start-codons", help="Comma-separated start codons (default: the code's starts; ATG only for code 1)."),
     learn_starts: bool = typer.Option(True, "--learn-starts/--no-learn-starts", help="Refine start codons with a start model learned on the genome itself (Prodigal-style)."),
-    proteins: Optional[Path] = typer.Option(None, "--proteins", help="Also write protein FASTA."),
-    cds: Optional[Path] = typer.Option(None, "--cds", help="Also write CDS nucleotide FASTA."),
+    proteins: Optional[Path] = typer.Option(None, "--proteins", "-a", help="Also write protein FASTA (Prodigal's -a)."),
+    cds: Optional[Path] = typer.Option(None, "--cds", "-d", help="Also write CDS nucleotide FASTA (Prodigal's -d)."),
     fasta_headers: str = typer.Option("genet5", "--fasta-headers", help="Headers of --proteins / --cds: genet5 (>TRANSCRIPT gene=GENE SEQID:START-END(STRAND)) or prodigal (>SEQID_N # START # END # 1|-1 # ID=..;partial=..;..., as CheckM, GTDB-Tk and other tools made for Prodigal's output read them)."),
     gtf: Optional[Path] = typer.Option(None, "--gtf", help="Also write GTF."),
     genbank: Optional[Path] = typer.Option(None, "--genbank", help="Also write a GenBank flat file: the sequences with gene and CDS features (locus tags, partial ends, translations), as Artemis or antiSMASH read it (Prodigal's -f gbk)."),
@@ -61,20 +63,31 @@ def predict(
     batch_size: int = typer.Option(4, "--batch-size", help="Windows per forward pass."),
     threads: Optional[int] = typer.Option(None, "--threads", "-j", help="CPU threads for torch and the prokaryote decoder, and processes of the eukaryote decoder and of meta mode on many contigs (default: torch's choice; the prokaryote decoder: the CPUs it may use, at most 4; the eukaryote decoder: the CPUs other jobs leave idle, at most 4; the genes do not depend on it)."),
     device: str = typer.Option("auto", "--device", help="auto (GPU when present), cpu or cuda."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary line (as Prodigal's -q); a note still where the genome changed what the command asked for (the genetic code without -g)."),
 ) -> None:
     """Predict protein-coding genes of a genome and write them as GFF3."""
-    from genet5.genome.gff3_writer import write_gff3
     from genet5.model_paths import BUNDLED_GENE_MODEL, resolve_model_path
     from genet5.predict.pipeline import PredictConfig, predict_genome
 
     from genet5.genome.codes import known_codes
 
+    if genome is not None and input_file is not None:
+        fail(f"the genome is given twice ({genome} and -i {input_file}): give one")
+    genome = genome if genome is not None else input_file
+    if genome is None:
+        fail("no genome given: genet5 predict GENOME -o OUT (or -i GENOME, as Prodigal's; - reads standard input)")
+    output_format = output_format.strip().lower()
+    if output_format not in ("gff", "gff3", "gtf", "gbk", "genbank"):
+        fail(f"--format: {output_format!r} is not one of gff, gtf, gbk (Prodigal's sco is not written: use gff)")
+    output_format = {"gff3": "gff", "genbank": "gbk"}.get(output_format, output_format)
     for flag, path in (("--output", output), ("--training", training), ("--proteins", proteins), ("--cds", cds),
                        ("--gtf", gtf), ("--genbank", genbank), ("--bedgraph", bedgraph)):
         # `--gtf -q` takes -q as the file name: say so rather than write a file called "-q"
         if path is not None and str(path).startswith("-") and str(path) != "-":
             fail(f"{flag}: {str(path)!r} looks like an option, not a file name: give the file after {flag}")
+    if model is not None and str(model).startswith("-"):
+        fail(f"-m/--model: {str(model)!r} looks like an option, not a model: -m names a model here "
+             "(Prodigal's -m, N runs masked, is always on: drop it)")
     genetic_code: int | None = None  # not given: 1 for eukaryotes, 11 otherwise (once the domain is known)
     if genetic_code_text is None:
         pass
@@ -222,7 +235,8 @@ def predict(
     # so progress counts the bases done. The writers of --proteins / --cds / --genbank take the
     # sequences kept as they came (nothing is written beside the input, no second read).
     sequences: dict[str, bytes] = {}
-    keep = (lambda rec: sequences.__setitem__(rec.id, rec.seq)) if (proteins or cds or genbank) else None
+    gbk_output = output_format == "gbk"
+    keep = (lambda rec: sequences.__setitem__(rec.id, rec.seq)) if (proteins or cds or genbank or gbk_output) else None
     if decoder == "selftrained":  # numba and its kernels, torch for the site classifier: imported before the freeze below
         import genet5.predict.eukaryote.decoder  # noqa: F401
         import genet5.predict.eukaryote.sites  # noqa: F401
@@ -270,25 +284,40 @@ def predict(
     from genet5.genome.gff3_writer import write_gff3_handle
 
     with OutputSet() as outputs:  # all files appear together, or none (error, Ctrl-C, SIGTERM)
-        if str(output) == "-":
-            write_gff3_handle(sys.stdout, ann, lengths, source="genet5", comments=comments)
-            sys.stdout.flush()
-        else:
-            write_gff3(outputs.take(output), ann, lengths, source="genet5", comments=comments)
-        if gtf:
-            from genet5.genome.gtf_writer import write_gtf
-
-            write_gtf(outputs.take(gtf), ann)
-        if proteins or cds or genbank:
+        g = None
+        if proteins or cds or genbank or gbk_output:
             from genet5.genome.extract import SequenceDict
-            from genet5.genome.writers_fasta import write_cds, write_proteins
 
             g = SequenceDict(sequences, str(genome))
-            if genbank:
-                from genet5.genome.genbank_writer import write_genbank
 
-                write_genbank(outputs.take(genbank), ann, g, default_code=stats.genetic_code or genetic_code or 11,
-                              tool=f"genet5:{__version__}", order=list(lengths))
+        def gff3_to(handle) -> None:
+            write_gff3_handle(handle, ann, lengths, source="genet5", comments=comments)
+
+        def gtf_to(handle) -> None:
+            from genet5.genome.gtf_writer import write_gtf_handle
+
+            write_gtf_handle(handle, ann)
+
+        def genbank_to(handle) -> None:
+            from genet5.genome.genbank_writer import write_genbank_handle
+
+            write_genbank_handle(handle, ann, g, default_code=stats.genetic_code or genetic_code or 11,
+                                 tool=f"genet5:{__version__}", order=list(lengths))
+
+        write_main = {"gff": gff3_to, "gtf": gtf_to, "gbk": genbank_to}[output_format]
+        if str(output) == "-":
+            write_main(sys.stdout)
+            sys.stdout.flush()
+        else:
+            with open(outputs.take(output), "w") as fh:
+                write_main(fh)
+        for path, write in ((gtf, gtf_to), (genbank, genbank_to)):
+            if path:
+                with open(outputs.take(path), "w") as fh:
+                    write(fh)
+        if proteins or cds:
+            from genet5.genome.writers_fasta import write_cds, write_proteins
+
             if proteins:
                 write_proteins(outputs.take(proteins), ann, g, default_code=stats.genetic_code, headers=fasta_headers)
             if cds:
@@ -298,16 +327,20 @@ def predict(
 
             save_training(outputs.take(training), stats.trained, {"genome": str(genome), "genet5": __version__,
                                                                    "genes": stats.genes, "bases": stats.bases})
-    console.print(
+    code_note = (f"genetic code {stats.genetic_code} chosen from the genome ({stats.code_choice.describe()})"
+                 + ("; -g not given: pass -g 11 to keep table 11" if genetic_code_text is None else "")
+                 if stats.code_choice is not None else "")
+    wrote = {"gff": "GFF3", "gtf": "GTF", "gbk": "GenBank"}[output_format]
+    summary = (
         f"{stats.genes:,} genes on {stats.sequences:,} sequences ({stats.bases:,} bp) in {stats.seconds:.1f} s "
-        f"({stats.bases / max(stats.seconds, 1e-9):,.0f} bp/s); wrote {'GFF3 to stdout' if str(output) == '-' else output}"
+        f"({stats.bases / max(stats.seconds, 1e-9):,.0f} bp/s); wrote {wrote + ' to stdout' if str(output) == '-' else output}"
         + (f"; meta mode (parameter sets: {', '.join(sorted(set(stats.meta_sets)))})" if stats.mode == "meta" else "")
         + (f"; parameters from {training} (trained on {training_set.name})" if training_set is not None else "")
         + (f"; wrote the training file {training}" if write_training else "")
-        + (f"; genetic code {stats.genetic_code} chosen from the genome ({stats.code_choice.describe()})"
-           + ("; -g not given: pass -g 11 to keep table 11" if genetic_code_text is None else "")
-           if stats.code_choice is not None else "")
-        + (f"; domain {chosen.domain} chosen from the genome ({chosen.reason()})" if chosen else ""),
-        highlight=False,
-        soft_wrap=True,  # one line, as a log reader or grep expects: no break inserted at 80 columns
-    )
+        + (f"; {code_note}" if code_note else "")
+        + (f"; domain {chosen.domain} chosen from the genome ({chosen.reason()})" if chosen else ""))
+    if quiet:  # Prodigal's -q: nothing, unless the genome overruled the command's own table (no -g, table 4)
+        summary = f"note: {code_note}" if code_note and genetic_code_text is None and stats.genetic_code != 11 else ""
+    if summary:
+        # one line, as a log reader or grep expects: no break inserted at 80 columns
+        console.print(summary, highlight=False, soft_wrap=True)

@@ -14,6 +14,7 @@ exon rows only, tagged `transcript_biotype "pseudogene"`, so no tool counts them
 from __future__ import annotations
 
 import os
+from typing import IO
 
 from ..atomic import atomic_write
 from .models import Annotation, Gene, Segment, Transcript, merge_adjacent
@@ -108,28 +109,33 @@ def _row_key(row: tuple) -> tuple:
     return (row[2], _ROW_RANK.get(row[1], 9), row[3])
 
 
-def write_gtf(path: str | os.PathLike, annotation: Annotation) -> int:
+def write_gtf_handle(fh: IO[str], annotation: Annotation) -> int:
     """Write the annotation as GTF2.2, genes sorted by position within each sequence (in the
     annotation's sequence order); returns the number of transcripts written."""
     n = 0
-    with atomic_write(path, "w") as fh:
-        fh.write("##gtf-version 2.2\n")
-        for seqid in annotation.seqids():
-            genes = sorted(annotation.genes[seqid], key=lambda g: (g.start, g.end, g.strand, g.id))
-            for gene in genes:
-                txs = sorted(gene.transcripts, key=lambda t: (t.start, t.end, t.id))
-                gene_rows = []
-                for tx in txs:
-                    rows = transcript_rows(gene, tx)
-                    rows.sort(key=_row_key)
-                    gene_rows.append(rows)
-                    n += 1
-                if not any(gene_rows):
-                    continue
-                lo = min(r[2] for rows in gene_rows for r in rows)
-                hi = max(r[3] for rows in gene_rows for r in rows)
-                head = (seqid, "gene", lo, hi, gene.strand, ".", _attrs(gene, None))
-                for row in [head] + [r for rows in gene_rows for r in rows]:
-                    s, feat, a, b, strand, frame, attrs = row
-                    fh.write(f"{s}\t{_SOURCE}\t{feat}\t{a}\t{b}\t.\t{strand}\t{frame}\t{attrs}\n")
+    fh.write("##gtf-version 2.2\n")
+    for seqid in annotation.seqids():
+        genes = sorted(annotation.genes[seqid], key=lambda g: (g.start, g.end, g.strand, g.id))
+        for gene in genes:
+            txs = sorted(gene.transcripts, key=lambda t: (t.start, t.end, t.id))
+            gene_rows = []
+            for tx in txs:
+                rows = transcript_rows(gene, tx)
+                rows.sort(key=_row_key)
+                gene_rows.append(rows)
+                n += 1
+            if not any(gene_rows):
+                continue
+            lo = min(r[2] for rows in gene_rows for r in rows)
+            hi = max(r[3] for rows in gene_rows for r in rows)
+            head = (seqid, "gene", lo, hi, gene.strand, ".", _attrs(gene, None))
+            for row in [head] + [r for rows in gene_rows for r in rows]:
+                s, feat, a, b, strand, frame, attrs = row
+                fh.write(f"{s}\t{_SOURCE}\t{feat}\t{a}\t{b}\t.\t{strand}\t{frame}\t{attrs}\n")
     return n
+
+
+def write_gtf(path: str | os.PathLike, annotation: Annotation) -> int:
+    """write_gtf_handle to `path`, atomically (a failure leaves no partial file)."""
+    with atomic_write(path, "w") as fh:
+        return write_gtf_handle(fh, annotation)
