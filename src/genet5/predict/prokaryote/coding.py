@@ -139,11 +139,22 @@ class CodingModel:
     def track(self, s: bytes, cache: ContextCache | None = None) -> np.ndarray:
         """(L, 3) float32: the log-ratio of each base read in codon position 0, 1, 2."""
         codes, ctx, ok = (cache or _uncached)(s, self.k)
-        out = np.zeros((len(codes), 3), dtype=np.float32)
-        x = np.where(ok, codes, 0)
-        for r in range(3):
-            out[:, r] = np.where(ok, self.ratio[r, ctx, x], 0.0)
-        return out
+        rows = self._rows()
+        # one gather of whole rows (the three codon positions side by side) instead of three
+        # scattered ones: a third of the time of a self-training round's scoring on 2 Mb
+        at = ctx.astype(np.int32) * 4 + np.where(ok, codes, 0)
+        at[~ok] = len(rows) - 1  # the zero row: bases without a clean context
+        return np.take(rows, at, axis=0)  # take: half the time of rows[at] here
+
+    def _rows(self) -> np.ndarray:
+        """(4^k * 4 + 1, 3) float32: ratio's (context, base) rows, the last one zeros."""
+        rows = getattr(self, "_rows_memo", None)
+        if rows is None:
+            m4 = self.ratio.shape[1] * 4
+            rows = np.zeros((m4 + 1, 3), dtype=np.float32)
+            rows[:m4] = self.ratio.reshape(3, m4).T
+            self._rows_memo = rows
+        return rows
 
 
 class ChainStack:
@@ -174,7 +185,7 @@ class ChainStack:
                 continue
             # base i of a candidate aligned at g is read in codon position (i - g) mod 3
             idx = np.where(at >= 0, at + ((pos - g) % 3) * m4, flat.shape[1] - 1)
-            np.cumsum(flat[:, idx], axis=1, dtype=np.float64, out=c[:, 1:])
+            np.cumsum(np.take(flat, idx, axis=1), axis=1, dtype=np.float64, out=c[:, 1:])
             out[:, sel] = c[:, e[sel] + 1] - c[:, a[sel]]
         return out
 
