@@ -109,6 +109,12 @@ class ProkaryoteSettings:
     # coding bases per parameter the self-trained chain's order needs (coding.order_for): at 160
     # a 350 kb phage (~330 kb of genes) gets order 3, M. alvi and T. kodakarensis order 4, Vibrio
     # and E. coli order 5; at 40 (before 2026-12-04) order 4 / 5 / 5
+    # Tried 2026-12-06 (session 36), not kept: an interpolated chain (Glimmer's idea) at one order
+    # for every genome, each context's estimate pulled towards the shorter context's by S
+    # pseudo-observations; harness validation / large training / training phages mean start+stop
+    # F1: this rule 0.9442 / 0.7532 / 0.8636; order 5, S 20: 0.9423 / 0.7530 / 0.8666; order 6:
+    # 0.9392 / 0.7522 / 0.8656; order 4: 0.9431 / 0.7528 / 0.8649; order 5, S 200: 0.9419 /
+    # 0.7527 / 0.8652 (the Erwinia phages, order 3 here, lose 0.002-0.006 with any longer chain)
     coding_per_parameter: int = 160
     use_net: bool = True
     use_self_training: bool = True
