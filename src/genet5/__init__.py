@@ -15,3 +15,13 @@ def load_model(path, device="cpu", dtype=None):
     from genet5.models.weights import load_model as _load
 
     return _load(path, device=torch.device(device), dtype=dtype)
+
+
+def __getattr__(name):
+    """`genet5.GeneFinder` (predict/finder.py), imported on first use so that `import genet5`
+    stays light."""
+    if name == "GeneFinder":
+        from genet5.predict.finder import GeneFinder
+
+        return GeneFinder
+    raise AttributeError(f"module 'genet5' has no attribute {name!r}")

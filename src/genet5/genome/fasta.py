@@ -153,6 +153,27 @@ def _finish(path, header: bytes, hline: int, pieces: list[bytes]) -> FastaRecord
     return FastaRecord(rid, desc, seq, mask, n_iupac)
 
 
+def record_from_text(seqid: str, raw: bytes) -> FastaRecord:
+    """A record from a sequence held in memory (the Python API, predict/finder.py), checked and
+    cleaned as read_fasta's are: whitespace dropped, IUPAC letters to N, lower case kept as the
+    mask. A bad letter is a GenomeFormatError naming the sequence and the position."""
+    if not seqid or seqid.split(None, 1)[0] != seqid:
+        raise GenomeFormatError(repr(seqid), None, "a sequence ID must be one word, without spaces")
+    raw = raw.translate(None, _WS_ALL)
+    if not raw:
+        raise GenomeFormatError(seqid, None, "empty sequence")
+    if raw.translate(None, _VALID_ALL):
+        bad = _INVALID_RE.search(raw)
+        shown = bad.group().decode("latin-1")
+        shown = repr(shown) if not shown.isprintable() else f"'{shown}'"
+        protein = bad.group().upper() in b"EFILPQ*"
+        hint = "; this looks like a protein: give DNA" if protein else ""
+        raise GenomeFormatError(seqid, None, f"invalid character {shown} at position {bad.start() + 1:,} "
+                                f"(expected A C G T N or IUPAC letters){hint}")
+    mask = _lower_runs(raw) if not raw.isupper() else []
+    return FastaRecord(seqid, "", raw.translate(_NORMALIZE), mask, len(raw) - len(raw.translate(None, _IUPAC_BOTH)))
+
+
 def _lower_runs(raw: bytes) -> list[tuple[int, int]]:
     """Lower-case runs as 0-based half-open intervals. numpy edge detection: a regex finditer
     makes one Python object per run, ~1 s on a soft-masked plant chromosome."""

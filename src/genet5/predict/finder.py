@@ -1,0 +1,273 @@
+"""Prokaryotic gene finding from Python, for users of pyrodigal's API (`genet5.GeneFinder`).
+
+    import genet5
+
+    finder = genet5.GeneFinder()                 # or GeneFinder(meta=True): Prodigal's -p meta
+    genes = finder.find_genes(sequence)          # str, bytes, a Biopython Seq or SeqRecord
+    for gene in genes:
+        gene.begin, gene.end, gene.strand, gene.partial_begin, gene.start_type, gene.score
+        gene.translate()                         # protein, no trailing '*'
+    genes.write_gff(fh, sequence_id="contig_1")  # also write_translations, write_genes
+
+    finder.train(*contigs)                       # a draft's contigs teach one model together...
+    per_contig = [finder.find_genes(c) for c in contigs]   # ...which then decodes each
+    by_id = finder.find_genes_many(records)      # or the whole genome at once, as genet5 predict does
+
+It runs the same decoder as `genet5 predict --domain prokaryote` (predict/pipeline.py, through
+predict_genome on records built in memory), with the same defaults: without training, a
+sequence of 50 kb or more teaches itself its statistics (single mode) and a shorter one is
+decoded with the shipped parameter sets (meta mode); the genetic code is 11, or 4 where the
+genes read on past TGA, unless one is given. Coordinates are pyrodigal's: `begin` <= `end`,
+1-based and inclusive, `strand` +1 or -1, `partial_begin` / `partial_end` for a gene cut at the
+left / right edge (a sequence end or a run of N). Bad input raises GenomeFormatError (a
+ValueError) with the one line the command would print.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from typing import IO, Iterable
+
+from genet5.genome.fasta import FastaRecord, record_from_text
+from genet5.genome.models import Annotation, GenomeFormatError, Transcript
+
+
+@dataclass(frozen=True)
+class Gene:
+    """One predicted gene (its CDS, stop codon included)."""
+
+    sequence_id: str
+    id: str
+    begin: int  # leftmost base, 1-based
+    end: int  # rightmost base, inclusive
+    strand: int  # +1 or -1
+    partial_begin: bool  # cut at the left edge (sequence start or a gap)
+    partial_end: bool  # cut at the right edge
+    start_type: str  # ATG, GTG, TTG, ... or Edge where the 5' end is cut
+    rbs_motif: str | None  # the Shine-Dalgarno piece before the start (Prodigal's), None without
+    rbs_spacer: str | None  # bases between it and the start, as Prodigal writes it ("5-10bp")
+    score: float
+    translation_table: int
+    _nucleotides: str = field(repr=False, default="")
+    _protein: str = field(repr=False, default="")
+
+    def sequence(self) -> str:
+        """The CDS in the gene's direction, from its first whole codon, stop codon included."""
+        return self._nucleotides
+
+    def translate(self) -> str:
+        """The protein, without the stop's '*' (a cut 5' end does not begin with M)."""
+        return self._protein
+
+
+class Genes(list):
+    """The genes of one sequence, in order along it, and writers for them."""
+
+    def __init__(self, genes: Iterable[Gene], sequence_id: str, annotation: Annotation, length: int):
+        super().__init__(genes)
+        self.sequence_id, self._annotation, self._length = sequence_id, annotation, length
+
+    def write_gff(self, fh: IO[str], sequence_id: str | None = None, header: bool = True) -> None:
+        """GFF3 rows of these genes (as `genet5 predict` writes them), under `sequence_id`
+        (default: the sequence's own); header: the ##gff-version line too."""
+        from genet5.genome.gff3_writer import write_gff3_handle
+
+        ann = _renamed(self._annotation, self.sequence_id, sequence_id)
+        lengths = {sequence_id or self.sequence_id: self._length}
+        if header:
+            write_gff3_handle(fh, ann, lengths, source="genet5")
+        else:  # rows only, for files holding several sequences' genes one after another
+            import io
+
+            buf = io.StringIO()
+            write_gff3_handle(buf, ann, lengths, source="genet5")
+            fh.writelines(ln + "\n" for ln in buf.getvalue().splitlines() if not ln.startswith("##gff-version"))
+
+    def write_translations(self, fh: IO[str], sequence_id: str | None = None, width: int = 60) -> None:
+        """Protein FASTA, one record per gene (its ID)."""
+        _write_fasta(fh, ((_rename(g.id, self.sequence_id, sequence_id), g.translate()) for g in self), width)
+
+    def write_genes(self, fh: IO[str], sequence_id: str | None = None, width: int = 60) -> None:
+        """CDS nucleotide FASTA, one record per gene (its ID)."""
+        _write_fasta(fh, ((_rename(g.id, self.sequence_id, sequence_id), g.sequence()) for g in self), width)
+
+
+class GeneFinder:
+    """Prokaryotic gene finder (bacteria, archaea, phages, plastids).
+
+    meta: always decode with the shipped parameter sets, per sequence (Prodigal's -p meta);
+    mode: "auto" (single mode from 50 kb, meta below), "single" or "meta";
+    genetic_code: an NCBI table, "auto" (11 or 4 from the genome), or None: 11, or 4 where the
+    genes found under 11 read on past TGA (as `genet5 predict` without -g);
+    closed: complete genes only, none cut by a sequence end or a gap (Prodigal's -c);
+    min_gene_length: the shortest CDS in bases; start_codons: e.g. ("ATG", "GTG", "TTG", "CTG");
+    threads: for the decoder (default: the CPUs it may use, at most 4; the genes do not depend on
+    it); training: a training file (`genet5 predict -t`, save_training) to decode with."""
+
+    def __init__(self, meta: bool = False, mode: str = "auto", genetic_code: int | str | None = None,
+                 closed: bool = False, min_gene_length: int = 90, start_codons: Iterable[str] | None = None,
+                 threads: int | None = None, training: str | os.PathLike | None = None):
+        from genet5.genome.codes import known_codes
+
+        mode = "meta" if meta else mode
+        if mode not in ("auto", "single", "meta"):
+            raise ValueError(f"mode: {mode!r} is not one of auto, single, meta")
+        if isinstance(genetic_code, str):
+            if genetic_code.strip().lower() != "auto":
+                raise ValueError(f"genetic_code: {genetic_code!r} is not a table number or 'auto'")
+            code = 0
+        elif genetic_code is None:
+            code = 11
+        else:
+            code = int(genetic_code)
+            if code not in known_codes():
+                raise ValueError(f"genetic_code: {code} is not an NCBI translation table")
+        if min_gene_length < 6:
+            raise ValueError(f"min_gene_length: {min_gene_length} is shorter than a start and a stop codon")
+        codons = tuple(c.strip().upper() for c in start_codons) if start_codons is not None else None
+        if codons is not None and (not codons or any(len(c) != 3 or set(c) - set("ACGT") for c in codons)):
+            raise ValueError(f"start_codons: {start_codons!r} is not a list of codons such as ('ATG', 'GTG', 'TTG')")
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads: {threads} must be at least 1")
+        from genet5.predict.pipeline import PredictConfig
+
+        self.mode = mode
+        self._cfg = PredictConfig(domain="prokaryote", decoder="prokaryote", genetic_code=code, mode=mode, closed=closed,
+                                  min_gene_length=min_gene_length, start_codons=codons, workers=threads or 0,
+                                  code_from_genome=genetic_code is None)
+        self.training = None  # what train() learned, or the training file's parameters (meta.ParameterSet)
+        if training is not None:
+            from genet5.predict.prokaryote.meta import load_training
+
+            trained = load_training(training)
+            if mode != "auto":
+                raise ValueError(f"mode {mode}: a training file's parameters decode every sequence; drop meta / mode")
+            if genetic_code is not None and code != trained.code:
+                raise ValueError(f"genetic_code {genetic_code}: {training} was trained under table {trained.code}")
+            self._use_training(trained)
+
+    def train(self, *sequences, sequence_ids: Iterable[str] | None = None) -> "GeneFinder":
+        """Learn the genome's statistics from these sequences together (single mode, as `genet5
+        predict` does on a whole genome: at least 20 kb in all), to decode it or other
+        sequences of the species with later (find_genes). Returns the finder."""
+        from genet5.predict.prokaryote.meta import SINGLE_MIN
+
+        records = _records(sequences, sequence_ids)
+        bases = sum(len(r.seq) for r in records)
+        if bases < SINGLE_MIN:
+            raise GenomeFormatError("<train>", None, f"{bases:,} bp is too little to train on (needs >= {SINGLE_MIN:,} bp): "
+                                    "give the whole genome, or decode with GeneFinder(meta=True)")
+        cfg = replace(self._cfg, mode="single", write_training=True, training_set=None)
+        _, _, stats = _predict(records, cfg, "<train>")
+        self._use_training(stats.trained)
+        return self
+
+    def save_training(self, path: str | os.PathLike) -> None:
+        """Write what train() learned as a training file (`genet5 predict -t` reads it)."""
+        if self.training is None:
+            raise ValueError("nothing to save: train() first")
+        from genet5 import __version__
+        from genet5.atomic import OutputSet
+        from genet5.predict.prokaryote.meta import save_training
+
+        with OutputSet() as outputs:  # the whole file or none
+            save_training(outputs.take(path), self.training, {"genet5": __version__, "from": "GeneFinder.train"})
+
+    def find_genes(self, sequence, sequence_id: str | None = None) -> Genes:
+        """The genes of one sequence (str, bytes, Bio.Seq, Bio.SeqRecord): with the training's
+        parameters where the finder was trained, else as the finder's mode says."""
+        records = _records([sequence], [sequence_id] if sequence_id is not None else None)
+        return self._decode(records)[records[0].id]
+
+    def find_genes_many(self, sequences, sequence_ids: Iterable[str] | None = None) -> dict[str, Genes]:
+        """The genes of several sequences decoded as one genome (`genet5 predict` on a FASTA of
+        them: single mode trains one model on all, meta mode picks a parameter set per
+        sequence), by sequence ID. `sequences`: a dict of ID to sequence, SeqRecords, or
+        sequences with `sequence_ids`."""
+        if isinstance(sequences, dict):
+            sequence_ids, sequences = list(sequences), list(sequences.values())
+        return self._decode(_records(list(sequences), sequence_ids))
+
+    def _use_training(self, trained) -> None:
+        self.training = trained
+        self._cfg = replace(self._cfg, training_set=trained, mode="auto", genetic_code=trained.code, code_from_genome=False)
+
+    def _decode(self, records: list[FastaRecord]) -> dict[str, Genes]:
+        ann, lengths, _ = _predict(records, self._cfg, records[0].id if len(records) == 1 else "<sequences>")
+        return {r.id: _genes_of(ann, r, lengths[r.id]) for r in records}
+
+
+def _records(sequences, ids) -> list[FastaRecord]:
+    ids = list(ids) if ids is not None else None
+    if ids is not None and len(ids) != len(sequences):
+        raise ValueError(f"{len(ids)} sequence IDs for {len(sequences)} sequences")
+    if not sequences:
+        raise ValueError("no sequence given")
+    out = []
+    for i, s in enumerate(sequences):
+        sid = ids[i] if ids is not None else getattr(s, "id", None) or f"seq{i + 1}"
+        seq = getattr(s, "seq", s)  # a SeqRecord's sequence
+        if isinstance(seq, (bytes, bytearray, memoryview)):
+            raw = bytes(seq)
+        else:
+            raw = str(seq).encode("ascii", errors="replace")
+        out.append(record_from_text(str(sid), raw))
+    if len({r.id for r in out}) != len(out):
+        raise ValueError("sequence IDs repeat: give each sequence its own")
+    return out
+
+
+def _predict(records: list[FastaRecord], cfg, name: str):
+    from genet5.predict.pipeline import predict_genome
+
+    return predict_genome(None, name, cfg, records=iter(records))
+
+
+def _genes_of(ann: Annotation, rec: FastaRecord, length: int) -> Genes:
+    from genet5.genome.extract import SequenceDict, cds_sequence, protein_sequence
+    from genet5.genome.validate import code_for
+
+    source = SequenceDict({rec.id: rec.seq})
+    own = Annotation(source=ann.source)
+    own.genetic_codes[rec.id] = ann.genetic_codes.get(rec.id, 11)
+    genes = []
+    for g in sorted(ann.genes.get(rec.id, []), key=lambda g: (g.start, g.end)):
+        own.add_gene(g)
+        tx: Transcript = g.transcripts[0]
+        code = code_for(tx, ann, 11)
+        left_cut, right_cut = (tx.start_partial, tx.end_partial) if tx.strand != "-" else (tx.end_partial, tx.start_partial)
+        motif = tx.attributes.get("rbs_motif")
+        spacer = tx.attributes.get("rbs_spacer")
+        genes.append(Gene(
+            sequence_id=rec.id, id=g.id, begin=tx.start, end=tx.end, strand=-1 if tx.strand == "-" else 1,
+            partial_begin=bool(left_cut), partial_end=bool(right_cut),
+            start_type="Edge" if tx.start_partial else tx.attributes.get("start_codon", ""),
+            rbs_motif=None if motif in (None, "None") else motif, rbs_spacer=None if spacer in (None, "None") else spacer,
+            score=float(tx.attributes.get("score", "nan")), translation_table=code.id,
+            _nucleotides=cds_sequence(tx, source).decode(), _protein=protein_sequence(tx, source, code)))
+    return Genes(genes, rec.id, own, length)
+
+
+def _rename(gene_id: str, old: str, new: str | None) -> str:
+    return gene_id if not new or new == old else gene_id.replace(f"_{old}_", f"_{new}_", 1)
+
+
+def _renamed(ann: Annotation, old: str, new: str | None) -> Annotation:
+    """The annotation with its sequence (and gene IDs) under another name."""
+    if not new or new == old:
+        return ann
+    out = Annotation(source=ann.source)
+    out.genetic_codes[new] = ann.genetic_codes.get(old, 11)
+    for g in ann.genes.get(old, []):
+        gid = _rename(g.id, old, new)
+        txs = [replace(t, id=_rename(t.id, old, new), gene_id=gid, seqid=new) for t in g.transcripts]
+        out.add_gene(replace(g, id=gid, seqid=new, transcripts=txs))
+    return out
+
+
+def _write_fasta(fh: IO[str], records: Iterable[tuple[str, str]], width: int) -> None:
+    for name, seq in records:
+        fh.write(f">{name}\n")
+        for i in range(0, len(seq), width):
+            fh.write(seq[i : i + width] + "\n")

@@ -1,0 +1,120 @@
+"""genet5.GeneFinder (predict/finder.py), the Python API for pyrodigal's users: the same genes as
+`genet5 predict`, pyrodigal's coordinates, training on one input and decoding another, and bad
+input as one clear GenomeFormatError. On the bundled example phage (no ../shared needed)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+
+import pytest
+
+import genet5
+from conftest import run_cli
+from genet5.errors import UserError
+from genet5.genome.models import GenomeFormatError
+
+EXAMPLE = Path(genet5.__file__).parent / "examples" / "erwinia_phage_MT939486"
+
+
+@pytest.fixture(scope="module")
+def phage() -> str:
+    with gzip.open(EXAMPLE / "genome.fa.gz", "rt") as f:
+        return "".join(ln.strip() for ln in f if not ln.startswith(">"))
+
+
+def _cds_rows(text: str) -> list[tuple]:
+    return sorted((t[0], t[3], t[4], t[6]) for t in (ln.split("\t") for ln in text.splitlines() if "\tCDS\t" in ln))
+
+
+def test_find_genes_matches_the_command(phage, tmp_path):
+    """Single mode on the whole phage: the genes `genet5 predict` writes, in pyrodigal's terms;
+    each protein is its CDS translated; the GFF3 it writes equals the command's rows."""
+    genes = genet5.GeneFinder().find_genes(phage, sequence_id="MT939486.1")
+    p = run_cli("predict", EXAMPLE / "genome.fa.gz", "-o", tmp_path / "cli.gff3", "-q")
+    assert p.returncode == 0, p.stderr
+    cli = _cds_rows((tmp_path / "cli.gff3").read_text())
+    assert sorted(("MT939486.1", str(g.begin), str(g.end), "+" if g.strand == 1 else "-") for g in genes) == cli
+    buf = io.StringIO()
+    genes.write_gff(buf)
+    assert _cds_rows(buf.getvalue()) == cli
+    assert [g.begin for g in genes] == sorted(g.begin for g in genes)
+    fwd = next(g for g in genes if g.strand == 1 and not g.partial_begin and not g.partial_end)
+    rev = next(g for g in genes if g.strand == -1 and not g.partial_begin and not g.partial_end)
+    assert fwd.sequence() == phage[fwd.begin - 1 : fwd.end]
+    comp = str.maketrans("ACGT", "TGCA")
+    assert rev.sequence() == phage[rev.begin - 1 : rev.end].translate(comp)[::-1]
+    for g in (fwd, rev):
+        assert g.start_type == g.sequence()[:3] and g.translate().startswith("M") and "*" not in g.translate()
+        assert len(g.translate()) == len(g.sequence()) // 3 - 1 and g.translation_table == 11
+    out = io.StringIO()
+    genes.write_translations(out, sequence_id="contig_7")
+    assert out.getvalue().count(">") == len(genes) and ">genet5_contig_7_1\n" in out.getvalue()
+
+
+def test_train_on_a_genome_then_decode_pieces(phage, tmp_path):
+    """train() on the whole phage, find_genes on a 15 kb piece with its parameters (mode
+    training, as `predict -t`): the genes there are the whole genome's genes inside the piece,
+    shifted; a gene cut by the piece's end is partial on that side; the training file it saves
+    decodes the same genes through the command."""
+    finder = genet5.GeneFinder().train(phage)
+    whole = finder.find_genes(phage)
+    a, b = 100_000, 115_000
+    piece = finder.find_genes(phage[a:b], sequence_id="piece")
+    inside = {(g.begin - a, g.end - a, g.strand) for g in whole if g.begin > a and g.end <= b}
+    found = {(g.begin, g.end, g.strand) for g in piece if not (g.partial_begin or g.partial_end)}
+    assert len(inside & found) >= 0.9 * len(inside)
+    assert piece[-1].partial_end or piece[0].partial_begin
+    trn = tmp_path / "phage.trn"
+    finder.save_training(trn)
+    (tmp_path / "piece.fa").write_text(">piece\n" + phage[a:b] + "\n")
+    p = run_cli("predict", tmp_path / "piece.fa", "-o", tmp_path / "piece.gff3", "-t", trn, "-q")
+    assert p.returncode == 0, p.stderr
+    assert _cds_rows((tmp_path / "piece.gff3").read_text()) == sorted(
+        ("piece", str(g.begin), str(g.end), "+" if g.strand == 1 else "-") for g in piece)
+    again = genet5.GeneFinder(training=trn).find_genes(phage[a:b], sequence_id="piece")
+    assert [(g.begin, g.end, g.strand) for g in again] == [(g.begin, g.end, g.strand) for g in piece]
+    for kwargs, said in (({"meta": True}, "decode every sequence"), ({"genetic_code": 4}, "trained under table 11")):
+        with pytest.raises(ValueError, match=said):
+            genet5.GeneFinder(training=trn, **kwargs)
+    with pytest.raises(UserError, match="not a genet5 training file"):
+        genet5.GeneFinder(training=tmp_path / "piece.fa")
+
+
+def test_meta_mode_and_many_sequences(phage):
+    """Short sequences: meta mode by default below 50 kb, as the command; find_genes_many decodes
+    several at once, by ID, each the same as alone in meta mode."""
+    pieces = {"p1": phage[:12_000], "p2": phage[200_000:230_000]}
+    finder = genet5.GeneFinder(meta=True)
+    many = finder.find_genes_many(pieces)
+    assert set(many) == {"p1", "p2"} and all(len(many[k]) >= 8 for k in many)
+    alone = finder.find_genes(pieces["p2"], sequence_id="p2")
+    assert [(g.begin, g.end) for g in alone] == [(g.begin, g.end) for g in many["p2"]]
+    auto = genet5.GeneFinder().find_genes(pieces["p1"].lower())  # lower case is read as bases
+    assert [(g.begin, g.end) for g in auto] == [(g.begin, g.end) for g in many["p1"]]
+
+
+@pytest.mark.parametrize("seq, said", [
+    ("MKVLAAGIVGLLLAQEEPFTRWSTY", "looks like a protein"),
+    ("", "empty sequence"),
+    ("N" * 5000, "only N"),
+    ("ACGTX" * 100, "invalid character 'X' at position 5"),
+])
+def test_bad_sequences_raise_one_clear_error(seq, said):
+    with pytest.raises(GenomeFormatError, match=said):
+        genet5.GeneFinder().find_genes(seq)
+
+
+def test_bad_settings_and_too_little_to_train(phage):
+    for kwargs, said in (({"mode": "fast"}, "mode"), ({"genetic_code": 99}, "translation table"),
+                         ({"genetic_code": "x"}, "auto"), ({"start_codons": ["ATGX"]}, "codons"),
+                         ({"min_gene_length": 3}, "shorter")):
+        with pytest.raises(ValueError, match=said):
+            genet5.GeneFinder(**kwargs)
+    with pytest.raises(GenomeFormatError, match="too little to train on"):
+        genet5.GeneFinder().train(phage[:5000])
+    with pytest.raises(ValueError, match="train"):
+        genet5.GeneFinder().save_training("never.trn")
+    with pytest.raises(ValueError, match="repeat"):
+        genet5.GeneFinder(meta=True).find_genes_many([phage[:9000], phage[9000:18000]], sequence_ids=["a", "a"])
