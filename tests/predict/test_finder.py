@@ -48,6 +48,7 @@ def test_find_genes_matches_the_command(phage, tmp_path):
     for g in (fwd, rev):
         assert g.start_type == g.sequence()[:3] and g.translate().startswith("M") and "*" not in g.translate()
         assert len(g.translate()) == len(g.sequence()) // 3 - 1 and g.translation_table == 11
+        assert g.translate(include_stop=True) == g.translate() + "*" and 0.2 < g.gc_cont < 0.8
     out = io.StringIO()
     genes.write_translations(out, sequence_id="contig_7")
     assert out.getvalue().count(">") == len(genes) and ">genet5_contig_7_1\n" in out.getvalue()

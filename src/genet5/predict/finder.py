@@ -56,9 +56,21 @@ class Gene:
         """The CDS in the gene's direction, from its first whole codon, stop codon included."""
         return self._nucleotides
 
-    def translate(self) -> str:
-        """The protein, without the stop's '*' (a cut 5' end does not begin with M)."""
-        return self._protein
+    @property
+    def gc_cont(self) -> float:
+        """G+C share of the CDS (pyrodigal's gc_cont)."""
+        seq = self._nucleotides
+        return (seq.count("G") + seq.count("C")) / max(len(seq) - seq.count("N"), 1)
+
+    def translate(self, include_stop: bool = False) -> str:
+        """The protein (a cut 5' end does not begin with M); include_stop: with the stop's '*'
+        where the gene has its stop codon."""
+        return self._protein + ("*" if include_stop and not self.partial_3prime else "")
+
+    @property
+    def partial_3prime(self) -> bool:
+        """The gene's stop end is cut (partial_end on +, partial_begin on -)."""
+        return self.partial_end if self.strand == 1 else self.partial_begin
 
 
 class Genes(list):
