@@ -309,11 +309,11 @@ def predict(
             write_main(sys.stdout)
             sys.stdout.flush()
         else:
-            with open(outputs.take(output), "w") as fh:
+            with open(outputs.take(output), "w", encoding="utf-8") as fh:
                 write_main(fh)
         for path, write in ((gtf, gtf_to), (genbank, genbank_to)):
             if path:
-                with open(outputs.take(path), "w") as fh:
+                with open(outputs.take(path), "w", encoding="utf-8") as fh:
                     write(fh)
         if proteins or cds:
             from genet5.genome.writers_fasta import write_cds, write_proteins

@@ -116,10 +116,21 @@ def count_readthroughs(prepared, chosen, coding) -> tuple[int, int]:
             long = last - after + 1 >= MIN_EXTENSION
             if not long.any():
                 continue
-            score = frame_sums(coding.track(c.seq), after[long], last[long])
+            score = _stretch_scores(coding, c.seq, after[long], last[long])
             n += int(long.sum())
             k += int((score > 0).sum())
     return n, k
+
+
+def _stretch_scores(coding, seq: bytes, a: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """frame_sums(coding.track(seq), a, e), reading only the stretches (each with the chain's
+    k bases of context before it) instead of the whole strand: the same numbers, for a tenth
+    of the bases (a thousand 60-300 base stretches against a 2 Mb strand)."""
+    lo = np.maximum(a - coding.k, 0)
+    pieces = b"".join(seq[x : y + 1] for x, y in zip(lo.tolist(), e.tolist()))
+    sizes = e - lo + 1
+    at = np.concatenate([[0], np.cumsum(sizes)[:-1]])  # where each piece begins in the join
+    return frame_sums(coding.track(pieces), at + (a - lo), at + (e - lo))
 
 
 def decide(n: int, k: int) -> CodeChoice:
