@@ -70,7 +70,7 @@ def organelle_named(descriptions: list[str]) -> str | None:
 @dataclass
 class DomainChoice:
     domain: str
-    excess: float  # share of the genome in long ORFs beyond chance (the higher of tables 11 and 4)
+    excess: float  # share of the genome in long ORFs beyond chance (table 11's, or the higher of 11 and 4 where 11's is low)
     gap: float  # median stretch between long ORFs (table 11), bases
     bases: int  # bases read
     organelle: str | None = None  # the organelle the headers name (decoded as a prokaryote)
@@ -195,6 +195,8 @@ def choose_domain(records: list[tuple[str, bytes]], descriptions: list[str] | No
     gap = float(np.median(gaps)) if gaps.size else 0.0
     best = 0.0
     for table in (11, 4):  # a table-4 genome's TGAs break its ORFs under table 11: the higher reading
+        if table == 4 and best >= EXCESS_BELOW:
+            break  # table 11 already reads it as coding enough: table 4 could only read it higher
         got = seen if table == 11 else _coverage(records, 4)[0]
         expected = _coverage(chance, table)[0] if chance else 0.0
         best = max(best, (got - expected) / max(1.0 - expected, 1e-9))
