@@ -6,13 +6,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
 from genet5.cli.app import app, fail
 from genet5.errors import UserError
-
-console = Console(stderr=True)
 
 
 def _decoder_help() -> str:
@@ -21,6 +16,16 @@ def _decoder_help() -> str:
     defaults = ", ".join(f"{default_decoder(d)} for {d}s" for d in DOMAINS)
     return (f"Gene-structure decoder (default: {defaults}): "
             + "; ".join(f"{e.name} ({'/'.join(e.domains)}): {e.help}" for e in DECODERS.values()) + ".")
+
+
+def _progress_bar():
+    """predict's progress bar on stderr: bases done and bp/s (the total is not known ahead)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("[bold]predict"), BarColumn(), TextColumn("{task.completed:,.0f} bp"),
+                    TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+                    console=Console(stderr=True), transient=True)  # an error leaves its one line alone
 
 
 def _parse_codons(text: Optional[str]) -> Optional[tuple[str, ...]]:
@@ -246,21 +251,19 @@ def predict(
     # long as the process; frozen, the collector stops re-scanning them at every full collection
     # (0.3 s of a 5 s eukaryote run on 1 Mb, AMD EPYC 2 cores, 2026-12-04)
     gc.freeze()
-    with Progress(
-        TextColumn("[bold]predict"), BarColumn(), TextColumn("{task.completed:,.0f} bp"),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
-        console=console, disable=quiet, transient=True,  # an error leaves its one line alone
-    ) as progress:
-        task = progress.add_task("predict", total=None, rate="")
-        import time
+    from contextlib import nullcontext
 
-        t0 = time.perf_counter()
+    with nullcontext() if quiet else _progress_bar() as progress:  # rich only where it shows something
+        on_bases = None
+        if progress is not None:
+            task = progress.add_task("predict", total=None, rate="")
+            import time
 
-        def on_bases(n: int) -> None:
-            done = progress.tasks[0].completed + n
-            progress.update(task, completed=done, rate=f"{done / max(time.perf_counter() - t0, 1e-9):,.0f} bp/s")
+            t0 = time.perf_counter()
 
-        from contextlib import nullcontext
+            def on_bases(n: int) -> None:
+                done = progress.tasks[0].completed + n
+                progress.update(task, completed=done, rate=f"{done / max(time.perf_counter() - t0, 1e-9):,.0f} bp/s")
 
         from genet5.predict.tracks import BedGraphWriter
 
@@ -342,5 +345,4 @@ def predict(
     if quiet:  # Prodigal's -q: nothing, unless the genome overruled the command's own table (no -g, table 4)
         summary = f"note: {code_note}" if code_note and genetic_code_text is None and stats.genetic_code != 11 else ""
     if summary:
-        # one line, as a log reader or grep expects: no break inserted at 80 columns
-        console.print(summary, highlight=False, soft_wrap=True)
+        print(summary, file=sys.stderr, flush=True)  # one line, as a log reader or grep expects
