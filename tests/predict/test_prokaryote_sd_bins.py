@@ -65,3 +65,28 @@ def test_masks_of_many_sequences_at_once_equal_each_alone():
         for (e1, m1), (e2, m2) in zip(together, bin_masks_many(items, threads)):
             np.testing.assert_array_equal(e1, e2)
             np.testing.assert_array_equal(m1, m2)
+
+
+def test_lookup_masks_equal_the_base_by_base_definition():
+    """_masks (table lookups) against _masks_reference (one comparison per motif base) on
+    random AGGAGG-rich sequences with N, starts at every distance from a sequence's beginning
+    (where only some offsets of AGGAGG fit) and sequences shorter than the motif region."""
+    from genet5.predict.prokaryote import sd_bins
+    from genet5.predict.prokaryote.orfs import base_codes
+
+    rng = np.random.default_rng(7)
+    alphabet = np.array(list(b"AGGAGGACGTN"))
+    parts, starts, origin, offset = [], [], [], 0
+    for n in (5, 19, 30, 400, 5000):
+        seq = bytes(rng.choice(alphabet, size=n).astype(np.uint8))
+        a = np.arange(n) if n < 500 else np.sort(rng.choice(n, size=500, replace=False))
+        parts += [np.full(sd_bins.REACH, 4, dtype=np.int8), base_codes(seq).astype(np.int8)]
+        offset += sd_bins.REACH
+        starts.append(a + offset)
+        origin.append(np.full(len(a), offset))
+        offset += n
+    codes = np.concatenate(parts)
+    a, o = np.concatenate(starts) - sd_bins.REACH, np.concatenate(origin) - sd_bins.REACH
+    fast, slow = sd_bins._masks(codes, a, o), sd_bins._masks_reference(codes, a, o)
+    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
+    assert (fast[0] > 1).mean() > 0.5 and (fast[1] > 1).mean() > 0.1  # motifs of both kinds were found

@@ -12,6 +12,8 @@ weights (`best_bins`), so a candidate keeps the set of bins it has, as a bit mas
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from genet5.predict.prokaryote.orfs import base_codes
@@ -96,9 +98,77 @@ def bin_masks_many(items: list[tuple[bytes, np.ndarray]], threads: int = 1) -> l
     return [(exact[i:j], mism[i:j]) for i, j in zip(bounds[:-1], bounds[1:])]
 
 
+@functools.lru_cache(maxsize=1)
+def _tables() -> list[tuple[int, int, np.ndarray, np.ndarray, list[tuple[int, np.ndarray, np.ndarray]]]]:
+    """Per motif length and spacer that _masks_reference tries: (length, spacer, exact bits,
+    mismatch bits, [(offset, exact bits, mismatch bits), ...]): the bit mask of the bins that
+    a window of that length read at that spacer sets, by the window's bases as a base-5 number
+    (N is 4: it matches no base, and counts as a mismatch where one is allowed, as there), for
+    all offsets in AGGAGG together and for each (a start near its sequence's beginning allows
+    only the offsets whose AGGAGG frame starts inside the sequence)."""
+    by_key: dict[tuple[int, int], dict[int, list[np.ndarray]]] = {}
+    for piece, off, k in _pieces():
+        length = len(piece)
+        pc = [int(x) for x in base_codes(piece)]
+        strength = _strength(piece, k)
+        for spacer in range(MIN_SPACER, MAX_SPACER + 1):
+            if spacer + length + off > REACH:
+                continue
+            b = (_EXACT if k is None else _MISMATCH).get((strength, _group(spacer, k is None, length)))
+            if b is None:
+                continue
+            per_off = by_key.setdefault((length, spacer), {})
+            if off not in per_off:
+                per_off[off] = [np.zeros(5 ** length, np.int32), np.zeros(5 ** length, np.int32)]
+            digits = [[c] for c in pc]
+            if k is not None:
+                digits[k] = [c for c in range(5) if c != pc[k]]
+            words = np.zeros(1, np.int64)
+            for options in digits:  # every window matching: the pattern, position k free but unequal
+                words = (words[:, None] * 5 + np.array(options)[None, :]).reshape(-1)
+            per_off[off][0 if k is None else 1][words] |= 1 << b
+    out = []
+    for (length, spacer), per_off in sorted(by_key.items()):
+        ex = np.bitwise_or.reduce([t[0] for t in per_off.values()])
+        mm = np.bitwise_or.reduce([t[1] for t in per_off.values()])
+        out.append((length, spacer, ex, mm, [(off, t[0], t[1]) for off, t in sorted(per_off.items())]))
+    return out
+
+
 def _masks(codes: np.ndarray, a: np.ndarray, origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """_masks_reference's masks from table lookups: the REACH bases before each start read
+    once, each (length, spacer) window as one base-5 number, its bins from _tables (one
+    gather per motif length and spacer instead of one comparison per base and offset)."""
+    exact = np.ones(len(a), dtype=np.int32)
+    mism = np.ones(len(a), dtype=np.int32)
+    if not len(a):
+        return exact.astype(np.int64), mism.astype(np.int64)
+    # the REACH bases before each start (at a + REACH in codes): codes[a] .. codes[a + REACH - 1]
+    window = codes[a[:, None] + np.arange(REACH)[None, :]].astype(np.int16)
+    near = np.flatnonzero(a - origin < REACH)  # starts whose window begins before their sequence
+    for length, spacer, ex, mm, per_off in _tables():
+        col = REACH - spacer - length  # the window's first base
+        w = window[:, col].astype(np.intp)
+        for i in range(1, length):
+            w *= 5
+            w += window[:, col + i]
+        ex_bits, mm_bits = ex[w], mm[w]
+        if len(near):  # only the offsets whose AGGAGG frame starts inside the sequence
+            wn, room = w[near], a[near] - spacer - length - origin[near]
+            ex_bits[near] = mm_bits[near] = 0
+            for off, ex_off, mm_off in per_off:
+                ok = room >= off
+                ex_bits[near] |= np.where(ok, ex_off[wn], 0)
+                mm_bits[near] |= np.where(ok, mm_off[wn], 0)
+        exact |= ex_bits
+        mism |= mm_bits
+    return exact.astype(np.int64), mism.astype(np.int64)
+
+
+def _masks_reference(codes: np.ndarray, a: np.ndarray, origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """codes: REACH codes of N, then the sequences (each behind REACH of N); a: the starts in
-    those coordinates less REACH; origin: where each start's own sequence begins, likewise."""
+    those coordinates less REACH; origin: where each start's own sequence begins, likewise.
+    One comparison per motif base (the definition; _masks computes the same by lookups)."""
     exact = np.ones(len(a), dtype=np.int64)
     mism = np.ones(len(a), dtype=np.int64)
     for piece, off, k in _pieces():
