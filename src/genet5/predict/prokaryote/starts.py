@@ -54,20 +54,32 @@ def features(s: bytes, a: np.ndarray, edge: np.ndarray | None = None) -> tuple[n
         codon[(first == cc[None, :]).all(axis=1)] = i
     if edge is not None:
         codon[edge] = len(CODONS)
-    up = _window(codes, a, -UP - 6, 0)  # motif search window; column j is offset j - UP - 6
+    up = _window(codes, a, -UP - 6, 0).astype(np.int16)  # motif search window; column j is offset j - UP - 6
+    # every piece of the window of each motif length as one base-5 number (N is 4: matches no
+    # motif base), so a motif at a column is one comparison instead of one per base
+    words: dict[int, np.ndarray] = {}
+    for length in {len(m) for group in SD_GROUPS for m in group}:
+        n = up.shape[1] - length + 1
+        w = up[:, :n].copy()
+        for i in range(1, length):
+            w *= 5
+            w += up[:, i : i + n]
+        words[length] = w
     rbs = np.full(len(a), N_RBS - 1, dtype=np.int64)
     for gi, group in enumerate(SD_GROUPS):
         for bi, (s_lo, s_hi) in enumerate(SPACER_BINS):
             cat = gi * len(SPACER_BINS) + bi
             hit = np.zeros(len(a), dtype=bool)
             for motif in group:
-                m = base_codes(motif)
+                code = 0
+                for base in base_codes(motif):
+                    code = code * 5 + int(base)
                 for sp in range(s_lo, s_hi + 1):
                     end = UP + 6 - sp  # exclusive column of the motif's end
-                    beg = end - len(m)
+                    beg = end - len(motif)
                     if beg < 0:
                         continue
-                    hit |= (up[:, beg:end] == m[None, :]).all(axis=1)
+                    hit |= words[len(motif)][:, beg] == code
             rbs = np.where(hit & (rbs > cat), cat, rbs)
     mat = np.concatenate([_window(codes, a, -UP, 0), _window(codes, a, 3, 3 + DOWN)], axis=1)
     if edge is not None:
