@@ -35,8 +35,10 @@ tools:
 	  else echo "warning: $$cmd ($$pkg) missing and not root; tests needing it will be skipped"; fi; done
 
 # AUGUSTUS with its species parameters, the eukaryotic peer of the benchmarks (large: not for tests);
-# ARAGORN's tRNA genes for bench/prokaryote/phage_errors.py.
-bench-tools: tools
+# ARAGORN's tRNA genes for bench/prokaryote/phage_errors.py; pyrodigal, the Python API's peer
+# (bench/prokaryote/vs_pyrodigal.py).
+bench-tools: tools install
+	@$(PY) -c "import pyrodigal" 2>/dev/null || $(PY) -m pip install -q pyrodigal || echo "warning: could not install pyrodigal"
 	@command -v augustus >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq augustus augustus-data; } >/dev/null 2>&1 || echo "warning: could not install augustus"
 	@command -v aragorn >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
