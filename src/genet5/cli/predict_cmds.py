@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -253,7 +254,8 @@ def predict(
     gc.freeze()
     from contextlib import nullcontext
 
-    with nullcontext() if quiet else _progress_bar() as progress:  # rich only where it shows something
+    # rich only where it shows something: a terminal (in a log it would leave an empty line)
+    with nullcontext() if quiet or not sys.stderr.isatty() else _progress_bar() as progress:
         on_bases = None
         if progress is not None:
             task = progress.add_task("predict", total=None, rate="")
@@ -271,7 +273,6 @@ def predict(
         with BedGraphWriter(bedgraph) if bedgraph else nullcontext() as tracks:
             ann, lengths, stats = predict_genome(net, genome, cfg, on_bases, tracks.add if tracks else None, keep, records)
     import shlex
-    import sys
 
     from genet5 import __version__
 
