@@ -133,7 +133,9 @@ def _upstream_counts(codes: np.ndarray, a: np.ndarray) -> np.ndarray:
     """(len(UPSTREAM), 4) base counts at the upstream columns of the starts `a`."""
     up = a[:, None] - UPSTREAM[None, :]
     b = np.where(up >= 0, codes[np.clip(up, 0, None)], 4)
-    return np.stack([np.bincount(b[:, col][b[:, col] < 4], minlength=4)[:4] for col in range(len(UPSTREAM))]).astype(np.float64)
+    cols = len(UPSTREAM)  # one bincount over (column, base), N (4) counted and dropped
+    flat = (np.arange(cols)[None, :] * 5 + b).ravel()
+    return np.bincount(flat, minlength=cols * 5).reshape(cols, 5)[:, :4].astype(np.float64)
 
 
 def _upstream_log_odds(counts: np.ndarray, gc: float, pseudo_starts: float) -> np.ndarray:

@@ -197,14 +197,27 @@ def _masks_reference(codes: np.ndarray, a: np.ndarray, origin: np.ndarray) -> tu
 def best_bins(mask: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """The bin each start is scored by: the best-weighted of the bins it has (ties: the higher
     bin)."""
-    out = np.zeros(len(mask), dtype=np.int64)
-    todo = np.ones(len(mask), dtype=bool)
     # bins from the best weight down (ties: higher bin first); each start takes the first it has,
     # and keeps bin 0 (no motif, always present) if it has none weighing at least as much
+    order = []
     for b in sorted(range(1, N_BINS), key=lambda k: (-weights[k], -k)):
         if weights[b] < weights[0]:
             break
+        order.append(b)
+    out = np.zeros(len(mask), dtype=np.int64)
+    if not order or not len(mask):
+        return out
+    if len(mask) <= _SMALL:  # a draft's short strands: a few array operations instead of one per bin
+        bins = np.array(order)
+        has = (np.asarray(mask)[:, None] >> bins[None, :]) & 1  # (starts, bins in order of preference)
+        first = has.argmax(axis=1)
+        return np.where(has[np.arange(len(mask)), first] == 1, bins[first], 0)
+    todo = np.ones(len(mask), dtype=bool)
+    for b in order:
         has = todo & ((mask >> b) & 1).astype(bool)
         out[has] = b
         todo &= ~has
     return out
+
+
+_SMALL = 4096  # best_bins: up to this many starts at once in a (starts, bins) array

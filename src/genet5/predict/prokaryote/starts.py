@@ -43,6 +43,11 @@ def _window(codes: np.ndarray, a: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return np.where(inside, codes[np.clip(offs, 0, max(len(codes) - 1, 0))], 4)
 
 
+# each SD motif as the base-5 number features() compares the window's pieces with
+_MOTIF_WORD = {m: int(sum(int(c) * 5 ** (len(m) - 1 - i) for i, c in enumerate(base_codes(m))))
+               for group in SD_GROUPS for m in group}
+
+
 def features(s: bytes, a: np.ndarray, edge: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(codon class, RBS class, matrix window (k, UP + DOWN)) of the starts `a` in oriented `s`."""
     codes = base_codes(s)
@@ -71,9 +76,7 @@ def features(s: bytes, a: np.ndarray, edge: np.ndarray | None = None) -> tuple[n
             cat = gi * len(SPACER_BINS) + bi
             hit = np.zeros(len(a), dtype=bool)
             for motif in group:
-                code = 0
-                for base in base_codes(motif):
-                    code = code * 5 + int(base)
+                code = _MOTIF_WORD[motif]
                 for sp in range(s_lo, s_hi + 1):
                     end = UP + 6 - sp  # exclusive column of the motif's end
                     beg = end - len(motif)
