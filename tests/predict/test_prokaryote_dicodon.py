@@ -173,3 +173,18 @@ def test_prodigal_training_fits_the_score_once_on_the_first_pass():
         assert st.dicodon.codons > 1000
         never_seen = st.dicodon.coding[stop_hexamers] == -CLIP_CODING
         assert never_seen.all() if prodigal_way else not never_seen.any()
+
+
+def test_upstream_counts_per_column():
+    """_upstream_counts: A/C/G/T counts at each upstream column of the starts (N and bases
+    before the sequence not counted), as counted column by column."""
+    from genet5.predict.prokaryote.dicodon import UPSTREAM, _upstream_counts
+
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 5, size=3000).astype(np.int8)
+    a = np.sort(rng.choice(3000, size=400, replace=False))
+    got = _upstream_counts(codes, a)
+    for col, d in enumerate(UPSTREAM):
+        at = a - d
+        seen = codes[at[at >= 0]]
+        assert got[col].tolist() == [float((seen == b).sum()) for b in range(4)]

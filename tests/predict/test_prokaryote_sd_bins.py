@@ -90,3 +90,17 @@ def test_lookup_masks_equal_the_base_by_base_definition():
     fast, slow = sd_bins._masks(codes, a, o), sd_bins._masks_reference(codes, a, o)
     assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
     assert (fast[0] > 1).mean() > 0.5 and (fast[1] > 1).mean() > 0.1  # motifs of both kinds were found
+
+
+def test_best_bins_the_same_in_short_pieces_and_whole():
+    """best_bins takes a (starts, bins) array up to 4,096 starts and a loop over bins beyond:
+    the same bins either way, for random masks and weights (ties included)."""
+    rng = np.random.default_rng(3)
+    n = 10_000
+    bits = (rng.random((n, N_BINS)) < 0.15).astype(np.int64)
+    mask = (bits << np.arange(N_BINS)).sum(axis=1) | 1
+    for weights in (np.zeros(N_BINS), rng.normal(size=N_BINS).round(1), -np.abs(rng.normal(size=N_BINS))):
+        whole = best_bins(mask, weights)  # the loop
+        pieces = np.concatenate([best_bins(mask[i : i + 1000], weights) for i in range(0, n, 1000)])
+        assert np.array_equal(whole, pieces)
+        assert all(m >> b & 1 for m, b in zip(mask.tolist(), whole.tolist()))
