@@ -119,3 +119,22 @@ def test_bad_settings_and_too_little_to_train(phage):
         genet5.GeneFinder().save_training("never.trn")
     with pytest.raises(ValueError, match="repeat"):
         genet5.GeneFinder(meta=True).find_genes_many([phage[:9000], phage[9000:18000]], sequence_ids=["a", "a"])
+
+
+def test_several_sequences_into_one_valid_gff3(phage, tmp_path):
+    """Genes of several sequences written one after another (the first with the header, the
+    rest rows only) make one file gt reads as valid GFF3, with every gene once."""
+    import shutil
+    import subprocess
+
+    many = genet5.GeneFinder(meta=True).find_genes_many({"a": phage[:30_000], "b": phage[50_000:70_000]})
+    out = tmp_path / "both.gff3"
+    with open(out, "w") as fh:
+        many["a"].write_gff(fh)
+        many["b"].write_gff(fh, header=False)
+    text = out.read_text()
+    assert text.count("##gff-version") == 1 and sum("\tCDS\t" in ln for ln in text.splitlines()) == len(many["a"]) + len(many["b"])
+    if shutil.which("gt") is None:
+        pytest.skip("gt (genometools) not installed: the validity check is skipped")
+    p = subprocess.run(["gt", "gff3validator", str(out)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr

@@ -82,7 +82,8 @@ class Genes(list):
 
     def write_gff(self, fh: IO[str], sequence_id: str | None = None, header: bool = True) -> None:
         """GFF3 rows of these genes (as `genet5 predict` writes them), under `sequence_id`
-        (default: the sequence's own); header: the ##gff-version line too."""
+        (default: the sequence's own); header: the ##gff-version and ##sequence-region lines
+        too (False: rows only, to follow another sequence's genes in one file)."""
         from genet5.genome.gff3_writer import write_gff3_handle
 
         ann = _renamed(self._annotation, self.sequence_id, sequence_id)
@@ -94,7 +95,8 @@ class Genes(list):
 
             buf = io.StringIO()
             write_gff3_handle(buf, ann, lengths, source="genet5")
-            fh.writelines(ln + "\n" for ln in buf.getvalue().splitlines() if not ln.startswith("##gff-version"))
+            fh.writelines(ln + "\n" for ln in buf.getvalue().splitlines()
+                          if not ln.startswith(("##gff-version", "##sequence-region")))
 
     def write_translations(self, fh: IO[str], sequence_id: str | None = None, width: int = 60) -> None:
         """Protein FASTA, one record per gene (its ID)."""
