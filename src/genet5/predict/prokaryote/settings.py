@@ -158,7 +158,9 @@ class ProkaryoteSettings:
     # M. gallisepticum / M. acetivorans: floor 0 (the weight falling to 0.025 at 2 Mb and the
     # classifier not run above) 0.9258 / 0.9019 / 0.8162 / 0.6302, 0.05: 0.9265 / 0.9027 /
     # 0.8162 / 0.6324, 0.1: 0.9272 / 0.9045 / 0.8200 / 0.6351, 0.15: 0.9260 / 0.9046 / 0.8214 /
-    # 0.6365; statistics alone 0.9245 / 0.9019 / 0.8162 / 0.6302
+    # 0.6365; statistics alone 0.9245 / 0.9019 / 0.8162 / 0.6302. Rechecked with today's decoder
+    # (2026-12-06, session 36, harness means validation / large training): 0.05: 0.9442 / 0.7527,
+    # 0.1: 0.9442 / 0.7532, 0.2: 0.9435 / 0.7537
     start_net_floor: float = 0.1
     # above this many bases the classifier is not run at all (None: no limit)
     start_net_max_bases: int | None = None
