@@ -6,6 +6,7 @@ splits.tsv: the same sequences in memory, the same scorer (genet5 eval's), time 
     pip install pyrodigal      # a benchmark dependency only
     python bench/prokaryote/vs_pyrodigal.py [--rounds 3]   # -> bench/results/prokaryote_vs_pyrodigal.json
 
+Also, time only, command_speed.py's mock metagenome (400 contigs of 2-20 kb) in meta mode.
 Both train on the whole genome (all its records together) and then find the genes of each
 record: pyrodigal `GeneFinder().train(*seqs, translation_table=CODE)` then `find_genes(seq)`;
 genet5 `GeneFinder(genetic_code=CODE).find_genes_many(records)` (one call: its single mode
@@ -60,6 +61,37 @@ def run_genet5(records: list[tuple[str, bytes]], code: int) -> tuple[float, str]
     return secs, out.getvalue()
 
 
+def metagenome_row(rounds: int) -> dict:
+    """Time only (no single reference): command_speed.py's mock metagenome, 400 contigs of 2-20 kb,
+    in meta mode, pyrodigal `GeneFinder(meta=True).find_genes` per contig beside genet5
+    `GeneFinder(meta=True).find_genes_many` (one call: its processes on 1 Mb or more)."""
+    import pyrodigal
+
+    import genet5
+    from command_speed import write_mock_metagenome
+    from genet5.genome.fasta import read_fasta
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mock.fa"
+        write_mock_metagenome(path)
+        records = {r.id: r.seq for r in read_fasta(path)}
+    times: dict[str, list[float]] = {"pyrodigal": [], "genet5": []}
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        finder = pyrodigal.GeneFinder(meta=True)
+        theirs = sum(len(finder.find_genes(seq)) for seq in records.values())
+        times["pyrodigal"].append(round(time.perf_counter() - t0, 3))
+        t0 = time.perf_counter()
+        ours = sum(len(g) for g in genet5.GeneFinder(meta=True).find_genes_many(records).values())
+        times["genet5"].append(round(time.perf_counter() - t0, 3))
+    bp = sum(len(s) for s in records.values())
+    row = {"genome": "mock-metagenome", "records": len(records), "bp": bp, "genes": {"pyrodigal": theirs, "genet5": ours}}
+    for name, secs in times.items():
+        row[name] = {"seconds": secs, "median_s": statistics.median(secs)}
+    row["ratio_bp_per_s"] = round(row["pyrodigal"]["median_s"] / row["genet5"]["median_s"], 3)
+    return row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
@@ -100,12 +132,16 @@ def main() -> None:
         print(f"{genome_dir:45s} pyrodigal {p['scores']['start_stop']['f1']:.4f} ({p['scores']['stop']['f1']:.4f}) "
               f"{p['median_s']:.2f} s | genet5 {g['scores']['start_stop']['f1']:.4f} ({g['scores']['stop']['f1']:.4f}) "
               f"{g['median_s']:.2f} s | speed {row['ratio_bp_per_s']:.2f}x", flush=True)
+    meta = metagenome_row(args.rounds)
+    print(f"mock metagenome ({meta['records']} contigs, meta mode): pyrodigal {meta['pyrodigal']['median_s']:.2f} s | "
+          f"genet5 {meta['genet5']['median_s']:.2f} s | speed {meta['ratio_bp_per_s']:.2f}x", flush=True)
     mean = lambda k: round(statistics.mean(r[k]["scores"]["start_stop"]["f1"] for r in rows), 4)  # noqa: E731
     result = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
               "device": {"cpu": cpu_name(), "cores": os.cpu_count()},
               "versions": {"python": sys.version.split()[0], "pyrodigal": pyrodigal.__version__, "genet5": genet5.__version__},
               "scorer": "genet5.evaluate.compare.compare_files (genet5 eval --genome)", "rounds": args.rounds,
-              "mean_start_stop_f1": {"pyrodigal": mean("pyrodigal"), "genet5": mean("genet5")}, "rows": rows}
+              "mean_start_stop_f1": {"pyrodigal": mean("pyrodigal"), "genet5": mean("genet5")}, "rows": rows,
+              "metagenome": meta}
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"validation mean start+stop F1: pyrodigal {result['mean_start_stop_f1']['pyrodigal']}, "
           f"genet5 {result['mean_start_stop_f1']['genet5']}; wrote {args.out}")
