@@ -73,6 +73,60 @@ def test_auto_genetic_code(genome, table, tmp_path):
     assert f"transl_table={table}" in out.read_text()
 
 
+def _at_rich(genome: Path, annotation: Path, out: Path) -> float:
+    """E. coli made AT-rich and kept table 11: every CDS that overlaps no other recoded to its
+    most A/T-rich synonymous codons (first codon and stop kept: its TGA stops stay), every
+    intergenic G/C turned to A/T. Returns the G+C share (~0.32)."""
+    import random
+
+    from Bio.Data import CodonTable
+
+    rng = random.Random(0)
+    with gzip.open(genome, "rt") as f:
+        seq = bytearray("".join(ln.strip() for ln in f if not ln.startswith(">")).encode())
+    with gzip.open(annotation, "rt") as f:
+        cds = sorted((int(t[3]) - 1, int(t[4]), t[6]) for t in (ln.split("\t") for ln in f) if len(t) > 8 and t[2] == "CDS")
+    table = CodonTable.unambiguous_dna_by_id[11].forward_table
+    synonyms: dict[str, list[str]] = {}
+    for codon, aa in table.items():
+        synonyms.setdefault(aa, []).append(codon)
+    richest = {c: max(synonyms[aa], key=lambda o: (sum(x in "AT" for x in o), o)) for c, aa in table.items()}
+    depth = bytearray(len(seq))
+    for a, b, _ in cds:
+        depth[a:b] = bytes(min(d + 1, 2) for d in depth[a:b])
+    comp = bytes.maketrans(b"ACGT", b"TGCA")
+    for a, b, strand in cds:
+        if (b - a) % 3 or max(depth[a:b]) > 1:
+            continue
+        piece = bytes(seq[a:b]) if strand == "+" else bytes(seq[a:b]).translate(comp)[::-1]
+        codons = [piece[i : i + 3].decode() for i in range(0, len(piece), 3)]
+        new = "".join([codons[0]] + [richest.get(c, c) for c in codons[1:-1]] + [codons[-1]]).encode()
+        seq[a:b] = new if strand == "+" else new.translate(comp)[::-1]
+    for i in range(len(seq)):
+        if not depth[i] and seq[i] in b"GC":
+            seq[i] = rng.choice(b"AT")
+    out.write_text(">at_rich\n" + seq.decode() + "\n")
+    return (seq.count(b"G") + seq.count(b"C")) / len(seq)
+
+
+@pytest.mark.slow
+def test_an_at_rich_table_11_genome_keeps_table_11(tmp_path):
+    """Without -g a genome whose genes read on past TGA is decoded again under table 4. An
+    AT-rich bacterium (TAA its commonest stop, TGA rare) must not read so: E. coli recoded to
+    ~32% G+C keeps table 11, and its domain."""
+    fa = tmp_path / "at_rich.fa"
+    gc = _at_rich(shared_file("prokaryotes/Escherichia_coli_K12_MG1655/genome.fa.gz"),
+                  shared_file("prokaryotes/Escherichia_coli_K12_MG1655/annotation.gff3.gz"), fa)
+    assert gc < 0.36
+    out = tmp_path / "p.gff3"
+    p = run_cli("predict", fa, "-o", out)
+    assert p.returncode == 0, p.stderr
+    said = " ".join(p.stderr.split())
+    assert "genetic code 4" not in said and "domain prokaryote chosen" in said
+    text = out.read_text()
+    assert "transl_table=11" in text and "transl_table=4" not in text
+
+
 @pytest.mark.slow
 def test_mycoplasma_without_a_table_gets_table_4(tmp_path):
     """No -g at all: the table-11 decoding shows TGA read as tryptophan, so the genes are
