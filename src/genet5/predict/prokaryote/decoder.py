@@ -414,6 +414,11 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
     ensure_start_net(records, settings)
     wvec = weight_vector(settings, records)
     scores = [[_bootstrap_scores(d, settings) for d in rec] for rec in records]
+    if (settings.bootstrap_gc_frame is not None and not settings.use_net
+            and gc_share(b"".join(d.cand.seq for rec in records for d in rec if d.cand.strand == "+")) >= settings.bootstrap_gc_frame_from):
+        fp = iter(first_pass_scores([d.cand for rec in records for d in rec], settings.threads))
+        scores = [[StartModel.prior().score(d.codon, d.rbs, d.mat) + next(fp) / 100.0 - settings.bootstrap_gc_frame
+                   for d in rec] for rec in records]
     if settings.use_self_training and _bases(records) < settings.meta_seed_below:
         scores = [[b + m for b, m in zip(rb, rm)] for rb, rm in zip(scores, _meta_scores(records, settings))]
     chosen = _decode(records, scores, settings)

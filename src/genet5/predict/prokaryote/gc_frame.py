@@ -9,29 +9,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from genet5.predict.prokaryote.dicodon import _codon_sums
-from genet5.predict.prokaryote.orfs import Strand, base_codes
+from genet5.predict.prokaryote.orfs import Strand
 
 HALF_WINDOW = 60  # bases each side: Prodigal's 120 bp window
+
+
+_GC = bytes(1 if chr(b) in "GCgc" else 0 for b in range(256))  # G/C -> 1, any other byte -> 0
 
 
 def richest_codon_place(seq: bytes) -> np.ndarray:
     """For each base, the place (0, 1, 2) in its triplet (triplets counted from the sequence
     start) whose in-frame GC count over the window is highest (ties: the first)."""
-    gc = np.isin(base_codes(seq), (1, 2)).astype(np.int64)
+    gc = np.frombuffer(seq.translate(_GC), dtype=np.uint8)  # one C pass (np.isin of the codes was 6x slower)
     n = len(gc)
-    tot = np.zeros(n, dtype=np.int64)
+    tot = np.zeros(n, dtype=np.int32)
+    span = (HALF_WINDOW - 1) // 3  # in-frame neighbours each side strictly within the window
     for f in range(3):
-        c = np.concatenate([[0], np.cumsum(gc[f::3])])  # c[k]: GC of the first k bases of frame f
-        idx = np.arange(len(gc[f::3]))
-        span = (HALF_WINDOW - 1) // 3  # in-frame neighbours each side strictly within the window
-        lo, hi = np.maximum(idx - span, 0), np.minimum(idx + span + 1, len(idx))
-        tot[f::3] = c[hi] - c[lo]
-    out = np.zeros(n, dtype=np.int64)
+        c = np.zeros(len(gc[f::3]) + 1, dtype=np.int32)
+        np.cumsum(gc[f::3], out=c[1:])  # c[k]: GC of the first k bases of frame f
+        idx = np.arange(len(c) - 1)
+        tot[f::3] = c[np.minimum(idx + span + 1, len(idx))] - c[np.maximum(idx - span, 0)]
+    out = np.zeros(n, dtype=np.int8)
     full = n - n % 3
     if full:
-        trip = tot[:full].reshape(-1, 3)
-        out[:full] = np.repeat(np.argmax(trip, axis=1), 3)
+        out[:full] = np.repeat(np.argmax(tot[:full].reshape(-1, 3), axis=1).astype(np.int8), 3)
     return out
 
 
@@ -39,16 +40,31 @@ def place_shares(cand: Strand) -> np.ndarray:
     """(candidates, 3): the share of each candidate's codons (start through stop) whose richest
     place is codon position 0, 1, 2."""
     place = richest_codon_place(cand.seq)
-    rel = (place - np.arange(len(place)) % 3) % 3
+    a, last = cand.a, cand.e - 2
     n_codons = (cand.e - cand.a + 1) // 3
-    return np.stack([_codon_sums((rel == k).astype(np.float64), cand.a, cand.e - 2) for k in range(3)], axis=1) / np.maximum(n_codons, 1)[:, None]
+    counts = np.zeros((len(a), 3))
+    for g in range(3):  # candidates whose codons start at bases = g (mod 3)
+        sel = (a % 3) == g
+        if not sel.any():
+            continue
+        lo = (a[sel] - g) // 3
+        hi = np.maximum((last[sel] - g) // 3 + 1, lo)
+        frame = (place[g::3] - g) % 3  # the richest place relative to these codons' first base
+        for k in range(2):  # places 0 and 1 counted; 2 is the rest
+            c = np.zeros(len(frame) + 1, dtype=np.int32)
+            np.cumsum(frame == k, out=c[1:])
+            counts[sel, k] = c[np.minimum(hi, len(c) - 1)] - c[lo]
+        counts[sel, 2] = np.minimum(hi, len(frame)) - lo - counts[sel, 0] - counts[sel, 1]
+    return counts / np.maximum(n_codons, 1)[:, None]
 
 
-def first_pass_scores(strands: list[Strand]) -> list[np.ndarray]:
+def first_pass_scores(strands: list[Strand], threads: int = 1) -> list[np.ndarray]:
     """Prodigal's first-pass score of every candidate: length x (place weights . shares), the
     place weights from the genome's candidates (each votes for its dominant place by share x
-    length), normalised to sum 3."""
-    shares = [place_shares(c) for c in strands]
+    length), normalised to sum 3. threads: strands read at once (the same scores)."""
+    from genet5.predict.prokaryote.threads import thread_map
+
+    shares = thread_map(place_shares, strands, threads, bases=sum(c.length for c in strands))
     bias = np.zeros(3)
     for c, sh in zip(strands, shares):
         top = np.argmax(sh, axis=1)
