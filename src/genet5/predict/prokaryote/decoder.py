@@ -103,6 +103,11 @@ def candidate_features(d: _StrandData, coding: CodingModel, start_model: StartMo
 META_START_NET_WEIGHT = 0.0
 
 
+def genome_gc(records: list[list[_StrandData]]) -> float:
+    """G+C share of the records' segments (each segment's '+' strand once)."""
+    return gc_share(b"".join(d.cand.seq for rec in records for d in rec if d.cand.strand == "+"))
+
+
 def _bases(records: list[list[_StrandData]]) -> int:
     """Bases of the records' segments (each segment's '+' strand once)."""
     return sum(d.cand.length for rec in records for d in rec if d.cand.strand == "+")
@@ -117,8 +122,7 @@ def add_atypical(records: list[list[_StrandData]], settings: ProkaryoteSettings,
     from genet5.predict.prokaryote.atypical import atypical_coding, atypical_chains
 
     code = next((d.code for rec in records for d in rec), 11)
-    genome_gc = gc_share(b"".join(d.cand.seq for rec in records for d in rec if d.cand.strand == "+"))
-    chains, gcs = atypical_chains(code, genome_gc, settings.atypical_offsets)
+    chains, gcs = atypical_chains(code, genome_gc(records), settings.atypical_offsets)
     if not chains:
         return None
     strands = (d for rec in records for d in rec)
@@ -253,11 +257,16 @@ def _decode(records: list[list[_StrandData]], scores: list[list[np.ndarray]], se
     return chosen
 
 
-def _bootstrap_scores(d: _StrandData, settings: ProkaryoteSettings) -> np.ndarray:
+def _bootstrap_scores(d: _StrandData, settings: ProkaryoteSettings, gc_frame: np.ndarray | None = None) -> np.ndarray:
+    """The first guess's score of each candidate: the network's evidence; else the GC frame
+    plot's (gc_frame: gc_frame.first_pass_scores of this strand, settings.bootstrap_gc_frame);
+    else the length of long ORFs; plus the prior start model."""
     w = settings.weights
     prior = StartModel.prior().score(d.codon, d.rbs, d.mat)
     if settings.use_net and d.net is not None:
         return w.net_only_start_weight * d.net + prior
+    if gc_frame is not None:
+        return gc_frame / 100.0 - settings.bootstrap_gc_frame + prior
     # no network: long ORFs, longest start, are the first guess
     length = (d.cand.e - d.cand.a + 1).astype(np.float64)
     return np.where(length >= 300, (length - 300) / 100.0, -1.0) + prior
@@ -413,12 +422,10 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
     meta_seed_below bases."""
     ensure_start_net(records, settings)
     wvec = weight_vector(settings, records)
-    scores = [[_bootstrap_scores(d, settings) for d in rec] for rec in records]
-    if (settings.bootstrap_gc_frame is not None and not settings.use_net
-            and gc_share(b"".join(d.cand.seq for rec in records for d in rec if d.cand.strand == "+")) >= settings.bootstrap_gc_frame_from):
-        fp = iter(first_pass_scores([d.cand for rec in records for d in rec], settings.threads))
-        scores = [[StartModel.prior().score(d.codon, d.rbs, d.mat) + next(fp) / 100.0 - settings.bootstrap_gc_frame
-                   for d in rec] for rec in records]
+    gc_frame = None  # GC-rich genomes: Prodigal's first pass in place of the long-ORF guess
+    if settings.bootstrap_gc_frame is not None and not settings.use_net and genome_gc(records) >= settings.bootstrap_gc_frame_from:
+        gc_frame = iter(first_pass_scores([d.cand for rec in records for d in rec], settings.threads))
+    scores = [[_bootstrap_scores(d, settings, next(gc_frame) if gc_frame else None) for d in rec] for rec in records]
     if settings.use_self_training and _bases(records) < settings.meta_seed_below:
         scores = [[b + m for b, m in zip(rb, rm)] for rb, rm in zip(scores, _meta_scores(records, settings))]
     chosen = _decode(records, scores, settings)
@@ -571,7 +578,7 @@ class ProkaryoteDecoder:
 
                 from genet5.predict.prokaryote.meta import ParameterSet
 
-                gc = gc_share(b"".join(d.cand.seq for rec in self.records for d in rec if d.cand.strand == "+"))
+                gc = genome_gc(self.records)
                 decoded.trained = ParameterSet(Path(self.source).name, gc, st.coding, st.starts, self.code.id, st.dicodon)
         if on_bases is not None:  # without the network, the decoding is the work
             on_bases(self.bases)
