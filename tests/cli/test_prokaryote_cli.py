@@ -74,48 +74,21 @@ def test_auto_genetic_code(genome, table, tmp_path):
 
 
 def _recoded(genome: Path, annotation: Path, out: Path, rich: str) -> float:
-    """E. coli made `rich` ("AT" or "GC")-rich and kept table 11: every CDS that overlaps no
-    other recoded to its synonymous codons richest in those bases (first codon and stop kept:
-    its TGA stops stay), every intergenic base of the other two turned to one of them. Returns
-    the G+C share (AT: ~0.32; GC: ~0.68, third codon positions ~all G/C)."""
-    import random
+    """E. coli recoded towards `rich` ("GC" or "AT"), its richest synonymous codons, all
+    intergenic bases moved: bench/prokaryote/synthetic_gc.py's recode (the benchmark's genomes)."""
+    import sys
 
-    from Bio.Data import CodonTable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "prokaryote"))
+    from synthetic_gc import recode
 
-    rng = random.Random(0)
-    with gzip.open(genome, "rt") as f:
-        seq = bytearray("".join(ln.strip() for ln in f if not ln.startswith(">")).encode())
-    with gzip.open(annotation, "rt") as f:
-        cds = sorted((int(t[3]) - 1, int(t[4]), t[6]) for t in (ln.split("\t") for ln in f) if len(t) > 8 and t[2] == "CDS")
-    table = CodonTable.unambiguous_dna_by_id[11].forward_table
-    synonyms: dict[str, list[str]] = {}
-    for codon, aa in table.items():
-        synonyms.setdefault(aa, []).append(codon)
-    richest = {c: max(synonyms[aa], key=lambda o: (sum(x in rich for x in o), o)) for c, aa in table.items()}
-    depth = bytearray(len(seq))
-    for a, b, _ in cds:
-        depth[a:b] = bytes(min(d + 1, 2) for d in depth[a:b])
-    comp = bytes.maketrans(b"ACGT", b"TGCA")
-    for a, b, strand in cds:
-        if (b - a) % 3 or max(depth[a:b]) > 1:
-            continue
-        piece = bytes(seq[a:b]) if strand == "+" else bytes(seq[a:b]).translate(comp)[::-1]
-        codons = [piece[i : i + 3].decode() for i in range(0, len(piece), 3)]
-        new = "".join([codons[0]] + [richest.get(c, c) for c in codons[1:-1]] + [codons[-1]]).encode()
-        seq[a:b] = new if strand == "+" else new.translate(comp)[::-1]
-    other, wanted = (b"GC", rich.encode()) if rich == "AT" else (b"AT", rich.encode())
-    for i in range(len(seq)):
-        if not depth[i] and seq[i] in other:
-            seq[i] = rng.choice(wanted)
-    out.write_text(">NC_000913.3\n" + seq.decode() + "\n")
-    return (seq.count(b"G") + seq.count(b"C")) / len(seq)
+    return recode(genome, annotation, out, rich)
 
 
 @pytest.mark.slow
 def test_an_at_rich_table_11_genome_keeps_table_11(tmp_path):
     """Without -g a genome whose genes read on past TGA is decoded again under table 4. An
     AT-rich bacterium (TAA its commonest stop, TGA rare) must not read so: E. coli recoded to
-    ~32% G+C keeps table 11, and its domain."""
+    ~32% G+C (its TGA stops kept) keeps table 11, and its domain."""
     fa = tmp_path / "at_rich.fa"
     gc = _recoded(shared_file("prokaryotes/Escherichia_coli_K12_MG1655/genome.fa.gz"),
                   shared_file("prokaryotes/Escherichia_coli_K12_MG1655/annotation.gff3.gz"), fa, "AT")
