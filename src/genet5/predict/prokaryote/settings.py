@@ -242,13 +242,14 @@ class ProkaryoteSettings:
     # / 100 less bootstrap_gc_frame, plus the start prior) instead of the long-ORF guess: where
     # G+C is high, stops are rare off frame and between genes, long ORFs run through genes in
     # the wrong frames, and the long-ORF guess can teach itself a wrong fixed point. Found with
-    # a synthetic probe (2026-12-06, session 36): E. coli recoded to GC-rich synonymous codons
-    # and G/C intergenic bases (G+C 0.58 / 0.681 / 0.683, GC3 ~0.8 / ~0.97 / ~0.99): stop F1
-    # 0.970 / 0.980 / **0.540** with the long-ORF guess (Prodigal 0.954 / 0.948 / 0.963), 0.970 /
-    # 0.979 / **0.978** with this from G+C 0.60 (offset 2 / 3 / 5: 0.978 / 0.978 / 0.979). Used
-    # for every genome it changes the harness's validation mean 0.9442 -> 0.9437 and the
-    # training phages 0.8636 -> 0.8587 (the long-ORF guess suits them); from 0.60 only
-    # Bradyrhizobium (64%) among the shared genomes uses it (0.6360 -> 0.6359, one gene).
+    # a synthetic probe (bench/prokaryote/synthetic_gc.py, 2026-12-06, session 36): E. coli
+    # recoded to GC-rich synonymous codons and G/C intergenic bases, G+C 0.58 / 0.673 / 0.683
+    # (third positions ~all G/C in the last): stop F1 0.971 / 0.980 / **0.472** with the long-ORF
+    # guess, 0.971 / 0.980 / **0.981** with this from G+C 0.60 (Prodigal 0.954 / 0.948 / 0.953;
+    # offset 2 / 3 / 5 on a like genome, dev run: 0.978 / 0.978 / 0.979). Used for every genome
+    # it changes the harness's validation mean 0.9442 -> 0.9437 and the training phages 0.8636
+    # -> 0.8587 (the long-ORF guess suits them); from 0.60 only Bradyrhizobium (64%) among the
+    # shared genomes uses it (0.6360 -> 0.6359, one gene).
     # None: never
     bootstrap_gc_frame: float | None = 3.0
     bootstrap_gc_frame_from: float = 0.60  # ... in genomes of at least this G+C share
