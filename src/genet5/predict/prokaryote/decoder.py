@@ -38,6 +38,7 @@ from genet5.predict.prokaryote.dicodon import DicodonModel, HexamerCache
 from genet5.predict.prokaryote.gc_frame import first_pass_scores
 from genet5.predict.prokaryote.learned_starts import base_counts, genome_freq, load_start_net, start_scores
 from genet5.predict.prokaryote.orfs import Strand, frame_sums, gc_share, record_candidates
+from genet5.predict.prokaryote.packs import StrandPacks
 from genet5.predict.prokaryote.sd_bins import bin_masks_many
 from genet5.predict.prokaryote.settings import FEATURES, ProkaryoteSettings
 from genet5.predict.prokaryote.spacing import SpacingModel, neighbour_pairs
@@ -113,10 +114,12 @@ def _bases(records: list[list[_StrandData]]) -> int:
     return sum(d.cand.length for rec in records for d in rec if d.cand.strand == "+")
 
 
-def add_atypical(records: list[list[_StrandData]], settings: ProkaryoteSettings, cache: ContextCache | None = None) -> float | None:
+def add_atypical(records: list[list[_StrandData]], settings: ProkaryoteSettings, cache: ContextCache | None = None,
+                 packs: StrandPacks | None = None) -> float | None:
     """Give every candidate its atypical chain score (atypical_coding; the shipped GC-bin chains
     of the records' code nearest the genome's GC + each of atypical_offsets) and return the
-    penalty to charge it, or None when off."""
+    penalty to charge it, or None when off. packs: the records' strands as packs.py groups
+    them (scored per pack)."""
     if settings.atypical_penalty is None:
         return None
     from genet5.predict.prokaryote.atypical import atypical_coding, atypical_chains
@@ -126,7 +129,9 @@ def add_atypical(records: list[list[_StrandData]], settings: ProkaryoteSettings,
     if not chains:
         return None
     strands = (d for rec in records for d in rec)
-    for d, alt in zip(strands, _each_strand(records, lambda d: atypical_coding(d.cand, chains, gcs, cache), settings.threads)):
+    score = (lambda c: atypical_coding(c, chains, gcs, cache))
+    alts = packs.map_cand(score, settings.threads) if packs else _each_strand(records, lambda d: score(d.cand), settings.threads)
+    for d, alt in zip(strands, alts):
         d.atypical = alt
     return settings.atypical_penalty
 
@@ -168,9 +173,10 @@ def _net_ratio(track: np.ndarray) -> np.ndarray:
 
 
 def prepare_record(seqid: str, seq: bytes, code: GeneticCode, start_codons, settings: ProkaryoteSettings,
-                   track: np.ndarray | None = None) -> list[_StrandData]:
+                   track: np.ndarray | None = None, start_features: bool = True) -> list[_StrandData]:
     """Candidates of one record with everything that does not change between rounds; the
-    network track (L, classes) may be dropped afterwards."""
+    network track (L, classes) may be dropped afterwards. start_features=False: the start
+    codon, RBS and matrix features are left to fill_start_features (a draft's records at once)."""
     ratio = _net_ratio(track) if track is not None else None
     gc = gc_share(seq)
 
@@ -181,12 +187,23 @@ def prepare_record(seqid: str, seq: bytes, code: GeneticCode, start_codons, sett
             if cand.strand == "-":
                 w = w[::-1]
             net = frame_sums(np.ascontiguousarray(w), cand.a, cand.e)
-        codon, rbs, mat = features(cand.seq, cand.a, cand.edge)
+        codon, rbs, mat = features(cand.seq, cand.a, cand.edge) if start_features else (None, None, None)
         length = length_log_odds((cand.e - cand.a + 1) / 3.0, gc, code.id)
         return _StrandData(cand, net, codon, rbs, mat, length, code=code.id)
 
     return thread_map(strand_data, record_candidates(seqid, seq, code, start_codons, settings.min_len, settings.closed), settings.threads,
                       bases=2 * len(seq))
+
+
+def fill_start_features(records: list[list[_StrandData]], threads: int = 1) -> None:
+    """The start features (starts.features) of strands prepared without them, scored in packs
+    (packs.py: the features read at most 26 bases upstream and 15 down, all N in a pack's gaps)."""
+    todo = [d for rec in records for d in rec if d.codon is None]
+    if not todo:
+        return
+    packs = StrandPacks(todo, threads)
+    for d, (codon, rbs, mat) in zip(todo, packs.map_cand(lambda c: features(c.seq, c.a, c.edge), threads)):
+        d.codon, d.rbs, d.mat = codon, rbs, mat
 
 
 def _each_strand(records: list[list[_StrandData]], fn, threads: int = 1) -> list:
@@ -195,14 +212,18 @@ def _each_strand(records: list[list[_StrandData]], fn, threads: int = 1) -> list
     return thread_map(fn, strands, threads, bases=sum(d.cand.length for d in strands))
 
 
-def add_start_net(records: list[list[_StrandData]], model, freq: np.ndarray, threads: int = 1) -> None:
+def add_start_net(records: list[list[_StrandData]], model, freq: np.ndarray, threads: int = 1,
+                  packs: StrandPacks | None = None) -> None:
     """Score every candidate start with the learned classifier (learned_starts.py); `freq`: the
-    genome's base frequencies (all records together, as the statistics are)."""
-    for d, scores in zip((d for rec in records for d in rec), _each_strand(records, lambda d: start_scores(model, d.cand, freq), threads)):
+    genome's base frequencies (all records together, as the statistics are); packs: scored per
+    pack (packs.py)."""
+    score = (lambda c: start_scores(model, c, freq))
+    each = packs.map_cand(score, threads) if packs else _each_strand(records, lambda d: score(d.cand), threads)
+    for d, scores in zip((d for rec in records for d in rec), each):
         d.start_net = scores
 
 
-def ensure_start_net(records: list[list[_StrandData]], settings: ProkaryoteSettings) -> None:
+def ensure_start_net(records: list[list[_StrandData]], settings: ProkaryoteSettings, packs: StrandPacks | None = None) -> None:
     """Add the settings' start classifier's term to records that lack it, unless the genome is
     larger than start_net_max_bases (no limit by default)."""
     if not settings.start_net_model or all(d.start_net is not None for rec in records for d in rec):
@@ -211,7 +232,7 @@ def ensure_start_net(records: list[list[_StrandData]], settings: ProkaryoteSetti
     if settings.start_net_max_bases is not None and sum(c.length for c in plus) > settings.start_net_max_bases:
         return
     freq = genome_freq(sum((base_counts(c.seq) for c in plus), np.zeros(4)))
-    add_start_net(records, load_start_net(settings.start_net_model), freq, settings.threads)
+    add_start_net(records, load_start_net(settings.start_net_model), freq, settings.threads, packs)
 
 
 def _decode(records: list[list[_StrandData]], scores: list[list[np.ndarray]], settings: ProkaryoteSettings,
@@ -272,9 +293,15 @@ def _bootstrap_scores(d: _StrandData, settings: ProkaryoteSettings, gc_frame: np
     return np.where(length >= 300, (length - 300) / 100.0, -1.0) + prior
 
 
-def _fit_coding(records, chosen, cache: ContextCache | None = None, per_parameter: int = 40, threads: int = 1) -> CodingModel:
+def _fit_coding(records, chosen, cache: ContextCache | None = None, per_parameter: int = 40, threads: int = 1,
+                packs: StrandPacks | None = None) -> CodingModel:
+    """The coding chain of the chosen complete genes against every strand; packs: counted per
+    pack (the same counts: no context reaches across a pack's N)."""
     genes, background = [], []
-    for rec, ch in zip(records, chosen):
+    if packs is not None:
+        genes = packs.genes([idx for ch in chosen for idx in ch], lambda c, idx: ~c.edge[idx])
+        background = [g[0] for g in genes]
+    for rec, ch in zip(records, chosen) if packs is None else ():
         for d, idx in zip(rec, ch):
             background.append(d.cand.seq)
             idx = idx[~d.cand.edge[idx]]
@@ -295,22 +322,27 @@ def dicodon_weights(wvec: np.ndarray, dicodon: DicodonModel, settings: Prokaryot
 
 
 def _fit_dicodon(records, chosen, settings: ProkaryoteSettings, cache: HexamerCache | None = None,
-                 through_stop: bool = True, memo: dict | None = None) -> DicodonModel:
+                 through_stop: bool = True, memo: dict | None = None, packs: StrandPacks | None = None) -> DicodonModel:
     genes, background, gc, acgt = [], [], 0, 0
     for rec, ch in zip(records, chosen):
         for d, idx in zip(rec, ch):
-            background.append(d.cand.seq)
             if d.cand.strand == "+":
                 counts = np.bincount(np.frombuffer(d.cand.seq, dtype=np.uint8), minlength=256)
                 gc += int(counts[ord("G")] + counts[ord("C")])
                 acgt += int(counts[[ord(b) for b in "ACGT"]].sum())
-            idx = idx[~d.cand.edge[idx] & ~d.cand.open3[idx]]
-            genes.append((d.cand.seq, d.cand.a[idx], d.cand.e[idx]))
+            if packs is None:
+                background.append(d.cand.seq)
+                idx = idx[~d.cand.edge[idx] & ~d.cand.open3[idx]]
+                genes.append((d.cand.seq, d.cand.a[idx], d.cand.e[idx]))
+    if packs is not None:  # counted per pack: the same counts (no hexamer or upstream base crosses a pack's N)
+        genes = packs.genes([idx for ch in chosen for idx in ch], lambda c, idx: ~c.edge[idx] & ~c.open3[idx])
+        background = [g[0] for g in genes]
     model = DicodonModel.fit(genes, background, gc / max(acgt, 1), settings.dicodon_start_weight,
                              settings.dicodon_pseudo_codons, settings.dicodon_pseudo_starts, cache, through_stop)
     if settings.dicodon_own_starts and settings.use_start_model:  # without it, no start is learned at all
         ensure_sd_masks(records, settings.threads)
-        model.train_starts([(d.cand, d.length, d.codon, d.sd_masks) for rec in records for d in rec], gc / max(acgt, 1),
+        strands = packs.views() if packs else [d for rec in records for d in rec]
+        model.train_starts([(d.cand, d.length, d.codon, d.sd_masks) for d in strands], gc / max(acgt, 1),
                            settings.dicodon_half_starts, cache, memo)
     return model
 
@@ -339,23 +371,26 @@ def _fit_spacing(records, chosen, settings: ProkaryoteSettings) -> SpacingModel 
     return SpacingModel.fit(np.concatenate(facing), np.concatenate(gap), max(settings.convergent_overlap, settings.same_overlap))
 
 
-def _start_examples(records, chosen):
-    """(examples, background) for StartModel.fit: per strand, the start codons of the chosen
-    genes' ORFs (codon, RBS, matrix window, chosen or not, ORF index); background: the codon and
-    RBS classes of every candidate start."""
+def _start_examples(records, chosen, packs: StrandPacks | None = None):
+    """(examples, background) for StartModel.fit: per strand (or pack), the start codons of the
+    chosen genes' ORFs (codon, RBS, matrix window, chosen or not, ORF index); background: the
+    codon and RBS classes of every candidate start."""
     examples, bg_codon, bg_rbs = [], [], []
-    for rec, ch in zip(records, chosen):
-        for d, idx in zip(rec, ch):
-            real = ~d.cand.edge
-            bg_codon.append(d.codon[real])
-            bg_rbs.append(d.rbs[real])
-            idx = idx[~d.cand.edge[idx]]
-            if idx.size == 0:
-                continue
-            in_orf = np.isin(d.cand.orf, d.cand.orf[idx]) & real
-            is_chosen = np.zeros(len(d.cand.a), dtype=bool)
-            is_chosen[idx] = True
-            examples.append((d.codon[in_orf], d.rbs[in_orf], d.mat[in_orf], is_chosen[in_orf], d.cand.orf[in_orf]))
+    if packs is not None:
+        each = zip(packs.views(), packs.chosen([idx for ch in chosen for idx in ch]))
+    else:
+        each = ((d, idx) for rec, ch in zip(records, chosen) for d, idx in zip(rec, ch))
+    for d, idx in each:
+        real = ~d.cand.edge
+        bg_codon.append(d.codon[real])
+        bg_rbs.append(d.rbs[real])
+        idx = idx[~d.cand.edge[idx]]
+        if idx.size == 0:
+            continue
+        in_orf = np.isin(d.cand.orf, d.cand.orf[idx]) & real
+        is_chosen = np.zeros(len(d.cand.a), dtype=bool)
+        is_chosen[idx] = True
+        examples.append((d.codon[in_orf], d.rbs[in_orf], d.mat[in_orf], is_chosen[in_orf], d.cand.orf[in_orf]))
     return examples, (np.concatenate(bg_codon), np.concatenate(bg_rbs)) if bg_codon else None
 
 
@@ -420,7 +455,9 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
     ends the training there (the caller will not use these genes). The first gene set is the
     long-ORF guess (or the network's), with meta mode's scores added for inputs under
     meta_seed_below bases."""
-    ensure_start_net(records, settings)
+    # a draft's short strands scored in packs (packs.py); a whole genome's strands alone
+    packs = StrandPacks([d for rec in records for d in rec], settings.threads)
+    ensure_start_net(records, settings, packs)
     wvec = weight_vector(settings, records)
     gc_frame = None  # GC-rich genomes: Prodigal's first pass in place of the long-ORF guess
     if settings.bootstrap_gc_frame is not None and not settings.use_net and genome_gc(records) >= settings.bootstrap_gc_frame_from:
@@ -433,17 +470,19 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
     rounds = settings.rounds if settings.use_self_training else 0
     cache, hex_cache = ContextCache(), HexamerCache()
     if settings.use_dicodon and rounds:
-        hex_cache.fill([d.cand.seq for rec in records for d in rec], settings.threads)
+        hex_cache.fill([p.cand.seq for p in packs.packs], settings.threads)
     fixed_dicodon = None
     if settings.use_dicodon and settings.dicodon_prodigal_training and rounds:
         # fitted once, on Prodigal's own first gene set, as Prodigal does
         fp = iter(first_pass_scores([d.cand for rec in records for d in rec]))
         first = _decode(records, [[next(fp) for _ in rec] for rec in records], settings)
         fixed_dicodon = _fit_dicodon(records, first, settings, hex_cache, through_stop=False)
-    atypical = add_atypical(records, settings, cache) if rounds else None
+    atypical = add_atypical(records, settings, cache, packs) if rounds else None
+    if rounds and settings.use_dicodon and settings.dicodon_own_starts and settings.use_start_model:
+        ensure_sd_masks(records, settings.threads)  # before the rounds: they read the packs' joined masks
     for _ in range(rounds):
-        coding = _fit_coding(records, chosen, cache, settings.coding_per_parameter, settings.threads)
-        examples, background = _start_examples(records, chosen) if settings.use_start_model else ([], None)
+        coding = _fit_coding(records, chosen, cache, settings.coding_per_parameter, settings.threads, packs)
+        examples, background = _start_examples(records, chosen, packs) if settings.use_start_model else ([], None)
         start_model = _fit_starts(examples, background) or StartModel.prior()
         wround = wvec.copy()
         if settings.matrix_gain_full > 0 and settings.use_start_model:
@@ -452,9 +491,9 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
                 wround[FEATURES.index("matrix")] *= min(1.0, max(gain, 0.0) / settings.matrix_gain_full)
         memo: dict = {}  # this round's models' coding scores, from their start training to the scoring
         if settings.use_dicodon:
-            dicodon = fixed_dicodon or _fit_dicodon(records, chosen, settings, hex_cache, memo=memo)
+            dicodon = fixed_dicodon or _fit_dicodon(records, chosen, settings, hex_cache, memo=memo, packs=packs)
             wround = dicodon_weights(wround, dicodon, settings)
-        scores = score_records(records, coding, start_model, settings, wround, cache, dicodon, hex_cache, memo, atypical)
+        scores = score_records(records, coding, start_model, settings, wround, cache, dicodon, hex_cache, memo, atypical, packs)
         junction_weight = wround[FEATURES.index("dicodon_start")] if settings.dicodon_junctions else 0.0
         spacing = _fit_spacing(records, chosen, settings) if settings.spacing_weight > 0 else None
         before, chosen = chosen, _decode(records, scores, settings, junction_weight, spacing)
@@ -488,14 +527,21 @@ def _changed(a: list[list[np.ndarray]], b: list[list[np.ndarray]]) -> int:
 def score_records(records, coding: CodingModel, start_model: StartModel, settings: ProkaryoteSettings,
                   wvec: np.ndarray | None = None, cache: ContextCache | None = None,
                   dicodon: DicodonModel | None = None, hex_cache: HexamerCache | None = None,
-                  memo: dict | None = None, atypical: float | None = None) -> list[list[np.ndarray]]:
+                  memo: dict | None = None, atypical: float | None = None,
+                  packs: StrandPacks | None = None) -> list[list[np.ndarray]]:
+    """Each candidate's score (features @ wvec), per record and strand; sets each strand's
+    features and rescue. packs: the records' strands grouped as packs.py does, scored per pack."""
     wvec = weight_vector(settings, records) if wvec is None else wvec
-    feats = iter(_each_strand(records, lambda d: candidate_features(d, coding, start_model, settings.use_net, cache, dicodon,
-                                                                    hex_cache, memo, atypical), settings.threads))
+
+    def feature_rows(d: _StrandData) -> tuple[np.ndarray, np.ndarray | None]:
+        rows = candidate_features(d, coding, start_model, settings.use_net, cache, dicodon, hex_cache, memo, atypical)
+        return rows, d.rescue
+
+    each = iter(packs.map(feature_rows, settings.threads) if packs else _each_strand(records, feature_rows, settings.threads))
     scores = []
     for rec in records:
         for d in rec:
-            d.features = next(feats)
+            d.features, d.rescue = next(each)
         scores.append([d.features @ wvec for d in rec])
     return scores
 
@@ -541,12 +587,14 @@ class ProkaryoteDecoder:
 
     def add(self, rec, track: np.ndarray | None) -> None:
         self.bases += len(rec.seq)
-        self.records.append(prepare_record(rec.id, rec.seq, self.code, self.starts, self.settings, track))
+        # the start features wait for finish: a draft's strands get them in packs
+        self.records.append(prepare_record(rec.id, rec.seq, self.code, self.starts, self.settings, track, start_features=False))
 
     def finish(self, on_bases=None) -> Decoded:
         from genet5.predict.prokaryote.meta import META_BELOW, SINGLE_MIN, find_genes_meta
 
         mode = self.cfg.mode
+        fill_start_features(self.records, self.settings.threads)
         if self.cfg.training_set is not None:  # a training file's parameters (Prodigal's -t), every record
             genes, sets = find_genes_meta(self.records, self.settings, sets=[self.cfg.training_set], code=self.code.id)
             if on_bases is not None:
