@@ -24,6 +24,7 @@ genomes (docs/benchmarks.md); nothing is tuned per genome except what the genome
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -248,6 +249,7 @@ def _decode(records: list[list[_StrandData]], scores: list[list[np.ndarray]], se
         from genet5.predict.prokaryote.dp_kernel import kernel
 
         kernel()
+    shared: dict = {}  # the junction tables, the same for every record (only `rescue` is the record's)
     for rec, sc in zip(records, scores):
         if not rec:
             chosen.append([])
@@ -264,12 +266,14 @@ def _decode(records: list[list[_StrandData]], scores: list[list[np.ndarray]], se
         elif junction_unit > 0:
             unit, rescue = junction_unit, np.zeros(len(lo))
         if unit > 0 and settings.use_dp:
-            junctions = dp.Junctions.prodigal(-unit, unit, rescue, reach=max(settings.convergent_overlap, settings.same_overlap))
-            if spacing is not None and settings.spacing_weight > 0:
-                weight = settings.spacing_weight * spacing.pairs / (spacing.pairs + settings.spacing_half_pairs)
-                junctions = spacing.junctions(weight, rescue, None if settings.spacing_replaces_prodigal else junctions,
-                                              settings.spacing_center)
-            kw["junctions"] = junctions
+            if unit not in shared:
+                junctions = dp.Junctions.prodigal(-unit, unit, None, reach=max(settings.convergent_overlap, settings.same_overlap))
+                if spacing is not None and settings.spacing_weight > 0:
+                    weight = settings.spacing_weight * spacing.pairs / (spacing.pairs + settings.spacing_half_pairs)
+                    junctions = spacing.junctions(weight, None, None if settings.spacing_replaces_prodigal else junctions,
+                                                  settings.spacing_center)
+                shared[unit] = junctions
+            kw["junctions"] = dataclasses.replace(shared[unit], rescue=rescue)
         # segments of one record never share bases, so one DP over the record is exact
         pick = (dp.select if settings.use_dp else dp.greedy)(lo, hi, pl, s, same=settings.same_overlap, convergent=settings.convergent_overlap,
                          divergent=settings.divergent_overlap, **kw)

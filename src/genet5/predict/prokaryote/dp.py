@@ -98,40 +98,40 @@ def select(lo: np.ndarray, hi: np.ndarray, plus: np.ndarray, score: np.ndarray, 
     if keep.size == 0:
         return keep
     order = keep[np.lexsort((lo[keep], hi[keep]))]
-    L, H = lo[order].tolist(), hi[order].tolist()
-    P, S = plus[order].tolist(), score[order].tolist()
     n = len(order)
-    best = [0.0] * n
-    back = [-1] * n
-    link = [0.0] * n  # junction score between a chosen gene and the one before it
-    prefix = [0.0] * n  # max of best[0..i]
-    prefix_at = [-1] * n  # which index reaches it
     reach = max(same, convergent, divergent)
     if junctions is None:
-        near, slope, top, tail, offset = 0, 0.0, 0.0, [0.0] * 3, 0
-        table = [[0.0] * (reach + 1)] * 3
+        near, slope, offset = 0, 0.0, 0
+        table, tail = np.zeros((3, reach + 1)), np.zeros(3)
     else:
         if junctions.reach < reach:
             raise ValueError(f"junction table reaches {junctions.reach} bp of overlap, the rules allow {reach}")
         near, slope, offset = junctions.near, junctions.slope, junctions.reach
-        table, tail = junctions.table.tolist(), junctions.tail.tolist()
-        top = max(max(map(max, table)), max(tail))
+        table, tail = junctions.table, junctions.tail
+    top = max(float(table.max()), float(tail.max())) if junctions is not None else 0.0
     from genet5.predict.prokaryote.dp_kernel import kernel as compiled, loaded
 
     kernel = compiled() if n >= COMPILED_FROM or loaded() else None  # once imported, for every size
     if kernel is not None:
+        # arrays straight to the kernel (a draft's records make thousands of small calls: no
+        # round trip through lists)
         best_a, back_a, link_a = np.zeros(n), np.full(n, -1, dtype=np.int64), np.zeros(n)
         prefix_a, prefix_at_a = np.zeros(n), np.full(n, -1, dtype=np.int64)
         rescue = junctions.rescue if junctions is not None else np.zeros(len(lo))
-        kernel(np.asarray(L, dtype=np.int64), np.asarray(H, dtype=np.int64), np.asarray(P, dtype=np.bool_),
-               np.asarray(S, dtype=np.float64), order.astype(np.int64), np.asarray(table, dtype=np.float64),
-               np.asarray(tail, dtype=np.float64), float(slope), int(near), int(offset), float(top), int(same),
-               int(convergent), int(divergent), int(reach), np.asarray(rescue, dtype=np.float64),
-               junctions is not None, best_a, back_a, link_a, prefix_a, prefix_at_a)
+        kernel(np.ascontiguousarray(lo[order], dtype=np.int64), np.ascontiguousarray(hi[order], dtype=np.int64),
+               np.ascontiguousarray(plus[order], dtype=np.bool_), np.ascontiguousarray(score[order], dtype=np.float64),
+               order.astype(np.int64), np.ascontiguousarray(table, dtype=np.float64), np.ascontiguousarray(tail, dtype=np.float64),
+               float(slope), int(near), int(offset), float(top), int(same), int(convergent), int(divergent), int(reach),
+               np.ascontiguousarray(rescue, dtype=np.float64), junctions is not None, best_a, back_a, link_a, prefix_a, prefix_at_a)
+        S, P = score[order].tolist(), plus[order].tolist()
         back, link, prefix_at = back_a.tolist(), link_a.tolist(), prefix_at_a.tolist()
     else:
-        _recursion(L, H, P, S, order, table, tail, slope, near, offset, top, same, convergent, divergent, reach,
-                   junctions, best, back, link, prefix, prefix_at)
+        L, H = lo[order].tolist(), hi[order].tolist()
+        P, S = plus[order].tolist(), score[order].tolist()
+        best, back, link = [0.0] * n, [-1] * n, [0.0] * n  # link: junction score between a chosen gene and the one before it
+        prefix, prefix_at = [0.0] * n, [-1] * n  # max of best[0..i], and which index reaches it
+        _recursion(L, H, P, S, order, table.tolist(), tail.tolist(), slope, near, offset, top, same, convergent, divergent,
+                   reach, junctions, best, back, link, prefix, prefix_at)
     chain = []
     i = prefix_at[n - 1]
     while i >= 0:
