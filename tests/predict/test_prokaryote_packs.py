@@ -38,7 +38,7 @@ def test_a_draft_gets_the_same_genes_with_its_strands_packed_as_alone(monkeypatc
     prepared = lambda: [prepare_record(n, s, CODE11, STARTS, settings) for n, s in contigs]  # noqa: E731
     packed = prepared()
     # the packs really join strands: a few packs for 120 strands
-    assert len(packs.StrandPacks([d for rec in packed for d in rec], 2).packs) <= 4
+    assert len(packs.StrandPacks([d for rec in packed for d in rec]).packs) <= 4
     with_packs = _genes(packed, settings)
     monkeypatch.setattr(packs, "PACK_BELOW", 0)  # every strand a pack of its own: the unpacked scoring
     alone = _genes(prepared(), settings)
@@ -50,7 +50,7 @@ def test_pack_rows_go_back_to_their_strands_in_order():
     rng = np.random.default_rng(0)
     seqs = ["".join(rng.choice(list("ACGT"), n)).encode() for n in (900, 2500, 1200)]
     strands = [d for i, s in enumerate(seqs) for d in prepare_record(f"s{i}", s, CODE11, STARTS, ProkaryoteSettings())]
-    p = packs.StrandPacks(strands, threads=1)
+    p = packs.StrandPacks(strands)
     assert len(p.packs) == 1 and len(p.packs[0].members) == len(strands)
     cand = p.packs[0].cand
     gap = b"N" * packs.SEPARATOR

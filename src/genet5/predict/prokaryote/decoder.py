@@ -202,7 +202,7 @@ def fill_start_features(records: list[list[_StrandData]], threads: int = 1) -> N
     todo = [d for rec in records for d in rec if d.codon is None]
     if not todo:
         return
-    packs = StrandPacks(todo, threads)
+    packs = StrandPacks(todo)
     for d, (codon, rbs, mat) in zip(todo, packs.map_cand(lambda c: features(c.seq, c.a, c.edge), threads)):
         d.codon, d.rbs, d.mat = codon, rbs, mat
 
@@ -460,7 +460,7 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
     long-ORF guess (or the network's), with meta mode's scores added for inputs under
     meta_seed_below bases."""
     # a draft's short strands scored in packs (packs.py); a whole genome's strands alone
-    packs = StrandPacks([d for rec in records for d in rec], settings.threads)
+    packs = StrandPacks([d for rec in records for d in rec])
     ensure_start_net(records, settings, packs)
     wvec = weight_vector(settings, records)
     gc_frame = None  # GC-rich genomes: Prodigal's first pass in place of the long-ORF guess
