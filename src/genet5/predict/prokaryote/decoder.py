@@ -301,15 +301,12 @@ def _fit_coding(records, chosen, cache: ContextCache | None = None, per_paramete
                 packs: StrandPacks | None = None) -> CodingModel:
     """The coding chain of the chosen complete genes against every strand; packs: counted per
     pack (the same counts: no context reaches across a pack's N)."""
-    genes, background = [], []
     if packs is not None:
         genes = packs.genes([idx for ch in chosen for idx in ch], lambda c, idx: ~c.edge[idx])
-        background = [g[0] for g in genes]
-    for rec, ch in zip(records, chosen) if packs is None else ():
-        for d, idx in zip(rec, ch):
-            background.append(d.cand.seq)
-            idx = idx[~d.cand.edge[idx]]
-            genes.append((d.cand.seq, d.cand.a[idx], d.cand.e[idx]))
+    else:
+        genes = [(d.cand.seq, d.cand.a[idx[~d.cand.edge[idx]]], d.cand.e[idx[~d.cand.edge[idx]]])
+                 for rec, ch in zip(records, chosen) for d, idx in zip(rec, ch)]
+    background = [g[0] for g in genes]
     if cache is not None and threads > 1:  # the context tables of the order the fit will choose, at once
         cache.fill(background, order_for(sum(int((e - a + 1).sum()) for _, a, e in genes), per_parameter), threads)
     return CodingModel.fit(genes, background, cache=cache, per_parameter=per_parameter)

@@ -10,7 +10,9 @@ a pack is scored as one strand and its rows are handed back to the strands it ho
 as a base outside the sequence in every scorer (no context, no hexamer, code 4 in a window), so
 a candidate's scores are those it gets alone, up to float rounding in the running sums.
 
-Only scoring is packed: the dynamic program, the fits and the genes stay per strand.
+The scores and the fits' counts (coding chain, hexamer table, start examples: integer counts, the
+same per pack as per strand) run per pack; the dynamic program stays per record and the genes
+per strand.
 """
 
 from __future__ import annotations
@@ -161,8 +163,7 @@ _SHARED = ("codon", "rbs", "mat", "length", "net", "start_net", "atypical")
 
 def _share(members: list, view, bounds: np.ndarray) -> None:
     """Point each member's per-candidate fields at its rows of the pack's joined arrays (the
-    same values): a draft's candidates are then held once, not twice (Bradyrhizobium in 1,000
-    contigs: 370 MB less)."""
+    same values): a draft's candidate features are then held once, not twice."""
     for j, d in enumerate(members):
         lo, hi = bounds[j], bounds[j + 1]
         for name in _SHARED:
