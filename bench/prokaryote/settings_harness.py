@@ -54,6 +54,19 @@ def genetic_code_of(genome_dir: str) -> int:
 
 
 
+def _code_digest() -> str:
+    """A digest of the code that makes the cached records (candidates, their order, the start
+    features and classifier): a cache made by other code is not read."""
+    import hashlib
+
+    import genet5.predict.prokaryote as prok
+
+    h = hashlib.sha1()
+    for name in ("orfs.py", "starts.py", "learned_starts.py", "decoder.py"):
+        h.update((Path(prok.__file__).parent / name).read_bytes())
+    return h.hexdigest()[:10]
+
+
 def prepared(genome_dir: str, settings):
     """(records, reference) of one genome, cached: candidates, start features and the start
     classifier's term depend only on the sequence, min_len and the classifier."""
@@ -63,7 +76,7 @@ def prepared(genome_dir: str, settings):
     from genet5.predict.prokaryote.starts import CODONS
 
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / (genome_dir.replace("/", "_") + f"_{settings.min_len}_{settings.start_net_model}.pkl")
+    path = CACHE / (genome_dir.replace("/", "_") + f"_{settings.min_len}_{settings.start_net_model}_{_code_digest()}.pkl")
     if path.exists():
         with open(path, "rb") as fh:
             return pickle.load(fh)

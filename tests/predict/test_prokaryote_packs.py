@@ -51,7 +51,7 @@ def test_pack_rows_go_back_to_their_strands_in_order():
     seqs = ["".join(rng.choice(list("ACGT"), n)).encode() for n in (900, 2500, 1200)]
     strands = [d for i, s in enumerate(seqs) for d in prepare_record(f"s{i}", s, CODE11, STARTS, ProkaryoteSettings())]
     p = packs.StrandPacks(strands)
-    assert len(p.packs) == 1 and len(p.packs[0].members) == len(strands)
+    assert len(p.packs) == 1 and len(p.packs[0].pieces) == len(strands)
     cand = p.packs[0].cand
     gap = b"N" * packs.SEPARATOR
     assert cand.seq == gap.join(d.cand.seq for d in strands)
@@ -75,3 +75,29 @@ def test_start_features_filled_in_packs_are_those_of_each_strand():
         for d in rec:
             codon, rbs, mat = features(d.cand.seq, d.cand.a, d.cand.edge)
             assert np.array_equal(d.codon, codon) and np.array_equal(d.rbs, rbs) and np.array_equal(d.mat, mat)
+
+
+@pytest.mark.skipif(not EXAMPLE.exists(), reason="the bundled example genome is not in this checkout")
+def test_a_long_strand_scored_in_blocks_gets_the_same_genes_as_whole(monkeypatch):
+    """The example phage's 358 kb strands in blocks of 100 kb (the shipped block is 0.5 Mb: the
+    same code on a genome a test can afford) against the same strands scored whole."""
+    from genet5.predict.prokaryote import orfs
+
+    text = gzip.open(EXAMPLE, "rt").read().split("\n", 1)[1].replace("\n", "").encode()
+    settings = ProkaryoteSettings(threads=2)
+    found = {}
+    for block in (100_000, 10**12):
+        monkeypatch.setattr(orfs, "BLOCK_BASES", block)
+        monkeypatch.setattr(packs, "BLOCK_BASES", block)
+        records = [prepare_record("phage", text, CODE11, STARTS, settings)]
+        if block == 100_000:
+            strands = [d for rec in records for d in rec]
+            grouped = packs.StrandPacks(strands).packs
+            assert len(grouped) >= 6  # both strands cut into blocks
+            for d in strands:  # ordered by the block of their stop, each ORF's candidates together
+                assert np.all(np.diff(d.cand.e // block) >= 0)
+                change = np.flatnonzero(np.diff(d.cand.orf)) + 1
+                assert len(np.unique(d.cand.orf)) == len(change) + 1
+        found[block] = _genes(records, settings)
+    assert found[100_000] == found[10**12]
+    assert sum(map(len, found[100_000])) > 400

@@ -303,10 +303,11 @@ def _fit_coding(records, chosen, cache: ContextCache | None = None, per_paramete
     pack (the same counts: no context reaches across a pack's N)."""
     if packs is not None:
         genes = packs.genes([idx for ch in chosen for idx in ch], lambda c, idx: ~c.edge[idx])
+        background = packs.background()
     else:
         genes = [(d.cand.seq, d.cand.a[idx[~d.cand.edge[idx]]], d.cand.e[idx[~d.cand.edge[idx]]])
                  for rec, ch in zip(records, chosen) for d, idx in zip(rec, ch)]
-    background = [g[0] for g in genes]
+        background = [g[0] for g in genes]
     if cache is not None and threads > 1:  # the context tables of the order the fit will choose, at once
         cache.fill(background, order_for(sum(int((e - a + 1).sum()) for _, a, e in genes), per_parameter), threads)
     return CodingModel.fit(genes, background, cache=cache, per_parameter=per_parameter)
@@ -337,7 +338,7 @@ def _fit_dicodon(records, chosen, settings: ProkaryoteSettings, cache: HexamerCa
                 genes.append((d.cand.seq, d.cand.a[idx], d.cand.e[idx]))
     if packs is not None:  # counted per pack: the same counts (no hexamer or upstream base crosses a pack's N)
         genes = packs.genes([idx for ch in chosen for idx in ch], lambda c, idx: ~c.edge[idx] & ~c.open3[idx])
-        background = [g[0] for g in genes]
+        background = packs.background()
     model = DicodonModel.fit(genes, background, gc / max(acgt, 1), settings.dicodon_start_weight,
                              settings.dicodon_pseudo_codons, settings.dicodon_pseudo_starts, cache, through_stop)
     if settings.dicodon_own_starts and settings.use_start_model:  # without it, no start is learned at all
@@ -471,7 +472,7 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
     rounds = settings.rounds if settings.use_self_training else 0
     cache, hex_cache = ContextCache(), HexamerCache()
     if settings.use_dicodon and rounds:
-        hex_cache.fill([p.cand.seq for p in packs.packs], settings.threads)
+        hex_cache.fill([p.cand.seq for p in packs.packs] + packs.background(), settings.threads)
     fixed_dicodon = None
     if settings.use_dicodon and settings.dicodon_prodigal_training and rounds:
         # fitted once, on Prodigal's own first gene set, as Prodigal does

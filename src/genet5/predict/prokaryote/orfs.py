@@ -16,6 +16,12 @@ import numpy as np
 
 from genet5.genome.codes import GeneticCode, reverse_complement
 
+# A strand longer than this has its candidates ordered by the block of this many bases that
+# holds their ORF's stop, each ORF's candidates together as before: the self-training scores a
+# long strand block by block (packs.py), a block being one range of its candidates. Shorter
+# strands keep the order they are found in (frame by frame).
+BLOCK_BASES = 500_000
+
 # A run of at least this many N (or IUPAC letters read as N) splits a record: assembly gaps are
 # written as runs of N; a lone ambiguous base inside a gene is a sequencing call, not a gap.
 MIN_GAP = 3
@@ -144,8 +150,11 @@ def oriented_candidates(seqid: str, strand: str, offset: int, s: bytes, code: Ge
         OPEN.append(open3[orf_of_start])
         n_orf += len(es)
     cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dtype=dt))
-    return Strand(seqid, strand, offset, n, s, cat(A, np.int64), cat(E, np.int64), cat(O, np.int64),
-                  cat(EDGE, bool), cat(OPEN, bool))
+    a, e, orf, edge, open3 = cat(A, np.int64), cat(E, np.int64), cat(O, np.int64), cat(EDGE, bool), cat(OPEN, bool)
+    if n > BLOCK_BASES:
+        order = np.argsort(e // BLOCK_BASES, kind="stable")
+        a, e, orf, edge, open3 = a[order], e[order], orf[order], edge[order], open3[order]
+    return Strand(seqid, strand, offset, n, s, a, e, orf, edge, open3)
 
 
 def record_candidates(seqid: str, seq: bytes, code: GeneticCode, start_codons, min_len: int,
