@@ -38,3 +38,31 @@ def test_reverse_complement_keeps_iupac_and_case():
     assert reverse_complement(b"acgt") == b"acgt"
     assert reverse_complement(b"AACG") == b"CGTT"
     assert reverse_complement(b"ACGTN") == b"NACGT"
+
+
+def _translate_codon_by_codon(code, cds: bytes, to_stop: bool, first_as_met: bool) -> str:
+    """The definition, one codon at a time (translate does all codons at once)."""
+    aa = []
+    for i in range(0, len(cds) - 2, 3):
+        a = code.codon_to_aa.get(cds[i : i + 3], "X")
+        if a == "*" and to_stop:
+            break
+        aa.append(a)
+    if first_as_met and aa and cds[:3] in code.starts:
+        aa[0] = "M"
+    return "".join(aa)
+
+
+@pytest.mark.parametrize("table", [1, 4, 11, 25, 15])
+def test_translation_matches_its_codon_by_codon_definition(table):
+    """Random CDS with N, IUPAC and lower-case letters (read as X), partial last codons,
+    alternative starts, stops inside, with and without to_stop / first_as_met."""
+    import random
+
+    code, rng = genetic_code(table), random.Random(table)
+    for _ in range(2000):
+        cds = bytes(rng.choice(b"ACGTACGTACGTNacgRY") for _ in range(rng.randrange(0, 40)))
+        for to_stop in (False, True):
+            for first_as_met in (False, True):
+                assert code.translate(cds, to_stop=to_stop, first_as_met=first_as_met) == \
+                    _translate_codon_by_codon(code, cds, to_stop, first_as_met), (cds, to_stop, first_as_met)

@@ -8,9 +8,15 @@ translator, stop and start sets as bytes, and reverse complement.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
+import numpy as np
 from Bio.Data import CodonTable
+
+# A, C, G, T (upper case, as codon_to_aa's keys) -> 0..3; any other byte -> 4 (its codon reads X)
+_BASE5 = np.full(256, 4, dtype=np.intp)
+for _i, _b in enumerate(b"ACGT"):
+    _BASE5[_b] = _i
 
 _COMPLEMENT = bytes.maketrans(b"ACGTRYKMBVDHNSWacgtrykmbvdhnsw", b"TGCAYRMKVBHDNSWtgcayrmkvbhdnsw")
 
@@ -30,18 +36,27 @@ class GeneticCode:
     def translate(self, cds: bytes, *, to_stop: bool = False, first_as_met: bool = True) -> str:
         """Translate a CDS (upper-case bytes). Stops become '*'; codons with N or IUPAC
         letters become 'X'. An alternative start codon at position 0 reads as 'M', as the
-        ribosome does, unless first_as_met is False. A trailing partial codon is ignored."""
-        aa = []
-        get = self.codon_to_aa.get
-        for i in range(0, len(cds) - 2, 3):
-            codon = cds[i : i + 3]
-            a = get(codon, "X")
-            if a == "*" and to_stop:
-                break
-            aa.append(a)
+        ribosome does, unless first_as_met is False. A trailing partial codon is ignored.
+        All codons at once through a table of the 125 codons of A, C, G, T and "other" (a loop
+        over codons in Python was 0.28 s of `predict -a` on a 4 Mb genome)."""
+        n = len(cds) // 3
+        codes = _BASE5[np.frombuffer(cds, dtype=np.uint8, count=3 * n)].reshape(n, 3)
+        aa = self._codon_table[codes[:, 0] * 25 + codes[:, 1] * 5 + codes[:, 2]].tobytes()
+        if to_stop:
+            aa = aa.split(b"*", 1)[0]
         if first_as_met and aa and cds[:3] in self.starts:
-            aa[0] = "M"
-        return "".join(aa)
+            aa = b"M" + aa[1:]
+        return aa.decode("ascii")
+
+    @cached_property
+    def _codon_table(self) -> np.ndarray:
+        """(125,) uint8: the amino acid of each codon read in base 5 (A, C, G, T, other)."""
+        table = np.full(125, ord("X"), dtype=np.uint8)
+        for codon, aa in self.codon_to_aa.items():
+            idx = _BASE5[np.frombuffer(codon, dtype=np.uint8)]
+            if len(codon) == 3 and (idx < 4).all():
+                table[idx[0] * 25 + idx[1] * 5 + idx[2]] = ord(aa)
+        return table
 
     def is_stop(self, codon: bytes) -> bool:
         return codon in self.stops
