@@ -271,7 +271,7 @@ def test_genbank_output_holds_the_gff3_genes_and_the_proteins(tmp_path):
 def test_prodigal_command_line(tmp_path):
     """Prodigal's own flags do what they do there: `-i GENOME -o OUT -f gbk -a PROT -d NUC -q`
     writes the GenBank file, proteins and genes, and says nothing (-q); `-f gtf`, `-f gff` the
-    other formats of -o, the same genes; sco (not written), and a genome given twice or not at
+    other formats of -o, the same genes; without -f, the format -o's extension names; sco (not written), and a genome given twice or not at
     all, are one clear line and no output."""
     from Bio import SeqIO
 
@@ -288,6 +288,13 @@ def test_prodigal_command_line(tmp_path):
         assert (tmp_path / name).read_text().count(">") == len(starts)
     p = run_cli("predict", "-i", fa, "-o", "-", "-f", "gtf", "-q")
     assert p.returncode == 0 and p.stdout.startswith("##gtf-version 2.2\n") and p.stderr == ""
+    # without -f, the output's extension says what it holds; -f, when given, wins
+    for name, first in (("n.gtf", "##gtf-version"), ("n.gbk", "LOCUS"), ("n.GB", "LOCUS"), ("n.gff", "##gff-version 3"),
+                        ("n.txt", "##gff-version 3")):
+        assert run_cli("predict", fa, "-o", tmp_path / name, "-q").returncode == 0
+        assert (tmp_path / name).read_text().startswith(first), name
+    assert run_cli("predict", fa, "-o", tmp_path / "x.gtf", "-f", "gff", "-q").returncode == 0
+    assert (tmp_path / "x.gtf").read_text().startswith("##gff-version 3")
     assert sorted(ln.split("\t")[3] for ln in p.stdout.splitlines() if "\tstart_codon\t" in ln or "\tCDS\t" in ln)
     for args, said in ((["-i", fa, "-f", "sco"], "--format: 'sco'"), ([fa, "-i", fa], "given twice"),
                        ([], "no genome given")):

@@ -29,6 +29,15 @@ def _progress_bar():
                     console=Console(stderr=True), transient=True)  # an error leaves its one line alone
 
 
+# what --output holds when --format is not given, by the file's extension (a .gtf or .gbk file
+# holding GFF3 would mislead whatever reads it next)
+_FORMAT_OF_SUFFIX = {".gtf": "gtf", ".gbk": "gbk", ".gb": "gbk", ".gbff": "gbk", ".genbank": "gbk"}
+
+
+def _format_of(output: Path) -> str:
+    return _FORMAT_OF_SUFFIX.get(Path(str(output)).suffix.lower(), "gff")
+
+
 def _parse_codons(text: Optional[str]) -> Optional[tuple[str, ...]]:
     if not text:
         return None
@@ -44,7 +53,7 @@ def predict(
     genome: Optional[Path] = typer.Argument(None, show_default=False, help="Genome FASTA (plain, gzip or bgzip; a GenBank or EMBL flat file's sequences too), any number of sequences; - reads it from standard input."),
     input_file: Optional[Path] = typer.Option(None, "--input", "-i", show_default=False, help="The genome, named as Prodigal's -i names it (instead of GENOME)."),
     output: Path = typer.Option(..., "--output", "-o", help="Output file (- for standard output): GFF3, or what --format names."),
-    output_format: str = typer.Option("gff", "--format", "-f", help="What --output holds: gff (GFF3), gtf, or gbk (GenBank: the sequences with their gene and CDS features); Prodigal's -f, whose own default is gbk."),
+    output_format: Optional[str] = typer.Option(None, "--format", "-f", help="What --output holds: gff (GFF3), gtf, or gbk (GenBank: the sequences with their gene and CDS features); Prodigal's -f, whose own default is gbk. Default: read from --output's name (.gtf; .gbk, .gb, .gbff), else GFF3."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (default: the bundled genet5-cpu model; with --decoder seq2seq a seq2seq checkpoint, default the bundled genet5-seq2seq)."),
     genetic_code_text: Optional[str] = typer.Option(None, "--genetic-code", "-g", show_default=False, help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes). Default: 1 for --domain eukaryote (or a eukaryote --decoder), 11 otherwise, or 4 where the genes found under 11 read on past TGA (a Mycoplasma: decoded again, and said)."),
     domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids), eukaryote, or auto: the domain of an explicit --decoder, else eukaryote with -g 1, prokaryote with another -g, else the genome's own: eukaryote where introns break its long ORFs or its genes lie far apart (organelles read as eukaryotes: give --domain there)."),
@@ -82,7 +91,7 @@ def predict(
     genome = genome if genome is not None else input_file
     if genome is None:
         fail("no genome given: genet5 predict GENOME -o OUT (or -i GENOME, as Prodigal's; - reads standard input)")
-    output_format = output_format.strip().lower()
+    output_format = (output_format or _format_of(output)).strip().lower()
     if output_format not in ("gff", "gff3", "gtf", "gbk", "genbank"):
         fail(f"--format: {output_format!r} is not one of gff, gtf, gbk (Prodigal's sco is not written: use gff)")
     output_format = {"gff3": "gff", "genbank": "gbk"}.get(output_format, output_format)
