@@ -77,7 +77,8 @@ def genome_pool(name: str, code_number: int, records=None) -> dict:
     from genet5.genome.fasta import read_fasta
     from genet5.predict.decoders import start_codon_set
     from genet5.predict.pipeline import PredictConfig
-    from genet5.predict.prokaryote.decoder import _fit_dicodon, prepare_record, self_train, settings_for
+    from genet5.predict.prokaryote.decoder import prepare_record, self_train, settings_for
+    from genet5.predict.prokaryote.fits import fit_dicodon
     from genet5.predict.prokaryote.dicodon import UPSTREAM, background_counts
 
     records = list(read_fasta(GENOMES / name / "genome.fa.gz")) if records is None else records
@@ -109,7 +110,7 @@ def genome_pool(name: str, code_number: int, records=None) -> dict:
     acgt = sum(seq.count(b) for b in (b"A", b"C", b"G", b"T"))
     # the genome's own Prodigal-method score as single mode fits it on these genes (its start
     # weights trained on the genome's sure ORFs: what a GC bin's pooled counts cannot give)
-    own = _fit_dicodon(prepared, st.chosen, replace(settings, use_dicodon=True))
+    own = fit_dicodon(prepared, st.chosen, replace(settings, use_dicodon=True))
     return {"name": name, "code": code_number, "genes": genes, "background": np.concatenate(bg),
             "hexamers": hexamer_bg, "gc": (seq.count(b"G") + seq.count(b"C")) / max(acgt, 1), "dicodon": own}
 

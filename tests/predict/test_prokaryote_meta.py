@@ -163,7 +163,8 @@ def test_parts_shared_between_sets_are_scored_once_and_alike():
     """best_sets memoizes what sets share (a bin's chain and hexamer table with its E. coli
     pairing, E. coli's start model and weights): every set's scores equal those scored alone."""
     from genet5.predict.prokaryote.coding import ContextCache
-    from genet5.predict.prokaryote.decoder import dicodon_weights, ensure_sd_masks, score_records, weight_vector
+    from genet5.predict.prokaryote.decoder import dicodon_weights, score_records, weight_vector
+    from genet5.predict.prokaryote.fits import ensure_sd_masks
     from genet5.predict.prokaryote.dicodon import HexamerCache
     from genet5.predict.prokaryote.meta import best_sets
     from genet5.predict.prokaryote.threads import memoized

@@ -8,7 +8,7 @@ One genome is decoded at once (a draft's contigs share one set of statistics):
    nothing on the validation genomes, see the comment above FEATURES); below 150 kb meta mode's
    scores are added (`meta_seed_below`);
 3. rounds of self-training, as Prodigal and GeneMarkS-2 do: the coding chain (coding.py) and
-   the start model (starts.py) are fitted on the current gene set, every candidate is rescored
+   the start model (starts.py) are fitted on the current gene set (fits.py), every candidate is rescored
        w_coding * coding log-ratio + w_start * start log-odds + w_length * length + bias
        + w_dicodon * a second coding and start score built Prodigal's way (dicodon.py)
        (+ w_net * network log-ratio with --network, + w_start_net * a start classifier's
@@ -34,15 +34,15 @@ from genet5.genome.models import GenomeFormatError
 from genet5.predict.decoders import Decoded, start_codon_set
 from genet5.predict.orf_decoder import OrfGene
 from genet5.predict.prokaryote import dp
-from genet5.predict.prokaryote.coding import CodingModel, ContextCache, order_for
+from genet5.predict.prokaryote.coding import CodingModel, ContextCache
 from genet5.predict.prokaryote.dicodon import DicodonModel, HexamerCache
+from genet5.predict.prokaryote.fits import ensure_sd_masks, fit_coding, fit_dicodon, fit_spacing, fit_starts, matrix_gain, start_examples
 from genet5.predict.prokaryote.gc_frame import first_pass_scores
 from genet5.predict.prokaryote.learned_starts import base_counts, genome_freq, load_start_net, start_scores
 from genet5.predict.prokaryote.orfs import Strand, frame_sums, gc_share, record_candidates
 from genet5.predict.prokaryote.packs import StrandPacks
-from genet5.predict.prokaryote.sd_bins import bin_masks_many
 from genet5.predict.prokaryote.settings import FEATURES, ProkaryoteSettings
-from genet5.predict.prokaryote.spacing import SpacingModel, neighbour_pairs
+from genet5.predict.prokaryote.spacing import SpacingModel
 from genet5.predict.prokaryote.starts import StartModel, features, motif_before
 from genet5.predict.prokaryote.threads import default_threads, memoized, thread_map
 from genet5.tokenizers.annotation import BaseClass
@@ -297,22 +297,6 @@ def _bootstrap_scores(d: _StrandData, settings: ProkaryoteSettings, gc_frame: np
     return np.where(length >= 300, (length - 300) / 100.0, -1.0) + prior
 
 
-def _fit_coding(records, chosen, cache: ContextCache | None = None, per_parameter: int = 40, threads: int = 1,
-                packs: StrandPacks | None = None) -> CodingModel:
-    """The coding chain of the chosen complete genes against every strand; packs: counted per
-    pack (the same counts: no context reaches across a pack's N)."""
-    if packs is not None:
-        genes = packs.genes([idx for ch in chosen for idx in ch], lambda c, idx: ~c.edge[idx])
-        background = packs.background()
-    else:
-        genes = [(d.cand.seq, d.cand.a[idx[~d.cand.edge[idx]]], d.cand.e[idx[~d.cand.edge[idx]]])
-                 for rec, ch in zip(records, chosen) for d, idx in zip(rec, ch)]
-        background = [g[0] for g in genes]
-    if cache is not None and threads > 1:  # the context tables of the order the fit will choose, at once
-        cache.fill(background, order_for(sum(int((e - a + 1).sum()) for _, a, e in genes), per_parameter), threads)
-    return CodingModel.fit(genes, background, cache=cache, per_parameter=per_parameter)
-
-
 def dicodon_weights(wvec: np.ndarray, dicodon: DicodonModel, settings: ProkaryoteSettings) -> np.ndarray:
     """FEATURES' weights with the dicodon terms scaled by how much the genome taught it, and the
     start codon and RBS terms shared with it (ProkaryoteSettings.use_dicodon)."""
@@ -321,122 +305,6 @@ def dicodon_weights(wvec: np.ndarray, dicodon: DicodonModel, settings: Prokaryot
     w[[FEATURES.index("dicodon"), FEATURES.index("dicodon_start")]] *= share
     w[[FEATURES.index("codon"), FEATURES.index("rbs")]] *= 1.0 - (1.0 - settings.codon_rbs_with_dicodon) * share
     return w
-
-
-def _fit_dicodon(records, chosen, settings: ProkaryoteSettings, cache: HexamerCache | None = None,
-                 through_stop: bool = True, memo: dict | None = None, packs: StrandPacks | None = None) -> DicodonModel:
-    genes, background, gc, acgt = [], [], 0, 0
-    for rec, ch in zip(records, chosen):
-        for d, idx in zip(rec, ch):
-            if d.cand.strand == "+":
-                counts = np.bincount(np.frombuffer(d.cand.seq, dtype=np.uint8), minlength=256)
-                gc += int(counts[ord("G")] + counts[ord("C")])
-                acgt += int(counts[[ord(b) for b in "ACGT"]].sum())
-            if packs is None:
-                background.append(d.cand.seq)
-                idx = idx[~d.cand.edge[idx] & ~d.cand.open3[idx]]
-                genes.append((d.cand.seq, d.cand.a[idx], d.cand.e[idx]))
-    if packs is not None:  # counted per pack: the same counts (no hexamer or upstream base crosses a pack's N)
-        genes = packs.genes([idx for ch in chosen for idx in ch], lambda c, idx: ~c.edge[idx] & ~c.open3[idx])
-        background = packs.background()
-    model = DicodonModel.fit(genes, background, gc / max(acgt, 1), settings.dicodon_start_weight,
-                             settings.dicodon_pseudo_codons, settings.dicodon_pseudo_starts, cache, through_stop)
-    if settings.dicodon_own_starts and settings.use_start_model:  # without it, no start is learned at all
-        ensure_sd_masks(records, settings.threads)
-        strands = packs.views() if packs else [d for rec in records for d in rec]
-        model.train_starts([(d.cand, d.length, d.codon, d.sd_masks) for d in strands], gc / max(acgt, 1),
-                           settings.dicodon_half_starts, cache, memo)
-    return model
-
-
-def ensure_sd_masks(records: list[list[_StrandData]], threads: int = 1) -> None:
-    """Prodigal's Shine-Dalgarno motif bins (sd_bins.py) of every candidate start, where missing."""
-    todo = [d for rec in records for d in rec if d.sd_masks is None]
-    for d, masks in zip(todo, bin_masks_many([(d.cand.seq, d.cand.a) for d in todo], threads)):
-        d.sd_masks = masks
-
-
-def _fit_spacing(records, chosen, settings: ProkaryoteSettings) -> SpacingModel | None:
-    """The genome's gene spacing (spacing.py) from the current genes, all records together."""
-    facing, gap = [], []
-    for rec, ch in zip(records, chosen):
-        if not rec:
-            continue
-        lo, hi, plus = [], [], []
-        for d, idx in zip(rec, ch):
-            a, b = d.cand.genomic_all()
-            lo.append(a[idx]); hi.append(b[idx]); plus.append(np.full(len(idx), d.cand.strand == "+"))
-        f, g = neighbour_pairs(np.concatenate(lo), np.concatenate(hi), np.concatenate(plus))
-        facing.append(f); gap.append(g)
-    if not facing:
-        return None
-    return SpacingModel.fit(np.concatenate(facing), np.concatenate(gap), max(settings.convergent_overlap, settings.same_overlap))
-
-
-def _start_examples(records, chosen, packs: StrandPacks | None = None):
-    """(examples, background) for StartModel.fit: per strand (or pack), the start codons of the
-    chosen genes' ORFs (codon, RBS, matrix window, chosen or not, ORF index); background: the
-    codon and RBS classes of every candidate start."""
-    examples, bg_codon, bg_rbs = [], [], []
-    if packs is not None:
-        each = zip(packs.views(), packs.chosen([idx for ch in chosen for idx in ch]))
-    else:
-        each = ((d, idx) for rec, ch in zip(records, chosen) for d, idx in zip(rec, ch))
-    for d, idx in each:
-        real = ~d.cand.edge
-        bg_codon.append(d.codon[real])
-        bg_rbs.append(d.rbs[real])
-        idx = idx[~d.cand.edge[idx]]
-        if idx.size == 0:
-            continue
-        in_orf = np.isin(d.cand.orf, d.cand.orf[idx]) & real
-        is_chosen = np.zeros(len(d.cand.a), dtype=bool)
-        is_chosen[idx] = True
-        examples.append((d.codon[in_orf], d.rbs[in_orf], d.mat[in_orf], is_chosen[in_orf], d.cand.orf[in_orf]))
-    return examples, (np.concatenate(bg_codon), np.concatenate(bg_rbs)) if bg_codon else None
-
-
-def _fit_starts(examples, background) -> StartModel | None:
-    if not examples:
-        return None
-    return StartModel.fit([e[:4] for e in examples], background=background)
-
-
-def _chosen_log_prob(x: np.ndarray, group: np.ndarray, is_chosen: np.ndarray) -> float:
-    """Sum over groups of the chosen member's log-softmax of x within its group."""
-    top = np.full(group.max() + 1, -np.inf)
-    np.maximum.at(top, group, x)
-    norm = np.log(np.bincount(group, weights=np.exp(x - top[group]))) + top
-    return float((x[is_chosen] - norm[group[is_chosen]]).sum())
-
-
-def _halves(examples, half: int) -> list:
-    """The examples' ORFs of one parity (ORF index even or odd)."""
-    out = []
-    for e in examples:
-        keep = e[4] % 2 == half
-        if keep.any():
-            out.append(tuple(x[keep] for x in e))
-    return out
-
-
-def _matrix_gain(examples, background, weight: float) -> float | None:
-    """How much the start matrix, fitted on half of the chosen genes' ORFs (_start_examples),
-    raises the log-probability of the chosen start among its ORF's starts in the other half
-    (nats per start, at `weight`, over codon + RBS alone); None with too few genes."""
-    total, n = 0.0, 0
-    for half in (0, 1):
-        train, test = _halves(examples, half), _halves(examples, 1 - half)
-        model = _fit_starts(train, background)
-        if model is None or not test:
-            return None
-        for codon, rbs, mat, is_chosen, orf in test:
-            parts = model.parts(codon, rbs, mat)
-            base = parts["codon"] + parts["rbs"]
-            group = np.unique(orf, return_inverse=True)[1]
-            total += _chosen_log_prob(base + weight * parts["matrix"], group, is_chosen) - _chosen_log_prob(base, group, is_chosen)
-            n += int(is_chosen.sum())
-    return total / n if n else None
 
 
 @dataclass
@@ -478,26 +346,26 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
         # fitted once, on Prodigal's own first gene set, as Prodigal does
         fp = iter(first_pass_scores([d.cand for rec in records for d in rec]))
         first = _decode(records, [[next(fp) for _ in rec] for rec in records], settings)
-        fixed_dicodon = _fit_dicodon(records, first, settings, hex_cache, through_stop=False)
+        fixed_dicodon = fit_dicodon(records, first, settings, hex_cache, through_stop=False)
     atypical = add_atypical(records, settings, cache, packs) if rounds else None
     if rounds and settings.use_dicodon and settings.dicodon_own_starts and settings.use_start_model:
         ensure_sd_masks(records, settings.threads)  # before the rounds: they read the packs' joined masks
     for _ in range(rounds):
-        coding = _fit_coding(records, chosen, cache, settings.coding_per_parameter, settings.threads, packs)
-        examples, background = _start_examples(records, chosen, packs) if settings.use_start_model else ([], None)
-        start_model = _fit_starts(examples, background) or StartModel.prior()
+        coding = fit_coding(records, chosen, cache, settings.coding_per_parameter, settings.threads, packs)
+        examples, background = start_examples(records, chosen, packs) if settings.use_start_model else ([], None)
+        start_model = fit_starts(examples, background) or StartModel.prior()
         wround = wvec.copy()
         if settings.matrix_gain_full > 0 and settings.use_start_model:
-            gain = _matrix_gain(examples, background, wvec[FEATURES.index("matrix")])
+            gain = matrix_gain(examples, background, wvec[FEATURES.index("matrix")])
             if gain is not None:
                 wround[FEATURES.index("matrix")] *= min(1.0, max(gain, 0.0) / settings.matrix_gain_full)
         memo: dict = {}  # this round's models' coding scores, from their start training to the scoring
         if settings.use_dicodon:
-            dicodon = fixed_dicodon or _fit_dicodon(records, chosen, settings, hex_cache, memo=memo, packs=packs)
+            dicodon = fixed_dicodon or fit_dicodon(records, chosen, settings, hex_cache, memo=memo, packs=packs)
             wround = dicodon_weights(wround, dicodon, settings)
         scores = score_records(records, coding, start_model, settings, wround, cache, dicodon, hex_cache, memo, atypical, packs)
         junction_weight = wround[FEATURES.index("dicodon_start")] if settings.dicodon_junctions else 0.0
-        spacing = _fit_spacing(records, chosen, settings) if settings.spacing_weight > 0 else None
+        spacing = fit_spacing(records, chosen, settings) if settings.spacing_weight > 0 else None
         before, chosen = chosen, _decode(records, scores, settings, junction_weight, spacing)
         if stop_after_first is not None and stop_after_first(chosen, coding):
             break

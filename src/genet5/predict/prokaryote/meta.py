@@ -23,8 +23,9 @@ from genet5.predict.orf_decoder import OrfGene
 from genet5.predict.processes import in_processes
 from genet5.predict.prokaryote.coding import ChainStack, CodingModel, ContextCache
 from genet5.predict.prokaryote.decoder import (FEATURES, ProkaryoteSettings, _bases, _decode, _genes, _StrandData, chain_key,
-                                               dicodon_weights, ensure_sd_masks, score_records, weight_vector)
+                                               dicodon_weights, score_records, weight_vector)
 from genet5.predict.prokaryote.dicodon import DicodonModel, HexamerCache, best_start_per_orf, orf_groups
+from genet5.predict.prokaryote.fits import ensure_sd_masks
 from genet5.predict.prokaryote.orfs import gc_share
 from genet5.predict.prokaryote.starts import StartModel
 

@@ -131,7 +131,7 @@ class ProkaryoteSettings:
     # The start matrix (starts.py: -20..+14, 32 columns) is the self-trained part with the most
     # parameters; each round it is fitted on half of the chosen genes' ORFs and asked how much
     # it raises the log-probability of the chosen start in the other half, over codon and RBS
-    # alone (_matrix_gain, nats per start). Its weight is weights.matrix times that gain over
+    # alone (fits.matrix_gain, nats per start). Its weight is weights.matrix times that gain over
     # matrix_gain_full, at most 1 (0: the check off). Held-out gains (2026-12-05, final genes):
     # Vibrio 0.53, E. coli 0.56, M. acetivorans 0.62, M. alvi 0.70, Bradyrhizobium 0.77,
     # M. gallisepticum 0.91, T. kodakarensis 0.98; the Erwinia phages 0.22-0.25 (their starts
