@@ -268,7 +268,7 @@ class DicodonModel:
 
     def train_starts(self, strands: list[tuple[Strand, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]],
                      gc: float, half_starts: float = 0.0, cache: HexamerCache | None = None,
-                     memo: dict | None = None) -> None:
+                     memo: dict | None = None, threads: int = 1) -> None:
         """Start codon and Shine-Dalgarno bin weights (sd_bins.py), and the upstream composition,
         learned Prodigal's way (its train_starts_sd) instead of from the decoder's genes: in
         every ORF the start with the best coding + start weight x (codon + motif weight) is
@@ -279,18 +279,18 @@ class DicodonModel:
         codon class, (exact, one-mismatch) motif bin masks) per strand. half_starts: the codon
         and motif weights count n / (n + half_starts) against the decoder's start model's
         log-odds, and the composition against the one fitted on the decoder's genes, n the sure
-        starts they were learned from (a 50 kb phage has ~30)."""
+        starts they were learned from (a 50 kb phage has ~30). threads: the strands' coding
+        scores computed on that many threads (the same scores)."""
         from genet5.predict.prokaryote.starts import N_CODON
 
         # every strand's candidates as one flat set (a draft of 300 contigs has 600 strands: the
-        # rounds below cost Python per call, not per candidate); ORFs stay apart by strand
-        cands, cscores, offsets = [], [], [0]
-        for c, ln, _, _ in strands:
-            # memo (threads.memoized): scores() reads the same coding scores next
-            cscore = memoized(memo, ("hexamers", id(self.coding), id(c)), lambda: self.coding_scores(c, ln, cache))
-            cands.append(c)
-            cscores.append(cscore)
-            offsets.append(offsets[-1] + len(c.a))
+        # rounds below cost Python per call, not per candidate); ORFs stay apart by strand.
+        # memo (threads.memoized): scores() reads the same coding scores next
+        cscores = thread_map(lambda x: memoized(memo, ("hexamers", id(self.coding), id(x[0])),
+                                                lambda: self.coding_scores(x[0], x[1], cache)),
+                             strands, threads, bases=sum(x[0].length for x in strands))
+        cands = [x[0] for x in strands]
+        offsets = list(np.cumsum([0] + [len(c.a) for c in cands]))
         cat = (lambda xs, dt: np.concatenate(xs).astype(dt, copy=False) if xs else np.zeros(0, dtype=dt))
         cscore = cat(cscores, np.float64)
         cod = cat([x[2] for x in strands], np.int64)

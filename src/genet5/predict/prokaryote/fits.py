@@ -55,7 +55,7 @@ def fit_dicodon(records, chosen, settings: ProkaryoteSettings, cache: HexamerCac
         ensure_sd_masks(records, settings.threads)
         strands = packs.views() if packs else [d for rec in records for d in rec]
         model.train_starts([(d.cand, d.length, d.codon, d.sd_masks) for d in strands], gc / max(acgt, 1),
-                           settings.dicodon_half_starts, cache, memo)
+                           settings.dicodon_half_starts, cache, memo, settings.threads)
     return model
 
 
