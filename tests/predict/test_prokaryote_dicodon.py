@@ -21,6 +21,7 @@ def test_hexamer_index_and_unreadable_positions():
     assert (h[1:7] == -1).all()  # every hexamer over the N
     assert h[7] == 0 and h[8] == 3  # AAAAAA, AAAAAT
     assert (h[9:] == -1).all()  # runs off the end
+    assert hexamers(base_codes(b"TTTTTTG"))[:2].tolist() == [4095, 4094]  # the top index, in int16
 
 
 def test_codon_sums_and_group_running_max_match_loops():
