@@ -120,7 +120,7 @@ def add_atypical(records: list[list[_StrandData]], settings: ProkaryoteSettings,
     """Give every candidate its atypical chain score (atypical_coding; the shipped GC-bin chains
     of the records' code nearest the genome's GC + each of atypical_offsets) and return the
     penalty to charge it, or None when off. packs: the records' strands as packs.py groups
-    them (scored per pack)."""
+    them (made here when not given)."""
     if settings.atypical_penalty is None:
         return None
     from genet5.predict.prokaryote.atypical import atypical_coding, atypical_chains
@@ -129,10 +129,9 @@ def add_atypical(records: list[list[_StrandData]], settings: ProkaryoteSettings,
     chains, gcs = atypical_chains(code, genome_gc(records), settings.atypical_offsets)
     if not chains:
         return None
-    strands = (d for rec in records for d in rec)
-    score = (lambda c: atypical_coding(c, chains, gcs, cache))
-    alts = packs.map_cand(score, settings.threads) if packs else _each_strand(records, lambda d: score(d.cand), settings.threads)
-    for d, alt in zip(strands, alts):
+    strands = [d for rec in records for d in rec]
+    packs = packs or StrandPacks(strands)
+    for d, alt in zip(strands, packs.map_cand(lambda c: atypical_coding(c, chains, gcs, cache), settings.threads)):
         d.atypical = alt
     return settings.atypical_penalty
 
@@ -216,11 +215,11 @@ def _each_strand(records: list[list[_StrandData]], fn, threads: int = 1) -> list
 def add_start_net(records: list[list[_StrandData]], model, freq: np.ndarray, threads: int = 1,
                   packs: StrandPacks | None = None) -> None:
     """Score every candidate start with the learned classifier (learned_starts.py); `freq`: the
-    genome's base frequencies (all records together, as the statistics are); packs: scored per
-    pack (packs.py)."""
-    score = (lambda c: start_scores(model, c, freq))
-    each = packs.map_cand(score, threads) if packs else _each_strand(records, lambda d: score(d.cand), threads)
-    for d, scores in zip((d for rec in records for d in rec), each):
+    genome's base frequencies (all records together, as the statistics are); packs: the records'
+    strands as packs.py groups them (made here when not given)."""
+    strands = [d for rec in records for d in rec]
+    packs = packs or StrandPacks(strands)
+    for d, scores in zip(strands, packs.map_cand(lambda c: start_scores(model, c, freq), threads)):
         d.start_net = scores
 
 

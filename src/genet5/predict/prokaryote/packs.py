@@ -30,6 +30,7 @@ from typing import Callable
 import numpy as np
 
 from genet5.predict.prokaryote.orfs import BLOCK_BASES, Strand
+from genet5.predict.prokaryote.threads import thread_map
 
 # Strands shorter than this are joined into packs; longer ones are scored alone, in blocks of
 # BLOCK_BASES when longer than that
@@ -119,13 +120,13 @@ class StrandPacks:
         """fn(pack's _StrandData view) for every pack (fn returns per-candidate rows: an array,
         or a tuple of arrays and Nones), back per strand, in order."""
         views = self.views()
-        return self._split(_thread_map(fn, views, threads, sum(v.cand.length for v in views)))
+        return self._split(thread_map(fn, views, threads, bases=sum(v.cand.length for v in views)))
 
     def map_cand(self, fn: Callable[[Strand], np.ndarray], threads: int = 1) -> list:
         """fn(pack's candidates) for every pack (per-candidate rows: an array or a tuple of
         arrays), back per strand: for what is computed before the strands' other fields are
         final (the start features, the start classifier, the atypical chains)."""
-        return self._split(_thread_map(fn, [p.cand for p in self.packs], threads, sum(p.cand.length for p in self.packs)))
+        return self._split(thread_map(fn, [p.cand for p in self.packs], threads, bases=sum(p.cand.length for p in self.packs)))
 
     def _split(self, results: list) -> list:
         parts: list[list] = [[] for _ in self.strands]
@@ -199,12 +200,6 @@ _SHARED = ("codon", "rbs", "mat", "length", "net", "start_net", "atypical")
 
 def _whole(i: int, cand: Strand) -> _Pack:
     return _Pack([(i, 0, len(cand.a))], cand, np.array([0, len(cand.a)]))
-
-
-def _thread_map(fn, items, threads: int, bases: int) -> list:
-    from genet5.predict.prokaryote.threads import thread_map
-
-    return thread_map(fn, items, threads, bases=bases)
 
 
 def _rows(res, lo: int, hi: int):
