@@ -52,6 +52,24 @@ def test_candidates_are_orfs_with_partial_ends():
         assert sum(a.edge.sum() + a.open3.sum() for a in all_strands) > 0
 
 
+def test_frame_sums_match_a_sum_base_by_base():
+    """The codon-total path (whole-codon spans) and the base-by-base one (any span) give the
+    definition: sum over i in [a, e] of w[i, (i - a) mod 3]; the sequence's last codons too."""
+    rng = np.random.default_rng(5)
+    n = 3001
+    w = rng.normal(size=(n, 3)).astype(np.float32)
+    a = np.array([0, 1, 2, 3, 2998, 2997, 2996, 10, 11, 500])
+    e = np.array([2, 3000, 2999, 302, 3000, 2999, 2998, 13, 2000, 1000])  # 2998, 4 and 1990 bases: partial codon ends
+    want = np.array([sum(float(w[i, (i - x) % 3]) for i in range(x, y + 1)) for x, y in zip(a, e)])
+    got = frame_sums(w, a, e)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+    whole = (e - a + 1) % 3 == 0
+    assert whole.sum() == 7 and (~whole).sum() == 3  # both paths ran
+    from genet5.predict.prokaryote.orfs import _base_frame_sums
+
+    np.testing.assert_array_equal(got[whole], _base_frame_sums(w, a[whole], e[whole]))
+
+
 def test_dp_bounded_overlaps_beat_greedy():
     # greedy would take the 10-point gene and lose both neighbours (9 + 9)
     lo = np.array([1, 201, 500])

@@ -173,11 +173,34 @@ class ChainStack:
 
     def frame_sums(self, s: bytes, a: np.ndarray, e: np.ndarray, cache: ContextCache | None = None) -> np.ndarray:
         """(chains, candidates): orfs.frame_sums(chain.track(s), a, e) of each chain, the same
-        numbers, with one gather per codon alignment instead of a track per chain."""
+        numbers, with one gather per codon position and frame instead of a track per chain
+        (whole-codon candidates through codon totals, as orfs.frame_sums; other spans base by
+        base)."""
         codes, ctx, ok = (cache or _uncached)(s, self.k)
         n, m4 = len(codes), 4 ** self.k * 4
         flat = self.flat
+        zero = flat.shape[1] - 1  # the column of bases without a full context
         at = np.where(ok, ctx.astype(np.int64) * 4 + np.where(ok, codes, 0), -1)
+        out = np.zeros((len(flat), len(a)))
+        whole = (e - a + 1) % 3 == 0
+        for g in range(3):
+            sel = whole & ((a % 3) == g)
+            if not sel.any():
+                continue
+            m = (n - g) // 3
+            c = np.zeros((len(flat), m + 1))
+            v = c[:, 1:]
+            for r in range(3):  # base g + 3k + r is read in codon position r
+                col = at[g + r : g + 3 * m : 3]
+                v += np.take(flat, np.where(col >= 0, col + r * m4, zero), axis=1)
+            np.cumsum(v, axis=1, out=v)
+            out[:, sel] = c[:, (e[sel] - g) // 3 + 1] - c[:, (a[sel] - g) // 3]
+        if not whole.all():
+            out[:, ~whole] = self._base_frame_sums(at, a[~whole], e[~whole])
+        return out
+
+    def _base_frame_sums(self, at: np.ndarray, a: np.ndarray, e: np.ndarray) -> np.ndarray:
+        n, m4, flat = len(at), 4 ** self.k * 4, self.flat
         pos = np.arange(n)
         out = np.zeros((len(flat), len(a)))
         c = np.zeros((len(flat), n + 1))
