@@ -22,6 +22,9 @@ STARTS = frozenset({b"ATG", b"GTG", b"TTG"})
 def test_segments_split_at_gaps_only():
     seq = b"ACGT" * 10 + b"NNNNN" + b"ACGT" * 5 + b"N" + b"ACGT"
     assert segments(seq) == [(0, 40), (45, 70)]  # a lone N is a base call, a run is a gap
+    # fewer than min_gap non-ACGT letters in all (the fast path) against a run of them
+    assert segments(b"acgtRYacgtN") == [(0, 11)] and segments(b"NN") == [(0, 2)] and segments(b"") == []
+    assert segments(b"ACGNNNT") == [(0, 3), (6, 7)] and segments(b"NNN") == []
 
 
 def test_candidates_are_orfs_with_partial_ends():
