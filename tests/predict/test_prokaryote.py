@@ -106,6 +106,15 @@ def test_rbs_class_of_planted_motif():
     assert features(none, a)[1].tolist() == [N_RBS - 1]
 
 
+def test_start_matrix_columns_counted_at_once_as_one_by_one():
+    from genet5.predict.prokaryote.starts import _column_log_odds, _log_odds
+
+    rng = np.random.default_rng(2)
+    pos, neg = rng.integers(0, 5, (300, 32)).astype(np.int8), rng.integers(0, 4, (900, 32)).astype(np.int8)
+    want = np.stack([_log_odds(pos[:, j], neg[:, j], 5, 2.0) for j in range(32)])
+    np.testing.assert_array_equal(_column_log_odds(pos, neg, 2.0), want)
+
+
 def test_start_model_learns_planted_rbs():
     rng = np.random.default_rng(0)
     examples = []

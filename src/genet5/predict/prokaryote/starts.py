@@ -120,6 +120,16 @@ def _log_odds(pos: np.ndarray, neg: np.ndarray, k: int, pseudo: float) -> np.nda
     return np.log(p / p.sum()) - np.log(q / q.sum())
 
 
+def _column_log_odds(pos: np.ndarray, neg: np.ndarray, pseudo: float) -> np.ndarray:
+    """(columns, 5): _log_odds of each column of (starts, columns) base classes 0..4, all
+    columns through one bincount each (a loop of 32 bincounts was 5 ms a fit on 2 Mb)."""
+    cols = pos.shape[1]
+    at = (np.arange(cols) * 5)[None, :]
+    p = np.bincount((pos + at).ravel(), minlength=cols * 5).reshape(cols, 5) + pseudo
+    q = np.bincount((neg + at).ravel(), minlength=cols * 5).reshape(cols, 5) + pseudo
+    return np.log(p / p.sum(axis=1, keepdims=True)) - np.log(q / q.sum(axis=1, keepdims=True))
+
+
 class StartModel:
     def __init__(self, codon: np.ndarray, rbs: np.ndarray, mat: np.ndarray):
         self.codon, self.rbs, self.mat = codon, rbs, mat
@@ -146,7 +156,7 @@ class StartModel:
         c = _log_odds(codon[chosen], bg_codon, N_CODON, pseudo)
         c[-1] = min(c[-1], c[:-1].min())  # rare starts never preferred by counting noise
         r = _log_odds(rbs[chosen], bg_rbs, N_RBS, pseudo)
-        m = np.stack([_log_odds(mat[chosen, j], mat[~chosen, j], 5, pseudo) for j in range(mat.shape[1])])
+        m = _column_log_odds(mat[chosen], mat[~chosen], pseudo)
         m[:, 4] = 0.0
         return cls(c, r, m)
 
