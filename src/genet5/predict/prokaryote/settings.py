@@ -77,6 +77,10 @@ import numpy as np
 # 0.7532 / 0.8636; weight 0.5: 0.9423 / 0.7545 / 0.8635; 1.0: 0.9400 / 0.7528 / 0.8629; order
 # 0 over 30 bases at 0.5: 0.9413 / 0.7541 / 0.8647 (Vibrio, T. kodakarensis and the Erwinia
 # phages lose; fitted on the current starts, it leans where they already lean).
+# Tried 2026-12-06 (session 38), not kept: a protein-level CNN over each ORF's translation,
+# trained on the train genomes (held-out AUC 0.94-0.98), as a per-gene term (mean logit) at 0.25 /
+# 0.5 / 1.0: validation 0.9443 / 0.9437 / 0.9436, large training - / 0.7504 / 0.7464 (0.7532
+# without); summed per residue or relative to the ORF's best start, far worse (benchmarks.md).
 FEATURES = ("coding", "net", "codon", "rbs", "matrix", "length", "bias", "start_net", "dicodon", "dicodon_start")
 
 
