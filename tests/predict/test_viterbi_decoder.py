@@ -378,7 +378,7 @@ def test_a_failing_worker_process_is_reported():
 
 
 def test_viterbi_steps_do_not_depend_on_how_their_inputs_are_chunked(monkeypatch):
-    import genet5.predict.viterbi_hmm as vh
+    import genet5.predict.viterbi_batch as vh
     from genet5.predict.viterbi_decoder import build_hmm, decode_jobs
 
     hmm = build_hmm(CODE)

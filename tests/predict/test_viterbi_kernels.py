@@ -8,7 +8,8 @@ import pytest
 
 import genet5.predict.viterbi_kernels as vk
 from genet5.genome.codes import genetic_code
-from genet5.predict.viterbi_hmm import NEG, N_EMIT, GeneHMM, padded_base_codes, viterbi_batch
+from genet5.predict.viterbi_batch import viterbi_batch
+from genet5.predict.viterbi_hmm import NEG, N_EMIT, GeneHMM, padded_base_codes
 
 CODE = genetic_code(1)
 

@@ -35,8 +35,9 @@ from genet5.predict.decoders import Decoded, start_codon_set
 from genet5.predict.genes import predicted_gene
 from genet5.predict.viterbi_hmm import (
     E_IG, E_MCDS, E_MINTRON, E_PCDS, E_PINTRON, E_PUTR5, IG, MINUS_CDS, N_EMIT, NEG, PLUS_CDS, PLUS_INTRON,
-    GeneHMM, pad_sites, word_code, padded_base_codes, viterbi_batch,
+    GeneHMM, pad_sites, word_code, padded_base_codes,
 )
+from genet5.predict.viterbi_batch import viterbi_batch
 from genet5.tokenizers.annotation import BaseClass
 
 NONCANONICAL = ((b"GC", b"AG"), (b"AT", b"AC"))

@@ -1,4 +1,4 @@
-"""Compiled Viterbi loops for viterbi_hmm.viterbi_batch (numba), with its numpy loops as fallback.
+"""Compiled Viterbi loops for viterbi_batch.viterbi_batch (numba), with its numpy loops as fallback.
 
 The numpy forward pass costs about ten numpy calls per base position whatever the number of
 regions in a batch (~30 us a step: for a 1 Mb genome ~49k steps a pass, the decoder's largest
