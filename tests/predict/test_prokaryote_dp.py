@@ -77,3 +77,52 @@ def test_a_new_process_loads_the_compiled_recursion_from_the_cache(tmp_path):
             for _ in range(2)]
     assert runs[0] == ["0", "1"], runs  # first process: compiled (one signature)
     assert runs[1] == ["1", "0"], runs  # second: loaded, nothing compiled
+
+
+@pytest.mark.parametrize("k", [3, 5, 7])  # order 7: contexts kept as int32, a second signature
+def test_compiled_chain_sums_are_the_numpy_paths_numbers(k, monkeypatch):
+    """CodingModel.frame_sums through sums_compiled.py (numba loaded) and through the (L, 3)
+    track and orfs.frame_sums: the same numbers bit for bit, N and IUPAC letters, spans at the
+    sequence's ends and spans of part codons (which take the numpy path) included."""
+    from genet5.predict.prokaryote import dp_kernel
+    from genet5.predict.prokaryote.coding import CodingModel, ContextCache
+    from genet5.predict.prokaryote.orfs import frame_sums
+
+    rng = np.random.default_rng(k)
+    chain = CodingModel(k, rng.normal(size=(3, 4**k, 4)).astype(np.float32))
+    seq = bytearray(rng.choice(np.frombuffer(b"ACGT", dtype=np.uint8), size=30_001))
+    seq[900:912] = b"N" * 12
+    seq[4000] = ord("R")
+    seq = bytes(seq)
+    a = np.concatenate([rng.integers(0, 29_000, 3000), [0, 1, 2, 29_998, 29_995]])
+    e = np.concatenate([a[:-5] + rng.integers(1, 300, 3000) * 3 - 1, [2, 30_000, 29_999, 30_000, 29_999]])
+    e[:40] += 1  # part codons
+    assert dp_kernel.kernel() is not None and dp_kernel.chain_sums_kernel() is not None
+    cache = ContextCache()
+    compiled = chain.frame_sums(seq, a, e, cache)
+    monkeypatch.setattr(dp_kernel, "chain_sums_kernel", lambda: None)
+    assert np.array_equal(compiled, chain.frame_sums(seq, a, e, cache))
+    assert np.array_equal(compiled, frame_sums(chain.track(seq, cache), a, e))
+
+
+_SUMS_RUN = """
+import numpy as np
+from genet5.predict.prokaryote import dp_kernel
+from genet5.predict.prokaryote.coding import CodingModel
+dp_kernel.kernel()
+CodingModel(3, np.zeros((3, 64, 4), dtype=np.float32)).frame_sums(b"ACGTACGTAC" * 30, np.array([0]), np.array([89]))
+k = dp_kernel.chain_sums_kernel()
+print(len(k.stats.cache_hits), len(k.stats.cache_misses))
+"""
+
+
+def test_a_new_process_loads_the_compiled_chain_sums_from_the_cache(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", _SUMS_RUN], env=env, capture_output=True, text=True, check=True).stdout.split()
+            for _ in range(2)]
+    assert runs[0] == ["0", "1"], runs
+    assert runs[1] == ["1", "0"], runs

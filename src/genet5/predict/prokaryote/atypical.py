@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from genet5.predict.prokaryote.coding import CodingModel, ContextCache
-from genet5.predict.prokaryote.orfs import Strand, base_codes, frame_sums
+from genet5.predict.prokaryote.orfs import Strand, base_codes
 
 
 def atypical_chains(code: int, genome_gc: float, offsets) -> tuple[list[CodingModel], np.ndarray]:
@@ -36,5 +36,5 @@ def atypical_coding(cand: Strand, chains: list[CodingModel], gcs: np.ndarray, ca
     for j, chain in enumerate(chains):  # one chain at a time: a 10 Mb genome's strand is 10 M values a chain
         sel = row == j
         if sel.any():
-            out[sel] = frame_sums(chain.track(cand.seq, cache), cand.a[sel], cand.e[sel])
+            out[sel] = chain.frame_sums(cand.seq, cand.a[sel], cand.e[sel], cache)
     return out

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from genet5.predict.prokaryote.orfs import base_codes
+from genet5.predict.prokaryote.orfs import base_codes, frame_sums
 from genet5.predict.prokaryote.threads import thread_map
 
 
@@ -147,6 +147,24 @@ class CodingModel:
         at += codes
         at[~ok] = len(rows) - 1  # the zero row: bases without a clean context
         return np.take(rows, at, axis=0)  # take: half the time of rows[at] here
+
+    def frame_sums(self, s: bytes, a: np.ndarray, e: np.ndarray, cache: ContextCache | None = None) -> np.ndarray:
+        """orfs.frame_sums(self.track(s, cache), a, e): each candidate's summed log-ratio. Where
+        numba is loaded (a genome large enough for the compiled DP) one compiled pass per frame,
+        the same numbers without the (L, 3) track (sums_compiled.py)."""
+        from genet5.predict.prokaryote.dp_kernel import chain_sums_kernel
+
+        kernel = chain_sums_kernel()
+        if kernel is None:
+            return frame_sums(self.track(s, cache), a, e)
+        codes, ctx, ok = (cache or _uncached)(s, self.k)
+        a64, e64 = np.ascontiguousarray(a, dtype=np.int64), np.ascontiguousarray(e, dtype=np.int64)
+        out = np.zeros(len(a64))
+        kernel(codes, ctx, ok, self._rows(), a64, e64, out)
+        ragged = (e64 - a64 + 1) % 3 != 0
+        if ragged.any():
+            out[ragged] = frame_sums(self.track(s, cache), a64[ragged], e64[ragged])
+        return out
 
     def _rows(self) -> np.ndarray:
         """(4^k * 4 + 1, 3) float32: ratio's (context, base) rows, the last one zeros."""

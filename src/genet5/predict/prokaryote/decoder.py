@@ -78,7 +78,7 @@ def candidate_features(d: _StrandData, coding: CodingModel, start_model: StartMo
     threads.memoized's (a round's dicodon coding scores, from start training to scoring; the
     parts meta mode's parameter sets share)."""
     parts = memoized(memo, ("starts", id(start_model), id(d.cand)), lambda: start_model.parts(d.codon, d.rbs, d.mat))
-    cod = memoized(memo, chain_key(coding, d.cand), lambda: frame_sums(coding.track(d.cand.seq, cache), d.cand.a, d.cand.e))
+    cod = memoized(memo, chain_key(coding, d.cand), lambda: coding.frame_sums(d.cand.seq, d.cand.a, d.cand.e, cache))
     if atypical is not None and d.atypical is not None:
         cod = np.maximum(cod, d.atypical - atypical)
     net = d.net if (use_net and d.net is not None) else np.zeros(len(cod))
