@@ -223,6 +223,39 @@ def test_self_training_stops_once_the_genes_stop_changing(monkeypatch):
     assert calls["until stable"][1] == calls["every round"][1]
 
 
+def test_the_table_question_is_asked_before_the_first_round_and_after_it(monkeypatch):
+    """stop_after_first (the default path's table-4 check, decoder.ProkaryoteDecoder.finish) is
+    asked on the first gene set with the chain the first round fits on it, then after that round:
+    True the first time ends the training before any round is spent; False leaves the genes as
+    without the question (the first round reuses that chain)."""
+    import genet5.predict.prokaryote.decoder as decoder
+    from genet5.predict.prokaryote.decoder import self_train
+
+    seq, _ = _planted_genome(3)
+    s = ProkaryoteSettings(use_net=False, meta_seed_below=0)
+    decodes = []
+    real = decoder._decode
+    monkeypatch.setattr(decoder, "_decode", lambda *a, **k: decodes.append(1) or real(*a, **k))
+    asked = []
+
+    def ask(answer):
+        def check(chosen, coding):
+            asked.append(coding)
+            return answer
+        return check
+
+    plain = self_train([prepare_record("s", seq, CODE11, STARTS, s)], s)
+    rounds = len(decodes) - 1
+    decodes.clear()
+    kept = self_train([prepare_record("s", seq, CODE11, STARTS, s)], s, ask(False))
+    assert len(asked) == 2 and asked[0] is not None and asked[1] is asked[0]  # the first round used that chain
+    assert len(decodes) - 1 == rounds and [x.tolist() for r in kept.chosen for x in r] == [x.tolist() for r in plain.chosen for x in r]
+    asked.clear()
+    decodes.clear()
+    stopped = self_train([prepare_record("s", seq, CODE11, STARTS, s)], s, ask(True))
+    assert len(asked) == 1 and len(decodes) == 1 and stopped.coding is asked[0]  # the first gene set only
+
+
 def test_small_inputs_start_self_training_from_meta_modes_scores_too(monkeypatch):
     """Under meta_seed_below bases the first gene set adds the best shipped parameter set's
     scores to the long-ORF guess; above it (or with the threshold at 0) meta mode is not run."""

@@ -320,8 +320,9 @@ class SelfTrained:
 def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, stop_after_first=None) -> SelfTrained:
     """Rounds of fitting the coding chain and start model on the current genes and decoding
     again. After it returns, each strand's `features` hold the candidates' features under the
-    last round's models. stop_after_first(chosen, coding): asked after the first round; True
-    ends the training there (the caller will not use these genes). The first gene set is the
+    last round's models. stop_after_first(chosen, coding): asked on the first gene set with the
+    chain the first round fits on it (before the rest of that round), and again after the
+    first round; True ends the training there (the caller will not use these genes). The first gene set is the
     long-ORF guess (or the network's), with meta mode's scores added for inputs under
     meta_seed_below bases."""
     # a draft's short strands scored in packs (packs.py); a whole genome's strands alone
@@ -338,6 +339,15 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
     coding, start_model, dicodon = None, StartModel.prior(), None
     rounds = settings.rounds if settings.use_self_training else 0
     cache, hex_cache = ContextCache(), HexamerCache()
+    first_coding = None  # the first round's chain, fitted early for stop_after_first
+    if stop_after_first is not None and rounds:
+        # asked once already on the first gene set and the chain the first round fits on it
+        # (the same chain the round then uses): a table-4 genome read under table 11 says so
+        # there, before the rest of a round is spent on it; where that says nothing, the
+        # question is asked again after the first round, as before
+        first_coding = fit_coding(records, chosen, cache, settings.coding_per_parameter, settings.threads, packs)
+        if stop_after_first(chosen, first_coding):
+            return SelfTrained(first_coding, start_model, dicodon, chosen, scores)
     if settings.use_dicodon and rounds:
         hex_cache.fill([p.cand.seq for p in packs.packs] + packs.background(), settings.threads)
     fixed_dicodon = None
@@ -349,8 +359,9 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
     atypical = add_atypical(records, settings, cache, packs) if rounds else None
     if rounds and settings.use_dicodon and settings.dicodon_own_starts and settings.use_start_model:
         ensure_sd_masks(records, settings.threads)  # before the rounds: they read the packs' joined masks
-    for _ in range(rounds):
-        coding = fit_coding(records, chosen, cache, settings.coding_per_parameter, settings.threads, packs)
+    for r in range(rounds):
+        coding = first_coding if r == 0 and first_coding is not None else \
+            fit_coding(records, chosen, cache, settings.coding_per_parameter, settings.threads, packs)
         examples, background = start_examples(records, chosen, packs) if settings.use_start_model else ([], None)
         start_model = fit_starts(examples, background) or StartModel.prior()
         wround = wvec.copy()
@@ -476,9 +487,12 @@ class ProkaryoteDecoder:
             genes, sets = find_genes_meta(self.records, self.settings, code=self.code.id)
             decoded = Decoded(genes, "meta", sets)
         else:
-            # under table 11, does the genome read TGA as tryptophan? Its genes say so after the
-            # first round already (as -g auto's one-round decoding does): a table-4 genome is
-            # decoded again under table 4 (pipeline.py), so its rounds under 11 stop there
+            # under table 11, does the genome read TGA as tryptophan? Its first gene set says so
+            # already, with the chain the first round fits on it (and if not, its genes after
+            # that round, as -g auto's one-round decoding does): a table-4 genome is decoded
+            # again under table 4 (pipeline.py), so its training under 11 stops there. Asked
+            # first on the first gene set since session 38: the same table on every shared
+            # genome and 110 pieces of 60-300 kb (docs/benchmarks.md), M. alvi 1.10 -> 0.97 s
             check, evidence = None, []
             if self.code.id == 11 and self.cfg.code_from_genome:
                 from genet5.predict.prokaryote.code_choice import count_readthroughs, decide
@@ -489,7 +503,7 @@ class ProkaryoteDecoder:
 
             st = self_train(self.records, self.settings, check)
             decoded = Decoded([_genes(rec, ch, sc) for rec, ch, sc in zip(self.records, st.chosen, st.scores)], "single",
-                              code_choice=evidence[0] if evidence else None)
+                              code_choice=evidence[-1] if evidence else None)
             if self.cfg.write_training and st.coding is not None:
                 from pathlib import Path
 
