@@ -126,3 +126,28 @@ def test_a_new_process_loads_the_compiled_chain_sums_from_the_cache(tmp_path):
             for _ in range(2)]
     assert runs[0] == ["0", "1"], runs
     assert runs[1] == ["1", "0"], runs
+
+
+@pytest.mark.parametrize("k", [2, 5, 7])
+def test_compiled_fit_counts_are_the_numpy_paths(k, monkeypatch):
+    """CodingModel.fit through sums_compiled.gene_counts (numba loaded) and through numpy: the
+    same chain, with genes that overlap (a base inside two genes counts once, at the later gene's
+    codon position), genes at the sequence's ends, N and IUPAC letters."""
+    from genet5.predict.prokaryote import dp_kernel
+    from genet5.predict.prokaryote.coding import CodingModel, ContextCache
+
+    rng = np.random.default_rng(k)
+    seq = bytearray(rng.choice(np.frombuffer(b"ACGT", dtype=np.uint8), size=40_000))
+    seq[700:709] = b"N" * 9
+    seq[5001] = ord("Y")
+    seq = bytes(seq)
+    a = np.concatenate([[0], rng.integers(0, 38_000, 300), [39_700]])
+    e = np.concatenate([[599], a[1:-1] + rng.integers(30, 600, 300) * 3 - 1, [39_999]])
+    e[5] = a[5] + 2  # a one-codon gene
+    a[7], e[7] = a[6] + 1, a[6] + 301  # overlapping its neighbour in another frame
+    assert dp_kernel.kernel() is not None and dp_kernel.gene_counts_kernel() is not None
+    genes = [(seq, a, e), (seq, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))]
+    compiled = CodingModel.fit(genes, [seq], k=k, cache=ContextCache())
+    monkeypatch.setattr(dp_kernel, "gene_counts_kernel", lambda: None)
+    numpy_path = CodingModel.fit(genes, [seq], k=k, cache=ContextCache())
+    assert np.array_equal(compiled.ratio, numpy_path.ratio)

@@ -118,10 +118,18 @@ class CodingModel:
         for s in background:
             counts = cache.background_counts(s, k) if cache is not None else _context_counts(read(s, k), k)
             bg += counts.reshape(m, 4)
+        from genet5.predict.prokaryote.dp_kernel import gene_counts_kernel
+
+        kernel = gene_counts_kernel()  # compiled where numba is loaded (sums_compiled.py): the same counts
         for s, a, e in genes:
             if len(a) == 0:
                 continue
             codes, ctx, ok = read(s, k)
+            if kernel is not None:
+                counts = np.zeros(3 * m * 4, dtype=np.int64)
+                kernel(codes, ctx, ok, np.ascontiguousarray(a, dtype=np.int64), np.ascontiguousarray(e, dtype=np.int64), m, counts)
+                cod += counts.reshape(3, m, 4)
+                continue
             phase = np.full(len(codes), -1, dtype=np.int64)
             idx = _gene_positions(a, e)
             phase[idx[0]] = idx[1]

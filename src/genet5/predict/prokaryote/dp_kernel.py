@@ -1,6 +1,6 @@
 """dp.select's recursion compiled (numba), for sequences with many candidates; and once numba is
-loaded for it, the coding chains' candidate sums too (chain_sums_kernel, sums_compiled.py: 4x
-the numpy path's speed on a 2 Mb strand, the same numbers).
+loaded for it, the coding chains' candidate sums and fit counts too (chain_sums_kernel,
+gene_counts_kernel, sums_compiled.py: the same numbers, 4x the numpy path on a 2 Mb strand).
 
 The Python loop of dp.select costs ~3 us a candidate: 0.13 s a round on a 2 Mb archaeon, 0.1 s
 a round for each of Vibrio's large records, a quarter of a 2-thread run's time there (the rest
@@ -35,12 +35,12 @@ def kernel():
 
 
 @functools.lru_cache(maxsize=1)
-def _chain_sums():
+def _coding_kernels():
     try:
-        from genet5.predict.prokaryote.sums_compiled import chain_sums
+        from genet5.predict.prokaryote.sums_compiled import chain_sums, gene_counts
 
-        return chain_sums
-    except Exception:  # as kernel(): the numpy path does the same work
+        return chain_sums, gene_counts
+    except Exception:  # as kernel(): the numpy paths do the same work
         return None
 
 
@@ -48,9 +48,16 @@ def chain_sums_kernel():
     """The compiled chain sums (sums_compiled.py, CodingModel.frame_sums) once numba is loaded for
     the DP (kernel() asked for and found), else None: a run too small for the compiled DP never
     imports numba for them either."""
-    if not loaded() or kernel() is None:
+    if not loaded() or kernel() is None or _coding_kernels() is None:
         return None
-    return _chain_sums()
+    return _coding_kernels()[0]
+
+
+def gene_counts_kernel():
+    """The compiled context counts of CodingModel.fit, on the same terms as chain_sums_kernel."""
+    if not loaded() or kernel() is None or _coding_kernels() is None:
+        return None
+    return _coding_kernels()[1]
 
 
 def loaded() -> bool:

@@ -1,9 +1,14 @@
-"""CodingModel.frame_sums compiled with numba (dp_kernel.chain_sums_kernel says when it is used).
+"""The coding chain's hot loops compiled with numba (dp_kernel.chain_sums_kernel and
+gene_counts_kernel say when they are used): each candidate's summed log-ratio
+(CodingModel.frame_sums) and the fit's in-frame context counts (CodingModel.fit).
 
-One pass per frame reads each base's row of the chain's table straight from its context and keeps
-the running sum of codon totals, where the numpy path first gathers an (L, 3) float32 track and
-then sums it (orfs.frame_sums): the same float64 additions in the same order, so the same numbers
-bit for bit (tests/predict/test_prokaryote.py compares them), without the track's memory traffic.
+chain_sums reads each base's row of the chain's table straight from its context and keeps the
+running sum of codon totals, where the numpy path first gathers an (L, 3) float32 track and then
+sums it (orfs.frame_sums): the same float64 additions in the same order, so the same numbers bit
+for bit, without the track's memory traffic. gene_counts marks each base's codon position as the
+numpy path does (genes in order, a later gene's position winning where two overlap) and counts
+(position, context, base) in one pass: integers, the same. tests/predict/test_prokaryote_dp.py
+compares both with the numpy paths.
 """
 
 from __future__ import annotations
@@ -38,3 +43,21 @@ def chain_sums(codes, ctx, ok, rows, a, e, out):  # pragma: no cover (compiled)
         if (e[i] - a[i] + 1) % 3 == 0:
             g = a[i] % 3
             out[i] = c[g, (e[i] - g) // 3 + 1] - c[g, (a[i] - g) // 3]
+
+
+@njit(cache=True, nogil=True)
+def gene_counts(codes, ctx, ok, a, e, m, out):  # pragma: no cover (compiled)
+    """Add to out (3 * m * 4,) int64 the count of each (codon position, context, base) over the
+    bases of the genes [a, e] (inclusive) whose context is clean (ok); a base inside two genes is
+    counted once, at the position the later gene gives it."""
+    if len(a) == 0:
+        return
+    lo, hi = a.min(), e.max()
+    phase = np.full(hi - lo + 1, -1, dtype=np.int64)
+    for j in range(len(a)):
+        for i in range(a[j], e[j] + 1):
+            phase[i - lo] = (i - a[j]) % 3
+    for i in range(lo, hi + 1):
+        p = phase[i - lo]
+        if p >= 0 and ok[i]:
+            out[(p * m + np.int64(ctx[i])) * 4 + codes[i]] += 1
