@@ -76,6 +76,25 @@ def test_good_input_round_trip_through_the_cli(tmp_path):
     assert all(scores[level]["f1"] == 1.0 for level in ("nucleotide", "exon", "transcript", "gene", "stop", "start_stop"))
 
 
+def test_eval_says_why_it_scores_nothing(tmp_path):
+    """Zeros whose cause is the files, not the genes, get a note: a side without CDS rows, and
+    sequence names the two sides do not share (chr1 against 1)."""
+    good = (BAD / "good.gff3").read_text()
+    renamed = tmp_path / "renamed.gff3"
+    seqid = next(ln.split("\t")[0] for ln in good.splitlines() if ln and not ln.startswith("#"))
+    renamed.write_text("\n".join(("x" + ln) if ln and not ln.startswith("#") else ln for ln in good.splitlines()) + "\n")
+    no_cds = tmp_path / "no_cds.gff3"
+    no_cds.write_text("".join(ln + "\n" for ln in good.splitlines() if "\tCDS\t" not in ln))
+    said = {}
+    for name, pred in (("renamed", renamed), ("no_cds", no_cds), ("good", BAD / "good.gff3")):
+        proc = run("eval", str(BAD / "good.gff3"), str(pred))
+        assert proc.returncode == 0, proc.stderr
+        said[name] = " ".join(proc.stdout.split())
+    assert f"share no sequence name (reference: {seqid}; prediction: x{seqid})" in said["renamed"]
+    assert "no_cds.gff3 holds no CDS" in said["no_cds"] and "share no sequence name" not in said["no_cds"]
+    assert "note:" not in said["good"]
+
+
 def test_context_parallel_is_refused_for_genet5_train(tmp_path):
     # only genet5 lm pretrain splits sequences across ranks; genet5 train must not ignore the key
     proc = run("train", str(tmp_path / "no_shards"), "--out", str(tmp_path / "run"), "--set", "parallel.context_parallel=2")

@@ -36,6 +36,26 @@ def _report_warnings(ann) -> None:
         )
 
 
+def _cds_seqids(ann) -> set[str]:
+    """Sequences on which the annotation has a CDS (what eval scores)."""
+    return {sid for sid, genes in ann.genes.items() if any(t.cds for g in genes for t in g.transcripts)}
+
+
+def _report_unscorable(reference: Path, prediction: Path, ref_ann, pred_ann) -> None:
+    """Why an eval scores zero where the cause is in the files, not the genes: a side without any
+    CDS, or sequence names the two sides do not share (chr1 against 1, an accession's version)."""
+    ref_ids, pred_ids = _cds_seqids(ref_ann), _cds_seqids(pred_ann)
+    for path, ids in dict(((reference, ref_ids), (prediction, pred_ids))).items():  # a file given twice: once
+        if not ids:
+            console.print(f"[yellow]note:[/] {path.name} holds no CDS: every level here scores CDS "
+                          "(gene, mRNA and exon rows alone cannot be scored)", highlight=False)
+    if ref_ids and pred_ids and not ref_ids & pred_ids:
+        show = lambda ids: ", ".join(sorted(ids)[:3]) + (", ..." if len(ids) > 3 else "")  # noqa: E731
+        console.print(f"[yellow]note:[/] the reference and the prediction share no sequence name (reference: "
+                      f"{show(ref_ids)}; prediction: {show(pred_ids)}): name the sequences alike on both sides",
+                      highlight=False)
+
+
 def _write_json(path: Path, obj: dict) -> None:
     with atomic_write(path) as fh:
         json.dump(obj, fh, indent=2)
@@ -68,6 +88,7 @@ def eval(  # noqa: A001 - the command is called eval
         c: Counts = result.total[level]
         table.add_row(_LEVEL_NAMES[level], f"{c.sn:.4f}", f"{c.pr:.4f}", f"{c.f1:.4f}", str(c.n_ref), str(c.n_pred))
     console.print(table)
+    _report_unscorable(reference, prediction, comparison.reference, comparison.prediction)
     if per_sequence:
         seq_table = Table(title="per sequence (F1)", title_justify="left")
         seq_table.add_column("sequence")
