@@ -97,10 +97,10 @@ def test_compiled_chain_sums_are_the_numpy_paths_numbers(k, monkeypatch):
     a = np.concatenate([rng.integers(0, 29_000, 3000), [0, 1, 2, 29_998, 29_995]])
     e = np.concatenate([a[:-5] + rng.integers(1, 300, 3000) * 3 - 1, [2, 30_000, 29_999, 30_000, 29_999]])
     e[:40] += 1  # part codons
-    assert dp_kernel.kernel() is not None and dp_kernel.chain_sums_kernel() is not None
+    assert dp_kernel.kernel() is not None and dp_kernel.coding_kernels() is not None
     cache = ContextCache()
     compiled = chain.frame_sums(seq, a, e, cache)
-    monkeypatch.setattr(dp_kernel, "chain_sums_kernel", lambda: None)
+    monkeypatch.setattr(dp_kernel, "coding_kernels", lambda: None)
     assert np.array_equal(compiled, chain.frame_sums(seq, a, e, cache))
     assert np.array_equal(compiled, frame_sums(chain.track(seq, cache), a, e))
 
@@ -111,7 +111,7 @@ from genet5.predict.prokaryote import dp_kernel
 from genet5.predict.prokaryote.coding import CodingModel
 dp_kernel.kernel()
 CodingModel(3, np.zeros((3, 64, 4), dtype=np.float32)).frame_sums(b"ACGTACGTAC" * 30, np.array([0]), np.array([89]))
-k = dp_kernel.chain_sums_kernel()
+k = dp_kernel.coding_kernels()[0]
 print(len(k.stats.cache_hits), len(k.stats.cache_misses))
 """
 
@@ -145,9 +145,9 @@ def test_compiled_fit_counts_are_the_numpy_paths(k, monkeypatch):
     e = np.concatenate([[599], a[1:-1] + rng.integers(30, 600, 300) * 3 - 1, [39_999]])
     e[5] = a[5] + 2  # a one-codon gene
     a[7], e[7] = a[6] + 1, a[6] + 301  # overlapping its neighbour in another frame
-    assert dp_kernel.kernel() is not None and dp_kernel.gene_counts_kernel() is not None
+    assert dp_kernel.kernel() is not None and dp_kernel.coding_kernels() is not None
     genes = [(seq, a, e), (seq, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))]
     compiled = CodingModel.fit(genes, [seq], k=k, cache=ContextCache())
-    monkeypatch.setattr(dp_kernel, "gene_counts_kernel", lambda: None)
+    monkeypatch.setattr(dp_kernel, "coding_kernels", lambda: None)
     numpy_path = CodingModel.fit(genes, [seq], k=k, cache=ContextCache())
     assert np.array_equal(compiled.ratio, numpy_path.ratio)

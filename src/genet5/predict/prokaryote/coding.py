@@ -118,9 +118,10 @@ class CodingModel:
         for s in background:
             counts = cache.background_counts(s, k) if cache is not None else _context_counts(read(s, k), k)
             bg += counts.reshape(m, 4)
-        from genet5.predict.prokaryote.dp_kernel import gene_counts_kernel
+        from genet5.predict.prokaryote.dp_kernel import coding_kernels
 
-        kernel = gene_counts_kernel()  # compiled where numba is loaded (sums_compiled.py): the same counts
+        compiled = coding_kernels()  # where numba is loaded (sums_compiled.py): the same counts
+        kernel = compiled[1] if compiled else None
         for s, a, e in genes:
             if len(a) == 0:
                 continue
@@ -160,15 +161,15 @@ class CodingModel:
         """orfs.frame_sums(self.track(s, cache), a, e): each candidate's summed log-ratio. Where
         numba is loaded (a genome large enough for the compiled DP) one compiled pass per frame,
         the same numbers without the (L, 3) track (sums_compiled.py)."""
-        from genet5.predict.prokaryote.dp_kernel import chain_sums_kernel
+        from genet5.predict.prokaryote.dp_kernel import coding_kernels
 
-        kernel = chain_sums_kernel()
-        if kernel is None:
+        compiled = coding_kernels()
+        if compiled is None:
             return frame_sums(self.track(s, cache), a, e)
         codes, ctx, ok = (cache or _uncached)(s, self.k)
         a64, e64 = np.ascontiguousarray(a, dtype=np.int64), np.ascontiguousarray(e, dtype=np.int64)
         out = np.zeros(len(a64))
-        kernel(codes, ctx, ok, self._rows(), a64, e64, out)
+        compiled[0](codes, ctx, ok, self._rows(), a64, e64, out)
         ragged = (e64 - a64 + 1) % 3 != 0
         if ragged.any():
             out[ragged] = frame_sums(self.track(s, cache), a64[ragged], e64[ragged])

@@ -359,9 +359,9 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
     atypical = add_atypical(records, settings, cache, packs) if rounds else None
     if rounds and settings.use_dicodon and settings.dicodon_own_starts and settings.use_start_model:
         ensure_sd_masks(records, settings.threads)  # before the rounds: they read the packs' joined masks
-    for r in range(rounds):
-        coding = first_coding if r == 0 and first_coding is not None else \
-            fit_coding(records, chosen, cache, settings.coding_per_parameter, settings.threads, packs)
+    for _ in range(rounds):
+        coding = first_coding or fit_coding(records, chosen, cache, settings.coding_per_parameter, settings.threads, packs)
+        first_coding = None
         examples, background = start_examples(records, chosen, packs) if settings.use_start_model else ([], None)
         start_model = fit_starts(examples, background) or StartModel.prior()
         wround = wvec.copy()

@@ -1,6 +1,6 @@
 """dp.select's recursion compiled (numba), for sequences with many candidates; and once numba is
-loaded for it, the coding chains' candidate sums and fit counts too (chain_sums_kernel,
-gene_counts_kernel, sums_compiled.py: the same numbers, 4x the numpy path on a 2 Mb strand).
+loaded for it, the coding chains' candidate sums and fit counts too (coding_kernels,
+sums_compiled.py: the same numbers, 4x the numpy path on a 2 Mb strand).
 
 The Python loop of dp.select costs ~3 us a candidate: 0.13 s a round on a 2 Mb archaeon, 0.1 s
 a round for each of Vibrio's large records, a quarter of a 2-thread run's time there (the rest
@@ -44,20 +44,13 @@ def _coding_kernels():
         return None
 
 
-def chain_sums_kernel():
-    """The compiled chain sums (sums_compiled.py, CodingModel.frame_sums) once numba is loaded for
-    the DP (kernel() asked for and found), else None: a run too small for the compiled DP never
-    imports numba for them either."""
-    if not loaded() or kernel() is None or _coding_kernels() is None:
+def coding_kernels():
+    """(chain_sums, gene_counts) of sums_compiled.py (CodingModel.frame_sums and fit) once numba
+    is loaded for the DP (kernel() asked for and found), else None: a run too small for the
+    compiled DP never imports numba for them either."""
+    if not loaded() or kernel() is None:
         return None
-    return _coding_kernels()[0]
-
-
-def gene_counts_kernel():
-    """The compiled context counts of CodingModel.fit, on the same terms as chain_sums_kernel."""
-    if not loaded() or kernel() is None or _coding_kernels() is None:
-        return None
-    return _coding_kernels()[1]
+    return _coding_kernels()
 
 
 def loaded() -> bool:

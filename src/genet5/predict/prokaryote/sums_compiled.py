@@ -1,5 +1,5 @@
-"""The coding chain's hot loops compiled with numba (dp_kernel.chain_sums_kernel and
-gene_counts_kernel say when they are used): each candidate's summed log-ratio
+"""The coding chain's hot loops compiled with numba (dp_kernel.coding_kernels says when
+they are used): each candidate's summed log-ratio
 (CodingModel.frame_sums) and the fit's in-frame context counts (CodingModel.fit).
 
 chain_sums reads each base's row of the chain's table straight from its context and keeps the
