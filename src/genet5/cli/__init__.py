@@ -9,9 +9,18 @@ exit code 2, never a traceback.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
-from genet5.cli.app import app, fail  # noqa: F401  (re-exported for command modules)
+# numpy's OpenBLAS starts one thread per core at import, and they spin for a while (~0.13 s of
+# CPU on 2 cores) and after each matrix product. genet5's products are small and its commands
+# run their own threads or processes; in the library the prokaryote decoder limits BLAS while it
+# runs (predict/prokaryote/threads.py), but the import's spinning comes first: many genet5
+# processes side by side (a phage collection under GNU parallel) would lose a quarter of their
+# CPU to it. So one BLAS thread, set before numpy is imported; a value the user set wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from genet5.cli.app import app, fail  # noqa: E402,F401  (re-exported for command modules)
 
 # Command modules; each adds its commands to `app` on import.
 _COMMAND_MODULES = [

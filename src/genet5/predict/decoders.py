@@ -73,7 +73,8 @@ class DecoderEntry:
 
 DECODERS: dict[str, DecoderEntry] = {e.name: e for e in (
     DecoderEntry("prokaryote", ("prokaryote",), "genet5.predict.prokaryote.decoder:ProkaryoteDecoder",
-                 "self-trained gene statistics + network + whole-sequence DP (bacteria, archaea, phages, plastids)"),
+                 "self-trained gene statistics + bundled start classifier + whole-sequence DP (bacteria, archaea, phages, "
+                 "plastids; the per-base network only with --network)"),
     DecoderEntry("selftrained", ("eukaryote",), "genet5.predict.selftrained:SelfTrainedDecoder",
                  "multi-exon genes from the genome's own coding/intron chains and splice-site matrices, re-estimated over "
                  "rounds, in the gene-structure HMM; no network"),

@@ -1,4 +1,4 @@
-"""Prokaryotic gene finding: candidates -> self-trained statistics + network evidence -> DP.
+"""Prokaryotic gene finding: candidates -> self-trained statistics + a learned start term -> DP.
 
 One genome is decoded at once (a draft's contigs share one set of statistics):
 
@@ -11,8 +11,9 @@ One genome is decoded at once (a draft's contigs share one set of statistics):
    the start model (starts.py) are fitted on the current gene set (fits.py), every candidate is rescored
        w_coding * coding log-ratio + w_start * start log-odds + w_length * length + bias
        + w_dicodon * a second coding and start score built Prodigal's way (dicodon.py)
-       (+ w_net * network log-ratio with --network, + w_start_net * a start classifier's
-       term when one is given: neither is on by default)
+       + w_start_net * the bundled start classifier's term (learned_starts.py; its weight
+       falls with genome size, none in meta mode)
+       (+ w_net * network log-ratio with --network: off by default)
    and the dynamic program (dp.py) picks the gene set of each sequence again, adding a score
    for each junction of consecutive genes (Prodigal's, and the genome's own gene spacing:
    spacing.py).
@@ -44,7 +45,7 @@ from genet5.predict.prokaryote.packs import StrandPacks
 from genet5.predict.prokaryote.settings import FEATURES, ProkaryoteSettings
 from genet5.predict.prokaryote.spacing import SpacingModel
 from genet5.predict.prokaryote.starts import StartModel, features, motif_before
-from genet5.predict.prokaryote.threads import default_threads, memoized, thread_map
+from genet5.predict.prokaryote.threads import default_threads, memoized, single_threaded_blas, thread_map
 from genet5.tokenizers.annotation import BaseClass
 
 
@@ -471,6 +472,10 @@ class ProkaryoteDecoder:
         self.records.append(prepare_record(rec.id, rec.seq, self.code, self.starts, self.settings, track, start_features=False))
 
     def finish(self, on_bases=None) -> Decoded:
+        with single_threaded_blas():  # threads.py: numpy's BLAS threads would spin beside ours
+            return self._finish(on_bases)
+
+    def _finish(self, on_bases=None) -> Decoded:
         from genet5.predict.prokaryote.meta import META_BELOW, SINGLE_MIN, find_genes_meta
 
         mode = self.cfg.mode

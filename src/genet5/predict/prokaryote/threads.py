@@ -9,8 +9,10 @@ on the number of threads.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable, TypeVar
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator, TypeVar
 
 # Threads when --threads is not given: the CPUs this process may run on, at most this many (a
 # genome has two strands per record; past four the pool mostly waits). Not the idle-CPU
@@ -56,3 +58,38 @@ def memoized(memo: dict | None, key: tuple, fn: Callable[[], T]) -> T:
     if hit is None:
         hit = memo[key] = fn()
     return hit
+
+
+# numpy's BLAS (OpenBLAS in numpy's wheels) runs each matrix product on one thread per core and
+# leaves those threads spinning for a while after it. The decoder's products are small (each
+# candidate's features times the weights, the start classifier's layers) and the cores are
+# wanted by the pool above: on 2 cores the spinning cost ~0.3 s of CPU in a 0.5 s phage run and
+# 0.05-0.15 s of wall time in 0.5-1.7 s runs, for the same genes (docs/benchmarks.md, session
+# 39). threadpoolctl (made for this: it sets the BLAS library's own thread count) limits it for
+# the length of a decoding and restores the caller's setting after, so a Python caller's own
+# numpy keeps its threads. Nested and concurrent decodings share one limit (counted).
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limit = None  # threadpoolctl's limiter while a decoding runs
+_blas_controller = None  # threadpoolctl.ThreadpoolController, made on first use (~4 ms)
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    global _blas_users, _blas_limit, _blas_controller
+    with _blas_lock:
+        if _blas_users == 0:
+            if _blas_controller is None:
+                from threadpoolctl import ThreadpoolController
+
+                _blas_controller = ThreadpoolController()
+            _blas_limit = _blas_controller.limit(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
