@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -163,3 +164,19 @@ def test_each_command_loads_only_its_own_module():
     assert "lm" in names and "genet5.cli.plot_cmds" not in mods
     names, _ = loaded("predcit")  # a misspelt name: everything, so typer can suggest
     assert names == every
+
+
+@pytest.mark.parametrize("argv, preset, expect", [
+    (["predict"], None, "1"),  # numpy's BLAS on one thread for predict (cli/__init__.py)
+    (["predict"], "3", "3"),  # a value the user set wins
+    (["lm", "pretrain"], None, None),  # the training commands keep every BLAS thread
+])
+def test_predict_runs_numpy_blas_on_one_thread(argv, preset, expect):
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if preset is not None:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    code = (f"import sys; sys.argv = ['genet5', *{argv!r}]; import genet5.cli, os; "
+            "print(os.environ.get('OPENBLAS_NUM_THREADS'))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == str(expect)

@@ -13,12 +13,15 @@ import os
 import sys
 
 # numpy's OpenBLAS starts one thread per core at import, and they spin for a while (~0.13 s of
-# CPU on 2 cores) and after each matrix product. genet5's products are small and its commands
-# run their own threads or processes; in the library the prokaryote decoder limits BLAS while it
-# runs (predict/prokaryote/threads.py), but the import's spinning comes first: many genet5
-# processes side by side (a phage collection under GNU parallel) would lose a quarter of their
-# CPU to it. So one BLAS thread, set before numpy is imported; a value the user set wins.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# CPU on 2 cores) and after each matrix product. `genet5 predict`'s numpy products are small and
+# it runs its own threads or processes (the prokaryote decoder also limits BLAS while it runs,
+# for the Python API: predict/prokaryote/threads.py), but the import's spinning comes first:
+# eight phages two at a time took 2.45 s against 2.15 s with one BLAS thread (Intel Xeon, 2
+# cores, 2026-12-06), the same genes. So `predict` gets one BLAS thread, set before numpy is
+# imported; a value the user set wins. torch's wheels for x86 use MKL, which this leaves alone;
+# the training commands keep every BLAS thread.
+if sys.argv[1:2] == ["predict"]:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from genet5.cli.app import app, fail  # noqa: E402,F401  (re-exported for command modules)
 
