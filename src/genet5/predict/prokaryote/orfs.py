@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -58,6 +59,7 @@ def codon_ids(codes: np.ndarray) -> np.ndarray:
     return 25 * codes[:n] + 5 * codes[1 : n + 1] + codes[2 : n + 2]
 
 
+@lru_cache(maxsize=None)
 def codon_id(codon: bytes) -> int:
     """codon_ids' id of one codon (bytes, either case)."""
     a, b, c = (int(x) for x in base_codes(codon.upper()))
