@@ -54,7 +54,7 @@ def segments(seq: bytes, min_gap: int = MIN_GAP) -> list[tuple[int, int]]:
 
 def codon_ids(codes: np.ndarray) -> np.ndarray:
     """id[i] of the codon that starts at i (length len(codes) - 2): 25a + 5b + c over the base
-    codes 0..4, so a codon with a base other than ACGT has ids of its own (0..124, int8)."""
+    codes 0..4, so a codon with a base other than ACGT has ids of its own (0..124, in the codes' dtype)."""
     n = max(len(codes) - 2, 0)
     return 25 * codes[:n] + 5 * codes[1 : n + 1] + codes[2 : n + 2]
 
