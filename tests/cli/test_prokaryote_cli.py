@@ -271,8 +271,9 @@ def test_genbank_output_holds_the_gff3_genes_and_the_proteins(tmp_path):
 def test_prodigal_command_line(tmp_path):
     """Prodigal's own flags do what they do there: `-i GENOME -o OUT -f gbk -a PROT -d NUC -q`
     writes the GenBank file, proteins and genes, and says nothing (-q); `-f gtf`, `-f gff` the
-    other formats of -o, the same genes; without -f, the format -o's extension names; sco (not written), and a genome given twice or not at
-    all, are one clear line and no output."""
+    other formats of -o, the same genes; without -f, the format -o's extension names; a format
+    not known, and a genome given twice or not at all, are one clear line and no output (sco:
+    test_sco_output_is_prodigals_with_the_gff3_genes)."""
     from Bio import SeqIO
 
     fa = piece(tmp_path, 60_000)
@@ -296,8 +297,45 @@ def test_prodigal_command_line(tmp_path):
     assert run_cli("predict", fa, "-o", tmp_path / "x.gtf", "-f", "gff", "-q").returncode == 0
     assert (tmp_path / "x.gtf").read_text().startswith("##gff-version 3")
     assert sorted(ln.split("\t")[3] for ln in p.stdout.splitlines() if "\tstart_codon\t" in ln or "\tCDS\t" in ln)
-    for args, said in ((["-i", fa, "-f", "sco"], "--format: 'sco'"), ([fa, "-i", fa], "given twice"),
+    for args, said in ((["-i", fa, "-f", "embl"], "--format: 'embl'"), ([fa, "-i", fa], "given twice"),
                        ([], "no genome given")):
         p = run_cli("predict", *args, "-o", tmp_path / "bad.gff3")
         assert p.returncode == 2 and said in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
         assert not (tmp_path / "bad.gff3").exists()
+
+
+def test_sco_output_is_prodigals_with_the_gff3_genes(tmp_path):
+    """-f sco (Prodigal's simple coordinates, what Prokka reads): per sequence its two comment
+    lines, then >N_LEFT_RIGHT_STRAND for each gene of the GFF3, N from 1 in each sequence; a .sco
+    name alone chooses it; a eukaryote is refused before any work, with nothing written."""
+    import re
+
+    one = piece(tmp_path, 15_000).read_text().split("\n")[1]
+    fa = tmp_path / "two.fa"
+    fa.write_text(f">first some description\n{one[:8000]}\n>second\n{one[8000:]}\n")
+    assert run_cli("predict", fa, "-o", tmp_path / "g.gff3", "--meta", "-q").returncode == 0
+    p = run_cli("predict", "-i", fa, "-o", tmp_path / "g.sco", "--meta", "-q")  # the name says sco
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    lines = (tmp_path / "g.sco").read_text().splitlines()
+    assert lines[0] == '# Sequence Data: seqnum=1;seqlen=8000;seqhdr="first some description"'
+    assert re.fullmatch(r'# Model Data: version=genet5\.v[\w.]+;run_type=Metagenomic;model="[^"]+";gc_cont=\d+\.\d\d;'
+                        r"transl_table=11", lines[1]), lines[1]
+    assert '# Sequence Data: seqnum=2;seqlen=7000;seqhdr="second"' in lines
+    genes = {"first": [], "second": []}
+    seq = "first"
+    for ln in lines[2:]:
+        if ln.startswith("# Sequence Data"):
+            seq = "second"
+        elif not ln.startswith("#"):
+            m = re.fullmatch(r">(\d+)_(\d+)_(\d+)_([+-])", ln)  # Prokka's reading of it
+            assert m, ln
+            genes[seq].append((int(m.group(1)), m.group(2), m.group(3), m.group(4)))
+    rows = [ln.split("\t") for ln in (tmp_path / "g.gff3").read_text().splitlines() if "\tCDS\t" in ln]
+    for name in genes:
+        assert [g[0] for g in genes[name]] == list(range(1, len(genes[name]) + 1))
+        assert [g[1:] for g in genes[name]] == sorted(((r[3], r[4], r[6]) for r in rows if r[0] == name),
+                                                      key=lambda x: (int(x[0]), int(x[1]), x[2]))
+    assert len(genes["first"]) >= 5 and len(genes["second"]) >= 5
+    p = run_cli("predict", fa, "-o", tmp_path / "e.sco", "--domain", "eukaryote")
+    assert p.returncode == 2 and "for prokaryotes" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "e.sco").exists()

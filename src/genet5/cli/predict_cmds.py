@@ -31,7 +31,7 @@ def _progress_bar():
 
 # what --output holds when --format is not given, by the file's extension (a .gtf or .gbk file
 # holding GFF3 would mislead whatever reads it next)
-_FORMAT_OF_SUFFIX = {".gtf": "gtf", ".gbk": "gbk", ".gb": "gbk", ".gbff": "gbk", ".genbank": "gbk"}
+_FORMAT_OF_SUFFIX = {".gtf": "gtf", ".gbk": "gbk", ".gb": "gbk", ".gbff": "gbk", ".genbank": "gbk", ".sco": "sco"}
 
 
 def _format_of(output: Path) -> str:
@@ -53,7 +53,7 @@ def predict(
     genome: Optional[Path] = typer.Argument(None, show_default=False, help="Genome FASTA (plain, gzip or bgzip; a GenBank or EMBL flat file's sequences too), any number of sequences; - reads it from standard input."),
     input_file: Optional[Path] = typer.Option(None, "--input", "-i", show_default=False, help="The genome, named as Prodigal's -i names it (instead of GENOME)."),
     output: Path = typer.Option(..., "--output", "-o", help="Output file (- for standard output): GFF3, or what --format names."),
-    output_format: Optional[str] = typer.Option(None, "--format", "-f", help="What --output holds: gff (GFF3), gtf, or gbk (GenBank: the sequences with their gene and CDS features); Prodigal's -f, whose own default is gbk. Default: read from --output's name (.gtf; .gbk, .gb, .gbff), else GFF3."),
+    output_format: Optional[str] = typer.Option(None, "--format", "-f", help="What --output holds: gff (GFF3), gtf, gbk (GenBank: the sequences with their gene and CDS features), or sco (Prodigal's simple coordinates, >N_LEFT_RIGHT_STRAND per gene, as Prokka reads them; prokaryotes); Prodigal's -f, whose own default is gbk. Default: read from --output's name (.gtf; .gbk, .gb, .gbff; .sco), else GFF3."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (default: the bundled genet5-cpu model; with --decoder seq2seq a seq2seq checkpoint, default the bundled genet5-seq2seq)."),
     genetic_code_text: Optional[str] = typer.Option(None, "--genetic-code", "-g", show_default=False, help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes). Default: 1 for --domain eukaryote (or a eukaryote --decoder), 11 otherwise, or 4 where the genes found under 11 read on past TGA (a Mycoplasma: decoded again, and said)."),
     domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids), eukaryote, or auto: the domain of an explicit --decoder, else eukaryote with -g 1, prokaryote with another -g, else the genome's own: eukaryote where introns break its long ORFs or its genes lie far apart (organelles read as eukaryotes: give --domain there)."),
@@ -92,8 +92,8 @@ def predict(
     if genome is None:
         fail("no genome given: genet5 predict GENOME -o OUT (or -i GENOME, as Prodigal's; - reads standard input)")
     output_format = (output_format or _format_of(output)).strip().lower()
-    if output_format not in ("gff", "gff3", "gtf", "gbk", "genbank"):
-        fail(f"--format: {output_format!r} is not one of gff, gtf, gbk (Prodigal's sco is not written: use gff)")
+    if output_format not in ("gff", "gff3", "gtf", "gbk", "genbank", "sco"):
+        fail(f"--format: {output_format!r} is not one of gff, gtf, gbk, sco")
     output_format = {"gff3": "gff", "genbank": "gbk"}.get(output_format, output_format)
     for flag, path in (("--output", output), ("--training", training), ("--proteins", proteins), ("--cds", cds),
                        ("--gtf", gtf), ("--genbank", genbank), ("--bedgraph", bedgraph)):
@@ -184,6 +184,9 @@ def predict(
         fail(f"--fasta-headers: {fasta_headers!r} is not one of genet5, prodigal")
     if closed and domain != "prokaryote":
         fail("--closed (complete genes only) is for prokaryotes; drop it or use --domain prokaryote")
+    if output_format == "sco" and domain != "prokaryote":
+        fail("--format sco (Prodigal's simple coordinates) holds one span per gene, for prokaryotes; the domain here is "
+             f"{domain}" + (f" ({chosen.reason()})" if chosen is not None else "") + ": write gff or gtf, or give --domain prokaryote")
     if genetic_code == 0 and domain != "prokaryote":
         fail("--genetic-code auto chooses between tables 11 and 4 for prokaryotes; give the table for a eukaryote (-g 1)")
     if decoder is not None and domain not in DECODERS[decoder].domains:
@@ -251,7 +254,13 @@ def predict(
     # sequences kept as they came (nothing is written beside the input, no second read).
     sequences: dict[str, bytes] = {}
     gbk_output = output_format == "gbk"
-    keep = (lambda rec: sequences.__setitem__(rec.id, rec.seq)) if (proteins or cds or genbank or gbk_output) else None
+    header_lines: dict[str, str] = {}  # -f sco: each sequence's FASTA header, as Prodigal's SCO names it
+
+    def keep_all(rec) -> None:
+        sequences[rec.id] = rec.seq
+        header_lines[rec.id] = f"{rec.id} {rec.description}" if rec.description else rec.id  # the whole '>' line
+
+    keep = keep_all if (proteins or cds or genbank or gbk_output or output_format == "sco") else None
     if decoder == "selftrained":  # numba and its kernels, torch for the site classifier: imported before the freeze below
         import genet5.predict.eukaryote.decoder  # noqa: F401
         import genet5.predict.eukaryote.sites  # noqa: F401
@@ -317,7 +326,16 @@ def predict(
             write_genbank_handle(handle, ann, g, default_code=stats.genetic_code or genetic_code or 11,
                                  tool=f"genet5:{__version__}", order=list(lengths))
 
-        write_main = {"gff": gff3_to, "gtf": gtf_to, "gbk": genbank_to}[output_format]
+        def sco_to(handle) -> None:
+            from genet5.genome.sco_writer import RUN_TYPES, gc_share, write_sco_handle
+
+            names = list(lengths)
+            models = dict(zip(names, stats.meta_sets)) if len(stats.meta_sets) == len(names) else None
+            write_sco_handle(handle, ann, lengths, header_lines, {k: gc_share(v) for k, v in sequences.items()},
+                             stats.genetic_code or genetic_code or 11, RUN_TYPES.get(stats.mode or "single", "Single"),
+                             models, __version__)
+
+        write_main = {"gff": gff3_to, "gtf": gtf_to, "gbk": genbank_to, "sco": sco_to}[output_format]
         if str(output) == "-":
             write_main(sys.stdout)
             sys.stdout.flush()
@@ -343,7 +361,7 @@ def predict(
     code_note = (f"genetic code {stats.genetic_code} chosen from the genome ({stats.code_choice.describe()})"
                  + ("; -g not given: pass -g 11 to keep table 11" if genetic_code_text is None else "")
                  if stats.code_choice is not None else "")
-    wrote = {"gff": "GFF3", "gtf": "GTF", "gbk": "GenBank"}[output_format]
+    wrote = {"gff": "GFF3", "gtf": "GTF", "gbk": "GenBank", "sco": "SCO"}[output_format]
     summary = (
         f"{stats.genes:,} genes on {stats.sequences:,} sequences ({stats.bases:,} bp) in {stats.seconds:.1f} s "
         f"({stats.bases / max(stats.seconds, 1e-9):,.0f} bp/s); wrote {wrote + ' to stdout' if str(output) == '-' else output}"
