@@ -269,8 +269,8 @@ def test_genbank_output_holds_the_gff3_genes_and_the_proteins(tmp_path):
 
 
 def test_prodigal_command_line(tmp_path):
-    """Prodigal's own flags do what they do there: `-i GENOME -o OUT -f gbk -a PROT -d NUC -q`
-    writes the GenBank file, proteins and genes, and says nothing (-q); `-f gtf`, `-f gff` the
+    """Prodigal's own flags do what they do there: `-i GENOME -o OUT -f gbk -a PROT -d NUC -q` (or
+    the genome piped in, no -i) writes the GenBank file, proteins and genes, and says nothing (-q); `-f gtf`, `-f gff` the
     other formats of -o, the same genes; without -f, the format -o's extension names; a format
     not known, and a genome given twice or not at all, are one clear line and no output (sco:
     test_sco_output_is_prodigals_with_the_gff3_genes)."""
@@ -299,9 +299,14 @@ def test_prodigal_command_line(tmp_path):
     assert sorted(ln.split("\t")[3] for ln in p.stdout.splitlines() if "\tstart_codon\t" in ln or "\tCDS\t" in ln)
     for args, said in ((["-i", fa, "-f", "embl"], "--format: 'embl'"), ([fa, "-i", fa], "given twice"),
                        ([], "no genome given")):
-        p = run_cli("predict", *args, "-o", tmp_path / "bad.gff3")
+        p = run_cli("predict", *args, "-o", tmp_path / "bad.gff3", stdin=subprocess.DEVNULL)  # nothing piped in
         assert p.returncode == 2 and said in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
         assert not (tmp_path / "bad.gff3").exists()
+    # no genome named, one piped in: read from standard input, as `prodigal < genome.fna` does
+    p = run_cli("predict", "-o", tmp_path / "piped.gff3", "-q", input=fa.read_text())
+    assert p.returncode == 0, p.stderr
+    piped = sorted(ln.split("\t")[3] for ln in (tmp_path / "piped.gff3").read_text().splitlines() if "\tCDS\t" in ln)
+    assert piped == starts
 
 
 def test_sco_output_is_prodigals_with_the_gff3_genes(tmp_path):

@@ -38,6 +38,18 @@ def _format_of(output: Path) -> str:
     return _FORMAT_OF_SUFFIX.get(Path(str(output)).suffix.lower(), "gff")
 
 
+def _stdin_has_data() -> bool:
+    """Standard input is a pipe or a file with something in it (not a terminal, not empty). A
+    pipe whose writer has not written yet is waited for, as Prodigal waits for it."""
+    try:
+        if sys.stdin is None or sys.stdin.isatty():
+            return False
+        buffer = sys.stdin.buffer
+        return bool(buffer.peek(1)) if hasattr(buffer, "peek") else False
+    except (AttributeError, OSError, ValueError):  # closed, or a stand-in without a buffer
+        return False
+
+
 def _parse_codons(text: Optional[str]) -> Optional[tuple[str, ...]]:
     if not text:
         return None
@@ -89,8 +101,10 @@ def predict(
     if genome is not None and input_file is not None:
         fail(f"the genome is given twice ({genome} and -i {input_file}): give one")
     genome = genome if genome is not None else input_file
+    if genome is None and _stdin_has_data():  # Prodigal reads standard input without -i: `prodigal < genome.fna`
+        genome = Path("-")
     if genome is None:
-        fail("no genome given: genet5 predict GENOME -o OUT (or -i GENOME, as Prodigal's; - reads standard input)")
+        fail("no genome given: genet5 predict GENOME -o OUT (or -i GENOME, as Prodigal's; - or a pipe reads standard input)")
     output_format = (output_format or _format_of(output)).strip().lower()
     if output_format not in ("gff", "gff3", "gtf", "gbk", "genbank", "sco"):
         fail(f"--format: {output_format!r} is not one of gff, gtf, gbk, sco")
