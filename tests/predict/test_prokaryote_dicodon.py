@@ -189,3 +189,37 @@ def test_upstream_counts_per_column():
         at = a - d
         seen = codes[at[at >= 0]]
         assert got[col].tolist() == [float((seen == b).sum()) for b in range(4)]
+
+
+def test_many_tables_at_once_give_each_tables_own_numbers():
+    """coding_scores_many (meta mode: every screened set's hexamer table in one gather) and
+    best_start_per_orf_rows equal one table at a time to the last bit; the 2-D helpers equal
+    their 1-D selves row by row."""
+    from genet5.predict.prokaryote.dicodon import best_start_per_orf, best_start_per_orf_rows, orf_groups
+    from genet5.predict.prokaryote.orfs import record_candidates
+
+    seq = _planted_genome(3, n_genes=12)[0]
+    strands = record_candidates("s", seq, CODE11, STARTS, 90)
+    rng = np.random.default_rng(7)
+    models = [DicodonModel(np.clip(rng.normal(size=4096), -CLIP_CODING, CLIP_CODING), np.zeros((len(UPSTREAM), 4)), 4.35, 1)
+              for _ in range(3)]
+    for cand in strands:
+        length = rng.normal(size=len(cand.a)) * 3
+        rows = DicodonModel.coding_scores_many(models, cand, length)
+        assert rows.shape == (3, len(cand.a))
+        for m, row in zip(models, rows):
+            assert np.array_equal(row, m.coding_scores(cand, length))
+        groups = orf_groups(cand)
+        best = best_start_per_orf_rows(rows, groups)
+        for row, b in zip(rows, best):
+            assert np.array_equal(b, best_start_per_orf(row, groups))
+    values = rng.normal(size=(4, 300))
+    a = rng.integers(0, 250, size=60)
+    last = a + 3 * rng.integers(-1, 15, size=60)
+    both = _codon_sums(values, a, last)
+    group = rng.integers(0, 9, size=300)
+    order = np.lexsort((rng.permutation(300), group))
+    running = _group_running_max(values, group, order)
+    for k in range(4):
+        assert np.array_equal(both[k], _codon_sums(values[k], a, last))
+        assert np.array_equal(running[k], _group_running_max(values[k], group, order))

@@ -196,6 +196,26 @@ def test_parts_shared_between_sets_are_scored_once_and_alike():
     assert kinds.count("chain") == 4 and kinds.count("hexamers") == 4 and kinds.count("starts") == 4
 
 
+def test_hexamer_scores_read_for_all_screened_sets_at_once_change_nothing(monkeypatch):
+    """best_sets fills the memo with every screened set's hexamer scores in one gather
+    (meta._hexamer_scores); without that step each set computes its own: the same set wins,
+    with the same genes and scores."""
+    from genet5.predict.prokaryote import meta
+    from genet5.predict.prokaryote.fits import ensure_sd_masks
+
+    records, settings = _record(11, gc=0.45, n=15000)
+    ensure_sd_masks(records)
+    together = meta.best_sets(records, settings, code=11)
+    monkeypatch.setattr(meta, "_hexamer_scores", lambda *args: None)
+    alone = meta.best_sets(records, settings, code=11)
+    for (name, chosen, scores), (name2, chosen2, scores2) in zip(together, alone):
+        assert name == name2
+        for a, b in zip(chosen, chosen2):
+            np.testing.assert_array_equal(a, b)
+        for a, b in zip(scores, scores2):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_chain_stack_reads_every_chain_as_its_own_track_does():
     from genet5.predict.prokaryote.coding import ChainStack, ContextCache
     from genet5.predict.prokaryote.orfs import frame_sums

@@ -26,6 +26,7 @@ genomes (docs/benchmarks.md); nothing is tuned per genome except what the genome
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -267,7 +268,7 @@ def _decode(records: list[list[_StrandData]], scores: list[list[np.ndarray]], se
             unit, rescue = junction_unit, np.zeros(len(lo))
         if unit > 0 and settings.use_dp:
             if unit not in shared:
-                junctions = dp.Junctions.prodigal(-unit, unit, None, reach=max(settings.convergent_overlap, settings.same_overlap))
+                junctions = _prodigal_junctions(unit, max(settings.convergent_overlap, settings.same_overlap))
                 if spacing is not None and settings.spacing_weight > 0:
                     weight = settings.spacing_weight * spacing.pairs / (spacing.pairs + settings.spacing_half_pairs)
                     junctions = spacing.junctions(weight, None, None if settings.spacing_replaces_prodigal else junctions,
@@ -280,6 +281,14 @@ def _decode(records: list[list[_StrandData]], scores: list[list[np.ndarray]], se
         bounds = np.cumsum([0] + [len(d.cand.a) for d in rec])
         chosen.append([pick[(pick >= bounds[i]) & (pick < bounds[i + 1])] - bounds[i] for i in range(len(rec))])
     return chosen
+
+
+@functools.lru_cache(maxsize=16)
+def _prodigal_junctions(unit: float, reach: int) -> dp.Junctions:
+    """Prodigal's junction terms at `unit` (rescue left to each record): made once, not once per
+    record (meta mode decodes each of a metagenome's contigs under ~12 parameter sets). The
+    callers replace `rescue` and never write into the tables."""
+    return dp.Junctions.prodigal(-unit, unit, None, reach=reach)
 
 
 def _bootstrap_scores(d: _StrandData, settings: ProkaryoteSettings, gc_frame: np.ndarray | None = None) -> np.ndarray:

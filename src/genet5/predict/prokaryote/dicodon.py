@@ -102,33 +102,36 @@ def _uncached(s: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _codon_sums(values: np.ndarray, a: np.ndarray, last: np.ndarray) -> np.ndarray:
-    """sum of values[j] for j = a, a+3, ..., last (inclusive; 0 where last < a)."""
-    out = np.zeros(len(a))
+    """sum of values[j] for j = a, a+3, ..., last (inclusive; 0 where last < a); `values` (L,),
+    or (rows, L) for several tables at once (each row the same numbers as alone)."""
+    out = np.zeros(values.shape[:-1] + (len(a),))
     for g in range(3):
         sel = (a % 3) == g
         if not sel.any():
             continue
-        c = np.concatenate([[0.0], np.cumsum(values[g::3])])  # c[k]: sum of the first k codons of frame g
+        frame = values[..., g::3]  # c[k]: sum of the first k codons of frame g
+        c = np.concatenate([np.zeros(frame.shape[:-1] + (1,)), np.cumsum(frame, axis=-1)], axis=-1)
         lo = (a[sel] - g) // 3
         hi = np.maximum((last[sel] - g) // 3 + 1, lo)
-        out[sel] = c[np.minimum(hi, len(c) - 1)] - c[lo]
+        out[..., sel] = c[..., np.minimum(hi, c.shape[-1] - 1)] - c[..., lo]
     return out
 
 
 def _group_running_max(values: np.ndarray, group: np.ndarray, order: np.ndarray) -> np.ndarray:
     """For each element, the maximum of `values` over the elements of its group that come
-    before it in `order` (itself included; `order` keeps each group together)."""
-    if len(values) == 0:
+    before it in `order` (itself included; `order` keeps each group together); `values` (n,),
+    or (rows, n), row by row."""
+    if values.shape[-1] == 0:
         return values.copy()
-    v = values[order].astype(np.float64)
+    v = values[..., order].astype(np.float64)
     g = group[order]
     rank = np.concatenate([[0], np.cumsum(np.diff(g) != 0)])
-    lo = v.min()
-    step = v.max() - lo + 1.0
+    lo = v.min(axis=-1, keepdims=True)
+    step = v.max(axis=-1, keepdims=True) - lo + 1.0
     # lifting each later group above every earlier one makes one running max a per-group one
     lifted = v - lo + rank * step
     res = np.empty_like(v)
-    res[order] = np.maximum.accumulate(lifted) - rank * step + lo
+    res[..., order] = np.maximum.accumulate(lifted, axis=-1) - rank * step + lo
     return res
 
 
@@ -172,12 +175,35 @@ def _training_bin(exact: np.ndarray, mism: np.ndarray, weights: np.ndarray) -> n
                     np.where((we < wm - 1.0) | (exact == 0), mism, np.maximum(exact, mism)))
 
 
+def _length_floor(length_log_odds: np.ndarray, cand: Strand, order: np.ndarray) -> np.ndarray:
+    """coding_scores' length term: a start's length log-odds lowered by what a longer start of
+    its ORF has above it (interior starts)."""
+    lfac = length_log_odds.astype(np.float64)
+    longest = _group_running_max(lfac, cand.orf, order)
+    return np.where(lfac > 0, lfac - np.maximum(np.minimum(longest - lfac, lfac), 0.0), lfac)
+
+
+def _start_scaling(cand: Strand) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What DicodonModel.scores takes from the candidates alone (computed once per strand, not
+    once per parameter set): the upstream part's charge for closing a gene whose ORF runs off the
+    5' edge, and the factors on the negative and positive start parts of short genes."""
+    # a start codon in an ORF that runs off the sequence's edge pays for closing a gene that
+    # could go on past it (the edge candidate, a partial gene, gets a bonus instead): on a
+    # contig, the true start of such a gene lies beyond the edge more often than not
+    open5 = np.isin(cand.orf, cand.orf[cand.edge]) & ~cand.edge
+    span = (cand.e - cand.a + 1 - 3).astype(np.float64)  # start to the stop codon's first base
+    short = (~cand.edge) & (~cand.open3) & (span < SHORT_GENE)
+    neg = np.where(short, SHORT_GENE / np.maximum(span, 1.0), 1.0)
+    pos = np.where(short, span / SHORT_GENE, 1.0)
+    return np.where(open5, EDGE_CLOSING, 0.0), neg, pos
+
+
 def orf_groups(cand: Strand) -> tuple[np.ndarray, np.ndarray]:
     """(order, first): candidates sorted by ORF, upstream start first, and where each ORF
     begins in that order (for best_start_per_orf, once per strand)."""
     order = upstream_order(cand)
     o = cand.orf[order]
-    return order, np.flatnonzero(np.r_[True, o[1:] != o[:-1]]) if len(o) else np.zeros(0, dtype=np.int64)
+    return order, np.flatnonzero(np.concatenate(([True], o[1:] != o[:-1]))) if len(o) else np.zeros(0, dtype=np.int64)
 
 
 def best_start_per_orf(total: np.ndarray, groups: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
@@ -187,10 +213,28 @@ def best_start_per_orf(total: np.ndarray, groups: tuple[np.ndarray, np.ndarray])
     if len(order) == 0:
         return np.zeros(0, dtype=np.int64)
     t = total[order]
-    top = np.repeat(np.maximum.reduceat(t, first), np.diff(np.r_[first, len(t)]))
+    sizes = np.empty(len(first), dtype=np.int64)  # candidates of each ORF (np.diff of np.r_: ~15 us a call)
+    sizes[:-1] = first[1:] - first[:-1]
+    sizes[-1] = len(t) - first[-1]
+    top = np.repeat(np.maximum.reduceat(t, first), sizes)
     at = np.maximum.reduceat(np.where(t == top, np.arange(len(t)), -1), first)
     best = order[at]
     return best[np.isfinite(total[best])]
+
+
+def best_start_per_orf_rows(totals: np.ndarray, groups: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """best_start_per_orf for each row of `totals` (rows, candidates) at once, before its
+    filter of -inf rows: (rows, ORFs) candidate indices, the same choice row by row."""
+    order, first = groups
+    if len(order) == 0:
+        return np.zeros((len(totals), 0), dtype=np.int64)
+    t = totals[:, order]
+    sizes = np.empty(len(first), dtype=np.int64)
+    sizes[:-1] = first[1:] - first[:-1]
+    sizes[-1] = t.shape[1] - first[-1]
+    top = np.repeat(np.maximum.reduceat(t, first, axis=1), sizes, axis=1)
+    at = np.maximum.reduceat(np.where(t == top, np.arange(t.shape[1]), -1), first, axis=1)
+    return order[at]
 
 
 def upstream_order(cand: Strand) -> np.ndarray:
@@ -356,9 +400,24 @@ class DicodonModel:
         order = upstream_order(cand)
         best_up = _group_running_max(raw, cand.orf, order)
         cscore = raw - (best_up - raw)
-        lfac = length_log_odds.astype(np.float64)
-        longest = _group_running_max(lfac, cand.orf, order)
-        lfac = np.where(lfac > 0, lfac - np.maximum(np.minimum(longest - lfac, lfac), 0.0), lfac)
+        lfac = _length_floor(length_log_odds, cand, order)
+        cscore = np.where((lfac > 3.0) & (cscore < 0.5 * lfac), 0.5 * lfac, cscore)
+        return cscore + lfac
+
+    @staticmethod
+    def coding_scores_many(models: list["DicodonModel"], cand: Strand, length_log_odds: np.ndarray,
+                           cache: HexamerCache | None = None) -> np.ndarray:
+        """(models, candidates): each model's coding_scores, the same numbers, its hexamer table
+        read with the others' in one gather (meta mode scores a contig under ~12 parameter
+        sets: one call per set cost more than its arithmetic on a contig of a few kb)."""
+        h = (cache or _uncached)(cand.seq)[1]
+        tables = np.stack([m.coding for m in models])
+        values = np.where(h >= 0, tables[:, np.maximum(h, 0)], 0.0)
+        raw = _codon_sums(values, cand.a, cand.e - 5)
+        order = upstream_order(cand)
+        best_up = _group_running_max(raw, cand.orf, order)
+        cscore = raw - (best_up - raw)
+        lfac = _length_floor(length_log_odds, cand, order)
         cscore = np.where((lfac > 3.0) & (cscore < 0.5 * lfac), 0.5 * lfac, cscore)
         return cscore + lfac
 
@@ -379,16 +438,10 @@ class DicodonModel:
         cscore = memoized(memo, ("hexamers", id(self.coding), id(cand)), lambda: self.coding_scores(cand, length_log_odds, cache))
         upstream = memoized(memo, ("upstream", id(self.upstream), id(cand)), lambda: self.upstream_scores(cand, cache))
         w = self.start_weight
-        # a start codon in an ORF that runs off the sequence's edge pays for closing a gene that
-        # could go on past it (the edge candidate, a partial gene, gets a bonus instead): on a
-        # contig, the true start of such a gene lies beyond the edge more often than not
-        open5 = np.isin(cand.orf, cand.orf[cand.edge]) & ~cand.edge
+        # the charge for closing a gene whose ORF runs off the 5' edge, the short-gene factors
+        closing, neg, pos = memoized(memo, ("start_scaling", id(cand)), lambda: _start_scaling(cand))
         parts = [w * np.clip(codon, -CLIP_START, CLIP_START), w * np.clip(rbs, -CLIP_START, CLIP_START),
-                 w * (UPSTREAM_SHARE * upstream + np.where(open5, EDGE_CLOSING, 0.0))]
-        span = (cand.e - cand.a + 1 - 3).astype(np.float64)  # start to the stop codon's first base
-        short = (~cand.edge) & (~cand.open3) & (span < SHORT_GENE)
-        neg = np.where(short, SHORT_GENE / np.maximum(span, 1.0), 1.0)
-        pos = np.where(short, span / SHORT_GENE, 1.0)
+                 w * (UPSTREAM_SHARE * upstream + closing)]
         scaled = [np.where(p < 0, p * neg, p * pos) for p in parts]
         sscore = np.where(cand.edge, EDGE_BONUS * w, sum(scaled)) - np.where(cand.open3, 0.5 * EDGE_BONUS * w, 0.0)
         # negative coding costs a start 0.5, or the whole start weight where the gene's stop is

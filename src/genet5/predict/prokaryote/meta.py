@@ -22,9 +22,10 @@ from genet5.genome.codes import genetic_code
 from genet5.predict.orf_decoder import OrfGene
 from genet5.predict.processes import in_processes
 from genet5.predict.prokaryote.coding import ChainStack, CodingModel, ContextCache
+from genet5.predict.prokaryote.dp import COMPILED_FROM
 from genet5.predict.prokaryote.decoder import (FEATURES, ProkaryoteSettings, _bases, _decode, _genes, _StrandData, chain_key,
                                                dicodon_weights, score_records, weight_vector)
-from genet5.predict.prokaryote.dicodon import DicodonModel, HexamerCache, best_start_per_orf, orf_groups
+from genet5.predict.prokaryote.dicodon import DicodonModel, HexamerCache, best_start_per_orf_rows, orf_groups
 from genet5.predict.prokaryote.fits import ensure_sd_masks
 from genet5.predict.prokaryote.orfs import gc_share
 from genet5.predict.prokaryote.starts import StartModel
@@ -226,6 +227,13 @@ def best_sets(records: list[list[_StrandData]], settings: ProkaryoteSettings, se
     strand, every candidate's score under it); None for a record without candidates."""
     sets = sets_for_code(load_sets() if sets is None else sets, code)
     with_sd_weights = any(s.dicodon is not None and s.dicodon.type_wt is not None for s in sets)
+    if settings.use_dp and sum(len(d.cand.a) for rec in records for d in rec) >= COMPILED_FROM:
+        # a metagenome's contigs are decoded one at a time, each under ~12 sets: the compiled
+        # DP (the same chains, dp_kernel.py) for all of them once the whole is large enough to
+        # pay for numba's start (10,000 contigs of 0.5-3 kb: 36.8 -> s)
+        from genet5.predict.prokaryote.dp_kernel import kernel
+
+        kernel()
     out: list[tuple[str, list, list] | None] = []
     for rec in _with_sd_masks(records, with_sd_weights):
         best = None
@@ -233,7 +241,10 @@ def best_sets(records: list[list[_StrandData]], settings: ProkaryoteSettings, se
         cache = ContextCache()  # the sets share one chain order: the contexts are read once
         hex_cache = HexamerCache()
         memo: dict = {}  # parts the sets share, scored once for this record (threads.memoized)
-        for s in screened(rec, competing(sets, record_gc(rec), gc_window), settings.meta_screen_sets, cache, memo):
+        chosen_sets = screened(rec, competing(sets, record_gc(rec), gc_window), settings.meta_screen_sets, cache, memo)
+        if settings.use_dicodon and settings.meta_dicodon:
+            _hexamer_scores(rec, [s.dicodon for s in chosen_sets if s.dicodon is not None], hex_cache, memo)
+        for s in chosen_sets:
             if s.dicodon is not None and settings.use_dicodon and settings.meta_dicodon:
                 w = dicodon_weights(wvec, s.dicodon, settings)
                 scores = score_records([rec], s.coding, s.starts, settings, w, cache, s.dicodon, hex_cache, memo)
@@ -247,6 +258,19 @@ def best_sets(records: list[list[_StrandData]], settings: ProkaryoteSettings, se
                 best = (total, s.name, chosen[0], scores[0])
         out.append(None if best is None else best[1:])
     return out
+
+
+def _hexamer_scores(rec: list[_StrandData], models: list[DicodonModel], hex_cache: HexamerCache, memo: dict) -> None:
+    """Each strand's coding scores under every distinct hexamer table of `models`, read in one
+    gather (DicodonModel.coding_scores_many) and put in the memo where DicodonModel.scores looks
+    for them: the same numbers as one call per set."""
+    tables = list({id(m.coding): m for m in models}.values())
+    if not tables:
+        return
+    for d in rec:
+        rows = DicodonModel.coding_scores_many(tables, d.cand, d.length, hex_cache)
+        for m, row in zip(tables, rows):
+            memo[("hexamers", id(m.coding), id(d.cand))] = row
 
 
 def _with_sd_masks(records: list[list[_StrandData]], needed: bool, chunk_bases: int = 2_000_000):
@@ -279,10 +303,10 @@ def screened(rec: list[_StrandData], sets: list[ParameterSet], keep: int, cache:
     for stack in chain_stacks(sets):
         for d in rec:
             sums = stack.frame_sums(d.cand.seq, d.cand.a, d.cand.e, cache)
-            groups = orf_groups(d.cand)
-            for c, cod in zip(stack.models, sums):
+            rows = best_start_per_orf_rows(np.asarray(sums), orf_groups(d.cand))  # every chain at once
+            for c, cod, best in zip(stack.models, sums, rows):
                 memo[chain_key(c, d.cand)] = cod
-                best = best_start_per_orf(cod, groups)
+                best = best[np.isfinite(cod[best])]
                 fit[id(c)] += float(np.maximum(cod[best], 0.0).sum())
     order = np.argsort(-np.array([fit[id(s.coding)] for s in sets]), kind="stable")
     top = set(order[:keep].tolist())
