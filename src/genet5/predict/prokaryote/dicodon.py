@@ -175,6 +175,14 @@ def _training_bin(exact: np.ndarray, mism: np.ndarray, weights: np.ndarray) -> n
                     np.where((we < wm - 1.0) | (exact == 0), mism, np.maximum(exact, mism)))
 
 
+def _upstream_bases(cand: Strand, cache: HexamerCache | None = None) -> np.ndarray:
+    """(candidates, len(UPSTREAM)): the base code at each upstream column of each start (4 off
+    the sequence)."""
+    codes = (cache or _uncached)(cand.seq)[0]
+    up = cand.a[:, None] - UPSTREAM[None, :]
+    return np.where(up >= 0, codes[np.clip(up, 0, None)], 4)
+
+
 def _length_floor(length_log_odds: np.ndarray, cand: Strand, order: np.ndarray) -> np.ndarray:
     """coding_scores' length term: a start's length log-odds lowered by what a longer start of
     its ORF has above it (interior starts)."""
@@ -421,10 +429,8 @@ class DicodonModel:
         cscore = np.where((lfac > 3.0) & (cscore < 0.5 * lfac), 0.5 * lfac, cscore)
         return cscore + lfac
 
-    def upstream_scores(self, cand: Strand, cache: HexamerCache | None = None) -> np.ndarray:
-        codes = (cache or _uncached)(cand.seq)[0]
-        up = cand.a[:, None] - UPSTREAM[None, :]
-        b = np.where(up >= 0, codes[np.clip(up, 0, None)], 4)
+    def upstream_scores(self, cand: Strand, cache: HexamerCache | None = None, memo: dict | None = None) -> np.ndarray:
+        b = memoized(memo, ("upstream_bases", id(cand)), lambda: _upstream_bases(cand, cache))  # the same for every table
         table = np.concatenate([self.upstream, np.zeros((len(UPSTREAM), 1))], axis=1)
         return table[np.arange(len(UPSTREAM))[None, :], b].sum(axis=1)
 
@@ -436,7 +442,7 @@ class DicodonModel:
         model's log-odds of each candidate's start codon and RBS class. memo: threads.memoized's
         (the hexamer and upstream sums, by table)."""
         cscore = memoized(memo, ("hexamers", id(self.coding), id(cand)), lambda: self.coding_scores(cand, length_log_odds, cache))
-        upstream = memoized(memo, ("upstream", id(self.upstream), id(cand)), lambda: self.upstream_scores(cand, cache))
+        upstream = memoized(memo, ("upstream", id(self.upstream), id(cand)), lambda: self.upstream_scores(cand, cache, memo))
         w = self.start_weight
         # the charge for closing a gene whose ORF runs off the 5' edge, the short-gene factors
         closing, neg, pos = memoized(memo, ("start_scaling", id(cand)), lambda: _start_scaling(cand))
