@@ -14,7 +14,8 @@ bp/s, the machine's load average and the CPU.
 Default genomes: three validation genomes (Vibrio 4.1 Mb, T. kodakarensis 2.1 Mb, the phage
 MT939486 0.36 Mb), Bradyrhizobium (train, 9.1 Mb: the largest, for memory) and MOCK_METAGENOME:
 400 contigs of 2-20 kb cut from Vibrio, T. kodakarensis, the phage LT960552 and E. coli (fixed
-seed), run as a metagenome is, `prodigal -p meta` beside `genet5 predict --meta`.
+seed), run as a metagenome is, `prodigal -p meta` beside `genet5 predict --meta`; and
+MOCK_SHORT_CONTIGS: 2,000 contigs of 0.5-3 kb from the same genomes, run the same way.
 """
 
 from __future__ import annotations
@@ -39,14 +40,17 @@ from io_speed import cpu_model, installed_env  # noqa: E402
 GENOMES = Path(os.environ.get("GENET5_SHARED", REPO.parent / "shared")) / "genomes"
 OUT = REPO / "bench" / "results" / "prokaryote_command_speed.json"
 MOCK_METAGENOME = "mock-metagenome"
+MOCK_SHORT_CONTIGS = "mock-short-contigs"  # 2,000 contigs of 0.5-3 kb: an assembly's long tail
 MOCK_SOURCES = ["prokaryotes/Vibrio_cholerae_RFB16", "archaea/Thermococcus_kodakarensis_KOD1",
                 "phages/erwinia_phage_LT960552", "prokaryotes/Escherichia_coli_K12_MG1655"]
 DEFAULT = ["prokaryotes/Vibrio_cholerae_RFB16", "archaea/Thermococcus_kodakarensis_KOD1",
-           "phages/erwinia_phage_MT939486", "prokaryotes/Bradyrhizobium_japonicum_USDA110", MOCK_METAGENOME]
+           "phages/erwinia_phage_MT939486", "prokaryotes/Bradyrhizobium_japonicum_USDA110", MOCK_METAGENOME,
+           MOCK_SHORT_CONTIGS]
 
 
-def write_mock_metagenome(path: Path, per_genome: int = 100, seed: int = 0) -> None:
-    """Contigs of 2, 5, 10 or 20 kb from random places of MOCK_SOURCES (all code 11)."""
+def write_mock_metagenome(path: Path, per_genome: int = 100, seed: int = 0, short: bool = False) -> None:
+    """Contigs of 2, 5, 10 or 20 kb from random places of MOCK_SOURCES (all code 11); short:
+    500 per genome of 0.5-3 kb instead, the many short contigs of a metagenome's assembly."""
     import random
 
     rng = random.Random(seed)
@@ -55,8 +59,8 @@ def write_mock_metagenome(path: Path, per_genome: int = 100, seed: int = 0) -> N
         for genome_dir in MOCK_SOURCES:
             with gzip.open(GENOMES / genome_dir / "genome.fa.gz", "rt") as f:
                 seq = "".join(ln.strip() for ln in f if not ln.startswith(">"))
-            for _ in range(per_genome):
-                size = rng.choice([2000, 5000, 10000, 20000])
+            for _ in range(500 if short else per_genome):
+                size = rng.randint(500, 3000) if short else rng.choice([2000, 5000, 10000, 20000])
                 at = rng.randrange(0, len(seq) - size)
                 out.write(f">contig{n}\n{seq[at:at + size]}\n")
                 n += 1
@@ -93,9 +97,9 @@ def main() -> int:
         env = installed_env(Path(tmp) / "pycache")  # genet5 with its bytecode, as installed
         for genome_dir in args.genomes.split(","):
             fa = Path(tmp) / "genome.fa"
-            meta = genome_dir == MOCK_METAGENOME
+            meta = genome_dir in (MOCK_METAGENOME, MOCK_SHORT_CONTIGS)
             if meta:
-                write_mock_metagenome(fa)
+                write_mock_metagenome(fa, short=genome_dir == MOCK_SHORT_CONTIGS)
             else:
                 with gzip.open(GENOMES / genome_dir / "genome.fa.gz", "rb") as src, open(fa, "wb") as dst:
                     shutil.copyfileobj(src, dst)
