@@ -268,13 +268,20 @@ def predict(
     # sequences kept as they came (nothing is written beside the input, no second read).
     sequences: dict[str, bytes] = {}
     gbk_output = output_format == "gbk"
-    header_lines: dict[str, str] = {}  # -f sco: each sequence's FASTA header, as Prodigal's SCO names it
+    keep_bases = bool(proteins or cds or genbank or gbk_output)
+    header_lines: dict[str, str] = {}  # -f sco: each sequence's whole '>' line and G+C, as Prodigal's SCO has them
+    gc_of: dict[str, float] = {}
 
     def keep_all(rec) -> None:
-        sequences[rec.id] = rec.seq
-        header_lines[rec.id] = f"{rec.id} {rec.description}" if rec.description else rec.id  # the whole '>' line
+        if keep_bases:
+            sequences[rec.id] = rec.seq
+        if output_format == "sco":
+            from genet5.genome.sco_writer import gc_share
 
-    keep = keep_all if (proteins or cds or genbank or gbk_output or output_format == "sco") else None
+            header_lines[rec.id] = f"{rec.id} {rec.description}" if rec.description else rec.id
+            gc_of[rec.id] = gc_share(rec.seq)
+
+    keep = keep_all if (keep_bases or output_format == "sco") else None
     if decoder == "selftrained":  # numba and its kernels, torch for the site classifier: imported before the freeze below
         import genet5.predict.eukaryote.decoder  # noqa: F401
         import genet5.predict.eukaryote.sites  # noqa: F401
@@ -341,11 +348,11 @@ def predict(
                                  tool=f"genet5:{__version__}", order=list(lengths))
 
         def sco_to(handle) -> None:
-            from genet5.genome.sco_writer import RUN_TYPES, gc_share, write_sco_handle
+            from genet5.genome.sco_writer import RUN_TYPES, write_sco_handle
 
             names = list(lengths)
             models = dict(zip(names, stats.meta_sets)) if len(stats.meta_sets) == len(names) else None
-            write_sco_handle(handle, ann, lengths, header_lines, {k: gc_share(v) for k, v in sequences.items()},
+            write_sco_handle(handle, ann, lengths, header_lines, gc_of,
                              stats.genetic_code or genetic_code or 11, RUN_TYPES.get(stats.mode or "single", "Single"),
                              models, __version__)
 
