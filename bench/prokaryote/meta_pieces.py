@@ -162,6 +162,7 @@ def main() -> int:
     stats = ProkaryoteSettings(use_net=False, start_net_model=None)
     tools = ("genet5_single", "genet5_meta", "genet5_single_stats", "genet5_meta_stats", "prodigal_single", "prodigal_meta")
     tally = {t: {s: [0, 0, 0, 0] for s in SIZES} for t in tools}  # tp start+stop, tp stop, n_ref, n_pred
+    per_genome: dict = {}  # genome -> tool -> size -> the same four counts
     with_cut = {t: {s: [0, 0, 0] for s in SIZES} for t in tools}  # tp start+stop, n_ref, n_pred (cut genes in)
     for genome_dir, code in CASES:
         rec = max(read_fasta(GENOMES / genome_dir / "genome.fa.gz"), key=lambda r: len(r.seq))
@@ -192,11 +193,12 @@ def main() -> int:
                 }
                 for tool, genes in preds.items():
                     full = [(s, a, b) for s, a, b, partial in genes if not partial]
-                    t = tally[tool][size]
-                    t[0] += len(set(full) & truth)
-                    t[1] += len({(s, b if s == "+" else a) for s, a, b in full} & stops)
-                    t[2] += len(truth)
-                    t[3] += len(full)
+                    counts = (len(set(full) & truth), len({(s, b if s == "+" else a) for s, a, b in full} & stops),
+                              len(truth), len(full))
+                    g = per_genome.setdefault(genome_dir, {}).setdefault(tool, {}).setdefault(size, [0, 0, 0, 0])
+                    for t in (tally[tool][size], g):
+                        for k in range(4):
+                            t[k] += counts[k]
                     every = {(s, a, b) for s, a, b, _ in genes}
                     w = with_cut[tool][size]
                     w[0] += len(every & (truth | cut))
@@ -211,6 +213,8 @@ def main() -> int:
                                "n_ref": v[2], "n_pred": v[3]} for s, v in by.items()} for tool, by in tally.items()},
         "f1_with_cut_genes": {tool: {str(s): {"start_stop": round(f1(*v), 4), "n_ref": v[1], "n_pred": v[2]}
                                      for s, v in by.items()} for tool, by in with_cut.items()},
+        "per_genome_start_stop_f1": {g: {tool: {str(s): round(f1(v[0], v[2], v[3]), 4) for s, v in by.items()}
+                                         for tool, by in tools_of.items()} for g, tools_of in per_genome.items()},
     }
     OUT.write_text(json.dumps(result, indent=1) + "\n")
     print("| piece | " + " | ".join(tools) + " |")
@@ -218,6 +222,9 @@ def main() -> int:
     for s in SIZES:
         print(f"| {s // 1000} kb | " + " | ".join(
             f"{result['f1'][t][str(s)]['start_stop']:.3f} ({result['f1'][t][str(s)]['stop']:.3f})" for t in tools) + " |")
+    for g, tools_of in result["per_genome_start_stop_f1"].items():
+        print(g, " | ".join(f"{s // 1000} kb meta {tools_of['genet5_meta'][str(s)]:.3f} / Prodigal -p meta "
+                            f"{tools_of['prodigal_meta'][str(s)]:.3f}" for s in SIZES))
     print("with cut genes (start+stop F1):")
     for s in SIZES:
         print(f"| {s // 1000} kb | " + " | ".join(f"{result['f1_with_cut_genes'][t][str(s)]['start_stop']:.3f}" for t in tools) + " |")
