@@ -12,7 +12,8 @@ import pytest
 
 from genet5.errors import UserError
 from genet5.genome.models import Annotation, Gene, Segment, Transcript
-from genet5.genome.sco_writer import ScoError, gc_share, write_sco_handle
+from genet5.genome.sco_writer import ScoError, write_sco_handle
+from genet5.predict.prokaryote.orfs import gc_share
 
 GENE_LINE = re.compile(r">(\d+)_(\d+)_(\d+)_([+-])")  # how Prokka reads an SCO gene line
 
@@ -59,10 +60,6 @@ def test_meta_mode_names_each_sequences_parameter_set():
     write_sco_handle(out, Annotation(), {"a": 10, "b": 20}, run_type="Metagenomic", models={"a": "gc0.38_code11"})
     lines = out.getvalue().splitlines()
     assert 'run_type=Metagenomic;model="gc0.38_code11"' in lines[1] and 'model="genet5 self-trained"' in lines[3]
-
-
-def test_gc_share_counts_acgt_only():
-    assert gc_share(b"GGCCAATTNNRY") == 0.5 and gc_share(b"gcAT") == 0.5 and gc_share(b"NNN") == 0.0
 
 
 @pytest.mark.skipif(shutil.which("prodigal") is None, reason="prodigal (Debian package) not installed: `make tools`")

@@ -276,7 +276,7 @@ def predict(
         if keep_bases:
             sequences[rec.id] = rec.seq
         if output_format == "sco":
-            from genet5.genome.sco_writer import gc_share
+            from genet5.predict.prokaryote.orfs import gc_share
 
             header_lines[rec.id] = f"{rec.id} {rec.description}" if rec.description else rec.id
             gc_of[rec.id] = gc_share(rec.seq)

@@ -61,9 +61,3 @@ def write_sco_handle(fh: IO[str], annotation: Annotation, lengths: dict[str, int
             written += 1
     return written
 
-
-def gc_share(seq: bytes) -> float:
-    """G+C over the A, C, G, T bases of a sequence (N and IUPAC letters left out)."""
-    gc = seq.count(b"G") + seq.count(b"C") + seq.count(b"g") + seq.count(b"c")
-    at = seq.count(b"A") + seq.count(b"T") + seq.count(b"a") + seq.count(b"t")
-    return gc / max(gc + at, 1)

@@ -48,6 +48,8 @@ def orf_spans(seq: bytes, code: GeneticCode, min_codons: int) -> list[tuple[int,
     prokaryote/orfs.py MIN_GAP) is read through as the gene finder reads it: a draft polished
     with ambiguity codes keeps its long ORFs (one per 400 bases once made a phage look
     eukaryotic to the domain check)."""
+    from genet5.predict.prokaryote.orfs import codon_ids
+
     n = len(seq)
     if n < 3:
         return []
@@ -57,7 +59,7 @@ def orf_spans(seq: bytes, code: GeneticCode, min_codons: int) -> list[tuple[int,
     stops = _stop_table(code)
     out = []
     for strand, s, g in ((1, ids, gap), (-1, comp, gap[::-1])):
-        codon = 25 * s[:-2].astype(np.int16) + 5 * s[1:-1] + s[2:]  # codon id starting at each base
+        codon = codon_ids(s)  # the codon id (25a + 5b + c) starting at each base
         blocked = g[:-2] | g[1:-1] | g[2:]  # a codon touching a gap
         unknown = (s[:-2] == 4) | (s[1:-1] == 4) | (s[2:] == 4)  # read through unless in a gap
         for f in range(3):
