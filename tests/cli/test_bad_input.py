@@ -139,3 +139,77 @@ def test_an_option_where_a_file_name_belongs_is_refused(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip() == "genet5: error: --gtf: '-q' looks like an option, not a file name: give the file after --gtf"
     assert list(tmp_path.iterdir()) == []
+
+
+def _edited(tmp_path, name: str, edit) -> Path:
+    """good.gff3 with `edit` applied to its CDS row, as tmp_path/name."""
+    rows = (BAD / "good.gff3").read_text().splitlines()
+    out = tmp_path / name
+    out.write_text("".join((edit(r) if "\tCDS\t" in r else r) + "\n" for r in rows))
+    return out
+
+
+VALUE_CASES = [
+    # (id, arguments: {good}, {fa}, {t99}, {phase7}, {zero}, {out}), words in the one line
+    ("code_99_convert", ["convert", "{good}", "-o", "{out}/c.gff3", "-g", "{fa}", "--proteins", "{out}/c.faa", "--genetic-code", "99"],
+     "--genetic-code: 99 is not an NCBI translation table"),
+    ("code_0_convert", ["convert", "{good}", "-o", "{out}/c.gff3", "--genetic-code", "0"], "--genetic-code: 0 is not"),
+    ("code_99_eval", ["eval", "{good}", "{good}", "-g", "{fa}", "--genetic-code", "99"], "--genetic-code: 99 is not"),
+    ("transl_table_convert", ["convert", "{t99}", "-o", "{out}/c.gff3", "-g", "{fa}", "--proteins", "{out}/c.faa"],
+     "t99.gff3:3: transl_table=99 is not an NCBI translation table"),
+    ("transl_table_eval_ref", ["eval", "{t99}", "{good}", "-g", "{fa}"], "t99.gff3:3: transl_table=99"),
+    ("transl_table_eval_pred", ["eval", "{good}", "{t99}", "-g", "{fa}"], "t99.gff3:3: transl_table=99"),
+    ("phase_7", ["convert", "{phase7}", "-o", "{out}/c.gff3"], "phase7.gff3:3: invalid phase '7'"),
+    ("zero_convert", ["convert", "{zero}", "-o", "{out}/c.gff3"], "zero.gff3: the file is empty"),
+    ("zero_eval_pred", ["eval", "{good}", "{zero}"], "zero.gff3: the file is empty"),
+    ("zero_eval_ref", ["eval", "{zero}", "{good}"], "zero.gff3: the file is empty"),
+    ("stop_as_start", ["predict", "{fa}", "-o", "{out}/p.gff3", "--start-codons", "ATG,TAA"], "TAA is a stop codon of genetic code 11"),
+    ("id_prefix_space", ["predict", "{fa}", "-o", "{out}/p.gff3", "--id-prefix", "a b"], "--id-prefix 'a b'"),
+    ("id_prefix_semicolon", ["predict", "{fa}", "-o", "{out}/p.gff3", "--id-prefix", "a;b"], "--id-prefix 'a;b'"),
+]
+
+
+@pytest.mark.parametrize("case", VALUE_CASES, ids=[c[0] for c in VALUE_CASES])
+def test_bad_values_give_one_line_and_no_output(case, tmp_path):
+    _, args, words = case
+    out = tmp_path / "out"
+    out.mkdir()
+    files = {"good": BAD / "good.gff3", "fa": BAD / "good.fa", "out": out, "zero": tmp_path / "zero.gff3",
+             "t99": _edited(tmp_path, "t99.gff3", lambda r: r + ";transl_table=99"),
+             "phase7": _edited(tmp_path, "phase7.gff3", lambda r: r.replace("\t0\tID=c1", "\t7\tID=c1"))}
+    files["zero"].write_bytes(b"")
+    proc = run(*[a.format(**files) for a in args])
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert lines[0].startswith("genet5: error: ") and words in lines[0], lines[0]
+    assert list(out.iterdir()) == []
+
+
+def test_a_gff_with_a_header_and_no_genes_is_still_a_prediction(tmp_path):
+    nothing = tmp_path / "nothing.gff3"
+    nothing.write_text("##gff-version 3\n")
+    proc = run("eval", str(BAD / "good.gff3"), str(nothing))
+    assert proc.returncode == 0 and "nothing.gff3 holds no CDS" in " ".join(proc.stdout.split()), proc.stderr
+
+
+def test_a_cut_genbank_file_is_one_line(tmp_path):
+    """Biopython's message for a cut feature holds the whole feature: one line, with where."""
+    from Bio import SeqIO
+    from Bio.Seq import Seq
+    from Bio.SeqFeature import FeatureLocation, SeqFeature
+    from Bio.SeqRecord import SeqRecord
+
+    rec = SeqRecord(Seq((BAD / "good.fa").read_text().split("\n", 1)[1].replace("\n", "")), id="chr1", name="chr1",
+                    annotations={"molecule_type": "DNA"})
+    rec.features.append(SeqFeature(FeatureLocation(9, 99, 1), type="CDS", qualifiers={"gene": ["g1"], "note": ["x" * 200]}))
+    full = tmp_path / "full.gbk"
+    SeqIO.write(rec, full, "genbank")
+    text = full.read_text()
+    cut = tmp_path / "cut.gbk"
+    cut.write_text(text[: text.index("/note") + 40])  # ends inside the feature's qualifiers
+    for cmd in (["predict", str(cut), "-o", str(tmp_path / "p.gff3")], ["convert", str(cut), "-o", str(tmp_path / "c.gff3")]):
+        proc = run(*cmd)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert "cut.gbk: truncated or malformed GenBank record near line" in lines[0], lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.gbk", "full.gbk"]

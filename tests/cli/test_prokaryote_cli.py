@@ -233,15 +233,20 @@ def test_prodigal_style_fasta_headers(tmp_path):
         assert p.returncode == 0, p.stderr
         recs = (tmp_path / f"{style}.faa").read_text().split(">")[1:]
         runs[style] = [(r.split("\n", 1)[0], r.split("\n", 1)[1].replace("\n", "")) for r in recs]
-    assert [s for _, s in runs["prodigal"]] == [s for _, s in runs["genet5"]]
+    # Prodigal ends the protein of a gene with its stop codon in '*'
+    assert [s.removesuffix("*") for _, s in runs["prodigal"]] == [s for _, s in runs["genet5"]]
     cds = [ln.split("\t") for ln in (tmp_path / "prodigal.gff3").read_text().splitlines() if "\tCDS\t" in ln]
     head = re.compile(r"^piece_(\d+) # (\d+) # (\d+) # (1|-1) # ID=1_(\d+);partial=([01]{2});start_type=(\w+);"
                       r"(rbs_motif=\w+;rbs_spacer=\w+;)?gc_cont=0\.\d{3}$")
-    for n, ((h, _), row) in enumerate(zip(runs["prodigal"], cds), 1):
+    for n, ((h, protein), row) in enumerate(zip(runs["prodigal"], cds), 1):
         m = head.match(h)
         assert m, h
+        has_stop = m.group(6) in ("00", "10" if m.group(4) == "1" else "01")  # the gene's 3' end is not cut
+        assert protein.endswith("*") == has_stop, h
         assert int(m.group(1)) == int(m.group(5)) == n
-        assert (m.group(2), m.group(3), m.group(4)) == (row[3], row[4], "1" if row[6] == "+" else "-1")
+        assert m.group(4) == ("1" if row[6] == "+" else "-1")
+        if m.group(6) == "00":  # a cut end: Prodigal's START/END are the whole codons' (test_writers_fasta.py)
+            assert (m.group(2), m.group(3)) == (row[3], row[4])
     assert (tmp_path / "prodigal.fna").read_text().startswith(">piece_1 # ")
 
 

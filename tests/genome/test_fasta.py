@@ -42,6 +42,21 @@ def test_crlf_blank_lines_and_spaces(tmp_path):
     assert [(r.id, r.seq, r.mask) for r in recs] == [("s1", b"ACGTACG", [(4, 7)]), ("s2", b"T", [])]
 
 
+@pytest.mark.parametrize("compress", [False, True])
+def test_old_mac_line_ends_and_a_byte_order_mark_read_as_fasta(tmp_path, compress):
+    """CR-only line ends (classic Mac OS) end lines, a UTF-8 byte-order mark is skipped; the
+    reader and the random-access Genome agree."""
+    for name, data in (("cr.fa", b">x first\rACGTac\rGGTT\r>y\rACGTN\r"),
+                       ("bom.fa", b"\xef\xbb\xbf>x first\nACGTac\nGGTT\n>y\nACGTN\n")):
+        p = tmp_path / (name + (".gz" if compress else ""))
+        p.write_bytes(gzip.compress(data) if compress else data)
+        recs = list(read_fasta(p))
+        assert [(r.id, r.description, r.seq, r.mask) for r in recs] == [("x", "first", b"ACGTACGGTT", [(4, 6)]),
+                                                                        ("y", "", b"ACGTN", [])], name
+        g = Genome(p)
+        assert g.lengths == {"x": 10, "y": 5} and g.fetch("x", 3, 8) == b"GTACGG", name
+
+
 @pytest.mark.parametrize("kind", ["gzip", "bgzip"])
 def test_compression_detected_by_magic_not_name(tmp_path, kind):
     path = tmp_path / "genome.txt"  # misleading extension on purpose

@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from genet5.atomic import atomic_write
-from genet5.cli.app import app
+from genet5.atomic import OutputSet
+from genet5.cli.app import app, check_genetic_code, check_outputs, stdout_is_output
 from genet5.evaluate.metrics import LEVELS, Counts
 
 console = Console()
@@ -57,9 +57,17 @@ def _report_unscorable(reference: Path, prediction: Path, ref_ann, pred_ann) -> 
 
 
 def _write_json(path: Path, obj: dict) -> None:
-    with atomic_write(path) as fh:
+    with OutputSet() as outputs, outputs.open(path) as fh:  # "-": standard output
         json.dump(obj, fh, indent=2)
         fh.write("\n")
+
+
+def _prepare_outputs(inputs: list, outputs: dict, genetic_code: int | None = None) -> None:
+    """Before any work: refuse outputs that clobber an input or each other, cannot be written, or
+    a bad --genetic-code; with an output on standard output, the tables and notes go to stderr."""
+    check_genetic_code(genetic_code)
+    check_outputs(inputs, outputs)
+    console.stderr = stdout_is_output(*outputs.values())
 
 
 @app.command()
@@ -75,6 +83,7 @@ def eval(  # noqa: A001 - the command is called eval
     """Score a predicted annotation against a reference (CDS-based: nucleotide, exon, transcript, gene, stop, start+stop)."""
     from genet5.evaluate.compare import compare_files
 
+    _prepare_outputs([reference, prediction, genome], {"--json": json_out}, genetic_code)
     t0 = time.perf_counter()
     comparison = compare_files(reference, prediction, genome, genetic_code, strict=strict)
     result = comparison.result
@@ -121,6 +130,7 @@ def stats(
     """What to check first: sequences, size, GC, masking, genes, transcripts and CDS validity."""
     from genet5.genome.stats import genome_stats
 
+    _prepare_outputs([genome, annotation], {"--json": json_out}, genetic_code)
     t0 = time.perf_counter()
     report = genome_stats(genome, annotation, genetic_code, strict=strict)
     seconds = time.perf_counter() - t0
@@ -167,7 +177,7 @@ def convert(
 ) -> None:
     """Convert an annotation into clean GFF3 (gene -> mRNA -> exon + CDS), GTF or GenBank."""
     from genet5.genome.fasta import Genome
-    from genet5.genome.gff3_writer import write_gff3
+    from genet5.genome.gff3_writer import write_gff3_handle
     from genet5.genome.readers import load_annotation
     from genet5.genome.validate import check_sequences
 
@@ -177,6 +187,8 @@ def convert(
         fail(f"--to must be gff3, gtf or genbank, not {to!r}")
     if (proteins or cds or to == "genbank") and genome is None:
         fail("--proteins, --cds and --to genbank need --genome")
+    _prepare_outputs([annotation, genome], {"--output": output, "--proteins": proteins, "--cds": cds}, genetic_code)
+    code = genetic_code if genetic_code is not None else 1
     ann = load_annotation(annotation, strict=strict)
     lengths = None
     if genome is not None:
@@ -185,23 +197,29 @@ def convert(
         lengths = {k: v for k, v in g.lengths.items() if k in ann.genes}
     if ann.warnings:
         console.print(f"[yellow]{len(ann.warnings)} warnings[/] while reading {annotation.name}; first: {ann.warnings[0]}", highlight=False)
-    if to == "gff3":
-        write_gff3(output, ann, lengths)
-    elif to == "gtf":
-        from genet5.genome.gtf_writer import write_gtf
+    with OutputSet() as outputs:  # every file, or none ("-": standard output; *.gz: compressed)
+        with outputs.open(output) as fh:
+            if to == "gff3":
+                write_gff3_handle(fh, ann, lengths)
+            elif to == "gtf":
+                from genet5.genome.gtf_writer import write_gtf_handle
 
-        write_gtf(output, ann)
-    else:
-        from genet5.genome.genbank_writer import write_genbank
+                write_gtf_handle(fh, ann)
+            else:
+                from genet5.genome.genbank_writer import write_genbank_handle
 
-        write_genbank(output, ann, g, default_code=genetic_code or 1, tool="genet5 convert", order=list(g.lengths))
+                write_genbank_handle(fh, ann, g, default_code=code, tool="genet5 convert", order=list(g.lengths))
+        if proteins or cds:
+            from genet5.genome.writers_fasta import write_cds, write_proteins
+
+            if proteins:
+                with outputs.open(proteins, "wb") as fh:
+                    write_proteins(fh, ann, g, default_code=code)
+            if cds:
+                with outputs.open(cds, "wb") as fh:
+                    write_cds(fh, ann, g)
     console.print(f"wrote {ann.n_genes} genes to {output}", highlight=False)
-    if proteins or cds:
-        from genet5.genome.writers_fasta import write_cds, write_proteins
-
-        if proteins:
-            write_proteins(proteins, ann, g, default_code=genetic_code or 1)
-            console.print(f"wrote proteins to {proteins}", highlight=False)
-        if cds:
-            write_cds(cds, ann, g)
-            console.print(f"wrote CDS to {cds}", highlight=False)
+    if proteins:
+        console.print(f"wrote proteins to {proteins}", highlight=False)
+    if cds:
+        console.print(f"wrote CDS to {cds}", highlight=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Optional
@@ -35,7 +36,10 @@ _FORMAT_OF_SUFFIX = {".gtf": "gtf", ".gbk": "gbk", ".gb": "gbk", ".gbff": "gbk",
 
 
 def _format_of(output: Path) -> str:
-    return _FORMAT_OF_SUFFIX.get(Path(str(output)).suffix.lower(), "gff")
+    name = Path(str(output))
+    if name.suffix.lower() == ".gz":  # x.gbk.gz: GenBank, compressed
+        name = name.with_suffix("")
+    return _FORMAT_OF_SUFFIX.get(name.suffix.lower(), "gff")
 
 
 def _stdin_has_data() -> bool:
@@ -50,14 +54,25 @@ def _stdin_has_data() -> bool:
         return False
 
 
-def _parse_codons(text: Optional[str]) -> Optional[tuple[str, ...]]:
+def _parse_codons(text: Optional[str], table: int) -> Optional[tuple[str, ...]]:
+    """--start-codons as codons; one a stop of `table` (0, auto: a stop of 4 and of 11) is refused."""
     if not text:
         return None
+    from genet5.genome.codes import genetic_code
+
     codons = tuple(c.strip().upper() for c in text.split(",") if c.strip())
     bad = [c for c in codons if len(c) != 3 or set(c) - set("ACGT")]
     if bad or not codons:
         fail(f"--start-codons: {', '.join(bad) or text!r} is not a comma-separated list of codons such as ATG,GTG,TTG")
+    stops = [c for c in codons if genetic_code(table or 4).is_stop(c.encode())]
+    if stops:
+        fail(f"--start-codons: {', '.join(stops)} {'is a stop codon' if len(stops) == 1 else 'are stop codons'} "
+             f"of genetic code {table or 'auto (11 or 4)'}")
     return codons
+
+
+# An ID prefix must stay one word in FASTA headers and one value in GFF3 attributes
+_BAD_ID_CHARS = re.compile(r"[\s;=,\x00-\x1f\x7f]")
 
 
 @app.command()
@@ -96,7 +111,7 @@ def predict(
     from genet5.model_paths import BUNDLED_GENE_MODEL, resolve_model_path
     from genet5.predict.pipeline import PredictConfig, predict_genome
 
-    from genet5.genome.codes import known_codes
+    from genet5.cli.app import check_genetic_code
 
     if genome is not None and input_file is not None:
         fail(f"the genome is given twice ({genome} and -i {input_file}): give one")
@@ -114,6 +129,13 @@ def predict(
         # `--gtf -q` takes -q as the file name: say so rather than write a file called "-q"
         if path is not None and str(path).startswith("-") and str(path) != "-":
             fail(f"{flag}: {str(path)!r} looks like an option, not a file name: give the file after {flag}")
+    for flag, path in (("--training", training), ("--bedgraph", bedgraph)):  # each names a file of its own, read back later
+        if path is not None and str(path) == "-":
+            fail(f"{flag} -: standard output is for --output, --proteins, --cds, --gtf or --genbank; give {flag} a file name")
+    bad = _BAD_ID_CHARS.search(id_prefix)
+    if bad:
+        fail(f"--id-prefix {id_prefix!r}: {bad.group()!r} would split the gene IDs in FASTA headers or GFF3 attributes; "
+             "use letters, digits, '_', '-' or '.'")
     if model is not None and str(model).startswith("-"):
         fail(f"-m/--model: {str(model)!r} looks like an option, not a model: -m names a model here "
              "(Prodigal's -m, N runs masked, is always on: drop it)")
@@ -127,8 +149,7 @@ def predict(
             genetic_code = int(genetic_code_text)
         except ValueError:
             fail(f"--genetic-code: {genetic_code_text!r} is not a table number or auto")
-        if genetic_code not in known_codes():
-            fail(f"--genetic-code: {genetic_code} is not an NCBI translation table (known: {', '.join(map(str, known_codes()))})")
+        check_genetic_code(genetic_code)
     if meta:
         if mode not in ("auto", "meta"):
             fail(f"--meta and --mode {mode} contradict each other: give one")
@@ -215,6 +236,7 @@ def predict(
                              "--training": training if write_training else None})
     if bedgraph:
         check_outputs([genome], {"--bedgraph": Path(f"{bedgraph}.coding.bedgraph")})
+    codons = _parse_codons(start_codons, genetic_code)
     if batch_size < 1:
         fail(f"--batch-size: {batch_size} must be at least 1")
     if threads is not None and threads < 1:
@@ -260,7 +282,7 @@ def predict(
         training_set=training_set, write_training=write_training,
         min_gene_length=min_gene_length, softmask=softmask, species=species,
         id_prefix=id_prefix, batch_size=batch_size, learn_starts=learn_starts,
-        start_codons=_parse_codons(start_codons), workers=threads or 0, seq2seq_model=seq2seq_model,
+        start_codons=codons, workers=threads or 0, seq2seq_model=seq2seq_model,
         code_from_genome=genetic_code_text is None and domain == "prokaryote" and training_set is None,
     )
     # The FASTA is read once, as it streams through the pipeline: the total is not known ahead,
@@ -357,23 +379,20 @@ def predict(
                              models, __version__)
 
         write_main = {"gff": gff3_to, "gtf": gtf_to, "gbk": genbank_to, "sco": sco_to}[output_format]
-        if str(output) == "-":
-            write_main(sys.stdout)
-            sys.stdout.flush()
-        else:
-            with open(outputs.take(output), "w", encoding="utf-8") as fh:
-                write_main(fh)
-        for path, write in ((gtf, gtf_to), (genbank, genbank_to)):
+        # "-": standard output; a name ending in .gz: gzip-compressed (atomic.OutputSet.open)
+        for path, write in ((output, write_main), (gtf, gtf_to), (genbank, genbank_to)):
             if path:
-                with open(outputs.take(path), "w", encoding="utf-8") as fh:
+                with outputs.open(path) as fh:
                     write(fh)
         if proteins or cds:
             from genet5.genome.writers_fasta import write_cds, write_proteins
 
             if proteins:
-                write_proteins(outputs.take(proteins), ann, g, default_code=stats.genetic_code, headers=fasta_headers)
+                with outputs.open(proteins, "wb") as fh:
+                    write_proteins(fh, ann, g, default_code=stats.genetic_code, headers=fasta_headers)
             if cds:
-                write_cds(outputs.take(cds), ann, g, headers=fasta_headers)
+                with outputs.open(cds, "wb") as fh:
+                    write_cds(fh, ann, g, headers=fasta_headers)
         if write_training:
             from genet5.predict.prokaryote.meta import save_training
 
@@ -395,3 +414,4 @@ def predict(
         summary = f"note: {code_note}" if code_note and genetic_code_text is None and stats.genetic_code != 11 else ""
     if summary:
         print(summary, file=sys.stderr, flush=True)  # one line, as a log reader or grep expects
+

@@ -214,6 +214,30 @@ def _flatfile_format(fh) -> str | None:
     return None
 
 
+class LineCounter:
+    """A text stream that counts the lines read from it (Biopython's flat-file parsers read
+    with readline), so a parse error can say where the parser gave up."""
+
+    def __init__(self, fh):
+        self.fh, self.line = fh, 0
+
+    def read(self, size: int = -1) -> str:
+        return self.fh.read(size)
+
+    def readline(self, *args) -> str:
+        text = self.fh.readline(*args)
+        self.line += bool(text)
+        return text
+
+
+def flatfile_error(path, name: str, lines: LineCounter, exc: BaseException) -> GenomeFormatError:
+    """One line for a flat file Biopython could not parse: its message can hold a whole feature
+    (a cut file); the first line, with the location where that line only names the feature."""
+    said = [t.strip() for t in str(exc).strip().splitlines() if t.strip()] or [type(exc).__name__]
+    first = f"{said[0]} {said[1]}" if said[0].endswith(":") and len(said) > 1 else said[0]
+    return GenomeFormatError(path, None, f"truncated or malformed {name} record near line {lines.line:,}: {first}")
+
+
 def _read_flatfile(fh, path: str, fmt: str) -> Iterator[FastaRecord]:
     """The records of a GenBank or EMBL flat file (Prodigal reads these too), through Biopython's
     parser, checked and normalised as FASTA records are; its features are not read."""
@@ -222,7 +246,7 @@ def _read_flatfile(fh, path: str, fmt: str) -> Iterator[FastaRecord]:
 
     name = {"genbank": "GenBank", "embl": "EMBL"}[fmt]
     seen: set[str] = set()
-    text = io.TextIOWrapper(fh, encoding="latin-1", newline=None)
+    text = LineCounter(io.TextIOWrapper(fh, encoding="latin-1", newline=None))
     records = SeqIO.parse(text, fmt)
     while True:
         try:
@@ -236,7 +260,7 @@ def _read_flatfile(fh, path: str, fmt: str) -> Iterator[FastaRecord]:
             raise GenomeFormatError(path, None, f"{name} record '{rec.id}' holds no sequence (no ORIGIN / SQ "
                                     "section: a CONTIG or WGS master record?); give the sequence itself") from None
         except (ValueError, AssertionError) as exc:
-            raise GenomeFormatError(path, None, f"not a readable {name} file ({exc})") from None
+            raise flatfile_error(path, name, text, exc) from None
         except EOFError:
             raise GenomeFormatError(path, None, "truncated gzip file (ends before the end-of-stream marker)") from None
         except (gzip.BadGzipFile, zlib.error) as exc:
@@ -258,6 +282,36 @@ def _read_flatfile(fh, path: str, fmt: str) -> Iterator[FastaRecord]:
         raise GenomeFormatError(path, None, f"empty {name} file (no records)")
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
+def _head(fh, size: int = 1 << 16) -> bytes:
+    try:
+        return fh.peek(size)[:size] if hasattr(fh, "peek") else b""
+    except (EOFError, OSError, zlib.error):  # a broken gzip: the reader says where
+        return b""
+
+
+def _plain_reader(fh):
+    """fh's read, past a UTF-8 byte-order mark (Windows editors write one), and with old-Mac
+    line ends (a lone CR) read as newlines: a file whose first 64 kB hold CR but no LF. Files
+    with LF keep fh.read itself (the hot path)."""
+    head = _head(fh)
+    if head.startswith(_BOM):
+        fh.read(len(_BOM))
+        head = head[len(_BOM):]
+    if b"\r" in head and b"\n" not in head:
+        return lambda size: fh.read(size).replace(b"\r", b"\n")
+    return fh.read
+
+
+def needs_plain_reader(path: str | os.PathLike) -> bool:
+    """The file starts with a byte-order mark or has CR-only line ends (_plain_reader)."""
+    with _open_binary(path) as fh:
+        head = _head(fh)
+    return head.startswith(_BOM) or (b"\r" in head and b"\n" not in head)
+
+
 def read_fasta(path: str | os.PathLike) -> Iterator[FastaRecord]:
     """Stream the records of a FASTA file (plain, gzip or bgzip; "-": standard input), one in
     memory at a time; a GenBank or EMBL flat file is read too (its sequences)."""
@@ -265,6 +319,7 @@ def read_fasta(path: str | os.PathLike) -> Iterator[FastaRecord]:
     fh = _open_binary(path)
     if path == STDIN:
         path = STDIN_NAME  # as errors name it
+    read = _plain_reader(fh)
     fmt = _flatfile_format(fh)
     if fmt is not None:
         try:
@@ -282,7 +337,7 @@ def read_fasta(path: str | os.PathLike) -> Iterator[FastaRecord]:
     try:
         try:
             while True:
-                block = fh.read(_CHUNK)
+                block = read(_CHUNK)
                 data = rest + block if rest else block
                 if not data:
                     break
@@ -369,6 +424,8 @@ class Genome:
         indexable = self.compression == PLAIN or (
             self.compression == BGZIP and self.path.lower().endswith((".gz", ".bgz"))
         )
+        if indexable and needs_plain_reader(self.path):  # pyfaidx reads neither: loaded through read_fasta
+            indexable = False
         if indexable:
             self._check_starts_like_fasta()
             self._faidx = self._open_faidx()

@@ -24,7 +24,8 @@ from Bio import SeqIO
 from Bio.SeqFeature import AfterPosition, BeforePosition, SeqFeature
 
 from .extract import introns
-from .fasta import _FETCH
+from .fasta import _FETCH, LineCounter, flatfile_error
+from .gff import parse_transl_table
 from .models import Annotation, Gene, GenomeFormatError, Segment, Transcript, order_segments
 
 
@@ -112,10 +113,11 @@ def _fits(exons: list[Segment], cds: list[Segment]) -> bool:
 
 def _iter_records(path: str) -> Iterator:
     with _open_text(path) as fh:
+        lines = LineCounter(fh)
         try:
-            yield from SeqIO.parse(fh, "genbank")
+            yield from SeqIO.parse(lines, "genbank")
         except (ValueError, AssertionError) as exc:  # Biopython's parser errors carry no line
-            raise GenomeFormatError(path, None, f"not a valid GenBank file: {exc}") from None
+            raise flatfile_error(path, "GenBank", lines, exc) from None
         except (EOFError, gzip.BadGzipFile, OSError) as exc:
             raise GenomeFormatError(path, None, f"truncated or corrupt gzip: {exc}") from None
 
@@ -210,8 +212,8 @@ def _add_record_genes(ann: Annotation, seqid: str, record, circular: bool) -> No
         )
         table = _q(f, "transl_table")
         if table:
-            tx.genetic_code = int(table)
-            codes[int(table)] += 1
+            tx.genetic_code = parse_transl_table(ann.source, None, table)
+            codes[tx.genetic_code] += 1
         for k in ("product", "gene", "locus_tag", "protein_id", "note"):
             v = _q(f, k)
             if v:

@@ -43,6 +43,8 @@ def open_text(path: str | Path) -> io.TextIOBase:
     path = Path(path)
     with open(path, "rb") as fh:
         magic = fh.read(2)
+    if not magic:  # a 0-byte file is a failed or unfinished run, not "no genes" (a header says that)
+        raise GenomeFormatError(path, None, "the file is empty (0 bytes)")
     if magic == b"\x1f\x8b":
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline=None)
     return open(path, "r", encoding="utf-8", newline=None)
@@ -147,7 +149,28 @@ def _parse_coords(path, lineno: int, cols: list[str]) -> tuple[int, int]:
         raise GenomeFormatError(path, lineno, f"invalid coordinates {start}..{end} (need 1 <= start <= end)")
     if cols[6] not in _STRANDS:
         raise GenomeFormatError(path, lineno, f"invalid strand {cols[6]!r} (expected +, -, . or ?)")
+    if cols[7] not in _PHASES:  # read as 0 before: a silent frame shift of the protein
+        raise GenomeFormatError(path, lineno, f"invalid phase {cols[7]!r} (expected 0, 1, 2 or .)")
+    if "transl_table" in cols[8]:
+        for m in _TABLE_RE.finditer(cols[8]):
+            parse_transl_table(path, lineno, m.group(1))
     return start, end
+
+
+_PHASES = {"0", "1", "2", "."}
+_TABLE_RE = re.compile(r'\btransl_table(?:=| +"?)([^;"]*)')
+
+
+def parse_transl_table(path, line: int | None, value: str) -> int:
+    """A transl_table value as an NCBI table id; anything else is a GenomeFormatError naming the
+    file and line (a typo must not become a traceback, or table 1, later)."""
+    from genet5.genome.codes import known_codes
+
+    text = value.strip()
+    if not text.isdigit() or int(text) not in known_codes():
+        raise GenomeFormatError(path, line, f"transl_table={value} is not an NCBI translation table "
+                                f"(known: {', '.join(map(str, known_codes()))})")
+    return int(text)
 
 
 def _gff3_attributes(text: str) -> dict[str, str]:

@@ -33,39 +33,64 @@ def _header(tx: Transcript) -> str:
 HEADER_STYLES = ("genet5", "prodigal")
 
 
-def _headers(annotation: Annotation, genome: SequenceSource, style: str) -> Iterator[tuple[str, Transcript]]:
-    """(header, transcript) of every coding transcript, in the annotation's order."""
+def _genomic(tx: Transcript, offset: int) -> int:
+    """The genome position of base `offset` (0-based) of the transcript's CDS chain."""
+    for seg in tx.cds:
+        if offset < seg.length:
+            return seg.start + offset if seg.strand != "-" else seg.end - offset
+        offset -= seg.length
+    raise IndexError(offset)
+
+
+def _whole_codons(dna: bytes) -> bytes:
+    """A partial CDS cut to whole codons, as Prodigal writes it (the GFF3 keeps the cut ends)."""
+    return dna[: len(dna) - len(dna) % 3]
+
+
+def _headers(annotation: Annotation, genome: SequenceSource, style: str) -> Iterator[tuple[str, Transcript, bytes]]:
+    """(header, transcript, CDS) of every coding transcript, in the annotation's order; the CDS
+    starts at its phase, and with Prodigal's headers ends on a whole codon."""
     if style not in HEADER_STYLES:
         raise ValueError(f"header style {style!r}: one of {', '.join(HEADER_STYLES)}")
     seq_number: dict[str, int] = {}
     gene_number: dict[str, int] = {}
     for tx in _coding(annotation):
+        dna = cds_sequence(tx, genome)
         if style == "genet5":
-            yield _header(tx), tx
+            yield _header(tx), tx, dna
             continue
+        dna = _whole_codons(dna)
         s = seq_number.setdefault(tx.seqid, len(seq_number) + 1)
         n = gene_number[tx.seqid] = gene_number.get(tx.seqid, 0) + 1
-        lo, hi = min(seg.start for seg in tx.cds), max(seg.end for seg in tx.cds)
+        # Prodigal's START and END are the outer bases of the whole codons written, not a cut end
+        ends = (_genomic(tx, tx.phase), _genomic(tx, tx.phase + max(len(dna), 1) - 1))
+        lo, hi = min(ends), max(ends)
         left, right = (tx.start_partial, tx.end_partial) if tx.strand != "-" else (tx.end_partial, tx.start_partial)
         codon = tx.attributes.get("start_codon", "")
         fields = [f"ID={s}_{n}", f"partial={int(left)}{int(right)}", f"start_type={'Edge' if tx.start_partial else codon or 'None'}"]
         fields += [f"{k}={tx.attributes[k]}" for k in ("rbs_motif", "rbs_spacer") if k in tx.attributes]
-        dna = cds_sequence(tx, genome)
         fields.append(f"gc_cont={(dna.count(b'G') + dna.count(b'C')) / max(len(dna), 1):.3f}")
-        yield f"{tx.seqid}_{n} # {lo} # {hi} # {-1 if tx.strand == '-' else 1} # {';'.join(fields)}", tx
+        yield f"{tx.seqid}_{n} # {lo} # {hi} # {-1 if tx.strand == '-' else 1} # {';'.join(fields)}", tx, dna
 
 
 def write_proteins(path: str | os.PathLike, annotation: Annotation, genome: SequenceSource, default_code: int = 1,
                    headers: str = "genet5") -> int:
-    """Write translated proteins; returns the number of records. headers: genet5 or prodigal."""
-    records = [(h, protein_sequence(tx, genome, code_for(tx, annotation, default_code)))
-               for h, tx in _headers(annotation, genome, headers)]
+    """Write translated proteins; returns the number of records. headers: genet5 or prodigal
+    (whose proteins end in '*' where the gene has its stop codon, as Prodigal's do)."""
+    records = []
+    for h, tx, dna in _headers(annotation, genome, headers):
+        code = code_for(tx, annotation, default_code)
+        protein = protein_sequence(tx, genome, code)
+        if headers == "prodigal" and not tx.end_partial and code.is_stop(dna[-3:]):
+            protein += "*"
+        records.append((h, protein))
     write_fasta(path, records)
     return len(records)
 
 
 def write_cds(path: str | os.PathLike, annotation: Annotation, genome: SequenceSource, headers: str = "genet5") -> int:
-    """Write coding sequences (phase honored, stop codon kept as annotated); returns the count."""
-    records = [(h, cds_sequence(tx, genome)) for h, tx in _headers(annotation, genome, headers)]
+    """Write coding sequences (phase honored, stop codon kept as annotated; with Prodigal's
+    headers whole codons only); returns the count."""
+    records = [(h, dna) for h, _, dna in _headers(annotation, genome, headers)]
     write_fasta(path, records)
     return len(records)
