@@ -8,7 +8,9 @@ decoded as a genome of its own. Scoring: exact start+stop and stop F1 over the r
 that lie wholly inside a piece; predictions marked partial (cut by the piece's ends) are not
 counted, for any tool. And "with cut genes": every prediction against those genes plus the
 pieces of the genes a piece's ends cut, as drafts.py scores them. The per-base network is not used (it is off by default); each of our
-modes runs with the learned start classifier (the default) and without it (statistics alone).
+modes runs with the learned start classifier (the default) and without it (statistics alone);
+genet5_meta_no_g is meta mode without -g (every genome read under table 11, the table-4 sets
+competing per piece, as `genet5 predict --meta` does; Prodigal -p meta chooses its table so).
 
     python bench/prokaryote/meta_pieces.py            # -> bench/results/prokaryote_meta_pieces.json
     python bench/prokaryote/meta_pieces.py --whole    # -> bench/results/prokaryote_meta_whole.json
@@ -155,12 +157,14 @@ def main() -> int:
     from genet5.predict.decoders import COMMON_PROKARYOTIC_STARTS
     from genet5.predict.genes import gap_edges
     from genet5.predict.prokaryote.decoder import ProkaryoteSettings, find_genes, prepare_record
-    from genet5.predict.prokaryote.meta import find_genes_meta, load_sets
+    from genet5.predict.prokaryote.meta import find_genes_meta, find_genes_meta_any_code, load_sets
 
     sets = load_sets()
+    code11, code4 = genetic_code(11), genetic_code(4)
     settings = ProkaryoteSettings(use_net=False)
     stats = ProkaryoteSettings(use_net=False, start_net_model=None)
-    tools = ("genet5_single", "genet5_meta", "genet5_single_stats", "genet5_meta_stats", "prodigal_single", "prodigal_meta")
+    tools = ("genet5_single", "genet5_meta", "genet5_single_stats", "genet5_meta_stats", "genet5_meta_no_g", "prodigal_single",
+             "prodigal_meta")
     tally = {t: {s: [0, 0, 0, 0] for s in SIZES} for t in tools}  # tp start+stop, tp stop, n_ref, n_pred
     per_genome: dict = {}  # genome -> tool -> size -> the same four counts
     with_cut = {t: {s: [0, 0, 0] for s in SIZES} for t in tools}  # tp start+stop, n_ref, n_pred (cut genes in)
@@ -188,6 +192,11 @@ def main() -> int:
                     "genet5_meta": genes_of(find_genes_meta(prep, settings, sets, code=code)[0][0]),
                     "genet5_single_stats": genes_of(find_genes(bare, stats)[0]),
                     "genet5_meta_stats": genes_of(find_genes_meta(bare, stats, sets, code=code)[0][0]),
+                    # without -g (`genet5 predict --meta`): read under table 11, table 4 competing
+                    "genet5_meta_no_g": genes_of(find_genes_meta_any_code(
+                        [prepare_record("p", seq, code11, code11.starts & COMMON_PROKARYOTIC_STARTS, settings)],
+                        lambda i: prepare_record("p", seq, code4, code4.starts & COMMON_PROKARYOTIC_STARTS, settings),
+                        settings, sets)[0][0]),
                     "prodigal_single": prodigal(seq, code, "single"),
                     "prodigal_meta": prodigal(seq, code, "meta"),
                 }

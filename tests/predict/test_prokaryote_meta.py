@@ -178,7 +178,7 @@ def test_parts_shared_between_sets_are_scored_once_and_alike():
     records, settings = _record(11, gc=0.5, n=12000)
     ensure_sd_masks(records)
     for s in trio:  # each set alone: its scores without a memo
-        name, _, scores = best_sets(records, settings, [s], code=11)[0]
+        name, _, scores, _ = best_sets(records, settings, [s], code=11)[0]
         w = dicodon_weights(weight_vector(settings, records, meta=True), s.dicodon, settings)
         alone = score_records(records, s.coding, s.starts, settings, w, ContextCache(), s.dicodon, HexamerCache())[0]
         for a, b in zip(scores, alone):
@@ -208,8 +208,8 @@ def test_hexamer_scores_read_for_all_screened_sets_at_once_change_nothing(monkey
     together = meta.best_sets(records, settings, code=11)
     monkeypatch.setattr(meta, "_hexamer_scores", lambda *args: None)
     alone = meta.best_sets(records, settings, code=11)
-    for (name, chosen, scores), (name2, chosen2, scores2) in zip(together, alone):
-        assert name == name2
+    for (name, chosen, scores, total), (name2, chosen2, scores2, total2) in zip(together, alone):
+        assert name == name2 and total == total2
         for a, b in zip(chosen, chosen2):
             np.testing.assert_array_equal(a, b)
         for a, b in zip(scores, scores2):
@@ -248,8 +248,8 @@ def test_the_screen_decodes_only_the_best_fitting_chains_and_keeps_the_winner():
     assert len(kept) == 12 and [s for s in sets if s in kept] == kept  # the sets' own order
     assert screened(records[0], sets[:5], 12, ContextCache(), {}) == sets[:5]
     assert screened(records[0], sets, 0, ContextCache(), {}) == sets
-    (name_all, chosen_all, _), = best_sets(records, every, sets, code=11)
-    (name_few, chosen_few, _), = best_sets(records, few, sets, code=11)
+    (name_all, chosen_all, _, _), = best_sets(records, every, sets, code=11)
+    (name_few, chosen_few, _, _), = best_sets(records, few, sets, code=11)
     assert name_few == name_all and any(s.name == name_all for s in kept)
     for a, b in zip(chosen_all, chosen_few):
         np.testing.assert_array_equal(a, b)

@@ -82,7 +82,7 @@ def predict(
     output: Path = typer.Option(..., "--output", "-o", help="Output file (- for standard output): GFF3, or what --format names."),
     output_format: Optional[str] = typer.Option(None, "--format", "-f", help="What --output holds: gff (GFF3), gtf, gbk (GenBank: the sequences with their gene and CDS features), or sco (Prodigal's simple coordinates, >N_LEFT_RIGHT_STRAND per gene, as Prokka reads them; prokaryotes); Prodigal's -f, whose own default is gbk. Default: read from --output's name (.gtf; .gbk, .gb, .gbff; .sco), else GFF3."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (default: the bundled genet5-cpu model; with --decoder seq2seq a seq2seq checkpoint, default the bundled genet5-seq2seq)."),
-    genetic_code_text: Optional[str] = typer.Option(None, "--genetic-code", "-g", show_default=False, help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes). Default: 1 for --domain eukaryote (or a eukaryote --decoder), 11 otherwise, or 4 where the genes found under 11 read on past TGA (a Mycoplasma: decoded again, and said)."),
+    genetic_code_text: Optional[str] = typer.Option(None, "--genetic-code", "-g", show_default=False, help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes). Default: 1 for --domain eukaryote (or a eukaryote --decoder), 11 otherwise, or 4 where the genes found under 11 read on past TGA (a Mycoplasma: decoded again, and said; in meta mode chosen per sequence, as Prodigal -p meta does)."),
     domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids), eukaryote, or auto: the domain of an explicit --decoder, else eukaryote with -g 1, prokaryote with another -g, else the genome's own: eukaryote where introns break its long ORFs or its genes lie far apart (organelles read as eukaryotes: give --domain there)."),
     decoder: Optional[str] = typer.Option(None, "--decoder", help=_decoder_help()),
     mode: str = typer.Option("auto", "--mode", "-p", help="Prokaryote: single (the genome teaches itself its statistics; >= 20 kb), meta (parameter sets from training genomes, per sequence: plasmids, viruses, metagenome contigs), or auto: meta below 50 kb."),
@@ -339,7 +339,7 @@ def predict(
 
     settings = (f"domain {domain}" + (f" ({chosen.describe()})" if chosen else "") + (f", mode {stats.mode}" if stats.mode else "")
                 + (f", decoder {cfg.decoder}" if domain == "eukaryote" or cfg.decoder == "seq2seq" else "")
-                + f", genetic code {stats.genetic_code or genetic_code}"
+                + f", genetic code {stats.genetic_code or genetic_code}" + _table4_said(stats)
                 + ("" if network or domain != "prokaryote" or cfg.decoder == "seq2seq" else ", no network"))
     used = (model_dir.name if uses_network else Path(seq2seq_model).name if seq2seq_model
             else {"prokaryote": "prokaryote-starts", "selftrained": "gene-sites"}.get(decoder, model_dir.name))
@@ -408,10 +408,18 @@ def predict(
         + (f"; meta mode (parameter sets: {', '.join(sorted(set(stats.meta_sets)))})" if stats.mode == "meta" else "")
         + (f"; parameters from {training} (trained on {training_set.name})" if training_set is not None else "")
         + (f"; wrote the training file {training}" if write_training else "")
-        + (f"; {code_note}" if code_note else "")
+        + (f"; {code_note}" if code_note else "") + _table4_said(stats, ";")
         + (f"; domain {chosen.domain} chosen from the genome ({chosen.reason()})" if chosen else ""))
     if quiet:  # Prodigal's -q: nothing, unless the genome overruled the command's own table (no -g, table 4)
-        summary = f"note: {code_note}" if code_note and genetic_code_text is None and stats.genetic_code != 11 else ""
+        summary = (f"note: {code_note}" if code_note and genetic_code_text is None and stats.genetic_code != 11
+                   else f"note:{_table4_said(stats, '')}" if stats.table4_sequences else "")
     if summary:
         print(summary, file=sys.stderr, flush=True)  # one line, as a log reader or grep expects
 
+
+def _table4_said(stats, sep: str = ",") -> str:
+    """Where meta mode without -g read some sequences under table 4 (meta.find_genes_meta_any_code)."""
+    if not stats.table4_sequences:
+        return ""
+    return (f"{sep} table 4 on {stats.table4_sequences:,} of {stats.sequences:,} sequences (their genes read through TGA "
+            "as Mycoplasma genes do; -g 11 keeps table 11)")

@@ -54,7 +54,7 @@ def write_sco_handle(fh: IO[str], annotation: Annotation, lengths: dict[str, int
         run = [f"version=genet5.v{version}", f"run_type={run_type}", f'model="{model}"']
         if gc is not None and seqid in gc:
             run.append(f"gc_cont={100.0 * gc[seqid]:.2f}")
-        run.append(f"transl_table={code}")
+        run.append(f"transl_table={annotation.genetic_codes.get(seqid) or code}")  # meta mode chooses it per sequence
         fh.write(f"# Model Data: {';'.join(run)}\n")
         for i, (left, right, strand) in enumerate(sorted(set(by_seq.get(seqid, ()))), 1):
             fh.write(f">{i}_{left}_{right}_{strand}\n")

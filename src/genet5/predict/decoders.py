@@ -40,6 +40,7 @@ class Decoded:
     # prokaryote single mode under table 11: whether its genes read on past TGA (code_choice.py)
     code_choice: object | None = None
     trained: object | None = None  # prokaryote single mode with PredictConfig.write_training: its meta.ParameterSet
+    tables: list[int] | None = None  # per record, where the decoder chose each record's genetic code (prokaryote meta mode)
 
 
 class Decoder(Protocol):

@@ -115,6 +115,7 @@ class PredictionStats:
     seconds: float = 0.0
     genetic_code: int = 0  # the table used (chosen from the genome under -g auto)
     code_choice: CodeChoice | None = None  # -g auto: the table and the evidence for it
+    table4_sequences: int = 0  # meta mode without -g: the sequences whose genes read TGA as tryptophan (table 4)
     mode: str = ""  # prokaryote: single or meta; eukaryote (selftrained): intron-rich or compact
     meta_sets: list[str] = field(default_factory=list)  # meta: the parameter set of each sequence
     trained: object | None = None  # with PredictConfig.write_training: the genome's meta.ParameterSet
@@ -185,6 +186,9 @@ def predict_genome(
         decoded = decoder.finish()
         ann.genetic_codes = {seqid: 4 for seqid in ann.genetic_codes}
     stats.mode, stats.meta_sets, stats.trained = decoded.mode, decoded.meta_sets, decoded.trained
+    if decoded.tables is not None:  # meta mode chose each sequence's table (meta.find_genes_meta_any_code)
+        ann.genetic_codes.update(zip(order, decoded.tables))
+        stats.table4_sequences = decoded.tables.count(4)
     for seqid, found in zip(order, decoded.genes):
         for i, g in enumerate(found, 1):
             ann.add_gene(predicted_gene(g, seqid, i, cfg.id_prefix, edges[seqid]))

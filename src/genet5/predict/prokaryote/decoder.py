@@ -474,18 +474,33 @@ class ProkaryoteDecoder:
         self.uses_track = cfg.use_network
         self.records: list[list[_StrandData]] = []
         self.bases = 0
+        # meta mode without -g lets table 4 compete (meta.find_genes_meta_any_code), which reads
+        # the sequences again: kept where that may happen
+        self.any_code = self.code.id == 11 and cfg.code_from_genome and cfg.training_set is None and cfg.mode != "single"
+        self.sequences: list[tuple[str, bytes]] = []
 
     def add(self, rec, track: np.ndarray | None) -> None:
         self.bases += len(rec.seq)
+        if self.any_code:
+            self.sequences.append((rec.id, rec.seq))
         # the start features wait for finish: a draft's strands get them in packs
         self.records.append(prepare_record(rec.id, rec.seq, self.code, self.starts, self.settings, track, start_features=False))
+
+    def _under_table4(self, i: int) -> list[_StrandData]:
+        """Record i prepared again under table 4, with its start features."""
+        from dataclasses import replace
+
+        code4 = genetic_code(4)
+        seqid, seq = self.sequences[i]
+        rec = prepare_record(seqid, seq, code4, start_codon_set(replace(self.cfg, genetic_code=4)), self.settings, None)
+        return rec
 
     def finish(self, on_bases=None) -> Decoded:
         with single_threaded_blas():  # threads.py: numpy's BLAS threads would spin beside ours
             return self._finish(on_bases)
 
     def _finish(self, on_bases=None) -> Decoded:
-        from genet5.predict.prokaryote.meta import META_BELOW, SINGLE_MIN, find_genes_meta
+        from genet5.predict.prokaryote.meta import META_BELOW, SINGLE_MIN, find_genes_meta, find_genes_meta_any_code
 
         mode = self.cfg.mode
         fill_start_features(self.records, self.settings.threads)
@@ -498,8 +513,12 @@ class ProkaryoteDecoder:
             raise GenomeFormatError(self.source, None, f"{self.bases:,} bp is too little for a genome to teach itself its gene "
                                     f"statistics (single mode needs >= {SINGLE_MIN:,} bp): use --meta (--mode meta) or --mode auto")
         if mode == "meta" or (mode == "auto" and self.bases < META_BELOW):
-            genes, sets = find_genes_meta(self.records, self.settings, code=self.code.id)
-            decoded = Decoded(genes, "meta", sets)
+            if self.any_code:
+                genes, sets, tables = find_genes_meta_any_code(self.records, self._under_table4, self.settings)
+                decoded = Decoded(genes, "meta", sets, tables=tables)
+            else:
+                genes, sets = find_genes_meta(self.records, self.settings, code=self.code.id)
+                decoded = Decoded(genes, "meta", sets)
         else:
             # under table 11, does the genome read TGA as tryptophan? Its first gene set says so
             # already, with the chain the first round fits on it (and if not, its genes after

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -191,6 +192,74 @@ def find_genes_meta(records: list[list[_StrandData]], settings: ProkaryoteSettin
     return _find_genes_meta(records, settings, sets, code, gc_window)
 
 
+# Without -g, meta mode lets the table-4 sets compete with the table-11 ones sequence by
+# sequence, as Prodigal -p meta does with its Mycoplasma sets: a Mycoplasma contig decoded under
+# table 11 is cut at every TGA (gene F1 0.08-0.15 on 5-50 kb pieces of M. alvi and M.
+# gallisepticum, 0.82-0.91 under table 4). The best-scoring gene set wins, and where that is a
+# table-4 set's, it says table 4 only if its genes read through at least MIN_READTHROUGHS TGA
+# codons in frame, at least MIN_READTHROUGH_RATE per coding codon (tryptophan is ~1% of a
+# protein's residues and TGA most of a Mycoplasma's tryptophan codons: 1.4-12 per 1,000 codons
+# on the 5-20 kb pieces of M. alvi and M. gallisepticum that table 4 wins; 0-0.94 on the AT-rich
+# Erwinia phages' pieces where a table-4 set outscores the table-11 ones; one TGA may also be a
+# selenocysteine). Otherwise the table-11 sets' genes stand, also where a table-4 set's genes
+# read no TGA at all (valid table-11 genes, but taking them cost 2 of 17 genes on the Erwinia
+# phage contigs of bench/prokaryote/command_speed.py's mock metagenome). Only sequences of at
+# most TABLE4_MAX_GC are tried (the table-4 bacteria known span G+C 0.24-0.40, Mycoplasma
+# pneumoniae's the highest, and a contig scatters a few points around its genome).
+# docs/benchmarks.md, "Meta mode and table 4".
+MIN_READTHROUGHS = 2
+MIN_READTHROUGH_RATE = 1.2e-3
+TABLE4_MAX_GC = 0.45
+
+
+def find_genes_meta_any_code(records: list[list[_StrandData]], under_table4, settings: ProkaryoteSettings,
+                             sets: list[ParameterSet] | None = None) -> tuple[list[list[OrfGene]], list[str], list[int]]:
+    """find_genes_meta with no genetic code asked for: `records` prepared under table 11,
+    `under_table4(i)` prepares record i again under table 4. Returns per record its genes, its
+    parameter set's name and its table (11 or 4)."""
+    sets = load_sets() if sets is None else sets
+    groups = _process_groups(records, settings.threads)
+    if len(groups) > 1:
+        alone = replace(settings, threads=1)
+        parts = in_processes(lambda g: _any_code(records, list(g), under_table4, alone, sets), groups)
+        return tuple([x for p in parts for x in p[k]] for k in range(3))
+    return _any_code(records, list(range(len(records))), under_table4, settings, sets)
+
+
+def _any_code(records, indices: list[int], under_table4, settings, sets):
+    genes, names, tables = [], [], []
+    table4 = sets_for_code(sets, 4)
+    chosen11 = best_sets([records[i] for i in indices], settings, sets_for_code(sets, 11))
+    for i, best in zip(indices, chosen11):
+        rec, table = records[i], 11
+        if table4 and record_gc(rec) <= TABLE4_MAX_GC:
+            rec4 = under_table4(i)
+            best4 = best_sets([rec4], settings, table4)[0]
+            if best4 is not None and (best is None or best4[3] > best[3]):
+                read, codons = readthroughs(rec4, best4[1])
+                if read >= MIN_READTHROUGHS and read >= MIN_READTHROUGH_RATE * codons:
+                    rec, best, table = rec4, best4, 4
+        genes.append([] if best is None else _genes(rec, best[1], best[2]))
+        names.append("" if best is None else best[0])
+        tables.append(table)
+    return genes, names, tables
+
+
+def readthroughs(rec: list[_StrandData], chosen: list[np.ndarray]) -> tuple[int, int]:
+    """(in-frame TGA codons inside the chosen candidates of one record, their stop codons not
+    counted; the candidates' codons): under table 4, the TGAs its genes read as tryptophan."""
+    n = codons = 0
+    for d, idx in zip(rec, chosen):
+        c = d.cand
+        for k in idx:
+            a, e = int(c.a[k]), int(c.e[k])
+            last = e + 1 if c.open3[k] else e - 2  # one past the last sense codon
+            first = a + (last - a) % 3
+            n += sum(1 for m in re.finditer(b"TGA", c.seq[first:last].upper()) if m.start() % 3 == 0)
+            codons += (last - first) // 3
+    return n, codons
+
+
 def _process_groups(records: list[list[_StrandData]], processes: int) -> list[range]:
     """Consecutive runs of records with about equal bases, one per process (one run where the
     records are too few or too small to be worth a process)."""
@@ -215,7 +284,7 @@ def _find_genes_meta(records, settings, sets, code, gc_window) -> tuple[list[lis
         if best is None:
             out.append([]); names.append("")
             continue
-        name, chosen, scores = best
+        name, chosen, scores, _ = best
         out.append(_genes(rec, chosen, scores))
         names.append(name)
     return out, names
@@ -224,7 +293,8 @@ def _find_genes_meta(records, settings, sets, code, gc_window) -> tuple[list[lis
 def best_sets(records: list[list[_StrandData]], settings: ProkaryoteSettings, sets: list[ParameterSet] | None = None,
               code: int | None = None, gc_window: float | None = None) -> list[tuple[str, list, list] | None]:
     """Per record: (name of the set whose gene set scores highest, the chosen candidates per
-    strand, every candidate's score under it); None for a record without candidates."""
+    strand, every candidate's score under it, the gene set's total score); None for a record
+    without candidates."""
     sets = sets_for_code(load_sets() if sets is None else sets, code)
     with_sd_weights = any(s.dicodon is not None and s.dicodon.type_wt is not None for s in sets)
     if settings.use_dp and sum(len(d.cand.a) for rec in records for d in rec) >= COMPILED_FROM:
@@ -256,7 +326,7 @@ def best_sets(records: list[list[_StrandData]], settings: ProkaryoteSettings, se
             total = sum(float(sc[idx].sum()) for sc, idx in zip(scores[0], chosen[0]))
             if best is None or total > best[0]:
                 best = (total, s.name, chosen[0], scores[0])
-        out.append(None if best is None else best[1:])
+        out.append(None if best is None else (*best[1:], best[0]))
     return out
 
 
