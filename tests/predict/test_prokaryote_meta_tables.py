@@ -111,3 +111,16 @@ def test_the_pipeline_writes_each_sequence_with_its_table(tmp_path):
     assert {r[0]: r[8].split("transl_table=")[1][:2].rstrip(";") for r in rows} == {"four": "4", "eleven": "11"}
     ann, _, stats = predict_genome(None, fa, replace(cfg, code_from_genome=False))
     assert set(ann.genetic_codes.values()) == {11} and stats.table4_sequences == 0
+
+
+def test_the_command_says_which_sequences_read_table_4(tmp_path):
+    """The summary line (and with -q a note) and the GFF3 header say it; -g 11 keeps table 11."""
+    from conftest import run_cli
+
+    fa = tmp_path / "g.fa"
+    fa.write_text(f">four\n{_at_rich_genome(2, 0.015).decode()}\n>eleven\n{_at_rich_genome(4, 0.0).decode()}\n")
+    p = run_cli("predict", fa, "--meta", "-o", tmp_path / "g.gff3", "-q")
+    assert p.returncode == 0 and "table 4 on 1 of 2 sequences" in p.stderr
+    assert "table 4 on 1 of 2 sequences" in (tmp_path / "g.gff3").read_text().splitlines()[1]
+    p = run_cli("predict", fa, "--meta", "-g", "11", "-o", tmp_path / "h.gff3", "-q")
+    assert p.returncode == 0 and p.stderr == "" and "transl_table=4" not in (tmp_path / "h.gff3").read_text()

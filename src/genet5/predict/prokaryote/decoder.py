@@ -490,10 +490,8 @@ class ProkaryoteDecoder:
         """Record i prepared again under table 4, with its start features."""
         from dataclasses import replace
 
-        code4 = genetic_code(4)
         seqid, seq = self.sequences[i]
-        rec = prepare_record(seqid, seq, code4, start_codon_set(replace(self.cfg, genetic_code=4)), self.settings, None)
-        return rec
+        return prepare_record(seqid, seq, genetic_code(4), start_codon_set(replace(self.cfg, genetic_code=4)), self.settings)
 
     def finish(self, on_bases=None) -> Decoded:
         with single_threaded_blas():  # threads.py: numpy's BLAS threads would spin beside ours
