@@ -151,6 +151,22 @@ def test_percent_encoded_attributes(tmp_path):
     assert gene.transcripts[0].attributes["product"] == "x=y"
 
 
+def test_an_encoded_comma_in_a_parent_id_is_part_of_the_id(tmp_path):
+    """Parent lists are split on their literal commas before %2C is decoded (GFF3 spec): an ID
+    holding a comma (genet5 writes a FASTA header "a;b=c,d" into its IDs so) names one parent."""
+    text = gff(
+        ("chr1", "x", "gene", 1, 300, ".", "+", ".", "ID=g%2C1"),
+        ("chr1", "x", "mRNA", 1, 300, ".", "+", ".", "ID=t%2C1;Parent=g%2C1"),
+        ("chr1", "x", "mRNA", 1, 300, ".", "+", ".", "ID=t2;Parent=g%2C1"),
+        ("chr1", "x", "CDS", 1, 300, ".", "+", "0", "ID=c;Parent=t%2C1,t2"),
+    )
+    ann = read_annotation(write(tmp_path, text))
+    assert not ann.warnings
+    gene = next(ann.iter_genes())
+    assert gene.id == "g,1" and sorted(t.id for t in gene.transcripts) == ["t,1", "t2"]
+    assert all(t.cds for t in gene.transcripts)
+
+
 @pytest.mark.parametrize(
     "line, message",
     [

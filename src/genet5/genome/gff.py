@@ -189,6 +189,9 @@ _ID_RE = re.compile(r"(?:^|;)\s*ID=([^;]*)")
 _PARENT_RE = re.compile(r"(?:^|;)\s*Parent=([^;]*)")
 
 
+_PARENT_SEP = "\x1f"  # between a row's Parents once decoded (a decoded ID may hold a comma)
+
+
 def _decoded(value: str) -> str:
     return unquote(value) if "%" in value else value
 
@@ -273,7 +276,9 @@ def read_gff3(path: str | Path, strict: bool = False) -> Annotation:
         m = _ID_RE.search(cols[8])
         row.id = _decoded(m.group(1)) if m else None
         m = _PARENT_RE.search(cols[8])
-        row.parent = _decoded(m.group(1)) if m else None
+        # split on the commas that separate Parents before decoding: an encoded comma (%2C) is
+        # part of an ID
+        row.parent = _PARENT_SEP.join(_decoded(p) for p in m.group(1).split(",")) if m else None
         if row.type == "region":
             if row.attrs.get("Is_circular", "").lower() == "true":
                 ann.circular.add(row.seqid)
@@ -313,8 +318,8 @@ def _scope_reused_ids(rows: list[_Row]) -> dict[str, str]:
             scoped = f"{r.seqid}\x00{r.id}"
             restore[scoped] = r.id
             r.id = scoped
-        if r.parent and any(p in reused for p in r.parent.split(",")):
-            r.parent = ",".join(f"{r.seqid}\x00{p}" if p in reused else p for p in r.parent.split(","))
+        if r.parent and any(p in reused for p in r.parent.split(_PARENT_SEP)):
+            r.parent = _PARENT_SEP.join(f"{r.seqid}\x00{p}" if p in reused else p for p in r.parent.split(_PARENT_SEP))
     return restore
 
 
@@ -336,7 +341,7 @@ def _is_gene_type(row_type: str) -> bool:
 
 def _parents(row: _Row) -> list[str]:
     p = row.parent
-    return [x for x in p.split(",") if x] if p else []
+    return [x for x in p.split(_PARENT_SEP) if x] if p else []
 
 
 def _build_gff3(path, rows: list[_Row], by_id: dict[str, list[int]], ann: Annotation, strict: bool) -> None:  # noqa: C901
