@@ -166,6 +166,9 @@ VALUE_CASES = [
     ("stop_as_start", ["predict", "{fa}", "-o", "{out}/p.gff3", "--start-codons", "ATG,TAA"], "TAA is a stop codon of genetic code 11"),
     ("id_prefix_space", ["predict", "{fa}", "-o", "{out}/p.gff3", "--id-prefix", "a b"], "--id-prefix 'a b'"),
     ("id_prefix_semicolon", ["predict", "{fa}", "-o", "{out}/p.gff3", "--id-prefix", "a;b"], "--id-prefix 'a;b'"),
+    ("plot_width_0", ["plot", "chr1", "-f", "{fa}", "-o", "{out}/p.png", "--no-model", "-r", "{good}", "--width", "0"],
+     "--width 0: give a figure width between 1 and 200 inches"),
+    ("tokenizer_chunk_0", ["tokenizer", "train", "{fa}", "-o", "{out}/tok", "--chunk-size", "0"], "--chunk-size must be at least 1"),
 ]
 
 

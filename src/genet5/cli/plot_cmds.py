@@ -13,6 +13,9 @@ from genet5.cli.app import app, fail
 console = Console(stderr=True)
 
 
+MAX_WIDTH = 200.0
+
+
 @app.command()
 def plot(
     region: str = typer.Argument(..., help="SEQID:START-END, 1-based and inclusive (e.g. chr1:10000-20000), or a whole SEQID."),
@@ -32,6 +35,8 @@ def plot(
     from genet5.predict.plot import RegionError, parse_region, plot_region, region_logprobs
 
     # Cheap checks first: a mistyped region fails at once, before torch or matplotlib load.
+    if not 1.0 <= width <= MAX_WIDTH:  # matplotlib draws at most 2**16 pixels a side
+        fail(f"--width {width:g}: give a figure width between 1 and {MAX_WIDTH:g} inches")
     seqs = Genome(genome)
     try:
         where = parse_region(region, seqs.lengths)

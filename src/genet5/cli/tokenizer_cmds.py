@@ -31,6 +31,9 @@ def train(
             fail(f"{p}: no such file")
     if vocab_size < 10:
         fail(f"--vocab-size must be at least 10, got {vocab_size}")
+    for flag, value in (("--chunk-size", chunk_size), ("--min-frequency", min_frequency), ("--max-token-length", max_token_length)):
+        if value < 1:
+            fail(f"{flag} must be at least 1, got {value}")
     try:
         tok = DNABPETokenizer.train_from_fasta(
             fasta,
