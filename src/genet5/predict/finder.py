@@ -19,23 +19,33 @@ sequence of 50 kb or more teaches itself its statistics (single mode) and a shor
 decoded with the shipped parameter sets (meta mode); the genetic code is 11, or 4 where the
 genes read on past TGA, unless one is given. Coordinates are pyrodigal's: `begin` <= `end`,
 1-based and inclusive, `strand` +1 or -1, `partial_begin` / `partial_end` for a gene cut at the
-left / right edge (a sequence end or a run of N). Bad input raises GenomeFormatError (a
-ValueError) with the one line the command would print.
+left / right edge (a sequence end or a run of N); where an edge cuts a gene, `begin` / `end` are
+the outer bases of its whole codons, as pyrodigal's, and sequence() / translate() agree with them.
+Bad input raises GenomeFormatError (a ValueError) with the one line the command would print;
+an argument of the wrong type (a sequence that is not str, bytes, Seq or SeqRecord; a number
+that is not an int) a TypeError.
 """
 
 from __future__ import annotations
 
+import numbers
 import os
+import re
+import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import IO, Iterable
+from typing import IO
 
 from genet5.genome.fasta import FastaRecord, record_from_text
-from genet5.genome.models import Annotation, GenomeFormatError, Transcript
+from genet5.genome.models import Annotation, GenomeFormatError, Segment, Transcript
 
 
 @dataclass(frozen=True)
 class Gene:
-    """One predicted gene (its CDS, stop codon included)."""
+    """One predicted gene (its CDS, stop codon included). Where an edge cuts it, `begin` / `end`
+    are the outer bases of its whole codons, as pyrodigal's (the bases of a cut codon beyond
+    them are left out), and sequence() / translate() read exactly begin..end; `genet5 predict`'s
+    GFF3 runs such a gene to the edge instead (NCBI's style, with a phase)."""
 
     sequence_id: str
     id: str
@@ -46,7 +56,7 @@ class Gene:
     partial_end: bool  # cut at the right edge
     start_type: str  # ATG, GTG, TTG, ... or Edge where the 5' end is cut
     rbs_motif: str | None  # the Shine-Dalgarno piece before the start (Prodigal's), None without
-    rbs_spacer: str | None  # bases between it and the start, as Prodigal writes it ("5-10bp")
+    rbs_spacer: str | None  # bases between it and the start, their exact count ("4bp", "9bp"; not Prodigal's "5-10bp")
     score: float
     translation_table: int
     _nucleotides: str = field(repr=False, default="")
@@ -62,10 +72,30 @@ class Gene:
         seq = self._nucleotides
         return (seq.count("G") + seq.count("C")) / max(len(seq) - seq.count("N"), 1)
 
-    def translate(self, include_stop: bool = False) -> str:
-        """The protein (a cut 5' end does not begin with M); include_stop: with the stop's '*'
-        where the gene has its stop codon."""
-        return self._protein + ("*" if include_stop and not self.partial_3prime else "")
+    def translate(self, translation_table: int | None = None, unknown_residue: str = "X", include_stop: bool = False,
+                  strict: bool = True) -> str:
+        """The protein, in pyrodigal's argument order (a cut 5' end does not begin with M).
+        translation_table: another NCBI table to read the CDS with (default: the gene's own);
+        unknown_residue: the letter for codons with an unknown base; include_stop: end with the
+        stop's '*' where the gene has its stop codon (unlike pyrodigal, off by default);
+        strict: False reads a codon with an unknown base where every base there gives the same
+        amino acid (CCN: P), as pyrodigal's strict=False."""
+        table = self.translation_table
+        if translation_table is not None:
+            table = _table_id("translation_table", translation_table)
+        if not isinstance(unknown_residue, str) or len(unknown_residue) != 1:
+            raise TypeError(f"unknown_residue: {unknown_residue!r} is not one character")
+        if table == self.translation_table and strict:
+            protein = self._protein + ("*" if include_stop and not self.partial_3prime else "")
+        else:
+            protein = _translate(self._nucleotides, table, not self._partial_5prime, strict)
+            if protein.endswith("*") and not include_stop:
+                protein = protein[:-1]
+        return protein if unknown_residue == "X" else protein.replace("X", unknown_residue)
+
+    @property
+    def _partial_5prime(self) -> bool:
+        return self.partial_begin if self.strand == 1 else self.partial_end
 
     @property
     def partial_3prime(self) -> bool:
@@ -86,6 +116,7 @@ class Genes(list):
         too (False: rows only, to follow another sequence's genes in one file)."""
         from genet5.genome.gff3_writer import write_gff3_handle
 
+        _check_id(sequence_id)
         ann = _renamed(self._annotation, self.sequence_id, sequence_id)
         lengths = {sequence_id or self.sequence_id: self._length}
         if header:
@@ -100,10 +131,12 @@ class Genes(list):
 
     def write_translations(self, fh: IO[str], sequence_id: str | None = None, width: int = 60) -> None:
         """Protein FASTA, one record per gene (its ID)."""
+        _check_id(sequence_id)
         _write_fasta(fh, ((_rename(g.id, self.sequence_id, sequence_id), g.translate()) for g in self), width)
 
     def write_genes(self, fh: IO[str], sequence_id: str | None = None, width: int = 60) -> None:
         """CDS nucleotide FASTA, one record per gene (its ID)."""
+        _check_id(sequence_id)
         _write_fasta(fh, ((_rename(g.id, self.sequence_id, sequence_id), g.sequence()) for g in self), width)
 
 
@@ -122,10 +155,8 @@ class GeneFinder:
     def __init__(self, meta: bool = False, mode: str = "auto", genetic_code: int | str | None = None,
                  closed: bool = False, min_gene_length: int = 90, start_codons: Iterable[str] | None = None,
                  threads: int | None = None, training: str | os.PathLike | None = None):
-        from genet5.genome.codes import known_codes
-
         mode = "meta" if meta else mode
-        if mode not in ("auto", "single", "meta"):
+        if not isinstance(mode, str) or mode not in ("auto", "single", "meta"):
             raise ValueError(f"mode: {mode!r} is not one of auto, single, meta")
         if isinstance(genetic_code, str):
             if genetic_code.strip().lower() != "auto":
@@ -134,15 +165,12 @@ class GeneFinder:
         elif genetic_code is None:
             code = 11
         else:
-            code = int(genetic_code)
-            if code not in known_codes():
-                raise ValueError(f"genetic_code: {code} is not an NCBI translation table")
+            code = _table_id("genetic_code", genetic_code, " or 'auto'")
+        min_gene_length = _whole("min_gene_length", min_gene_length)
         if min_gene_length < 6:
             raise ValueError(f"min_gene_length: {min_gene_length} is shorter than a start and a stop codon")
-        codons = tuple(c.strip().upper() for c in start_codons) if start_codons is not None else None
-        if codons is not None and (not codons or any(len(c) != 3 or set(c) - set("ACGT") for c in codons)):
-            raise ValueError(f"start_codons: {start_codons!r} is not a list of codons such as ('ATG', 'GTG', 'TTG')")
-        if threads is not None and threads < 1:
+        codons = _start_codons(start_codons, code)
+        if threads is not None and _whole("threads", threads) < 1:
             raise ValueError(f"threads: {threads} must be at least 1")
         from genet5.predict.pipeline import PredictConfig
 
@@ -154,6 +182,12 @@ class GeneFinder:
         if training is not None:
             from genet5.predict.prokaryote.meta import load_training
 
+            path = os.fspath(training)  # TypeError for anything but a path
+            try:  # a missing or unreadable file is an OSError, not "not a training file"
+                with open(path, "rb"):
+                    pass
+            except OSError as err:
+                raise type(err)(err.errno, f"training file: {err.strerror}", path) from None
             trained = load_training(training)
             if mode != "auto":
                 raise ValueError(f"mode {mode}: a training file's parameters decode every sequence; drop meta / mode")
@@ -164,9 +198,14 @@ class GeneFinder:
     def train(self, *sequences, sequence_ids: Iterable[str] | None = None) -> "GeneFinder":
         """Learn the genome's statistics from these sequences together (single mode, as `genet5
         predict` does on a whole genome: at least 20 kb in all), to decode it or other
-        sequences of the species with later (find_genes). Returns the finder."""
+        sequences of the species with later (find_genes). Returns the finder. A meta-mode finder
+        (meta=True, mode="meta") decodes with the shipped parameter sets only: training it is a
+        RuntimeError, as pyrodigal's; train a GeneFinder() instead."""
         from genet5.predict.prokaryote.meta import SINGLE_MIN
 
+        if self.mode == "meta":
+            raise RuntimeError("cannot train a meta-mode finder (meta=True / mode='meta' decodes with the shipped "
+                               "parameter sets only): train a GeneFinder() or GeneFinder(mode='single') instead")
         records = _records(sequences, sequence_ids)
         bases = sum(len(r.seq) for r in records)
         if bases < SINGLE_MIN:
@@ -189,8 +228,11 @@ class GeneFinder:
             save_training(outputs.take(path), self.training, {"genet5": __version__, "from": "GeneFinder.train"})
 
     def find_genes(self, sequence, sequence_id: str | None = None) -> Genes:
-        """The genes of one sequence (str, bytes, Bio.Seq, Bio.SeqRecord): with the training's
+        """The genes of one sequence (str, bytes, bytearray, Bio.Seq, Bio.SeqRecord): with the training's
         parameters where the finder was trained, else as the finder's mode says."""
+        if isinstance(sequence, (list, tuple, dict)):
+            raise TypeError(f"find_genes takes one sequence ({_ACCEPTED}), not a {type(sequence).__name__}: "
+                            "decode several with find_genes_many")
         records = _records([sequence], [sequence_id] if sequence_id is not None else None)
         return self._decode(records)[records[0].id]
 
@@ -203,6 +245,9 @@ class GeneFinder:
         contigs spreads them over processes."""
         if isinstance(sequences, dict):
             sequence_ids, sequences = list(sequences), list(sequences.values())
+        elif _is_sequence(sequences) or not isinstance(sequences, Iterable):
+            raise TypeError(f"find_genes_many takes a dict of ID to sequence or several sequences ({_ACCEPTED}), "
+                            f"not a {type(sequences).__name__}: decode one with find_genes")
         return self._decode(_records(list(sequences), sequence_ids))
 
     def _use_training(self, trained) -> None:
@@ -214,6 +259,101 @@ class GeneFinder:
         return {r.id: _genes_of(ann, r, lengths[r.id]) for r in records}
 
 
+_ACCEPTED = "a str, bytes, bytearray, memoryview, Bio.Seq.Seq or Bio.SeqRecord.SeqRecord"
+
+
+def _is_sequence(s) -> bool:
+    """One sequence as the API takes it: text, bytes (any buffer), a Biopython Seq or SeqRecord."""
+    if isinstance(s, (str, bytes, bytearray, memoryview)):
+        return True
+    seq_mod, rec_mod = sys.modules.get("Bio.Seq"), sys.modules.get("Bio.SeqRecord")  # loaded if s is one
+    return bool((seq_mod is not None and isinstance(s, (seq_mod.Seq, seq_mod.MutableSeq)))
+                or (rec_mod is not None and isinstance(s, rec_mod.SeqRecord)))
+
+
+def _raw_bases(s, i: int) -> bytes:
+    seq = getattr(s, "seq", s)  # a SeqRecord's sequence (or any record with .seq)
+    if isinstance(seq, (bytes, bytearray, memoryview)):
+        return bytes(seq)
+    if isinstance(seq, str) or _is_sequence(seq):
+        return str(seq).encode("ascii", errors="replace")
+    raise TypeError(f"sequence {i + 1}: {type(s).__name__!r} is not a sequence type: give {_ACCEPTED}")
+
+
+def _whole(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: {value!r} is not a whole number (int)")
+    return int(value)
+
+
+def _table_id(name: str, value, also: str = "") -> int:
+    from genet5.genome.codes import known_codes
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: {value!r} is not an NCBI translation table number (int){also}")
+    if int(value) not in known_codes():
+        raise ValueError(f"{name}: {value} is not an NCBI translation table")
+    return int(value)
+
+
+def _start_codons(start_codons, code: int) -> tuple[str, ...] | None:
+    """The start codons as the decoder takes them; a stop codon of the table (of 11 and 4 where
+    the table is chosen from the genome) is refused: no gene could start there."""
+    from genet5.genome.codes import genetic_code
+
+    if start_codons is None:
+        return None
+    if isinstance(start_codons, (str, bytes)) or not isinstance(start_codons, Iterable):
+        raise TypeError(f"start_codons: {start_codons!r} is not a list of codons such as ('ATG', 'GTG', 'TTG')")
+    given = list(start_codons)
+    if not all(isinstance(c, str) for c in given):
+        raise TypeError(f"start_codons: {start_codons!r} is not a list of codons such as ('ATG', 'GTG', 'TTG')")
+    codons = tuple(c.strip().upper() for c in given)
+    if not codons or any(len(c) != 3 or set(c) - set("ACGT") for c in codons):
+        raise ValueError(f"start_codons: {start_codons!r} is not a list of codons such as ('ATG', 'GTG', 'TTG')")
+    for table in (code,) if code not in (0, 11) else (11, 4):  # 11 may become 4 (genetic_code None or 'auto')
+        stops = [c for c in codons if c.encode() in genetic_code(table).stops]
+        if stops:
+            raise ValueError(f"start_codons: {', '.join(stops)} is a stop codon under translation table {table}")
+    return codons
+
+
+def _check_id(sequence_id) -> None:
+    """A writer's sequence_id, checked as find_genes checks one (fasta.record_from_text)."""
+    if sequence_id is None:
+        return
+    if not isinstance(sequence_id, str):
+        raise TypeError(f"sequence_id: {sequence_id!r} is not a str")
+    if not sequence_id or sequence_id.split(None, 1)[0] != sequence_id:
+        raise GenomeFormatError(repr(sequence_id), None, "a sequence ID must be one word, without spaces")
+
+
+def _translate(cds: str, table: int, first_as_met: bool, strict: bool) -> str:
+    """The CDS read with another table, or (strict False) codons with an N read where every base
+    there gives one amino acid (pyrodigal's strict=False)."""
+    from genet5.genome.codes import genetic_code
+
+    gc = genetic_code(table)
+    protein = gc.translate(cds.encode(), first_as_met=first_as_met)
+    if strict or "X" not in protein:
+        return protein
+    out = list(protein)
+    for k, aa in enumerate(protein):
+        codon = cds[3 * k : 3 * k + 3]
+        if aa == "X" and set(codon) <= set("ACGTN"):
+            reads = {gc.codon_to_aa.get(c.encode()) for c in _expand(codon)}
+            if len(reads) == 1 and None not in reads:
+                out[k] = reads.pop()
+    return "".join(out)
+
+
+def _expand(codon: str) -> list[str]:
+    out = [""]
+    for b in codon:
+        out = [o + x for o in out for x in ("ACGT" if b == "N" else b)]
+    return out
+
+
 def _records(sequences, ids) -> list[FastaRecord]:
     ids = list(ids) if ids is not None else None
     if ids is not None and len(ids) != len(sequences):
@@ -222,12 +362,8 @@ def _records(sequences, ids) -> list[FastaRecord]:
         raise ValueError("no sequence given")
     out = []
     for i, s in enumerate(sequences):
+        raw = _raw_bases(s, i)
         sid = ids[i] if ids is not None else getattr(s, "id", None) or f"seq{i + 1}"
-        seq = getattr(s, "seq", s)  # a SeqRecord's sequence
-        if isinstance(seq, (bytes, bytearray, memoryview)):
-            raw = bytes(seq)
-        else:
-            raw = str(seq).encode("ascii", errors="replace")
         out.append(record_from_text(str(sid), raw))
     if len({r.id for r in out}) != len(out):
         raise ValueError("sequence IDs repeat: give each sequence its own")
@@ -237,7 +373,28 @@ def _records(sequences, ids) -> list[FastaRecord]:
 def _predict(records: list[FastaRecord], cfg, name: str):
     from genet5.predict.pipeline import predict_genome
 
-    return predict_genome(None, name, cfg, records=iter(records))
+    try:
+        return predict_genome(None, name, cfg, records=iter(records))
+    except GenomeFormatError as err:  # the decoder's advice names the command's options: say the API's
+        said = _api_words(err.problem)
+        if said == err.problem:
+            raise
+        raise GenomeFormatError(err.path, err.line, said) from None
+
+
+_CLI_WORDS = [  # the command's options in the decoder's messages -> the API's arguments
+    (re.compile(r"use --meta \(--mode meta\) or --mode auto"),
+     "use GeneFinder(meta=True) (mode='meta'), or mode='auto'"),
+    (re.compile(r"--meta \(--mode meta\)|--meta\b|--mode meta\b"), "GeneFinder(meta=True)"),
+    (re.compile(r"--mode (auto|single)\b"), r"GeneFinder(mode='\1')"),
+    (re.compile(r"(?<![\w-])-g (\d+)"), r"genetic_code=\1"),
+]
+
+
+def _api_words(problem: str) -> str:
+    for pattern, words in _CLI_WORDS:
+        problem = pattern.sub(words, problem)
+    return problem
 
 
 def _genes_of(ann: Annotation, rec: FastaRecord, length: int) -> Genes:
@@ -249,8 +406,9 @@ def _genes_of(ann: Annotation, rec: FastaRecord, length: int) -> Genes:
     own.genetic_codes[rec.id] = ann.genetic_codes.get(rec.id, 11)
     genes = []
     for g in sorted(ann.genes.get(rec.id, []), key=lambda g: (g.start, g.end)):
+        tx: Transcript = _whole_codons(g.transcripts[0])
+        g = replace(g, transcripts=[tx, *g.transcripts[1:]])
         own.add_gene(g)
-        tx: Transcript = g.transcripts[0]
         code = code_for(tx, ann, 11)
         left_cut, right_cut = (tx.start_partial, tx.end_partial) if tx.strand != "-" else (tx.end_partial, tx.start_partial)
         motif = tx.attributes.get("rbs_motif")
@@ -263,6 +421,30 @@ def _genes_of(ann: Annotation, rec: FastaRecord, length: int) -> Genes:
             score=float(tx.attributes.get("score", "nan")), translation_table=code.id,
             _nucleotides=cds_sequence(tx, source).decode(), _protein=protein_sequence(tx, source, code)))
     return Genes(genes, rec.id, own, length)
+
+
+def _whole_codons(tx: Transcript) -> Transcript:
+    """A cut CDS from its first whole codon to its last (pyrodigal's begin / end): the phase bases
+    at a cut 5' end and a cut codon's bases at a cut 3' end left out; whole CDSs as they are."""
+    head = tx.phase
+    tail = (tx.cds_length - head) % 3
+    if not (head or tail) or not tx.cds:
+        return tx
+
+    def trim(segs: list[Segment]) -> list[Segment]:
+        segs = list(segs)
+        first, last = segs[0], segs[-1]
+        plus = first.strand != "-"
+        segs[0] = replace(first, start=first.start + head) if plus else replace(first, end=first.end - head)
+        last = segs[-1]
+        segs[-1] = replace(last, end=last.end - tail) if plus else replace(last, start=last.start + tail)
+        return segs
+
+    cds = trim(tx.cds)
+    if any(s.length < 1 for s in cds):
+        return tx
+    exons = trim(tx.exons) if tx.exons else []
+    return replace(tx, cds=cds, exons=exons, phase=0)
 
 
 def _rename(gene_id: str, old: str, new: str | None) -> str:
