@@ -413,6 +413,8 @@ def predict(
     if quiet:  # Prodigal's -q: nothing, unless the genome overruled the command's own table (no -g, table 4)
         summary = (f"note: {code_note}" if code_note and genetic_code_text is None and stats.genetic_code != 11
                    else f"note:{_table4_said(stats, '')}" if stats.table4_sequences else "")
+    for note in stats.notes:  # where the genome changed what was asked (pipeline.py), even with -q
+        print(f"note: {note}", file=sys.stderr, flush=True)
     if summary:
         print(summary, file=sys.stderr, flush=True)  # one line, as a log reader or grep expects
 

@@ -11,7 +11,8 @@ One genome is decoded at once (all its sequences share the statistics):
    (predict/splice_pwm.json);
 2. each round: the gene-structure HMM (predict/viterbi_hmm.py: start codon, in-frame codons,
    stop codon, GT..AG introns that keep the frame and never hide a stop, both strands, partial
-   genes at sequence ends) decodes every sequence with per-base emissions
+   genes at sequence ends and at assembly gaps, which end the stretch before them and begin
+   the one after) decodes every sequence with per-base emissions
        coding chain log-ratio by codon position / intron chain / intergenic chain / 5' and 3'
        UTR chains (the untranslated flanks of genes, states of their own)
    (all against one background chain of the genome); its genes then re-estimate (refit.py) the
@@ -45,6 +46,7 @@ classifier's candidates (a few bytes per base) are kept.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import replace
 
 import numpy as np
@@ -53,9 +55,12 @@ from genet5.genome.codes import GeneticCode, reverse_complement
 from genet5.predict.eukaryote.content import background_counts, fit_coding
 from genet5.predict.eukaryote.density import orf_spans, single_orf_fraction
 from genet5.predict.eukaryote.refit import refit
-from genet5.predict.eukaryote.repeats import RepeatCover, RepeatTable, cut_runs, union_runs
+from genet5.predict.eukaryote.repeats import (
+    RepeatCover, RepeatTable, cut_runs, lower_acgt, union_runs, written_in_lower_case,
+)
 from genet5.predict.eukaryote.settings import EukaryoteSettings, GenomeModels  # the decoder's public names too
 from genet5.predict.prokaryote.coding import ContextCache, order_for
+from genet5.predict.prokaryote.orfs import segments
 from genet5.predict.viterbi_decoder import (
     RegionJob, ViterbiGene, candidate_regions, decode_jobs, start_set, worker_count,
 )
@@ -168,20 +173,24 @@ def decode(records: list[tuple[str, bytes]], code: GeneticCode, models: GenomeMo
     hmm = gene_hmm(code, models, settings, starts)
     workers = worker_count(settings.workers)
     out: list[list[ViterbiGene]] = [[] for _ in records]
-    pool: list[tuple[int, RegionJob]] = []
+    pool: list[tuple[int, int, RegionJob]] = []  # (record, where the job's sequence starts in it, job)
 
     def flush() -> None:
-        found = decode_jobs([job for _, job in pool], hmm, code, min_len=settings.min_len, min_score=settings.min_score,
+        found = decode_jobs([job for *_, job in pool], hmm, code, min_len=settings.min_len, min_score=settings.min_score,
                             batch_bases=POOL_BASES, workers=workers)
-        for (k, _), genes in zip(pool, found):
-            out[k] += [g for g in genes if repeats is None or repeats[k].share(g.cds) <= settings.max_repeat_share]
+        for (k, shift, _), genes in zip(pool, found):
+            for g in genes:
+                if shift:  # a stretch between assembly gaps: back to the record's coordinates
+                    g.cds = [(a + shift, b + shift) for a, b in g.cds]
+                if repeats is None or repeats[k].share(g.cds) <= settings.max_repeat_share:
+                    out[k].append(g)
         pool.clear()
 
     for k, (seqid, seq) in enumerate(records):
         if len(seq) >= settings.min_len:
-            for job in _record_jobs(seq, models, settings, masks[k] if masks else (), sites[k] if sites else None):
-                pool.append((k, job))
-                if sum(b - a for _, j in pool for a, b in j.regions) >= POOL_BASES:
+            for shift, job in _record_jobs(seq, models, settings, masks[k] if masks else (), sites[k] if sites else None):
+                pool.append((k, shift, job))
+                if sum(b - a for *_, j in pool for a, b in j.regions) >= POOL_BASES:
                     flush()
         if on_record:
             on_record(seqid, len(seq))
@@ -209,10 +218,18 @@ def stream_blocks(n: int, block: int, regions_in) -> list[tuple[int, int, list[t
 
 def _record_jobs(seq: bytes, models: GenomeModels, settings: EukaryoteSettings, mask, sites):
     """The regions of one sequence to decode, block by block when it is longer than STREAM_BLOCK
-    (a generator: a block's site arrays are made when the pool takes it)."""
-    padded = padded_base_codes(seq)
+    (a generator: a block's site arrays are made when the pool takes it), as (shift, RegionJob):
+    the job's sequence starts `shift` bases into `seq`. Assembly gaps (runs of >= MIN_GAP N,
+    orfs.segments, as the other decoders split records) are never decoded: a gap's length is
+    unknown, so each stretch between gaps is a sequence of its own, and a gene cut by a gap is
+    partial there as at a sequence end (no exon or intron holds a gap, no gene spans one)."""
+    pieces = segments(seq)
+    whole = pieces == [(0, len(seq))]
+    ends = [e for _, e in pieces]
+    padded = padded_base_codes(seq) if whole else None
     penalty = settings.softmask_penalty
     ems: dict[int, np.ndarray] = {}
+    kept: dict[int, tuple[int, bytes, np.ndarray]] = {}  # per stretch start: its end, bases, padded codes
 
     def regions_in(lo: int, hi: int) -> list[tuple[int, int]]:
         ems[lo] = emission_table(seq, models, mask, penalty, lo, hi)
@@ -220,8 +237,41 @@ def _record_jobs(seq: bytes, models: GenomeModels, settings: EukaryoteSettings, 
 
     for lo, hi, regions in stream_blocks(len(seq), STREAM_BLOCK, regions_in):
         em = ems.pop(lo)
-        yield RegionJob(seq, regions, lambda g, em=em, lo=lo: em[g - lo],
-                        sites.dense(lo, hi) if sites is not None else None, lo, padded)
+        if whole:
+            yield 0, RegionJob(seq, regions, lambda g, em=em, lo=lo: em[g - lo],
+                               sites.dense(lo, hi) if sites is not None else None, lo, padded)
+            continue
+        first = bisect.bisect_right(ends, lo)  # the stretches that reach into the block
+        for s, e, cut in between_gaps(regions, pieces[first:], settings.min_len):
+            if s not in kept:
+                kept[s] = (e, seq[s:e], padded_base_codes(seq[s:e]))
+            _, part, codes = kept[s]
+            a, b = max(lo, s), min(hi, e)
+            yield s, RegionJob(part, cut, lambda g, em=em, at=lo - s: em[g - at],
+                               sites.dense(a, b) if sites is not None else None, a - s, codes)
+        for s in [s for s, (e, *_) in kept.items() if e <= hi]:
+            del kept[s]
+
+
+def between_gaps(regions: list[tuple[int, int]], pieces: list[tuple[int, int]], min_len: int = 1):
+    """The sorted `regions` cut at assembly gaps: (s, e, regions of the stretch [s, e) of
+    `pieces` (orfs.segments) in the stretch's own coordinates) for each stretch that they reach
+    with at least one piece of `min_len` bases or more (a shorter one holds no gene). One sweep
+    over both lists."""
+    i = 0
+    for s, e in pieces:
+        if not regions or s >= regions[-1][1]:
+            return
+        while regions[i][1] <= s:
+            i += 1
+        cut, j = [], i
+        while j < len(regions) and regions[j][0] < e:
+            a, b = max(regions[j][0], s), min(regions[j][1], e)
+            if b - a >= min_len:
+                cut.append((a - s, b - s))
+            j += 1
+        if cut:
+            yield s, e, cut
 
 
 def gene_hmm(code: GeneticCode, models: GenomeModels, settings: EukaryoteSettings, starts=None) -> GeneHMM:
@@ -247,8 +297,10 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     `on_record(seqid, bases)` after each record (or piece) of each pass (progress; planned_bases
     gives the total); `initial` replaces the seed models; `masks`, per record, its soft-masked
     runs: counted as repeats by the gene filter (settings.max_repeat_share) and, with
-    settings.softmask_penalty, made dearer for coding states; `site_model`, the splice-site classifier to use
-    when settings.site_model_weight is set (default: the bundled one)."""
+    settings.softmask_penalty, made dearer for coding states (ignored where they hold nearly
+    every base: a genome written in lower case, repeats.written_in_lower_case); `site_model`,
+    the splice-site classifier to use when settings.site_model_weight is set (default: the
+    bundled one)."""
     settings = settings or EukaryoteSettings()
     args = (records, code, settings, starts, on_round, on_record, initial, masks, site_model)
     if settings.site_model_weight <= 0:
@@ -261,6 +313,9 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
 
 def _find_genes(records, code, settings, starts, on_round, on_record, initial, masks, site_model):
     settings = replace(settings, workers=worker_count(settings.workers))  # chosen once, by the load at the start
+    if masks and written_in_lower_case(sum(lower_acgt(s, m) for (_, s), m in zip(records, masks)),
+                                       sum(len(s) - s.count(b"N") for _, s in records)):
+        masks = None  # (nearly) all lower case: not soft-masked, only written so (repeats.LOWER_CASE_SHARE)
     density, compactness = None, 0.0
     if settings.adapt_to_density:
         settings, density, compactness = for_gene_density(records, code, settings)

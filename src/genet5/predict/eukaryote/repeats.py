@@ -135,3 +135,21 @@ def union_runs(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple
         else:
             out.append((x, y))
     return out
+
+
+# A genome with at least this share of its A/C/G/T bases in lower case is not soft-masked, only
+# written in lower case (some exports, `tr A-Z a-z`): read as unmasked, or every base would
+# count as a repeat and no gene would be kept. Soft-masked genomes sit far below (Zymoseptoria
+# 15%, large plant genomes 60-85%).
+LOWER_CASE_SHARE = 0.95
+
+
+def lower_acgt(seq: bytes, mask: list[tuple[int, int]]) -> int:
+    """A/C/G/T bases of `seq` (read_fasta's, N for anything else) inside the lower-case runs `mask`."""
+    return sum(b - a - seq.count(b"N", a, b) for a, b in mask)
+
+
+def written_in_lower_case(lower: int, acgt: int) -> bool:
+    """Whether `lower` lower-case bases of `acgt` A/C/G/T bases make a genome written in lower
+    case rather than soft-masked (LOWER_CASE_SHARE)."""
+    return acgt > 0 and lower >= LOWER_CASE_SHARE * acgt
