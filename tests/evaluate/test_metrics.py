@@ -133,6 +133,24 @@ def test_gtf_without_stop_rows_matches_gff3_with_stop_given_the_genome(tmp_path)
         assert with_genome.total[level].f1 == 1.0, level
     without = compare_files(gff3, gtf).result
     assert without.total["exon"].f1 == 0.0
+    # without the genome the mismatch is seen: both predicted 3' ends lie a codon from the reference's
+    assert without.stops_codon_apart == 2 and with_genome.stops_codon_apart == 0
+
+
+def test_eval_says_when_the_stop_codon_conventions_differ(tmp_path):
+    """`genet5 eval` without --genome notes predicted CDS ends a codon from the reference's (a GTF
+    without stop rows against a GFF3 with them); with the files alike, or the genome, no note."""
+    from conftest import run_cli
+
+    ref, pred = tmp_path / "ref.gff3", tmp_path / "pred.gtf"
+    ref.write_text("##gff-version 3\n" + "".join(f"chr1\tx\tCDS\t{100 * i + 1}\t{100 * i + 30}\t.\t+\t0\tID=c{i}\n"
+                                                  for i in range(5)))
+    pred.write_text("".join(f'chr1\tx\tCDS\t{100 * i + 1}\t{100 * i + 27}\t.\t+\t0\tgene_id "g{i}"; transcript_id "t{i}";\n'
+                            for i in range(5)))
+    said = run_cli("eval", ref, pred)
+    assert said.returncode == 0 and "note: 5 of 5 predicted CDS end a codon away" in said.stdout + said.stderr
+    same = run_cli("eval", ref, ref)
+    assert same.returncode == 0 and "a codon away" not in same.stdout + same.stderr
 
 
 def test_ids_reused_on_each_sequence_stay_separate_genes(tmp_path):

@@ -70,6 +70,11 @@ def _prepare_outputs(inputs: list, outputs: dict, genetic_code: int | None = Non
     console.stderr = stdout_is_output(*outputs.values())
 
 
+# eval without --genome says so where this share of the predicted 3' ends (or more) miss a
+# reference one by a codon: the stop-codon conventions differ, and most genes would score wrong
+STOPS_APART_SHARE = 0.2
+
+
 @app.command()
 def eval(  # noqa: A001 - the command is called eval
     reference: Path = typer.Argument(..., help="Reference annotation (GFF3 or GTF, plain or gzip)."),
@@ -112,6 +117,11 @@ def eval(  # noqa: A001 - the command is called eval
         f"{seconds:.2f} s",
         highlight=False,
     )
+    n_pred_stops = result.total["stop"].n_pred
+    if genome is None and result.stops_codon_apart >= max(3, STOPS_APART_SHARE * n_pred_stops):
+        console.print(f"note: {result.stops_codon_apart:,} of {n_pred_stops:,} predicted CDS end a codon away from a "
+                      "reference CDS end: one file leaves its stop codons out of the CDS (GTF does); give the genome "
+                      "(--genome) to score them alike", highlight=False, soft_wrap=True)
     if json_out is not None:
         out = result.as_dict()
         out["reference"], out["prediction"] = str(reference), str(prediction)

@@ -158,6 +158,9 @@ class EvalResult:
     dropped_pred: int
     stops_added_ref: int = 0
     stops_added_pred: int = 0
+    # predicted CDS 3' ends that miss a reference one by exactly a codon (either way): one side
+    # leaves its stop codons out (GTF does; --genome reconciles them)
+    stops_codon_apart: int = 0
 
     def as_dict(self) -> dict:
         out: dict = {level: self.total[level].as_dict() for level in LEVELS}
@@ -176,14 +179,24 @@ def evaluate(ref: Annotation, pred: Annotation, seqids: list[str] | None = None)
         seqids = list(dict.fromkeys(list(ref.genes) + list(pred.genes)))
     total = {level: Counts() for level in LEVELS}
     per_seq: dict[str, dict[str, Counts]] = {}
-    dropped_ref = dropped_pred = 0
+    dropped_ref = dropped_pred = apart = 0
     for seqid in seqids:
         r, dr = _collect(ref, seqid)
         p, dp = _collect(pred, seqid)
         dropped_ref += dr
         dropped_pred += dp
+        apart += _stops_a_codon_apart(r.stops, p.stops)
         counts = compare_sequence(r, p)
         per_seq[seqid] = counts
         for level in LEVELS:
             total[level] += counts[level]
-    return EvalResult(total, per_seq, dropped_ref, dropped_pred)
+    return EvalResult(total, per_seq, dropped_ref, dropped_pred, stops_codon_apart=apart)
+
+
+def _stops_a_codon_apart(ref_stops: set, pred_stops: set) -> int:
+    """Predicted 3' ends that are no reference 3' end but lie exactly 3 bases from one."""
+    n = 0
+    for strand, three in pred_stops - ref_stops:
+        if (strand, three + 3) in ref_stops or (strand, three - 3) in ref_stops:
+            n += 1
+    return n
