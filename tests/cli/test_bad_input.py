@@ -169,6 +169,8 @@ VALUE_CASES = [
     ("plot_width_0", ["plot", "chr1", "-f", "{fa}", "-o", "{out}/p.png", "--no-model", "-r", "{good}", "--width", "0"],
      "--width 0: give a figure width between 1 and 200 inches"),
     ("tokenizer_chunk_0", ["tokenizer", "train", "{fa}", "-o", "{out}/tok", "--chunk-size", "0"], "--chunk-size must be at least 1"),
+    ("bake_lone_fasta", ["bake", "{fa}", "{out}/baked"], "good.fa: no annotation beside this genome"),
+    ("train_missing_bake", ["train", "{out}/missing"], "missing: no such directory"),
 ]
 
 

@@ -336,8 +336,9 @@ def plan(raw: Path, cfg: BakeConfig) -> tuple[list[Entry], set[str]]:
     cfg.check()
     entries = discover(raw)
     for e in entries:
-        if e.annotation is None:
-            raise GenomeFormatError(e.genome.parent, None, "no annotation file: GeneT5 bake needs genes")
+        if e.annotation is None:  # named by the genome: a lone FASTA's folder is only "."
+            raise GenomeFormatError(e.genome, None, "no annotation beside this genome (an annotation.gff3, .gff, "
+                                    ".gtf or .gbff file, gzip too, in its folder): GeneT5 bake needs genes")
     names = list(cfg.holdout) + (holdout_from_splits(entries, Path(cfg.splits), cfg.group_by) if cfg.splits else [])
     return entries, resolve_holdout(entries, names, cfg.group_by)
 

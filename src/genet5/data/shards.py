@@ -131,6 +131,8 @@ class Shard:
 
 def load_index(root: str | os.PathLike) -> dict[str, Any]:
     path = Path(root) / "index.json"
+    if not Path(root).is_dir():
+        raise GenomeFormatError(root, None, "no such directory (give the output directory of `genet5 bake`)")
     if not path.is_file():
         raise GenomeFormatError(path, None, "no index.json: not a finished bake (run the bake again to finish it)")
     with open(path, encoding="utf-8") as fh:
