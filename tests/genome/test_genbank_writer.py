@@ -33,3 +33,21 @@ def test_written_genes_read_back_the_same(tmp_path):
     written = sorted((f.qualifiers["locus_tag"][0], f.qualifiers["translation"][0])
                      for r in SeqIO.parse(out, "genbank") for f in r.features if f.type == "CDS")
     assert written == proteins
+
+
+def test_a_converted_annotation_is_not_labelled_a_prediction(tmp_path):
+    """`genet5 convert --to genbank` rewrites someone's annotation: no /inference "ab initio
+    prediction" on its CDS; genet5's own predictions keep it."""
+    from conftest import run_cli
+
+    ann, seqs = read_genbank(DATA / "genbank_small.gb")
+    genome = SequenceDict(seqs)
+    write_genbank(tmp_path / "pred.gbk", ann, genome, tool="genet5")
+    fa = tmp_path / "g.fa"
+    fa.write_text("".join(f">{k}\n{v.decode()}\n" for k, v in seqs.items()))
+    p = run_cli("convert", DATA / "genbank_small.gb", "-o", tmp_path / "conv.gbk", "--to", "genbank", "-g", fa)
+    assert p.returncode == 0, p.stderr
+    inference = {name: [f.qualifiers.get("inference") for r in SeqIO.parse(tmp_path / name, "genbank")
+                        for f in r.features if f.type == "CDS"] for name in ("pred.gbk", "conv.gbk")}
+    assert all(q == ["ab initio prediction:genet5"] for q in inference["pred.gbk"]) and inference["pred.gbk"]
+    assert all(q is None for q in inference["conv.gbk"]) and inference["conv.gbk"]

@@ -218,7 +218,7 @@ def convert(
             else:
                 from genet5.genome.genbank_writer import write_genbank_handle
 
-                write_genbank_handle(fh, ann, g, default_code=code, tool="genet5 convert", order=list(g.lengths))
+                write_genbank_handle(fh, ann, g, default_code=code, tool="genet5 convert", order=list(g.lengths), predicted=False)
         if proteins or cds:
             from genet5.genome.writers_fasta import write_cds, write_proteins
 

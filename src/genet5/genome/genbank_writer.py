@@ -51,9 +51,10 @@ def _note(tx: Transcript) -> str:
 
 
 def write_genbank_handle(fh: IO[str], annotation: Annotation, genome: SequenceSource, default_code: int = 11,
-                         tool: str = "genet5", order: list[str] | None = None) -> int:
+                         tool: str = "genet5", order: list[str] | None = None, predicted: bool = True) -> int:
     """Write every sequence of `genome` (in `order`, else the annotation's) with its coding
-    transcripts; returns the number of CDS features."""
+    transcripts; returns the number of CDS features. predicted: the genes are `tool`'s own
+    predictions (/inference says so); False for an annotation only converted (genet5 convert)."""
     from Bio import BiopythonWarning, SeqIO
     from Bio.Seq import Seq
     from Bio.SeqFeature import SeqFeature, SimpleLocation
@@ -67,7 +68,8 @@ def write_genbank_handle(fh: IO[str], annotation: Annotation, genome: SequenceSo
     n = 0
     for seqid in seqids:
         bases = genome.fetch(seqid, 1, genome.lengths[seqid])
-        rec = SeqRecord(Seq(bases.decode()), id=seqid, name=seqid[:_LOCUS_NAME], description=f"{seqid}, annotated by {tool}")
+        rec = SeqRecord(Seq(bases.decode()), id=seqid, name=seqid[:_LOCUS_NAME],
+                        description=f"{seqid}, {'annotated' if predicted else 'converted'} by {tool}")
         rec.annotations.update(molecule_type="DNA", data_file_division="BCT",
                                topology="circular" if seqid in annotation.circular else "linear")
         for tx in sorted(by_seq.get(seqid, []), key=lambda t: (t.start, t.end)):
@@ -75,8 +77,10 @@ def write_genbank_handle(fh: IO[str], annotation: Annotation, genome: SequenceSo
             code = code_for(tx, annotation, default_code)
             gene_loc = SimpleLocation(loc.start, loc.end, strand=loc.strand)
             rec.features.append(SeqFeature(gene_loc, type="gene", qualifiers={"locus_tag": [tx.gene_id]}))
-            qualifiers = {"locus_tag": [tx.gene_id], "codon_start": [str(tx.phase + 1)], "transl_table": [str(getattr(code, "id", code))],
-                          "inference": [f"ab initio prediction:{tool}"], "translation": [protein_sequence(tx, genome, code)]}
+            qualifiers = {"locus_tag": [tx.gene_id], "codon_start": [str(tx.phase + 1)], "transl_table": [str(getattr(code, "id", code))]}
+            if predicted:
+                qualifiers["inference"] = [f"ab initio prediction:{tool}"]
+            qualifiers["translation"] = [protein_sequence(tx, genome, code)]
             note = _note(tx)
             if note:
                 qualifiers["note"] = [note]
