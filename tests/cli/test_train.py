@@ -70,7 +70,7 @@ def test_per_base_training_saves_the_per_base_model(bake_dir, tmp_path):
         # the config's model section is read (flags given win over it)
         (["--set", "model.preset=genos-tiny"], "--preset genos-tiny: not a GeneT5 preset (model_type 'genos')"),
         # ... and a flag given wins over it: the preset passes, the missing bake is what fails
-        (["--preset", "genet5-tiny", "--set", "model.preset=genos-tiny"], "no-bake/index.json: no index.json: not a finished bake"),
+        (["--preset", "genet5-tiny", "--set", "model.preset=genos-tiny"], "no-bake: no such directory (give the output directory of `genet5 bake`)"),
         (["--set", "model.objective=fast"], "--objective must be one of per_base, full, not 'fast'"),
         (["--set", "model.context_schedule=1K:1"], "config.model: unknown key(s) ['context_schedule']"),
         (["--set", "parallel.context_parallel=2"], "parallel.context_parallel is for Genos (genet5 lm pretrain)"),
