@@ -218,3 +218,16 @@ def test_a_cut_genbank_file_is_one_line(tmp_path):
         assert proc.returncode == 2 and len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
         assert "cut.gbk: truncated or malformed GenBank record near line" in lines[0], lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.gbk", "full.gbk"]
+
+
+def test_bake_refuses_genes_past_a_sequence_end(tmp_path):
+    """As predict, eval and stats do: one line naming the annotation's line, nothing baked."""
+    raw = tmp_path / "raw" / "species"
+    raw.mkdir(parents=True)
+    (raw / "genome.fa").write_bytes((BAD / "good.fa").read_bytes())
+    (raw / "annotation.gff3").write_bytes((BAD / "cds_past_end.gff3").read_bytes())
+    proc = run("bake", tmp_path / "raw", tmp_path / "out")
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert any("annotation.gff3:3: CDS 500..720" in ln and "past the end of chr1" in ln for ln in lines), proc.stderr
+    assert not list((tmp_path / "out").glob("**/*.safetensors"))

@@ -34,6 +34,7 @@ from genet5.data.shards import SHARD_FORMAT, write_safetensors
 from genet5.data.splits import GROUP_RULES, Entry, discover, holdout_from_splits, resolve_holdout
 from genet5.genome.fasta import read_fasta
 from genet5.genome.models import GenomeFormatError, Segment, Transcript
+from genet5.genome.validate import check_inside
 from genet5.tokenizers.annotation import (
     IGNORE,
     BaseClass,
@@ -292,6 +293,7 @@ def bake_entry(entry: Entry, out_root: Path, cfg: BakeConfig, progress: Callable
         stats["sequences"] += 1
         stats["genome_bases"] += len(rec.seq)
         genes = annot.genes.get(rec.id, [])
+        check_inside(annot, rec.id, len(rec.seq))  # as predict, eval and stats refuse them
         if not genes:  # unannotated sequence (e.g. an organelle left out): its genes are unknown
             stats["sequences_unannotated"] += 1
             if progress:

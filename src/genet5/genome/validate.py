@@ -50,17 +50,23 @@ def check_sequences(ann: Annotation, genome: SequenceSource) -> None:
         line = int(genes[0].transcripts[0].attributes.get("line", 0)) if genes and genes[0].transcripts else None
         if seqid not in genome.lengths:
             raise GenomeFormatError(ann.source, line, f"sequence {seqid!r} is not in the genome FASTA")
-        n = genome.lengths[seqid]
-        circular = seqid in ann.circular
-        for gene in genes:
-            for tx in gene.transcripts:
-                for seg in tx.cds:
-                    if seg.end > n and not circular:
-                        raise GenomeFormatError(
-                            ann.source,
-                            int(tx.attributes.get("line", 0)) or None,
-                            f"CDS {seg.start}..{seg.end} of {tx.id} lies past the end of {seqid} (length {n})",
-                        )
+        check_inside(ann, seqid, genome.lengths[seqid])
+
+
+def check_inside(ann: Annotation, seqid: str, n: int) -> None:
+    """Every CDS on `seqid` lies inside its `n` bases (a circular sequence's may cross the
+    origin); otherwise one GenomeFormatError naming the annotation file and line."""
+    if seqid in ann.circular:
+        return
+    for gene in ann.genes.get(seqid, []):
+        for tx in gene.transcripts:
+            for seg in tx.cds:
+                if seg.end > n:
+                    raise GenomeFormatError(
+                        ann.source,
+                        int(tx.attributes.get("line", 0)) or None,
+                        f"CDS {seg.start}..{seg.end} of {tx.id} lies past the end of {seqid} (length {n})",
+                    )
 
 
 def validate_cds(tx: Transcript, cds: bytes, code: GeneticCode) -> list[str]:
