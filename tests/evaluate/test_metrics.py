@@ -91,6 +91,17 @@ def test_duplicate_chains_count_once_and_non_multiple_of_3_are_dropped():
     assert scores(r, "gene") == (1.0, 1.0, 1.0)
 
 
+def test_a_gene_predicted_twice_is_one_right_and_one_redundant():
+    ref = ann(tx("t1", "g1", "+", (1, 90)), tx("t2", "g2", "+", (301, 390)))
+    pred = ann(tx("p1", "h1", "+", (1, 90)), tx("p2", "h2", "+", (1, 90)), tx("p3", "h3", "+", (301, 390)))
+    r = evaluate(ref, pred)
+    assert (r.total["gene"].correct_pred, r.total["gene"].n_pred, r.total["gene"].found_ref) == (2, 3, 2)
+    # two isoforms of one reference gene predicted as two genes: one of them is redundant too
+    ref = ann(tx("a", "g", "+", (1, 90)), tx("b", "g", "+", (1, 60), (100, 129)))
+    pred = ann(tx("p1", "h1", "+", (1, 90)), tx("p2", "h2", "+", (1, 60), (100, 129)))
+    assert evaluate(ref, pred).total["gene"].correct_pred == 1
+
+
 def test_pseudogenes_are_skipped():
     t = tx("t", "g", "+", (1, 90))
     t.pseudo = True

@@ -6,7 +6,8 @@ Levels (each with sensitivity, precision and F1, per sequence and micro-averaged
 - exon: unique (strand, start, end) CDS segments, exact;
 - transcript: unique ordered CDS chains, exact;
 - gene: a reference gene is found when any of its chains is predicted; a predicted gene is
-  correct when any of its chains is in the reference (each side its own denominator);
+  correct when any of its chains is a reference gene's that no earlier predicted gene claimed
+  (a gene listed twice counts once; each side its own denominator);
 - stop: unique (strand, 3' end of the CDS); start_stop: unique (strand, 5' end, 3' end).
 
 Only protein-coding, non-pseudogene transcripts count; transcripts whose CDS length is not a
@@ -139,7 +140,7 @@ def compare_sequence(ref: _Side, pred: _Side) -> dict[str, Counts]:
         shared = _overlap(r, p)
         nuc += Counts(shared, _total(r), shared, _total(p))
     found = sum(1 for chains in ref.gene_chains.values() if chains & pred.chains)
-    correct = sum(1 for chains in pred.gene_chains.values() if chains & ref.chains)
+    correct = _genes_claimed(ref, pred)
     return {
         "nucleotide": nuc,
         "exon": _set_counts(ref.exons, pred.exons),
@@ -148,6 +149,24 @@ def compare_sequence(ref: _Side, pred: _Side) -> dict[str, Counts]:
         "stop": _set_counts(ref.stops, pred.stops),
         "start_stop": _set_counts(ref.start_stops, pred.start_stops),
     }
+
+
+def _genes_claimed(ref: _Side, pred: _Side) -> int:
+    """Predicted genes that are correct: one of their chains is a reference gene's, and that
+    reference gene is not claimed already by an earlier predicted gene (a gene listed twice is
+    one right prediction and one redundant one, not two right)."""
+    owners: dict[tuple, list[int]] = {}
+    for gene, chains in ref.gene_chains.items():
+        for chain in chains:
+            owners.setdefault(chain, []).append(gene)
+    claimed: set[int] = set()
+    correct = 0
+    for chains in pred.gene_chains.values():
+        free = next((g for chain in chains for g in owners.get(chain, ()) if g not in claimed), None)
+        if free is not None:
+            claimed.add(free)
+            correct += 1
+    return correct
 
 
 @dataclass
