@@ -113,11 +113,14 @@ def test_the_output_writes_gap_cut_genes_partial_to_the_gap_edge(tmp_path):
 
 
 def test_lower_case_share_that_makes_a_genome_written_in_lower_case():
-    from genet5.predict.eukaryote.repeats import lower_acgt, written_in_lower_case
+    from genet5.predict.eukaryote.repeats import lower_case_share
 
-    assert lower_acgt(b"ACGTNNACGT", [(0, 6), (8, 10)]) == 6  # N is no A/C/G/T base
-    assert written_in_lower_case(95, 100) and not written_in_lower_case(94, 100)
-    assert not written_in_lower_case(0, 0)
+    seq = b"ACGTNNACGT" * 10  # 80 A/C/G/T bases; N is none
+    assert lower_case_share([("s", seq)], [[(0, 100)]]) == 1.0
+    assert lower_case_share([("s", seq)], [[(0, 96)]]) == 0.95  # 76 of 80
+    assert lower_case_share([("s", seq)], [[(0, 93)]]) is None  # 75 of 80
+    assert lower_case_share([("s", seq)], [[]]) is None and lower_case_share([("s", seq)], None) is None
+    assert lower_case_share([("s", b"NNNN")], [[(0, 4)]]) is None
 
 
 def _fasta(tmp_path, name: str, seq: bytes) -> Path:

@@ -41,6 +41,7 @@ class Decoded:
     code_choice: object | None = None
     trained: object | None = None  # prokaryote single mode with PredictConfig.write_training: its meta.ParameterSet
     tables: list[int] | None = None  # per record, where the decoder chose each record's genetic code (prokaryote meta mode)
+    notes: list[str] = field(default_factory=list)  # where the genome changed what was asked (said on stderr, even with -q)
 
 
 class Decoder(Protocol):

@@ -20,8 +20,7 @@ import numpy as np
 
 from genet5.genome.fasta import read_fasta
 from genet5.genome.models import Annotation, GenomeFormatError
-from genet5.predict.decoders import build_decoder, default_decoder
-from genet5.predict.eukaryote.repeats import lower_acgt, written_in_lower_case
+from genet5.predict.decoders import build_decoder
 from genet5.predict.genes import gap_edges, predicted_gene
 from genet5.tokenizers.nucleotide import NucleotideTokenizer
 
@@ -152,12 +151,11 @@ def predict_genome(
     kept = [] if cfg.code_from_genome and cfg.genetic_code == 11 and not decoder.uses_track else None
     order: list[str] = []
     edges: dict[str, list[int]] = {}  # per record, gap_edges: where a cut gene ends
-    acgt = lower = 0  # lower: A/C/G/T bases in lower case (soft-masked, or only written so)
+    acgt = 0
     for rec in records:
         if on_record is not None:
             on_record(rec)
         acgt += len(rec.seq) - rec.seq.upper().count(b"N")
-        lower += lower_acgt(rec.seq, rec.mask) if cfg.softmask and rec.mask else 0
         lengths[rec.id] = len(rec.seq)
         edges[rec.id] = gap_edges(rec.seq)
         ann.genetic_codes[rec.id] = cfg.genetic_code
@@ -178,10 +176,6 @@ def predict_genome(
         del track  # one record's track in memory at a time
     if stats.bases == 0 or acgt == 0:
         raise GenomeFormatError(str(fasta), None, "no A/C/G/T bases in any sequence (only N or empty): nothing to annotate")
-    if cfg.softmask and (cfg.decoder or default_decoder(cfg.domain)) == "selftrained" and written_in_lower_case(lower, acgt):
-        # the decoder reads such a genome as unmasked (eukaryote/decoder.py find_genes)
-        stats.notes.append(f"{lower / acgt:.0%} of the genome's A/C/G/T bases are lower case: read as a genome "
-                           "written in lower case, not soft-masked (as --no-softmask)")
     decoded = decoder.finish(None if decoder.uses_track else on_bases)
     if kept is not None and decoded.code_choice is not None and decoded.code_choice.table == 4:
         # TGA reads as tryptophan here (a Mycoplasma, a Spiroplasma): table 4, as -g auto would
@@ -192,7 +186,7 @@ def predict_genome(
             decoder.add(rec, None)
         decoded = decoder.finish()
         ann.genetic_codes = {seqid: 4 for seqid in ann.genetic_codes}
-    stats.mode, stats.meta_sets, stats.trained = decoded.mode, decoded.meta_sets, decoded.trained
+    stats.mode, stats.meta_sets, stats.trained, stats.notes = decoded.mode, decoded.meta_sets, decoded.trained, decoded.notes
     if decoded.tables is not None:  # meta mode chose each sequence's table (meta.find_genes_meta_any_code)
         ann.genetic_codes.update(zip(order, decoded.tables))
         stats.table4_sequences = decoded.tables.count(4)

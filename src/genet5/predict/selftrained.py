@@ -49,4 +49,7 @@ class SelfTrainedDecoder:
             mode = f"{kind} (single-ORF fraction {models.single_orf_fraction:.2f})"
         if models.prior is not None:
             mode += f"; species prior {models.prior.name}"
-        return Decoded(genes, mode)
+        notes = [] if models.lower_case_share is None else [
+            f"{models.lower_case_share:.0%} of the genome's A/C/G/T bases are lower case: read as a genome written in "
+            "lower case, not soft-masked (as --no-softmask)"]
+        return Decoded(genes, mode, notes=notes)

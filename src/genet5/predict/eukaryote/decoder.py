@@ -56,7 +56,7 @@ from genet5.predict.eukaryote.content import background_counts, fit_coding
 from genet5.predict.eukaryote.density import orf_spans, single_orf_fraction
 from genet5.predict.eukaryote.refit import refit
 from genet5.predict.eukaryote.repeats import (
-    RepeatCover, RepeatTable, cut_runs, lower_acgt, union_runs, written_in_lower_case,
+    RepeatCover, RepeatTable, cut_runs, lower_case_share, union_runs,
 )
 from genet5.predict.eukaryote.settings import EukaryoteSettings, GenomeModels  # the decoder's public names too
 from genet5.predict.prokaryote.coding import ContextCache, order_for
@@ -298,7 +298,7 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
     gives the total); `initial` replaces the seed models; `masks`, per record, its soft-masked
     runs: counted as repeats by the gene filter (settings.max_repeat_share) and, with
     settings.softmask_penalty, made dearer for coding states (ignored where they hold nearly
-    every base: a genome written in lower case, repeats.written_in_lower_case); `site_model`,
+    every base: a genome written in lower case, repeats.lower_case_share); `site_model`,
     the splice-site classifier to use when settings.site_model_weight is set (default: the
     bundled one)."""
     settings = settings or EukaryoteSettings()
@@ -313,8 +313,8 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
 
 def _find_genes(records, code, settings, starts, on_round, on_record, initial, masks, site_model):
     settings = replace(settings, workers=worker_count(settings.workers))  # chosen once, by the load at the start
-    if masks and written_in_lower_case(sum(lower_acgt(s, m) for (_, s), m in zip(records, masks)),
-                                       sum(len(s) - s.count(b"N") for _, s in records)):
+    lower = lower_case_share(records, masks)
+    if lower is not None:
         masks = None  # (nearly) all lower case: not soft-masked, only written so (repeats.LOWER_CASE_SHARE)
     density, compactness = None, 0.0
     if settings.adapt_to_density:
@@ -405,7 +405,7 @@ def _find_genes(records, code, settings, starts, on_round, on_record, initial, m
                 else:  # every record scored once; the pieces read their part of it
                     whole_sites = _site_arrays(tuned, records, settings)
                     sites = [whole_sites[k].cut(a, b) for _, k, a, b in pieces]
-    models.single_orf_fraction, models.compactness = density, compactness
+    models.single_orf_fraction, models.compactness, models.lower_case_share = density, compactness, lower
     if settings.report_min_score > settings.min_score:  # weak genes taught the rounds; they are not reported
         genes = [[g for g in found if g.score > settings.report_min_score] for found in genes]
     return genes, models

@@ -144,12 +144,12 @@ def union_runs(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple
 LOWER_CASE_SHARE = 0.95
 
 
-def lower_acgt(seq: bytes, mask: list[tuple[int, int]]) -> int:
-    """A/C/G/T bases of `seq` (read_fasta's, N for anything else) inside the lower-case runs `mask`."""
-    return sum(b - a - seq.count(b"N", a, b) for a, b in mask)
-
-
-def written_in_lower_case(lower: int, acgt: int) -> bool:
-    """Whether `lower` lower-case bases of `acgt` A/C/G/T bases make a genome written in lower
-    case rather than soft-masked (LOWER_CASE_SHARE)."""
-    return acgt > 0 and lower >= LOWER_CASE_SHARE * acgt
+def lower_case_share(records: list[tuple[str, bytes]], masks: list[list[tuple[int, int]]] | None) -> float | None:
+    """The share of the A/C/G/T bases inside the lower-case runs `masks` (read_fasta's, one list
+    per record), where it is LOWER_CASE_SHARE or more: a genome written in lower case, not
+    soft-masked; None otherwise (or without masks)."""
+    if not masks or not any(masks):
+        return None
+    acgt = sum(len(seq) - seq.count(b"N") for _, seq in records)
+    lower = sum(b - a - seq.count(b"N", a, b) for (_, seq), runs in zip(records, masks) for a, b in runs)
+    return lower / acgt if acgt and lower >= LOWER_CASE_SHARE * acgt else None

@@ -246,4 +246,5 @@ class GenomeModels:
     utr3: ContentModel | None = None
     single_orf_fraction: float | None = None  # density.py; None: not measured
     compactness: float = 0.0  # 0 intron-rich settings .. 1 compact settings
+    lower_case_share: float | None = None  # where the genome was all but written in lower case: read as unmasked (repeats.py)
     prior: SpeciesPrior | None = None  # priors.py: the training species' tables mixed into the chains
