@@ -478,9 +478,14 @@ class ProkaryoteDecoder:
         # the sequences again: kept where that may happen
         self.any_code = self.code.id == 11 and cfg.code_from_genome and cfg.training_set is None and cfg.mode != "single"
         self.sequences: list[tuple[str, bytes]] = []
+        from genet5.predict.prokaryote.meta import META_BELOW
+
+        self.meta_below = META_BELOW
 
     def add(self, rec, track: np.ndarray | None) -> None:
         self.bases += len(rec.seq)
+        if self.any_code and self.cfg.mode == "auto" and self.bases >= self.meta_below:
+            self.any_code, self.sequences = False, []  # single mode after all: nothing is read again
         if self.any_code:
             self.sequences.append((rec.id, rec.seq))
         # the start features wait for finish: a draft's strands get them in packs
