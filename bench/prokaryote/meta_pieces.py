@@ -10,7 +10,9 @@ counted, for any tool. And "with cut genes": every prediction against those gene
 pieces of the genes a piece's ends cut, as drafts.py scores them. The per-base network is not used (it is off by default); each of our
 modes runs with the learned start classifier (the default) and without it (statistics alone);
 genet5_meta_no_g is meta mode without -g (every genome read under table 11, the table-4 sets
-competing per piece, as `genet5 predict --meta` does; Prodigal -p meta chooses its table so).
+competing per piece, as `genet5 predict --meta` does; Prodigal -p meta chooses its table so),
+genet5_meta_no_g_score_only the same without its readthrough rule (the higher score alone
+decides, Prodigal's rule: the ablation); the JSON counts the pieces each read as table 4.
 
     python bench/prokaryote/meta_pieces.py            # -> bench/results/prokaryote_meta_pieces.json
     python bench/prokaryote/meta_pieces.py --whole    # -> bench/results/prokaryote_meta_whole.json
@@ -163,8 +165,9 @@ def main() -> int:
     code11, code4 = genetic_code(11), genetic_code(4)
     settings = ProkaryoteSettings(use_net=False)
     stats = ProkaryoteSettings(use_net=False, start_net_model=None)
-    tools = ("genet5_single", "genet5_meta", "genet5_single_stats", "genet5_meta_stats", "genet5_meta_no_g", "prodigal_single",
-             "prodigal_meta")
+    tools = ("genet5_single", "genet5_meta", "genet5_single_stats", "genet5_meta_stats", "genet5_meta_no_g",
+             "genet5_meta_no_g_score_only", "prodigal_single", "prodigal_meta")
+    table4 = {}  # genome -> tool -> size -> pieces read under table 4 (without -g)
     tally = {t: {s: [0, 0, 0, 0] for s in SIZES} for t in tools}  # tp start+stop, tp stop, n_ref, n_pred
     per_genome: dict = {}  # genome -> tool -> size -> the same four counts
     with_cut = {t: {s: [0, 0, 0] for s in SIZES} for t in tools}  # tp start+stop, n_ref, n_pred (cut genes in)
@@ -184,6 +187,17 @@ def main() -> int:
                 cut = cut_in(ref, rec.id, off, off + size)
                 stops = {(s, b if s == "+" else a) for s, a, b in truth}
                 prep = [prepare_record("p", seq, gc, starts, settings)]
+                # without -g (`genet5 predict --meta`): read under table 11, table 4 competing;
+                # score_only: the ablation of the readthrough rule (Prodigal's: the higher score decides)
+                no_g = {}
+                for tool, rule in (("genet5_meta_no_g", True), ("genet5_meta_no_g_score_only", False)):
+                    found, _, tables = find_genes_meta_any_code(
+                        [prepare_record("p", seq, code11, code11.starts & COMMON_PROKARYOTIC_STARTS, settings)],
+                        lambda i: prepare_record("p", seq, code4, code4.starts & COMMON_PROKARYOTIC_STARTS, settings),
+                        settings, sets, readthrough_rule=rule)
+                    no_g[tool] = [as_written(g, gap_edges(seq)) for g in found[0]]
+                    t4 = table4.setdefault(genome_dir, {}).setdefault(tool, {})
+                    t4[str(size)] = t4.get(str(size), 0) + tables.count(4)
                 bare = [prepare_record("p", seq, gc, starts, stats)]
                 edges = gap_edges(seq)
                 genes_of = lambda found: [as_written(g, edges) for g in found]  # noqa: E731
@@ -192,11 +206,7 @@ def main() -> int:
                     "genet5_meta": genes_of(find_genes_meta(prep, settings, sets, code=code)[0][0]),
                     "genet5_single_stats": genes_of(find_genes(bare, stats)[0]),
                     "genet5_meta_stats": genes_of(find_genes_meta(bare, stats, sets, code=code)[0][0]),
-                    # without -g (`genet5 predict --meta`): read under table 11, table 4 competing
-                    "genet5_meta_no_g": genes_of(find_genes_meta_any_code(
-                        [prepare_record("p", seq, code11, code11.starts & COMMON_PROKARYOTIC_STARTS, settings)],
-                        lambda i: prepare_record("p", seq, code4, code4.starts & COMMON_PROKARYOTIC_STARTS, settings),
-                        settings, sets)[0][0]),
+                    **no_g,
                     "prodigal_single": prodigal(seq, code, "single"),
                     "prodigal_meta": prodigal(seq, code, "meta"),
                 }
@@ -222,6 +232,7 @@ def main() -> int:
                                "n_ref": v[2], "n_pred": v[3]} for s, v in by.items()} for tool, by in tally.items()},
         "f1_with_cut_genes": {tool: {str(s): {"start_stop": round(f1(*v), 4), "n_ref": v[1], "n_pred": v[2]}
                                      for s, v in by.items()} for tool, by in with_cut.items()},
+        "pieces_read_as_table_4_without_g": table4,
         "per_genome_start_stop_f1": {g: {tool: {str(s): round(f1(v[0], v[2], v[3]), 4) for s, v in by.items()}
                                          for tool, by in tools_of.items()} for g, tools_of in per_genome.items()},
     }

@@ -216,20 +216,22 @@ TABLE4_SCREEN_SETS = 3
 
 
 def find_genes_meta_any_code(records: list[list[_StrandData]], under_table4, settings: ProkaryoteSettings,
-                             sets: list[ParameterSet] | None = None) -> tuple[list[list[OrfGene]], list[str], list[int]]:
+                             sets: list[ParameterSet] | None = None,
+                             readthrough_rule: bool = True) -> tuple[list[list[OrfGene]], list[str], list[int]]:
     """find_genes_meta with no genetic code asked for: `records` prepared under table 11,
     `under_table4(i)` prepares record i again under table 4. Returns per record its genes, its
-    parameter set's name and its table (11 or 4)."""
+    parameter set's name and its table (11 or 4). readthrough_rule=False: the higher score alone
+    decides, Prodigal's rule (the ablation in bench/prokaryote/meta_pieces.py)."""
     sets = load_sets() if sets is None else sets
     groups = _process_groups(records, settings.threads)
     if len(groups) > 1:
         alone = replace(settings, threads=1)
-        parts = in_processes(lambda g: _any_code(records, list(g), under_table4, alone, sets), groups)
+        parts = in_processes(lambda g: _any_code(records, list(g), under_table4, alone, sets, readthrough_rule), groups)
         return tuple([x for p in parts for x in p[k]] for k in range(3))
-    return _any_code(records, list(range(len(records))), under_table4, settings, sets)
+    return _any_code(records, list(range(len(records))), under_table4, settings, sets, readthrough_rule)
 
 
-def _any_code(records, indices: list[int], under_table4, settings, sets):
+def _any_code(records, indices: list[int], under_table4, settings, sets, readthrough_rule: bool = True):
     table4 = sets_for_code(sets, 4)
     chosen = best_sets([records[i] for i in indices], settings, sets_for_code(sets, 11))
     tables = [11] * len(indices)
@@ -240,7 +242,7 @@ def _any_code(records, indices: list[int], under_table4, settings, sets):
         best = chosen[j]
         if best4 is not None and (best is None or best4[3] > best[3]):
             read, codons = readthroughs(rec4, best4[1])
-            if read >= MIN_READTHROUGHS and read >= MIN_READTHROUGH_RATE * codons:
+            if not readthrough_rule or (read >= MIN_READTHROUGHS and read >= MIN_READTHROUGH_RATE * codons):
                 prepared[j], chosen[j], tables[j] = rec4, best4, 4
     genes = [[] if best is None else _genes(rec, best[1], best[2]) for rec, best in zip(prepared, chosen)]
     return genes, ["" if best is None else best[0] for best in chosen], tables
