@@ -120,7 +120,7 @@ def whole_genomes() -> dict:
     from genet5.genome.fasta import read_fasta
     from genet5.predict.decoders import COMMON_PROKARYOTIC_STARTS
     from genet5.predict.prokaryote.decoder import ProkaryoteSettings, prepare_record
-    from genet5.predict.prokaryote.meta import find_genes_meta, load_sets
+    from genet5.predict.prokaryote.meta import find_genes_meta, find_genes_meta_any_code, load_sets
 
     sets, settings, out = load_sets(), ProkaryoteSettings(use_net=False), {}
     for genome_dir in validation_genomes():
@@ -136,13 +136,24 @@ def whole_genomes() -> dict:
         found, picked = find_genes_meta(prepared, settings, sets, code=code)
         secs = time.perf_counter() - t0
         write_genes(wd / "genet5_meta.gff3", fasta, records, found, code)
+        # without -g, as `genet5 predict --meta` runs: every sequence read under table 11, table 4 competing
+        code11, code4 = genetic_code(11), genetic_code(4)
+        seqs = [seq for _, seq in records]
+        no_g, picked_no_g, tables = find_genes_meta_any_code(
+            [prepare_record(sid, seq, code11, code11.starts & COMMON_PROKARYOTIC_STARTS, settings) for sid, seq in records],
+            lambda i: prepare_record(records[i][0], seqs[i], code4, code4.starts & COMMON_PROKARYOTIC_STARTS, settings),
+            settings, sets)
+        write_genes(wd / "genet5_meta_no_g.gff3", fasta, records, no_g, code, tables)
         prod = run_prodigal(fasta, code, wd, "meta")
         out[genome_dir] = {"genetic_code": code, "bp": sum(len(s) for _, s in records),
                            "genet5_meta": {"scores": scores(ref, wd / "genet5_meta.gff3", fasta), "seconds": round(secs, 2),
                                            "sets": sorted(set(picked))},
+                           "genet5_meta_no_g": {"scores": scores(ref, wd / "genet5_meta_no_g.gff3", fasta),
+                                                "sequences_table_4": tables.count(4), "sequences": len(tables)},
                            "prodigal_meta": {"scores": scores(ref, prod.pop("file"), fasta), **prod} if "file" in prod else prod}
         f = lambda v: v["scores"]["start_stop"]["f1"]  # noqa: E731
-        print(f"{genome_dir}: meta {f(out[genome_dir]['genet5_meta']):.4f} vs prodigal -p meta "
+        print(f"{genome_dir}: meta {f(out[genome_dir]['genet5_meta']):.4f} (without -g "
+              f"{f(out[genome_dir]['genet5_meta_no_g']):.4f}, table 4 on {tables.count(4)} of {len(tables)}) vs prodigal -p meta "
               f"{f(out[genome_dir]['prodigal_meta']):.4f} ({secs:.1f} s; {', '.join(sorted(set(picked)))})", flush=True)
     return out
 

@@ -110,16 +110,18 @@ def run_prodigal(genome: Path, code: int, wd: Path, mode: str = "single") -> dic
     return {"seconds": round(secs, 3), "file": out}
 
 
-def write_genes(path: Path, source: Path, records: list[tuple[str, bytes]], found: list, code: int) -> None:
+def write_genes(path: Path, source: Path, records: list[tuple[str, bytes]], found: list, code: int,
+                tables: list[int] | None = None) -> None:
     """Each record's decoded genes as GFF3 (genet5 IDs, the genetic code on every CDS, a cut gene
-    to the edge that cut it), as `genet5 predict` writes them."""
+    to the edge that cut it), as `genet5 predict` writes them; `tables`: each record's own code
+    (meta mode without -g)."""
     from genet5.genome.gff3_writer import write_gff3
     from genet5.genome.models import Annotation
     from genet5.predict.genes import gap_edges, predicted_gene
 
     ann = Annotation(source=str(source))
-    for (sid, seq), genes in zip(records, found):
-        ann.genetic_codes[sid] = code
+    for k, ((sid, seq), genes) in enumerate(zip(records, found)):
+        ann.genetic_codes[sid] = tables[k] if tables else code
         edges = gap_edges(seq)
         for i, g in enumerate(genes, 1):
             ann.add_gene(predicted_gene(g, sid, i, "genet5", edges))
