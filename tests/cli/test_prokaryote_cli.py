@@ -283,7 +283,7 @@ def test_prodigal_command_line(tmp_path):
 
     fa = piece(tmp_path, 60_000)
     plain = run_cli("predict", fa, "-o", tmp_path / "plain.gff3")
-    assert plain.returncode == 0 and "genes on 1 sequences" in plain.stderr
+    assert plain.returncode == 0 and "genes on 1 sequence (" in plain.stderr
     starts = sorted(ln.split("\t")[3] for ln in (tmp_path / "plain.gff3").read_text().splitlines() if "\tCDS\t" in ln)
     p = run_cli("predict", "-i", fa, "-o", tmp_path / "g.gbk", "-f", "gbk", "-a", tmp_path / "g.faa",
                 "-d", tmp_path / "g.fna", "-q")

@@ -403,7 +403,7 @@ def predict(
                  if stats.code_choice is not None else "")
     wrote = {"gff": "GFF3", "gtf": "GTF", "gbk": "GenBank", "sco": "SCO"}[output_format]
     summary = (
-        f"{stats.genes:,} genes on {stats.sequences:,} sequences ({stats.bases:,} bp) in {stats.seconds:.1f} s "
+        f"{_counted(stats.genes, 'gene')} on {_counted(stats.sequences, 'sequence')} ({stats.bases:,} bp) in {stats.seconds:.1f} s "
         f"({stats.bases / max(stats.seconds, 1e-9):,.0f} bp/s); wrote {wrote + ' to stdout' if str(output) == '-' else output}"
         + (f"; meta mode (parameter sets: {', '.join(sorted(set(stats.meta_sets)))})" if stats.mode == "meta" else "")
         + (f"; parameters from {training} (trained on {training_set.name})" if training_set is not None else "")
@@ -419,9 +419,14 @@ def predict(
         print(summary, file=sys.stderr, flush=True)  # one line, as a log reader or grep expects
 
 
+def _counted(n: int, noun: str) -> str:
+    """"1 gene", "2,300 genes"."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _table4_said(stats, sep: str = ",") -> str:
     """Where meta mode without -g read some sequences under table 4 (meta.find_genes_meta_any_code)."""
     if not stats.table4_sequences:
         return ""
-    return (f"{sep} table 4 on {stats.table4_sequences:,} of {stats.sequences:,} sequences (their genes read through TGA "
+    return (f"{sep} table 4 on {stats.table4_sequences:,} of {_counted(stats.sequences, 'sequence')} (their genes read through TGA "
             "as Mycoplasma genes do; -g 11 keeps table 11)")
