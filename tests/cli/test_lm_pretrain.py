@@ -4,6 +4,7 @@ species), reports held-out bits per base, resumes exactly, and runs as 2 gloo pr
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import shutil
@@ -170,12 +171,113 @@ def test_labels_stop_at_documents_and_skip_non_bases():
         (["--context-schedule", "128:x"], "--context-schedule"),
         (["--preset", "genet5-cpu"], "not a Genos preset"),
         (["--set", "model.colour=red"], "unknown key"),
+        # each of these was a traceback (AdamW, the loader, torch) or was taken silently
+        (["--set", "optim.lr=-1e-3"], "optim.lr must be > 0, got -0.001"),
+        (["--set", "data.token_budget=0"], "data.token_budget must be >= 1, got 0"),
+        (["--set", "train.grad_accum=0"], "train.grad_accum must be >= 1, got 0"),
+        (["--set", "train.max_steps=0"], "train.max_steps must be >= 1, got 0"),
+        (["--set", "train.max_steps=-5"], "train.max_steps must be >= 1, got -5"),
+        (["--threads", "-2"], "--threads must be >= 1, got -2"),
+        (["--threads", "0"], "--threads must be >= 1, got 0"),
+        (["--max-n", "-1"], "--max-n must be in [0, 1], got -1.0"),
+        (["--val-context", "0"], "--val-context must be >= 2, got 0"),
+        (["--init", "some/model", "--preset", "genos-tiny"], "--init and --preset exclude each other"),
+        (["--set", "train.resume=/nonexistent"], "train.resume=/nonexistent: no such directory"),
     ],
 )
 def test_bad_options_fail_in_one_line(bake, tmp_path, args, message):
-    res = invoke("lm", "pretrain", bake, "--out", tmp_path / "run", "--set", "train.max_steps=1", *args)
+    res = invoke("lm", "pretrain", bake, "--out", tmp_path / "run", "--set", "train.max_steps=1",
+                 "--context-schedule", "64:1", *args)  # fmt: skip
     assert res.exit_code == 2 and message in res.output, res.output
-    assert not (tmp_path / "run" / "model").exists()
+    assert [ln for ln in res.stderr.splitlines() if "error" in ln] == [res.stderr.strip().splitlines()[-1]]
+    assert "Traceback" not in res.output and not (tmp_path / "run" / "model").exists()
+
+
+def test_init_model_that_cannot_be_built_is_one_line(bake, tmp_path):
+    from genet5.models.configs import get_preset
+    from genet5.models.genos import Genos
+    from genet5.models.weights import save_pretrained
+
+    save_pretrained(Genos(get_preset("genos-tiny")), tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    (tmp_path / "m" / "config.json").write_text(json.dumps({**config, "n_layers": 0}))  # was a ZeroDivisionError
+    res = invoke("lm", "pretrain", bake, "--out", tmp_path / "run", "--init", tmp_path / "m", "--set", "train.max_steps=1")
+    assert res.exit_code == 2 and "config.json: n_layers must be >= 1, got 0" in res.stderr, res.output
+
+
+TINY = ["--threads", "1", "--val-windows", "2", "--set", "data.token_budget=256", "--set", "train.tensorboard=false",
+        "--set", "train.progress=false", "--set", "train.log_every=0"]  # fmt: skip
+
+
+def test_saved_model_records_its_training_context_and_a_resume_says_so(bake, tmp_path):
+    """max_seq_len of the saved model (the default window of lm score / embed / generate) is the
+    longest context it trained at, not its preset's; each evaluation prints its held-out line;
+    a resumed run says from where."""
+    from genet5.models.weights import load_model_config
+
+    out = tmp_path / "run"
+    args = [*TINY, "--context-schedule", "64:2,128:1", "--set", "train.max_steps=3", "--set", "train.eval_every=1"]
+    first = invoke("lm", "pretrain", bake, "--out", out, *args, "--stop-at", "2")
+    assert first.exit_code == 0, first.output
+    held = lambda res: [ln.split(":")[0] for ln in res.stderr.splitlines() if "held-out" in ln and "bits/base (" in ln]  # noqa: E731
+    assert held(first) == ["step 1", "step 2"]  # was: only in val.csv
+    assert "resuming" not in first.stderr
+    second = invoke("lm", "pretrain", bake, "--out", out, *args)
+    assert second.exit_code == 0, second.output
+    assert f"resuming from {out / 'step-00000002'} (step 2 of 3)" in second.stderr
+    assert held(second) == ["step 3"]
+    assert load_model_config(out / "model").max_seq_len == 128  # genos-tiny's preset says 256
+    # a run stopped early by its step count records only the stages it ran
+    from genet5.train.genos_task import longest_trained_context
+
+    sched = ContextSchedule.parse("1K:2,2K:0,4K:2")
+    assert [longest_trained_context(sched, n) for n in (0, 1, 2, 3, 9)] == [1024, 1024, 1024, 4096, 4096]
+    # --init: the saved model's own context counts too (the bundled model says 1024)
+    res = invoke("lm", "pretrain", bake, "--out", tmp_path / "ft", "--init", "genos-tiny-prok", *TINY,
+                 "--context-schedule", "64:1", "--set", "train.max_steps=1")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert load_model_config(tmp_path / "ft" / "model").max_seq_len == 1024
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "optim.pt", "trainer.pt", "rng-rank0.pt"])
+def test_damaged_checkpoint_is_one_line_naming_it(bake, tmp_path, name):
+    out = tmp_path / "run"
+    args = [*TINY, "--context-schedule", "64:2", "--set", "train.max_steps=2", "--val-windows", "0"]
+    res = invoke("lm", "pretrain", bake, "--out", out, *args, "--stop-at", "1")
+    assert res.exit_code == 0, res.output
+    damaged = out / "step-00000001" / name
+    damaged.write_bytes(damaged.read_bytes()[:100])  # a copy cut short
+    res = invoke("lm", "pretrain", bake, "--out", out, *args)
+    assert res.exit_code == 2, res.output
+    line = res.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"genet5: error: {damaged}: damaged or incomplete checkpoint file"), res.stderr
+    assert f"remove {damaged.parent}" in line and "--set train.resume=never" in line
+    assert not (out / "model").exists()
+
+
+def test_pretrain_refuses_a_bake_whose_shards_changed_or_hold_no_bases(bake, tmp_path):
+    """A shard rewritten under an old index.json (a bake that failed into the same directory,
+    before bakes were moved into place whole) is refused, not trained on."""
+    args = ["--out", tmp_path / "run", *TINY, "--context-schedule", "64:1", "--set", "train.max_steps=1"]
+    copy = tmp_path / "bake"
+    shutil.copytree(bake, copy)
+    shard = copy / "train" / "shard-00000.safetensors"
+    data = bytearray(shard.read_bytes())
+    data[-1] ^= 1  # same size, other content
+    shard.write_bytes(bytes(data))
+    res = invoke("lm", "pretrain", copy, *args)
+    assert res.exit_code == 2 and f"{shard}: sha256 differs from the one index.json records" in res.stderr, res.output
+    other = tmp_path / "other.fa"
+    other.write_text(">o\n" + "ACGT" * 50 + "\n")
+    assert invoke("lm", "bake", other, tmp_path / "b2").exit_code == 0
+    shutil.copy(tmp_path / "b2" / "train" / "shard-00000.safetensors", shard)  # another bake's shard
+    res = invoke("lm", "pretrain", copy, *args)
+    assert res.exit_code == 2 and "200 bases in 1 documents, but index.json says" in res.stderr, res.output
+    # a corpus of N only: nothing to learn (was "batches carry no loss weight" with a traceback)
+    (tmp_path / "n.fa").write_text(">n\n" + "N" * 500 + "\n")
+    assert invoke("lm", "bake", tmp_path / "n.fa", tmp_path / "nbake").exit_code == 0
+    res = invoke("lm", "pretrain", tmp_path / "nbake", *args)
+    assert res.exit_code == 2 and "the train split holds no usable bases" in res.stderr, res.output
 
 
 def test_not_an_lm_bake(tmp_path):

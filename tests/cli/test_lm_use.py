@@ -4,6 +4,8 @@ write, agreement with the genet5.lm functions, and one clear line for each user 
 from __future__ import annotations
 
 import csv
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -102,6 +104,10 @@ def test_vcf_mismatches_are_skipped_and_counted_or_stop_with_strict_ref(setup, t
     assert res.stderr.strip().splitlines() == [
         f"genet5: error: {tmp_path / 'v.vcf'}:2: s1:10 REF {wrong} but the reference has {s1[9]}"]  # fmt: skip
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["v.vcf"]
+    # a CHROM missing from the reference names the reference's FASTA (was "the reference reference")
+    (tmp_path / "v.vcf").write_text("#CHROM\tPOS\tID\tREF\tALT\nchrZ\t5\t.\tA\tC\n")
+    res = invoke("lm", "score", tmp / "model", tmp / "x.fa", "--vcf", tmp_path / "v.vcf", "-q", "--strict-ref")
+    assert res.exit_code == 2 and f"CHROM 'chrZ' is not in the reference {tmp / 'x.fa'}" in res.stderr, res.output
 
 
 def test_embed_npy_with_index(setup, tmp_path):
@@ -170,6 +176,10 @@ def test_generate_is_seeded_dna_with_named_records(setup, tmp_path):
         ("cuda", "CUDA is not available"),
         ("bad_prompt", "is not a DNA sequence"),
         ("stride", "--context-stride (300) must not exceed --context (100)"),
+        ("tpu", "device 'tpu': expected auto, cpu or cuda"),
+        ("no_layers", "config.json: n_layers must be >= 1, got 0"),
+        ("temperature_inf", "--temperature must be a finite number >= 0, got inf"),
+        ("temperature_nan", "--temperature must be a finite number >= 0, got nan"),
     ],
 )
 def test_user_errors_are_one_line(setup, tmp_path, case, words):
@@ -193,8 +203,17 @@ def test_user_errors_are_one_line(setup, tmp_path, case, words):
         extra += ["--device", "cuda"]
     elif case == "stride":
         extra += ["--context", "100", "--context-stride", "300"]
+    elif case == "tpu":
+        extra += ["--device", "tpu"]
+    elif case == "no_layers":  # parses, but the model cannot be built (a division by zero before)
+        model = tmp_path / "model"
+        shutil.copytree(tmp / "model", model)
+        config = json.loads((model / "config.json").read_text())
+        (model / "config.json").write_text(json.dumps({**config, "n_layers": 0}))
     if case == "bad_prompt":
         res = invoke("lm", "generate", model, "--prompt", "ACGT-X", "-q")
+    elif case.startswith("temperature"):
+        res = invoke("lm", "generate", model, "--prompt", "ACGT", "-q", "--temperature", case.split("_")[1])
     else:
         res = invoke("lm", *cmd, model, fasta, "-q", *extra)
     assert res.exit_code == 2, res.output

@@ -80,6 +80,10 @@ def test_per_base_training_saves_the_per_base_model(bake_dir, tmp_path):
         (["--set", "model.config.dec_layers=two"], "model.config.dec_layers: expected an integer, got 'two'"),
         (["--init", "runs/x/model", "--set", "model.config.pointer_rel_buckets=32"],
          "model.config changes a fresh --preset; a saved model (--init) keeps its own config"),
+        # a traceback before (torch.set_num_threads, AdamW), or silently ignored (--preset with --init)
+        (["--threads", "-2"], "--threads must be >= 1, got -2"),
+        (["--set", "optim.lr=-1e-3"], "optim.lr must be > 0, got -0.001"),
+        (["--init", "runs/x/model", "--preset", "genet5-tiny"], "--init and --preset exclude each other"),
     ],
 )
 def test_bad_model_or_parallel_settings_fail_in_one_line(tmp_path, args, message):
@@ -88,6 +92,19 @@ def test_bad_model_or_parallel_settings_fail_in_one_line(tmp_path, args, message
     res = invoke("train", tmp_path / "no-bake", "--out", tmp_path / "run", *args)
     assert res.exit_code == 2 and message in res.stderr, res.output
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_a_damaged_checkpoint_on_resume_is_one_line(bake_dir, tmp_path):
+    out = tmp_path / "run"
+    r = run_cli("train", bake_dir, "--out", out, "--preset", "genet5-tiny", *STEPS[2:], "--set", "train.max_steps=1")
+    assert r.returncode == 0, r.stderr
+    damaged = out / "step-00000001" / "trainer.pt"
+    damaged.write_bytes(damaged.read_bytes()[:50])
+    r = run_cli("train", bake_dir, "--out", out, "--preset", "genet5-tiny", *STEPS)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith(f"genet5: error: {damaged}: damaged or incomplete checkpoint file (")
+    assert line.endswith(f"; remove {damaged.parent} to resume from an earlier checkpoint, or --set train.resume=never to start over")
 
 
 def test_model_config_sets_fields_of_the_preset(bake_dir, tmp_path):

@@ -132,6 +132,42 @@ def test_lm_bake_cli(corpus_dir):
     assert r.returncode == 2 and "missing.fa" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_a_failed_lm_bake_leaves_the_previous_bake_or_nothing(corpus_dir):
+    """Shards are written beside OUT_DIR and moved in when the bake is complete: a bake that fails
+    half-way (a bad FASTA after good ones) leaves the previous bake byte for byte (before, its
+    shards were rewritten under the old index.json), and no OUT_DIR when there was none."""
+    tmp, files, _ = corpus_dir
+    out = tmp / "o"
+    lm_bake(files, out, holdout=["Alpha one"])
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bad = _fasta(tmp / "Zeta_bad.fa", [("z", "ACGT")])
+    bad.write_text(">z\nAC@GT\n")
+    with pytest.raises(ValueError, match="Zeta_bad.fa:2"):
+        lm_bake([files[2], files[1], bad], out)  # another split layout, then the bad file
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    with pytest.raises(ValueError, match="Zeta_bad.fa:2"):
+        lm_bake([files[0], bad], tmp / "new" / "o2")
+    assert not (tmp / "new").exists()
+    assert sorted(p.name for p in tmp.iterdir()) == sorted(["o", *(f.name for f in files), bad.name])  # no leftovers
+    # a good bake replaces the old one whole: no shard of the old valid/ split survives
+    lm_bake([files[1]], out)
+    assert not (out / "valid").exists() and LMCorpus(out, "train").names == ["Alpha_two/c1"]
+    assert sorted(p.name for p in tmp.iterdir()) == sorted(["o", *(f.name for f in files), bad.name])
+
+
+def test_lm_bake_refuses_an_empty_train_split(corpus_dir):
+    tmp, files, _ = corpus_dir
+    with pytest.raises(ValueError, match="every input is held out"):
+        lm_bake(files, tmp / "o", holdout=["Alpha one", "Alpha two", "Beta three"])
+    with pytest.raises(ValueError, match="all 6 sequences of the training inputs are shorter than --min-length 5000"):
+        lm_bake(files, tmp / "o", min_length=5000)
+    assert not (tmp / "o").exists()
+    r = subprocess.run([sys.executable, "-m", "genet5", "lm", "bake", str(files[0]), str(tmp / "o"), "--min-length", "9999"],
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 2 and r.stderr.startswith("genet5: error: the train split would be empty"), r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp / "o").exists()
+
+
 def test_lm_bake_holds_out_the_validation_genomes_of_a_splits_file(tmp_path):
     """--splits: the held-out genomes come from the same file the gene models use."""
     for name in ("Alpha_one_a", "Alpha_one_b", "Beta_three", "Gamma_four"):

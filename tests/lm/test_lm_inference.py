@@ -208,6 +208,14 @@ def test_sampling_is_dna_seeded_and_tiny_top_p_is_greedy(model):
     assert "".join("CGTA"[i] for i in best.tolist()) == greedy[0]
 
 
+def test_empty_sequence_and_unusable_temperature_are_refused(model):
+    with pytest.raises(ValueError, match="at least one base"):  # was a vector of NaN
+        lm.embed_sequence(model, "")
+    for t in (float("inf"), float("nan"), -1.0):  # inf and nan reached torch.multinomial
+        with pytest.raises(ValueError, match="temperature must be a finite number >= 0"):
+            lm.sample_sequences(model, "ACGT", 5, temperature=t)
+
+
 def test_nucleus_keeps_smallest_set_reaching_p():
     logits = torch.tensor([[np.log(0.5), np.log(0.3), np.log(0.15), np.log(0.05)]], dtype=torch.float32)
     kept = lambda p: torch.isfinite(_nucleus(logits[:, [2, 0, 3, 1]], p))[0].tolist()  # noqa: E731

@@ -158,3 +158,12 @@ def test_right_padding_does_not_change_real_tokens():
     out = m(x, key_padding_mask_BT=pad)
     torch.testing.assert_close(out[1:, :6], m(x[1:, :6]), atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(out[:1], m(x[:1]), atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("field", ["n_heads", "n_kv_heads", "n_layers", "dim"])
+def test_a_zero_size_is_a_config_error_naming_the_field(field):
+    """A config.json with a zero size names the field (was a ZeroDivisionError deep in the model)."""
+    from genet5.models.configs import ModelConfigError
+
+    with pytest.raises(ModelConfigError, match=field):
+        Genos(dataclasses.replace(get_preset("genos-tiny"), **{field: 0}))

@@ -70,3 +70,8 @@ def test_cli_train(tmp_path):
     assert DNABPETokenizer.load(tmp_path / "out").vocab_size == 64
     res = invoke("tokenizer", "train", tmp_path / "missing.fa", "-o", tmp_path / "o2")
     assert res.exit_code != 0
+    # -o naming a file that is not a .json: refused before training (was a FileExistsError traceback)
+    (tmp_path / "taken").write_text("keep me")
+    res = invoke("tokenizer", "train", fa, "--vocab-size", "64", "-o", tmp_path / "taken")
+    assert res.exit_code == 2 and "-o " in res.stderr and "exists and is not a directory" in res.stderr, res.output
+    assert (tmp_path / "taken").read_text() == "keep me"

@@ -80,6 +80,37 @@ def test_rng_roundtrip_and_a_pickle_is_refused(tmp_path):
         torch.load(tmp_path / "trainer.pt", weights_only=True)
 
 
+@pytest.mark.parametrize("name", ["model.safetensors", "optim.pt", "trainer.pt", "rng-rank0.pt"])
+def test_a_damaged_or_missing_checkpoint_file_is_one_user_error_naming_it(tmp_path, name):
+    """A file cut short (a full disk, a copy interrupted) or gone: a CheckpointError (a UserError,
+    one line at the command line) naming the file and the way out, not a safetensors/torch error."""
+    from genet5.errors import UserError
+    from genet5.train.checkpoint import CheckpointError
+
+    model = _Tied()
+    opt = _opt_step(model)
+    path = save_checkpoint(tmp_path, 1, model, opt, None, {"step": 1})
+    (path / name).write_bytes((path / name).read_bytes()[:64])
+    fresh = _Tied()
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path, fresh, torch.optim.AdamW(fresh.parameters(), lr=0.1))
+    msg = str(err.value)
+    assert isinstance(err.value, UserError) and "\n" not in msg
+    assert msg.startswith(f"{path / name}: damaged or incomplete checkpoint file (")
+    assert f"remove {path} to resume from an earlier checkpoint, or --set train.resume=never" in msg
+    (path / name).unlink()
+    with pytest.raises(CheckpointError, match=f"{name}: missing from the checkpoint"):
+        load_checkpoint(path, fresh, torch.optim.AdamW(fresh.parameters(), lr=0.1))
+
+
+def test_weights_of_another_model_are_one_user_error(tmp_path):
+    from genet5.train.checkpoint import CheckpointError
+
+    path = save_checkpoint(tmp_path, 1, nn.Linear(2, 2), None, None, {"step": 1})
+    with pytest.raises(CheckpointError, match="model.safetensors: the weights do not fit this run's model"):
+        load_checkpoint(path, nn.Linear(3, 2))
+
+
 def test_keep_last_and_latest_fallback(tmp_path):
     model = nn.Linear(2, 2)
     for step in (1, 2, 3, 4):

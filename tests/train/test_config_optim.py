@@ -127,3 +127,25 @@ def test_cosine_schedule_with_warmup_and_floor():
         sched.step()
     assert lrs[9] == pytest.approx(1e-4) and lrs[0] == pytest.approx(1e-5)
     assert lrs[-1] == pytest.approx(1e-5 + 0.9e-4 * 0.5 * (1 + math.cos(math.pi * 89 / 90)))
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("optim.lr=-1e-3", "optim.lr must be > 0, got -0.001"),
+        ("optim.lr=.nan", "optim.lr must be > 0, got nan"),
+        ("data.token_budget=0", "data.token_budget must be >= 1, got 0"),
+        ("train.grad_accum=0", "train.grad_accum must be >= 1, got 0"),
+        ("train.max_steps=0", "train.max_steps must be >= 1, got 0"),
+        ("train.max_steps=-3", "train.max_steps must be >= 1, got -3"),
+        ("train.keep_last=-1", "train.keep_last must be >= 0 (0: off), got -1"),
+        ("train.early_stop_mode=up", "train.early_stop_mode must be min or max, got up"),
+        ("optim.betas=[0.9, 1.5]", "optim.betas must be two values in [0, 1), got [0.9, 1.5]"),
+    ],
+)
+def test_values_that_cannot_train_are_refused_on_load(override, message):
+    """They parse, but AdamW or the loop would fail with a traceback, or train nothing."""
+    with pytest.raises(RunConfigError) as err:
+        load_run_config(None, [override], cls=GenosRunConfig)
+    assert str(err.value) == message
+    assert load_run_config(None, ["train.max_steps=1", "optim.lr=1e-4"]).train.max_steps == 1  # the edges pass

@@ -41,8 +41,6 @@ def pretrain(
 
     Reports held-out bits per base per species; resumes from the run directory's last checkpoint
     if there is one."""
-    import math
-
     from genet5.errors import UserError
     from genet5.train import GenosRunConfig, destroy_distributed
     from genet5.train.genos_task import build_genos_run
@@ -55,7 +53,9 @@ def pretrain(
     for key, value in flags.items():  # flags win over the config file's model section
         if value is not None:
             setattr(cfg.model, key, value)
-    if cfg.model.init is not None and preset is None:
+    if cfg.model.init is not None:
+        if preset is not None:  # it would be ignored, and config.json would record it
+            fail("--init and --preset exclude each other: a saved model keeps its own configuration")
         cfg.model.preset = None  # the saved model says what it is
     run, ok = None, False
     try:
@@ -67,17 +67,15 @@ def pretrain(
         if main:
             for line in run.summary:
                 typer.echo(line, err=True)
-        result = run.trainer().fit(stop_at=stop_at)
+        try:  # each evaluation's held-out line is printed by the trainer (run.val_line)
+            result = run.trainer().fit(stop_at=stop_at)
+        except UserError as err:  # a damaged checkpoint found on resume, say
+            fail(str(err))
         t = cfg.train
         finished = result.step >= t.max_steps or result.stopped_early
         if finished:
-            run.save_model(out / "model")
+            run.save_model(out / "model", steps=result.step)
         if main:
-            last = result.val_history[-1] if result.val_history else {}
-            if "val_bpb" in last and not math.isnan(last["val_bpb"]):
-                groups = ", ".join(f"{k.split('/', 1)[1]} {v:.4f}" for k, v in last.items() if k.startswith("val_bpb/"))
-                typer.echo(f"step {last['step']}: held-out {last['val_bpb']:.4f} bits/base ({groups}); "
-                           f"order-0 {last['val_order0_bpb']:.4f}", err=True)  # fmt: skip
             if finished:
                 typer.echo(f"trained {result.step} steps; final model in {out / 'model'}")
             else:

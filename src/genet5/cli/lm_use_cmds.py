@@ -350,8 +350,8 @@ def generate(
     _positive("--num-samples", num_samples)
     _positive("--top-k", top_k)
     _positive("--context", context)
-    if temperature < 0:
-        fail(f"--temperature must be >= 0, got {temperature}")
+    if not 0 <= temperature < float("inf"):  # NaN fails every comparison
+        fail(f"--temperature must be a finite number >= 0, got {temperature}")
     if top_p is not None and not 0.0 < top_p <= 1.0:
         fail(f"--top-p must be in (0, 1], got {top_p}")
     if prompt is not None:

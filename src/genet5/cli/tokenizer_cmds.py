@@ -31,6 +31,8 @@ def train(
             fail(f"{p}: no such file")
     if vocab_size < 10:
         fail(f"--vocab-size must be at least 10, got {vocab_size}")
+    if out.suffix != ".json" and out.exists() and not out.is_dir():  # checked before the training, not after it
+        fail(f"-o {out}: exists and is not a directory (give a directory for tokenizer.json, or a name ending in .json)")
     for flag, value in (("--chunk-size", chunk_size), ("--min-frequency", min_frequency), ("--max-token-length", max_token_length)):
         if value < 1:
             fail(f"{flag} must be at least 1, got {value}")

@@ -28,7 +28,9 @@ def run_config(config: Optional[Path], out: Path, overrides: Optional[List[str]]
 
     from genet5.train import RunConfigError, load_run_config
 
-    if threads:
+    if threads is not None:
+        if threads < 1:  # torch refuses negatives with a traceback and 0 would be ignored
+            fail(f"--threads must be >= 1, got {threads}")
         torch.set_num_threads(threads)
     try:
         return load_run_config(config, [f"train.out_dir={out}"] + list(overrides or []), cls=cls)
@@ -55,6 +57,8 @@ def train(
 
     cfg = run_config(config, out, overrides, threads, GeneT5RunConfig)
     m = cfg.model  # flags given win over the config file's model section
+    if (init is not None or m.init is not None) and given(ctx, "preset"):  # it would be ignored
+        fail("--init and --preset exclude each other: a saved model keeps its own configuration")
     m.preset = preset if given(ctx, "preset") else m.preset
     m.objective = objective if given(ctx, "objective") else m.objective
     if init is not None or m.init is not None:
@@ -65,7 +69,10 @@ def train(
             run = build_genet5_run(cfg, data)
         except UserError as err:
             fail(str(err))
-        result = run.trainer().fit()
+        try:
+            result = run.trainer().fit()
+        except UserError as err:  # a damaged checkpoint found on resume, say
+            fail(str(err))
         final = out / "model"
         run.save_model(final)
         if run.info.is_main:

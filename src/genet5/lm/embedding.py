@@ -101,4 +101,6 @@ def embed_records(
 def embed_sequence(model, seq: str | bytes | np.ndarray, pool: str = "mean", **kwargs) -> np.ndarray:
     """Pooled final hidden state (float32, shape (dim,)) of one DNA sequence; kwargs: context,
     context_stride, chunk, batch_tokens, autocast."""
+    if len(encode(seq)) == 0:  # no position to pool: the vector would be NaN
+        raise ValueError("embed_sequence needs a sequence of at least one base, got an empty one")
     return next(embed_records(model, [("seq", seq)], pool=pool, **kwargs))[3]

@@ -21,7 +21,10 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     machine without it raises ValueError."""
     if device is None or str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):  # torch's own message lists every backend it knows
+        raise ValueError(f"device {device!r}: expected auto, cpu or cuda") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} requested but CUDA is not available (use --device cpu)")
     if dev.type not in ("cpu", "cuda"):
@@ -32,10 +35,14 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
 def load_genos(path: str | os.PathLike, device: str | torch.device = "cpu", dtype: torch.dtype | None = None):
     """A saved Genos model (directory with config.json + model.safetensors, or a bundled
     model's name), in eval mode."""
+    from genet5.models.configs import ModelConfigError
     from genet5.models.genos import Genos
-    from genet5.models.weights import load_model
+    from genet5.models.weights import load_model, resolve_model_path
 
-    return load_model(path, Genos, device=torch.device(device), dtype=dtype)
+    try:
+        return load_model(path, Genos, device=torch.device(device), dtype=dtype)
+    except ModelConfigError as err:  # config.json parses but the model cannot be built (n_layers 0)
+        raise WeightLoadError(resolve_model_path(path) / "config.json", str(err)) from None
 
 
 def model_context(model) -> int:

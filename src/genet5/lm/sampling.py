@@ -8,6 +8,8 @@ model's training context); the continuation may grow past it (the cache keeps ev
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -43,8 +45,8 @@ def sample_sequences(
     Same seed, same model, same device => same samples."""
     if length < 0 or num_samples < 1:
         raise ValueError("length must be >= 0 and num_samples >= 1")
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if not 0 <= temperature < math.inf:  # NaN and inf would give NaN probabilities (a multinomial error)
+        raise ValueError(f"temperature must be a finite number >= 0, got {temperature}")
     if top_k is not None and top_k < 1:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
     ids = encode(prompt)

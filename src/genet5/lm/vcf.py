@@ -127,9 +127,15 @@ class _Reference:
         return self.ref.fetch(chrom, start0 + 1, end0) if end0 > start0 else b""
 
 
+def _reference_name(reference) -> str:
+    """How messages name the reference: its FASTA file (a Genome), else "reference" ({chrom: seq})."""
+    path = getattr(reference, "path", None)
+    return str(path) if path else "reference"
+
+
 def variant_windows(reference, variant: Variant, flank: int = DEFAULT_FLANK, vcf_path: str = "VCF") -> tuple[bytes, bytes]:
     """(ref window, alt window) bytes for one variant; checks CHROM and REF against the reference."""
-    ref = reference if isinstance(reference, _Reference) else _Reference(reference, "reference")
+    ref = reference if isinstance(reference, _Reference) else _Reference(reference, _reference_name(reference))
     v = variant
     length = ref.lengths.get(v.chrom)
     if length is None:
@@ -166,7 +172,7 @@ def variant_effects(
     ref window of a multi-allelic site is scored once. A variant that does not fit the reference
     (CHROM absent, REF different, past the end) raises GenomeFormatError, or, with
     `on_mismatch`, is handed to it and skipped (as `bcftools norm --check-ref s` does)."""
-    ref = _Reference(reference, getattr(reference, "path", "reference"))
+    ref = _Reference(reference, _reference_name(reference))
     if flank < 0:
         raise ValueError(f"flank must be >= 0, got {flank}")
     site_of: dict[int, tuple] = {}

@@ -161,6 +161,9 @@ class GenosConfig:
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes (e.g. provenance)
 
     def __post_init__(self) -> None:
+        for name in ("n_heads", "n_kv_heads"):  # divisors below: 0 would be a ZeroDivisionError
+            if getattr(self, name) < 1:
+                raise ModelConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.n_heads % self.n_kv_heads:
             raise ModelConfigError(
                 f"n_heads={self.n_heads} not a multiple of n_kv_heads={self.n_kv_heads}"

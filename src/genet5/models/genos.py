@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genet5.models.configs import GenosConfig, register_model
+from genet5.models.configs import GenosConfig, ModelConfigError, register_model
 from genet5.nn import MoE, RMSNorm, RotaryEmbedding, SwiGLU, TransformerBlock
 from genet5.nn.attention import KVCache, make_kv_caches
 from genet5.nn.rotary import positions_from_doc_ids
@@ -37,6 +37,13 @@ class Genos(nn.Module):
         super().__init__()
         self.config = config
         c = config
+        # sizes GenosConfig does not check: 0 layers divides by zero in init_weights, the others
+        # fail deep in torch; one ModelConfigError names the field instead
+        for name in ("vocab_size", "dim", "n_layers", "expert_hidden" if c.n_experts else "ffn_hidden"):
+            if getattr(c, name) < 1:
+                raise ModelConfigError(f"{name} must be >= 1, got {getattr(c, name)}")
+        if c.n_experts < 0:
+            raise ModelConfigError(f"n_experts must be >= 0, got {c.n_experts}")
         self.tok_embeddings = nn.Embedding(c.vocab_size, c.dim)
         self.rotary = RotaryEmbedding(c.resolved_head_dim, base=c.rope_base)  # shared, stateless
         self.layers = nn.ModuleList(

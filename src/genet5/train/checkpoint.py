@@ -28,9 +28,40 @@ import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from genet5.errors import UserError
 from genet5.train.expert_parallel import full_expert_state, local_expert_state
 
 LATEST = "latest"
+
+
+class CheckpointError(UserError, ValueError):
+    """A checkpoint file that cannot be read (truncated, corrupt) or does not fit the run: one
+    line naming the file and the way out."""
+
+
+def _damaged(path: Path, err: BaseException) -> CheckpointError:
+    reason = str(err).strip().splitlines()[0].split(". ")[0] if str(err).strip() else type(err).__name__
+    return CheckpointError(
+        f"{path}: damaged or incomplete checkpoint file ({reason}); remove {path.parent} to resume from an "
+        "earlier checkpoint, or --set train.resume=never to start over"
+    )
+
+
+def _read(path: Path, reader):
+    """reader(path), with a missing, truncated or corrupt file as one CheckpointError. safetensors
+    and torch.load raise many types on damage (SafetensorError, RuntimeError, EOFError,
+    UnpicklingError, ...); a refused pickle in a weights_only load is one of them too."""
+    if not path.is_file():
+        raise CheckpointError(f"{path}: missing from the checkpoint; remove {path.parent} to resume from an earlier "
+                              "checkpoint, or --set train.resume=never to start over")  # fmt: skip
+    try:
+        return reader(path)
+    except Exception as err:
+        raise _damaged(path, err) from None
+
+
+def _torch_load(path: Path):
+    return _read(path, lambda p: torch.load(p, map_location="cpu", weights_only=True))
 
 
 def _is_dist() -> bool:
@@ -187,10 +218,15 @@ def load_model_weights(model: nn.Module, path: str | Path, strict: bool = True) 
     p = Path(path)
     if p.is_dir():
         p = p / "model.safetensors"
-    sd = load_file(str(p))
+    sd = _read(p, lambda f: load_file(str(f)))
     local_expert_state(model, sd)  # this rank's experts of an expert-parallel model
     sdm = _dcp()
-    sdm.set_model_state_dict(model, sd, options=sdm.StateDictOptions(full_state_dict=True, strict=strict))
+    try:
+        sdm.set_model_state_dict(model, sd, options=sdm.StateDictOptions(full_state_dict=True, strict=strict))
+    except (RuntimeError, KeyError, ValueError) as err:  # names or shapes of another model
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(f"{p}: the weights do not fit this run's model ({reason}); resume with the settings "
+                              "that made the checkpoint, or --set train.resume=never to start over") from None  # fmt: skip
 
 
 def load_checkpoint(
@@ -204,7 +240,7 @@ def load_checkpoint(
     ckpt = Path(ckpt)
     load_model_weights(model, ckpt)
     if optimizer is not None or scheduler is not None:
-        blob = torch.load(ckpt / "optim.pt", map_location="cpu", weights_only=True)
+        blob = _torch_load(ckpt / "optim.pt")
         if optimizer is not None and blob["optimizer"] is not None:
             local_expert_state(model, {}, blob["optimizer"])
             sdm = _dcp()
@@ -213,10 +249,10 @@ def load_checkpoint(
             )
         if scheduler is not None and blob["scheduler"] is not None:
             scheduler.load_state_dict(blob["scheduler"])
-    state = torch.load(ckpt / "trainer.pt", map_location="cpu", weights_only=True)
+    state = _torch_load(ckpt / "trainer.pt")
     if restore_rng:
         rng_file = ckpt / f"rng-rank{_rank()}.pt"
         if not rng_file.exists():  # resumed on more ranks than saved: derive from rank 0's stream
             rng_file = ckpt / "rng-rank0.pt"
-        set_rng_state(torch.load(rng_file, map_location="cpu", weights_only=True))
+        set_rng_state(_torch_load(rng_file))
     return state

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -126,6 +127,37 @@ class RunConfig:
 
     def save_json(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+
+    def validate(self) -> "RunConfig":
+        """Refuse values that parse but cannot train (a negative learning rate, no steps, an empty
+        micro-batch): one RunConfigError naming the key, before any work, rather than a traceback
+        from AdamW or the loop, or a "trained 0 steps" run. Returns self."""
+        t, o, d, p = self.train, self.optim, self.data, self.parallel
+        rules = [
+            ("train.max_steps", t.max_steps, t.max_steps >= 1, ">= 1"),
+            ("train.grad_accum", t.grad_accum, t.grad_accum >= 1, ">= 1"),
+            ("train.label_smoothing", t.label_smoothing, 0.0 <= t.label_smoothing < 1.0, "in [0, 1)"),
+            ("train.early_stop_mode", t.early_stop_mode, t.early_stop_mode in ("min", "max"), "min or max"),
+            ("optim.lr", o.lr, o.lr > 0, "> 0"),
+            ("optim.min_lr", o.min_lr, o.min_lr >= 0, ">= 0"),
+            ("optim.warmup_frac", o.warmup_frac, 0.0 <= o.warmup_frac <= 1.0, "in [0, 1]"),
+            ("optim.weight_decay", o.weight_decay, o.weight_decay >= 0, ">= 0"),
+            ("optim.betas", list(o.betas), all(0.0 <= b < 1.0 for b in o.betas), "two values in [0, 1)"),
+            ("optim.eps", o.eps, o.eps >= 0, ">= 0"),
+            ("data.token_budget", d.token_budget, d.token_budget >= 1, ">= 1"),
+            ("data.max_batch_size", d.max_batch_size, d.max_batch_size >= 1, ">= 1"),
+            ("data.sort_window", d.sort_window, d.sort_window >= 1, ">= 1"),
+            ("parallel.context_parallel", p.context_parallel, p.context_parallel >= 1, ">= 1"),
+            ("parallel.expert_parallel", p.expert_parallel, p.expert_parallel >= 1, ">= 1"),
+        ]
+        for key in ("eval_every", "checkpoint_every", "keep_last", "log_every", "patience", "memwatch_interval"):
+            rules.append((f"train.{key}", getattr(t, key), getattr(t, key) >= 0, ">= 0 (0: off)"))
+        rules += [("optim.warmup_steps", o.warmup_steps, o.warmup_steps >= 0, ">= 0"),
+                  ("data.num_workers", d.num_workers, d.num_workers >= 0, ">= 0")]  # fmt: skip
+        for key, value, ok, want in rules:
+            if not ok or (isinstance(value, float) and not math.isfinite(value)):  # inf passes the tests above
+                raise RunConfigError(f"{key} must be {want}, got {value}")
+        return self
 
 
 @dataclass
@@ -258,4 +290,4 @@ def load_run_config(
             raise RunConfigError(f"{p}: top level must be a mapping")
         data = loaded or {}
     apply_overrides(data, list(overrides))
-    return from_dict(cls, data)
+    return from_dict(cls, data).validate()

@@ -172,6 +172,7 @@ def build_genet5_run(cfg: GeneT5RunConfig, data: str | Path, *, info: DistInfo |
     from genet5.train.trainer import evaluate_loss
 
     m = cfg.model
+    cfg.validate()  # a config built in Python, not by load_run_config
     if m.objective not in LOSSES:
         raise RunConfigError(f"--objective must be one of {', '.join(LOSSES)}, not {m.objective!r}")
     if cfg.parallel.context_parallel != 1:

@@ -289,6 +289,25 @@ def describe_schedule(schedule: ContextSchedule, max_steps: int) -> str:
     return ", ".join(parts) + " steps"
 
 
+def longest_trained_context(schedule: ContextSchedule, steps: int) -> int:
+    """The longest context of the stages that steps 0 .. steps-1 ran (the first stage's for 0)."""
+    contexts, start, last = [schedule.stages[0].context], 0, len(schedule.stages) - 1
+    for i, (st, end) in enumerate(zip(schedule.stages, schedule.boundaries)):
+        if start < (steps if i == last else min(end, steps)):
+            contexts.append(st.context)
+        start = max(start, end)
+    return max(contexts)
+
+
+def held_out_line(step: int, metrics: dict[str, float]) -> str | None:
+    """The console line of one evaluation of HeldOutBitsPerBase (None when nothing was scored)."""
+    bpb = metrics.get("val_bpb", float("nan"))
+    if math.isnan(bpb):
+        return None
+    groups = ", ".join(f"{k.split('/', 1)[1]} {v:.4f}" for k, v in metrics.items() if k.startswith("val_bpb/"))
+    return f"step {step}: held-out {bpb:.4f} bits/base ({groups}); order-0 {metrics['val_order0_bpb']:.4f}"
+
+
 # One genos-tiny training step on 2 CPU cores (2026-12-03, AMD EPYC): 8K tokens 1 s, 32K 8.8 s,
 # 128K 88 s; attention grows with the square of the context, so a 1M stage would take hours a step.
 CPU_MAX_DEFAULT_CONTEXT = 32768
@@ -368,12 +387,15 @@ def genos_model(m: GenosModelConfig) -> nn.Module:
     from genet5.models.genos import Genos
 
     if m.init is not None:
+        from genet5.models.configs import ModelConfigError
         from genet5.models.weights import WeightLoadError, load_model
 
         try:
             model = load_model(m.init).train()
         except (WeightLoadError, OSError) as err:
             raise RunConfigError(f"--init {m.init}: {err}") from None
+        except ModelConfigError as err:  # a config.json the model cannot be built from (n_layers 0)
+            raise RunConfigError(f"--init {m.init}: config.json: {err}") from None
         if not isinstance(model, Genos):
             raise RunConfigError(f"--init {m.init}: not a Genos model")
         return model
@@ -393,16 +415,21 @@ def build_genos_run(
     process group (`init_distributed`) unless `info` is given; settings that do not fit are a
     RunConfigError, a bake that is not one a GenomeFormatError (one line each)."""
     m, t = cfg.model, cfg.train
+    cfg.validate()
     try:
         schedule = ContextSchedule.parse(str(m.context_schedule), total_steps=t.max_steps)
     except ValueError as err:
         raise RunConfigError(f"--context-schedule: {err}") from None
     val_from_schedule = m.val_context is None
-    val_ctx = m.val_context = int(m.val_context or schedule.stages[0].context)
+    if not val_from_schedule and m.val_context < 2:  # 0 would silently mean "the first stage's context"
+        raise RunConfigError(f"--val-context must be >= 2, got {m.val_context}")
+    val_ctx = m.val_context = int(schedule.stages[0].context if val_from_schedule else m.val_context)
     if not 0.0 <= m.rc_prob <= 1.0:
         raise RunConfigError(f"--rc-prob must be in [0, 1], got {m.rc_prob}")
-    if m.val_windows < 0 or val_ctx < 2:
-        raise RunConfigError("--val-windows must be >= 0 and --val-context >= 2")
+    if not 0.0 <= m.max_n <= 1.0:  # a fraction of a window; a negative one would redraw every window
+        raise RunConfigError(f"--max-n must be in [0, 1], got {m.max_n}")
+    if m.val_windows < 0:
+        raise RunConfigError(f"--val-windows must be >= 0, got {m.val_windows}")
     check_degrees(cfg.parallel)
     cp = cfg.parallel.context_parallel
     if cp > 1:  # each sequence is cut into 2 * cp equal chunks (zigzag)
@@ -420,6 +447,11 @@ def build_genos_run(
         raise GenomeFormatError(str(data), None, str(err)) from None
     if train_corpus.total_bases == 0:
         raise GenomeFormatError(str(data), None, "the train split holds no bases")
+    for corpus in (train_corpus, valid_corpus):  # every shard as baked (sha256 up to 2 GB: 0.7 s per GB)
+        corpus.check()
+    if not train_corpus.has_bases():  # else the first step fails: no target in any window
+        raise GenomeFormatError(str(data), None, "the train split holds no usable bases (only N or other "
+                                "non-A/C/G/T letters): nothing to learn from")  # fmt: skip
     schedule = fit_schedule_to_corpus(schedule, train_corpus, explicit=m.context_schedule != DEFAULT_CONTEXT_SCHEDULE,
                                       on_cpu=not torch.cuda.is_available(), log=log)  # fmt: skip
     if val_from_schedule:
@@ -461,4 +493,12 @@ def build_genos_run(
     else:
         summary.append("validation: none (the bake holds no held-out species)")
     summary += mesh.describe()
-    return Run(cfg, model, loss_fn, train_data, info, mesh, val_fn=val_fn, batch_weight=batch_targets, summary=summary)
+    # the saved model's max_seq_len: the longest context trained (a preset's value says nothing about
+    # that; a saved model given as --init keeps the longest of its earlier training too)
+    before = int(getattr(model.config, "max_seq_len", 0) or 0) if m.init is not None else 0
+
+    def record(steps: int) -> dict[str, int]:
+        return {"max_seq_len": max(before, longest_trained_context(schedule, steps))}
+
+    return Run(cfg, model, loss_fn, train_data, info, mesh, val_fn=val_fn, batch_weight=batch_targets, summary=summary,
+               val_line=held_out_line, config_at_save=record)  # fmt: skip

@@ -49,6 +49,11 @@ class Run:
     batch_weight: Callable[[dict[str, Any]], float] | None = None
     batch_tokens: Callable[[dict[str, Any]], float] | None = None
     summary: list[str] = field(default_factory=list)  # what the run is, for the user (main rank prints)
+    # the console line of each evaluation (main rank; Trainer's val_line), e.g. held-out bits per base
+    val_line: Callable[[int, dict[str, float]], str | None] | None = None
+    # fields of the model's config to record in the saved model, given the steps trained (Genos:
+    # max_seq_len, the longest context it trained at, which its users take as their default window)
+    config_at_save: Callable[[int], dict[str, Any]] | None = None
 
     def trainer(self) -> Trainer:
         return Trainer(
@@ -60,15 +65,21 @@ class Run:
             batch_weight=self.batch_weight,
             batch_tokens=self.batch_tokens,
             info=self.info,
+            val_line=self.val_line,
         )
 
-    def save_model(self, path: str | Path) -> None:
+    def save_model(self, path: str | Path, steps: int | None = None) -> None:
         """save_pretrained(model) on the main rank. Call it on every rank: expert-parallel
         layers are gathered back into whole MoE layers first (a collective; the model is then
         whole on every rank). DDP wraps the model by reference and FSDP2 shards it in place, so
-        `model` holds the trained weights."""
+        `model` holds the trained weights. `steps`: how many the model was trained (for
+        `config_at_save`)."""
         from genet5.models.weights import save_pretrained
         from genet5.train.expert_parallel import disable_expert_parallel
+
+        if self.config_at_save is not None and steps is not None:
+            for key, value in self.config_at_save(steps).items():
+                setattr(self.model.config, key, value)
 
         disable_expert_parallel(self.model)
         if _is_sharded(self.model):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+import sys
 import time
 import warnings
 from contextlib import nullcontext
@@ -91,8 +92,10 @@ class Trainer:
         batch_tokens: Callable[[dict[str, Any]], float] | None = None,
         info: DistInfo | None = None,
         already_parallel: bool = False,
+        val_line: Callable[[int, dict[str, float]], str | None] | None = None,
     ) -> None:
         self.cfg = config
+        self.val_line = val_line  # the console line of an evaluation (main rank), e.g. held-out bits per base
         self.info = info or current_dist()
         self.loss_fn = loss_fn
         self.val_fn = val_fn
@@ -198,7 +201,19 @@ class Trainer:
             return None
         if r == "auto":
             return ckpt.latest_checkpoint(self.out_dir)
-        return Path(r)
+        path = Path(r)
+        if not (path / "meta.json").is_file():  # else the load fails on a file name that is not there
+            from genet5.train.config import RunConfigError
+
+            what = "no such directory" if not path.exists() else "not a finished checkpoint (no meta.json)"
+            raise RunConfigError(f"train.resume={r}: {what}; give a step-NNNNNNNN directory of a run, auto or never")
+        return path
+
+    def _report(self, step: int, metrics: dict[str, float]) -> None:
+        """Say what an evaluation found on the console (the CSV and TensorBoard have it too)."""
+        line = self.val_line(step, metrics) if self.val_line is not None and self.info.is_main else None
+        if line:
+            print(line, file=sys.stderr, flush=True)
 
     # ------------------------------------------------------------------ one optimizer step
     def train_step(self, micro_batches: list[dict[str, Any]]) -> dict[str, float]:
@@ -279,6 +294,8 @@ class Trainer:
         if resume_from is not None:
             self.resume(resume_from)
             result.resumed_from = resume_from
+            if self.info.is_main:
+                print(f"resuming from {resume_from} (step {self.step} of {t.max_steps})", file=sys.stderr, flush=True)
         else:
             seed_everything(t.seed + self.info.rank)  # ranks draw different dropout masks
         main = self.info.is_main
@@ -326,6 +343,7 @@ class Trainer:
                     validated_at = self.step
                     result.val_history.append({"step": self.step, **v})
                     log.log("val", self.step, v)
+                    self._report(self.step, v)
                     # agree across ranks (a rank-local metric must not leave one rank behind)
                     if t.patience and all_reduce_sum(
                         [float(self.bad_evals >= t.patience)], self.info.device
@@ -341,6 +359,7 @@ class Trainer:
                 v = self.validate()
                 result.val_history.append({"step": self.step, **v})
                 log.log("val", self.step, v)
+                self._report(self.step, v)
             if ran and saved_at != self.step:
                 result.checkpoint = self.save()
         finally:
