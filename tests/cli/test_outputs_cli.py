@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import gzip
 import os
+import subprocess
 import threading
 from pathlib import Path
 
 import pytest
 
 import genet5
-from conftest import run_cli
+from conftest import CLI, run_cli
 
 EXAMPLE = Path(genet5.__file__).parent / "examples" / "erwinia_phage_MT939486"
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
@@ -97,3 +98,16 @@ def test_dash_is_standard_output_and_gz_names_are_compressed(tmp_path, phage):
     assert proc.returncode == 0 and proc.stdout.startswith("{"), proc.stderr
     one_error(run_cli("predict", fa, "-o", "-", "-d", "-"), "--cds -", "standard output already takes --output")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.fna.gz", "in", "p.gbk.gz", "p.gtf.gz"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux) to fill a disk")
+@pytest.mark.parametrize("args", [("stats", "{fa}"), ("eval", "{gff}", "{gff}"), ("info", "genos-tiny")])
+def test_a_report_to_a_full_disk_is_one_line(phage, args):
+    """Reports printed to standard output (stats, eval, info) that cannot be written: one line
+    and exit 2 (was a traceback from rich's console, or, for output small enough to wait in the
+    buffer until exit, nothing at all and exit 0)."""
+    fa, gff = phage
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([*CLI, *(a.format(fa=fa, gff=gff) for a in args)], stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=300)
+    one_error(proc, "standard output", "No space left")

@@ -8,6 +8,7 @@ exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
@@ -134,9 +135,26 @@ def _exit_now(code: int) -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe (`genet5 ... | head`)
+        except (BrokenPipeError, ValueError):  # a closed pipe (`genet5 ... | head`)
             pass
+        except OSError as err:  # what was left in the buffer did not reach a full disk (`> /dev/full`)
+            if stream is sys.stdout and code == 0:
+                _say_unwritten(err)
+                code = 2
     os._exit(code)
+
+
+# write errors that say the output did not get out (with no file name: standard output; a reader
+# that left a pipe, `genet5 stats G | head -1`, is click's: it exits 1 quietly)
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EPIPE}
+
+
+def _say_unwritten(err: OSError) -> None:
+    """One line on stderr for output that could not be written (a full disk, an I/O error)."""
+    try:
+        print(f"genet5: error: {err.filename or 'standard output'}: {err.strerror or err}", file=sys.stderr, flush=True)
+    except OSError:
+        pass
 
 
 def main() -> None:
@@ -159,6 +177,11 @@ def main() -> None:
         fail(str(err))
     except (FileNotFoundError, IsADirectoryError, PermissionError) as err:
         fail(f"{err.filename}: {err.strerror}")
+    except OSError as err:  # a report printed to a full disk (`genet5 eval ... > /dev/full`), say
+        if err.filename is None and err.errno not in _WRITE_ERRNOS:
+            raise
+        _say_unwritten(err)
+        _exit_now(2)
     except KeyboardInterrupt:
         fail("interrupted", code=130)
     except _Terminated:
