@@ -90,3 +90,21 @@ def test_domain_auto_reads_a_eukaryote_from_the_genome(tmp_path):
     assert "domain eukaryote (auto: long ORFs cover " in gff.read_text()
     assert "domain eukaryote chosen from the genome (long ORFs cover" in r.stdout + r.stderr
     assert "transl_table=1" in gff.read_text()
+
+
+def test_g_auto_leaves_the_domain_to_the_genome(tmp_path):
+    """-g auto (table 11 or 4, a prokaryote's choice) on a genome that reads as a eukaryote: the
+    domain is still read from the genome (it was taken as prokaryote: single-exon genes, gene F1
+    0.003 on the worm against 0.400), decoded with table 1, and a note says so even with -q; with
+    --domain eukaryote given, -g auto is the contradiction it was."""
+    seq, _ = synthetic_genome(genes=60)
+    fasta = tmp_path / "syn.fa"
+    fasta.write_bytes(b">syn\n" + seq + b"\n")
+    gff = tmp_path / "out.gff3"
+    r = subprocess.run([*CLI, "predict", fasta, "-o", gff, "-g", "auto", "-q"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "domain eukaryote (auto: long ORFs cover " in gff.read_text() and "transl_table=1" in gff.read_text()
+    assert r.stderr.startswith("note: -g auto chooses between the prokaryotic tables 11 and 4, but the genome reads as a eukaryote")
+    r = subprocess.run([*CLI, "predict", fasta, "-o", tmp_path / "x.gff3", "-g", "auto", "--domain", "eukaryote"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2 and "-g 1" in r.stderr and not (tmp_path / "x.gff3").exists()

@@ -83,7 +83,7 @@ def predict(
     output_format: Optional[str] = typer.Option(None, "--format", "-f", help="What --output holds: gff (GFF3), gtf, gbk (GenBank: the sequences with their gene and CDS features), or sco (Prodigal's simple coordinates, >N_LEFT_RIGHT_STRAND per gene, as Prokka reads them; prokaryotes); Prodigal's -f, whose own default is gbk. Default: read from --output's name (.gtf; .gbk, .gb, .gbff; .sco), else GFF3."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (default: the bundled genet5-cpu model; with --decoder seq2seq a seq2seq checkpoint, default the bundled genet5-seq2seq)."),
     genetic_code_text: Optional[str] = typer.Option(None, "--genetic-code", "-g", show_default=False, help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes). Default: 1 for --domain eukaryote (or a eukaryote --decoder), 11 otherwise, or 4 where the genes found under 11 read on past TGA (a Mycoplasma: decoded again, and said; in meta mode chosen per sequence, as Prodigal -p meta does)."),
-    domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids), eukaryote, or auto: the domain of an explicit --decoder, else eukaryote with -g 1, prokaryote with another -g, else the genome's own: eukaryote where introns break its long ORFs or its genes lie far apart (organelles read as eukaryotes: give --domain there)."),
+    domain: str = typer.Option("auto", "--domain", help="prokaryote (bacteria, archaea, phages, plastids), eukaryote, or auto: the domain of an explicit --decoder, else eukaryote with -g 1, prokaryote with another table, else (also with -g auto) the genome's own: eukaryote where introns break its long ORFs or its genes lie far apart (organelles read as eukaryotes: give --domain there)."),
     decoder: Optional[str] = typer.Option(None, "--decoder", help=_decoder_help()),
     mode: str = typer.Option("auto", "--mode", "-p", help="Prokaryote: single (the genome teaches itself its statistics; >= 20 kb), meta (parameter sets from training genomes, per sequence: plasmids, viruses, metagenome contigs), or auto: meta below 50 kb."),
     meta: bool = typer.Option(False, "--meta", help="Prokaryote: the same as --mode meta (Prodigal's -p meta)."),
@@ -183,9 +183,14 @@ def predict(
             head, sample = read_head(stream)
             records = itertools.chain(head, stream)
             headers = [r.description for r in head]
-            if genetic_code is None or organelle_named(headers):
+            if genetic_code in (None, 0) or organelle_named(headers):  # 0: -g auto, a prokaryote's choice
                 chosen = choose_domain(sample, headers)
                 domain = chosen.domain
+                if genetic_code == 0 and domain == "eukaryote":  # what a user with an unknown genome asks
+                    genetic_code = None  # the nucleus's standard code, below
+                    print(f"note: -g auto chooses between the prokaryotic tables 11 and 4, but the genome reads as a "
+                          f"eukaryote ({chosen.reason()}): decoded with the standard code, table 1; give "
+                          "--domain prokaryote to keep -g auto", file=sys.stderr, flush=True)  # fmt: skip
             else:
                 domain = "eukaryote" if genetic_code == 1 else "prokaryote"
             if chosen is not None and chosen.organelle in ("mitochondrion", "organelle") and genetic_code is None:
