@@ -94,8 +94,8 @@ def test_stdout_and_signals(tmp_path):
     (["predict", "g.fa", "-o", "x.gff3", "-g", "auto", "--domain", "eukaryote"], "-g 1"),
     # Prodigal's flags that mean nothing, or something else, here
     (["predict", "g.fa", "-o", "x.gff3", "-n"], "Prodigal's -n is not needed"),
-    (["predict", "g.fa", "-o", "x.gff3", "-m"], "N runs masked, is always on"),
-    (["predict", "g.fa", "-o", "x.gff3", "-m", "-q"], "N runs masked, is always on"),
+    # (Prodigal's -m, N runs masked, stands alone and is dropped: test_prodigal_command_line)
+    (["predict", "g.fa", "-o", "x.gff3", "--model", "-q"], "N runs masked, is always on"),
 ])
 def test_usage_errors_are_one_line_and_exit_2(args, expect, tmp_path):
     p = subprocess.run([*CLI_ROOT, *args], capture_output=True, text=True, cwd=tmp_path, timeout=120)

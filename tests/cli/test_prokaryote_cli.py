@@ -274,7 +274,7 @@ def test_genbank_output_holds_the_gff3_genes_and_the_proteins(tmp_path):
 
 
 def test_prodigal_command_line(tmp_path):
-    """Prodigal's own flags do what they do there: `-i GENOME -o OUT -f gbk -a PROT -d NUC -q` (or
+    """Prodigal's own flags do what they do there: `-i GENOME -m -o OUT -f gbk -a PROT -d NUC -q` (or
     the genome piped in, no -i) writes the GenBank file, proteins and genes, and says nothing (-q); `-f gtf`, `-f gff` the
     other formats of -o, the same genes; without -f, the format -o's extension names; a format
     not known, and a genome given twice or not at all, are one clear line and no output (sco:
@@ -285,8 +285,8 @@ def test_prodigal_command_line(tmp_path):
     plain = run_cli("predict", fa, "-o", tmp_path / "plain.gff3")
     assert plain.returncode == 0 and "genes on 1 sequence (" in plain.stderr
     starts = sorted(ln.split("\t")[3] for ln in (tmp_path / "plain.gff3").read_text().splitlines() if "\tCDS\t" in ln)
-    p = run_cli("predict", "-i", fa, "-o", tmp_path / "g.gbk", "-f", "gbk", "-a", tmp_path / "g.faa",
-                "-d", tmp_path / "g.fna", "-q")
+    p = run_cli("predict", "-i", fa, "-m", "-o", tmp_path / "g.gbk", "-f", "gbk", "-a", tmp_path / "g.faa",
+                "-d", tmp_path / "g.fna", "-q", "-m")  # Prodigal's -m (N runs masked: always so), before an option or last
     assert p.returncode == 0 and p.stderr == "", p.stderr
     cds = [f for rec in SeqIO.parse(tmp_path / "g.gbk", "genbank") for f in rec.features if f.type == "CDS"]
     assert sorted(str(int(f.location.start) + 1) for f in cds) == starts

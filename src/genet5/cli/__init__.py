@@ -157,6 +157,18 @@ def _say_unwritten(err: OSError) -> None:
         pass
 
 
+def _without_prodigal_m(args: list[str]) -> list[str]:
+    """`predict`'s arguments less Prodigal's -m (runs of N masked: always so here) where it stands
+    without a value, as a Prodigal command line has it (`-c -m -g 11`, a last `-m`): genet5's own -m
+    names a model and would take the next option as that name."""
+    out = []
+    for i, a in enumerate(args):
+        if a == "-m" and (i + 1 == len(args) or args[i + 1].startswith("-")):
+            continue
+        out.append(a)
+    return out
+
+
 def main() -> None:
     import signal
 
@@ -168,6 +180,8 @@ def main() -> None:
     _MAIN_PID = os.getpid()
     signal.signal(signal.SIGTERM, _on_sigterm)
     _load_commands()
+    if sys.argv[1:2] == ["predict"]:
+        sys.argv[2:] = _without_prodigal_m(sys.argv[2:])
     try:
         rv = app(standalone_mode=False)
         if isinstance(rv, int) and rv:  # typer returns the code of an abort instead of raising
