@@ -26,3 +26,19 @@ def test_info_table_and_saved_dir(tmp_path):
 def test_info_unknown_name_fails_cleanly():
     res = invoke("info", "no-such-model")
     assert res.exit_code == 2
+
+
+def test_info_names_a_bundled_model_before_a_preset():
+    """A bundled model's name is that model, as predict and lm read it: genet5-cpu's 511,392
+    parameters, not the 1,146,240 of the preset of the same name; genos-tiny-prok has no preset
+    (it was refused)."""
+    from genet5.models.weights import CONFIG_NAME, resolve_model_path
+
+    for name in ("genet5-cpu", "genos-tiny-prok"):
+        res = invoke("info", name, "--json")
+        assert res.exit_code == 0, res.output
+        d = json.loads(res.output)
+        assert d["source"] == "bundled model"
+        saved = json.loads((resolve_model_path(name) / CONFIG_NAME).read_text())
+        assert d["config"]["model_type"] == saved["model_type"] and d["config"].get("enc_dim") == saved.get("enc_dim")
+    assert json.loads(invoke("info", "genet5-cpu", "--json").output)["total_params"] == 511_392

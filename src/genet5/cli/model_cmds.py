@@ -40,11 +40,11 @@ def describe(name_or_dir: str) -> dict[str, Any]:
     the meta device (no weight memory)."""
     from genet5.models.configs import ModelConfigError, config_to_dict, get_preset, list_presets
     from genet5.models.params import count_params_for_config
-    from genet5.models.weights import CONFIG_NAME, load_model_config
+    from genet5.models.weights import CONFIG_NAME, load_model_config, resolve_model_path
 
-    path = Path(name_or_dir)
+    path = resolve_model_path(name_or_dir)  # a bundled model's name (genet5-cpu, genos-tiny-prok) is that model
     if (path / CONFIG_NAME).is_file():
-        config, source = load_model_config(path), str(path)
+        config, source = load_model_config(path), str(path) if path == Path(name_or_dir) else "bundled model"
     elif path.exists():
         fail(f"{path}: no {CONFIG_NAME} here (not a saved model directory)")
     else:
@@ -52,7 +52,7 @@ def describe(name_or_dir: str) -> dict[str, Any]:
             config, source = get_preset(name_or_dir), "preset"
         except ModelConfigError:
             fail(
-                f"{name_or_dir}: neither a model directory nor a preset "
+                f"{name_or_dir}: neither a model directory, a bundled model nor a preset "
                 f"(presets: {', '.join(list_presets())})"
             )
     counts = count_params_for_config(config)
@@ -66,7 +66,8 @@ def describe(name_or_dir: str) -> dict[str, Any]:
 
 @app.command("info")
 def info(
-    name_or_dir: str = typer.Argument(..., help="preset name (e.g. genos-1.2b) or saved model dir"),
+    name_or_dir: str = typer.Argument(..., help="saved model dir, bundled model name (genet5-cpu, genos-tiny-prok: the model itself, "
+                                      "not the preset of the same name) or preset name (e.g. genos-1.2b)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
 ) -> None:
     """Show a model's shape and total / active parameter counts (no weights are loaded)."""
