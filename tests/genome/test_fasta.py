@@ -167,6 +167,24 @@ def test_genome_plain_writes_fai(tmp_path):
     assert fai == ["chr1", "22", "8", "10", "11"]  # samtools faidx layout
 
 
+@pytest.mark.parametrize("width, order", [(7, ("a", "b", "c")), (10, ("b", "a", "c")), (10, ("a", "b"))])
+def test_a_stale_fai_is_rebuilt_whatever_its_time(tmp_path, width, order):
+    """A FASTA replaced by one of another line width, record order or count whose time is older
+    than its .fai (cp -p, tar x): pyfaidx trusts the index by time and read the old offsets (wrong
+    bases, no error); the index is checked against the file's layout and rebuilt."""
+    seqs = {"a": "ACGTACGTTTGACCA" * 3, "b": "GGGCCCAAAT" * 4, "c": "TTAACCGG" * 5}
+    path = tmp_path / "g.fa"
+    path.write_text("".join(f">{k} x\n" + "\n".join(v[i:i + 10] for i in range(0, len(v), 10)) + "\n" for k, v in seqs.items()))
+    assert Genome(path).fetch("b", 1, 40) == seqs["b"].encode() and (tmp_path / "g.fa.fai").exists()
+    path.write_text("".join(f">{k}\n" + "\n".join(seqs[k][i:i + width] for i in range(0, len(seqs[k]), width)) + "\n"
+                            for k in order))
+    os.utime(path, (1_000_000, 1_000_000))  # older than the index
+    g = Genome(path)
+    for k in order:
+        assert g.fetch(k, 1, len(seqs[k])) == seqs[k].encode(), k
+    assert set(g.lengths) == set(order)
+
+
 def test_genome_unwritable_dir_indexes_in_memory(tmp_path, monkeypatch):
     path = _write(tmp_path / "g.fa", GENOME)
     monkeypatch.setattr(fasta_mod.os, "access", lambda *a, **k: False)

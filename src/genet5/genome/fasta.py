@@ -400,6 +400,44 @@ def read_fasta(path: str | os.PathLike) -> Iterator[FastaRecord]:
 # --- random access ---------------------------------------------------------------------------
 
 
+def _index_fits(path: str, faidx) -> bool:
+    """Whether a plain FASTA's .fai describes the file as it is now. pyfaidx rebuilds an index only
+    when it is older than the FASTA, so a FASTA replaced by one of another line width or order with
+    an older time (`cp -p`, `tar x`) would be read through the old offsets: wrong bases, no error.
+    Checked: every record's sequence begins right after a line `>NAME...`, and after its last base
+    (by the index's line layout) comes only line ends and the next header or the file's end. One
+    read of each header line: ~1 s for a million records."""
+    records = sorted(faidx.index.items(), key=lambda kv: kv[1].offset)
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        for i, (name, r) in enumerate(records):
+            if r.rlen == 0:
+                end = r.offset
+            elif r.lenc <= 0 or r.lenb < r.lenc:
+                return False
+            else:
+                full, rest = divmod(r.rlen, r.lenc)
+                end = r.offset + full * r.lenb + rest  # one past the last base
+            stop = records[i + 1][1].offset if i + 1 < len(records) else size
+            if end > stop or stop - end > (1 << 16):  # more than line ends and a header between them
+                return False
+            fh.seek(end)
+            between = fh.read(stop - end)
+            if i + 1 < len(records):
+                head = between.lstrip(b"\r\n")
+                if not head.startswith(b">" + records[i + 1][0].encode()) or not head.endswith(b"\n"):
+                    return False
+            elif between.strip():
+                return False
+        if records:  # the first header, before the first record
+            first = records[0][1].offset
+            fh.seek(max(first - (1 << 16), 0))
+            lines = fh.read(first - max(first - (1 << 16), 0)).rstrip(b"\r\n").rsplit(b"\n", 1)
+            if not lines[-1].startswith(b">" + records[0][0].encode()):
+                return False
+    return True
+
+
 class Genome:
     """Random access to the sequences of a FASTA file, memory bounded where the file allows.
 
@@ -468,7 +506,12 @@ class Genome:
             writable = os.access(directory, os.W_OK) and os.stat(directory).st_mode & 0o222
             if (os.path.exists(fai) and os.access(fai, os.R_OK)) or writable:
                 try:
-                    return build()
+                    faidx = build()
+                    if self.compression != PLAIN or _index_fits(self.path, faidx):
+                        return faidx
+                    if writable:  # a .fai of another layout that pyfaidx trusted by its mtime
+                        os.unlink(fai)
+                        return build()
                 except PermissionError:
                     pass
             # Read-only place: build the index in a scratch directory; pyfaidx keeps it in memory.
