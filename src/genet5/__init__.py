@@ -18,10 +18,14 @@ def load_model(path, device="cpu", dtype=None):
 
 
 def __getattr__(name):
-    """`genet5.GeneFinder` (predict/finder.py), imported on first use so that `import genet5`
-    stays light."""
+    """`genet5.GeneFinder` (predict/finder.py) and `genet5.GenomeFormatError` (what bad input
+    raises), imported on first use so that `import genet5` stays light."""
     if name == "GeneFinder":
         from genet5.predict.finder import GeneFinder
 
         return GeneFinder
+    if name == "GenomeFormatError":
+        from genet5.genome.models import GenomeFormatError
+
+        return GenomeFormatError
     raise AttributeError(f"module 'genet5' has no attribute {name!r}")

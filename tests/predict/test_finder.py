@@ -107,6 +107,7 @@ def test_meta_mode_and_many_sequences(phage):
     ("ACGTX" * 100, "invalid character 'X' at position 5"),
 ])
 def test_bad_sequences_raise_one_clear_error(seq, said):
+    assert genet5.GenomeFormatError is GenomeFormatError  # the README's name for it
     with pytest.raises(GenomeFormatError, match=said):
         genet5.GeneFinder().find_genes(seq)
 
