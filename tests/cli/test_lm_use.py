@@ -239,3 +239,30 @@ def test_vcf_bad_line_late_in_the_file_leaves_stdout_empty(setup, tmp_path):
     res = invoke("lm", "score", tmp / "model", tmp / "x.fa", "--vcf", tmp_path / "v.vcf", "-q", "--threads", "1")
     assert res.exit_code == 2 and res.stdout == ""  # not the header and one row, then an error
     assert "v.vcf:3: POS 'x' is not a positive integer" in res.stderr
+
+
+def test_outputs_are_never_inputs_and_dash_is_stdout(setup, tmp_path):
+    """`lm score x.fa -o x.fa` (and --vcf v.vcf -o v.vcf, generate --prompt-fasta p.fa -o p.fa)
+    replaced the input with the output and exited 0: refused, the input untouched. `-o -` is
+    standard output (was a file named '-'). A FASTA that fails on its first record prints no
+    header on standard output before the error (the table is whole or absent)."""
+    tmp, _, seqs = setup
+    fa = tmp_path / "x.fa"
+    shutil.copy(tmp / "x.fa", fa)
+    before = fa.read_text()
+    (tmp_path / "v.vcf").write_text("#CHROM\tPOS\tID\tREF\tALT\n")
+    (tmp_path / "p.fa").write_text(">p\nACGTACGT\n")
+    for args in (("score", tmp / "model", fa, "-o", fa), ("score", tmp / "model", fa, "--vcf", tmp_path / "v.vcf", "-o", tmp_path / "v.vcf"),
+                 ("generate", tmp / "model", "--prompt-fasta", tmp_path / "p.fa", "-n", "5", "-o", tmp_path / "p.fa")):
+        res = invoke("lm", *args, "-q", "--threads", "1")
+        assert res.exit_code == 2 and "is an input of this command" in res.stderr, res.output
+    assert fa.read_text() == before and (tmp_path / "p.fa").read_text() == ">p\nACGTACGT\n"
+    assert (tmp_path / "v.vcf").read_text() == "#CHROM\tPOS\tID\tREF\tALT\n"
+    res = invoke("lm", "score", tmp / "model", fa, "-o", "-", "-q", "--threads", "1")
+    assert res.exit_code == 0 and res.stdout.startswith("seqid\tstart") and res.stdout.count("\n") == 3, res.output
+    res = invoke("lm", "generate", tmp / "model", "--prompt", "ACGT", "-n", "5", "--seed", "1", "-o", "-", "-q")
+    assert res.exit_code == 0 and res.stdout.startswith(">prompt_sample1\n"), res.output
+    assert not (tmp_path / "-").exists() and not Path("-").exists()
+    (tmp_path / "empty.fa").write_text("")
+    res = invoke("lm", "score", tmp / "model", tmp_path / "empty.fa", "-q", "--threads", "1")
+    assert res.exit_code == 2 and res.stdout == "" and "empty FASTA" in res.stderr

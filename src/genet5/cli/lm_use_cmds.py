@@ -63,13 +63,21 @@ def _load(model_dir: Path, device: str, threads: Optional[int]):
         return load_genos(model_dir, device=dev)
 
 
-def _check_output(path: Optional[Path]) -> None:
-    if path is None:
-        return
+def _check_output(path: Optional[Path], inputs: list, extra: Optional[dict] = None) -> Optional[Path]:
+    """The output file to write, None for standard output (no -o, or "-": as every genet5 output
+    option reads it); refused before any work where it could not be written or is one of the
+    command's `inputs` (`lm score x.fa -o x.fa` replaced the FASTA with its scores). `extra`:
+    files written beside it (option name -> path)."""
+    from genet5.cli.app import check_outputs
+
+    if path is None or str(path) == "-":
+        return None
     if path.is_dir():
         fail(f"{path}: is a directory; give an output file name")
     if not path.parent.is_dir():
         fail(f"{path}: directory {path.parent} does not exist")
+    check_outputs(inputs, {"--output": path, **(extra or {})})
+    return path
 
 
 def _positive(name: str, value: Optional[int], minimum: int = 1) -> None:
@@ -172,7 +180,7 @@ instead, before any output is written to a file."""
         fail(f"--flank must be >= 0, got {flank}")
     if vcf is not None and window is not None:
         fail("--window does not apply to --vcf (use --flank)")
-    _check_output(output)
+    output = _check_output(output, [fasta, vcf])
     net = _load(model, device, threads)
     kw = dict(context=context, context_stride=context_stride, chunk=chunk, batch_tokens=batch_tokens)
     if vcf is not None:
@@ -183,6 +191,10 @@ instead, before any output is written to a file."""
 
     total = _fasta_total(fasta) if not quiet else None
     n_rows = n_seqs = 0
+    if output is None:  # standard output: a table whole or not at all, so the FASTA is read once
+        with _user_errors():  # before the header (text only, no model: small beside the scoring)
+            for _ in read_fasta(fasta):
+                pass
     with _user_errors(), _progress("score", total, "bp", quiet) as advance, _text_out(output) as fh:
         fh.write("seqid\tstart\tend\tn_bases\tlog_likelihood\tbits_per_base\n")
         records = ((rec.id, rec.seq) for rec in read_fasta(fasta))
@@ -281,7 +293,7 @@ def embed(
         fail(f"{output}: the output name must end in .npy or .parquet")
     if kind == ".parquet" and importlib.util.find_spec("pyarrow") is None:
         fail("writing Parquet needs pyarrow, which is not installed: pip install pyarrow (or pip install 'genet5[lm]'), or write .npy")
-    _check_output(output)
+    _check_output(output, [fasta], {"the index": _index_path(output)} if kind == ".npy" else None)
     net = _load(model, device, threads)
     from genet5.atomic import atomic_write
     from genet5.genome.fasta import read_fasta
@@ -360,7 +372,7 @@ def generate(
         prompt = prompt.strip()
         if not prompt or not re.fullmatch(r"[ACGTUNRYSWKMBDHVacgtunryswkmbdhv]+", prompt):
             fail(f"--prompt {prompt!r} is not a DNA sequence (A C G T, N or IUPAC letters)")
-    _check_output(output)
+    output = _check_output(output, [prompt_fasta])
     net = _load(model, device, threads)
     import torch
 
