@@ -406,3 +406,34 @@ def test_bad_flat_files_are_one_clear_error(tmp_path):
     empty.write_text("LOCUS       nothing here\n")
     with pytest.raises(GenomeFormatError):
         list(read_fasta(empty))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")
+@pytest.mark.parametrize("compressed", [False, True])
+def test_a_pipe_is_read_once(tmp_path, compressed):
+    """A named pipe (a shell's `<(zcat genome.fa.gz)` is /dev/fd/N) can be opened and read only
+    once: its head is peeked, as standard input's (it was read once to sniff the compression and
+    again to parse: "first line does not start with '>'", or "empty FASTA file")."""
+    import gzip
+    import threading
+
+    text = b">a x\nACGTACGTAA\nCCGG\n>b\nTTTT\n"
+    fifo = tmp_path / "pipe.fa"
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "wb") as fh:
+            fh.write(gzip.compress(text) if compressed else text)
+
+    got: list = []
+
+    def read():  # a second open of the pipe would wait for a writer forever: a thread with a deadline
+        got.extend((r.id, r.seq) for r in read_fasta(fifo))
+
+    writer = threading.Thread(target=feed, daemon=True)
+    reader = threading.Thread(target=read, daemon=True)
+    writer.start()
+    reader.start()
+    reader.join(timeout=20)
+    assert not reader.is_alive(), "read_fasta opened the pipe twice and waits for a writer"
+    assert got == [("a", b"ACGTACGTAACCGG"), ("b", b"TTTT")]

@@ -15,6 +15,7 @@ import gzip
 import io
 import os
 import re
+import stat
 import tempfile
 import warnings
 import zlib
@@ -106,6 +107,13 @@ def _open_binary(path: str | os.PathLike) -> IO[bytes]:
             return stream
         return gzip.GzipFile(fileobj=stream, mode="rb")
     try:
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+        if not regular and not os.path.isdir(path):  # a pipe (`<(zcat genome.fa.gz)`, /dev/fd/N): it
+            stream = open(path, "rb")  # can be opened and read once, so its head is peeked, as stdin's
+            head = stream.peek(18)[:18]
+            if detect_compression(path, head) == PLAIN:
+                return stream
+            return gzip.GzipFile(fileobj=stream, mode="rb")
         compression = detect_compression(path)
     except FileNotFoundError:
         raise GenomeFormatError(path, None, "no such file") from None
