@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import invoke
+from conftest import invoke, run_cli
 from genet5 import lm
 from genet5.models.configs import get_preset
 from genet5.models.genos import Genos
@@ -266,3 +266,42 @@ def test_outputs_are_never_inputs_and_dash_is_stdout(setup, tmp_path):
     (tmp_path / "empty.fa").write_text("")
     res = invoke("lm", "score", tmp / "model", tmp_path / "empty.fa", "-q", "--threads", "1")
     assert res.exit_code == 2 and res.stdout == "" and "empty FASTA" in res.stderr
+
+
+def test_score_to_stdout_is_whole_or_absent_and_reads_stdin_once(setup, tmp_path):
+    """Standard output gets the table whole or not at all: a FASTA whose bad record comes after
+    good ones prints no header and no rows before the error line. The FASTA was read once before
+    the header to check it, which standard input cannot be: `cat x.fa | lm score MODEL -` printed
+    the header, then 'genet5: error: peek of closed file' (exit 2)."""
+    tmp, _, _ = setup
+    (tmp_path / "late.fa").write_text((tmp / "x.fa").read_text() + ">bad\nACGT!!\n")
+    for extra in ((), ("-o", "-")):
+        res = invoke("lm", "score", tmp / "model", tmp_path / "late.fa", *extra, "-q", "--threads", "1")
+        assert res.exit_code == 2 and res.stdout == "", res.output
+        assert res.stderr.strip().splitlines() == [f"genet5: error: {tmp_path / 'late.fa'}:6: invalid character '!' in sequence of 'bad' (expected A C G T N or IUPAC letters)"]  # fmt: skip
+    whole = invoke("lm", "score", tmp / "model", tmp / "x.fa", "-q", "--threads", "1")
+    res = run_cli("lm", "score", tmp / "model", "-", "-q", "--threads", "1", input=(tmp / "x.fa").read_text())
+    assert res.returncode == 0 and res.stderr == "", res.stderr
+    assert whole.exit_code == 0 and res.stdout == whole.stdout and whole.stdout.count("\n") == 3
+
+
+def test_embed_refuses_stdout_and_its_inputs(setup, tmp_path, monkeypatch):
+    """`lm embed -o -` is refused in one line (binary .npy + index, or Parquet: not for stdout);
+    `-.npy` is an ordinary file name. An output, or the index written beside it, that is the
+    FASTA is refused and the FASTA kept."""
+    tmp, _, _ = setup
+    monkeypatch.chdir(tmp_path)
+    res = invoke("lm", "embed", tmp / "model", tmp / "x.fa", "-o", "-", "-q", "--threads", "1")
+    assert res.exit_code == 2 and res.stdout == "", res.output
+    assert res.stderr.strip().splitlines() == [
+        "genet5: error: --output -: embeddings (OUT.npy + OUT.index.tsv, or OUT.parquet) cannot go to standard output; give a file name"]  # fmt: skip
+    assert list(tmp_path.iterdir()) == []
+    res = invoke("lm", "embed", tmp / "model", tmp / "x.fa", "-o", "-.npy", "-q", "--threads", "1")
+    assert res.exit_code == 0 and np.load(tmp_path / "-.npy").shape == (2, 64), res.output
+    text = (tmp / "x.fa").read_text()
+    for fa, out, opt in (("e.npy", "e.npy", "--output"), ("e.index.tsv", "e.npy", "the index")):
+        (tmp_path / fa).write_text(text)
+        res = invoke("lm", "embed", tmp / "model", tmp_path / fa, "-o", tmp_path / out, "-q", "--threads", "1")
+        assert res.exit_code == 2 and f"{opt} {tmp_path / fa}: is an input of this command" in res.stderr, res.output
+        assert (tmp_path / fa).read_text() == text
+        (tmp_path / fa).unlink()

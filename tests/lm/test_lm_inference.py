@@ -222,3 +222,24 @@ def test_nucleus_keeps_smallest_set_reaching_p():
     assert kept(0.4) == [False, True, False, False]
     assert kept(0.7) == [False, True, False, True]
     assert kept(0.96) == [True, True, True, True]
+
+
+def test_variant_effects_name_the_vcf_file_by_default(model, tmp_path):
+    """A variant read from a VCF that does not fit the reference is reported with the VCF's file
+    name and line (was `VCF:3: ...` unless vcf_path= was passed), raised or handed to on_mismatch;
+    the VCF's path may be given in place of read_vcf(path). vcf_path= still overrides it."""
+    ref = {"c1": "ACGTACGTACGTACGTACGT"}
+    vcf = tmp_path / "v.vcf"
+    write_vcf(vcf, "c1\t2\t.\tC\tA\nc1\t3\t.\tT\tA\n")
+    want = f"{vcf}:4: c1:3 REF T but the reference has G"
+    for variants in (lm.read_vcf(vcf), vcf, str(vcf)):
+        with pytest.raises(GenomeFormatError) as err:
+            list(lm.variant_effects(model, ref, variants, flank=5))
+        assert str(err.value) == want
+    seen = []
+    got = list(lm.variant_effects(model, ref, lm.read_vcf(vcf), flank=5, on_mismatch=lambda v, e: seen.append(str(e))))
+    assert [e.variant.pos for e in got] == [2] and seen == [want]
+    with pytest.raises(GenomeFormatError, match=r"^other\.vcf:4: c1:3 REF T"):
+        list(lm.variant_effects(model, ref, vcf, flank=5, vcf_path="other.vcf"))
+    with pytest.raises(GenomeFormatError, match=r"^VCF:9: c1:3 REF T"):  # made by hand: no file to name
+        lm.variant_windows(ref, lm.Variant("c1", 3, ".", "T", "A", 9))

@@ -11,7 +11,7 @@ import importlib.util
 import sys
 import time
 from collections import Counter
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -100,7 +100,7 @@ def _fasta_total(path: Path) -> Optional[int]:
     try:
         from genet5.genome.fasta import GZIP, Genome, detect_compression
 
-        if detect_compression(path) == GZIP:
+        if not Path(path).is_file() or detect_compression(path) == GZIP:  # a pipe is read once, by the scoring
             return None
         return sum(Genome(path).lengths.values())
     except Exception:  # the real read reports problems with a proper message
@@ -128,10 +128,28 @@ def _progress(label: str, total: Optional[int], unit: str, quiet: bool):
         yield advance
 
 
-def _text_out(path: Optional[Path]):
-    from genet5.atomic import atomic_write
+@contextmanager
+def _table_out(path: Optional[Path]):
+    """A text handle on a command's table: the file `path` (written atomically), or, for None,
+    standard output, which gets the table whole or not at all. The table is spooled (in memory,
+    on disk past 8 MiB) and copied to stdout once the block ends without an error: bad input
+    found anywhere (a malformed FASTA record late in the file, a late VCF line) prints no header
+    and no rows before its error line. Chosen over reading the input once before the header:
+    standard input (`lm score MODEL -`) and pipes cannot be read twice."""
+    from genet5.atomic import STDOUT, OutputSet, atomic_write
 
-    return atomic_write(path) if path is not None else nullcontext(sys.stdout)
+    if path is not None:
+        with atomic_write(path) as fh:
+            yield fh
+        return
+    import shutil
+    import tempfile
+
+    with tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", encoding="utf-8") as spool:
+        yield spool
+        spool.seek(0)
+        with OutputSet() as outs, outs.open(STDOUT) as out:  # a full disk or closed pipe: one line
+            shutil.copyfileobj(spool, out)
 
 
 def _fmt(x: float) -> str:
@@ -191,11 +209,8 @@ instead, before any output is written to a file."""
 
     total = _fasta_total(fasta) if not quiet else None
     n_rows = n_seqs = 0
-    if output is None:  # standard output: a table whole or not at all, so the FASTA is read once
-        with _user_errors():  # before the header (text only, no model: small beside the scoring)
-            for _ in read_fasta(fasta):
-                pass
-    with _user_errors(), _progress("score", total, "bp", quiet) as advance, _text_out(output) as fh:
+    # standard output gets the table whole or not at all: _table_out spools it until the end
+    with _user_errors(), _progress("score", total, "bp", quiet) as advance, _table_out(output) as fh:
         fh.write("seqid\tstart\tend\tn_bases\tlog_likelihood\tbits_per_base\n")
         records = ((rec.id, rec.seq) for rec in read_fasta(fasta))
         last = None
@@ -224,14 +239,15 @@ def _score_vcf(net, fasta: Path, vcf: Path, output: Optional[Path], flank: int, 
         genome = Genome(fasta)
         if not vcf.is_file():
             fail(f"{vcf}: no such file")
-        # a bad line (or, with --strict-ref, a mismatch) fails here, before the header reaches
-        # stdout: a table is written whole or not at all (the pass reads text only, no model)
+        # a bad line (or, with --strict-ref, a mismatch) fails here, before the model scores
+        # anything (the pass reads text only); the table itself is whole or absent on stdout
+        # too (_table_out)
         from genet5.lm.vcf import variant_windows
 
         for v in read_vcf(vcf, Counter()):
             if strict_ref:
                 variant_windows(genome, v, 0, str(vcf))
-        with _progress("variants", None, "variants", quiet) as advance, _text_out(output) as fh:
+        with _progress("variants", None, "variants", quiet) as advance, _table_out(output) as fh:
             fh.write("chrom\tpos\tid\tref\talt\tll_ref\tll_alt\tdelta_ll\n")
             for e in variant_effects(net, genome, read_vcf(vcf, skipped), flank=flank, vcf_path=str(vcf),
                                      on_mismatch=None if strict_ref else on_mismatch, **kw):  # fmt: skip
@@ -288,6 +304,8 @@ def embed(
         fail("--stride needs --window")
     if pool not in POOLS:
         fail(f"--pool must be one of {', '.join(POOLS)}, got {pool!r}")
+    if str(output) == "-":  # "-.npy" is an ordinary file name; only "-" itself means stdout
+        fail("--output -: embeddings (OUT.npy + OUT.index.tsv, or OUT.parquet) cannot go to standard output; give a file name")
     kind = output.suffix.lower()
     if kind not in (".npy", ".parquet"):
         fail(f"{output}: the output name must end in .npy or .parquet")

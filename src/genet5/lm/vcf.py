@@ -25,7 +25,7 @@ import os
 import re
 import zlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Mapping
 
 from genet5.genome.models import GenomeFormatError
@@ -44,6 +44,7 @@ class Variant:
     ref: str
     alt: str
     line: int | None = None  # line in the VCF, for error messages
+    source: str | None = field(default=None, compare=False)  # the VCF file (read_vcf), for error messages
 
 
 @dataclass
@@ -70,8 +71,10 @@ def _open_text(path: str | os.PathLike):
 
 def read_vcf(path: str | os.PathLike, skipped: Counter | None = None) -> Iterator[Variant]:
     """Variants of a VCF, one per ALT allele; skipped alleles are counted in `skipped` by kind
-    ('symbolic', 'missing'). Bad lines raise GenomeFormatError naming the file and line."""
+    ('symbolic', 'missing'). Bad lines raise GenomeFormatError naming the file and line; each
+    Variant records the file (`source`), so later messages about it name the file too."""
     skipped = Counter() if skipped is None else skipped
+    source = os.fspath(path)
     lineno = 0
     try:
         with _open_text(path) as fh:
@@ -103,7 +106,7 @@ def read_vcf(path: str | os.PathLike, skipped: Counter | None = None) -> Iterato
                     elif not _DNA.fullmatch(alt):
                         raise GenomeFormatError(path, lineno, f"ALT {alt!r} is neither a DNA sequence nor a symbolic allele")
                     else:
-                        yield Variant(chrom, pos, vid, ref.upper(), alt.upper(), lineno)
+                        yield Variant(chrom, pos, vid, ref.upper(), alt.upper(), lineno, source)
     except EOFError:
         raise GenomeFormatError(path, lineno or None, "truncated gzip file") from None
     except (gzip.BadGzipFile, zlib.error) as err:
@@ -133,10 +136,12 @@ def _reference_name(reference) -> str:
     return str(path) if path else "reference"
 
 
-def variant_windows(reference, variant: Variant, flank: int = DEFAULT_FLANK, vcf_path: str = "VCF") -> tuple[bytes, bytes]:
-    """(ref window, alt window) bytes for one variant; checks CHROM and REF against the reference."""
+def variant_windows(reference, variant: Variant, flank: int = DEFAULT_FLANK, vcf_path: str | None = None) -> tuple[bytes, bytes]:
+    """(ref window, alt window) bytes for one variant; checks CHROM and REF against the reference.
+    Errors name `vcf_path`, else the file the variant was read from (read_vcf), else "VCF"."""
     ref = reference if isinstance(reference, _Reference) else _Reference(reference, _reference_name(reference))
     v = variant
+    vcf_path = vcf_path or v.source or "VCF"
     length = ref.lengths.get(v.chrom)
     if length is None:
         raise GenomeFormatError(vcf_path, v.line, f"CHROM '{v.chrom}' is not in the reference {ref.name}")
@@ -156,7 +161,7 @@ def variant_windows(reference, variant: Variant, flank: int = DEFAULT_FLANK, vcf
 def variant_effects(
     model,
     reference,
-    variants: Iterable[Variant],
+    variants: Iterable[Variant] | str | os.PathLike,
     *,
     flank: int = DEFAULT_FLANK,
     context: int | None = None,
@@ -164,14 +169,18 @@ def variant_effects(
     chunk: int = DEFAULT_CHUNK,
     batch_tokens: int = DEFAULT_BATCH_TOKENS,
     autocast: bool | None = None,
-    vcf_path: str = "VCF",
+    vcf_path: str | None = None,
     on_mismatch: Callable[[Variant, GenomeFormatError], None] | None = None,
 ) -> Iterator[VariantEffect]:
     """VariantEffect per variant, in order. reference: a genet5 Genome or {chrom: sequence};
-    variants: e.g. read_vcf(path). Ref and alt windows go through the model in batches; the
-    ref window of a multi-allelic site is scored once. A variant that does not fit the reference
-    (CHROM absent, REF different, past the end) raises GenomeFormatError, or, with
-    `on_mismatch`, is handed to it and skipped (as `bcftools norm --check-ref s` does)."""
+    variants: e.g. read_vcf(path), or the VCF's path itself (read with read_vcf). Ref and alt
+    windows go through the model in batches; the ref window of a multi-allelic site is scored
+    once. A variant that does not fit the reference (CHROM absent, REF different, past the end)
+    raises GenomeFormatError, or, with `on_mismatch`, is handed to it and skipped (as `bcftools
+    norm --check-ref s` does). Messages name `vcf_path`, by default the file the variants were
+    read from ("VCF" for Variants made by hand), and the line."""
+    if isinstance(variants, (str, os.PathLike)):
+        variants = read_vcf(variants)
     ref = _Reference(reference, _reference_name(reference))
     if flank < 0:
         raise ValueError(f"flank must be >= 0, got {flank}")
