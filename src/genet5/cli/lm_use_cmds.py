@@ -72,11 +72,7 @@ def _check_output(path: Optional[Path], inputs: list, extra: Optional[dict] = No
 
     if path is None or str(path) == "-":
         return None
-    if path.is_dir():
-        fail(f"{path}: is a directory; give an output file name")
-    if not path.parent.is_dir():
-        fail(f"{path}: directory {path.parent} does not exist")
-    check_outputs(inputs, {"--output": path, **(extra or {})})
+    check_outputs(inputs, {"--output": path, **(extra or {})})  # also: a directory, a missing folder
     return path
 
 
