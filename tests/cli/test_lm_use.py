@@ -305,3 +305,36 @@ def test_embed_refuses_stdout_and_its_inputs(setup, tmp_path, monkeypatch):
         assert res.exit_code == 2 and f"{opt} {tmp_path / fa}: is an input of this command" in res.stderr, res.output
         assert (tmp_path / fa).read_text() == text
         (tmp_path / fa).unlink()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs named pipes (POSIX)")
+@pytest.mark.parametrize("compressed", [False, True])
+def test_score_vcf_from_a_pipe_equals_the_file(setup, tmp_path, compressed):
+    """`lm score MODEL G.fa --vcf <(zcat v.vcf.gz)`: the VCF is read twice (checked whole, then
+    scored), which a pipe allows once; it was refused as 'no such file'."""
+    import gzip
+    import os
+    import threading
+
+    tmp, _, seqs = setup
+    s1 = seqs["s1"]
+    alt = "ACGT"[("ACGT".index(s1[99]) + 1) % 4]
+    text = f"#CHROM\tPOS\tID\tREF\tALT\ns1\t100\trs1\t{s1[99]}\t{alt}\ns1\t400\t.\t{s1[399:402]}\t{s1[399]}\n"
+    data = gzip.compress(text.encode()) if compressed else text.encode()
+    (tmp_path / "v.vcf").write_bytes(data)
+    args = ("lm", "score", tmp / "model", tmp / "x.fa", "--flank", "50", "--threads", "1", "-q", "--vcf")
+    from_file = invoke(*args, tmp_path / "v.vcf")
+    assert from_file.exit_code == 0, from_file.output
+    fifo = tmp_path / "v.pipe"
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "wb") as fh:
+            fh.write(data)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    from_pipe = invoke(*args, fifo)
+    writer.join(timeout=10)
+    assert from_pipe.exit_code == 0, from_pipe.output
+    assert from_pipe.stdout == from_file.stdout and len(from_pipe.stdout.splitlines()) == 3

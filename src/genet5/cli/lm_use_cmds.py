@@ -148,6 +148,28 @@ def _table_out(path: Optional[Path]):
             shutil.copyfileobj(spool, out)
 
 
+@contextmanager
+def _readable_twice(path: Path):
+    """`path` itself where it is a regular file, else (a shell's <(zcat v.vcf.gz), a named pipe,
+    /dev/stdin) a temporary copy of its bytes: the VCF is read twice, once to check every line
+    before the table starts and once to score, and a pipe gives its bytes once."""
+    import shutil
+    import tempfile
+
+    if path.is_file():
+        yield path
+        return
+    if not path.exists():
+        fail(f"{path}: no such file")
+    if path.is_dir():
+        fail(f"{path}: is a directory, not a VCF file")
+    with tempfile.NamedTemporaryFile(prefix="genet5_vcf_") as copy:
+        with open(path, "rb") as src:
+            shutil.copyfileobj(src, copy)
+        copy.flush()
+        yield Path(copy.name)
+
+
 def _fmt(x: float) -> str:
     return f"{x:.6f}" if x == x else "nan"
 
@@ -231,21 +253,20 @@ def _score_vcf(net, fasta: Path, vcf: Path, output: Optional[Path], flank: int, 
         mismatched.append(str(err))
 
     n = 0
-    with _user_errors():
+    with _user_errors(), _readable_twice(vcf) as vcf_copy:
         genome = Genome(fasta)
-        if not vcf.is_file():
-            fail(f"{vcf}: no such file")
         # a bad line (or, with --strict-ref, a mismatch) fails here, before the model scores
         # anything (the pass reads text only); the table itself is whole or absent on stdout
         # too (_table_out)
         from genet5.lm.vcf import variant_windows
 
-        for v in read_vcf(vcf, Counter()):
+        for v in read_vcf(vcf_copy, Counter(), name=str(vcf)):
             if strict_ref:
                 variant_windows(genome, v, 0, str(vcf))
         with _progress("variants", None, "variants", quiet) as advance, _table_out(output) as fh:
             fh.write("chrom\tpos\tid\tref\talt\tll_ref\tll_alt\tdelta_ll\n")
-            for e in variant_effects(net, genome, read_vcf(vcf, skipped), flank=flank, vcf_path=str(vcf),
+            variants = read_vcf(vcf_copy, skipped, name=str(vcf))
+            for e in variant_effects(net, genome, variants, flank=flank, vcf_path=str(vcf),
                                      on_mismatch=None if strict_ref else on_mismatch, **kw):  # fmt: skip
                 v = e.variant
                 fh.write(f"{v.chrom}\t{v.pos}\t{v.id}\t{v.ref}\t{v.alt}\t{_fmt(e.ll_ref)}\t{_fmt(e.ll_alt)}\t{_fmt(e.delta_ll)}\n")

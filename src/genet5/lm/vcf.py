@@ -69,12 +69,13 @@ def _open_text(path: str | os.PathLike):
     return open(path, "rt", encoding="utf-8", errors="replace")
 
 
-def read_vcf(path: str | os.PathLike, skipped: Counter | None = None) -> Iterator[Variant]:
+def read_vcf(path: str | os.PathLike, skipped: Counter | None = None, name: str | None = None) -> Iterator[Variant]:
     """Variants of a VCF, one per ALT allele; skipped alleles are counted in `skipped` by kind
     ('symbolic', 'missing'). Bad lines raise GenomeFormatError naming the file and line; each
-    Variant records the file (`source`), so later messages about it name the file too."""
+    Variant records the file (`source`), so later messages about it name the file too. `name`:
+    the file to name there instead of `path` (a copy of a pipe the user named)."""
     skipped = Counter() if skipped is None else skipped
-    source = os.fspath(path)
+    source = name or os.fspath(path)
     lineno = 0
     try:
         with _open_text(path) as fh:
@@ -83,11 +84,11 @@ def read_vcf(path: str | os.PathLike, skipped: Counter | None = None) -> Iterato
                 if not line.strip() or line.startswith("#"):
                     continue
                 if "\x00" in line:
-                    raise GenomeFormatError(path, lineno, "not a VCF file (binary data)")
+                    raise GenomeFormatError(source, lineno, "not a VCF file (binary data)")
                 cols = line.split("\t") if "\t" in line else line.split()
                 if len(cols) < 5:
                     raise GenomeFormatError(
-                        path, lineno, f"expected at least 5 tab-separated columns (CHROM POS ID REF ALT), found {len(cols)}"
+                        source, lineno, f"expected at least 5 tab-separated columns (CHROM POS ID REF ALT), found {len(cols)}"
                     )
                 chrom, pos_s, vid, ref, alts = (c.strip() for c in cols[:5])
                 try:
@@ -95,22 +96,22 @@ def read_vcf(path: str | os.PathLike, skipped: Counter | None = None) -> Iterato
                 except ValueError:
                     pos = 0
                 if pos < 1:
-                    raise GenomeFormatError(path, lineno, f"POS {pos_s!r} is not a positive integer")
+                    raise GenomeFormatError(source, lineno, f"POS {pos_s!r} is not a positive integer")
                 if not _DNA.fullmatch(ref):
-                    raise GenomeFormatError(path, lineno, f"REF {ref!r} is not a DNA sequence (A C G T N)")
+                    raise GenomeFormatError(source, lineno, f"REF {ref!r} is not a DNA sequence (A C G T N)")
                 for alt in alts.split(","):
                     if alt in (".", ""):
                         skipped["missing"] += 1
                     elif alt == "*" or alt.startswith("<") or "[" in alt or "]" in alt:
                         skipped["symbolic"] += 1
                     elif not _DNA.fullmatch(alt):
-                        raise GenomeFormatError(path, lineno, f"ALT {alt!r} is neither a DNA sequence nor a symbolic allele")
+                        raise GenomeFormatError(source, lineno, f"ALT {alt!r} is neither a DNA sequence nor a symbolic allele")
                     else:
                         yield Variant(chrom, pos, vid, ref.upper(), alt.upper(), lineno, source)
     except EOFError:
-        raise GenomeFormatError(path, lineno or None, "truncated gzip file") from None
+        raise GenomeFormatError(source, lineno or None, "truncated gzip file") from None
     except (gzip.BadGzipFile, zlib.error) as err:
-        raise GenomeFormatError(path, lineno or None, f"corrupt gzip data ({err})") from None
+        raise GenomeFormatError(source, lineno or None, f"corrupt gzip data ({err})") from None
 
 
 class _Reference:
