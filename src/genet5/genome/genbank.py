@@ -24,7 +24,8 @@ from Bio import SeqIO
 from Bio.SeqFeature import AfterPosition, BeforePosition, SeqFeature
 
 from .extract import introns
-from .fasta import _FETCH, LineCounter, flatfile_error
+from .fasta import _FETCH
+from .flatfile import LineCounter, flatfile_error
 from .gff import parse_transl_table
 from .models import Annotation, Gene, GenomeFormatError, Segment, Transcript, order_segments
 
