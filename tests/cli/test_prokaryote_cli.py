@@ -204,6 +204,12 @@ def test_training_file_written_then_used(tmp_path):
     p = run_cli("predict", EXAMPLE / "genome.fa.gz", "-o", tmp_path / "whole.gff3", "-t", trn)
     assert p.returncode == 0, p.stderr
     assert trn.is_file() and "wrote the training file" in " ".join(p.stderr.split())
+    # as Prodigal's: the genome the file was written from decodes with it to the same genes
+    p = run_cli("predict", EXAMPLE / "genome.fa.gz", "-o", tmp_path / "again.gff3", "-t", trn, "-q")
+    assert p.returncode == 0, p.stderr
+    rows = [[ln for ln in (tmp_path / name).read_text().splitlines() if not ln.startswith("#")]
+            for name in ("whole.gff3", "again.gff3")]
+    assert rows[0] == rows[1] and len(rows[0]) > 1000
     short = piece(tmp_path, 15_000)
     p = run_cli("predict", short, "-o", tmp_path / "piece.gff3", "--training", trn, "-q")
     assert p.returncode == 0, p.stderr

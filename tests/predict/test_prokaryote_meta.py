@@ -279,18 +279,29 @@ def test_many_records_split_over_processes_give_the_genes_of_one_process(monkeyp
 
 
 def test_training_file_round_trip(tmp_path):
-    """meta.save_training / load_training: one parameter set in one file, read back as saved
-    (float32), and anything else refused."""
-    from genet5.errors import UserError
+    """meta.save_training / load_training: one parameter set in one file with what single mode's
+    last round decodes with beside it (matrix weight, gene spacing, bases learned from), read
+    back exactly as saved (float64), and anything else refused in one line."""
+    from dataclasses import replace
+
+    from genet5.genome.models import GenomeFormatError
     from genet5.predict.prokaryote.meta import load_sets, load_training, save_training
+    from genet5.predict.prokaryote.spacing import SpacingModel
 
     s = next(x for x in load_sets() if x.dicodon is not None)
+    rng = np.random.default_rng(0)
+    spacing = SpacingModel.fit(rng.integers(0, 3, 200), rng.integers(-30, 400, 200), 60)
+    s = replace(s, matrix_factor=0.43, spacing=spacing, bases=351_234)
     save_training(tmp_path / "x.trn", s, {"genome": "test"})
     back = load_training(tmp_path / "x.trn")
-    assert (back.name, back.code, back.coding.k) == (s.name, s.code, s.coding.k)
-    np.testing.assert_array_equal(back.coding.ratio, s.coding.ratio.astype(np.float32))
-    np.testing.assert_array_equal(back.starts.mat, s.starts.mat.astype(np.float32))
-    np.testing.assert_allclose(back.dicodon.coding, s.dicodon.coding, rtol=1e-6)
+    assert (back.name, back.code, back.coding.k, back.matrix_factor, back.bases) == (s.name, s.code, s.coding.k, 0.43, 351_234)
+    np.testing.assert_array_equal(back.coding.ratio, s.coding.ratio)
+    np.testing.assert_array_equal(back.starts.mat, s.starts.mat)
+    np.testing.assert_array_equal(back.dicodon.coding, s.dicodon.coding)
+    np.testing.assert_array_equal(back.spacing.log_f, spacing.log_f)
+    np.testing.assert_array_equal(back.spacing.tail, spacing.tail)
+    assert (back.spacing.reach, back.spacing.slope, back.spacing.pairs, back.spacing.mean) == (
+        spacing.reach, spacing.slope, spacing.pairs, spacing.mean)
     (tmp_path / "junk.trn").write_bytes(b"not safetensors")
-    with pytest.raises(UserError):
+    with pytest.raises(GenomeFormatError, match="junk.trn: not a genet5 training file"):
         load_training(tmp_path / "junk.trn")

@@ -138,10 +138,12 @@ def add_atypical(records: list[list[_StrandData]], settings: ProkaryoteSettings,
     return settings.atypical_penalty
 
 
-def weight_vector(settings: ProkaryoteSettings, records: list[list[_StrandData]], meta: bool = False) -> np.ndarray:
-    """FEATURES' weights for these records (one genome, or one sequence in meta mode)."""
+def weight_vector(settings: ProkaryoteSettings, records: list[list[_StrandData]], meta: bool = False,
+                  bases: int | None = None) -> np.ndarray:
+    """FEATURES' weights for these records (one genome, or one sequence in meta mode). bases:
+    what the statistics were learned from, where not these records (a training file's genome)."""
     w = settings.weights.vector()
-    bases = _bases(records)
+    bases = _bases(records) if bases is None else bases
     i = FEATURES.index("start_net")
     full = w[i]
     w[i] = max(min(full, settings.start_net_floor), full * min(1.0, settings.start_net_full_below / max(bases, 1)))
@@ -317,14 +319,53 @@ def dicodon_weights(wvec: np.ndarray, dicodon: DicodonModel, settings: Prokaryot
 
 
 @dataclass
-class SelfTrained:
-    """What one genome taught itself: the final models and the genes they chose."""
+class RoundModels:
+    """What one round of self-training fits on the current genes and decodes with: the last
+    round's are what a training file holds (Prodigal's -t), so that decoding the same genome
+    with the file gives single mode's genes (decode_round on both paths)."""
 
     coding: CodingModel | None
     starts: StartModel
-    dicodon: DicodonModel | None
+    dicodon: DicodonModel | None = None
+    matrix_factor: float = 1.0  # the start matrix's weight, times its held-out gain (matrix_gain_full)
+    spacing: SpacingModel | None = None  # the gene spacing of the genes it was fitted on (spacing.py)
+    bases: int | None = None  # the bases it was learned from: the start classifier's weight (weight_vector)
+
+
+@dataclass
+class SelfTrained:
+    """What one genome taught itself: the final models and the genes they chose."""
+
+    models: RoundModels
     chosen: list[list[np.ndarray]]
     scores: list[list[np.ndarray]]
+
+    @property
+    def coding(self) -> CodingModel | None:
+        return self.models.coding
+
+    @property
+    def starts(self) -> StartModel:
+        return self.models.starts
+
+    @property
+    def dicodon(self) -> DicodonModel | None:
+        return self.models.dicodon
+
+
+def decode_round(records, settings: ProkaryoteSettings, wvec: np.ndarray, models: RoundModels, cache: ContextCache,
+                 hex_cache: HexamerCache, memo: dict, atypical: float | None,
+                 packs: StrandPacks | None) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]]]:
+    """(scores, chosen) of one round: every candidate scored under `models` and the DP's gene
+    set. wvec: weight_vector's, before the round's matrix and dicodon scaling."""
+    wround = wvec.copy()
+    wround[FEATURES.index("matrix")] *= models.matrix_factor
+    if settings.use_dicodon and models.dicodon is not None:
+        wround = dicodon_weights(wround, models.dicodon, settings)
+    scores = score_records(records, models.coding, models.starts, settings, wround, cache, models.dicodon, hex_cache,
+                           memo, atypical, packs)
+    junction_weight = wround[FEATURES.index("dicodon_start")] if settings.dicodon_junctions else 0.0
+    return scores, _decode(records, scores, settings, junction_weight, models.spacing)
 
 
 def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, stop_after_first=None) -> SelfTrained:
@@ -357,7 +398,7 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
         # question is asked again after the first round, as before
         first_coding = fit_coding(records, chosen, cache, settings.coding_per_parameter, settings.threads, packs)
         if stop_after_first(chosen, first_coding):
-            return SelfTrained(first_coding, start_model, dicodon, chosen, scores)
+            return SelfTrained(RoundModels(first_coding, start_model), chosen, scores)
     if settings.use_dicodon and rounds:
         hex_cache.fill([p.cand.seq for p in packs.packs] + packs.background(), settings.threads)
     fixed_dicodon = None
@@ -369,30 +410,49 @@ def self_train(records: list[list[_StrandData]], settings: ProkaryoteSettings, s
     atypical = add_atypical(records, settings, cache, packs) if rounds else None
     if rounds and settings.use_dicodon and settings.dicodon_own_starts and settings.use_start_model:
         ensure_sd_masks(records, settings.threads)  # before the rounds: they read the packs' joined masks
+    models = RoundModels(coding, start_model, bases=_bases(records))
     for _ in range(rounds):
         coding = first_coding or fit_coding(records, chosen, cache, settings.coding_per_parameter, settings.threads, packs)
         first_coding = None
         examples, background = start_examples(records, chosen, packs) if settings.use_start_model else ([], None)
         start_model = fit_starts(examples, background) or StartModel.prior()
-        wround = wvec.copy()
+        matrix_factor = 1.0
         if settings.matrix_gain_full > 0 and settings.use_start_model:
             gain = matrix_gain(examples, background, wvec[FEATURES.index("matrix")])
             if gain is not None:
-                wround[FEATURES.index("matrix")] *= min(1.0, max(gain, 0.0) / settings.matrix_gain_full)
+                matrix_factor = min(1.0, max(gain, 0.0) / settings.matrix_gain_full)
         memo: dict = {}  # this round's models' coding scores, from their start training to the scoring
         if settings.use_dicodon:
             dicodon = fixed_dicodon or fit_dicodon(records, chosen, settings, hex_cache, memo=memo, packs=packs)
-            wround = dicodon_weights(wround, dicodon, settings)
-        scores = score_records(records, coding, start_model, settings, wround, cache, dicodon, hex_cache, memo, atypical, packs)
-        junction_weight = wround[FEATURES.index("dicodon_start")] if settings.dicodon_junctions else 0.0
         spacing = fit_spacing(records, chosen, settings) if settings.spacing_weight > 0 else None
-        before, chosen = chosen, _decode(records, scores, settings, junction_weight, spacing)
+        models = RoundModels(coding, start_model, dicodon, matrix_factor, spacing, _bases(records))
+        before = chosen
+        scores, chosen = decode_round(records, settings, wvec, models, cache, hex_cache, memo, atypical, packs)
         if stop_after_first is not None and stop_after_first(chosen, coding):
             break
         stop_after_first = None
         if _changed(before, chosen) <= settings.stable_fraction * max(_count(chosen), 1):
             break
-    return SelfTrained(coding, start_model, dicodon, chosen, scores)
+    return SelfTrained(models, chosen, scores)
+
+
+def decode_trained(records: list[list[_StrandData]], settings: ProkaryoteSettings,
+                   models: RoundModels) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]]]:
+    """(chosen, scores) of the records decoded with fixed models (a training file's, Prodigal's
+    -t) as self_train's last round decodes: the genome the file was written from gets the genes
+    single mode gave it; other sequences of the species, those models' genes. The start
+    classifier weighs in as after training on models.bases bases."""
+    packs = StrandPacks([d for rec in records for d in rec])
+    ensure_start_net(records, settings, packs)
+    wvec = weight_vector(settings, records, bases=models.bases)
+    cache, hex_cache = ContextCache(), HexamerCache()
+    if settings.use_dicodon and models.dicodon is not None:
+        hex_cache.fill([p.cand.seq for p in packs.packs] + packs.background(), settings.threads)
+        if settings.dicodon_own_starts and settings.use_start_model:
+            ensure_sd_masks(records, settings.threads)
+    atypical = add_atypical(records, settings, cache, packs)
+    scores, chosen = decode_round(records, settings, wvec, models, cache, hex_cache, {}, atypical, packs)
+    return chosen, scores
 
 
 def _meta_scores(records: list[list[_StrandData]], settings: ProkaryoteSettings) -> list[list[np.ndarray]]:
@@ -507,11 +567,12 @@ class ProkaryoteDecoder:
 
         mode = self.cfg.mode
         fill_start_features(self.records, self.settings.threads)
-        if self.cfg.training_set is not None:  # a training file's parameters (Prodigal's -t), every record
-            genes, sets = find_genes_meta(self.records, self.settings, sets=[self.cfg.training_set], code=self.code.id)
+        if self.cfg.training_set is not None:  # a training file's models (Prodigal's -t), every record
+            chosen, scores = decode_trained(self.records, self.settings, self.cfg.training_set.round_models())
             if on_bases is not None:
                 on_bases(self.bases)
-            return Decoded(genes, "training", sets)
+            genes = [_genes(rec, ch, sc) for rec, ch, sc in zip(self.records, chosen, scores)]
+            return Decoded(genes, "training", [self.cfg.training_set.name] * len(genes))
         if mode == "single" and self.bases < SINGLE_MIN:
             raise GenomeFormatError(self.source, None, f"{self.bases:,} bp is too little for a genome to teach itself its gene "
                                     f"statistics (single mode needs >= {SINGLE_MIN:,} bp): use --meta (--mode meta) or --mode auto")
@@ -546,7 +607,9 @@ class ProkaryoteDecoder:
                 from genet5.predict.prokaryote.meta import ParameterSet
 
                 gc = genome_gc(self.records)
-                decoded.trained = ParameterSet(Path(self.source).name, gc, st.coding, st.starts, self.code.id, st.dicodon)
+                m = st.models
+                decoded.trained = ParameterSet(Path(self.source).name, gc, m.coding, m.starts, self.code.id, m.dicodon,
+                                               m.matrix_factor, m.spacing, m.bases)
         if on_bases is not None:  # without the network, the decoding is the work
             on_bases(self.bases)
         return decoded

@@ -23,12 +23,13 @@ from genet5.genome.codes import genetic_code
 from genet5.predict.orf_decoder import OrfGene
 from genet5.predict.processes import in_processes
 from genet5.predict.prokaryote.coding import ChainStack, CodingModel, ContextCache
-from genet5.predict.prokaryote.decoder import (FEATURES, ProkaryoteSettings, _bases, _decode, _genes, _StrandData, chain_key,
-                                               dicodon_weights, score_records, weight_vector)
+from genet5.predict.prokaryote.decoder import (FEATURES, ProkaryoteSettings, RoundModels, _bases, _decode, _genes, _StrandData,
+                                               chain_key, dicodon_weights, score_records, weight_vector)
 from genet5.predict.prokaryote.dicodon import DicodonModel, HexamerCache, best_start_per_orf_rows, orf_groups
 from genet5.predict.prokaryote.dp import COMPILED_FROM
 from genet5.predict.prokaryote.fits import ensure_sd_masks
 from genet5.predict.prokaryote.orfs import gc_share
+from genet5.predict.prokaryote.spacing import SpacingModel
 from genet5.predict.prokaryote.starts import StartModel
 
 BUNDLED = Path(__file__).resolve().parents[2] / "bundled" / "prokaryote-meta"
@@ -42,6 +43,14 @@ class ParameterSet:
     starts: StartModel
     code: int = 11  # genetic code of the genes it was fitted on
     dicodon: DicodonModel | None = None  # the Prodigal-method score of those genes (dicodon.py)
+    # a training file's (one genome's single mode, its last round: decoder.RoundModels) only
+    matrix_factor: float = 1.0
+    spacing: SpacingModel | None = None
+    bases: int | None = None
+
+    def round_models(self) -> RoundModels:
+        """The models to decode with as single mode's last round does (decoder.decode_trained)."""
+        return RoundModels(self.coding, self.starts, self.dicodon, self.matrix_factor, self.spacing, self.bases)
 
 
 def save_sets(directory: Path, sets: list[ParameterSet], provenance: dict) -> None:
@@ -56,8 +65,8 @@ def save_sets(directory: Path, sets: list[ParameterSet], provenance: dict) -> No
     (directory / "sets.json").write_text(json.dumps({"sets": index, **provenance}, indent=1) + "\n")
 
 
-def _pack_sets(sets: list[ParameterSet]) -> tuple[dict, list]:
-    """(tensors, index entries) of save_sets' layout."""
+def _pack_sets(sets: list[ParameterSet], dtype=np.float32) -> tuple[dict, list]:
+    """(tensors, index entries) of save_sets' layout, the tables as `dtype`."""
     tensors, index, coding_at, starts_at, hexamers_at, upstream_at = {}, [], {}, {}, {}, {}
     for i, s in enumerate(sets):
         entry = {"name": s.name, "gc": round(s.gc, 4), "order": s.coding.k, "code": s.code}
@@ -65,14 +74,14 @@ def _pack_sets(sets: list[ParameterSet]) -> tuple[dict, list]:
             entry["coding_from"] = coding_at[id(s.coding)]
         else:
             coding_at[id(s.coding)] = i
-            tensors[f"{i}.coding"] = s.coding.ratio.astype(np.float32)
+            tensors[f"{i}.coding"] = s.coding.ratio.astype(dtype)
         if id(s.starts) in starts_at:
             entry["starts_from"] = starts_at[id(s.starts)]
         else:
             starts_at[id(s.starts)] = i
-            tensors[f"{i}.codon"] = s.starts.codon.astype(np.float32)
-            tensors[f"{i}.rbs"] = s.starts.rbs.astype(np.float32)
-            tensors[f"{i}.matrix"] = s.starts.mat.astype(np.float32)
+            tensors[f"{i}.codon"] = s.starts.codon.astype(dtype)
+            tensors[f"{i}.rbs"] = s.starts.rbs.astype(dtype)
+            tensors[f"{i}.matrix"] = s.starts.mat.astype(dtype)
         if s.dicodon is not None:  # its hexamer table and its start part, each stored once
             dc = s.dicodon
             if id(dc.coding) in hexamers_at:
@@ -80,16 +89,16 @@ def _pack_sets(sets: list[ParameterSet]) -> tuple[dict, list]:
             else:
                 hexamers_at[id(dc.coding)] = i
                 entry["hexamers"] = {"start_weight": dc.start_weight, "codons": dc.codons}
-                tensors[f"{i}.hexamers"] = dc.coding.astype(np.float32)
+                tensors[f"{i}.hexamers"] = dc.coding.astype(dtype)
             if id(dc.upstream) in upstream_at:
                 entry["dicodon_starts_from"] = upstream_at[id(dc.upstream)]
             else:
                 upstream_at[id(dc.upstream)] = i
                 entry["dicodon_starts"] = {"start_share": dc.start_share}
-                tensors[f"{i}.upstream"] = dc.upstream.astype(np.float32)
+                tensors[f"{i}.upstream"] = dc.upstream.astype(dtype)
                 if dc.type_wt is not None:
-                    tensors[f"{i}.start_codons"] = dc.type_wt.astype(np.float32)
-                    tensors[f"{i}.sd_bins"] = dc.rbs_wt.astype(np.float32)
+                    tensors[f"{i}.start_codons"] = dc.type_wt.astype(dtype)
+                    tensors[f"{i}.sd_bins"] = dc.rbs_wt.astype(dtype)
         index.append(entry)
     return tensors, index
 
@@ -109,7 +118,13 @@ TRAINING_KIND = "genet5-prokaryote-training"
 def save_training(path: Path, pset: ParameterSet, provenance: dict) -> None:
     from safetensors.numpy import save_file
 
-    tensors, index = _pack_sets([pset])
+    tensors, index = _pack_sets([pset], np.float64)  # as trained: the same genome decodes to the same genes
+    # what single mode's last round decodes with beside the set's models (decoder.RoundModels)
+    index[0]["single"] = {"matrix_factor": pset.matrix_factor, "bases": pset.bases}
+    if pset.spacing is not None:
+        sp = pset.spacing
+        tensors["0.spacing_log_f"], tensors["0.spacing_tail"] = sp.log_f, sp.tail
+        index[0]["single"]["spacing"] = {"reach": sp.reach, "slope": sp.slope, "pairs": sp.pairs, "mean": sp.mean}
     save_file(tensors, str(path), metadata={"kind": TRAINING_KIND, "sets": json.dumps(index),
                                             "provenance": json.dumps(provenance)})
     import os
@@ -120,20 +135,27 @@ def save_training(path: Path, pset: ParameterSet, provenance: dict) -> None:
 
 
 def load_training(path: Path) -> ParameterSet:
-    """The parameter set of a training file; UserError for anything else."""
+    """The parameter set of a training file; GenomeFormatError for anything else."""
     from safetensors import SafetensorError, safe_open
 
-    from genet5.errors import UserError
+    from genet5.genome.models import GenomeFormatError
 
     try:
         with safe_open(str(path), "numpy") as f:
             meta = f.metadata() or {}
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as err:
-        raise UserError(f"{path}: not a genet5 training file ({err})") from None
+        raise GenomeFormatError(path, None, f"not a genet5 training file ({err})") from None
     if meta.get("kind") != TRAINING_KIND:
-        raise UserError(f"{path}: not a genet5 training file (made by `genet5 predict GENOME --training FILE`)")
-    return _unpack_sets(json.loads(meta["sets"]), tensors)[0]
+        raise GenomeFormatError(path, None, "not a genet5 training file (made by `genet5 predict GENOME --training FILE`)")
+    index = json.loads(meta["sets"])
+    pset = _unpack_sets(index, tensors)[0]
+    single = index[0].get("single", {})  # absent from files of before 2026-12-06: the defaults
+    spacing = single.get("spacing")
+    if spacing is not None:
+        spacing = SpacingModel(tensors["0.spacing_log_f"].astype(np.float64), spacing["reach"],
+                               tensors["0.spacing_tail"].astype(np.float64), spacing["slope"], spacing["pairs"], spacing["mean"])
+    return replace(pset, matrix_factor=single.get("matrix_factor", 1.0), spacing=spacing, bases=single.get("bases"))
 
 
 def _unpack_sets(index: list, t: dict) -> list[ParameterSet]:
