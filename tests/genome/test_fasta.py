@@ -437,3 +437,13 @@ def test_a_pipe_is_read_once(tmp_path, compressed):
     reader.join(timeout=20)
     assert not reader.is_alive(), "read_fasta opened the pipe twice and waits for a writer"
     assert got == [("a", b"ACGTACGTAACCGG"), ("b", b"TTTT")]
+
+
+@pytest.mark.parametrize("bad, shown", [("é".encode(), "'é'"), (b"\x01", "'\\x01'"), (b"\xff", "(byte 0xff, not UTF-8 text)")])
+def test_a_bad_letter_is_shown_as_typed(tmp_path, bad, shown):
+    """A non-ASCII letter is named whole ('é'), not by its first byte ('Ã'); a byte that is not
+    UTF-8 by its value."""
+    (tmp_path / "g.fa").write_bytes(b">s\nACGT" + bad + b"ACGT\n")
+    with pytest.raises(GenomeFormatError) as err:
+        list(read_fasta(tmp_path / "g.fa"))
+    assert f"invalid character {shown} in sequence of 's'" in str(err.value)

@@ -39,15 +39,24 @@ def cut_pieces(phage):
 
 def test_cut_genes_are_whole_codons(cut_pieces):
     """A gene cut by an edge begins / ends on its outer whole codons (pyrodigal's and Prodigal's
-    begin / end, up to 2 bases in from the edge), and sequence(), translate() and the writers
-    say the same: sequence() is begin..end, a multiple of 3, its codons the protein."""
+    begin / end, up to 2 bases in from the edge), and sequence(), translate() and the FASTA
+    writers say the same: sequence() is begin..end, a multiple of 3, its codons the protein.
+    write_gff writes what `genet5 predict` writes: a cut gene to the edge, the bases before its
+    first whole codon in the phase column (NCBI's style)."""
     seen = set()
     for seq, genes in cut_pieces:
         rows = io.StringIO()
         genes.write_gff(rows)
-        cds = sorted((int(r[3]), int(r[4]), r[7]) for r in (ln.split("\t") for ln in rows.getvalue().splitlines())
+        cds = sorted((int(r[3]), int(r[4]), r[6], r[7]) for r in (ln.split("\t") for ln in rows.getvalue().splitlines())
                      if len(r) > 2 and r[2] == "CDS")
-        assert cds == sorted((g.begin, g.end, "0") for g in genes)
+        n = len(seq)
+
+        def phase(g) -> str:  # the bases before the first whole codon, at a cut 5' end
+            cut5 = g.partial_begin if g.strand == 1 else g.partial_end
+            return str((g.begin - 1) if g.strand == 1 else (n - g.end)) if cut5 else "0"
+
+        assert cds == sorted((1 if g.partial_begin else g.begin, n if g.partial_end else g.end,
+                              "+" if g.strand == 1 else "-", phase(g)) for g in genes)
         nts = io.StringIO()
         genes.write_genes(nts, width=10**6)
         assert nts.getvalue().split("\n")[1::2][: len(genes)] == [g.sequence() for g in genes]
@@ -135,6 +144,9 @@ def test_several_sequences_to_find_genes_or_one_to_find_genes_many(phage):
     ({"start_codons": ["ATG", "TGA"], "genetic_code": 11}, ValueError, "TGA is a stop codon under translation table 11"),
     ({"start_codons": [1, 2]}, TypeError, "start_codons"),
     ({"training": "/nonexistent/missing.trn"}, FileNotFoundError, "training file: No such file.*missing.trn"),
+    ({"closed": "no"}, TypeError, "closed: 'no' is not True or False"),
+    ({"meta": "yes"}, TypeError, "meta: 'yes' is not True or False"),
+    ({"meta": True, "mode": "single"}, ValueError, "both modes"),
 ])
 def test_bad_arguments_say_what_is_wrong(kwargs, error, said):
     with pytest.raises(error, match=said):
@@ -177,3 +189,27 @@ def test_rbs_spacer_documented_as_returned(phage):
     assert spacers and all(re.fullmatch(r"\d+bp", s) for s in spacers)
     doc = next(ln for ln in inspect.getsource(Gene).splitlines() if ln.strip().startswith("rbs_spacer:"))
     assert '"4bp"' in doc and "not Prodigal" in doc
+
+
+def test_writers_and_inputs_as_a_pyrodigal_user_tries_them(phage, tmp_path):
+    """A QA pass's findings: a slice of Genes keeps its writers (and writes only its genes); a
+    width below 1 or not an int is refused (a negative one wrote headers without sequences); a
+    training file into a missing folder names that path; a non-ASCII letter is shown as typed;
+    bytes in a numpy array are a sequence, as any buffer."""
+    np = pytest.importorskip("numpy")
+    genes = genet5.GeneFinder(meta=True).find_genes(phage[:9000], sequence_id="c1")
+    part = genes[1:3]
+    out = io.StringIO()
+    part.write_gff(out)
+    assert len(part) == 2 and out.getvalue().count("\tCDS\t") == 2
+    for width, error in ((-5, ValueError), (0, ValueError), ("60", TypeError)):
+        with pytest.raises(error, match="width"):
+            genes.write_translations(io.StringIO(), width=width)
+    finder = genet5.GeneFinder().train(phage)
+    with pytest.raises(FileNotFoundError, match="no such folder") as err:
+        finder.save_training(tmp_path / "nodir" / "x.trn")
+    assert err.value.filename == str(tmp_path / "nodir" / "x.trn") and not (tmp_path / "nodir").exists()
+    with pytest.raises(GenomeFormatError, match="invalid character 'é' at position 5"):
+        genet5.GeneFinder(meta=True).find_genes("ACGTé" + "ACGT" * 50)
+    as_array = np.frombuffer(phage[:9000].encode(), dtype=np.uint8)
+    assert genet5.GeneFinder(meta=True).find_genes(as_array) == genet5.GeneFinder(meta=True).find_genes(phage[:9000])

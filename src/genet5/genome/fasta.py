@@ -147,8 +147,7 @@ def _finish(path, header: bytes, hline: int, pieces: list[bytes]) -> FastaRecord
     if raw.translate(None, _VALID_ALL):
         bad = _INVALID_RE.search(raw_nl)
         lineno = hline + 1 + raw_nl.count(b"\n", 0, bad.start())
-        shown = bad.group().decode("latin-1")
-        shown = repr(shown) if not shown.isprintable() else f"'{shown}'"
+        shown = shown_character(raw_nl, bad.start())
         protein = bad.group().upper() in b"EFILPQ*"  # amino-acid letters no nucleotide code uses
         hint = "; this looks like a protein FASTA: give the genome's DNA" if protein else ""
         raise GenomeFormatError(
@@ -158,6 +157,19 @@ def _finish(path, header: bytes, hline: int, pieces: list[bytes]) -> FastaRecord
     seq = raw.translate(_NORMALIZE)
     n_iupac = len(raw) - len(raw.translate(None, _IUPAC_BOTH))
     return FastaRecord(rid, desc, seq, mask, n_iupac)
+
+
+def shown_character(data: bytes, at: int) -> str:
+    """The character at byte `at` as a message shows it, quoted: a UTF-8 letter whole ('é', not
+    the 'Ã' of its first byte), anything unprintable as its escape, a byte that is not UTF-8 by
+    its value."""
+    for size in (1, 2, 3, 4):
+        try:
+            char = data[at : at + size].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return f"'{char}'" if char.isprintable() else repr(char)
+    return f"(byte 0x{data[at]:02x}, not UTF-8 text)"
 
 
 def record_from_text(seqid: str, raw: bytes) -> FastaRecord:
@@ -171,8 +183,7 @@ def record_from_text(seqid: str, raw: bytes) -> FastaRecord:
         raise GenomeFormatError(seqid, None, "empty sequence")
     if raw.translate(None, _VALID_ALL):
         bad = _INVALID_RE.search(raw)
-        shown = bad.group().decode("latin-1")
-        shown = repr(shown) if not shown.isprintable() else f"'{shown}'"
+        shown = shown_character(raw, bad.start())
         protein = bad.group().upper() in b"EFILPQ*"
         hint = "; this looks like a protein: give DNA" if protein else ""
         raise GenomeFormatError(seqid, None, f"invalid character {shown} at position {bad.start() + 1:,} "

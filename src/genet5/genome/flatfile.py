@@ -11,7 +11,7 @@ import warnings
 import zlib
 from typing import Iterator
 
-from .fasta import _INVALID_RE, FastaRecord, _finish
+from .fasta import _INVALID_RE, FastaRecord, _finish, shown_character
 from .models import GenomeFormatError
 
 
@@ -85,7 +85,7 @@ def read_flatfile(fh, path: str, fmt: str) -> Iterator[FastaRecord]:
                 raise GenomeFormatError(path, None, f"{name} record '{rec.id}' is cut short ({text_w.splitlines()[0]})")
         bad = _INVALID_RE.search(seq)
         if bad:
-            raise GenomeFormatError(path, None, f"invalid character {bad.group().decode('latin-1')!r} in the sequence of "
+            raise GenomeFormatError(path, None, f"invalid character {shown_character(seq, bad.start())} in the sequence of "
                                     f"{name} record '{rec.id}'")
         if rec.id in seen:
             raise GenomeFormatError(path, None, f"duplicate sequence id '{rec.id}'")

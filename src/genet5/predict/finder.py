@@ -36,6 +36,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import IO
 
+import numpy as np
+
 from genet5.genome.fasta import FastaRecord, record_from_text
 from genet5.genome.models import Annotation, GenomeFormatError, Segment, Transcript
 
@@ -110,8 +112,22 @@ class Genes(list):
         super().__init__(genes)
         self.sequence_id, self._annotation, self._length = sequence_id, annotation, length
 
+    def __getitem__(self, index):
+        """A gene, or for a slice the Genes of those genes (their writers write only them)."""
+        got = super().__getitem__(index)
+        if not isinstance(index, slice):
+            return got
+        keep = {g.id for g in got}
+        part = Annotation(source=self._annotation.source)
+        part.genetic_codes.update(self._annotation.genetic_codes)
+        for g in self._annotation.genes.get(self.sequence_id, []):
+            if g.id in keep:
+                part.add_gene(g)
+        return Genes(got, self.sequence_id, part, self._length)
+
     def write_gff(self, fh: IO[str], sequence_id: str | None = None, header: bool = True) -> None:
-        """GFF3 rows of these genes (as `genet5 predict` writes them), under `sequence_id`
+        """GFF3 rows of these genes as `genet5 predict` writes them (a gene cut by an edge runs to
+        it, the bases before its first whole codon in the phase column), under `sequence_id`
         (default: the sequence's own); header: the ##gff-version and ##sequence-region lines
         too (False: rows only, to follow another sequence's genes in one file)."""
         from genet5.genome.gff3_writer import write_gff3_handle
@@ -130,13 +146,15 @@ class Genes(list):
                           if not ln.startswith(("##gff-version", "##sequence-region")))
 
     def write_translations(self, fh: IO[str], sequence_id: str | None = None, width: int = 60) -> None:
-        """Protein FASTA, one record per gene (its ID)."""
+        """Protein FASTA, one record per gene (its ID), `width` letters a line."""
         _check_id(sequence_id)
+        _check_width(width)
         _write_fasta(fh, ((_rename(g.id, self.sequence_id, sequence_id), g.translate()) for g in self), width)
 
     def write_genes(self, fh: IO[str], sequence_id: str | None = None, width: int = 60) -> None:
-        """CDS nucleotide FASTA, one record per gene (its ID)."""
+        """CDS nucleotide FASTA, one record per gene (its ID), `width` bases a line."""
         _check_id(sequence_id)
+        _check_width(width)
         _write_fasta(fh, ((_rename(g.id, self.sequence_id, sequence_id), g.sequence()) for g in self), width)
 
 
@@ -155,9 +173,14 @@ class GeneFinder:
     def __init__(self, meta: bool = False, mode: str = "auto", genetic_code: int | str | None = None,
                  closed: bool = False, min_gene_length: int = 90, start_codons: Iterable[str] | None = None,
                  threads: int | None = None, training: str | os.PathLike | None = None):
-        mode = "meta" if meta else mode
+        for name, flag in (("meta", meta), ("closed", closed)):  # closed="no" would be true
+            if not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"{name}: {flag!r} is not True or False")
         if not isinstance(mode, str) or mode not in ("auto", "single", "meta"):
             raise ValueError(f"mode: {mode!r} is not one of auto, single, meta")
+        if meta and mode == "single":
+            raise ValueError("meta=True and mode='single' ask for both modes: give one")
+        mode = "meta" if meta else mode
         if isinstance(genetic_code, str):
             if genetic_code.strip().lower() != "auto":
                 raise ValueError(f"genetic_code: {genetic_code!r} is not a table number or 'auto'")
@@ -224,6 +247,9 @@ class GeneFinder:
         from genet5.atomic import OutputSet
         from genet5.predict.prokaryote.meta import save_training
 
+        folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+        if not os.path.isdir(folder):  # else safetensors names its temporary file there
+            raise FileNotFoundError(2, f"no such folder: {folder}", os.fspath(path))
         with OutputSet() as outputs:  # the whole file or none
             save_training(outputs.take(path), self.training, {"genet5": __version__, "from": "GeneFinder.train"})
 
@@ -266,6 +292,8 @@ def _is_sequence(s) -> bool:
     """One sequence as the API takes it: text, bytes (any buffer), a Biopython Seq or SeqRecord."""
     if isinstance(s, (str, bytes, bytearray, memoryview)):
         return True
+    if isinstance(s, np.ndarray):  # bytes in a numpy array (uint8 or S1), one dimension
+        return s.ndim == 1 and s.dtype in (np.uint8, np.dtype("S1"))
     seq_mod, rec_mod = sys.modules.get("Bio.Seq"), sys.modules.get("Bio.SeqRecord")  # loaded if s is one
     return bool((seq_mod is not None and isinstance(s, (seq_mod.Seq, seq_mod.MutableSeq)))
                 or (rec_mod is not None and isinstance(s, rec_mod.SeqRecord)))
@@ -275,8 +303,10 @@ def _raw_bases(s, i: int) -> bytes:
     seq = getattr(s, "seq", s)  # a SeqRecord's sequence (or any record with .seq)
     if isinstance(seq, (bytes, bytearray, memoryview)):
         return bytes(seq)
+    if isinstance(seq, np.ndarray) and seq.dtype in (np.uint8, np.dtype("S1")):
+        return seq.tobytes()  # a byte array (numpy), as any buffer
     if isinstance(seq, str) or _is_sequence(seq):
-        return str(seq).encode("ascii", errors="replace")
+        return str(seq).encode("utf-8", errors="surrogateescape")  # a bad letter is shown whole
     raise TypeError(f"sequence {i + 1}: {type(s).__name__!r} is not a sequence type: give {_ACCEPTED}")
 
 
@@ -316,6 +346,11 @@ def _start_codons(start_codons, code: int) -> tuple[str, ...] | None:
         if stops:
             raise ValueError(f"start_codons: {', '.join(stops)} is a stop codon under translation table {table}")
     return codons
+
+
+def _check_width(width) -> None:
+    if _whole("width", width) < 1:
+        raise ValueError(f"width: {width} must be at least 1 (letters a line)")
 
 
 def _check_id(sequence_id) -> None:
@@ -406,9 +441,8 @@ def _genes_of(ann: Annotation, rec: FastaRecord, length: int) -> Genes:
     own.genetic_codes[rec.id] = ann.genetic_codes.get(rec.id, 11)
     genes = []
     for g in sorted(ann.genes.get(rec.id, []), key=lambda g: (g.start, g.end)):
+        own.add_gene(g)  # as predict writes it (a cut gene to the edge); the Gene: its whole codons
         tx: Transcript = _whole_codons(g.transcripts[0])
-        g = replace(g, transcripts=[tx, *g.transcripts[1:]])
-        own.add_gene(g)
         code = code_for(tx, ann, 11)
         left_cut, right_cut = (tx.start_partial, tx.end_partial) if tx.strand != "-" else (tx.end_partial, tx.start_partial)
         motif = tx.attributes.get("rbs_motif")
