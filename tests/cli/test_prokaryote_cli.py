@@ -355,3 +355,19 @@ def test_sco_output_is_prodigals_with_the_gff3_genes(tmp_path):
     p = run_cli("predict", fa, "-o", tmp_path / "e.sco", "--domain", "eukaryote")
     assert p.returncode == 2 and "for prokaryotes" in p.stderr and len(p.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "e.sco").exists()
+
+
+def test_prokaryote_only_options_with_a_eukaryote_are_one_line(tmp_path):
+    """--meta / --mode / --training are the prokaryote decoder's (Prodigal's -p and -t): with a
+    eukaryote (-g 1 says so) each is one line naming the domain, and nothing is written; --meta
+    was taken silently, and a --training file not yet written was said to hold a prokaryote's
+    parameters. --device cuda where no network runs says it is not used."""
+    short = piece(tmp_path, 15_000)
+    for extra, said in ((["--meta"], "--meta is for prokaryotes"), (["-p", "single"], "--mode single is for prokaryotes"),
+                        (["-t", tmp_path / "new.trn"], "--training (Prodigal's -t) reads or writes a prokaryote's")):
+        p = run_cli("predict", short, "-o", tmp_path / "e.gff3", "-g", "1", "-q", *extra)
+        assert p.returncode == 2 and said in p.stderr and "domain here is eukaryote" in p.stderr, p.stderr
+        assert len(p.stderr.strip().splitlines()) == 1 and not (tmp_path / "e.gff3").exists()
+        assert not (tmp_path / "new.trn").exists()
+    p = run_cli("predict", short, "-o", tmp_path / "p.gff3", "--domain", "prokaryote", "--device", "cuda", "-q")
+    assert p.returncode == 0 and "--device cuda: the prokaryote decoder runs on the CPU" in " ".join(p.stderr.split())

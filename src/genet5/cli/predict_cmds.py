@@ -202,7 +202,8 @@ def predict(
     training_set, write_training = None, False
     if training is not None:
         if domain != "prokaryote":
-            fail("--training holds a prokaryote's parameters; drop it or use --domain prokaryote")
+            fail(f"--training (Prodigal's -t) reads or writes a prokaryote's parameters; the domain here is {domain}"
+                 + (f" ({chosen.reason()})" if chosen is not None else "") + ": drop it or give --domain prokaryote")
         if training.exists():
             from genet5.predict.prokaryote.meta import load_training
 
@@ -222,6 +223,9 @@ def predict(
             mode, write_training = "single", True
     if fasta_headers not in ("genet5", "prodigal"):
         fail(f"--fasta-headers: {fasta_headers!r} is not one of genet5, prodigal")
+    if mode != "auto" and domain != "prokaryote":  # meta / single mode are the prokaryote decoder's
+        fail(f"--{'meta' if meta else 'mode ' + mode} is for prokaryotes (Prodigal's -p); the domain here is {domain}"
+             + (f" ({chosen.reason()})" if chosen is not None else "") + ": drop it or give --domain prokaryote")
     if closed and domain != "prokaryote":
         fail("--closed (complete genes only) is for prokaryotes; drop it or use --domain prokaryote")
     if output_format == "sco" and domain != "prokaryote":
@@ -276,6 +280,9 @@ def predict(
         torch.manual_seed(0)  # nothing is sampled; fixed anyway so runs are reproducible
         if device == "cuda" and not torch.cuda.is_available():
             fail("--device cuda: this torch has no usable CUDA device; use --device cpu (or auto)")
+    if device == "cuda" and not (load_network or decoder == "seq2seq"):
+        print(f"genet5: note: --device cuda: the {decoder} decoder runs on the CPU (no network to place); --device "
+              "applies to --network, --decoder orf / viterbi / seq2seq", file=sys.stderr)
     if load_network:
         from genet5.models.genet5 import GeneT5PerBase
         from genet5.models.weights import load_model
