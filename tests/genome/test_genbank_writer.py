@@ -51,3 +51,38 @@ def test_a_converted_annotation_is_not_labelled_a_prediction(tmp_path):
                         for f in r.features if f.type == "CDS"] for name in ("pred.gbk", "conv.gbk")}
     assert all(q == ["ab initio prediction:genet5"] for q in inference["pred.gbk"]) and inference["pred.gbk"]
     assert all(q is None for q in inference["conv.gbk"]) and inference["conv.gbk"]
+
+
+def test_a_eukaryote_gene_is_one_gene_feature_with_an_mrna_per_isoform(tmp_path):
+    """A gene with two isoforms and UTRs: one gene feature over the gene's whole extent (it was one
+    per isoform, over the CDS only), an mRNA (its exons) and a CDS per isoform, LOCUS division
+    UNK (BCT was a bacterium's); a prokaryote's genes: BCT and no mRNA features."""
+    from genet5.genome.readers import load_annotation
+
+    seq = ("ACGT" * 30 + "ATGAAACCC" + "GTAAGTTTTTTTTTTTTTTTTCAG" + "GGGTTTTAA" + "ACGT" * 30).encode()
+    gff = tmp_path / "euk.gff3"
+    gff.write_text("##gff-version 3\n" + "".join("\t".join(r) + "\n" for r in [
+        ("c", "t", "gene", "101", "260", ".", "+", ".", "ID=g1"),
+        ("c", "t", "mRNA", "101", "260", ".", "+", ".", "ID=t1;Parent=g1"),
+        ("c", "t", "exon", "101", "129", ".", "+", ".", "Parent=t1"),
+        ("c", "t", "exon", "154", "260", ".", "+", ".", "Parent=t1"),
+        ("c", "t", "CDS", "121", "129", ".", "+", "0", "Parent=t1"),
+        ("c", "t", "CDS", "154", "162", ".", "+", "0", "Parent=t1"),
+        ("c", "t", "mRNA", "110", "250", ".", "+", ".", "ID=t2;Parent=g1"),
+        ("c", "t", "exon", "110", "250", ".", "+", ".", "Parent=t2"),
+        ("c", "t", "CDS", "121", "153", ".", "+", "0", "Parent=t2"),
+    ]))
+    ann = load_annotation(gff)
+    out = tmp_path / "euk.gbk"
+    assert write_genbank(out, ann, SequenceDict({"c": seq}), default_code=1) == 2
+    rec = next(SeqIO.parse(out, "genbank"))
+    kinds = [(f.type, int(f.location.start) + 1, int(f.location.end)) for f in rec.features]
+    assert kinds == [("gene", 101, 260), ("mRNA", 101, 260), ("CDS", 121, 162), ("mRNA", 110, 250), ("CDS", 121, 153)]
+    assert rec.annotations["data_file_division"] == "UNK"
+    back, _ = read_genbank(out)
+    assert _genes(back) == _genes(ann)
+    ann_p, seqs = read_genbank(DATA / "genbank_small.gb")
+    write_genbank(tmp_path / "p.gbk", ann_p, SequenceDict(seqs), default_code=11)
+    recs = list(SeqIO.parse(tmp_path / "p.gbk", "genbank"))
+    assert {r.annotations["data_file_division"] for r in recs} == {"BCT"}
+    assert not any(f.type == "mRNA" for r in recs for f in r.features)

@@ -379,7 +379,7 @@ def predict(
             from genet5.genome.genbank_writer import write_genbank_handle
 
             write_genbank_handle(handle, ann, g, default_code=stats.genetic_code or genetic_code or 11,
-                                 tool=f"genet5:{__version__}", order=list(lengths))
+                                 tool=f"genet5:{__version__}", order=list(lengths), eukaryote=domain == "eukaryote")
 
         def sco_to(handle) -> None:
             from genet5.genome.sco_writer import RUN_TYPES, write_sco_handle
