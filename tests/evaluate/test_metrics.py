@@ -220,3 +220,62 @@ def test_parallel_load_gives_the_same_result_and_the_same_error(tmp_path, monkey
     with pytest.raises(GenomeFormatError) as err:
         compare.compare_files(ref, bad)
     assert (err.value.line, "expected 9 tab-separated columns" in err.value.problem) == (2, True)
+
+
+def test_a_gene_of_disjoint_loci_counts_once_per_locus():
+    """Grouping every prediction under one gene must not buy gene precision: each locus (same
+    strand, CDS spans overlapping transitively) of a gene counts as a gene, on both sides."""
+    ref = ann(tx("a", "g1", "+", (1, 90)), tx("b", "g2", "+", (301, 390)), tx("c", "g3", "-", (1301, 1390)))
+    one_each = ann(tx("p", "h1", "+", (1, 90)), tx("q", "h2", "+", (601, 690)), tx("r", "h3", "-", (1301, 1390)))
+    grouped = ann(tx("p", "h", "+", (1, 90)), tx("q", "h", "+", (601, 690)), tx("r", "h", "-", (1301, 1390)))
+    assert scores(evaluate(ref, one_each), "gene")[:2] == (2 / 3, 2 / 3)
+    r = evaluate(ref, grouped)
+    assert scores(r, "gene")[:2] == (2 / 3, 2 / 3)  # not 1 predicted gene, right
+    assert (r.genes_split_ref, r.genes_split_pred) == (0, 1)
+    assert r.as_dict()["genes_split_into_loci"] == {"reference": 0, "prediction": 1}
+    # the reference side too: one "gene" of two disjoint loci is two genes to find
+    r = evaluate(grouped, ann(tx("p", "h1", "+", (1, 90))))
+    assert (r.total["gene"].n_ref, r.total["gene"].found_ref, r.genes_split_ref) == (3, 1, 1)
+
+
+def test_overlapping_isoforms_stay_one_gene():
+    # a overlaps b, b overlaps c, a and c do not: one locus, transitively
+    g = ann(tx("a", "g", "+", (1, 90)), tx("b", "g", "+", (61, 150)), tx("c", "g", "+", (121, 210)))
+    r = evaluate(g, ann(tx("p", "h", "+", (1, 90))))
+    assert (r.total["gene"].n_ref, r.genes_split_ref) == (1, 0)
+    assert scores(r, "gene")[:2] == (1.0, 1.0)
+
+
+def test_cds_written_as_abutting_rows_is_one_segment():
+    """400-500 + 501-600 in one transcript is the exon 400-600 and the same protein, either
+    strand, either side; overlapping segments (a ribosomal frameshift) stay two."""
+    ref = ann(tx("t1", "g1", "+", (151, 300), (400, 600), (700, 900)), tx("t2", "g2", "-", (2000, 2299), (2500, 3000)))
+    pred = ann(tx("p1", "h1", "+", (151, 300), (400, 500), (501, 600), (700, 900)),
+               tx("p2", "h2", "-", (2000, 2149), (2150, 2299), (2500, 3000)))
+    for a, b in ((ref, pred), (pred, ref), (pred, pred)):
+        r = evaluate(a, b)
+        for level in LEVELS:
+            assert scores(r, level) == (1.0, 1.0, 1.0), level
+    shift = ann(tx("t", "g", "+", (400, 500), (500, 600)))  # 201 + 101 bases, read -1 at 500
+    whole = ann(tx("p", "h", "+", (400, 600), (700, 800)))
+    r = evaluate(shift, whole)
+    assert r.total["exon"].found_ref == 0 and r.total["transcript"].found_ref == 0
+
+
+def test_eval_reports_genes_split_into_loci(tmp_path):
+    from conftest import run_cli
+    import json
+
+    ref, pred, out = tmp_path / "ref.gff3", tmp_path / "pred.gff3", tmp_path / "e.json"
+    ref.write_text("##gff-version 3\nchr1\tx\tCDS\t1\t90\t.\t+\t0\tID=c1;Parent=t1\n"
+                   "chr1\tx\tCDS\t1001\t1090\t.\t-\t0\tID=c2;Parent=t2\n")
+    # two mRNAs under one gene, on both strands 1 kb apart
+    pred.write_text("##gff-version 3\nchr1\tx\tgene\t1\t1090\t.\t+\t.\tID=G\n"
+                    "chr1\tx\tmRNA\t1\t90\t.\t+\t.\tID=m1;Parent=G\nchr1\tx\tCDS\t1\t90\t.\t+\t0\tParent=m1\n"
+                    "chr1\tx\tmRNA\t1001\t1090\t.\t-\t.\tID=m2;Parent=G\nchr1\tx\tCDS\t1001\t1090\t.\t-\t0\tParent=m2\n")
+    said = run_cli("eval", ref, pred, "--json", out)
+    text = " ".join((said.stdout + said.stderr).split())
+    assert said.returncode == 0 and "genes split into loci" in text and "reference 0, prediction 1" in text, text
+    got = json.loads(out.read_text())
+    assert got["genes_split_into_loci"] == {"reference": 0, "prediction": 1}
+    assert (got["gene"]["n_pred"], got["gene"]["correct_pred"], got["gene"]["n_ref"]) == (2, 2, 2)

@@ -246,3 +246,76 @@ def test_a_gff3_transcript_with_only_codon_rows_is_skipped_not_a_crash(tmp_path)
                ("chr1", "src", "start_codon", 700, 702, ".", "+", "0", "Parent=T2"))
     ann = read_annotation(write(tmp_path, text))
     assert [t.id for t in ann.iter_transcripts()] == ["T1"]
+
+
+# --- malformed structures: one error line, never a silent guess ------------------------------
+
+
+@pytest.mark.parametrize("strand", ["?", "."])
+@pytest.mark.parametrize("ftype", ["CDS", "stop_codon"])
+def test_a_cds_row_without_a_strand_is_an_error(tmp_path, strand, ftype):
+    # read as '+' before: the protein of the wrong strand, with no word said. An exon row's
+    # strand decides nothing the CDS-based levels read: a '.' there (some ncRNA dialects) is kept
+    text = gff(
+        ("chr1", "x", "mRNA", 1, 300, ".", "-", ".", "ID=t"),
+        ("chr1", "x", "exon", 1, 300, ".", ".", ".", "Parent=t"),
+        ("chr1", "x", ftype, 1, 300 if ftype == "CDS" else 3, ".", strand, "0", "Parent=t"),
+    )
+    path = write(tmp_path, text)
+    with pytest.raises(GenomeFormatError) as err:
+        read_annotation(path)
+    assert err.value.line == 5 and f"strand {strand!r}" in str(err.value)
+    gtf = write(tmp_path, f'chr1\tx\t{ftype}\t1\t300\t.\t{strand}\t0\tgene_id "g"; transcript_id "t";\n', name="a.gtf")
+    with pytest.raises(GenomeFormatError, match=rf"a.gtf:1: {ftype} row on strand"):
+        read_annotation(gtf)
+    ok = gff(("chr1", "x", "mRNA", 1, 300, ".", "-", ".", "ID=t"), ("chr1", "x", "exon", 1, 300, ".", strand, ".", "Parent=t"),
+             ("chr1", "x", "CDS", 1, 300, ".", "-", "0", "Parent=t"))
+    assert [t.cds[0].strand for t in read_annotation(write(tmp_path, ok, name="ok.gff3")).iter_transcripts()] == ["-"]
+
+
+def test_a_transcript_on_two_sequences_is_an_error(tmp_path):
+    # the chr2 row was moved onto chr1 before
+    text = HEADER + "##sequence-region chr2 1 5000\n" + "".join("\t".join(map(str, r)) + "\n" for r in (
+        ("chr1", "x", "mRNA", 1, 900, ".", "+", ".", "ID=t"),
+        ("chr1", "x", "CDS", 1, 90, ".", "+", "0", "Parent=t"),
+        ("chr2", "x", "CDS", 301, 330, ".", "+", "0", "Parent=t"),
+    ))
+    with pytest.raises(GenomeFormatError, match=r"a.gff3:6: CDS row of transcript 't' is on 'chr2'"):
+        read_annotation(write(tmp_path, text))
+    text = HEADER + "##sequence-region chr2 1 5000\n" + "".join("\t".join(map(str, r)) + "\n" for r in (
+        ("chr1", "x", "gene", 1, 900, ".", "+", ".", "ID=g"),
+        ("chr2", "x", "mRNA", 1, 900, ".", "+", ".", "ID=t;Parent=g"),
+        ("chr2", "x", "CDS", 1, 90, ".", "+", "0", "Parent=t"),
+    ))
+    with pytest.raises(GenomeFormatError, match=r"a.gff3:6: transcript 't' is on 'chr2', but its gene 'g' is on 'chr1'"):
+        read_annotation(write(tmp_path, text))
+
+
+def test_trans_splicing_and_frameshift_overlaps_stay_allowed(tmp_path):
+    text = gff(
+        ("chr1", "x", "CDS", 4000, 4114, ".", "-", "0", "ID=rps12;Parent=g1"),  # chloroplast rps12
+        ("chr1", "x", "CDS", 1000, 1231, ".", "+", "2", "ID=rps12;Parent=g1"),
+        ("chr1", "x", "gene", 1000, 4114, ".", "?", ".", "ID=g1"),
+        ("chr1", "x", "CDS", 2000, 3283, ".", "+", "0", "ID=fs;Parent=g2"),  # ribosomal frameshift
+        ("chr1", "x", "CDS", 3283, 3294, ".", "+", "0", "ID=fs;Parent=g2"),
+        ("chr1", "x", "gene", 2000, 3294, ".", "+", ".", "ID=g2"),
+    )
+    txs = {t.id: t for t in read_annotation(write(tmp_path, text)).iter_transcripts()}
+    assert txs["rps12"].unusual_order and [s.strand for s in txs["rps12"].cds] == ["-", "+"]
+    assert txs["fs"].chain() == (("+", 2000, 3283), ("+", 3283, 3294))
+
+
+@pytest.mark.parametrize("key", ["gene_id", "transcript_id"])
+def test_an_empty_gtf_id_is_an_error(tmp_path, key):
+    attrs = 'gene_id "g"; transcript_id "t";'.replace(f'{key} "{key[0]}"', f'{key} ""')
+    path = write(tmp_path, f"chr1\tx\tCDS\t1\t30\t.\t+\t0\t{attrs}\n" * 2, name="e.gtf")
+    with pytest.raises(GenomeFormatError, match=rf"e.gtf:1: CDS row with an empty {key}"):
+        read_annotation(path)
+
+
+def test_percent_encoded_seqids_are_decoded(tmp_path):
+    # GFF3 spec: column 1 escapes what is not in [a-zA-Z0-9.:^*$@!+_?-|]; ##sequence-region too
+    text = "##gff-version 3\n##sequence-region %23c%252%3Bx 1 500\n" \
+        "%23c%252%3Bx\tx\tCDS\t1\t30\t.\t+\t0\tID=c\n"
+    ann = read_annotation(write(tmp_path, text))
+    assert list(ann.genes) == ["#c%2;x"] and ann.sequence_lengths == {"#c%2;x": 500}

@@ -99,3 +99,64 @@ def test_predicted_genes_carry_score_and_start_type_as_prodigal_writes_them(tmp_
     assert cds["200"][5] == "3.0" and "start_type=Edge" in cds["200"][8] and "partial=true" in cds["200"][8]
     assert cds["400"][5] == "." and "start_type" not in cds["400"][8]
     assert [r[5] for r in rows if r[2] == "mRNA"] == ["12.3", "3.0", "."]
+
+
+# Sequence names a FASTA may hold: each must come back as it went out (GFF3 spec: column 1 and
+# ##sequence-region escape everything outside [a-zA-Z0-9.:^*$@!+_?-|]).
+ODD_NAMES = ["ctg%1", "#c2", "a;b=c", "x y", "p&q,r", ">z", "tab\there", "k\u00e4se/1"]
+
+
+def _named(names) -> Annotation:
+    ann = Annotation(sequence_lengths={n: 500 for n in names})
+    for i, name in enumerate(names):
+        tx = Transcript(id=f"t{i}", gene_id=f"g{i}", seqid=name, strand="+", cds=[Segment(1, 90, "+")])
+        ann.add_gene(Gene(id=f"g{i}", seqid=name, strand="+", transcripts=[tx]))
+    return ann
+
+
+def test_odd_sequence_names_round_trip(tmp_path):
+    out = tmp_path / "n.gff3"
+    write_gff3(out, _named(ODD_NAMES))
+    text = out.read_text()
+    rows = [ln for ln in text.splitlines() if not ln.startswith("#")]
+    assert len(rows) == 4 * len(ODD_NAMES)  # gene, mRNA, exon, CDS: none read as a comment
+    assert {r.split("\t")[0] for r in rows} >= {"ctg%251", "%23c2", "a%3Bb%3Dc", "x%20y", "%3Ez", "k%C3%A4se%2F1"}
+    back = read_annotation(out)
+    assert sorted(back.genes) == sorted(ODD_NAMES) and back.sequence_lengths == {n: 500 for n in ODD_NAMES}
+    if shutil.which("gt"):
+        proc = subprocess.run(["gt", "gff3validator", str(out)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+
+
+def test_predicted_odd_names_survive_stats_eval_and_convert(tmp_path):
+    """predict -> stats / eval / convert on a FASTA whose names need escaping (stats said
+    "sequence 'ctg%251' is not in the genome FASTA", eval of GFF3 against GTF scored 0)."""
+    import gzip
+    from pathlib import Path
+
+    import genet5
+    from conftest import invoke
+
+    example = Path(genet5.__file__).parent / "examples" / "erwinia_phage_MT939486" / "genome.fa.gz"
+    with gzip.open(example, "rt") as f:
+        seq = "".join(ln.strip() for ln in f if not ln.startswith(">"))
+    names = ["ctg%1", "#c2", "a;b=c"]
+    fa = tmp_path / "odd.fa"
+    fa.write_text("".join(f">{n}\n{seq[i * 12000:(i + 1) * 12000]}\n" for i, n in enumerate(names)))
+    gff3, gtf = tmp_path / "p.gff3", tmp_path / "p.gtf"
+    res = invoke("predict", fa, "-o", gff3, "--gtf", gtf, "-q")
+    assert res.exit_code == 0, res.output
+    pred = read_annotation(gff3)
+    assert sorted(pred.genes) == sorted(names) and read_annotation(gtf).genes.keys() == pred.genes.keys()
+    for ann_file in (gff3, gtf):
+        res = invoke("stats", fa, ann_file)
+        assert res.exit_code == 0 and "not in the genome" not in res.output, res.output
+    res = invoke("eval", gff3, gtf, "--json", tmp_path / "e.json")
+    assert res.exit_code == 0, res.output
+    import json
+
+    gene = json.loads((tmp_path / "e.json").read_text())["gene"]
+    assert gene["f1"] == 1.0 and gene["n_ref"] == gene["n_pred"] > 10  # 0 before
+    res = invoke("convert", gtf, "-g", fa, "-o", tmp_path / "c.gff3")
+    assert res.exit_code == 0, res.output
+    assert sorted(read_annotation(tmp_path / "c.gff3").genes) == sorted(names)

@@ -178,3 +178,87 @@ def test_round_trip_real_annotation(shared_genomes):
     want = {(t.seqid, t.id, t.chain()) for t in ann.iter_transcripts() if t.is_coding and not t.pseudo}
     got = {(t.seqid, t.id, t.chain()) for t in back.iter_transcripts() if t.is_coding and not t.pseudo}
     assert len(want) > 200 and got == want
+
+
+# --- what GTF had no words for: odd sequence names, partial ends, the genetic code ----------------
+
+
+def test_odd_sequence_names_round_trip(tmp_path):
+    # GTF has no escaping rule; writer and reader agree on percent-encoding what breaks a row
+    names = ["ctg%1", "#c2", "tab\there", "new\nline", "a;b=c", "x y"]
+    ann = annotation(*(make_tx(f"t{i}", f"g{i}", n, "+", [(1, 90)]) for i, n in enumerate(names)))
+    path = tmp_path / "n.gtf"
+    write_gtf(path, ann)
+    lines = path.read_text().splitlines()
+    assert len(lines) == 1 + 6 * len(names) and all(ln.count("\t") == 8 for ln in lines[1:])
+    assert {ln.split("\t")[0] for ln in lines[1:]} == {"ctg%251", "%23c2", "tab%09here", "new%0Aline", "a;b=c", "x y"}
+    assert sorted(read_annotation(path).genes) == sorted(names)
+
+
+def test_partial_ends_phase_and_code_survive_gff3_to_gtf_to_gff3(tmp_path):
+    from genet5.genome.gff3_writer import write_gff3
+
+    five = make_tx("five", "g1", "chr1", "+", [(1, 100), (201, 300)], phase=1, start_partial=True, genetic_code=11)
+    three = make_tx("three", "g2", "chr1", "-", [(900, 1000), (500, 600)], end_partial=True, genetic_code=11)
+    both = make_tx("both", "g3", "chr1", "+", [(1100, 1150)], phase=2, start_partial=True, end_partial=True, genetic_code=11)
+    whole = make_tx("whole", "g4", "chr1", "+", [(1201, 1290)], genetic_code=11)
+    first = tmp_path / "a.gff3"
+    write_gff3(first, annotation(five, three, both, whole))
+    gtf = tmp_path / "a.gtf"
+    write_gtf(gtf, read_annotation(first))
+    rs = rows(gtf)
+    assert feats(rs, "three", "stop_codon") == [] and feats(rs, "both", "stop_codon") == []
+    assert feats(rs, "three", "CDS") == [(500, 600, "1"), (900, 1000, "0")]  # a 3'-partial CDS stays whole
+    assert 'partial "true"; start_range ".,500";' in [r for r in rs if r[1] == "CDS" and r[2] == 500][0][6]
+    again = tmp_path / "b.gff3"
+    write_gff3(again, read_annotation(gtf))
+    key = lambda t: (t.id, t.chain(), t.phase, t.start_partial, t.end_partial, t.genetic_code)  # noqa: E731
+    want = sorted(key(t) for t in read_annotation(first).iter_transcripts())
+    back = read_annotation(again)
+    assert sorted(key(t) for t in back.iter_transcripts()) == want  # partial flags and table were lost
+    assert back.genetic_codes == {"chr1": 11}
+    assert again.read_text().count("partial=true") == first.read_text().count("partial=true") == 8
+
+
+def test_stop_codon_rows_only_over_real_stops_when_the_genome_is_given(tmp_path):
+    from genet5.genome.extract import SequenceDict
+
+    # ATG AAA ... then TAA: a CDS that leaves its stop out (worm Y74C9A.3's last CDS row did)
+    seq = b"C" * 10 + b"ATG" + b"AAA" * 10 + b"AAT" + b"TAA" + b"C" * 50 + b"ATGAAAGGGTGA" + b"C" * 20
+    genome = SequenceDict({"chr1": seq})
+    nostop = make_tx("nostop", "g1", "chr1", "+", [(11, 46)])  # ends on AAT; TAA follows at 47..49
+    withstop = make_tx("withstop", "g2", "chr1", "+", [(100, 111)])  # ends on TGA
+    nothing = make_tx("nothing", "g3", "chr1", "+", [(11, 43)])  # ends on AAA, AAT follows
+    cut = make_tx("cut", "g4", "chr1", "+", [(100, 111)], end_partial=True)
+    ann = annotation(nostop, withstop, nothing, cut)
+    path = tmp_path / "g.gtf"
+    write_gtf(path, ann, genome=genome)
+    rs = rows(path)
+    assert feats(rs, "nostop", "stop_codon") == [(47, 49, "0")] and feats(rs, "nostop", "CDS") == [(11, 46, "0")]
+    assert feats(rs, "withstop", "stop_codon") == [(109, 111, "0")] and feats(rs, "withstop", "CDS") == [(100, 108, "0")]
+    assert feats(rs, "nothing", "stop_codon") == [] and feats(rs, "nothing", "CDS") == [(11, 43, "0")]
+    assert feats(rs, "cut", "stop_codon") == [] and feats(rs, "cut", "CDS") == [(100, 111, "0")]
+    assert nostop.cds == [Segment(11, 46, "+")]  # the annotation itself is not changed
+    # without the genome the GFF3 convention stands: the last codon is the stop
+    write_gtf(path, ann)
+    assert feats(rows(path), "nostop", "stop_codon") == [(44, 46, "0")]
+
+
+def test_a_parentless_mrna_gets_the_ids_and_extent_the_gff3_writer_gives_it(tmp_path):
+    from genet5.genome.gff3_writer import write_gff3
+
+    src = tmp_path / "in.gff3"
+    src.write_text("##gff-version 3\nchr1\tx\tmRNA\t100\t1000\t.\t+\t.\tID=tx1\n"
+                   "chr1\tx\tCDS\t151\t300\t.\t+\t0\tParent=tx1\nchr1\tx\tCDS\t401\t600\t.\t+\t0\tParent=tx1\n")
+    ann = read_annotation(src)
+    write_gff3(tmp_path / "o.gff3", ann)
+    write_gtf(tmp_path / "o.gtf", ann)
+    g3 = [ln.split("\t") for ln in (tmp_path / "o.gff3").read_text().splitlines() if not ln.startswith("#")]
+    gt = rows(tmp_path / "o.gtf")
+    assert [(r[3], r[4], r[8]) for r in g3 if r[2] in ("gene", "mRNA")] == [
+        ("100", "1000", "ID=tx1"), ("151", "600", "ID=tx1.t1;Parent=tx1")]
+    assert [(r[2], r[3]) for r in gt if r[1] == "gene"] == [(100, 1000)]  # was the CDS span 151..600
+    assert {r[6] for r in gt if r[1] != "gene"} == {'gene_id "tx1"; transcript_id "tx1.t1";'}  # was "tx1"
+    back = read_annotation(tmp_path / "o.gtf")
+    gene = next(back.iter_genes())
+    assert (gene.id, gene.start, gene.end, gene.transcripts[0].id) == ("tx1", 100, 1000, "tx1.t1")

@@ -114,6 +114,8 @@ def eval(  # noqa: A001 - the command is called eval
     console.print(
         f"dropped (CDS length not a multiple of 3): reference {result.dropped_ref}, prediction {result.dropped_pred}; "
         f"stop codons added from the genome: reference {result.stops_added_ref}, prediction {result.stops_added_pred}; "
+        f"genes split into loci (disjoint CDS, counted one gene per locus): reference {result.genes_split_ref}, "
+        f"prediction {result.genes_split_pred}; "
         f"{seconds:.2f} s",
         highlight=False,
     )
@@ -214,7 +216,8 @@ def convert(
             elif to == "gtf":
                 from genet5.genome.gtf_writer import write_gtf_handle
 
-                write_gtf_handle(fh, ann)
+                # with the genome, stop_codon rows only over real stops
+                write_gtf_handle(fh, ann, g if genome is not None else None, default_code=code)
             else:
                 from genet5.genome.genbank_writer import write_genbank_handle
 

@@ -101,6 +101,8 @@ def read_annotation(path: str | Path, fmt: str | None = None, strict: bool = Fal
     """Read a GFF3 or GTF file (plain or gzip) into an Annotation."""
     fmt = fmt or sniff_format(path)
     if fmt == "gtf":
+        from .gtf import read_gtf  # it reads rows with this module's helpers
+
         return read_gtf(path)
     if fmt == "gff3":
         return read_gff3(path, strict=strict)
@@ -196,17 +198,6 @@ def _decoded(value: str) -> str:
     return unquote(value) if "%" in value else value
 
 
-_GTF_ATTR = re.compile(r'\s*([^\s;]+)\s+(?:"([^"]*)"|([^;\s]+))\s*;?')
-
-
-def _gtf_attributes(text: str) -> dict[str, str]:
-    attrs: dict[str, str] = {}
-    for m in _GTF_ATTR.finditer(text):
-        key, quoted, bare = m.group(1), m.group(2), m.group(3)
-        attrs.setdefault(key, quoted if quoted is not None else bare)
-    return attrs
-
-
 def _row_is_pseudo(row: "_Row") -> bool:
     # every pseudo marker contains "pseudo": rows without it skip the attribute parse
     if "pseudo" not in row.type.lower() and "pseudo" not in row.raw.lower():
@@ -247,7 +238,7 @@ def _sequence_region(path, lineno: int, line: str, ann: Annotation) -> None:
     parts = line.split()
     if len(parts) >= 4:
         try:
-            ann.sequence_lengths[parts[1]] = int(parts[3])
+            ann.sequence_lengths[_decoded(parts[1])] = int(parts[3])
         except ValueError:
             raise GenomeFormatError(path, lineno, f"bad ##sequence-region line: {line!r}") from None
 
@@ -272,7 +263,8 @@ def read_gff3(path: str | Path, strict: bool = False) -> Annotation:
             continue
         cols = _parse_columns(path, lineno, line)
         start, end = _parse_coords(path, lineno, cols)
-        row = _Row(cols[0], cols[2], start, end, cols[6], cols[7], cols[8], lineno)
+        # column 1 is percent-encoded like IDs (GFF3 spec): our writer encodes '%', '#', ';' ...
+        row = _Row(_decoded(cols[0]), cols[2], start, end, cols[6], cols[7], cols[8], lineno)
         m = _ID_RE.search(cols[8])
         row.id = _decoded(m.group(1)) if m else None
         m = _PARENT_RE.search(cols[8])
@@ -422,6 +414,8 @@ def _build_gff3(path, rows: list[_Row], by_id: dict[str, list[int]], ann: Annota
                 tx_feature.setdefault(key, p)
                 tx_gene.setdefault(key, root_of(p, row.line))
             keys.append(key)
+        if kind != "exon":  # an exon's strand decides nothing CDS-based; a CDS's decides the protein
+            _check_strand(path, row)
         for key in keys:
             bucket = cds_rows if kind == "cds" else codon_rows if kind == "codon" else exon_rows
             if key not in cds_rows and key not in exon_rows and key not in codon_rows:
@@ -438,6 +432,7 @@ def _build_gff3(path, rows: list[_Row], by_id: dict[str, list[int]], ann: Annota
         if not crows and not erows:
             continue  # only start/stop codon rows: no transcript structure to read
         lead = crows[0] if crows else erows[0]
+        _check_one_seqid(path, tx_id, crows + erows + codon_rows.get(key, []))
         gene = genes.get(gene_id)
         if gene is None:
             grow = rows[by_id[gene_id][0]] if gene_id in by_id else lead
@@ -455,6 +450,9 @@ def _build_gff3(path, rows: list[_Row], by_id: dict[str, list[int]], ann: Annota
             genes[gene_id] = gene
         frow = rows[by_id[feature_id][0]] if feature_id and feature_id in by_id else None
         tx = _make_transcript(tx_id, gene, crows, erows, codon_rows.get(key, []), frow)
+        if tx.seqid != gene.seqid:
+            raise GenomeFormatError(path, lead.line, f"transcript {tx_id!r} is on {tx.seqid!r}, but its gene "
+                                    f"{gene_id!r} is on {gene.seqid!r}")
         tx.attributes["line"] = str(lead.line)
         if tx.genetic_code is not None:
             ann.genetic_codes.setdefault(tx.seqid, tx.genetic_code)
@@ -464,6 +462,23 @@ def _build_gff3(path, rows: list[_Row], by_id: dict[str, list[int]], ann: Annota
     ann.sort()
 
 
+def _check_strand(path, row: _Row) -> None:
+    # read as '+' before: a wrong-strand protein with no word said
+    if row.strand not in ("+", "-"):
+        raise GenomeFormatError(path, row.line, f"{row.type} row on strand {row.strand!r}: "
+                                "CDS and start / stop codon rows need + or -")
+
+
+def _check_one_seqid(path, tx_id: str, rows: list[_Row]) -> None:
+    """All rows of one transcript on one sequence: the model has one seqid per transcript, and
+    rows on another were silently moved onto the first."""
+    first = rows[0]
+    for r in rows:
+        if r.seqid != first.seqid:
+            raise GenomeFormatError(path, r.line, f"{r.type} row of transcript {tx_id!r} is on {r.seqid!r}, but its "
+                                    f"row at line {first.line} is on {first.seqid!r} (one transcript, one sequence)")
+
+
 def _segments(rows: list[_Row]) -> list[Segment]:
     seen = set()
     segs = []
@@ -471,7 +486,7 @@ def _segments(rows: list[_Row]) -> list[Segment]:
         key = (r.start, r.end, r.strand)
         if key not in seen:  # a CDS row repeated under two Parents arrives once per parent
             seen.add(key)
-            segs.append(Segment(r.start, r.end, r.strand if r.strand in "+-" else "+"))
+            segs.append(Segment(r.start, r.end, r.strand if r.strand in "+-" else "+"))  # an exon's '.'; CDS rows are checked
     return segs
 
 
@@ -542,48 +557,3 @@ def _make_transcript(tx_id, gene: Gene, crows, erows, codon_rows, frow: _Row | N
 
 # ---------------------------------------------------------------------------------------------
 # GTF
-
-
-def read_gtf(path: str | Path) -> Annotation:
-    ann = Annotation(source=str(path))
-    tx_rows: dict[str, dict[str, list[_Row]]] = {}
-    tx_gene: dict[str, str] = {}
-    for lineno, line in iter_lines(path):
-        if not line or line[0] == "#":
-            continue
-        cols = _parse_columns(path, lineno, line)
-        start, end = _parse_coords(path, lineno, cols)
-        ftype = cols[2]
-        kind = "cds" if ftype in _CDS_TYPES else "codon" if ftype in _CODON_TYPES else "exon" if ftype in _EXON_TYPES else None
-        if kind is None:
-            continue  # gene/transcript/intron rows: structure comes from the pieces
-        attrs = _gtf_attributes(cols[8])
-        tid = attrs.get("transcript_id")
-        if not tid:
-            raise GenomeFormatError(path, lineno, f"{ftype} row without a transcript_id attribute")
-        row = _Row(cols[0], ftype, start, end, cols[6], cols[7], cols[8], lineno, attrs)
-        # Keyed by sequence too: a file concatenated from one run per chromosome reuses IDs.
-        tx_rows.setdefault((cols[0], tid), {}).setdefault(kind, []).append(row)
-        tx_gene.setdefault((cols[0], tid), attrs.get("gene_id", tid))
-    genes: dict[tuple[str, str], Gene] = {}
-    for (seqid, tid), parts in tx_rows.items():
-        crows, erows, codons = parts.get("cds", []), parts.get("exon", []), parts.get("codon", [])
-        lead = (crows or erows or codons)[0]
-        gid = tx_gene[(seqid, tid)]
-        gene = genes.get((seqid, gid))
-        if gene is None:
-            gene = Gene(id=gid, seqid=lead.seqid, strand=lead.strand, pseudo=_is_pseudo("", lead.attrs))
-            for k in ("gene_name", "gene_symbol"):
-                if k in lead.attrs:
-                    gene.attributes["Name"] = lead.attrs[k]
-            genes[(seqid, gid)] = gene
-        if not crows and not erows:
-            crows = [r for r in codons]  # a transcript given only by its codons: rare, keep
-            codons = []
-        tx = _make_transcript(tid, gene, crows, erows, codons, None)
-        tx.attributes["line"] = str(lead.line)
-        gene.transcripts.append(tx)
-    for gene in genes.values():
-        ann.add_gene(gene)
-    ann.sort()
-    return ann

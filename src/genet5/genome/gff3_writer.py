@@ -2,14 +2,17 @@
 
 - One ID shared by all segments of a transcript's CDS (the GFF3 spec's multi-line feature).
 - Phase computed from the CDS in transcription order, so it is right on both strands.
-- Reserved characters percent-encoded in columns 1 and 9 (GFF3 spec: tab, newline, %, ;, =,
-  &, and , in attribute values).
+- Reserved characters percent-encoded in columns 1 and 9 (GFF3 spec: in column 1 and
+  ##sequence-region every character outside [a-zA-Z0-9.:^*$@!+_?-|]; tab, newline, %, ;, =,
+  &, and , in attribute values). Our readers decode both.
 - `##sequence-region` for every sequence, genes sorted by position, IDs unique in the file.
 - Written atomically: a failure leaves no partial file.
 """
 
 from __future__ import annotations
 
+import string
+from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
@@ -17,11 +20,18 @@ from genet5.atomic import atomic_write
 from genet5.genome.models import Annotation, Gene, Segment, Transcript
 
 _ESCAPE_COL9 = {ord(c): f"%{ord(c):02X}" for c in "\t\n\r%;=&,"}
-_ESCAPE_SEQID = {ord(c): f"%{ord(c):02X}" for c in "\t\n\r%"}
+_SEQID_SAFE = frozenset(string.ascii_letters + string.digits + ".:^*$@!+_?-|")
 
 
 def escape_attr(value: str) -> str:
     return value.translate(_ESCAPE_COL9)
+
+
+@lru_cache(maxsize=4096)
+def escape_seqid(seqid: str) -> str:
+    """Column 1 as the GFF3 spec wants it: a raw '#' would start a comment, ';' '=' '%' or
+    whitespace confuse readers, so everything outside the spec's set becomes %XX (UTF-8)."""
+    return "".join(c if c in _SEQID_SAFE else "".join(f"%{b:02X}" for b in c.encode()) for c in seqid)
 
 
 def cds_phases(tx: Transcript) -> list[int]:
@@ -61,7 +71,7 @@ class _Ids:
 
 def _row(seqid: str, source: str, ftype: str, start: int, end: int, strand: str, phase: str, attrs: str,
          score: str = ".") -> str:
-    return f"{seqid.translate(_ESCAPE_SEQID)}\t{source}\t{ftype}\t{start}\t{end}\t{score}\t{strand}\t{phase}\t{attrs}\n"
+    return f"{escape_seqid(seqid)}\t{source}\t{ftype}\t{start}\t{end}\t{score}\t{strand}\t{phase}\t{attrs}\n"
 
 
 def _score(tx: Transcript) -> str:
@@ -158,7 +168,7 @@ def write_gff3_handle(
         if n is None and annotation.genes.get(seqid):
             n = max(g.end for g in annotation.genes[seqid])
         if n is not None:
-            fh.write(f"##sequence-region {seqid.translate(_ESCAPE_SEQID)} 1 {n}\n")
+            fh.write(f"##sequence-region {escape_seqid(seqid)} 1 {n}\n")
     ids = _Ids(id_prefix)
     for seqid in seqids:
         genes = sorted(annotation.genes.get(seqid, []), key=lambda g: (g.start, g.end, g.id))

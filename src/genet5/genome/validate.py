@@ -70,7 +70,8 @@ def check_inside(ann: Annotation, seqid: str, n: int) -> None:
 
 
 def validate_cds(tx: Transcript, cds: bytes, code: GeneticCode) -> list[str]:
-    """Failure kinds for one transcript's CDS sequence (empty list: valid)."""
+    """Failure kinds for one transcript's whole CDS sequence, phase bases included (a 5'-partial
+    CDS is read from its phase here; empty list: valid)."""
     problems = []
     body = cds[tx.phase :] if tx.start_partial else cds
     if len(cds) % 3 != 0 and not (tx.start_partial or tx.end_partial):
@@ -135,7 +136,10 @@ def validate_annotation(
         if n is None or any(s.end > n for s in tx.cds):
             problems = ["past_sequence_end"]
         else:
-            problems = validate_cds(tx, cds_sequence(tx, genome), code_for(tx, ann, default_code, override_code))
+            # validate_cds skips the phase itself: a sequence already cut at the phase would be
+            # cut twice and read out of frame (a 5'-partial CDS then looked stopless and broken)
+            cds = cds_sequence(tx, genome, honor_phase=False)
+            problems = validate_cds(tx, cds, code_for(tx, ann, default_code, override_code))
         if problems:
             for kind in problems:
                 report.failures[kind] += 1
