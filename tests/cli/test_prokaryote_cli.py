@@ -371,3 +371,19 @@ def test_prokaryote_only_options_with_a_eukaryote_are_one_line(tmp_path):
         assert not (tmp_path / "new.trn").exists()
     p = run_cli("predict", short, "-o", tmp_path / "p.gff3", "--domain", "prokaryote", "--device", "cuda", "-q")
     assert p.returncode == 0 and "--device cuda: the prokaryote decoder runs on the CPU" in " ".join(p.stderr.split())
+
+
+def test_a_model_the_decoder_does_not_use_is_said_and_a_run_model_is_named(tmp_path):
+    """--model without --network (the default decoder runs without the per-base network) says it
+    is not used (it was taken silently); a model saved as RUN/model is named so in the header
+    ('model model' before)."""
+    import shutil
+
+    short = piece(tmp_path, 15_000)
+    run_model = tmp_path / "run7" / "model"
+    shutil.copytree(Path(genet5.__file__).parent / "bundled" / "genet5-cpu", run_model)
+    p = run_cli("predict", short, "-o", tmp_path / "a.gff3", "--domain", "prokaryote", "--model", run_model, "-q")
+    assert p.returncode == 0 and f"--model {run_model} is not used" in " ".join(p.stderr.split()), p.stderr
+    p = run_cli("predict", short, "-o", tmp_path / "b.gff3", "--domain", "prokaryote", "--model", run_model, "--network", "-q")
+    assert p.returncode == 0 and "is not used" not in p.stderr, p.stderr
+    assert "model run7/model;" in (tmp_path / "b.gff3").read_text().splitlines()[1]

@@ -93,3 +93,20 @@ def test_seq2seq_for_eukaryotes_writes_valid_multi_exon_gff3(tmp_path):
     if shutil.which("gt"):
         v = subprocess.run(["gt", "gff3validator", str(out)], capture_output=True, text=True)
         assert v.returncode == 0, v.stderr
+
+
+def test_seq2seq_reads_the_genetic_code_from_the_genome(tmp_path):
+    """Without -g, a Mycoplasma decoded by seq2seq is read under table 4, as the default decoder
+    reads it (seq2seq does not re-decode on TGA read-through itself: -g auto's choice up front);
+    it was decoded under table 11, every TGA a stop."""
+    from conftest import shared_file
+
+    src = shared_file("prokaryotes/Mycoplasma_gallisepticum_NC_004829/genome.fa.gz")
+    with gzip.open(src, "rt") as f:
+        seq = "".join(ln.strip() for ln in f if not ln.startswith(">"))[:60_000]
+    (tmp_path / "mg.fa").write_text(">mg\n" + seq + "\n")
+    p = run_cli("predict", tmp_path / "mg.fa", "-o", tmp_path / "p.gff3", "--domain", "prokaryote", "--decoder", "seq2seq", "-q")
+    assert p.returncode == 0, p.stderr
+    text = (tmp_path / "p.gff3").read_text()
+    assert "genetic code 4" in text.splitlines()[1] and "genetic code 4 chosen from the genome" in " ".join(p.stderr.split())
+    assert all("transl_table=4" in r[8] for r in _cds_rows(text)) and _cds_rows(text)

@@ -54,6 +54,13 @@ def _stdin_has_data() -> bool:
         return False
 
 
+def _model_label(path: Path) -> str:
+    """A model's name for the GFF3 header: its folder, with the run's name where the folder is a
+    training run's generic `model` (RUN/model)."""
+    path = Path(path)
+    return f"{path.parent.name}/{path.name}" if path.name == "model" and path.parent.name else path.name
+
+
 def _parse_codons(text: Optional[str], table: int) -> Optional[tuple[str, ...]]:
     """--start-codons as codons; one a stop of `table` (0, auto: a stop of 4 and of 11) is refused."""
     if not text:
@@ -237,6 +244,8 @@ def predict(
         fail(f"--decoder {decoder} decodes {' and '.join(DECODERS[decoder].domains)} genomes; drop it or use "
              f"--domain {DECODERS[decoder].domains[0]}")
     decoder = decoder or default_decoder(domain)
+    if genetic_code_text is None and domain == "prokaryote" and training_set is None and decoder != "prokaryote":
+        genetic_code = 0  # only the default decoder reads TGA read-through itself: -g auto's choice, up front
     if species != "auto" and decoder != "selftrained":
         fail(f"--species chooses the training species of the eukaryote decoder (selftrained); --decoder {decoder} has none")
     from genet5.cli.app import check_outputs
@@ -280,6 +289,9 @@ def predict(
         torch.manual_seed(0)  # nothing is sampled; fixed anyway so runs are reproducible
         if device == "cuda" and not torch.cuda.is_available():
             fail("--device cuda: this torch has no usable CUDA device; use --device cpu (or auto)")
+    if model is not None and not uses_network and decoder != "seq2seq":
+        print(f"genet5: note: --model {model} is not used: the {decoder} decoder runs without the per-base network "
+              "(--network adds its evidence; --decoder orf / viterbi decode with it)", file=sys.stderr)
     if device == "cuda" and not (load_network or decoder == "seq2seq"):
         print(f"genet5: note: --device cuda: the {decoder} decoder runs on the CPU (no network to place); --device "
               "applies to --network, --decoder orf / viterbi / seq2seq", file=sys.stderr)
@@ -353,8 +365,8 @@ def predict(
                 + (f", decoder {cfg.decoder}" if domain == "eukaryote" or cfg.decoder == "seq2seq" else "")
                 + f", genetic code {stats.genetic_code or genetic_code}" + _table4_said(stats)
                 + ("" if network or domain != "prokaryote" or cfg.decoder == "seq2seq" else ", no network"))
-    used = (model_dir.name if uses_network else Path(seq2seq_model).name if seq2seq_model
-            else {"prokaryote": "prokaryote-starts", "selftrained": "gene-sites"}.get(decoder, model_dir.name))
+    used = (_model_label(model_dir) if uses_network else _model_label(Path(seq2seq_model)) if seq2seq_model
+            else {"prokaryote": "prokaryote-starts", "selftrained": "gene-sites"}.get(decoder, _model_label(model_dir)))
     comments = [f"genet5 {__version__} predict; model {used}; {settings}",
                 "command: " + " ".join(shlex.quote(a) for a in ["genet5", *sys.argv[1:]])]
     from genet5.atomic import OutputSet
