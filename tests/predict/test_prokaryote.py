@@ -171,7 +171,7 @@ def test_self_training_stops_once_the_genes_stop_changing(monkeypatch):
 
 
 def test_the_table_question_is_asked_before_the_first_round_and_after_it(monkeypatch):
-    """stop_after_first (the default path's table-4 check, decoder.ProkaryoteDecoder.finish) is
+    """stop_after_first (the default path's table-4 check, genome_decoder.ProkaryoteDecoder.finish) is
     asked on the first gene set with the chain the first round fits on it, then after that round:
     True the first time ends the training before any round is spent; False leaves the genes as
     without the question (the first round reuses that chain)."""

@@ -73,7 +73,7 @@ def test_auto_mode_switches_at_meta_below_and_single_mode_keeps_its_minimum():
     import genet5
     from genet5.genome.fasta import FastaRecord
     from genet5.predict.pipeline import PredictConfig
-    from genet5.predict.prokaryote.decoder import ProkaryoteDecoder
+    from genet5.predict.prokaryote.genome_decoder import ProkaryoteDecoder
     from genet5.predict.prokaryote.meta import META_BELOW, SINGLE_MIN
 
     example = Path(genet5.__file__).parent / "examples" / "erwinia_phage_MT939486" / "genome.fa.gz"

@@ -78,7 +78,7 @@ def test_concurrent_decodings_share_one_limit(monkeypatch):
 
 
 def test_the_decoder_decodes_under_the_limit(two_blas_threads, monkeypatch):
-    from genet5.predict.prokaryote.decoder import ProkaryoteDecoder
+    from genet5.predict.prokaryote.genome_decoder import ProkaryoteDecoder
 
     seen = []
     monkeypatch.setattr(ProkaryoteDecoder, "_finish", lambda self, on_bases=None: seen.append(set(_blas_threads())))

@@ -74,7 +74,7 @@ class DecoderEntry:
 
 
 DECODERS: dict[str, DecoderEntry] = {e.name: e for e in (
-    DecoderEntry("prokaryote", ("prokaryote",), "genet5.predict.prokaryote.decoder:ProkaryoteDecoder",
+    DecoderEntry("prokaryote", ("prokaryote",), "genet5.predict.prokaryote.genome_decoder:ProkaryoteDecoder",
                  "self-trained gene statistics + bundled start classifier + whole-sequence DP (bacteria, archaea, phages, "
                  "plastids; the per-base network only with --network)"),
     DecoderEntry("selftrained", ("eukaryote",), "genet5.predict.selftrained:SelfTrainedDecoder",

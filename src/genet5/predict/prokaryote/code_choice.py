@@ -10,7 +10,7 @@ that ends in TGA the next 60-300 bases in its frame (up to a TAA or TAG) are sco
 genome's coding chain; the count of read-throughs that score positive decides. Without `-g`
 the same count is taken on the single-mode decoder's own first gene set with the chain its
 first round fits, and if that does not choose table 4, on its genes after the first round
-(decoder.py, ProkaryoteDecoder.finish); a table-4 genome is decoded again (pipeline.py).
+(genome_decoder.py, ProkaryoteDecoder.finish); a table-4 genome is decoded again (pipeline.py).
 
 An earlier rule (until 2026-12-05) decoded under table 4 and counted the genes with an
 internal TGA; on GC-rich and TGA-rich table-11 genomes it chose table 4 (Bradyrhizobium 0.61,
