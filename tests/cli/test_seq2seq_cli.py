@@ -8,8 +8,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 import genet5
 from conftest import run_cli
 from genet5.genome.codes import genetic_code, reverse_complement

@@ -6,8 +6,6 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-import pytest
-
 import genet5
 from genet5.lm import score_records
 from genet5.lm.model import BUNDLED_DIR, BUNDLED_GENOS

@@ -553,7 +553,6 @@ def test_a_cut_gene_reaches_the_edge_that_cut_it_as_ncbi_writes_it():
 
 
 def test_genes_cut_by_a_gap_end_on_its_edges(tmp_path):
-    from genet5.genome.gff import read_gff3
     from genet5.predict.pipeline import PredictConfig, predict_genome
 
     seq, genes = _planted_genome(3)
