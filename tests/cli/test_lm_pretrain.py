@@ -471,3 +471,17 @@ def test_a_step_that_will_not_fit_is_refused_before_training(bake, tmp_path, mon
     assert res.exit_code == 2
     assert "the largest training step (1,048,576 tokens per process at context 1,048,576) needs about" in res.stderr
     assert not (tmp_path / "run" / "model").exists() and not list((tmp_path / "run").glob("checkpoint*"))
+
+
+def test_the_run_directory_from_set_holds_the_final_model_too(bake, tmp_path, monkeypatch):
+    """--set train.out_dir without --out split a run: checkpoints there, the final model in
+    runs/genos/model; now the model goes beside the checkpoints, and --out still wins."""
+    monkeypatch.chdir(tmp_path)
+    args = [*TINY, "--preset", "genos-tiny", "--context-schedule", "64:1", "--set", "train.max_steps=1"]
+    res = invoke("lm", "pretrain", bake, *args, "--set", "train.out_dir=from_set")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "from_set" / "model" / "config.json").is_file() and not (tmp_path / "runs").exists()
+    assert res.stdout.strip().splitlines()[-1] == "trained 1 steps; final model in from_set/model"
+    res = invoke("lm", "pretrain", bake, *args, "--set", "train.out_dir=ignored", "--out", "from_out")
+    assert res.exit_code == 0 and (tmp_path / "from_out" / "model" / "config.json").is_file(), res.output
+    assert not (tmp_path / "ignored").exists()

@@ -4,6 +4,7 @@ decoder), which predict loads; a full GeneT5 given as --init keeps its decoder."
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +56,7 @@ def test_per_base_training_saves_the_per_base_model(bake_dir, tmp_path):
 
     full = GeneT5(get_preset("genet5-tiny"))
     save_pretrained(full, tmp_path / "full")
-    r = run_cli("train", bake_dir, "--out", tmp_path / "run4", "--init", tmp_path / "full", *STEPS)
+    r = run_cli("train", bake_dir, "--out", tmp_path / "run4", "--init", tmp_path / "full", "--objective", "per_base", *STEPS)
     assert r.returncode == 0, r.stderr
     trained = from_pretrained(tmp_path / "run4" / "model")
     assert type(trained) is GeneT5
@@ -166,3 +167,152 @@ def test_the_1_55b_recipe_config_builds_its_model():
         model = genet5_model(cfg.model)
     assert model.config.pointer_rel_buckets == 32 and model.config.target_strands == "plus"
     assert sum(p.numel() for p in model.parameters()) == 1_535_370_272
+
+
+def _one_error_line(res) -> str:
+    """The single stderr line of a refused `invoke` (exit 2, no traceback)."""
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    (line,) = res.stderr.strip().splitlines()
+    assert line.startswith("genet5: error: ")
+    return line[len("genet5: error: "):]
+
+
+def test_the_run_directory_comes_from_out_then_set_then_the_config_file(bake_dir, tmp_path, monkeypatch):
+    """A config file's train.out_dir was ignored (runs/genet5), and --set train.out_dir split a run:
+    checkpoints there, the final model in runs/genet5/model. Now --out > --set > file > default,
+    and the final model goes beside the checkpoints, which the last line names."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run.yaml").write_text("train: {out_dir: from_file}\nmodel: {preset: genet5-tiny}\n")
+    steps = [*STEPS, "--set", "train.max_steps=1"]
+    for extra, where in [([], "from_file"), (["--set", "train.out_dir=from_set"], "from_set"),
+                         (["--set", "train.out_dir=from_set2", "--out", "from_out"], "from_out")]:  # fmt: skip
+        res = invoke("train", bake_dir, "--config", "run.yaml", *steps, *extra)
+        assert res.exit_code == 0, res.output
+        assert res.stdout.strip().splitlines()[-1] == f"trained 1 steps; final model in {where}/model"
+        for name in ("model/config.json", "step-00000001/meta.json", "train.csv", "config.json"):
+            assert (tmp_path / where / name).is_file(), name
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["from_file", "from_out", "from_set"]
+    res = invoke("train", bake_dir, "--preset", "genet5-tiny", *steps)  # no file, no flag: the default
+    assert res.exit_code == 0 and (tmp_path / "runs" / "genet5" / "model" / "config.json").is_file(), res.output
+
+
+@pytest.fixture(scope="module")
+def run_dir(bake_dir, tmp_path_factory) -> Path:
+    """A finished 2-step run of genet5-tiny with checkpoints at steps 1 and 2."""
+    out = tmp_path_factory.mktemp("run") / "run"
+    r = run_cli("train", bake_dir, "--out", out, "--preset", "genet5-tiny", *STEPS, "--set", "train.checkpoint_every=1")
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_resumes_that_cannot_continue_the_run_are_one_line(bake_dir, run_dir, tmp_path):
+    """A changed seed (a 48-line traceback), a bad data.length_key (KeyError), parallel.mode ddp /
+    fsdp without torchrun (RuntimeError), max_steps below the steps trained ("step 2 of 1"),
+    another bake (silently resumed): one line each, exit 2."""
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    ckpt = run / "step-00000002"
+    other_bake = tmp_path / "other_bake"
+    shutil.copytree(bake_dir, other_bake)
+    index = json.loads((other_bake / "index.json").read_text())
+    (other_bake / "index.json").write_text(json.dumps(index, indent=2))  # another digest, the same windows
+    base = ["--out", run, "--preset", "genet5-tiny", *STEPS, "--set", "train.max_steps=4"]
+    cases = [
+        (bake_dir, ["--set", "train.seed=7"], f"train.seed changed since {ckpt} (0 -> 7): the resumed run would not see "
+                                              "the same data order; resume with train.seed=0, or --set train.resume=never"),
+        (bake_dir, ["--set", "train.max_steps=1"], f"train.max_steps=1 is below the 2 steps {ckpt} has trained: give "
+                                                   "train.max_steps >= 2 to continue it"),
+        (bake_dir, ["--set", "data.length_key=foo"], "data.length_key must be one of input_ids, base_labels, "
+                                                     "target_types, target_pointers, got 'foo'"),
+        (bake_dir, ["--set", "parallel.mode=fsdp"], "parallel.mode=fsdp needs several processes: launch with torchrun"),
+        (bake_dir, ["--set", "parallel.mode=ddp"], "parallel.mode=ddp needs several processes: launch with torchrun"),
+        (bake_dir, ["--set", "optim.min_lr=1"], "optim.min_lr must be <= optim.lr (0.0003), got 1.0"),
+        (other_bake, [], f"{ckpt} was trained on another bake ({bake_dir}, index.json sha256 "),
+    ]  # fmt: skip
+    for data, extra, message in cases:
+        line = _one_error_line(invoke("train", data, *base, *extra))
+        assert line.startswith(message), line
+    assert not (run / "step-00000003").exists()
+    # the same bake elsewhere resumes; a new batching too, with one warning line
+    moved = tmp_path / "moved_bake"
+    shutil.copytree(bake_dir, moved)
+    res = invoke("train", moved, *base, "--set", "data.token_budget=512")
+    assert res.exit_code == 0, res.output
+    assert (f"genet5: warning: data.token_budget 1024 -> 512 since {ckpt}: training continues from step 2, but the "
+            "data order differs from there on") in res.stderr.splitlines()  # fmt: skip
+    assert json.loads((run / "config.json").read_text())["data"]["bake"] == str(moved)
+
+
+def test_a_training_run_given_as_a_model_names_its_model(bake_dir, run_dir, tmp_path):
+    """`info RUN`, `predict --model RUN/step-N`, `train --init RUN/step-N` said "config.json:
+    unknown model_type None"."""
+    from genet5.models.weights import WeightLoadError, load_model
+
+    r = run_cli("info", run_dir)
+    assert r.returncode == 2 and r.stderr.strip() == f"genet5: error: {run_dir}: a training run, not a model; its model is {run_dir}/model"
+    with pytest.raises(WeightLoadError) as err:
+        load_model(run_dir / "step-00000001")
+    assert str(err.value) == f"{run_dir}/step-00000001: a checkpoint of the training run {run_dir}, not a model; its model is {run_dir}/model"
+    line = _one_error_line(invoke("train", bake_dir, "--out", tmp_path / "r", "--init", run_dir / "step-00000002", *STEPS))
+    assert line == f"--init {run_dir}/step-00000002: a checkpoint of the training run {run_dir}, not a model; its model is {run_dir}/model"
+    unfinished = tmp_path / "unfinished"
+    shutil.copytree(run_dir, unfinished, ignore=shutil.ignore_patterns("model"))
+    with pytest.raises(WeightLoadError, match=f"a training run, not a model; it has no final model yet \\(training writes it to {unfinished}/model"):
+        load_model(unfinished)
+
+
+def test_init_of_an_encoder_decoder_trains_it_whole_without_objective(bake_dir, tmp_path):
+    """--init of a full GeneT5 without --objective trained per_base: the decoder never trained."""
+    from genet5.models.configs import get_preset
+    from genet5.models.genet5 import GeneT5
+    from genet5.models.weights import from_pretrained, save_pretrained
+
+    torch.manual_seed(0)
+    full = GeneT5(get_preset("genet5-tiny"))
+    save_pretrained(full, tmp_path / "full")
+    res = invoke("train", bake_dir, "--out", tmp_path / "run", "--init", tmp_path / "full", *STEPS)
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["model"]["objective"] == "full"
+    trained = from_pretrained(tmp_path / "run" / "model")
+    assert not torch.equal(trained.token_head.weight, full.token_head.weight)  # the decoder's head trained
+    # a run resumed goes on with the objective it recorded (one started per_base before this default)
+    from genet5.train.config import GeneT5ModelConfig
+    from genet5.train.genet5_task import default_objective
+
+    m = GeneT5ModelConfig(preset=None, init=str(tmp_path / "full"))
+    assert default_objective(m) == "full" and default_objective(GeneT5ModelConfig()) == "per_base"
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "config.json").write_text(json.dumps({"model": {"objective": "per_base"}}))
+    assert default_objective(m, tmp_path / "old") == "per_base"
+
+
+@pytest.fixture(scope="module")
+def bake_with_valid(tmp_path_factory) -> Path:
+    """The example phage twice, under two species, one held out: a bake with a valid split."""
+    tmp = tmp_path_factory.mktemp("valid")
+    for name in ("Phagus_one", "Phagus_two"):
+        folder = tmp / "raw" / name
+        folder.mkdir(parents=True)
+        for f in ("genome.fa.gz", "annotation.gff3.gz"):
+            (folder / f).symlink_to(EXAMPLE / f)
+    r = run_cli("bake", tmp / "raw", tmp / "bake", "--window", "512", "--overlap", "64", "--holdout", "Phagus two", "-q")
+    assert r.returncode == 0, r.stderr
+    return tmp / "bake"
+
+
+def test_each_evaluation_prints_a_line_and_patience_without_validation_is_warned(bake_dir, bake_with_valid, tmp_path):
+    res = invoke("train", bake_with_valid, "--out", tmp_path / "a", "--preset", "genet5-tiny", *STEPS[:2], *STEPS[4:],
+                 "--set", "train.eval_every=1")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    lines = [x for x in res.stderr.splitlines() if "val_loss" in x]
+    assert [x.split(":")[0] for x in lines] == ["step 1", "step 2"] and lines[0].startswith("step 1: val_loss ")
+    res = invoke("train", bake_dir, "--out", tmp_path / "b", "--preset", "genet5-tiny", *STEPS, "--set", "train.patience=2")
+    assert res.exit_code == 0, res.output
+    assert (f"genet5: warning: train.patience=2 is ignored: {bake_dir} holds no validation windows (bake with --holdout "
+            "or --splits)") in res.stderr.splitlines()  # fmt: skip
+
+
+def test_a_folder_that_was_never_a_bake_says_so(tmp_path):
+    (tmp_path / "raw").mkdir()
+    line = _one_error_line(invoke("train", tmp_path / "raw", "--out", tmp_path / "run"))
+    assert line == f"{tmp_path / 'raw'}: not a bake (no index.json; give the output directory of `genet5 bake`)"

@@ -363,3 +363,56 @@ def test_group_key_is_the_binomial():
     assert e("Mycoplasma gallisepticum strain NC_004829").group() == "Mycoplasma gallisepticum"
     assert e("Escherichia_phage_MH051335").group() == "Escherichia phage"
     assert e("Escherichia phage MH051335").group("genome") == "k"
+
+
+def test_a_changed_input_file_is_baked_again(raw, tmp_path):
+    """The per-genome content hash covers the input files (size, modification time): an
+    annotation fixed after a bake into the same OUT_DIR is baked again, the others are kept."""
+    out = tmp_path / "out"
+    bake(raw, out, _cfg(), show_progress=False)
+    key = "bacteria__Testus_primus_A"
+    shard = out / "species" / key / "shard-00000.safetensors"
+    other = out / "species" / "fungi__Otherus_secundus" / "shard-00000.safetensors"
+    for f in (shard, other):
+        os.utime(f, (1, 1))
+    genes_before = json.loads((out / "species" / key / "stats.json").read_text())["annotated_genes"]
+    annotation = raw / "bacteria" / "Testus_primus_A" / "annotation.gff3"
+    # the fix: g6 on chr3 left out (another gene count, and other shard bytes)
+    annotation.write_text("".join(line for line in annotation.read_text().splitlines(keepends=True) if "g6" not in line))
+    bake(raw, out, _cfg(), show_progress=False)
+    assert shard.stat().st_mtime != 1 and other.stat().st_mtime == 1
+    assert json.loads((out / "species" / key / "stats.json").read_text())["annotated_genes"] == genes_before - 1
+
+
+def test_genes_on_sequences_missing_from_the_fasta_are_warned_and_an_empty_train_split_refused(raw, tmp_path):
+    annotation = raw / "bacteria" / "Testus_primus_A" / "annotation.gff3"
+    annotation.write_text(annotation.read_text().replace("chr3\t", "contig_3\t"))  # g6 on a sequence not in the FASTA
+    said: list[str] = []
+    index = bake(raw, tmp_path / "a", _cfg(), show_progress=False, log=said.append)
+    (line,) = said
+    assert line.startswith(f"genet5: warning: {annotation}: 1 of 6 genes are on 1 sequence(s) not in ")
+    assert line.endswith("(contig_3): left out of the bake")
+    assert index["totals"]["train"]["windows"] > 0
+    # every gene of every train genome on a sequence its FASTA lacks: no window to train on
+    for folder in ("bacteria/Testus_primus_A", "bacteria/Testus_primus_B"):
+        a = raw / folder / "annotation.gff3"
+        a.write_text(a.read_text().replace("chr1\t", "Chr1\t").replace("chr3\t", "Chr3\t"))
+    said.clear()
+    with pytest.raises(ValueError, match=r"^the train split holds no windows \(its genes are all on sequences "
+                                         r"missing from the FASTA files\): nothing to train on$"):
+        bake(raw, tmp_path / "b", _cfg(holdout=["Otherus secundus"]), show_progress=False, log=said.append)
+    assert len(said) == 2 and not (tmp_path / "b" / "index.json").exists()  # not a finished bake
+    with pytest.raises(ValueError, match="every input is held out"):  # before any work
+        bake(raw, tmp_path / "c", _cfg(holdout=["Testus primus", "Otherus secundus"]), show_progress=False)
+    assert not (tmp_path / "c").exists()
+
+
+def test_a_directory_that_is_not_a_bake_says_so(raw, tmp_path):
+    from genet5.genome.models import GenomeFormatError
+
+    with pytest.raises(GenomeFormatError, match=r"not a bake \(no index\.json; give the output directory of `genet5 bake`\)"):
+        WindowDataset(raw)
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "bake_config.json").write_text("{}")  # a bake killed before its index
+    with pytest.raises(GenomeFormatError, match="not a finished bake"):
+        WindowDataset(tmp_path / "half")

@@ -124,8 +124,11 @@ def test_resumable_loader_continues_mid_epoch_and_across_epochs():
     assert got == straight
 
     other = ResumableLoader(ds, TokenBudgetBatchSampler(lengths, 600, 8, seed=4), _collate)
-    with pytest.raises(ValueError, match="data seed changed"):
+    with pytest.raises(ValueError, match="data seed changed") as err:
         other.load_state_dict(state)
+    from genet5.errors import UserError
+
+    assert isinstance(err.value, UserError)  # one line on the command line, not a traceback
 
 
 def test_loader_with_workers_counts_yielded_batches():

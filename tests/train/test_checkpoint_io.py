@@ -142,3 +142,24 @@ def test_metric_logger_and_memwatch(tmp_path):
     with (tmp_path / "mem.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == w.samples >= 2 and float(rows[0]["rss_mb"]) > 10
+
+
+def test_tensorboard_keeps_one_curve_across_a_resume(tmp_path):
+    """A run killed after step 5 whose last checkpoint is step 3, resumed: TensorBoard shows
+    steps 1..6 once each, the checkpoint's own step 3 included (purged: 4 and 5 of the killed run)."""
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    log = MetricLogger(tmp_path, tensorboard=True, progress=False, total_steps=6)
+    for s in range(1, 6):
+        log.log("train", s, {"loss": float(s)})
+    log.close()
+    time.sleep(1.1)  # event files are read in name order, whose first key is the second they were opened
+    log = MetricLogger(tmp_path, tensorboard=True, progress=False, total_steps=6, start_step=3)
+    for s in range(4, 7):
+        log.log("train", s, {"loss": 10.0 + s})
+    log.close()
+    events = EventAccumulator(str(tmp_path / "tb"))
+    events.Reload()
+    got = [(e.step, e.value) for e in events.Scalars("train/loss")]
+    assert got == [(1, 1.0), (2, 2.0), (3, 3.0), (4, 14.0), (5, 15.0), (6, 16.0)]

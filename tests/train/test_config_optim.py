@@ -46,7 +46,8 @@ def test_model_sections_are_typed_with_defaults_here():
     genos, genet5 = GenosRunConfig().model, GeneT5RunConfig().model
     assert (genos.preset, genos.init, genos.context_schedule) == ("genos-tiny", None, DEFAULT_CONTEXT_SCHEDULE)
     assert (genos.rc_prob, genos.max_n, genos.val_context, genos.val_windows) == (0.0, 0.5, None, 8)
-    assert (genet5.preset, genet5.init, genet5.objective) == ("genet5-cpu", None, "per_base")
+    # objective None: the run takes it from --init's model (a fresh preset: per_base)
+    assert (genet5.preset, genet5.init, genet5.objective) == ("genet5-cpu", None, None)
     assert RunConfig().model == ModelSection()  # a task without its own section: preset / init
     with pytest.raises(RunConfigError, match=r"^config.model: unknown key\(s\) \['colour'\]; known: \['context_schedule'"):
         load_run_config(None, ["model.colour=red"], cls=GenosRunConfig)
@@ -72,7 +73,8 @@ def test_run_configs_written_before_load(tmp_path):
     assert cfg.model == GenosModelConfig(context_schedule="1K:0.9,4K:0.1", val_context=1024, val_windows=16)
     assert (cfg.parallel.context_parallel, cfg.parallel.expert_parallel, cfg.train.max_steps) == (1, 1, 2500)
     for section, want in [({"preset": "genet5-tiny", "objective": "full"}, GeneT5ModelConfig("genet5-tiny", None, "full")),
-                          ({"init": "runs/a/model", "objective": "per_base"}, GeneT5ModelConfig(init="runs/a/model"))]:
+                          ({"init": "runs/a/model", "objective": "per_base"},
+                           GeneT5ModelConfig(init="runs/a/model", objective="per_base"))]:
         path = tmp_path / "config.json"
         path.write_text(json.dumps({"train": {"max_steps": 3}, "model": section}))
         assert load_run_config(path, cls=GeneT5RunConfig).model == want
@@ -141,6 +143,9 @@ def test_cosine_schedule_with_warmup_and_floor():
         ("train.keep_last=-1", "train.keep_last must be >= 0 (0: off), got -1"),
         ("train.early_stop_mode=up", "train.early_stop_mode must be min or max, got up"),
         ("optim.betas=[0.9, 1.5]", "optim.betas must be two values in [0, 1), got [0.9, 1.5]"),
+        # a floor above the peak: the cosine "decay" climbed to it (min_lr=1: the LR rose to 0.9)
+        ("optim.min_lr=1", "optim.min_lr must be <= optim.lr (0.0003), got 1.0"),
+        ("parallel.mode=fdsp", "parallel.mode must be auto, none, ddp or fsdp, got fdsp"),
     ],
 )
 def test_values_that_cannot_train_are_refused_on_load(override, message):
@@ -149,3 +154,17 @@ def test_values_that_cannot_train_are_refused_on_load(override, message):
         load_run_config(None, [override], cls=GenosRunConfig)
     assert str(err.value) == message
     assert load_run_config(None, ["train.max_steps=1", "optim.lr=1e-4"]).train.max_steps == 1  # the edges pass
+
+
+def test_command_defaults_sit_below_the_file_and_the_overrides(tmp_path):
+    """genet5 train's own default run directory (runs/genet5) yields to a config file's
+    train.out_dir, which yields to --set train.out_dir."""
+    f = tmp_path / "run.yaml"
+    f.write_text("train: {out_dir: runs/from_file, max_steps: 3}\n")
+    below = {"train": {"out_dir": "runs/genet5"}}
+    assert load_run_config(None, [], defaults=below).train.out_dir == "runs/genet5"
+    cfg = load_run_config(f, [], defaults=below)
+    assert (cfg.train.out_dir, cfg.train.max_steps) == ("runs/from_file", 3)
+    assert load_run_config(f, ["train.out_dir=runs/set"], defaults=below).train.out_dir == "runs/set"
+    assert load_run_config(None, ["train.out_dir=runs/set"], defaults=below).train.out_dir == "runs/set"
+    assert below == {"train": {"out_dir": "runs/genet5"}}  # the command's defaults are not changed

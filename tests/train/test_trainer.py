@@ -222,3 +222,35 @@ def test_moe_aux_loss_weighs_like_the_mean_over_micro_batches(tmp_path):
     assert len(seen) == 2
     # two micro-batches at 1/2 each: the gradient of one batch's aux loss, not twice it
     torch.testing.assert_close(seen[-1], ref[0].router.weight.grad)
+
+
+def test_a_resume_that_cannot_continue_the_run_is_refused_and_a_new_batching_warned(tmp_path, capsys):
+    """Checked against the checkpoint's config.json before anything is loaded: fewer max_steps
+    than trained ("step 6 of 4", then "trained 6 steps"), another seed (a traceback from the
+    loader), another bake: one RunConfigError each; a changed batching: one warning line."""
+    from genet5.train.config import RunConfigError
+
+    cfg = tinylm.tiny_config(str(tmp_path / "run"), max_steps=6)
+    cfg.data.bake, cfg.data.bake_digest = "bake_a", "a" * 64
+    tinylm.make_trainer(cfg).fit()
+    ckpt = tmp_path / "run" / "step-00000006"
+    cases = [
+        (("train", "max_steps", 4), f"train.max_steps=4 is below the 6 steps {ckpt} has trained: give train.max_steps >= 6"),
+        (("train", "seed", 7), f"train.seed changed since {ckpt} (0 -> 7): the resumed run would not see the same data order"),
+        (("data", "bake_digest", "b" * 64), f"{ckpt} was trained on another bake (bake_a, index.json sha256 aaaaaaaaaaaa; now "
+                                            "bake_a, bbbbbbbbbbbb): resuming would continue on other windows"),
+    ]  # fmt: skip
+    for (section, key, value), message in cases:
+        other = copy.deepcopy(cfg)
+        other.train.max_steps = 8
+        setattr(getattr(other, section), key, value)
+        with pytest.raises(RunConfigError) as err:
+            tinylm.make_trainer(other).fit()
+        assert str(err.value).startswith(message) and "resume=never" in str(err.value)
+    capsys.readouterr()
+    other = copy.deepcopy(cfg)
+    other.train.max_steps, other.data.token_budget, other.data.drop_last = 8, 64, False
+    assert tinylm.make_trainer(other).fit().step == 8
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"genet5: warning: data.token_budget 96 -> 64, data.drop_last true -> false since {ckpt}: training continues "
+        "from step 6, but the data order differs from there on")

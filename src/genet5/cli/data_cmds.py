@@ -52,7 +52,7 @@ def bake_cmd(
     if splits is not None and not splits.is_file():
         fail(f"{splits}: no such file")
     try:
-        index = bake(raw, out_dir, cfg, show_progress=not quiet)
+        index = bake(raw, out_dir, cfg, show_progress=not quiet, log=lambda line: typer.echo(line, err=True))
     except ValueError as err:  # GenomeFormatError is one too: file:line: problem
         fail(str(err))
     t, v = index["totals"]["train"], index["totals"]["valid"]

@@ -20,8 +20,10 @@ lm_app = command_group("lm", "Genos genomic language models.")
 
 @lm_app.command("pretrain")
 def pretrain(
+    ctx: typer.Context,
     data: Path = typer.Argument(..., help="LM bake directory (genet5 lm bake ... OUT_DIR)."),
-    out: Path = typer.Option(Path("runs/genos"), "--out", "-o", help="Run directory: checkpoints, logs, final model."),
+    out: Path = typer.Option(Path("runs/genos"), "--out", "-o", help="Run directory: checkpoints, logs, final model "
+                             "(wins over --set train.out_dir and the config file's out_dir)."),
     preset: Optional[str] = typer.Option(None, "--preset", help=f"Genos preset (default {Defaults.preset}; genet5 info lists sizes)."),
     init: Optional[Path] = typer.Option(None, "--init", help="Start from a saved Genos model directory instead of a fresh --preset."),
     config: Optional[Path] = typer.Option(None, "--config", help="RunConfig YAML/JSON (train/optim/parallel/data/model sections)."),
@@ -45,9 +47,10 @@ def pretrain(
     from genet5.train import GenosRunConfig, destroy_distributed
     from genet5.train.genos_task import build_genos_run
 
-    from genet5.cli.train_cmds import run_config
+    from genet5.cli.train_cmds import given, run_config
 
-    cfg = run_config(config, out, overrides, threads, GenosRunConfig)
+    cfg = run_config(config, out, overrides, threads, GenosRunConfig, out_given=given(ctx, "out"))
+    out = Path(cfg.train.out_dir)  # the final model goes beside the checkpoints
     flags = {"preset": preset, "init": str(init) if init else None, "context_schedule": context_schedule,
              "rc_prob": rc_prob, "max_n": max_n, "val_context": val_context, "val_windows": val_windows}  # fmt: skip
     for key, value in flags.items():  # flags win over the config file's model section

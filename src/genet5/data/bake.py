@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -85,6 +86,18 @@ class BakeConfig:
     def content_hash(self) -> str:
         d = {k: getattr(self, k) for k in self.CONTENT}
         d["format"] = SHARD_FORMAT
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+    def entry_hash(self, entry: Entry) -> str:
+        """The content hash of one genome's shards: the options, what the manifest says of it
+        (species, genetic code) and its input files' identity (size and modification time: a
+        fixed annotation is baked again, an unchanged one costs two stat calls)."""
+        files = [entry.genome] + ([entry.annotation] if entry.annotation is not None else [])
+        ids = []
+        for f in files:  # not the path: the same files named another way are the same inputs
+            st = Path(f).stat()  # through symlinks: the file read
+            ids.append([st.st_size, st.st_mtime_ns])
+        d = {"content": self.content_hash(), "species": entry.species, "genetic_code": entry.genetic_code, "inputs": ids}
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
@@ -261,7 +274,7 @@ def _new_stats() -> dict[str, Any]:
     keys = (
         "sequences", "sequences_unannotated", "genome_bases", "windows", "windows_plus", "windows_minus",
         "windows_skipped_n", "windows_dropped_subset", "genes", "partial_genes", "genes_unrepresentable",
-        "max_target_tokens", "target_tokens", "pseudo_transcripts_excluded", "annotated_genes",
+        "max_target_tokens", "target_tokens", "pseudo_transcripts_excluded", "annotated_genes", "genes_not_in_fasta",
     )  # fmt: skip
     return {k: 0 for k in keys}
 
@@ -272,7 +285,7 @@ def bake_entry(entry: Entry, out_root: Path, cfg: BakeConfig, progress: Callable
 
     sp_dir = out_root / "species" / entry.key
     done_path = sp_dir / "DONE.json"
-    chash = cfg.content_hash()
+    chash = cfg.entry_hash(entry)
     if done_path.is_file():
         done = json.loads(done_path.read_text())
         if done.get("content_hash") == chash and all((out_root / s["file"]).is_file() for s in done["shards"]):
@@ -289,7 +302,9 @@ def bake_entry(entry: Entry, out_root: Path, cfg: BakeConfig, progress: Callable
     stats["annotated_genes"] = annot.n_genes
     labels_hist = np.zeros(len(BaseClass), np.int64)
     writer = ShardWriter(out_root, entry.key, entry.species, cfg.shard_windows)
+    in_fasta: set[str] = set()
     for rec in read_fasta(entry.genome):
+        in_fasta.add(rec.id)
         stats["sequences"] += 1
         stats["genome_bases"] += len(rec.seq)
         genes = annot.genes.get(rec.id, [])
@@ -314,11 +329,16 @@ def bake_entry(entry: Entry, out_root: Path, cfg: BakeConfig, progress: Callable
         if progress:
             progress(len(rec.seq) - done_bases)
     writer.flush()
+    # genes on sequences the FASTA does not hold (another naming, a sequence left out) cannot be
+    # baked: counted, and their seqids kept for the warning bake() prints
+    absent = sorted(sid for sid, genes in annot.genes.items() if genes and sid not in in_fasta)
+    stats["genes_not_in_fasta"] = sum(len(annot.genes[sid]) for sid in absent)
     stats["bases_by_label"] = {c.name.lower(): int(n) for c, n in zip(BaseClass, labels_hist)}
     stats["bytes"] = sum(s["bytes"] for s in writer.shards)
     with atomic_write(sp_dir / "stats.json") as fh:
         json.dump({"key": entry.key, "species": entry.species, **stats}, fh, indent=1)
-    done = {"key": entry.key, "content_hash": chash, "shards": writer.shards, "stats": stats}
+    done = {"key": entry.key, "content_hash": chash, "shards": writer.shards, "stats": stats,
+            "seqids_not_in_fasta": absent}  # fmt: skip
     with atomic_write(done_path) as fh:  # last: marks the entry finished
         json.dump(done, fh, indent=1)
     return done
@@ -342,11 +362,22 @@ def plan(raw: Path, cfg: BakeConfig) -> tuple[list[Entry], set[str]]:
             raise GenomeFormatError(e.genome, None, "no annotation beside this genome (an annotation.gff3, .gff, "
                                     ".gtf or .gbff file, gzip too, in its folder): GeneT5 bake needs genes")
     names = list(cfg.holdout) + (holdout_from_splits(entries, Path(cfg.splits), cfg.group_by) if cfg.splits else [])
-    return entries, resolve_holdout(entries, names, cfg.group_by)
+    held = resolve_holdout(entries, names, cfg.group_by)
+    if entries and all(e.group(cfg.group_by) in held for e in entries):
+        raise ValueError("every input is held out (--holdout / --splits): the train split would be empty")
+    return entries, held
 
 
-def bake(raw: Path, out_root: Path, cfg: BakeConfig, show_progress: bool = True) -> dict[str, Any]:
-    """Bake every entry of ``raw`` into ``out_root``; returns the index (also index.json)."""
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def bake(
+    raw: Path, out_root: Path, cfg: BakeConfig, show_progress: bool = True, log: Callable[[str], None] = _to_stderr
+) -> dict[str, Any]:
+    """Bake every entry of ``raw`` into ``out_root``; returns the index (also index.json). `log`
+    gets a warning line per genome with genes on sequences its FASTA lacks. A bake whose train
+    split holds no window is a ValueError, with no index.json (the finished genomes are kept)."""
     import genet5
 
     entries, held = plan(raw, cfg)
@@ -389,6 +420,24 @@ def bake(raw: Path, out_root: Path, cfg: BakeConfig, show_progress: bool = True)
                         raise ValueError(r["error"])
                     results[r["key"]] = r
                     bar.update(task, advance=sizes[r["key"]], done=len(results))
+    for e in sorted(entries, key=lambda e: e.key):
+        absent = results[e.key].get("seqids_not_in_fasta") or []
+        if absent:
+            st = results[e.key]["stats"]
+            shown = ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if len(absent) > 5 else "")
+            log(f"genet5: warning: {e.annotation}: {st['genes_not_in_fasta']} of {st['annotated_genes']} genes are on "
+                f"{len(absent)} sequence(s) not in {e.genome} ({shown}): left out of the bake")  # fmt: skip
+    train = [e for e in entries if e.group(cfg.group_by) not in held]
+    if not sum(results[e.key]["stats"]["windows"] for e in train):
+        st = {k: sum(results[e.key]["stats"].get(k, 0) for e in train)
+              for k in ("annotated_genes", "genes_not_in_fasta", "windows_skipped_n", "windows_dropped_subset")}  # fmt: skip
+        if not st["annotated_genes"]:
+            why = "its annotations hold no genes"
+        elif st["genes_not_in_fasta"] == st["annotated_genes"]:
+            why = "its genes are all on sequences missing from the FASTA files"
+        else:
+            why = f"{st['windows_skipped_n']} windows over --max-n, {st['windows_dropped_subset']} left out by --subset"
+        raise ValueError(f"the train split holds no windows ({why}): nothing to train on")
     index = write_index(out_root, entries, held, cfg, results)
     return index
 

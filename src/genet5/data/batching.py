@@ -19,6 +19,12 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 import torch
 
+from genet5.errors import UserError
+
+
+class DataOrderError(UserError, ValueError):
+    """A checkpoint's data position that does not fit this loader (another seed): one line."""
+
 
 def lengths_from(dataset: Any, key: str) -> np.ndarray:
     """Lengths of `dataset[i][key]`; uses `dataset.lengths(key)` when the dataset has it (cheap)."""
@@ -199,9 +205,10 @@ class ResumableLoader:
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         if int(state.get("seed", self.sampler.seed)) != self.sampler.seed:
-            raise ValueError(
+            raise DataOrderError(
                 f"data seed changed since the checkpoint ({state['seed']} -> {self.sampler.seed}): "
-                "the resumed run would not see the same data order"
+                f"the resumed run would not see the same data order; resume with train.seed={state['seed']}, "
+                "or --set train.resume=never to start over"
             )
         self.epoch, self.consumed = int(state["epoch"]), int(state["consumed"])
 

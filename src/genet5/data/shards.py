@@ -134,7 +134,10 @@ def load_index(root: str | os.PathLike) -> dict[str, Any]:
     if not Path(root).is_dir():
         raise GenomeFormatError(root, None, "no such directory (give the output directory of `genet5 bake`)")
     if not path.is_file():
-        raise GenomeFormatError(path, None, "no index.json: not a finished bake (run the bake again to finish it)")
+        # a bake writes bake_config.json first and index.json last
+        if (Path(root) / "bake_config.json").is_file():
+            raise GenomeFormatError(path, None, "no index.json: not a finished bake (run the bake again to finish it)")
+        raise GenomeFormatError(root, None, "not a bake (no index.json; give the output directory of `genet5 bake`)")
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
 
@@ -220,6 +223,8 @@ class WindowDataset:
             "seqid": self._seqids[k][seq],
             "species": self.shard_species[k],
         }
+
+    LENGTH_KEYS = ("input_ids", "base_labels", "target_types", "target_pointers")  # what lengths() knows
 
     def lengths(self, key: str = "input_ids") -> np.ndarray:
         """Per-window lengths without reading the data (for token-budget batching)."""

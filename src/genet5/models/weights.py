@@ -109,10 +109,24 @@ def load_model_config(directory: str | os.PathLike) -> Any:
         raise WeightLoadError(path, f"not valid JSON ({err.msg} at line {err.lineno})") from None
     if not isinstance(data, dict):
         raise WeightLoadError(path, "expected a JSON object")
+    if "model_type" not in data and {"train", "optim"} <= data.keys():  # a RunConfig: genet5 train / lm pretrain
+        raise WeightLoadError(directory, _training_run(Path(directory)))
     try:
         return config_from_dict(data)
     except (ModelConfigError, TypeError) as err:
         raise WeightLoadError(path, str(err)) from None
+
+
+def _training_run(directory: Path) -> str:
+    """What to say of a training run's directory, or one of its checkpoints, given as a model:
+    where its model is (genet5 train and lm pretrain save it as RUN/model when they finish)."""
+    checkpoint = (directory / "meta.json").is_file() or directory.name.startswith("step-")
+    run = directory.parent if checkpoint else directory
+    what = f"a checkpoint of the training run {run}" if checkpoint else "a training run"
+    model = run / "model"
+    if (model / CONFIG_NAME).is_file():
+        return f"{what}, not a model; its model is {model}"
+    return f"{what}, not a model; it has no final model yet (training writes it to {model} when it finishes)"
 
 
 def _listing(kind: str, names: list[str]) -> str:

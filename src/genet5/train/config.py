@@ -9,6 +9,7 @@ every checkpoint so a checkpoint always says how it was made.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
@@ -55,6 +56,10 @@ class DataConfig:
     sort_window: int = 64  # batches' worth of samples sorted together (bucketing window)
     drop_last: bool = True
     num_workers: int = 0
+    # the data trained on, recorded by the task (genet5 train: the bake directory and the sha256 of
+    # its index.json), so that a resume on other data is refused rather than silently continued
+    bake: str | None = None
+    bake_digest: str | None = None
 
 
 @dataclass
@@ -108,7 +113,9 @@ class GeneT5ModelConfig(ModelSection):
     """`model:` of genet5 train (its flags of the same names win over these)."""
 
     preset: str | None = "genet5-cpu"
-    objective: str = "per_base"  # per_base (encoder + per-base head) | full (encoder-decoder)
+    # per_base (encoder + per-base head) | full (encoder-decoder); None: what `init` is (a GeneT5
+    # trains full, a per-base model per_base), per_base for a fresh preset
+    objective: str | None = None
     # fields of the preset's GeneT5Config to change (a fresh model only), e.g. {pointer_rel_buckets: 32}
     # for the pointer's position term, which the presets leave off (configs/genet5-1.55b-seq2seq.yaml)
     config: dict[str, Any] = field(default_factory=dict)
@@ -140,6 +147,8 @@ class RunConfig:
             ("train.early_stop_mode", t.early_stop_mode, t.early_stop_mode in ("min", "max"), "min or max"),
             ("optim.lr", o.lr, o.lr > 0, "> 0"),
             ("optim.min_lr", o.min_lr, o.min_lr >= 0, ">= 0"),
+            # a floor above the peak would make the cosine "decay" climb
+            ("optim.min_lr", o.min_lr, o.min_lr <= o.lr, f"<= optim.lr ({o.lr:g})"),
             ("optim.warmup_frac", o.warmup_frac, 0.0 <= o.warmup_frac <= 1.0, "in [0, 1]"),
             ("optim.weight_decay", o.weight_decay, o.weight_decay >= 0, ">= 0"),
             ("optim.betas", list(o.betas), all(0.0 <= b < 1.0 for b in o.betas), "two values in [0, 1)"),
@@ -147,6 +156,9 @@ class RunConfig:
             ("data.token_budget", d.token_budget, d.token_budget >= 1, ">= 1"),
             ("data.max_batch_size", d.max_batch_size, d.max_batch_size >= 1, ">= 1"),
             ("data.sort_window", d.sort_window, d.sort_window >= 1, ">= 1"),
+            ("parallel.mode", p.mode, p.mode in ("auto", "none", "ddp", "fsdp"), "auto, none, ddp or fsdp"),
+            ("parallel.mixed_precision", p.mixed_precision,
+             p.mixed_precision in ("auto", "bf16", "bfloat16", "fp32", "float32", "no"), "auto, bf16 or fp32"),
             ("parallel.context_parallel", p.context_parallel, p.context_parallel >= 1, ">= 1"),
             ("parallel.expert_parallel", p.expert_parallel, p.expert_parallel >= 1, ">= 1"),
         ]
@@ -275,10 +287,24 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]
     return data
 
 
+def _merge(under: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over` merged onto `under`, section by section (a key of `over` wins); `under` is left as
+    it was (the overrides are applied to the result in place)."""
+    out = copy.deepcopy(under)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
 def load_run_config(
-    path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (), cls: type = RunConfig
+    path: str | Path | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    cls: type = RunConfig,
+    defaults: dict[str, Any] | None = None,
 ) -> Any:
-    """Load a YAML or JSON file (JSON is YAML) into `cls`, then apply dotted overrides."""
+    """Load a YAML or JSON file (JSON is YAML) into `cls`, then apply dotted overrides.
+    `defaults` (nested, e.g. {"train": {"out_dir": ...}}): a command's own defaults, below the
+    file and the overrides but above the dataclasses'."""
     data: dict[str, Any] = {}
     if path is not None:
         p = Path(path)
@@ -289,5 +315,7 @@ def load_run_config(
         if loaded is not None and not isinstance(loaded, dict):
             raise RunConfigError(f"{p}: top level must be a mapping")
         data = loaded or {}
+    if defaults:
+        data = _merge(defaults, data)
     apply_overrides(data, list(overrides))
     return from_dict(cls, data).validate()

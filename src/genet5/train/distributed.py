@@ -151,6 +151,15 @@ def _apply_activation_checkpointing(model: nn.Module) -> None:
             parent[i] = checkpoint_wrapper(block, checkpoint_impl=CheckpointImpl.NO_REENTRANT)
 
 
+def _no_group(mode: str) -> Exception:
+    """parallel.mode ddp / fsdp in a single process (not started by torchrun): a setting the user
+    fixes, one line."""
+    from genet5.train.config import RunConfigError
+
+    return RunConfigError(f"parallel.mode={mode} needs several processes: launch with torchrun --nproc-per-node N "
+                          "(or use parallel.mode=auto for one process)")  # fmt: skip
+
+
 def parallelize(
     model: nn.Module,
     mode: str = "auto",
@@ -183,7 +192,7 @@ def parallelize(
     expert = expert_parameter_names(model)  # expert-parallel layers: experts differ by rank
     if mode == "fsdp":
         if not dist.is_initialized():
-            raise RuntimeError("parallel.mode=fsdp needs a process group (launch with torchrun)")
+            raise _no_group("fsdp")
         if expert:
             raise ValueError("FSDP does not compose with expert parallelism (it would average different experts)")
         fully_shard, MixedPrecisionPolicy = _fsdp2()
@@ -195,7 +204,7 @@ def parallelize(
         return model
     if mode == "ddp":
         if not dist.is_initialized():
-            raise RuntimeError("parallel.mode=ddp needs a process group (launch with torchrun)")
+            raise _no_group("ddp")
         ids = [info.device.index] if info.device.type == "cuda" else None
         if expert:  # their gradients are synced by sync_expert_grads (see grad_sync)
             nn.parallel.DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(model, expert)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -24,7 +24,7 @@ from genet5.tokenizers.annotation import IGNORE, Tok, plus_strand_target, shift_
 from genet5.train.config import GeneT5ModelConfig, GeneT5RunConfig, RunConfigError
 from genet5.train.distributed import DistInfo, init_distributed
 from genet5.train.mesh import ParallelDims
-from genet5.train.run import Run
+from genet5.train.run import Run, to_stderr
 
 PAD_ID = 0  # nucleotide tokenizer [PAD]
 
@@ -128,7 +128,8 @@ def genet5_model(m: GeneT5ModelConfig) -> nn.Module:
         try:
             model = load_model(m.init).train()
         except (WeightLoadError, OSError) as err:
-            raise RunConfigError(f"--init {m.init}: {err}") from None
+            said = str(err).startswith(f"{m.init}: ")  # a WeightLoadError names the path itself
+            raise RunConfigError(f"--init {err}" if said else f"--init {m.init}: {err}") from None
         if not isinstance(model, GeneT5 if full else GeneT5PerBase):
             raise RunConfigError(f"--init {m.init}: not a {'GeneT5 encoder-decoder' if full else 'GeneT5'} model")
         return model
@@ -163,30 +164,94 @@ def preset_with(mcfg: Any, changes: dict[str, Any]) -> Any:
         raise RunConfigError(f"model.config: {err}") from None
 
 
-def build_genet5_run(cfg: GeneT5RunConfig, data: str | Path, *, info: DistInfo | None = None) -> Run:
+def default_objective(m: GeneT5ModelConfig, run_dir: str | Path | None = None) -> str:
+    """The objective when none is given: the one the run in `run_dir` records, if it is resumed
+    (a resume goes on as it started); else what the --init model is (a GeneT5 encoder-decoder
+    trains full, else its decoder would never train; a per-base model per_base), per_base for a
+    preset."""
+    import json
+
+    if run_dir is not None:
+        try:
+            recorded = json.loads((Path(run_dir) / "config.json").read_text())["model"]["objective"]
+        except (OSError, ValueError, KeyError, TypeError):
+            recorded = None
+        if recorded in LOSSES:
+            return recorded
+    if m.init is None:
+        return "per_base"
+    from genet5.models.genet5_config import MODEL_TYPE
+    from genet5.models.weights import WeightLoadError, load_model_config, resolve_model_path
+
+    try:
+        config = load_model_config(resolve_model_path(m.init))
+    except (WeightLoadError, OSError):  # genet5_model says what is wrong with it
+        return "per_base"
+    return "full" if getattr(config, "model_type", None) == MODEL_TYPE else "per_base"
+
+
+def bake_digest(data: str | Path) -> str | None:
+    """sha256 of the bake's index.json (it lists every shard's sha256 and the split): what the
+    run config records, so that a resume on another bake is refused."""
+    import hashlib
+
+    try:
+        return hashlib.sha256((Path(data) / "index.json").read_bytes()).hexdigest()
+    except OSError:  # WindowDataset names the problem
+        return None
+
+
+def val_loss_line(step: int, metrics: dict[str, float]) -> str | None:
+    """The console line of an evaluation of `genet5 train` (val.csv has it too)."""
+    return f"step {step}: val_loss {metrics['val_loss']:.4f}" if "val_loss" in metrics else None
+
+
+def build_genet5_run(
+    cfg: GeneT5RunConfig, data: str | Path, *, info: DistInfo | None = None, log: Callable[[str], None] = to_stderr
+) -> Run:
     """Everything `genet5 train` trains on the bake `data` (windows of its train split; a fixed
     sample of its valid split, if any, for validation). Joins the process group unless `info`
-    is given; settings that do not fit are a RunConfigError (one line)."""
+    is given; settings that do not fit are a RunConfigError (one line). The run config records
+    the objective it resolves to and the bake (path and index.json digest)."""
+    import torch.distributed as dist
+
     from genet5.data.batching import build_loader
     from genet5.data.shards import WindowDataset
+    from genet5.train.distributed import resolve_mode
     from genet5.train.trainer import evaluate_loss
 
-    m = cfg.model
+    m, t = cfg.model, cfg.train
     cfg.validate()  # a config built in Python, not by load_run_config
+    if m.objective is None:
+        m.objective = default_objective(m, t.out_dir if t.resume == "auto" else None)
     if m.objective not in LOSSES:
         raise RunConfigError(f"--objective must be one of {', '.join(LOSSES)}, not {m.objective!r}")
     if cfg.parallel.context_parallel != 1:
         raise RunConfigError("parallel.context_parallel is for Genos (genet5 lm pretrain); GeneT5 training splits batches, not sequences")
     if cfg.parallel.expert_parallel != 1:
         raise RunConfigError("parallel.expert_parallel is for Genos (genet5 lm pretrain); genet5 train does not split experts")
+    if cfg.data.length_key not in WindowDataset.LENGTH_KEYS:
+        raise RunConfigError(f"data.length_key must be one of {', '.join(WindowDataset.LENGTH_KEYS)}, got {cfg.data.length_key!r}")
     info = info or init_distributed()
+    mode = resolve_mode(cfg.parallel.mode, info.world_size)
+    if mode in ("ddp", "fsdp") and not dist.is_initialized():  # before the model is built (the trainer says it too)
+        raise RunConfigError(f"parallel.mode={mode} needs several processes: launch with torchrun --nproc-per-node N "
+                             "(or use parallel.mode=auto for one process)")  # fmt: skip
     mesh = ParallelDims.from_config(cfg.parallel, info.world_size).build(info.rank)
-    torch.manual_seed(cfg.train.seed)
+    torch.manual_seed(t.seed)
     model = genet5_model(m)
     train_ds = WindowDataset(data, split="train")
     valid_ds = WindowDataset(data, split="valid")
     if len(train_ds) == 0:
         raise GenomeFormatError(str(data), None, "no training windows")
+    cfg.data.bake, cfg.data.bake_digest = str(data), bake_digest(data)
+    if t.patience and info.is_main:  # early stopping needs evaluations to count
+        if not len(valid_ds):
+            log(f"genet5: warning: train.patience={t.patience} is ignored: {data} holds no validation windows "
+                "(bake with --holdout or --splits)")  # fmt: skip
+        elif not t.eval_every:
+            log(f"genet5: warning: train.patience={t.patience} is ignored without train.eval_every "
+                "(the only evaluation is at the end)")  # fmt: skip
     collate = functools.partial(collate_windows, target_strands=getattr(model.config, "target_strands", "both"))
     loader = build_loader(train_ds, collate, cfg.data, seed=cfg.train.seed, rank=mesh.batch_rank,
                           world_size=mesh.batch_world)  # fmt: skip
@@ -202,4 +267,4 @@ def build_genet5_run(cfg: GeneT5RunConfig, data: str | Path, *, info: DistInfo |
             return evaluate_loss(model, loss_fn, val_batches, device=next(model.parameters()).device, batch_weight=batch_bases)
 
     return Run(cfg, model, loss_fn, loader, info, mesh, trained=TRAINED_MODULE[m.objective](model), val_fn=val_fn,
-               batch_weight=batch_bases, batch_tokens=batch_bases)  # fmt: skip
+               batch_weight=batch_bases, batch_tokens=batch_bases, val_line=val_loss_line)  # fmt: skip

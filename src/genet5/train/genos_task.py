@@ -393,7 +393,8 @@ def genos_model(m: GenosModelConfig) -> nn.Module:
         try:
             model = load_model(m.init).train()
         except (WeightLoadError, OSError) as err:
-            raise RunConfigError(f"--init {m.init}: {err}") from None
+            said = str(err).startswith(f"{m.init}: ")  # a WeightLoadError names the path itself
+            raise RunConfigError(f"--init {err}" if said else f"--init {m.init}: {err}") from None
         except ModelConfigError as err:  # a config.json the model cannot be built from (n_layers 0)
             raise RunConfigError(f"--init {m.init}: config.json: {err}") from None
         if not isinstance(model, Genos):

@@ -82,7 +82,9 @@ class MetricLogger:
             try:
                 from torch.utils.tensorboard import SummaryWriter
 
-                self.tb = SummaryWriter(str(self.out / "tb"), purge_step=start_step or None)
+                # a resumed run hides what the killed one logged after its checkpoint (steps past
+                # start_step), as the CSVs drop those rows; the checkpoint's own step stays
+                self.tb = SummaryWriter(str(self.out / "tb"), purge_step=start_step + 1 if start_step else None)
             except ImportError:  # tensorboard is optional
                 self.tb = None
         self.total_steps = total_steps

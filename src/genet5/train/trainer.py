@@ -21,11 +21,11 @@ Protocol (all a model needs to be trained here):
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import random
 import sys
 import time
-import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,15 +181,50 @@ class Trainer:
             keep_last=self.cfg.train.keep_last,
         )
 
+    # data settings that decide which batches come in which order: changing one on resume is
+    # allowed (a warning), like a changed rank count
+    DATA_ORDER_KEYS = ("token_budget", "max_batch_size", "sort_window", "drop_last", "length_key")
+
+    def check_resume(self, path: str | Path) -> None:
+        """Before anything is loaded: refuse a resume that cannot continue the run of checkpoint
+        `path` (train.max_steps below the steps it has trained, another seed, another bake) in one
+        RunConfigError; warn in one line when the batching changed (the data order differs)."""
+        from genet5.train.config import RunConfigError
+
+        path = Path(path)
+        try:
+            before = json.loads((path / "config.json").read_text())
+            step = int(json.loads((path / "meta.json").read_text())["step"])
+            data_before, train_before = dict(before.get("data") or {}), dict(before.get("train") or {})
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return  # load_checkpoint names the damaged file
+        t, d = self.cfg.train, self.cfg.data
+        over = "or --set train.resume=never to start over"
+        if step > t.max_steps:
+            raise RunConfigError(f"train.max_steps={t.max_steps} is below the {step} steps {path} has trained: "
+                                 f"give train.max_steps >= {step} to continue it, {over}")  # fmt: skip
+        seed = train_before.get("seed", t.seed)
+        if seed != t.seed:
+            raise RunConfigError(f"train.seed changed since {path} ({seed} -> {t.seed}): the resumed run would not "
+                                 f"see the same data order; resume with train.seed={seed}, {over}")  # fmt: skip
+        digest = data_before.get("bake_digest")
+        if digest and d.bake_digest and digest != d.bake_digest:
+            raise RunConfigError(f"{path} was trained on another bake ({data_before.get('bake')}, index.json sha256 "
+                                 f"{digest[:12]}; now {d.bake}, {d.bake_digest[:12]}): resuming would continue on "
+                                 f"other windows; give that bake, {over} (or --init its model into a new run)")  # fmt: skip
+        shown = lambda v: json.dumps(v) if isinstance(v, bool) else str(v)  # noqa: E731  (as in YAML: true, not True)
+        changed = [f"data.{k} {shown(data_before[k])} -> {shown(getattr(d, k))}" for k in self.DATA_ORDER_KEYS
+                   if k in data_before and data_before[k] != getattr(d, k)]  # fmt: skip
+        if changed and self.info.is_main:
+            print(f"genet5: warning: {', '.join(changed)} since {path}: training continues from step {step}, "
+                  "but the data order differs from there on", file=sys.stderr, flush=True)  # fmt: skip
+
     def resume(self, path: str | Path) -> None:
         state = ckpt.load_checkpoint(path, self.model, self.optimizer, self.scheduler)
         if state["world_size"] != self.info.world_size and self.info.is_main:
             # weights/optimizer are world-size free (full state dicts); the data position is not
-            warnings.warn(
-                f"resuming a {state['world_size']}-rank checkpoint on {self.info.world_size} ranks: "
-                "training continues, but not on exactly the same data order",
-                stacklevel=2,
-            )
+            print(f"genet5: warning: resuming a {state['world_size']}-rank checkpoint on {self.info.world_size} "
+                  "ranks: training continues, but not on exactly the same data order", file=sys.stderr, flush=True)  # fmt: skip
         self.step, self.epoch, self.consumed = state["step"], state["epoch"], state["consumed"]
         self.best, self.best_step, self.bad_evals = state["best"], state["best_step"], state["bad_evals"]
         if state["data"] is not None and hasattr(self.train_data, "load_state_dict"):
@@ -292,6 +327,7 @@ class Trainer:
         result = TrainResult(step=self.step)
         resume_from = self._find_resume()
         if resume_from is not None:
+            self.check_resume(resume_from)
             self.resume(resume_from)
             result.resumed_from = resume_from
             if self.info.is_main:
