@@ -131,6 +131,19 @@ def test_cosine_schedule_with_warmup_and_floor():
     assert lrs[-1] == pytest.approx(1e-5 + 0.9e-4 * 0.5 * (1 + math.cos(math.pi * 89 / 90)))
 
 
+def test_a_lower_lr_alone_lowers_the_floor_too():
+    """min_lr unset is lr / 10: `--set optim.lr=1e-5` alone (fine-tuning) trains, its floor
+    1e-6, instead of meeting the refusal of a fixed 3e-5 floor above it."""
+    cfg = load_run_config(None, ["optim.lr=1e-5", "train.max_steps=10"])
+    assert cfg.optim.min_lr is None
+    opt = torch.optim.AdamW([nn.Parameter(torch.zeros(2))], lr=1e-5)
+    sched = build_scheduler(opt, cfg.optim, max_steps=10)
+    for _ in range(10):
+        opt.step()
+        sched.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(1e-6)
+
+
 @pytest.mark.parametrize(
     "override, message",
     [

@@ -27,7 +27,9 @@ from genet5.errors import UserError
 @dataclass
 class OptimConfig:
     lr: float = 3e-4
-    min_lr: float = 3e-5  # floor of the cosine schedule (Genos: 1e-4 -> 1e-5)
+    # floor of the cosine schedule; None: lr / 10 (Genos: 1e-4 -> 1e-5), so a lower lr alone
+    # (fine-tuning) does not meet a fixed floor above it
+    min_lr: float | None = None
     warmup_steps: int = 0  # if 0, warmup_frac * max_steps is used
     warmup_frac: float = 0.0
     weight_decay: float = 0.1
@@ -146,9 +148,9 @@ class RunConfig:
             ("train.label_smoothing", t.label_smoothing, 0.0 <= t.label_smoothing < 1.0, "in [0, 1)"),
             ("train.early_stop_mode", t.early_stop_mode, t.early_stop_mode in ("min", "max"), "min or max"),
             ("optim.lr", o.lr, o.lr > 0, "> 0"),
-            ("optim.min_lr", o.min_lr, o.min_lr >= 0, ">= 0"),
+            ("optim.min_lr", o.min_lr, o.min_lr is None or o.min_lr >= 0, ">= 0"),
             # a floor above the peak would make the cosine "decay" climb
-            ("optim.min_lr", o.min_lr, o.min_lr <= o.lr, f"<= optim.lr ({o.lr:g})"),
+            ("optim.min_lr", o.min_lr, o.min_lr is None or o.min_lr <= o.lr, f"<= optim.lr ({o.lr:g})"),
             ("optim.warmup_frac", o.warmup_frac, 0.0 <= o.warmup_frac <= 1.0, "in [0, 1]"),
             ("optim.weight_decay", o.weight_decay, o.weight_decay >= 0, ">= 0"),
             ("optim.betas", list(o.betas), all(0.0 <= b < 1.0 for b in o.betas), "two values in [0, 1)"),

@@ -68,7 +68,8 @@ def lr_factor(step: int, *, warmup: int, max_steps: int, floor: float) -> float:
 def build_scheduler(
     optimizer: torch.optim.Optimizer, cfg: OptimConfig, max_steps: int
 ) -> torch.optim.lr_scheduler.LambdaLR:
-    floor = cfg.min_lr / cfg.lr if cfg.lr > 0 else 0.0
+    min_lr = cfg.lr / 10 if cfg.min_lr is None else cfg.min_lr
+    floor = min_lr / cfg.lr if cfg.lr > 0 else 0.0
     warm = warmup_steps(cfg, max_steps)
 
     def fn(step: int) -> float:
