@@ -50,7 +50,27 @@ def test_find_genes_matches_the_command(phage, tmp_path):
         assert g.translate(include_stop=True) == g.translate() + "*" and 0.2 < g.gc_cont < 0.8
     out = io.StringIO()
     genes.write_translations(out, sequence_id="contig_7")
-    assert out.getvalue().count(">") == len(genes) and ">genet5_contig_7_1\n" in out.getvalue()
+    assert out.getvalue().count(">") == len(genes)
+    assert f">genet5_contig_7_1.t1 gene=genet5_contig_7_1 contig_7:{genes[0].begin}-{genes[0].end}(+)\n" in out.getvalue()
+
+
+@pytest.mark.parametrize("headers", ["genet5", "prodigal"])
+def test_protein_fasta_as_the_command_writes_it(phage, tmp_path, headers):
+    """write_translations writes what `genet5 predict --proteins [--fasta-headers prodigal]`
+    writes, headers and proteins, also for genes cut by the ends of a piece (its headers were
+    bare gene IDs, unlike the command's)."""
+    piece = phage[28_004:37_004]
+    (tmp_path / "p.fa").write_text(">c1\n" + piece + "\n")
+    p = run_cli("predict", tmp_path / "p.fa", "-o", tmp_path / "p.gff3", "--meta", "-q", "--proteins", tmp_path / "p.faa",
+                "--fasta-headers", headers)  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    genes = genet5.GeneFinder(meta=True).find_genes(piece, sequence_id="c1")
+    assert any(g.partial_begin or g.partial_end for g in genes)
+    out = io.StringIO()
+    genes.write_translations(out, headers=headers)
+    assert out.getvalue() == (tmp_path / "p.faa").read_text()
+    with pytest.raises(ValueError, match="headers"):
+        genes.write_genes(io.StringIO(), headers="ncbi")
 
 
 def test_train_on_a_genome_then_decode_pieces(phage, tmp_path):

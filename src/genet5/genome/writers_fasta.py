@@ -24,7 +24,8 @@ def _coding(annotation: Annotation) -> Iterator[Transcript]:
             yield tx
 
 
-def _header(tx: Transcript) -> str:
+def transcript_header(tx: Transcript) -> str:
+    """genet5's header of a transcript's record (the API's writers use it too)."""
     lo = min(s.start for s in tx.cds)
     hi = max(s.end for s in tx.cds)
     return f"{tx.id} gene={tx.gene_id} {tx.seqid}:{lo}-{hi}({tx.strand})"
@@ -57,7 +58,7 @@ def _headers(annotation: Annotation, genome: SequenceSource, style: str) -> Iter
     for tx in _coding(annotation):
         dna = cds_sequence(tx, genome)
         if style == "genet5":
-            yield _header(tx), tx, dna
+            yield transcript_header(tx), tx, dna
             continue
         dna = _whole_codons(dna)
         s = seq_number.setdefault(tx.seqid, len(seq_number) + 1)

@@ -145,17 +145,43 @@ class Genes(list):
             fh.writelines(ln + "\n" for ln in buf.getvalue().splitlines()
                           if not ln.startswith(("##gff-version", "##sequence-region")))
 
-    def write_translations(self, fh: IO[str], sequence_id: str | None = None, width: int = 60) -> None:
-        """Protein FASTA, one record per gene (its ID), `width` letters a line."""
+    def write_translations(self, fh: IO[str], sequence_id: str | None = None, width: int = 60,
+                           headers: str = "genet5") -> None:
+        """Protein FASTA, one record per gene, `width` letters a line, with the headers `genet5
+        predict --proteins` writes (`>ID.t1 gene=ID SEQ:START-END(STRAND)`), or with
+        headers="prodigal" Prodigal's (`>SEQ_N # BEGIN # END # 1|-1 # ID=1_N;partial=..;...`, the
+        protein ending in '*' where the gene has its stop, as `--fasta-headers prodigal`)."""
         _check_id(sequence_id)
         _check_width(width)
-        _write_fasta(fh, ((_rename(g.id, self.sequence_id, sequence_id), g.translate()) for g in self), width)
+        _write_fasta(fh, self._fasta_records(sequence_id, headers, protein=True), width)
 
-    def write_genes(self, fh: IO[str], sequence_id: str | None = None, width: int = 60) -> None:
-        """CDS nucleotide FASTA, one record per gene (its ID), `width` bases a line."""
+    def write_genes(self, fh: IO[str], sequence_id: str | None = None, width: int = 60, headers: str = "genet5") -> None:
+        """CDS nucleotide FASTA, one record per gene (Gene.sequence(): its whole codons), `width`
+        bases a line, headers as write_translations'."""
         _check_id(sequence_id)
         _check_width(width)
-        _write_fasta(fh, ((_rename(g.id, self.sequence_id, sequence_id), g.sequence()) for g in self), width)
+        _write_fasta(fh, self._fasta_records(sequence_id, headers, protein=False), width)
+
+    def _fasta_records(self, sequence_id: str | None, headers: str, protein: bool) -> Iterable[tuple[str, str]]:
+        from genet5.genome.writers_fasta import HEADER_STYLES, transcript_header
+
+        if headers not in HEADER_STYLES:
+            raise ValueError(f"headers: {headers!r} is not one of {', '.join(HEADER_STYLES)}")
+        sid = sequence_id or self.sequence_id
+        ann = _renamed(self._annotation, self.sequence_id, sequence_id)
+        first = {g.id: g.transcripts[0] for g in ann.genes.get(sid, [])}
+        for n, g in enumerate(self, 1):
+            body = g.translate() if protein else g.sequence()
+            tx = first[_rename(g.id, self.sequence_id, sequence_id)]
+            if headers == "genet5":
+                yield transcript_header(tx), body
+                continue
+            dna = g.sequence()  # the command's fields (writers_fasta._headers), from the API's whole codons
+            fields = [f"ID=1_{n}", f"partial={int(g.partial_begin)}{int(g.partial_end)}", f"start_type={g.start_type or 'None'}"]
+            fields += [f"{k}={tx.attributes[k]}" for k in ("rbs_motif", "rbs_spacer") if k in tx.attributes]
+            fields.append(f"gc_cont={(dna.count('G') + dna.count('C')) / max(len(dna), 1):.3f}")
+            yield (f"{sid}_{n} # {g.begin} # {g.end} # {g.strand} # {';'.join(fields)}",
+                   body + ("*" if protein and not g.partial_3prime else ""))
 
 
 class GeneFinder:
