@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from genet5.atomic import atomic_write
-from genet5.genome.models import Annotation, Gene, Segment, Transcript
+from genet5.genome.models import Annotation, Gene, Segment, Transcript, written_transcript_id
 
 _ESCAPE_COL9 = {ord(c): f"%{ord(c):02X}" for c in "\t\n\r%;=&,"}
 _SEQID_SAFE = frozenset(string.ascii_letters + string.digits + ".:^*$@!+_?-|")
@@ -122,7 +122,7 @@ def _gene_rows(gene: Gene, ids: _Ids, source: str, seqid: str, code: int | None 
     pairs = [("ID", gid)] + [(k, gene.attributes[k]) for k in ("Name",) if k in gene.attributes]
     rows = [_row(seqid, source, gene_type, g_start, g_end, gene.strand, ".", _attrs(pairs))]
     for tx in gene.transcripts:
-        tid = ids.take(tx.id if tx.id != gene.id else f"{gene.id}.t1")
+        tid = ids.take(written_transcript_id(gene, tx))
         tx_type = "mRNA" if tx.is_coding else (tx.biotype if tx.biotype not in ("", "mRNA") else "transcript")
         t_pairs = [("ID", tid), ("Parent", gid)] + _partial_pairs(tx)
         for key in ("Name", "product"):

@@ -21,13 +21,12 @@ exon rows only, tagged `transcript_biotype "pseudogene"`, so no tool counts them
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from typing import IO
 
 from ..atomic import atomic_write
 from .extract import segment_sequence
-from .models import Annotation, Gene, Segment, Transcript, merge_adjacent
+from .models import Annotation, Gene, Segment, Transcript, merge_adjacent, written_transcript_id
 
 _SOURCE = "genet5"
 _ROW_RANK = {"gene": 0, "transcript": 1, "exon": 2, "CDS": 3, "start_codon": 4, "stop_codon": 5}
@@ -84,15 +83,10 @@ def escape_seqid(seqid: str) -> str:
                    for i, c in enumerate(seqid))
 
 
-def transcript_id(gene: Gene, tx: Transcript) -> str:
-    # as the GFF3 writer names it: a transcript that shares its gene's id becomes <gene>.t1
-    return tx.id if tx.id != gene.id else f"{gene.id}.t1"
-
-
 def _attrs(gene: Gene, tx: Transcript | None) -> str:
     out = f'gene_id "{gene.id}";'
     if tx is not None:
-        out += f' transcript_id "{transcript_id(gene, tx)}";'
+        out += f' transcript_id "{written_transcript_id(gene, tx)}";'
     name = gene.attributes.get("Name")
     if name:
         out += f' gene_name "{name}";'
@@ -128,13 +122,10 @@ def _split_stop(tx: Transcript, genome, table: int) -> tuple[list[Segment], list
     if n is None or tx.unusual_order or any(s.end > n for s in cds):
         return split_chain(cds, 3, from_end=True) if tx.cds_length - tx.phase >= 6 else (cds, [])
     from .codes import genetic_code
-    from .validate import include_stop_codons
+    from .validate import with_stop_codon
 
-    # the evaluation's rule on a copy: the annotation itself is not changed
-    probe = dataclasses.replace(tx, cds=cds)
-    one = Annotation(genes={tx.seqid: [Gene(tx.gene_id, tx.seqid, tx.strand, transcripts=[probe])]})
-    include_stop_codons(one, genome, default_code=table)
-    cds = probe.cds
+    # the evaluation's rule (a CDS directly followed by a stop takes it in); the annotation unchanged
+    cds = with_stop_codon(tx, genome, genetic_code(table)) or cds
     coding = sum(s.length for s in cds) - (tx.phase if tx.start_partial else 0)
     if coding % 3 or coding < 6:
         return cds, []

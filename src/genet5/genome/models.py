@@ -191,6 +191,12 @@ def order_segments(segments: list[Segment]) -> tuple[list[Segment], bool]:
     return list(segments), True
 
 
+def written_transcript_id(gene: Gene, tx: Transcript) -> str:
+    """A transcript's ID as the writers write it: one sharing its gene's ID (an mRNA read with no
+    gene row) becomes GENE.t1, so GFF3 and GTF name it alike and the two IDs stay apart."""
+    return tx.id if tx.id != gene.id else f"{gene.id}.t1"
+
+
 def merge_adjacent(segments: list[Segment]) -> list[Segment]:
     """Merge overlapping or touching same-strand segments (given in transcription order)."""
     out: list[Segment] = []

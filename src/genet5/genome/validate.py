@@ -151,37 +151,43 @@ def validate_annotation(
     return report
 
 
+def with_stop_codon(tx: Transcript, genome: SequenceSource, code: GeneticCode) -> list[Segment] | None:
+    """The transcript's CDS extended by the stop codon that directly follows it, or None where
+    the rule below does not apply (its CDS ends in a stop already, is no multiple of 3, is not
+    followed by a stop, or runs off its sequence)."""
+    if not tx.cds or tx.cds_length % 3 != 0 or tx.unusual_order:
+        return None
+    n = genome.lengths.get(tx.seqid)
+    if n is None:
+        return None
+    last = tx.cds[-1]
+    if last.strand == "+":
+        if last.end + 3 > n:
+            return None
+        tail = genome.fetch(tx.seqid, last.end - 2, last.end) if last.length >= 3 else None
+        after = genome.fetch(tx.seqid, last.end + 1, last.end + 3)
+    else:
+        if last.start - 3 < 1:
+            return None
+        tail = reverse_complement(genome.fetch(tx.seqid, last.start, last.start + 2)) if last.length >= 3 else None
+        after = reverse_complement(genome.fetch(tx.seqid, last.start - 3, last.start - 1))
+    if tail is None:
+        tail = cds_sequence(tx, genome)[-3:]
+    if code.is_stop(tail) or not code.is_stop(after):
+        return None
+    grown = Segment(last.start, last.end + 3, "+") if last.strand == "+" else Segment(last.start - 3, last.end, "-")
+    return [*tx.cds[:-1], grown]
+
+
 def include_stop_codons(ann: Annotation, genome: SequenceSource, default_code: int = 1, override_code: int | None = None) -> int:
     """Make stop codons consistently included (docs/architecture.md, "Ground rules"): a CDS whose
     length is a multiple of 3, which does not end in a stop but is directly followed by one, is
-    extended by 3 bases.
+    extended by 3 bases (with_stop_codon).
     GTF without stop_codon rows excludes the stop; GFF3 includes it. Returns how many CDS grew."""
     grown = 0
     for tx in ann.iter_transcripts():
-        if not tx.cds or tx.cds_length % 3 != 0 or tx.unusual_order:
-            continue
-        n = genome.lengths.get(tx.seqid)
-        if n is None:
-            continue
-        code = code_for(tx, ann, default_code, override_code)
-        last = tx.cds[-1]
-        if last.strand == "+":
-            if last.end + 3 > n:
-                continue
-            tail = genome.fetch(tx.seqid, last.end - 2, last.end) if last.length >= 3 else None
-            after = genome.fetch(tx.seqid, last.end + 1, last.end + 3)
-        else:
-            if last.start - 3 < 1:
-                continue
-            tail = reverse_complement(genome.fetch(tx.seqid, last.start, last.start + 2)) if last.length >= 3 else None
-            after = reverse_complement(genome.fetch(tx.seqid, last.start - 3, last.start - 1))
-        if tail is None:
-            tail = cds_sequence(tx, genome)[-3:]
-        if code.is_stop(tail) or not code.is_stop(after):
-            continue
-        if last.strand == "+":
-            tx.cds[-1] = Segment(last.start, last.end + 3, "+")
-        else:
-            tx.cds[-1] = Segment(last.start - 3, last.end, "-")
-        grown += 1
+        cds = with_stop_codon(tx, genome, code_for(tx, ann, default_code, override_code)) if tx.cds else None
+        if cds is not None:
+            tx.cds = cds
+            grown += 1
     return grown
