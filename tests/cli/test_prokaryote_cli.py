@@ -225,6 +225,22 @@ def test_training_file_written_then_used(tmp_path):
     assert p.returncode == 2 and not (tmp_path / "new.trn").exists() and not (tmp_path / "bad.gff3").exists()
 
 
+def test_without_output_genes_go_to_stdout_and_a_training_run_writes_only_its_file(tmp_path):
+    """As Prodigal: no -o writes the annotation to standard output (`prodigal -i g.fna > g.gbk`),
+    and -t naming a new file with no -o is a training run: the file, and nothing on stdout."""
+    short = piece(tmp_path, 30_000)
+    p = run_cli("predict", short, "-q", stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("##gff-version 3") and p.stdout.count("\tCDS\t") >= 20
+    trn = tmp_path / "piece.trn"
+    p = run_cli("predict", short, "-t", trn, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr
+    assert trn.is_file() and p.stdout == ""
+    said = " ".join(p.stderr.split())
+    assert "wrote the training file" in said and "wrote GFF3" not in said
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["piece.fa", "piece.trn"]
+
+
 def test_prodigal_style_fasta_headers(tmp_path):
     """--fasta-headers prodigal: >SEQID_N # START # END # 1|-1 # ID=1_N;partial=..;start_type=..;
     rbs_motif=..;rbs_spacer=..;gc_cont=.. on --proteins and --cds, the genes of the GFF3 in order,

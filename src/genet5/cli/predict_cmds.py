@@ -86,7 +86,7 @@ _BAD_ID_CHARS = re.compile(r"[\s;=,\x00-\x1f\x7f]")
 def predict(
     genome: Optional[Path] = typer.Argument(None, show_default=False, help="Genome FASTA (plain, gzip or bgzip; a GenBank or EMBL flat file's sequences too), any number of sequences; - reads it from standard input."),
     input_file: Optional[Path] = typer.Option(None, "--input", "-i", show_default=False, help="The genome, named as Prodigal's -i names it (instead of GENOME)."),
-    output: Path = typer.Option(..., "--output", "-o", help="Output file (- for standard output): GFF3, or what --format names."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output file: GFF3, or what --format names. - or not given: standard output, as Prodigal writes (not given with -t naming a new training file: only that file, as Prodigal's training run)."),
     output_format: Optional[str] = typer.Option(None, "--format", "-f", help="What --output holds: gff (GFF3), gtf, gbk (GenBank: the sequences with their gene and CDS features), or sco (Prodigal's simple coordinates, >N_LEFT_RIGHT_STRAND per gene, as Prokka reads them; prokaryotes); Prodigal's -f, whose own default is gbk. Default: read from --output's name (.gtf; .gbk, .gb, .gbff; .sco), else GFF3."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (default: the bundled genet5-cpu model; with --decoder seq2seq a seq2seq checkpoint, default the bundled genet5-seq2seq)."),
     genetic_code_text: Optional[str] = typer.Option(None, "--genetic-code", "-g", show_default=False, help="NCBI translation table (11 bacteria/archaea/plastids, 4 Mycoplasma, 25, 1 standard), or auto: 11 or 4 chosen from the genome (prokaryotes). Default: 1 for --domain eukaryote (or a eukaryote --decoder), 11 otherwise, or 4 where the genes found under 11 read on past TGA (a Mycoplasma: decoded again, and said; in meta mode chosen per sequence, as Prodigal -p meta does)."),
@@ -127,7 +127,7 @@ def predict(
         genome = Path("-")
     if genome is None:
         fail("no genome given: genet5 predict GENOME -o OUT (or -i GENOME, as Prodigal's; - or a pipe reads standard input)")
-    output_format = (output_format or _format_of(output)).strip().lower()
+    output_format = (output_format or (_format_of(output) if output is not None else "gff")).strip().lower()
     if output_format not in ("gff", "gff3", "gtf", "gbk", "genbank", "sco"):
         fail(f"--format: {output_format!r} is not one of gff, gtf, gbk, sco")
     output_format = {"gff3": "gff", "genbank": "gbk"}.get(output_format, output_format)
@@ -228,6 +228,8 @@ def predict(
             if mode == "meta":
                 fail(f"--training {training} does not exist, so it is written from single mode, which --meta contradicts")
             mode, write_training = "single", True
+    if output is None and not write_training:  # Prodigal writes its genes to standard output without -o
+        output = Path("-")
     if fasta_headers not in ("genet5", "prodigal"):
         fail(f"--fasta-headers: {fasta_headers!r} is not one of genet5, prodigal")
     if mode != "auto" and domain != "prokaryote":  # meta / single mode are the prokaryote decoder's
@@ -428,7 +430,8 @@ def predict(
     wrote = {"gff": "GFF3", "gtf": "GTF", "gbk": "GenBank", "sco": "SCO"}[output_format]
     summary = (
         f"{_counted(stats.genes, 'gene')} on {_counted(stats.sequences, 'sequence')} ({stats.bases:,} bp) in {stats.seconds:.1f} s "
-        f"({stats.bases / max(stats.seconds, 1e-9):,.0f} bp/s); wrote {wrote + ' to stdout' if str(output) == '-' else output}"
+        f"({stats.bases / max(stats.seconds, 1e-9):,.0f} bp/s)"
+        + ("" if output is None else f"; wrote {wrote + ' to stdout' if str(output) == '-' else output}")
         + (f"; meta mode (parameter sets: {', '.join(sorted(set(stats.meta_sets)))})" if stats.mode == "meta" else "")
         + (f"; parameters from {training} (trained on {training_set.name})" if training_set is not None else "")
         + (f"; wrote the training file {training}" if write_training else "")
