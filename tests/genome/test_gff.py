@@ -107,6 +107,25 @@ def test_gtf_stop_codon_rows_are_folded_into_cds_and_utrs_make_exons(tmp_path):
     assert tx.exons == [Segment(50, 199, "+"), Segment(300, 450, "+")]
 
 
+def test_gtf_quoted_values_keep_their_semicolons_and_escaped_quotes(tmp_path):
+    # '\"' ended a value at the backslash: transcript 'T\' and gene_name 'a\' before
+    attrs = r'gene_id "G;1"; note "x; y"; transcript_id "T\"1"; gene_name "a\"b\\c";'
+    path = write(tmp_path, f"chr1\tx\tCDS\t1\t30\t.\t+\t0\t{attrs}\n", name="q.gtf")
+    gene = next(read_annotation(path).iter_genes())
+    assert (gene.id, gene.transcripts[0].id, gene.attributes["Name"]) == ("G;1", 'T"1', 'a"b\\c')
+
+
+@pytest.mark.parametrize("attrs", ['gene_id "g"; transcript_id "t1;', 'gene_id "g"; transcript_id "t"1";',
+                                   'gene_id "a"b"c"; transcript_id "t";'])
+def test_unbalanced_gtf_quotes_are_one_clear_error(tmp_path, attrs):
+    # read before as whatever the quotes happened to cut out ('"t1', 't', 'a')
+    path = write(tmp_path, f'chr1\tx\tgene\t1\t30\t.\t+\t.\tgene_id "g";\nchr1\tx\tCDS\t1\t30\t.\t+\t0\t{attrs}\n',
+                 name="u.gtf")
+    with pytest.raises(GenomeFormatError, match=r"u.gtf:2: unbalanced quotes in the attributes") as err:
+        read_annotation(path)
+    assert "\n" not in str(err.value) and str(err.value).endswith("""(a '"' inside a value must be written \\")""")
+
+
 def test_gtf_stop_codon_split_by_an_intron_on_minus_strand(tmp_path):
     attrs = 'gene_id "G"; transcript_id "T";'
     lines = [

@@ -256,9 +256,28 @@ def test_a_parentless_mrna_gets_the_ids_and_extent_the_gff3_writer_gives_it(tmp_
     g3 = [ln.split("\t") for ln in (tmp_path / "o.gff3").read_text().splitlines() if not ln.startswith("#")]
     gt = rows(tmp_path / "o.gtf")
     assert [(r[3], r[4], r[8]) for r in g3 if r[2] in ("gene", "mRNA")] == [
-        ("100", "1000", "ID=tx1"), ("151", "600", "ID=tx1.t1;Parent=tx1")]
+        ("100", "1000", "ID=tx1"), ("100", "1000", "ID=tx1.t1;Parent=tx1")]  # the mRNA was its CDS span 151..600
     assert [(r[2], r[3]) for r in gt if r[1] == "gene"] == [(100, 1000)]  # was the CDS span 151..600
+    assert [(r[2], r[3]) for r in gt if r[1] in ("transcript", "exon")] == [(100, 1000), (100, 300), (401, 1000)]
     assert {r[6] for r in gt if r[1] != "gene"} == {'gene_id "tx1"; transcript_id "tx1.t1";'}  # was "tx1"
     back = read_annotation(tmp_path / "o.gtf")
     gene = next(back.iter_genes())
     assert (gene.id, gene.start, gene.end, gene.transcripts[0].id) == ("tx1", 100, 1000, "tx1.t1")
+
+
+def test_ids_with_quotes_and_semicolons_survive_gff3_to_gtf_and_back(tmp_path):
+    # ID=ab"c was written raw, `gene_id "ab"c";`, and read back as "ab" (transcript and name alike)
+    from conftest import invoke
+
+    src = tmp_path / "q.gff3"
+    src.write_text('##gff-version 3\nchr1\tx\tgene\t1\t300\t.\t+\t.\tID=ab"c;Name=x%3By"z\\w\n'
+                   'chr1\tx\tmRNA\t1\t300\t.\t+\t.\tID=t%3B"1\\;Parent=ab"c\n'
+                   'chr1\tx\tCDS\t1\t300\t.\t+\t0\tParent=t%3B"1\\\n')
+    ann = read_annotation(src)
+    out = tmp_path / "q.gtf"
+    res = invoke("convert", src, "-o", out, "--to", "gtf")
+    assert res.exit_code == 0, res.output
+    assert {r[6] for r in rows(out) if r[1] == "CDS"} == {'gene_id "ab\\"c"; transcript_id "t;\\"1\\\\"; gene_name "x;y\\"z\\\\w";'}
+    ids = lambda a: [(g.id, g.attributes.get("Name"), [t.id for t in g.transcripts]) for g in a.iter_genes()]  # noqa: E731
+    assert ids(ann) == [('ab"c', 'x;y"z\\w', ['t;"1\\'])]
+    assert ids(read_annotation(out)) == ids(ann)

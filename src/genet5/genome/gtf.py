@@ -13,14 +13,31 @@ from .gff import (_CDS_TYPES, _CODON_TYPES, _EXON_TYPES, _check_strand, _decoded
                   _parse_columns, _parse_coords, _Row, iter_lines)
 from .models import Annotation, Gene, GenomeFormatError
 
-_GTF_ATTR = re.compile(r'\s*([^\s;]+)\s+(?:"([^"]*)"|([^;\s]+))\s*;?')
+# `key "value";` or `key value;`: in quotes \" and \\ stand for " and \, and ';' is no separator;
+# a closing quote must be followed by a separator, or it was a raw '"' inside the value
+_GTF_ATTR = re.compile(r'\s*([^\s;"]+)\s+(?:"([^"\\]*(?:\\.[^"\\]*)*)"(?=[\s;]|$)|([^;\s"]+))\s*;?')
+_GTF_ESCAPED = re.compile(r'\\.')  # any backslash pair, as the quoted value above reads it
+_GTF_UNESCAPE = re.compile(r'\\(["\\])')  # other backslashes are kept as written
 
 
-def _gtf_attributes(text: str) -> dict[str, str]:
+def _gtf_attributes(text: str, path: str | Path = "", lineno: int | None = None) -> dict[str, str]:
+    r"""`key "value";` pairs, the first of a repeated key kept. A ';' inside quotes is part of the
+    value and a '"' in a value is written \" (the usual convention, our writer's); an unclosed
+    quote or a raw '"' inside a value is a GenomeFormatError, not a value cut short."""
     attrs: dict[str, str] = {}
+    n_quoted = 0
     for m in _GTF_ATTR.finditer(text):
-        key, quoted, bare = m.group(1), m.group(2), m.group(3)
+        key, quoted, bare = m.groups()
+        if quoted is not None:
+            n_quoted += 1
+            if "\\" in quoted:
+                quoted = _GTF_UNESCAPE.sub(r"\1", quoted)
         attrs.setdefault(key, quoted if quoted is not None else bare)
+    # every '"' must open or close a value read above: one left over means a value was cut short
+    quotes = text.count('"') if "\\" not in text else _GTF_ESCAPED.sub("", text).count('"')
+    if quotes != 2 * n_quoted:
+        raise GenomeFormatError(path, lineno, f"unbalanced quotes in the attributes {text!r} "
+                                '(a \'"\' inside a value must be written \\")')
     return attrs
 
 
@@ -41,12 +58,12 @@ def read_gtf(path: str | Path) -> Annotation:
         kind = "cds" if ftype in _CDS_TYPES else "codon" if ftype in _CODON_TYPES else "exon" if ftype in _EXON_TYPES else None
         if kind is None:
             if ftype == "gene":  # its extent, as the GFF3 reader keeps a gene row's
-                gid = _gtf_attributes(cols[8]).get("gene_id")
+                gid = _gtf_attributes(cols[8], path, lineno).get("gene_id")
                 if gid:
                     lo, hi = gene_span.get((seqid, gid), (start, end))
                     gene_span[(seqid, gid)] = (min(lo, start), max(hi, end))
             continue  # transcript/intron rows: structure comes from the pieces
-        attrs = _gtf_attributes(cols[8])
+        attrs = _gtf_attributes(cols[8], path, lineno)
         tid = attrs.get("transcript_id")
         if tid is None:
             raise GenomeFormatError(path, lineno, f"{ftype} row without a transcript_id attribute")

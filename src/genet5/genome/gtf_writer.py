@@ -12,7 +12,8 @@ GTF has no attributes for partial ends or the genetic code: the GFF3 writer's na
 (`partial "true"; start_range ".,N"; end_range "N,."; transl_table "11";` on transcript and CDS
 rows), which our reader takes back as from GFF3. GTF has no escaping rule either: column 1 is
 percent-encoded where a raw character would break the row (a leading '#', '%', tab, newline,
-other control characters), and our reader decodes it as GFF3's.
+other control characters), and our reader decodes it as GFF3's. A '"' or '\\' in an attribute
+value is backslash-escaped inside the quotes (\\" and \\\\), the usual convention.
 
 Frame (column 8) is GTF's: the number of bases to skip from the 5' end of the row (on its
 strand) to reach the first base of the next whole codon. Pseudogene transcripts are written as
@@ -83,13 +84,21 @@ def escape_seqid(seqid: str) -> str:
                    for i, c in enumerate(seqid))
 
 
+def quote_value(value: str) -> str:
+    """An attribute value in quotes, its '\\' and '"' backslash-escaped (the usual convention,
+    which our reader undoes): a raw '"' (an ID from GFF3's ID=ab"c) would end the value early."""
+    if '"' in value or "\\" in value:
+        value = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{value}"'
+
+
 def _attrs(gene: Gene, tx: Transcript | None) -> str:
-    out = f'gene_id "{gene.id}";'
+    out = f"gene_id {quote_value(gene.id)};"
     if tx is not None:
-        out += f' transcript_id "{written_transcript_id(gene, tx)}";'
+        out += f" transcript_id {quote_value(written_transcript_id(gene, tx))};"
     name = gene.attributes.get("Name")
     if name:
-        out += f' gene_name "{name}";'
+        out += f" gene_name {quote_value(name)};"
     if (tx is not None and tx.pseudo) or (tx is None and gene.pseudo):
         out += ' transcript_biotype "pseudogene";' if tx is not None else ' gene_biotype "pseudogene";'
     return out
