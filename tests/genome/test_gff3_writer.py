@@ -160,3 +160,31 @@ def test_predicted_odd_names_survive_stats_eval_and_convert(tmp_path):
     res = invoke("convert", gtf, "-g", fa, "-o", tmp_path / "c.gff3")
     assert res.exit_code == 0, res.output
     assert sorted(read_annotation(tmp_path / "c.gff3").genes) == sorted(names)
+
+
+@pytest.mark.parametrize("strand", ["+", "-"])
+def test_an_mrna_given_by_its_cds_rows_alone_keeps_its_extent_through_convert(tmp_path, strand):
+    # mRNA 100..900 with CDS rows only (no exon rows, no gene row): `convert` wrote it as its CDS
+    # span 200..800 and the UTRs its row declares were lost; now its outer exons reach its ends
+    from conftest import invoke
+
+    src = tmp_path / "in.gff3"
+    src.write_text(f"##gff-version 3\nchr1\t.\tmRNA\t100\t900\t.\t{strand}\t.\tID=t1\n"
+                   f"chr1\t.\tCDS\t200\t300\t.\t{strand}\t0\tParent=t1\nchr1\t.\tCDS\t400\t800\t.\t{strand}\t0\tParent=t1\n")
+    tx = next(read_annotation(src).iter_transcripts())
+    assert (tx.start, tx.end) == (100, 900) and tx.cds_length == 502
+    assert sorted((s.start, s.end) for s in tx.exons) == [(100, 300), (400, 900)]
+    spans = []
+    for n, path in enumerate([src, tmp_path / "out1.gff3"], 1):
+        out = tmp_path / f"out{n}.gff3"
+        res = invoke("convert", path, "-o", out)
+        assert res.exit_code == 0, res.output
+        rows = [ln.split("\t") for ln in out.read_text().splitlines() if not ln.startswith("#")]
+        spans.append([(r[2], r[3], r[4]) for r in rows if r[2] != "CDS"])
+        assert [(r[3], r[4]) for r in rows if r[2] == "CDS"] == [("200", "300"), ("400", "800")]
+    assert spans[0] == spans[1] == [("gene", "100", "900"), ("mRNA", "100", "900"),
+                                    ("exon", "100", "300"), ("exon", "400", "900")]
+    # a row that does not reach past its CDS changes nothing: no exons are made up
+    src.write_text("##gff-version 3\nchr1\t.\tmRNA\t200\t800\t.\t+\t.\tID=t1\n"
+                   "chr1\t.\tCDS\t200\t300\t.\t+\t0\tParent=t1\nchr1\t.\tCDS\t400\t800\t.\t+\t0\tParent=t1\n")
+    assert next(read_annotation(src).iter_transcripts()).exons == []

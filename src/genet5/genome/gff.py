@@ -450,6 +450,9 @@ def _build_gff3(path, rows: list[_Row], by_id: dict[str, list[int]], ann: Annota
             genes[gene_id] = gene
         frow = rows[by_id[feature_id][0]] if feature_id and feature_id in by_id else None
         tx = _make_transcript(tx_id, gene, crows, erows, codon_rows.get(key, []), frow)
+        if frow is not None and not tx.exons and tx.cds and not tx.unusual_order:
+            ext = [rows[i] for i in by_id[feature_id]]
+            tx.exons = _exons_to_extent(tx.cds, min(r.start for r in ext), max(r.end for r in ext))
         if tx.seqid != gene.seqid:
             raise GenomeFormatError(path, lead.line, f"transcript {tx_id!r} is on {tx.seqid!r}, but its gene "
                                     f"{gene_id!r} is on {gene.seqid!r}")
@@ -460,6 +463,20 @@ def _build_gff3(path, rows: list[_Row], by_id: dict[str, list[int]], ann: Annota
     for gene in genes.values():
         ann.add_gene(gene)
     ann.sort()
+
+
+def _exons_to_extent(cds: list[Segment], lo: int, hi: int) -> list[Segment]:
+    """Exons of a transcript given by CDS rows alone, whose own row spans lo..hi: the CDS pieces,
+    the outer two stretched to its ends. Left without exons the transcript would span only its
+    CDS, and the UTRs its row declares would be lost on writing; no UTR intron is made up.
+    Returns [] when the row does not reach past the CDS (nothing to keep) or cuts into it."""
+    exons = merge_adjacent(sorted(cds, key=lambda s: s.start))
+    first, last = exons[0], exons[-1]
+    if not (lo <= first.start and last.end <= hi) or (lo, hi) == (first.start, last.end):
+        return []
+    exons[0] = Segment(lo, first.end, first.strand)
+    exons[-1] = Segment(exons[-1].start, hi, last.strand)
+    return exons if first.strand != "-" else exons[::-1]  # transcription order
 
 
 def _check_strand(path, row: _Row) -> None:
