@@ -73,6 +73,28 @@ def test_protein_fasta_as_the_command_writes_it(phage, tmp_path, headers):
         genes.write_genes(io.StringIO(), headers="ncbi")
 
 
+@pytest.mark.parametrize("headers", ["genet5", "prodigal"])
+def test_cds_fasta_as_the_command_writes_it(phage, tmp_path, headers):
+    """write_genes writes what `genet5 predict --cds [--fasta-headers prodigal]` writes, for
+    genes cut by a piece's end mid-codon on either strand too: with genet5's headers to the edge,
+    the cut codon's 1-2 bases included (it wrote only the whole codons), with Prodigal's whole
+    codons only, as Prodigal's -d."""
+    mid_codon = set()
+    for a in (28_004, 140_020):
+        piece = phage[a : a + 9000]
+        (tmp_path / "p.fa").write_text(f">c{a}\n{piece}\n")
+        p = run_cli("predict", tmp_path / "p.fa", "-o", tmp_path / "p.gff3", "--meta", "-q", "--cds", tmp_path / "p.fna",
+                    "--fasta-headers", headers)  # fmt: skip
+        assert p.returncode == 0, p.stderr
+        genes = genet5.GeneFinder(meta=True).find_genes(piece, sequence_id=f"c{a}")
+        out = io.StringIO()
+        genes.write_genes(out, headers=headers)
+        assert out.getvalue() == (tmp_path / "p.fna").read_text()
+        mid_codon |= {g.strand for g in genes  # the whole codons stop short of the edge
+                      if (g.strand == 1 and g.partial_end and g.end < len(piece)) or (g.strand == -1 and g.partial_begin and g.begin > 1)}
+    assert mid_codon == {1, -1}  # a 3' end cut mid-codon on each strand
+
+
 def test_train_on_a_genome_then_decode_pieces(phage, tmp_path):
     """train() on the whole phage, find_genes on a 15 kb piece with its parameters (mode
     training, as `predict -t`): the genes there are the whole genome's genes inside the piece,

@@ -40,7 +40,8 @@ def cut_pieces(phage):
 def test_cut_genes_are_whole_codons(cut_pieces):
     """A gene cut by an edge begins / ends on its outer whole codons (pyrodigal's and Prodigal's
     begin / end, up to 2 bases in from the edge), and sequence(), translate() and the FASTA
-    writers say the same: sequence() is begin..end, a multiple of 3, its codons the protein.
+    writers with Prodigal's headers say the same: sequence() is begin..end, a multiple of 3, its
+    codons the protein (with genet5's headers write_genes keeps a cut codon's bases, as --cds).
     write_gff writes what `genet5 predict` writes: a cut gene to the edge, the bases before its
     first whole codon in the phase column (NCBI's style)."""
     seen = set()
@@ -58,8 +59,14 @@ def test_cut_genes_are_whole_codons(cut_pieces):
         assert cds == sorted((1 if g.partial_begin else g.begin, n if g.partial_end else g.end,
                               "+" if g.strand == 1 else "-", phase(g)) for g in genes)
         nts = io.StringIO()
-        genes.write_genes(nts, width=10**6)
+        genes.write_genes(nts, width=10**6, headers="prodigal")
         assert nts.getvalue().split("\n")[1::2][: len(genes)] == [g.sequence() for g in genes]
+        # with genet5's headers what `predict --cds` writes: from the first whole codon to the edge
+        nts = io.StringIO()
+        genes.write_genes(nts, width=10**6)
+        to_edge = [seq[g.begin - 1 : n if g.partial_end else g.end] if g.strand == 1
+                   else seq[0 if g.partial_begin else g.begin - 1 : g.end].translate(_COMP)[::-1] for g in genes]
+        assert nts.getvalue().split("\n")[1::2][: len(genes)] == to_edge
         for g in genes:
             here = seq[g.begin - 1 : g.end]
             assert g.sequence() == (here if g.strand == 1 else here.translate(_COMP)[::-1])

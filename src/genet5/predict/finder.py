@@ -63,6 +63,7 @@ class Gene:
     translation_table: int
     _nucleotides: str = field(repr=False, default="")
     _protein: str = field(repr=False, default="")
+    _cut_codon: str = field(repr=False, default="")  # a codon cut by an edge: its 1-2 bases after the whole codons
 
     def sequence(self) -> str:
         """The CDS in the gene's direction, from its first whole codon, stop codon included."""
@@ -156,8 +157,10 @@ class Genes(list):
         _write_fasta(fh, self._fasta_records(sequence_id, headers, protein=True), width)
 
     def write_genes(self, fh: IO[str], sequence_id: str | None = None, width: int = 60, headers: str = "genet5") -> None:
-        """CDS nucleotide FASTA, one record per gene (Gene.sequence(): its whole codons), `width`
-        bases a line, headers as write_translations'."""
+        """CDS nucleotide FASTA, one record per gene, `width` bases a line: what `genet5 predict
+        --cds` writes (a gene cut by an edge from its first whole codon to the edge, the 1-2 bases
+        of a cut last codon included), or with headers="prodigal" Prodigal's headers over
+        Gene.sequence(), its whole codons only (Prodigal's -d, pyrodigal's write_genes)."""
         _check_id(sequence_id)
         _check_width(width)
         _write_fasta(fh, self._fasta_records(sequence_id, headers, protein=False), width)
@@ -171,7 +174,8 @@ class Genes(list):
         ann = _renamed(self._annotation, self.sequence_id, sequence_id)
         first = {g.id: g.transcripts[0] for g in ann.genes.get(sid, [])}
         for n, g in enumerate(self, 1):
-            body = g.translate() if protein else g.sequence()
+            # the command's --cds keeps a cut last codon's bases; Prodigal's -d writes whole codons
+            body = g.translate() if protein else g.sequence() + (g._cut_codon if headers == "genet5" else "")
             tx = first[_rename(g.id, self.sequence_id, sequence_id)]
             if headers == "genet5":
                 yield transcript_header(tx), body
@@ -469,6 +473,8 @@ def _genes_of(ann: Annotation, rec: FastaRecord, length: int) -> Genes:
     for g in sorted(ann.genes.get(rec.id, []), key=lambda g: (g.start, g.end)):
         own.add_gene(g)  # as predict writes it (a cut gene to the edge); the Gene: its whole codons
         tx: Transcript = _whole_codons(g.transcripts[0])
+        nucleotides = cds_sequence(tx, source).decode()
+        to_edge = cds_sequence(g.transcripts[0], source).decode() if tx is not g.transcripts[0] else nucleotides
         code = code_for(tx, ann, 11)
         left_cut, right_cut = (tx.start_partial, tx.end_partial) if tx.strand != "-" else (tx.end_partial, tx.start_partial)
         motif = tx.attributes.get("rbs_motif")
@@ -479,7 +485,7 @@ def _genes_of(ann: Annotation, rec: FastaRecord, length: int) -> Genes:
             start_type="Edge" if tx.start_partial else tx.attributes.get("start_codon", ""),
             rbs_motif=None if motif in (None, "None") else motif, rbs_spacer=None if spacer in (None, "None") else spacer,
             score=float(tx.attributes.get("score", "nan")), translation_table=code.id,
-            _nucleotides=cds_sequence(tx, source).decode(), _protein=protein_sequence(tx, source, code)))
+            _nucleotides=nucleotides, _protein=protein_sequence(tx, source, code), _cut_codon=to_edge[len(nucleotides):]))
     return Genes(genes, rec.id, own, length)
 
 
