@@ -178,19 +178,22 @@ def table(doc: dict) -> str:
     def density(g):
         if "no_density_adaptation" not in g:
             return "-"
-        return f"{cell(g['no_density_adaptation']['scores'])} ({g['full']['single_orf_fraction']:.2f})"
+        fraction = g.get("full", {}).get("single_orf_fraction")
+        return f"{cell(g['no_density_adaptation']['scores'])} ({'-' if fraction is None else f'{fraction:.2f}'})"
 
     for name, c in doc["cases"].items():
         g, a = c["genet5"], c["augustus"]
+        full = g.get("full", {})
 
+        # a run of some variants only (--variants into a new --out) has no others: '-' for those
         def opt(variant, g=g):
             return cell(g[variant]["scores"]) if variant in g else "-"
 
-        rows.append(f"| {name} | {c['split'].split(';')[0]} | {cell(a['scores'])} | **{cell(g['full']['scores'])}** | {opt('no_utr_states')} | "
-                    f"{cell(g['no_self_training']['scores'])} | {cell(g['no_intron_learning']['scores'])} | "
-                    f"{cell(g['no_splice_matrices']['scores'])} | {opt('no_site_model')} | {opt('no_site_adaptation')} | {opt('no_start_context')} | {opt('no_stop_site')} | {opt('no_scan_penalty')} | {cell(g['with_intergenic_chain']['scores'])} | "
-                    f"{opt('no_long_intron_rule')} | {opt('no_score_floor')} | {opt('no_report_floor')} | {opt('no_intron_floor')} | {opt('no_species_prior')} | {opt('no_repeat_filter')} | {opt('no_softmask')} | {opt('with_long_intron_class')} | {opt('with_terminal_exon_min')} | {density(g)} | {c['ref_cds_per_transcript']} / {g['full']['cds_per_transcript']} / "
-                    f"{a['cds_per_transcript']} | {g['full']['bp_per_s']:,} / {a['bp_per_s']:,} |")
+        rows.append(f"| {name} | {c['split'].split(';')[0]} | {cell(a['scores'])} | **{opt('full')}** | {opt('no_utr_states')} | "
+                    f"{opt('no_self_training')} | {opt('no_intron_learning')} | "
+                    f"{opt('no_splice_matrices')} | {opt('no_site_model')} | {opt('no_site_adaptation')} | {opt('no_start_context')} | {opt('no_stop_site')} | {opt('no_scan_penalty')} | {opt('with_intergenic_chain')} | "
+                    f"{opt('no_long_intron_rule')} | {opt('no_score_floor')} | {opt('no_report_floor')} | {opt('no_intron_floor')} | {opt('no_species_prior')} | {opt('no_repeat_filter')} | {opt('no_softmask')} | {opt('with_long_intron_class')} | {opt('with_terminal_exon_min')} | {density(g)} | {c['ref_cds_per_transcript']} / {full.get('cds_per_transcript', '-')} / "
+                    f"{a['cds_per_transcript']} | {format(full['bp_per_s'], ',') if 'bp_per_s' in full else '-'} / {a['bp_per_s']:,} |")
     return "\n".join(rows)
 
 
