@@ -239,6 +239,8 @@ def test_without_output_genes_go_to_stdout_and_a_training_run_writes_only_its_fi
     said = " ".join(p.stderr.split())
     assert "wrote the training file" in said and "wrote GFF3" not in said
     assert sorted(x.name for x in tmp_path.iterdir()) == ["piece.fa", "piece.trn"]
+    p = run_cli("predict", short, "--proteins", "-", "-q", stdin=subprocess.DEVNULL)  # two things to stdout
+    assert p.returncode == 2 and p.stdout == "" and "no -o" in p.stderr and len(p.stderr.strip().splitlines()) == 1
 
 
 def test_prodigal_style_fasta_headers(tmp_path):

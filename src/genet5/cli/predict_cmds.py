@@ -228,8 +228,9 @@ def predict(
             if mode == "meta":
                 fail(f"--training {training} does not exist, so it is written from single mode, which --meta contradicts")
             mode, write_training = "single", True
+    main_output = "--output"  # as errors name it
     if output is None and not write_training:  # Prodigal writes its genes to standard output without -o
-        output = Path("-")
+        output, main_output = Path("-"), "the annotation (no -o: standard output)"
     if fasta_headers not in ("genet5", "prodigal"):
         fail(f"--fasta-headers: {fasta_headers!r} is not one of genet5, prodigal")
     if mode != "auto" and domain != "prokaryote":  # meta / single mode are the prokaryote decoder's
@@ -252,7 +253,7 @@ def predict(
         fail(f"--species chooses the training species of the eukaryote decoder (selftrained); --decoder {decoder} has none")
     from genet5.cli.app import check_outputs
 
-    check_outputs([genome], {"--output": output, "--gtf": gtf, "--genbank": genbank, "--proteins": proteins, "--cds": cds,
+    check_outputs([genome], {main_output: output, "--gtf": gtf, "--genbank": genbank, "--proteins": proteins, "--cds": cds,
                              "--training": training if write_training else None})
     if bedgraph:
         check_outputs([genome], {"--bedgraph": Path(f"{bedgraph}.coding.bedgraph")})
