@@ -166,9 +166,19 @@ def test_a_long_sequence_decoded_in_blocks_gives_the_genes_of_one_pass(monkeypat
     settings = EukaryoteSettings(rounds=1, seed_min_codons=200, max_region=4000)
     whole, models = find_genes([("syn", seq)], CODE, settings)
     monkeypatch.setattr(decoder, "STREAM_BLOCK", 9000)
-    blocks = decoder.stream_blocks(len(seq), 9000, lambda lo, hi: decoder.regions_of(
-        decoder.emission_table(seq, models, (), 0.0, lo, hi), settings.max_region))
+    made = []  # the blocks whose emission table has been made, when each block is handed over
+
+    def regions_in(lo, hi):
+        made.append(lo)
+        return decoder.regions_of(decoder.emission_table(seq, models, (), 0.0, lo, hi), settings.max_region)
+
+    blocks, seen = [], []
+    for block in decoder.stream_blocks(len(seq), 9000, regions_in):
+        blocks.append(block)
+        seen.append(len(made))
     assert len(blocks) >= 5
+    # one block at a time: a chromosome's emission tables are never all held at once
+    assert seen == list(range(1, len(blocks) + 1))
     assert all(b[1] == c[0] for b, c in zip(blocks, blocks[1:])) and blocks[-1][1] == len(seq)  # they tile it
     streamed, _ = find_genes([("syn", seq)], CODE, settings)
     key = lambda genes: [(g.strand, g.cds) for g in genes[0]]  # noqa: E731
