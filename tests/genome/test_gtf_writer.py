@@ -281,3 +281,23 @@ def test_ids_with_quotes_and_semicolons_survive_gff3_to_gtf_and_back(tmp_path):
     ids = lambda a: [(g.id, g.attributes.get("Name"), [t.id for t in g.transcripts]) for g in a.iter_genes()]  # noqa: E731
     assert ids(ann) == [('ab"c', 'x;y"z\\w', ['t;"1\\'])]
     assert ids(read_annotation(out)) == ids(ann)
+
+
+def test_a_tab_or_newline_in_an_id_is_escaped_not_written_raw(tmp_path):
+    # GFF3's %09 / %0A decode to a tab / newline in the ID; written raw into a GTF value they broke
+    # the row into more columns (or two lines)
+    from conftest import invoke
+
+    src = tmp_path / "c.gff3"
+    src.write_text("##gff-version 3\nchr1\tx\tgene\t1\t300\t.\t+\t.\tID=a%09b;Name=n%0Am\n"
+                   "chr1\tx\tmRNA\t1\t300\t.\t+\t.\tID=t%0D1;Parent=a%09b\nchr1\tx\tCDS\t1\t300\t.\t+\t0\tParent=t%0D1\n")
+    ann = read_annotation(src)
+    out = tmp_path / "c.gtf"
+    res = invoke("convert", src, "-o", out, "--to", "gtf")
+    assert res.exit_code == 0, res.output
+    lines = [ln for ln in out.read_text().split("\n") if ln and not ln.startswith("#")]
+    assert lines and all(ln.count("\t") == 8 for ln in lines)
+    assert 'gene_id "a\\tb"; transcript_id "t\\r1"; gene_name "n\\nm";' in lines[-1]
+    ids = lambda a: [(g.id, g.attributes.get("Name"), [t.id for t in g.transcripts]) for g in a.iter_genes()]  # noqa: E731
+    assert ids(ann) == [("a\tb", "n\nm", ["t\r1"])]
+    assert ids(read_annotation(out)) == ids(ann)

@@ -17,7 +17,10 @@ from .models import Annotation, Gene, GenomeFormatError
 # a closing quote must be followed by a separator, or it was a raw '"' inside the value
 _GTF_ATTR = re.compile(r'\s*([^\s;"]+)\s+(?:"([^"\\]*(?:\\.[^"\\]*)*)"(?=[\s;]|$)|([^;\s"]+))\s*;?')
 _GTF_ESCAPED = re.compile(r'\\.')  # any backslash pair, as the quoted value above reads it
-_GTF_UNESCAPE = re.compile(r'\\(["\\])')  # other backslashes are kept as written
+# \" \\ \t \n \r, as our writer escapes them (a tab or newline would break the row); other
+# backslashes are kept as written
+_GTF_UNESCAPE = re.compile(r'\\(["\\tnr])')
+_UNESCAPED = {'"': '"', "\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
 
 
 def _gtf_attributes(text: str, path: str | Path = "", lineno: int | None = None) -> dict[str, str]:
@@ -31,7 +34,7 @@ def _gtf_attributes(text: str, path: str | Path = "", lineno: int | None = None)
         if quoted is not None:
             n_quoted += 1
             if "\\" in quoted:
-                quoted = _GTF_UNESCAPE.sub(r"\1", quoted)
+                quoted = _GTF_UNESCAPE.sub(lambda m: _UNESCAPED[m.group(1)], quoted)
         attrs.setdefault(key, quoted if quoted is not None else bare)
     # every '"' must open or close a value read above: one left over means a value was cut short
     quotes = text.count('"') if "\\" not in text else _GTF_ESCAPED.sub("", text).count('"')

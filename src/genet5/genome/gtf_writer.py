@@ -84,12 +84,14 @@ def escape_seqid(seqid: str) -> str:
                    for i, c in enumerate(seqid))
 
 
+_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
 def quote_value(value: str) -> str:
-    """An attribute value in quotes, its '\\' and '"' backslash-escaped (the usual convention,
-    which our reader undoes): a raw '"' (an ID from GFF3's ID=ab"c) would end the value early."""
-    if '"' in value or "\\" in value:
-        value = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{value}"'
+    """An attribute value in quotes, its '\\', '"', tab, newline and carriage return
+    backslash-escaped (the usual convention, which our reader undoes): a raw '"' (an ID from
+    GFF3's ID=ab"c) would end the value early, a raw tab or newline (GFF3's %09, %0A) the row."""
+    return f'"{value.translate(_ESCAPES)}"'
 
 
 def _attrs(gene: Gene, tx: Transcript | None) -> str:
