@@ -285,6 +285,21 @@ def test_pieces_with_too_few_genes_fall_back_to_the_whole_genome():
     assert key(fell_back) == key(whole)
 
 
+def test_pieces_with_too_few_genes_grow_before_the_whole_genome_trains():
+    """A seed pass that finds fewer than train_min_genes complete genes in its pieces decodes
+    larger pieces (sized by the genes it found), not the whole genome, where those are under
+    half of it; the last pass still decodes every record."""
+    from genet5.predict.eukaryote.decoder import training_pieces
+
+    records = [(f"r{s}", synthetic_genome(seed=s, genes=10)[0]) for s in (21, 22, 23, 24)]
+    settings = EukaryoteSettings(rounds=1, seed_min_codons=200, train_bases=4000, train_piece=2000, train_min_genes=4)
+    first = training_pieces(records, settings)
+    passes = []
+    find_genes(records, CODE, settings, on_round=lambda r, g: passes.append(len(g)))
+    assert len(first) == 2 and passes[0] > len(records)  # more pieces of 2 kb, not the 4 records whole
+    assert passes[1] == len(records)
+
+
 def test_gene_score_floor_drops_weak_genes_in_every_pass():
     seq, _ = synthetic_genome(seed=3, genes=8)
     settings = EukaryoteSettings(rounds=1, seed_min_codons=200, min_score=0.0, report_min_score=0.0)

@@ -32,8 +32,9 @@ per-base coding penalty on soft-masked bases (settings.softmask_penalty; `--soft
 default, counts soft-masked bases as repeats for the gene filter instead).
 
 Large genomes (over 2 x EukaryoteSettings.train_bases, 3 Mb) self-train on evenly spread pieces
-of about train_bases when the seed pass finds enough genes in them: every round but the last
-decodes the pieces, the last decodes every base (training_pieces).
+of about train_bases: every round but the last decodes the pieces, the last decodes every base
+(training_pieces). Where the seed pass finds too few genes in them (train_min_genes), the
+pieces grow to what the genes found say is needed, or the whole genome trains.
 
 Speed: each pass's Viterbi batches are decoded in worker processes (settings.workers, one per
 CPU up to four; viterbi_decoder.decode_jobs), with the same genes as one process.
@@ -324,7 +325,7 @@ def _find_genes(records, code, settings, starts, on_round, on_record, initial, m
     seeds = seed_orfs(records, code, settings.seed_min_codons, settings.seed_min_complexity)
     if not seeds:
         seeds = seed_orfs(records, code, 100, settings.seed_min_complexity)
-    repeats = None  # per record: repeats.RepeatCover of the repeats found in the genome itself
+    runs = repeats = None  # per record: the repeats' runs found in the genome itself, as repeats.RepeatCover
     if settings.max_repeat_share < 1:
         table = RepeatTable(records, settings.repeat_min_copies)
         runs = [table.runs(seq) for _, seq in records]
@@ -355,10 +356,7 @@ def _find_genes(records, code, settings, starts, on_round, on_record, initial, m
     rounds = settings.rounds if settings.use_self_training else 0
     pieces = training_pieces(records, settings) if rounds else None
     # what the passes before the last decode: the records, or pieces of them
-    train = records if pieces is None else [(seqid, records[k][1][a:b]) for seqid, k, a, b in pieces]
-    train_masks = masks if pieces is None or not masks else [cut_runs(masks[k], a, b) for _, k, a, b in pieces]
-    train_repeats = repeats if pieces is None or repeats is None else [
-        RepeatCover(cut_runs(runs[k], a, b)) for _, k, a, b in pieces]
+    train, train_masks, train_repeats = _training_set(records, masks, runs, repeats, pieces)
     sites = None
     if settings.site_model_weight > 0:  # the classifier's evidence changes only where it is adapted
         from genet5.predict.eukaryote.sites import load_site_model
@@ -374,10 +372,16 @@ def _find_genes(records, code, settings, starts, on_round, on_record, initial, m
         genes = decode(train, code, models, settings, starts, on_record, train_masks, sites, train_repeats)
     if models.prior is not None and models.prior.settings:  # the chosen species' own decoder settings, from round 1
         settings = replace(settings, **models.prior.settings)
-    if pieces is not None and sum(not (g.start_partial or g.end_partial) for found in genes for g in found) < settings.train_min_genes:
-        # too few genes in the pieces to learn from (a gene-poor genome): train on all of it
-        pieces, train, train_masks, train_repeats = None, records, masks, repeats
-        sites = _site_arrays(site_model, records, settings) if sites is not None else None
+    asked = settings.train_bases
+    while pieces is not None and (found := _complete_genes(genes)) < settings.train_min_genes:
+        # too few genes in the pieces to learn from (a gene-poor genome): pieces holding as many
+        # bases as the genes found say train_min_genes need (with a margin), or all of the genome
+        # where that is more than half of it. What is asked for grows by more than the margin
+        # each time (the pieces themselves may not: short records), so this ends.
+        asked = int(asked * settings.train_grow_margin * settings.train_min_genes / found) if found else 0
+        pieces = training_pieces(records, replace(settings, train_bases=asked)) if asked else None
+        train, train_masks, train_repeats = _training_set(records, masks, runs, repeats, pieces)
+        sites = _site_arrays(site_model, train, settings) if sites is not None else None
         genes = decode(train, code, models, settings, starts, on_record, train_masks, sites, train_repeats)
     if on_round:
         on_round(0, genes)
@@ -410,6 +414,21 @@ def _find_genes(records, code, settings, starts, on_round, on_record, initial, m
     if settings.report_min_score > settings.min_score:  # weak genes taught the rounds; they are not reported
         genes = [[g for g in found if g.score > settings.report_min_score] for found in genes]
     return genes, models
+
+
+def _complete_genes(genes: list[list[ViterbiGene]]) -> int:
+    return sum(not (g.start_partial or g.end_partial) for found in genes for g in found)
+
+
+def _training_set(records, masks, runs, repeats, pieces):
+    """(sequences, soft-masked runs, repeat covers) that the passes before the last decode: the
+    records themselves (pieces None) or the pieces (seqid, record index, start, end) cut from them."""
+    if pieces is None:
+        return records, masks, repeats
+    train = [(seqid, records[k][1][a:b]) for seqid, k, a, b in pieces]
+    train_masks = [cut_runs(masks[k], a, b) for _, k, a, b in pieces] if masks else masks
+    train_repeats = None if repeats is None else [RepeatCover(cut_runs(runs[k], a, b)) for _, k, a, b in pieces]
+    return train, train_masks, train_repeats
 
 
 def _prior_seed_models(prior, seeds, both, settings: EukaryoteSettings) -> GenomeModels:
