@@ -159,7 +159,7 @@ class EukaryoteSettings:
     # 0.492 -> 0.425 (about 100 genes each: under train_min_genes, so they train whole). With
     # the UTR states' dearer gene prior the Zymoseptoria seed pass finds 357 genes in its pieces
     # (was 447); on the pieces 0.379 / 0.516, whole 0.380 / 0.515 at 1.4x the CPU: floor 300.
-    # More bases (2026-12-06, session 44, Intel Xeon 2 cores, gene / exon F1, wall clock): on the
+    # More bases (2026-12-06, session 44, AMD EPYC 2 cores, gene / exon F1, wall clock): on the
     # whole Zymoseptoria genome (39.7 Mb, validation) 1.5 Mb 0.373 / 0.507 87 s, 3 Mb 0.378 /
     # 0.514 82 s, 6 Mb 0.382 / 0.517 90 s, 10 Mb 0.383 / 0.519 101 s, whole 0.384 / 0.521 234 s;
     # but at 6 Mb its chr 10+11 (3.3 Mb, the bench case) train whole and lose, 0.398 -> 0.390,
