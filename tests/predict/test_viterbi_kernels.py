@@ -89,3 +89,14 @@ def test_the_module_imports_without_numba(monkeypatch):
         monkeypatch.undo()
         importlib.reload(vk)
 
+
+
+def test_padded_base_codes_read_each_base_as_a_lookup_would():
+    seq = b"ACGTacgtNnRYkm-" * 3
+    codes = padded_base_codes(seq)
+    margin = (len(codes) - len(seq)) // 2
+    expected = [{"A": 0, "C": 1, "G": 2, "T": 3}.get(chr(b).upper(), 4) for b in seq]
+    assert codes.dtype == np.uint8 and margin > 0
+    assert codes[margin:-margin].tolist() == expected
+    assert set(codes[:margin].tolist()) == set(codes[-margin:].tolist()) == {4}
+    assert padded_base_codes(b"").tolist() == [4] * (2 * margin)
