@@ -270,6 +270,7 @@ def test_cut_site_arrays_read_that_piece_of_the_whole():
     piece = whole.cut(1000, 4000)
     dense, part = whole.dense(), piece.dense()
     assert piece.n == 3000
+    assert all(p.dtype == np.int32 for p in whole.pos.values())  # 4 bytes a candidate
     for k in SITE_KEYS:
         np.testing.assert_array_equal(part[k], dense[k][1000:4000])
 

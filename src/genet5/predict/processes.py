@@ -12,6 +12,9 @@ def in_processes(fn, items: list) -> list:
 
     if len(items) < 2 or "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
         return [fn(item) for item in items]  # (a daemonic process may not have children)
+    from genet5.memory import release_free_memory
+
+    release_free_memory()  # a forked child counts the parent's resident pages as its own: free ones too
     ctx = mp.get_context("fork")
     children = []
     for item in items[1:]:

@@ -535,11 +535,15 @@ def _site_arrays(site_model, records, settings: EukaryoteSettings) -> list:
     """Per record, the classifier's sparse site evidence (None for records too short for a gene)."""
     from genet5.predict.eukaryote.sites import SparseSites
 
+    from genet5.memory import release_free_memory
+
     threads = worker_count(settings.workers)  # the two strands at once
-    return [SparseSites(site_model, seq, settings.site_model_weight, settings.site_start_weight, threads=threads,
-                        stop_weight=settings.site_stop_weight, scan_penalty=settings.scan_penalty,
-                        scan_reach=settings.scan_reach)
-            if len(seq) >= settings.min_len else None for _, seq in records]
+    out = [SparseSites(site_model, seq, settings.site_model_weight, settings.site_start_weight, threads=threads,
+                       stop_weight=settings.site_stop_weight, scan_penalty=settings.scan_penalty,
+                       scan_reach=settings.scan_reach)
+           if len(seq) >= settings.min_len else None for _, seq in records]
+    release_free_memory()  # the blocks' dense arrays, freed, would stay as holes through the decoding
+    return out
 
 
 def for_gene_density(records, code: GeneticCode, settings: EukaryoteSettings) -> tuple[EukaryoteSettings, float, float]:

@@ -245,12 +245,14 @@ def _site_scores(model: SiteNet, seq: bytes, threads: int = 1) -> dict[str, np.n
 
 class SparseSites:
     """One sequence's site arrays kept as (positions, values) of their non-zero entries (a
-    candidate GT/GC, AG or ATG every few bases: ~3 bytes per base instead of 24), computed once
-    block by block and handed to the decoder as dense arrays one block at a time."""
+    candidate GT/GC, AG, ATG or stop every few bases: 0.46 entries a base over the eight arrays of
+    a fly chromosome, a 4-byte position and value each, ~3.7 bytes per base instead of 32),
+    computed once block by block and handed to the decoder as dense arrays one block at a time."""
 
     def __init__(self, model: SiteNet, seq: bytes, weight: float, start_weight: float, block: int = 1 << 21,
                  threads: int = 1, stop_weight: float = 1.0, scan_penalty: float = 0.0, scan_reach: int = 60):
         self.n = len(seq)
+        pos_type = np.int32 if self.n < 2**31 else np.int64  # 4 bytes a candidate, not 8
         keys = SITE_KEYS + (STOP_KEYS if STOP in model.readout and stop_weight else ())
         parts: dict[str, list] = {k: [] for k in keys}
         for lo in range(0, self.n, block):
@@ -270,9 +272,13 @@ class SparseSites:
             for k in keys:
                 v = dense[k]
                 nz = np.flatnonzero(v)
-                parts[k].append((nz + lo, v[nz]))
-        self.pos = {k: np.concatenate([p for p, _ in v]) if v else np.zeros(0, np.int64) for k, v in parts.items()}
-        self.val = {k: np.concatenate([x for _, x in v]) if v else np.zeros(0, np.float32) for k, v in parts.items()}
+                parts[k].append(((nz + lo).astype(pos_type), v[nz]))
+        self.pos, self.val = {}, {}
+        for k in keys:  # one key's blocks joined and released at a time: the parts are not held twice
+            blocks = parts.pop(k)
+            self.pos[k] = np.concatenate([p for p, _ in blocks]) if blocks else np.zeros(0, pos_type)
+            self.val[k] = np.concatenate([x for _, x in blocks]) if blocks else np.zeros(0, np.float32)
+            del blocks
 
     def cut(self, lo: int, hi: int) -> "SparseSites":
         """The arrays of bases lo .. hi - 1, as those of that piece of the sequence (the scores
