@@ -270,3 +270,20 @@ def test_kept_trunk_features_stay_within_their_budget():
     with sites.keep_trunk_features(budget=1000):  # less than one block's features
         oriented_site_llr(model, codes)
         assert len(sites._trunk_cache) == 0 and sites._trunk_cache_bytes == 0  # nothing kept
+
+
+def test_dropped_trunk_features_are_released_and_no_more_are_kept():
+    from genet5.predict.eukaryote import sites
+
+    rng = np.random.default_rng(8)
+    model = load_site_model()
+    codes = base_codes(random_dna(5000, rng))
+    with sites.keep_trunk_features():
+        oriented_site_llr(model, codes)
+        assert len(sites._trunk_cache) == 1 and sites._trunk_cache_bytes > 0
+        sites.drop_trunk_features()
+        assert len(sites._trunk_cache) == 0 and sites._trunk_cache_bytes == 0
+        oriented_site_llr(model, codes)  # scored again, not kept: no later pass would read it
+        assert len(sites._trunk_cache) == 0
+    assert sites._trunk_cache is None
+    sites.drop_trunk_features()  # outside the block: nothing to drop

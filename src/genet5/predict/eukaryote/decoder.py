@@ -402,14 +402,18 @@ def _find_genes(records, code, settings, starts, on_round, on_record, initial, m
         if on_round:
             on_round(r, genes)
         if sites is not None and r == settings.site_adapt_round and r < rounds:
+            from genet5.predict.eukaryote.sites import drop_trunk_features
+
             tuned = _adapted_model(site_model, train, genes, settings)
             if tuned is not None:
                 site_model = tuned
-                if pieces is None:
+                if pieces is None:  # the trunk's features of every block come from the cache
                     sites = _site_arrays(tuned, records, settings)
                 else:  # every record scored once; the pieces read their part of it
+                    drop_trunk_features()  # the pieces' blocks: the records' own are other blocks
                     whole_sites = _site_arrays(tuned, records, settings)
                     sites = [whole_sites[k].cut(a, b) for _, k, a, b in pieces]
+            drop_trunk_features()  # no later pass scores sites with the trunk's cached features
     models.single_orf_fraction, models.compactness, models.lower_case_share = density, compactness, lower
     if settings.report_min_score > settings.min_score:  # weak genes taught the rounds; they are not reported
         genes = [[g for g in found if g.score > settings.report_min_score] for found in genes]

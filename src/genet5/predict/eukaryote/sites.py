@@ -103,6 +103,19 @@ def keep_trunk_features(budget: int = TRUNK_CACHE_BYTES):
         _trunk_cache, _trunk_cache_bytes, _trunk_budget = outer
 
 
+def drop_trunk_features() -> None:
+    """Empties keep_trunk_features' cache and stores nothing more in it (until the block ends):
+    for when no later pass reads the blocks it holds (up to TRUNK_CACHE_BYTES through the rest
+    of the decoding otherwise)."""
+    global _trunk_cache_bytes, _trunk_budget
+    if _trunk_cache is not None and _trunk_cache:
+        from genet5.memory import release_free_memory
+
+        _trunk_cache.clear()
+        release_free_memory()
+    _trunk_cache_bytes = _trunk_budget = 0
+
+
 def _trunk_digest(model: SiteNet) -> bytes:
     h = hashlib.blake2b(digest_size=16)
     for p in model.trunk.parameters():
