@@ -241,11 +241,24 @@ def test_training_pieces_spread_over_the_genome_and_fit_inside_records():
     assert planned_bases(records, replace(settings, train_bases=0)) == 14700 * (settings.rounds + 1)
 
 
+def test_training_bases_take_a_share_of_large_genomes_up_to_a_cap():
+    from genet5.predict.eukaryote.decoder import training_bases, training_pieces
+
+    records = [("a", b"A" * 50_000), ("b", b"C" * 50_000)]
+    settings = EukaryoteSettings(train_bases=3000, train_piece=1000, train_share=0.1, train_max_bases=8000)
+    assert training_bases(records, settings) == 8000  # 10% is 10 kb: capped
+    assert training_bases(records, replace(settings, train_max_bases=0)) == 10_000  # 0: no cap
+    assert training_bases(records, replace(settings, train_share=0.01)) == 3000  # 1 kb: the floor
+    assert training_bases(records, replace(settings, train_bases=0)) == 0  # whole genome
+    assert sum(b - a for *_, a, b in training_pieces(records, settings)) == 8000
+
+
 def test_self_training_on_pieces_decodes_every_record_in_the_last_pass():
     """With train_bases set, the rounds before the last decode pieces of the genome; the last
     decodes every record whole, with models learned on the pieces' genes."""
     records = [(f"r{s}", synthetic_genome(seed=s, genes=10)[0]) for s in (11, 12, 13)]
-    settings = EukaryoteSettings(rounds=2, seed_min_codons=200, train_bases=9000, train_piece=3000, train_min_genes=1)
+    settings = EukaryoteSettings(rounds=2, seed_min_codons=200, train_bases=9000, train_piece=3000, train_min_genes=1,
+                                 train_share=0.0)
     passes, reported = [], []
     genes, _ = find_genes(records, CODE, settings, on_round=lambda r, g: passes.append(len(g)),
                           on_record=lambda seqid, n: reported.append(n))
@@ -277,7 +290,8 @@ def test_cut_site_arrays_read_that_piece_of_the_whole():
 
 def test_pieces_with_too_few_genes_fall_back_to_the_whole_genome():
     records = [(f"r{s}", synthetic_genome(seed=s, genes=10)[0]) for s in (11, 12, 13)]
-    settings = EukaryoteSettings(rounds=2, seed_min_codons=200, train_bases=9000, train_piece=3000, train_min_genes=10**6)
+    settings = EukaryoteSettings(rounds=2, seed_min_codons=200, train_bases=9000, train_piece=3000, train_min_genes=10**6,
+                                 train_share=0.0)
     passes = []
     fell_back, _ = find_genes(records, CODE, settings, on_round=lambda r, g: passes.append(len(g)))
     assert passes == [len(records)] * 3
@@ -293,12 +307,28 @@ def test_pieces_with_too_few_genes_grow_before_the_whole_genome_trains():
     from genet5.predict.eukaryote.decoder import training_pieces
 
     records = [(f"r{s}", synthetic_genome(seed=s, genes=10)[0]) for s in (21, 22, 23, 24)]
-    settings = EukaryoteSettings(rounds=1, seed_min_codons=200, train_bases=4000, train_piece=2000, train_min_genes=4)
+    settings = EukaryoteSettings(rounds=1, seed_min_codons=200, train_bases=4000, train_piece=2000, train_min_genes=4,
+                                 train_share=0.0)
     first = training_pieces(records, settings)
     passes = []
     find_genes(records, CODE, settings, on_round=lambda r, g: passes.append(len(g)))
     assert len(first) == 2 and passes[0] > len(records)  # more pieces of 2 kb, not the 4 records whole
     assert passes[1] == len(records)
+
+
+def test_growing_pieces_stop_at_the_cap_on_training_bases():
+    """A gene-poor genome's pieces grow no further than train_max_bases: the passes before the
+    last decode pieces of that many bases, not the whole genome."""
+    from genet5.predict.eukaryote.decoder import training_pieces
+
+    records = [(f"r{s}", synthetic_genome(seed=s, genes=10)[0]) for s in (21, 22, 23, 24)]
+    settings = EukaryoteSettings(rounds=1, seed_min_codons=200, train_bases=4000, train_piece=2000,
+                                 train_min_genes=10**6, train_max_bases=6000, train_share=0.0)
+    passes = []
+    find_genes(records, CODE, settings, on_round=lambda r, g: passes.append(len(g)))
+    capped = training_pieces(records, settings, 6000)
+    assert sum(len(s) for _, s in records) > 2 * 6000 and len(capped) == 3
+    assert passes == [3, len(records)]  # the capped pieces (not the 4 records whole), then the last pass
 
 
 def test_gene_score_floor_drops_weak_genes_in_every_pass():

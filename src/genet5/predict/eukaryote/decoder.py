@@ -32,9 +32,11 @@ per-base coding penalty on soft-masked bases (settings.softmask_penalty; `--soft
 default, counts soft-masked bases as repeats for the gene filter instead).
 
 Large genomes (over 2 x EukaryoteSettings.train_bases, 3 Mb) self-train on evenly spread pieces
-of about train_bases: every round but the last decodes the pieces, the last decodes every base
-(training_pieces). Where the seed pass finds too few genes in them (train_min_genes), the
-pieces grow to what the genes found say is needed, or the whole genome trains.
+of about train_bases (or train_share of the genome where that is more, at most train_max_bases):
+every round but the last decodes the pieces, the last decodes every base (training_pieces).
+Where the seed pass finds too few genes in them (train_min_genes), the pieces grow to what the
+genes found say is needed, up to train_max_bases, or the whole genome trains where that is over
+half of it.
 
 Speed: each pass's Viterbi batches are decoded in worker processes (settings.workers, one per
 CPU up to four; viterbi_decoder.decode_jobs), with the same genes as one process.
@@ -372,14 +374,19 @@ def _find_genes(records, code, settings, starts, on_round, on_record, initial, m
         genes = decode(train, code, models, settings, starts, on_record, train_masks, sites, train_repeats)
     if models.prior is not None and models.prior.settings:  # the chosen species' own decoder settings, from round 1
         settings = replace(settings, **models.prior.settings)
-    asked = settings.train_bases
+    asked = training_bases(records, settings)
     while pieces is not None and (found := _complete_genes(genes)) < settings.train_min_genes:
         # too few genes in the pieces to learn from (a gene-poor genome): pieces holding as many
-        # bases as the genes found say train_min_genes need (with a margin), or all of the genome
-        # where that is more than half of it. What is asked for grows by more than the margin
-        # each time (the pieces themselves may not: short records), so this ends.
-        asked = int(asked * settings.train_grow_margin * settings.train_min_genes / found) if found else 0
-        pieces = training_pieces(records, replace(settings, train_bases=asked)) if asked else None
+        # bases as the genes found say train_min_genes need (with a margin), at most
+        # train_max_bases, or all of the genome where that is more than half of it. What is asked
+        # for grows by more than the margin each time (the pieces themselves may not: short
+        # records) until it reaches the cap, so this ends.
+        if asked >= _max_training_bases(settings):
+            break
+        grown = asked * settings.train_grow_margin * settings.train_min_genes / found if found else float("inf")
+        asked = min(grown, _max_training_bases(settings))
+        asked = int(asked) if asked < float("inf") else 0  # 0: the whole genome
+        pieces = training_pieces(records, settings, asked)
         train, train_masks, train_repeats = _training_set(records, masks, runs, repeats, pieces)
         sites = _site_arrays(site_model, train, settings) if sites is not None else None
         genes = decode(train, code, models, settings, starts, on_record, train_masks, sites, train_repeats)
@@ -489,16 +496,31 @@ def with_long_introns(genes: list[list[ViterbiGene]], settings: EukaryoteSetting
     return replace(settings, intron_long_classes=True, gene_logp=settings.intron_long_gene_logp)
 
 
-def training_pieces(records: list[tuple[str, bytes]], settings: EukaryoteSettings) -> list[tuple[str, int, int, int]] | None:
-    """Pieces (seqid, record index, start, end; 0-based half-open) of about settings.train_piece
-    bases each, about settings.train_bases in all, evenly spread over the genome (records laid
-    end to end), for the self-training passes; None: the genome is small enough to train on whole
-    (at most 2 x train_bases, or train_bases 0)."""
+def training_bases(records: list[tuple[str, bytes]], settings: EukaryoteSettings) -> int:
+    """Bases the self-training passes read: train_bases, or train_share of a larger genome, at
+    most train_max_bases (0: the whole genome)."""
+    if settings.train_bases <= 0:
+        return 0
     total = sum(len(s) for _, s in records)
-    if settings.train_bases <= 0 or total <= 2 * settings.train_bases:
+    return int(min(max(settings.train_bases, settings.train_share * total), _max_training_bases(settings)))
+
+
+def _max_training_bases(settings: EukaryoteSettings) -> float:
+    return settings.train_max_bases if settings.train_max_bases > 0 else float("inf")
+
+
+def training_pieces(records: list[tuple[str, bytes]], settings: EukaryoteSettings,
+                    bases: int | None = None) -> list[tuple[str, int, int, int]] | None:
+    """Pieces (seqid, record index, start, end; 0-based half-open) of about settings.train_piece
+    bases each, about `bases` in all (training_bases by default), evenly spread over the genome
+    (records laid end to end), for the self-training passes; None: the genome is small enough to
+    train on whole (at most 2 x bases, or bases 0)."""
+    total = sum(len(s) for _, s in records)
+    bases = training_bases(records, settings) if bases is None else bases
+    if bases <= 0 or total <= 2 * bases:
         return None
     size = max(settings.train_piece, settings.min_len)
-    n = max(1, -(-settings.train_bases // size))
+    n = max(1, -(-bases // size))
     ends = np.cumsum([len(s) for _, s in records])
     out = []
     for i in range(n):

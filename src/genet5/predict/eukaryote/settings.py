@@ -165,6 +165,15 @@ class EukaryoteSettings:
     # but at 6 Mb its chr 10+11 (3.3 Mb, the bench case) train whole and lose, 0.398 -> 0.390,
     # and every genome of 3-12 Mb takes up to 2.8x the decoding: kept at 1.5 Mb.
     train_bases: int = 1_500_000
+    # Larger genomes train on this share of themselves when that is more than train_bases (over
+    # 15 Mb at 0.1), and never on more than train_max_bases (pieces that grow for
+    # train_min_genes stop there too; 0: no cap). Whole Zymoseptoria genome (39.7 Mb,
+    # validation; 2026-12-06, session 45, AMD EPYC 2 cores; gene / exon F1, wall clock): share 0
+    # (1.5 Mb) 0.373 / 0.507 79 s, 0.1 (4.0 Mb) 0.383 / 0.517 88 s, 0.15 0.382 / 0.517 103 s,
+    # 0.25 (9.9 Mb) 0.383 / 0.519 110 s; the 10 Mb cap: its whole genome 0.384 (session 44,
+    # above) adds 0.001 at 2.3x the time of 10 Mb. Every validation input under 15 Mb is as before.
+    train_share: float = 0.1
+    train_max_bases: int = 10_000_000
     train_piece: int = 200_000
     train_min_genes: int = 300
     # Pieces that hold too few genes grow to (bases of the pieces) x train_grow_margin x
