@@ -51,6 +51,29 @@ def test_runs_read_in_blocks_equal_runs_read_at_once():
     assert table.runs(seq, block=1000) == table.runs(seq) and len(table.runs(seq)) >= 12
 
 
+def test_repeated_windows_are_those_of_a_plain_table_lookup():
+    """The prefix filter before the sorted table's look-up finds exactly the windows whose
+    k-mer is repeated, also where a single-copy k-mer shares a repeated one's prefix."""
+    rng = np.random.default_rng(3)
+    element = _random(rng, 200)
+    near = bytearray(element)
+    for i in range(K - 1, len(near), K):  # each k-mer's last base changed: same prefixes, other k-mers
+        near[i] = b"ACGT"[(b"ACGT".index(near[i]) + 1) % 4]
+    seq = b"".join([_random(rng, 500), element, _random(rng, 400), element, _random(rng, 300), element,
+                    _random(rng, 600), bytes(near), _random(rng, 500)])
+    table = RepeatTable([("a", seq)])
+    h, valid = canonical_kmers(seq)
+    hit = valid & np.isin(h, table.repeated)
+    covered = np.zeros(len(seq), dtype=bool)
+    for i in np.flatnonzero(hit):
+        covered[i : i + K] = True
+    from_runs = np.zeros(len(seq), dtype=bool)
+    for a, b in table.runs(seq):
+        from_runs[a:b] = True
+    assert table.prefixes[h[np.flatnonzero(~hit)] >> np.uint32(2 * K - repeats._PREFIX_BITS)].any()
+    assert np.array_equal(from_runs, covered) and covered.sum() >= 3 * 200
+
+
 def test_repeat_share_of_coding_segments_counts_masked_bases():
     cover = RepeatCover([(10, 20), (30, 35)])  # 0-based half-open: 1-based 11..20 and 31..35
     mask = np.zeros(50, dtype=bool)

