@@ -14,6 +14,7 @@ from genet5.genome.fasta import RecordSequence, read_fasta
 from genet5.genome.readers import load_annotation
 from genet5.genome.models import Annotation, GenomeFormatError, first_line_of
 from genet5.genome.validate import check_sequences, include_stop_codons
+from genet5.memory import cyclic_gc_paused
 
 
 @dataclass
@@ -33,7 +34,8 @@ def _load_pair(ref_path, pred_path, strict: bool) -> tuple[Annotation, Annotatio
     sizes = [Path(p).stat().st_size if Path(p).is_file() else 0 for p in (ref_path, pred_path)]
     if min(sizes) < _PARALLEL_LOAD_BYTES or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
         return load_annotation(ref_path, strict=strict), load_annotation(pred_path, strict=strict)
-    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork")) as pool:
+    # the prediction comes back pickled, unpickled by the pool's thread: no collections meanwhile
+    with cyclic_gc_paused(), ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork")) as pool:
         pending = pool.submit(load_annotation, pred_path, strict)
         ref = load_annotation(ref_path, strict=strict)
         return ref, pending.result()

@@ -99,14 +99,17 @@ def sniff_format(path: str | Path) -> str:
 
 def read_annotation(path: str | Path, fmt: str | None = None, strict: bool = False) -> Annotation:
     """Read a GFF3 or GTF file (plain or gzip) into an Annotation."""
-    fmt = fmt or sniff_format(path)
-    if fmt == "gtf":
-        from .gtf import read_gtf  # it reads rows with this module's helpers
+    from genet5.memory import cyclic_gc_paused
 
-        return read_gtf(path)
-    if fmt == "gff3":
+    fmt = fmt or sniff_format(path)
+    if fmt not in ("gtf", "gff3"):
+        raise ValueError(f"unknown annotation format {fmt!r}")
+    with cyclic_gc_paused():  # hundreds of thousands of objects that all stay alive
+        if fmt == "gtf":
+            from .gtf import read_gtf  # it reads rows with this module's helpers
+
+            return read_gtf(path)
         return read_gff3(path, strict=strict)
-    raise ValueError(f"unknown annotation format {fmt!r}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ def load_annotation(path: str | Path, strict: bool = False) -> Annotation:
     """GFF3, GTF (sniffed) or a GenBank flat file (by its LOCUS line)."""
     if is_genbank(path):
         from genet5.genome.genbank import read_genbank
+        from genet5.memory import cyclic_gc_paused
 
-        return read_genbank(path)[0]
+        with cyclic_gc_paused():  # as read_annotation: many objects that all stay alive
+            return read_genbank(path)[0]
     return read_annotation(path, strict=strict)
