@@ -5,6 +5,7 @@ statistics and recover the planted exon chains, with every prediction a valid ge
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -310,10 +311,16 @@ def test_pieces_with_too_few_genes_grow_before_the_whole_genome_trains():
     settings = EukaryoteSettings(rounds=1, seed_min_codons=200, train_bases=4000, train_piece=2000, train_min_genes=4,
                                  train_share=0.0)
     first = training_pieces(records, settings)
-    passes = []
-    find_genes(records, CODE, settings, on_round=lambda r, g: passes.append(len(g)))
+    passes, events = [], []
+    find_genes(records, CODE, settings, on_round=lambda r, g: passes.append(len(g)),
+               on_record=lambda seqid, n: events.append(("decoded", n)), on_replan=lambda n: events.append(("plan", n)))
     assert len(first) == 2 and passes[0] > len(records)  # more pieces of 2 kb, not the 4 records whole
     assert passes[1] == len(records)
+    # progress: the first seed pass read the first pieces; the plan made when they grew is what
+    # every pass after it decodes
+    at = max(i for i, (kind, _) in enumerate(events) if kind == "plan")
+    assert sum(n for kind, n in events[:at] if kind == "decoded") == sum(b - a for *_, a, b in first)
+    assert sum(n for _, n in events[at + 1 :]) == events[at][1]
 
 
 def test_growing_pieces_stop_at_the_cap_on_training_bases():
@@ -329,6 +336,27 @@ def test_growing_pieces_stop_at_the_cap_on_training_bases():
     capped = training_pieces(records, settings, 6000)
     assert sum(len(s) for _, s in records) > 2 * 6000 and len(capped) == 3
     assert passes == [3, len(records)]  # the capped pieces (not the 4 records whole), then the last pass
+
+
+def test_progress_of_a_genome_whose_pieces_grow_ends_at_its_length(monkeypatch):
+    """`genet5 predict`'s progress (bases, scaled to the genome) ends at the genome's length
+    where the training pieces grow, not past it."""
+    from genet5.predict import selftrained
+    from genet5.predict.eukaryote import decoder
+
+    records = [(f"r{s}", synthetic_genome(seed=s, genes=10)[0]) for s in (21, 22, 23, 24)]
+    settings = EukaryoteSettings(rounds=1, seed_min_codons=200, train_bases=4000, train_piece=2000, train_min_genes=4,
+                                 train_share=0.0)
+    monkeypatch.setattr(decoder, "EukaryoteSettings", lambda **kw: replace(settings, **kw))
+    cfg = SimpleNamespace(min_gene_length=settings.min_len, workers=1, min_score=None, species="auto",
+                          genetic_code=1, softmask=False)
+    monkeypatch.setattr(selftrained, "start_codon_set", lambda cfg: None)
+    finder = selftrained.SelfTrainedDecoder(cfg)
+    for seqid, seq in records:
+        finder.add(SimpleNamespace(id=seqid, seq=seq, mask=[]))
+    shown = []
+    finder.finish(on_bases=shown.append)
+    assert sum(shown) == pytest.approx(sum(len(s) for _, s in records))
 
 
 def test_gene_score_floor_drops_weak_genes_in_every_pass():

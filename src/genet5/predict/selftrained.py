@@ -33,15 +33,23 @@ class SelfTrainedDecoder:
             settings = replace(settings, prior_weight=0.0)
         elif cfg.species != "auto":
             settings = replace(settings, prior_name=cfg.species)
-        # progress in genome bases: each pass decodes the genome or its training pieces
-        scale = sum(len(seq) for _, seq in self.records) / max(planned_bases(self.records, settings), 1)
+        # progress in genome bases: each pass decodes the genome or its training pieces, so the
+        # bases decoded are scaled to end at the genome's length (rescaled if the pieces grow)
+        genome = sum(len(seq) for _, seq in self.records)
+        scale, shown = genome / max(planned_bases(self.records, settings), 1), 0.0
 
         def on_record(seqid: str, bases: int) -> None:
+            nonlocal shown
+            shown += bases * scale
             if on_bases is not None:
                 on_bases(bases * scale)
 
+        def on_replan(bases: int) -> None:
+            nonlocal scale
+            scale = max(genome - shown, 0.0) / max(bases, 1)
+
         genes, models = find_genes(self.records, genetic_code(cfg.genetic_code), settings, starts=start_codon_set(cfg),
-                                   on_record=on_record, masks=self.masks if cfg.softmask else None)
+                                   on_record=on_record, masks=self.masks if cfg.softmask else None, on_replan=on_replan)
         mode = ""
         if models.single_orf_fraction is not None:  # which settings the genome's gene density chose
             t = models.compactness

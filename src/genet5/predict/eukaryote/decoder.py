@@ -294,19 +294,21 @@ def gene_hmm(code: GeneticCode, models: GenomeModels, settings: EukaryoteSetting
 
 def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: EukaryoteSettings | None = None,
                starts=None, on_round=None, on_record=None, initial: GenomeModels | None = None,
-               masks: list[list[tuple[int, int]]] | None = None, site_model=None) -> tuple[list[list[ViterbiGene]], GenomeModels]:
+               masks: list[list[tuple[int, int]]] | None = None, site_model=None,
+               on_replan=None) -> tuple[list[list[ViterbiGene]], GenomeModels]:
     """Genes of every record (genome-wide self-training), and the models of the last round.
     `on_round(round, genes)` is called after each decoding pass (benchmarks; genes of the
     training pieces, not of the records, in passes on pieces: settings.train_bases),
     `on_record(seqid, bases)` after each record (or piece) of each pass (progress; planned_bases
-    gives the total); `initial` replaces the seed models; `masks`, per record, its soft-masked
+    gives the total; `on_replan(bases)` where the training pieces grow: the bases of every
+    pass from there on, the grown pieces' seed pass included); `initial` replaces the seed models; `masks`, per record, its soft-masked
     runs: counted as repeats by the gene filter (settings.max_repeat_share) and, with
     settings.softmask_penalty, made dearer for coding states (ignored where they hold nearly
     every base: a genome written in lower case, repeats.lower_case_share); `site_model`,
     the splice-site classifier to use when settings.site_model_weight is set (default: the
     bundled one)."""
     settings = settings or EukaryoteSettings()
-    args = (records, code, settings, starts, on_round, on_record, initial, masks, site_model)
+    args = (records, code, settings, starts, on_round, on_record, initial, masks, site_model, on_replan)
     if settings.site_model_weight <= 0:
         return _find_genes(*args)
     from genet5.predict.eukaryote.sites import keep_trunk_features
@@ -315,7 +317,7 @@ def find_genes(records: list[tuple[str, bytes]], code: GeneticCode, settings: Eu
         return _find_genes(*args)
 
 
-def _find_genes(records, code, settings, starts, on_round, on_record, initial, masks, site_model):
+def _find_genes(records, code, settings, starts, on_round, on_record, initial, masks, site_model, on_replan):
     settings = replace(settings, workers=worker_count(settings.workers))  # chosen once, by the load at the start
     lower = lower_case_share(records, masks)
     if lower is not None:
@@ -387,6 +389,8 @@ def _find_genes(records, code, settings, starts, on_round, on_record, initial, m
         asked = min(grown, _max_training_bases(settings))
         asked = int(asked) if asked < float("inf") else 0  # 0: the whole genome
         pieces = training_pieces(records, settings, asked)
+        if on_replan:
+            on_replan(_planned(records, pieces, rounds))
         train, train_masks, train_repeats = _training_set(records, masks, runs, repeats, pieces)
         sites = _site_arrays(site_model, train, settings) if sites is not None else None
         genes = decode(train, code, models, settings, starts, on_record, train_masks, sites, train_repeats)
@@ -539,9 +543,13 @@ def planned_bases(records: list[tuple[str, bytes]], settings: EukaryoteSettings 
     """Bases find_genes decodes over all its passes (for progress): every record each pass, or
     the training pieces in the passes before the last."""
     settings = settings or EukaryoteSettings()
-    genome = sum(len(s) for _, s in records)
     rounds = settings.rounds if settings.use_self_training else 0
-    pieces = training_pieces(records, settings) if rounds else None
+    return _planned(records, training_pieces(records, settings) if rounds else None, rounds)
+
+
+def _planned(records, pieces, rounds: int) -> int:
+    """Bases of a seed pass and `rounds` rounds: on `pieces` but the last, or every record."""
+    genome = sum(len(s) for _, s in records)
     if pieces is None:
         return genome * (rounds + 1)
     return sum(b - a for *_, a, b in pieces) * rounds + genome
