@@ -254,6 +254,22 @@ def test_training_bases_take_a_share_of_large_genomes_up_to_a_cap():
     assert sum(b - a for *_, a, b in training_pieces(records, settings)) == 8000
 
 
+def test_training_pieces_of_a_draft_of_short_contigs_hold_the_bases_asked_for():
+    """Where the records are shorter than a piece (a draft's contigs), a piece runs on through the
+    next records: the pieces hold about the bases asked for, not a contig's length each."""
+    from genet5.predict.eukaryote.decoder import training_pieces
+
+    lengths = [300 + 97 * (i % 7) for i in range(120)]  # 300-882 bp contigs, 69 kb
+    records = [(f"c{i}", b"A" * n) for i, n in enumerate(lengths)]
+    settings = EukaryoteSettings(train_bases=20_000, train_piece=5000, train_share=0.0, min_len=100)
+    pieces = training_pieces(records, settings)
+    assert sum(b - a for *_, a, b in pieces) == 20_000  # 4 pieces of 5 kb, each over several contigs
+    assert all(0 <= a < b <= len(records[k][1]) and records[k][0] == sid for sid, k, a, b in pieces)
+    keys = [(k, a) for _, k, a, _ in pieces]
+    assert keys == sorted(keys) and len({k for k, _ in keys}) == len(keys)  # no record twice
+    assert pieces[0][1] > 0 and pieces[-1][1] < len(records) - 1  # spread over the draft
+
+
 def test_self_training_on_pieces_decodes_every_record_in_the_last_pass():
     """With train_bases set, the rounds before the last decode pieces of the genome; the last
     decodes every record whole, with models learned on the pieces' genes."""

@@ -528,14 +528,29 @@ def training_pieces(records: list[tuple[str, bytes]], settings: EukaryoteSetting
     ends = np.cumsum([len(s) for _, s in records])
     out = []
     for i in range(n):
-        at = (2 * i + 1) * total // (2 * n) - size // 2  # centred in its n-th of the genome
+        at = max(0, (2 * i + 1) * total // (2 * n) - size // 2)  # centred in its n-th of the genome
         k = int(np.searchsorted(ends, at, side="right"))
         first = int(ends[k - 1]) if k else 0
-        a = max(0, at - first)
-        b = min(len(records[k][1]), a + size)
-        a = max(0, b - size)
-        if not out or out[-1][1] != k or out[-1][3] <= a:
-            out.append((records[k][0], k, a, b))
+        if len(records[k][1]) >= size:  # a piece inside one record
+            b = min(len(records[k][1]), at - first + size)
+            a = max(0, b - size)
+            if not out or out[-1][1] != k or out[-1][3] <= a:
+                out.append((records[k][0], k, a, b))
+            continue
+        # records shorter than a piece (a draft's contigs): this one from `at` on and the next
+        # ones until the piece's bases are taken, so the pieces hold the bases asked for (one
+        # piece a record made them a contig's length each: 4 Mb asked of a draft of 5-40 kb
+        # contigs gave 0.56 Mb)
+        a, left = at - first, size
+        while left > 0 and k < len(records):
+            b = min(len(records[k][1]), a + left)
+            left -= b - a
+            if out and out[-1][1] == k and out[-1][3] >= a:  # meets the piece before in this record: one piece
+                _, _, a0, b0 = out.pop()
+                a, b = min(a, a0), max(b, b0)
+            if b > a:
+                out.append((records[k][0], k, a, b))
+            k, a = k + 1, 0
     return out
 
 
