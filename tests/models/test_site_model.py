@@ -215,3 +215,23 @@ def test_the_bundled_model_has_a_stop_readout_and_its_other_readouts_load_alone(
     assert bundled.config.stop_readout and bundled.config.prior_logit_stop < 0
     plain = SiteNet(SiteConfig(**{k: v for k, v in vars(bundled.config).items() if k not in ("stop_readout", "prior_logit_stop")}))
     plain.load_state_dict({k: v for k, v in bundled.state_dict().items() if not k.startswith("readout.stop.")})
+
+
+def test_short_sequences_scored_together_get_their_own_scores():
+    """sparse_sites_of joins short sequences with runs of N and cuts the scores apart: each gets
+    the candidates and scores it gets scored alone (up to float sums in other kernel sizes), the
+    start scan included, and a long sequence is scored alone."""
+    from genet5.predict.eukaryote.sites import SparseSites, sparse_sites_of
+
+    model = load_site_model()
+    rng = np.random.default_rng(5)
+    seqs = [bytes(rng.choice(np.frombuffer(b"ACGT", dtype=np.uint8), size=n)) for n in (900, 3000, 150, 5000, 40_000)]
+    seqs[1] = b"ATGAAAATG" + seqs[1][9:]  # a shadowed start at a sequence's first bases
+    options = dict(stop_weight=1.0, scan_penalty=-2.0, scan_reach=60)
+    together = sparse_sites_of(model, seqs, 1.0, 0.5, batch_bases=40_000, **options)
+    for seq, got in zip(seqs, together):
+        alone = SparseSites(model, seq, 1.0, 0.5, **options)
+        assert got.n == len(seq)
+        for key in alone.pos:
+            np.testing.assert_array_equal(got.pos[key], alone.pos[key])
+            np.testing.assert_allclose(got.val[key], alone.val[key], rtol=1e-4, atol=1e-4)

@@ -582,15 +582,17 @@ def _adapted_model(site_model, records, genes, settings: EukaryoteSettings):
 
 def _site_arrays(site_model, records, settings: EukaryoteSettings) -> list:
     """Per record, the classifier's sparse site evidence (None for records too short for a gene)."""
-    from genet5.predict.eukaryote.sites import SparseSites
-
     from genet5.memory import release_free_memory
+    from genet5.predict.eukaryote.sites import sparse_sites_of
 
     threads = worker_count(settings.workers)  # the two strands at once
-    out = [SparseSites(site_model, seq, settings.site_model_weight, settings.site_start_weight, threads=threads,
-                       stop_weight=settings.site_stop_weight, scan_penalty=settings.scan_penalty,
-                       scan_reach=settings.scan_reach)
-           if len(seq) >= settings.min_len else None for _, seq in records]
+    scored = [k for k, (_, seq) in enumerate(records) if len(seq) >= settings.min_len]
+    arrays = sparse_sites_of(site_model, [records[k][1] for k in scored], settings.site_model_weight,
+                             settings.site_start_weight, threads=threads, stop_weight=settings.site_stop_weight,
+                             scan_penalty=settings.scan_penalty, scan_reach=settings.scan_reach)
+    out: list = [None] * len(records)
+    for k, arr in zip(scored, arrays):
+        out[k] = arr
     release_free_memory()  # the blocks' dense arrays, freed, would stay as holes through the decoding
     return out
 
