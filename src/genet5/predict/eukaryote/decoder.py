@@ -177,8 +177,10 @@ def decode(records: list[tuple[str, bytes]], code: GeneticCode, models: GenomeMo
     workers = worker_count(settings.workers)
     out: list[list[ViterbiGene]] = [[] for _ in records]
     pool: list[tuple[int, int, RegionJob]] = []  # (record, where the job's sequence starts in it, job)
+    pooled = 0  # bases of the pool's regions (kept as they come: a draft's thousands of contigs)
 
     def flush() -> None:
+        nonlocal pooled
         found = decode_jobs([job for *_, job in pool], hmm, code, min_len=settings.min_len, min_score=settings.min_score,
                             batch_bases=POOL_BASES, workers=workers)
         for (k, shift, _), genes in zip(pool, found):
@@ -188,12 +190,14 @@ def decode(records: list[tuple[str, bytes]], code: GeneticCode, models: GenomeMo
                 if repeats is None or repeats[k].share(g.cds) <= settings.max_repeat_share:
                     out[k].append(g)
         pool.clear()
+        pooled = 0
 
     for k, (seqid, seq) in enumerate(records):
         if len(seq) >= settings.min_len:
             for shift, job in _record_jobs(seq, models, settings, masks[k] if masks else (), sites[k] if sites else None):
                 pool.append((k, shift, job))
-                if sum(b - a for *_, j in pool for a, b in j.regions) >= POOL_BASES:
+                pooled += sum(b - a for a, b in job.regions)
+                if pooled >= POOL_BASES:
                     flush()
         if on_record:
             on_record(seqid, len(seq))
