@@ -46,6 +46,14 @@ def contigs_of(records: list[tuple[str, bytes]], shortest: int, longest: int, se
     return out
 
 
+def add_contig_options(ap: argparse.ArgumentParser, out: Path) -> None:
+    """--min / --max (contig lengths), --seed and --out, as the draft benches take them."""
+    ap.add_argument("--min", type=int, default=5_000, help="shortest contig (default %(default)s)")
+    ap.add_argument("--max", type=int, default=40_000, help="longest contig (default %(default)s)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=out)
+
+
 def inside_contig(rows: list[str], length: int) -> list[str]:
     """Rows of `rows` (GFF3 lines of one contig) less every transcript with a row past the
     contig's end: WormBase CDS rows share one ID across isoforms, so gff_inside keeps an isoform
@@ -61,10 +69,7 @@ def inside_contig(rows: list[str], length: int) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("cases", nargs="*", help=f"default all: {', '.join(CASES)}")
-    ap.add_argument("--min", type=int, default=5_000, help="shortest contig (default %(default)s)")
-    ap.add_argument("--max", type=int, default=40_000, help="longest contig (default %(default)s)")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", type=Path, default=OUT)
+    add_contig_options(ap, OUT)
     args = ap.parse_args()
 
     import torch

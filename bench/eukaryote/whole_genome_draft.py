@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from drafts import contigs_of  # noqa: E402
+from drafts import add_contig_options, contigs_of  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 GENOMES = Path(os.environ.get("GENET5_SHARED", REPO.parent / "shared")) / "genomes"
@@ -36,10 +36,7 @@ OUT = REPO / "bench" / "results" / "eukaryote_whole_genome_draft.json"
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--genome", default="fungi/Zymoseptoria_tritici_IPO323", help="a directory of shared/genomes")
-    ap.add_argument("--min", type=int, default=5_000, help="shortest contig (default %(default)s)")
-    ap.add_argument("--max", type=int, default=40_000, help="longest contig (default %(default)s)")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", type=Path, default=OUT)
+    add_contig_options(ap, OUT)
     args = ap.parse_args()
 
     import torch

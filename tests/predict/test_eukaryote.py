@@ -228,7 +228,7 @@ def test_worker_processes_give_the_genes_and_scores_of_one_process():
 
 
 def test_training_pieces_spread_over_the_genome_and_fit_inside_records():
-    from genet5.predict.eukaryote.decoder import planned_bases, training_pieces
+    from genet5.predict.eukaryote.pieces import planned_bases, training_pieces
 
     records = [("a", b"A" * 5000), ("b", b"C" * 700), ("c", b"G" * 9000)]
     settings = EukaryoteSettings(train_bases=3000, train_piece=1000)
@@ -243,7 +243,7 @@ def test_training_pieces_spread_over_the_genome_and_fit_inside_records():
 
 
 def test_training_bases_take_a_share_of_large_genomes_up_to_a_cap():
-    from genet5.predict.eukaryote.decoder import training_bases, training_pieces
+    from genet5.predict.eukaryote.pieces import training_bases, training_pieces
 
     records = [("a", b"A" * 50_000), ("b", b"C" * 50_000)]
     settings = EukaryoteSettings(train_bases=3000, train_piece=1000, train_share=0.1, train_max_bases=8000)
@@ -257,7 +257,7 @@ def test_training_bases_take_a_share_of_large_genomes_up_to_a_cap():
 def test_training_pieces_of_a_draft_of_short_contigs_hold_the_bases_asked_for():
     """Where the records are shorter than a piece (a draft's contigs), a piece runs on through the
     next records: the pieces hold about the bases asked for, not a contig's length each."""
-    from genet5.predict.eukaryote.decoder import training_pieces
+    from genet5.predict.eukaryote.pieces import training_pieces
 
     lengths = [300 + 97 * (i % 7) for i in range(120)]  # 300-882 bp contigs, 69 kb
     records = [(f"c{i}", b"A" * n) for i, n in enumerate(lengths)]
@@ -279,7 +279,7 @@ def test_self_training_on_pieces_decodes_every_record_in_the_last_pass():
     passes, reported = [], []
     genes, _ = find_genes(records, CODE, settings, on_round=lambda r, g: passes.append(len(g)),
                           on_record=lambda seqid, n: reported.append(n))
-    from genet5.predict.eukaryote.decoder import planned_bases, training_pieces
+    from genet5.predict.eukaryote.pieces import planned_bases, training_pieces
 
     pieces = training_pieces(records, settings)
     assert passes == [len(pieces), len(pieces), len(records)]
@@ -321,7 +321,7 @@ def test_pieces_with_too_few_genes_grow_before_the_whole_genome_trains():
     """A seed pass that finds fewer than train_min_genes complete genes in its pieces decodes
     larger pieces (sized by the genes it found), not the whole genome, where those are under
     half of it; the last pass still decodes every record."""
-    from genet5.predict.eukaryote.decoder import training_pieces
+    from genet5.predict.eukaryote.pieces import training_pieces
 
     records = [(f"r{s}", synthetic_genome(seed=s, genes=10)[0]) for s in (21, 22, 23, 24)]
     settings = EukaryoteSettings(rounds=1, seed_min_codons=200, train_bases=4000, train_piece=2000, train_min_genes=4,
@@ -342,7 +342,7 @@ def test_pieces_with_too_few_genes_grow_before_the_whole_genome_trains():
 def test_growing_pieces_stop_at_the_cap_on_training_bases():
     """A gene-poor genome's pieces grow no further than train_max_bases: the passes before the
     last decode pieces of that many bases, not the whole genome."""
-    from genet5.predict.eukaryote.decoder import training_pieces
+    from genet5.predict.eukaryote.pieces import training_pieces
 
     records = [(f"r{s}", synthetic_genome(seed=s, genes=10)[0]) for s in (21, 22, 23, 24)]
     settings = EukaryoteSettings(rounds=1, seed_min_codons=200, train_bases=4000, train_piece=2000,

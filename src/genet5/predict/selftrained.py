@@ -23,7 +23,8 @@ class SelfTrainedDecoder:
         self.masks.append(rec.mask)
 
     def finish(self, on_bases=None) -> Decoded:
-        from genet5.predict.eukaryote.decoder import EukaryoteSettings, find_genes, planned_bases
+        from genet5.predict.eukaryote.decoder import EukaryoteSettings, find_genes
+        from genet5.predict.eukaryote.pieces import planned_bases
 
         cfg = self.cfg
         settings = EukaryoteSettings(min_len=cfg.min_gene_length, workers=cfg.workers)

@@ -57,6 +57,13 @@ import numpy as np
 from genet5.genome.codes import GeneticCode, reverse_complement
 from genet5.predict.eukaryote.content import background_counts, fit_coding
 from genet5.predict.eukaryote.density import orf_spans, single_orf_fraction
+from genet5.predict.eukaryote.pieces import (
+    max_training_bases,
+    planned_of_pieces,
+    training_bases,
+    training_pieces,
+    training_set,
+)
 from genet5.predict.eukaryote.refit import refit
 from genet5.predict.eukaryote.repeats import (
     RepeatCover, RepeatTable, cut_runs, lower_case_share, union_runs,
@@ -364,7 +371,7 @@ def _find_genes(records, code, settings, starts, on_round, on_record, initial, m
     rounds = settings.rounds if settings.use_self_training else 0
     pieces = training_pieces(records, settings) if rounds else None
     # what the passes before the last decode: the records, or pieces of them
-    train, train_masks, train_repeats = _training_set(records, masks, runs, repeats, pieces)
+    train, train_masks, train_repeats = training_set(records, masks, runs, repeats, pieces)
     sites = None
     if settings.site_model_weight > 0:  # the classifier's evidence changes only where it is adapted
         from genet5.predict.eukaryote.sites import load_site_model
@@ -387,15 +394,15 @@ def _find_genes(records, code, settings, starts, on_round, on_record, initial, m
         # train_max_bases, or all of the genome where that is more than half of it. What is asked
         # for grows by more than the margin each time (the pieces themselves may not: short
         # records) until it reaches the cap, so this ends.
-        if asked >= _max_training_bases(settings):
+        if asked >= max_training_bases(settings):
             break
         grown = asked * settings.train_grow_margin * settings.train_min_genes / found if found else float("inf")
-        asked = min(grown, _max_training_bases(settings))
+        asked = min(grown, max_training_bases(settings))
         asked = int(asked) if asked < float("inf") else 0  # 0: the whole genome
         pieces = training_pieces(records, settings, asked)
         if on_replan:
-            on_replan(_planned(records, pieces, rounds))
-        train, train_masks, train_repeats = _training_set(records, masks, runs, repeats, pieces)
+            on_replan(planned_of_pieces(records, pieces, rounds))
+        train, train_masks, train_repeats = training_set(records, masks, runs, repeats, pieces)
         sites = _site_arrays(site_model, train, settings) if sites is not None else None
         genes = decode(train, code, models, settings, starts, on_record, train_masks, sites, train_repeats)
     if on_round:
@@ -437,17 +444,6 @@ def _find_genes(records, code, settings, starts, on_round, on_record, initial, m
 
 def _complete_genes(genes: list[list[ViterbiGene]]) -> int:
     return sum(not (g.start_partial or g.end_partial) for found in genes for g in found)
-
-
-def _training_set(records, masks, runs, repeats, pieces):
-    """(sequences, soft-masked runs, repeat covers) that the passes before the last decode: the
-    records themselves (pieces None) or the pieces (seqid, record index, start, end) cut from them."""
-    if pieces is None:
-        return records, masks, repeats
-    train = [(seqid, records[k][1][a:b]) for seqid, k, a, b in pieces]
-    train_masks = [cut_runs(masks[k], a, b) for _, k, a, b in pieces] if masks else masks
-    train_repeats = None if repeats is None else [RepeatCover(cut_runs(runs[k], a, b)) for _, k, a, b in pieces]
-    return train, train_masks, train_repeats
 
 
 def _prior_seed_models(prior, seeds, both, settings: EukaryoteSettings) -> GenomeModels:
@@ -502,76 +498,6 @@ def with_long_introns(genes: list[list[ViterbiGene]], settings: EukaryoteSetting
     if share < settings.intron_long_share:
         return settings
     return replace(settings, intron_long_classes=True, gene_logp=settings.intron_long_gene_logp)
-
-
-def training_bases(records: list[tuple[str, bytes]], settings: EukaryoteSettings) -> int:
-    """Bases the self-training passes read: train_bases, or train_share of a larger genome, at
-    most train_max_bases (0: the whole genome)."""
-    if settings.train_bases <= 0:
-        return 0
-    total = sum(len(s) for _, s in records)
-    return int(min(max(settings.train_bases, settings.train_share * total), _max_training_bases(settings)))
-
-
-def _max_training_bases(settings: EukaryoteSettings) -> float:
-    return settings.train_max_bases if settings.train_max_bases > 0 else float("inf")
-
-
-def training_pieces(records: list[tuple[str, bytes]], settings: EukaryoteSettings,
-                    bases: int | None = None) -> list[tuple[str, int, int, int]] | None:
-    """Pieces (seqid, record index, start, end; 0-based half-open) of about settings.train_piece
-    bases each, about `bases` in all (training_bases by default), evenly spread over the genome
-    (records laid end to end), for the self-training passes; None: the genome is small enough to
-    train on whole (at most 2 x bases, or bases 0)."""
-    total = sum(len(s) for _, s in records)
-    bases = training_bases(records, settings) if bases is None else bases
-    if bases <= 0 or total <= 2 * bases:
-        return None
-    size = max(settings.train_piece, settings.min_len)
-    n = max(1, -(-bases // size))
-    ends = np.cumsum([len(s) for _, s in records])
-    out = []
-    for i in range(n):
-        at = max(0, (2 * i + 1) * total // (2 * n) - size // 2)  # centred in its n-th of the genome
-        k = int(np.searchsorted(ends, at, side="right"))
-        first = int(ends[k - 1]) if k else 0
-        if len(records[k][1]) >= size:  # a piece inside one record
-            b = min(len(records[k][1]), at - first + size)
-            a = max(0, b - size)
-            if not out or out[-1][1] != k or out[-1][3] <= a:
-                out.append((records[k][0], k, a, b))
-            continue
-        # records shorter than a piece (a draft's contigs): this one from `at` on and the next
-        # ones until the piece's bases are taken, so the pieces hold the bases asked for (one
-        # piece a record made them a contig's length each: 4 Mb asked of a draft of 5-40 kb
-        # contigs gave 0.56 Mb)
-        a, left = at - first, size
-        while left > 0 and k < len(records):
-            b = min(len(records[k][1]), a + left)
-            left -= b - a
-            if out and out[-1][1] == k and out[-1][3] >= a:  # meets the piece before in this record: one piece
-                _, _, a0, b0 = out.pop()
-                a, b = min(a, a0), max(b, b0)
-            if b > a:
-                out.append((records[k][0], k, a, b))
-            k, a = k + 1, 0
-    return out
-
-
-def planned_bases(records: list[tuple[str, bytes]], settings: EukaryoteSettings | None = None) -> int:
-    """Bases find_genes decodes over all its passes (for progress): every record each pass, or
-    the training pieces in the passes before the last."""
-    settings = settings or EukaryoteSettings()
-    rounds = settings.rounds if settings.use_self_training else 0
-    return _planned(records, training_pieces(records, settings) if rounds else None, rounds)
-
-
-def _planned(records, pieces, rounds: int) -> int:
-    """Bases of a seed pass and `rounds` rounds: on `pieces` but the last, or every record."""
-    genome = sum(len(s) for _, s in records)
-    if pieces is None:
-        return genome * (rounds + 1)
-    return sum(b - a for *_, a, b in pieces) * rounds + genome
 
 
 def _adapted_model(site_model, records, genes, settings: EukaryoteSettings):
