@@ -30,6 +30,7 @@ from genet5.genome.models import (
     merge_adjacent,
     order_segments,
 )
+from genet5.memory import cyclic_gc_paused
 
 _STRANDS = {"+", "-", ".", "?"}
 _CDS_TYPES = {"CDS", "cds"}
@@ -99,8 +100,6 @@ def sniff_format(path: str | Path) -> str:
 
 def read_annotation(path: str | Path, fmt: str | None = None, strict: bool = False) -> Annotation:
     """Read a GFF3 or GTF file (plain or gzip) into an Annotation."""
-    from genet5.memory import cyclic_gc_paused
-
     fmt = fmt or sniff_format(path)
     if fmt not in ("gtf", "gff3"):
         raise ValueError(f"unknown annotation format {fmt!r}")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from genet5.genome.gff import iter_lines, read_annotation
 from genet5.genome.models import Annotation
+from genet5.memory import cyclic_gc_paused
 
 
 def is_genbank(path: str | Path) -> bool:
@@ -19,7 +20,6 @@ def load_annotation(path: str | Path, strict: bool = False) -> Annotation:
     """GFF3, GTF (sniffed) or a GenBank flat file (by its LOCUS line)."""
     if is_genbank(path):
         from genet5.genome.genbank import read_genbank
-        from genet5.memory import cyclic_gc_paused
 
         with cyclic_gc_paused():  # as read_annotation: many objects that all stay alive
             return read_genbank(path)[0]

@@ -398,8 +398,7 @@ def _find_genes(records, code, settings, starts, on_round, on_record, initial, m
             break
         grown = asked * settings.train_grow_margin * settings.train_min_genes / found if found else float("inf")
         asked = min(grown, max_training_bases(settings))
-        asked = int(asked) if asked < float("inf") else 0  # 0: the whole genome
-        pieces = training_pieces(records, settings, asked)
+        pieces = training_pieces(records, settings, int(asked)) if asked < float("inf") else None
         if on_replan:
             on_replan(planned_of_pieces(records, pieces, rounds))
         train, train_masks, train_repeats = training_set(records, masks, runs, repeats, pieces)

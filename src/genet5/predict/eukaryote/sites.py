@@ -267,8 +267,10 @@ def sparse_sites_of(model: SiteNet, seqs: list[bytes], weight: float, start_weig
     gap = b"N" * (2 * (model.config.half + model.config.margin) + options.get("scan_reach", 60) + 6)
     out: list[SparseSites | None] = [None] * len(seqs)
     batch: list[int] = []
+    batched = 0  # bases in the batch
 
     def score_batch() -> None:
+        nonlocal batched
         if len(batch) == 1:
             out[batch[0]] = SparseSites(model, seqs[batch[0]], weight, start_weight, **options)
         elif batch:
@@ -280,14 +282,16 @@ def sparse_sites_of(model: SiteNet, seqs: list[bytes], weight: float, start_weig
             for i, a in zip(batch, starts):
                 out[i] = joined.cut(a, a + len(seqs[i]))
         batch.clear()
+        batched = 0
 
     for i, seq in enumerate(seqs):
         if len(seq) * 4 >= batch_bases:
             out[i] = SparseSites(model, seq, weight, start_weight, **options)
             continue
-        if batch and sum(len(seqs[j]) for j in batch) + len(seq) > batch_bases:
+        if batch and batched + len(seq) > batch_bases:
             score_batch()
         batch.append(i)
+        batched += len(seq)
     score_batch()
     return out
 
